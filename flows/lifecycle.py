@@ -1,0 +1,122 @@
+"""The interview lifecycle as a `transitions` machine declared as data, one per flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from transitions import Machine, MachineError
+
+from flows.engine import Answers, missing_required, next_question
+from flows.schema import Flow
+
+
+class State(StrEnum):
+    """Where an interview is in its life."""
+
+    CONSENT = "consent"
+    ANSWERING = "answering"
+    PAUSED = "paused"
+    REVIEW = "review"
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
+#: Still open: a person can come back to it.
+OPEN_STATES = frozenset({State.CONSENT, State.ANSWERING, State.PAUSED, State.REVIEW})
+
+TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "agree", "source": State.CONSENT, "dest": State.ANSWERING},
+    {"trigger": "pause", "source": [State.CONSENT, State.ANSWERING, State.REVIEW],
+     "dest": State.PAUSED},
+    {"trigger": "resume", "source": State.PAUSED, "dest": State.ANSWERING,
+     "conditions": "has_consented"},
+    {"trigger": "resume", "source": State.PAUSED, "dest": State.CONSENT,
+     "unless": "has_consented"},
+    {"trigger": "finish", "source": State.ANSWERING, "dest": State.REVIEW,
+     "conditions": "nothing_left_to_ask"},
+    {"trigger": "edit", "source": [State.REVIEW, State.ANSWERING], "dest": State.ANSWERING},
+    {"trigger": "submit", "source": State.REVIEW, "dest": State.SUBMITTED,
+     "conditions": "all_required_answered"},
+    {"trigger": "withdraw", "source": "*", "dest": State.WITHDRAWN},
+]
+
+
+class Trigger(StrEnum):
+    """Names of the lifecycle events."""
+
+    AGREE = "agree"
+    PAUSE = "pause"
+    RESUME = "resume"
+    FINISH = "finish"
+    EDIT = "edit"
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+
+
+class NotAllowed(Exception):
+    """The lifecycle does not allow this event now (wrong state, or a guard failed)."""
+
+    def __init__(self, state: State, trigger: Trigger) -> None:
+        self.state = state
+        self.trigger = trigger
+        super().__init__(f"cannot {trigger} an interview that is {state}")
+
+
+@dataclass
+class _Subject:
+    """What the machine moves for one step: a state and what the guards read."""
+
+    flow: Flow
+    answers: Answers
+    consented: bool
+    state: str
+
+    def has_consented(self) -> bool:
+        return self.consented
+
+    def nothing_left_to_ask(self) -> bool:
+        return next_question(self.flow, self.answers) is None
+
+    def all_required_answered(self) -> bool:
+        return not missing_required(self.flow, self.answers)
+
+
+class Lifecycle:
+    """One machine for one flow, shared by every interview on it (`model=None`)."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self._machine = Machine(
+            model=None,
+            states=[s.value for s in State],
+            transitions=TRANSITIONS,
+            initial=State.CONSENT.value,
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+        )
+
+    def fire(self, state: State, trigger: Trigger, answers: Answers,
+             *, consented: bool = True) -> State:
+        """Return the state after `trigger`, or raise `NotAllowed`."""
+        subject = _Subject(self.flow, answers, consented, state.value)
+        self._machine.add_model(subject, initial=state.value)
+        try:
+            moved = subject.trigger(trigger.value)  # type: ignore[attr-defined]
+        except MachineError:
+            moved = False
+        finally:
+            self._machine.remove_model(subject)
+        if not moved:
+            raise NotAllowed(state, trigger)
+        return State(subject.state)
+
+    def may(self, state: State, trigger: Trigger, answers: Answers,
+            *, consented: bool = True) -> bool:
+        """Whether `trigger` would succeed now (guards included)."""
+        try:
+            self.fire(state, trigger, answers, consented=consented)
+        except NotAllowed:
+            return False
+        return True

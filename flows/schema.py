@@ -1,0 +1,154 @@
+"""The pydantic models a flow (questionnaire) file is validated into."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+#: Text keyed by locale code ("en", "es").
+LocalizedText = dict[str, str]
+
+
+class ItemType(StrEnum):
+    """What kind of answer an item takes."""
+
+    SINGLE_CHOICE = "single_choice"
+    MULTI_CHOICE = "multi_choice"
+    SCALE = "scale"
+    NUMBER = "number"
+    AGE = "age"
+    TEXT = "text"
+    YES_NO_UNKNOWN = "yes_no_unknown"
+
+
+CHOICE_TYPES = frozenset({ItemType.SINGLE_CHOICE, ItemType.MULTI_CHOICE, ItemType.YES_NO_UNKNOWN})
+
+
+class Op(StrEnum):
+    """Comparison used in an `enable_when` condition."""
+
+    EQUALS = "equals"
+    NOT_EQUALS = "not_equals"
+    IN = "in"
+    INCLUDES = "includes"  # a multiple-choice answer contains the value
+    ANSWERED = "answered"
+    NOT_ANSWERED = "not_answered"
+    GTE = ">="
+    LTE = "<="
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Strict):
+    """One test on an earlier answer: `{item, op, value}`."""
+
+    item: str
+    op: Op
+    value: Any = None
+
+
+class AllOf(_Strict):
+    """Every nested condition holds."""
+
+    all: list[Rule] = Field(min_length=1)
+
+
+class AnyOf(_Strict):
+    """At least one nested condition holds."""
+
+    any: list[Rule] = Field(min_length=1)
+
+
+Rule = Annotated[Condition | AllOf | AnyOf, Field(union_mode="left_to_right")]
+
+
+class Option(_Strict):
+    """One answer a choice item offers: a stored value and its label per locale."""
+
+    value: str = Field(min_length=1, max_length=24, pattern=r"^[a-z0-9_]+$")
+    label: LocalizedText
+    enable_when: Rule | None = None
+    #: In a multiple choice, an option like "none of these" that cannot be combined.
+    exclusive: bool = False
+
+
+class Item(_Strict):
+    """One question."""
+
+    id: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
+    type: ItemType
+    prompt: LocalizedText
+    help: LocalizedText | None = None
+    options: list[Option] = Field(default_factory=list)
+    required: bool = True
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = Field(default=None, ge=1, le=10_000)
+    anchors: dict[int, LocalizedText] = Field(default_factory=dict)
+    enable_when: Rule | None = None
+
+    def option(self, value: str) -> Option | None:
+        """Return the option with this stored value, if the item has one."""
+        for option in self.options:
+            if option.value == value:
+                return option
+        return None
+
+
+class Section(_Strict):
+    """A titled group of items, optionally repeated once per chosen option of an item."""
+
+    id: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
+    title: LocalizedText
+    intro: LocalizedText | None = None
+    repeat_for: str | None = None
+    enable_when: Rule | None = None
+    items: list[Item] = Field(min_length=1)
+
+
+class Flow(_Strict):
+    """A whole questionnaire: versioned, multilingual, made of sections of items."""
+
+    kind: Literal["questionnaire"] = "questionnaire"
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")
+    version: int = Field(ge=1)
+    title: LocalizedText
+    locales: list[str] = Field(min_length=1)
+    consent: LocalizedText
+    sections: list[Section] = Field(min_length=1)
+
+    _items: dict[str, tuple[Section, Item]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _index(self) -> Flow:
+        index: dict[str, tuple[Section, Item]] = {}
+        for section in self.sections:
+            for item in section.items:
+                index[item.id] = (section, item)
+        self._items = index
+        return self
+
+    @property
+    def key(self) -> str:
+        """`id@version`: how an interview names the flow it was started on."""
+        return f"{self.id}@{self.version}"
+
+    def item(self, item_id: str) -> Item:
+        """Return the item with this id (KeyError if the flow has none)."""
+        return self._items[item_id][1]
+
+    def section_of(self, item_id: str) -> Section:
+        """Return the section holding this item."""
+        return self._items[item_id][0]
+
+    def has_item(self, item_id: str) -> bool:
+        """Whether the flow defines an item with this id."""
+        return item_id in self._items
+
+    def text(self, text: LocalizedText, locale: str) -> str:
+        """Pick `locale` from a localized text, falling back to the flow's first locale."""
+        return text.get(locale) or text[self.locales[0]]
