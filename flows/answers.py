@@ -28,39 +28,118 @@ class Invalid:
 
 NUMBER_WORDS: dict[str, dict[str, float]] = {
     "en": {
-        "zero": 0, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-        "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-        "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-        "eighteen": 18, "half": 0.5,
+        "zero": 0,
+        "a": 1,
+        "an": 1,
+        "one": 1,
+        "two": 2,
+        "three": 3,
+        "four": 4,
+        "five": 5,
+        "six": 6,
+        "seven": 7,
+        "eight": 8,
+        "nine": 9,
+        "ten": 10,
+        "eleven": 11,
+        "twelve": 12,
+        "thirteen": 13,
+        "fourteen": 14,
+        "fifteen": 15,
+        "sixteen": 16,
+        "seventeen": 17,
+        "eighteen": 18,
+        "half": 0.5,
     },
     "es": {
-        "cero": 0, "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
-        "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12,
-        "trece": 13, "catorce": 14, "quince": 15, "dieciséis": 16, "diecisiete": 17,
-        "dieciocho": 18, "medio": 0.5,
+        "cero": 0,
+        "un": 1,
+        "uno": 1,
+        "una": 1,
+        "dos": 2,
+        "tres": 3,
+        "cuatro": 4,
+        "cinco": 5,
+        "seis": 6,
+        "siete": 7,
+        "ocho": 8,
+        "nueve": 9,
+        "diez": 10,
+        "once": 11,
+        "doce": 12,
+        "trece": 13,
+        "catorce": 14,
+        "quince": 15,
+        "dieciséis": 16,
+        "diecisiete": 17,
+        "dieciocho": 18,
+        "medio": 0.5,
     },
 }
 YEAR_UNITS = {"y", "yr", "yrs", "year", "years", "yo", "a", "año", "años", "ano", "anos"}
 MONTH_UNITS = {"m", "mo", "mos", "mth", "mths", "month", "months", "mes", "meses"}
 WEEK_UNITS = {"w", "wk", "wks", "week", "weeks", "semana", "semanas"}
 HEDGES = {
-    "about", "around", "roughly", "approximately", "approx", "maybe", "almost", "nearly",
-    "~", "circa", "ca", "like", "probably", "unos", "unas", "casi", "aproximadamente",
-    "alrededor", "de", "más", "mas", "o", "menos", "cerca",
+    "about",
+    "around",
+    "roughly",
+    "approximately",
+    "approx",
+    "maybe",
+    "almost",
+    "nearly",
+    "~",
+    "circa",
+    "ca",
+    "like",
+    "probably",
+    "unos",
+    "unas",
+    "casi",
+    "aproximadamente",
+    "alrededor",
+    "de",
+    "más",
+    "mas",
+    "o",
+    "menos",
+    "cerca",
 }
 #: Plain-language ages, stored as a range of months with the words kept.
 AGE_PHRASES: dict[str, tuple[int, int]] = {
-    "newborn": (0, 1), "recién nacido": (0, 1), "recien nacido": (0, 1),
-    "baby": (0, 12), "infant": (0, 12), "bebé": (0, 12), "bebe": (0, 12),
+    "newborn": (0, 1),
+    "recién nacido": (0, 1),
+    "recien nacido": (0, 1),
+    "baby": (0, 12),
+    "infant": (0, 12),
+    "bebé": (0, 12),
+    "bebe": (0, 12),
     "toddler": (12, 36),
-    "before school": (0, 59), "preschool": (36, 59), "antes de la escuela": (0, 59),
-    "teen": (156, 227), "teenager": (156, 227), "adolescente": (144, 227),
-    "a few months": (2, 6), "unos meses": (2, 6),
+    "before school": (0, 59),
+    "preschool": (36, 59),
+    "antes de la escuela": (0, 59),
+    "teen": (156, 227),
+    "teenager": (156, 227),
+    "adolescente": (144, 227),
+    "a few months": (2, 6),
+    "unos meses": (2, 6),
 }
 YES_WORDS = {"yes", "y", "yeah", "yep", "si", "sí", "s"}
 NO_WORDS = {"no", "n", "nope"}
-UNKNOWN_WORDS = {"dk", "don't know", "dont know", "not sure", "unknown", "?", "idk",
-                 "no sé", "no se", "no lo sé", "no lo se", "ns"}
+UNKNOWN_WORDS = {
+    "dk",
+    "don't know",
+    "dont know",
+    "not sure",
+    "unknown",
+    "?",
+    "idk",
+    "no sé",
+    "no se",
+    "no lo sé",
+    "no lo se",
+    "ns",
+}
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029]")
 
@@ -125,8 +204,11 @@ def _parse_single(item: Item, text: str, options: list[Option], locale: str) -> 
 
 
 def _parse_multi(text: str, options: list[Option], locale: str) -> Value | Invalid:
-    parts = [p for p in re.split(r"[,;\s]+" if re.fullmatch(r"[\d,;\s]+", text) else r"[,;]+",
-                                 text) if p.strip()]
+    parts = [
+        p
+        for p in re.split(r"[,;\s]+" if re.fullmatch(r"[\d,;\s]+", text) else r"[,;]+", text)
+        if p.strip()
+    ]
     chosen: list[str] = []
     for part in parts:
         option = _match_option(part, options, locale)

@@ -118,8 +118,13 @@ def condition_holds(condition: Condition, value: Value | None) -> bool:
     return number >= wanted if op is Op.GTE else number <= wanted
 
 
-def rule_holds(flow: Flow, rule: Rule | None, answers: Answers,
-               section: Section | None = None, repeat: str | None = None) -> bool:
+def rule_holds(
+    flow: Flow,
+    rule: Rule | None,
+    answers: Answers,
+    section: Section | None = None,
+    repeat: str | None = None,
+) -> bool:
     """Evaluate a (possibly nested) enable_when rule; answers in the same repeat copy first."""
     if rule is None:
         return True
@@ -137,7 +142,8 @@ def rule_holds(flow: Flow, rule: Rule | None, answers: Answers,
 def enabled_options(flow: Flow, question: Question, answers: Answers) -> list[Option]:
     """The options this question offers now (options can be conditional, e.g. on age)."""
     return [
-        option for option in question.item.options
+        option
+        for option in question.item.options
         if rule_holds(flow, option.enable_when, answers, question.section, question.repeat_value)
     ]
 
@@ -210,7 +216,8 @@ def previous_question(flow: Flow, answers: Answers, current: str | None) -> Ques
 def missing_required(flow: Flow, answers: Answers) -> list[Question]:
     """Enabled required questions without an answer (what blocks submitting)."""
     return [
-        q for q in questions(flow, answers)
+        q
+        for q in questions(flow, answers)
         if q.required and not (q.key in answers and answers[q.key].given)
     ]
 
@@ -244,8 +251,11 @@ def is_valid_value(flow: Flow, question: Question, value: Value, answers: Answer
     if item.type in (ItemType.SINGLE_CHOICE, ItemType.YES_NO_UNKNOWN):
         return isinstance(value, str) and value in {o.value for o in item.options}
     if item.type is ItemType.MULTI_CHOICE:
-        return isinstance(value, list) and bool(value) and set(value) <= (
-            allowed | {o.value for o in item.options})
+        return (
+            isinstance(value, list)
+            and bool(value)
+            and set(value) <= (allowed | {o.value for o in item.options})
+        )
     if item.type in (ItemType.SCALE, ItemType.NUMBER):
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False

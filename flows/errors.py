@@ -24,6 +24,8 @@ class ProblemCode(StrEnum):
     UNKNOWN_OPTION_SET = "unknown_option_set"
     BAD_REPEAT = "bad_repeat"
     LONG_PROMPT = "long_prompt"
+    WRONG_PROMPT_COUNT = "wrong_prompt_count"
+    WEEK_NUMBERING = "week_numbering"
 
 
 @dataclass(frozen=True)

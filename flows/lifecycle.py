@@ -26,20 +26,18 @@ class State(StrEnum):
 #: Still open: a person can come back to it.
 OPEN_STATES = frozenset({State.CONSENT, State.ANSWERING, State.PAUSED, State.REVIEW})
 
+# Plain strings on purpose: `transitions` names Enum states by their member name.
 TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "agree", "source": State.CONSENT, "dest": State.ANSWERING},
-    {"trigger": "pause", "source": [State.CONSENT, State.ANSWERING, State.REVIEW],
-     "dest": State.PAUSED},
-    {"trigger": "resume", "source": State.PAUSED, "dest": State.ANSWERING,
-     "conditions": "has_consented"},
-    {"trigger": "resume", "source": State.PAUSED, "dest": State.CONSENT,
-     "unless": "has_consented"},
-    {"trigger": "finish", "source": State.ANSWERING, "dest": State.REVIEW,
+    {"trigger": "agree", "source": "consent", "dest": "answering"},
+    {"trigger": "pause", "source": ["consent", "answering", "review"], "dest": "paused"},
+    {"trigger": "resume", "source": "paused", "dest": "answering", "conditions": "has_consented"},
+    {"trigger": "resume", "source": "paused", "dest": "consent", "unless": "has_consented"},
+    {"trigger": "finish", "source": "answering", "dest": "review",
      "conditions": "nothing_left_to_ask"},
-    {"trigger": "edit", "source": [State.REVIEW, State.ANSWERING], "dest": State.ANSWERING},
-    {"trigger": "submit", "source": State.REVIEW, "dest": State.SUBMITTED,
+    {"trigger": "edit", "source": ["review", "answering"], "dest": "answering"},
+    {"trigger": "submit", "source": "review", "dest": "submitted",
      "conditions": "all_required_answered"},
-    {"trigger": "withdraw", "source": "*", "dest": State.WITHDRAWN},
+    {"trigger": "withdraw", "source": "*", "dest": "withdrawn"},
 ]
 
 
@@ -97,8 +95,9 @@ class Lifecycle:
             ignore_invalid_triggers=False,
         )
 
-    def fire(self, state: State, trigger: Trigger, answers: Answers,
-             *, consented: bool = True) -> State:
+    def fire(
+        self, state: State, trigger: Trigger, answers: Answers, *, consented: bool = True
+    ) -> State:
         """Return the state after `trigger`, or raise `NotAllowed`."""
         subject = _Subject(self.flow, answers, consented, state.value)
         self._machine.add_model(subject, initial=state.value)
@@ -112,8 +111,9 @@ class Lifecycle:
             raise NotAllowed(state, trigger)
         return State(subject.state)
 
-    def may(self, state: State, trigger: Trigger, answers: Answers,
-            *, consented: bool = True) -> bool:
+    def may(
+        self, state: State, trigger: Trigger, answers: Answers, *, consented: bool = True
+    ) -> bool:
         """Whether `trigger` would succeed now (guards included)."""
         try:
             self.fire(state, trigger, answers, consented=consented)

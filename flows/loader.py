@@ -51,14 +51,27 @@ def load_flow_text(text: str, filename: str = "<flow>") -> LoadResult:
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise FlowError(
-            [Problem(ProblemCode.YAML_SYNTAX, filename, line, None, f"YAML syntax: {reason}",
-                     "check indentation and quoting on that line")]
+            [
+                Problem(
+                    ProblemCode.YAML_SYNTAX,
+                    filename,
+                    line,
+                    None,
+                    f"YAML syntax: {reason}",
+                    "check indentation and quoting on that line",
+                )
+            ]
         ) from None
     lines = _line_map(node)
     checker = _Checker(filename, raw if isinstance(raw, dict) else {}, lines)
     if not isinstance(raw, dict):
-        checker.add(ProblemCode.INVALID_FIELD, (), None, "the file is not a mapping",
-                    "start the file with `id:`, `version:`, `title:` ...")
+        checker.add(
+            ProblemCode.INVALID_FIELD,
+            (),
+            None,
+            "the file is not a mapping",
+            "start the file with `id:`, `version:`, `title:` ...",
+        )
         raise FlowError(checker.problems)
     checker.resolve_option_sets()
     checker.check_semantics()
@@ -140,10 +153,24 @@ class _Checker:
                 return None
         return cur
 
-    def add(self, code: ProblemCode, path: Path_, item_id: str | None, message: str,
-            fix: str, *, warning: bool = False) -> None:
-        problem = Problem(code, self.filename, self.line_of(path),
-                          item_id if item_id is not None else self.item_at(path), message, fix)
+    def add(
+        self,
+        code: ProblemCode,
+        path: Path_,
+        item_id: str | None,
+        message: str,
+        fix: str,
+        *,
+        warning: bool = False,
+    ) -> None:
+        problem = Problem(
+            code,
+            self.filename,
+            self.line_of(path),
+            item_id if item_id is not None else self.item_at(path),
+            message,
+            fix,
+        )
         (self.warnings if warning else self.problems).append(problem)
 
     # -- walking -----------------------------------------------------------------------
@@ -173,9 +200,13 @@ class _Checker:
         """Replace `options: <set name>` with the named list from `option_sets`."""
         sets = self.data.pop("option_sets", None) or {}
         if not isinstance(sets, dict):
-            self.add(ProblemCode.INVALID_FIELD, ("option_sets",), None,
-                     "option_sets must be a mapping of name to a list of options",
-                     "write `option_sets:` followed by `name: [ {value, label}, ... ]`")
+            self.add(
+                ProblemCode.INVALID_FIELD,
+                ("option_sets",),
+                None,
+                "option_sets must be a mapping of name to a list of options",
+                "write `option_sets:` followed by `name: [ {value, label}, ... ]`",
+            )
             sets = {}
         for path, _, item in self.items():
             ref = item.get("options")
@@ -183,10 +214,14 @@ class _Checker:
                 if ref in sets:
                     item["options"] = [dict(o) if isinstance(o, dict) else o for o in sets[ref]]
                 else:
-                    self.add(ProblemCode.UNKNOWN_OPTION_SET, (*path, "options"), None,
-                             f"options refer to an option set '{ref}' that is not defined",
-                             f"define '{ref}' under option_sets, or use one of: "
-                             f"{_fmt(sets) or '(none defined)'}")
+                    self.add(
+                        ProblemCode.UNKNOWN_OPTION_SET,
+                        (*path, "options"),
+                        None,
+                        f"options refer to an option set '{ref}' that is not defined",
+                        f"define '{ref}' under option_sets, or use one of: "
+                        f"{_fmt(sets) or '(none defined)'}",
+                    )
             if item.get("type") == ItemType.YES_NO_UNKNOWN and "options" not in item:
                 item["options"] = [
                     {"value": value, "label": {loc: labels[loc] for loc in labels}}
@@ -209,10 +244,14 @@ class _Checker:
             sid = section.get("id")
             if isinstance(sid, str):
                 if sid in seen_sections:
-                    self.add(ProblemCode.DUPLICATE_ID, (*spath, "id"), None,
-                             f"section id '{sid}' is used twice (first on line "
-                             f"{self.line_of(seen_sections[sid])})",
-                             "give every section its own id")
+                    self.add(
+                        ProblemCode.DUPLICATE_ID,
+                        (*spath, "id"),
+                        None,
+                        f"section id '{sid}' is used twice (first on line "
+                        f"{self.line_of(seen_sections[sid])})",
+                        "give every section its own id",
+                    )
                 seen_sections[sid] = spath
             self.check_translation((*spath, "title"), section.get("title"), locales, None)
             if "intro" in section:
@@ -224,10 +263,14 @@ class _Checker:
                 if not isinstance(iid, str):
                     continue
                 if iid in seen_items:
-                    self.add(ProblemCode.DUPLICATE_ID, (*path, "id"), iid,
-                             f"item id '{iid}' is used twice (first on line "
-                             f"{self.line_of(seen_items[iid])})",
-                             "give every item its own id; ids are stable keys for answers")
+                    self.add(
+                        ProblemCode.DUPLICATE_ID,
+                        (*path, "id"),
+                        iid,
+                        f"item id '{iid}' is used twice (first on line "
+                        f"{self.line_of(seen_items[iid])})",
+                        "give every item its own id; ids are stable keys for answers",
+                    )
                 else:
                     seen_items[iid] = path
                     order[iid] = position
@@ -240,8 +283,14 @@ class _Checker:
             if repeat is not None:
                 self.check_repeat(spath, repeat, order, first_item)
             if section.get("enable_when") is not None:
-                self.check_rule((*spath, "enable_when"), section["enable_when"], order,
-                                first_item, None, section_items=set())
+                self.check_rule(
+                    (*spath, "enable_when"),
+                    section["enable_when"],
+                    order,
+                    first_item,
+                    None,
+                    section_items=set(),
+                )
         for path, i, item in self.items():
             self.check_item(path, item, locales, order, i)
 
@@ -251,23 +300,36 @@ class _Checker:
                 return order[item["id"]]
         return len(order)
 
-    def check_repeat(self, spath: Path_, repeat: Any, order: dict[str, int],
-                     first_item: int) -> None:
+    def check_repeat(
+        self, spath: Path_, repeat: Any, order: dict[str, int], first_item: int
+    ) -> None:
         path = (*spath, "repeat_for")
         if not isinstance(repeat, str) or repeat not in order:
-            self.add(ProblemCode.UNKNOWN_REFERENCE, path, None,
-                     f"repeat_for names '{repeat}', which is not an item in this flow",
-                     "name a multiple-choice item asked before this section")
+            self.add(
+                ProblemCode.UNKNOWN_REFERENCE,
+                path,
+                None,
+                f"repeat_for names '{repeat}', which is not an item in this flow",
+                "name a multiple-choice item asked before this section",
+            )
             return
         if order[repeat] >= first_item:
-            self.add(ProblemCode.FORWARD_REFERENCE, path, None,
-                     f"repeat_for names '{repeat}', which is not asked before this section",
-                     "move the section after that item")
+            self.add(
+                ProblemCode.FORWARD_REFERENCE,
+                path,
+                None,
+                f"repeat_for names '{repeat}', which is not asked before this section",
+                "move the section after that item",
+            )
         target = self._item_by_id(repeat)
         if target is not None and target.get("type") != ItemType.MULTI_CHOICE:
-            self.add(ProblemCode.BAD_REPEAT, path, None,
-                     f"repeat_for names '{repeat}', which is not a multiple-choice item",
-                     "repeat a section for each option ticked in a multi_choice item")
+            self.add(
+                ProblemCode.BAD_REPEAT,
+                path,
+                None,
+                f"repeat_for names '{repeat}', which is not a multiple-choice item",
+                "repeat a section for each option ticked in a multi_choice item",
+            )
 
     def _item_by_id(self, item_id: str) -> dict[str, Any] | None:
         for _, _, item in self.items():
@@ -275,8 +337,14 @@ class _Checker:
                 return item
         return None
 
-    def check_item(self, path: Path_, item: dict[str, Any], locales: list[str],
-                   order: dict[str, int], section_index: int) -> None:
+    def check_item(
+        self,
+        path: Path_,
+        item: dict[str, Any],
+        locales: list[str],
+        order: dict[str, int],
+        section_index: int,
+    ) -> None:
         iid = item.get("id") if isinstance(item.get("id"), str) else None
         kind = item.get("type")
         self.check_translation((*path, "prompt"), item.get("prompt"), locales, iid)
@@ -286,13 +354,21 @@ class _Checker:
         builtin = bool(item.pop("_builtin_options", False))
         if kind in CHOICE_TYPES:
             if not options:
-                self.add(ProblemCode.MISSING_OPTIONS, (*path, "type"), iid,
-                         f"a {kind} item needs options",
-                         "add `options:` with at least two `{value, label}` entries")
+                self.add(
+                    ProblemCode.MISSING_OPTIONS,
+                    (*path, "type"),
+                    iid,
+                    f"a {kind} item needs options",
+                    "add `options:` with at least two `{value, label}` entries",
+                )
         elif options:
-            self.add(ProblemCode.UNEXPECTED_OPTIONS, (*path, "options"), iid,
-                     f"a {kind} item does not take options",
-                     "remove `options`, or change the type to single_choice or multi_choice")
+            self.add(
+                ProblemCode.UNEXPECTED_OPTIONS,
+                (*path, "options"),
+                iid,
+                f"a {kind} item does not take options",
+                "remove `options`, or change the type to single_choice or multi_choice",
+            )
         if isinstance(options, list):
             seen: dict[str, int] = {}
             for k, option in enumerate(options):
@@ -302,41 +378,75 @@ class _Checker:
                 value = option.get("value")
                 if isinstance(value, str):
                     if value in seen:
-                        self.add(ProblemCode.DUPLICATE_OPTION, (*opath, "value"), iid,
-                                 f"option value '{value}' appears twice",
-                                 "give each option of an item its own value")
+                        self.add(
+                            ProblemCode.DUPLICATE_OPTION,
+                            (*opath, "value"),
+                            iid,
+                            f"option value '{value}' appears twice",
+                            "give each option of an item its own value",
+                        )
                     seen[value] = k
                 if builtin:
-                    self.check_translation(path, option.get("label"), locales, iid,
-                                           what="built-in yes/no/don't know labels",
-                                           fix="give the item explicit options with labels "
-                                               "in that language")
+                    self.check_translation(
+                        path,
+                        option.get("label"),
+                        locales,
+                        iid,
+                        what="built-in yes/no/don't know labels",
+                        fix="give the item explicit options with labels in that language",
+                    )
                 else:
                     self.check_translation((*opath, "label"), option.get("label"), locales, iid)
                 if option.get("enable_when") is not None:
-                    self.check_rule((*opath, "enable_when"), option["enable_when"], order,
-                                    order.get(iid or "", len(order)), iid, section_items=set())
+                    self.check_rule(
+                        (*opath, "enable_when"),
+                        option["enable_when"],
+                        order,
+                        order.get(iid or "", len(order)),
+                        iid,
+                        section_items=set(),
+                    )
         if kind == ItemType.SCALE and (item.get("min") is None or item.get("max") is None):
-            self.add(ProblemCode.BAD_BOUNDS, (*path, "type"), iid,
-                     "a scale item needs `min` and `max`", "add for instance `min: 0` and `max: 4`")
+            self.add(
+                ProblemCode.BAD_BOUNDS,
+                (*path, "type"),
+                iid,
+                "a scale item needs `min` and `max`",
+                "add for instance `min: 0` and `max: 4`",
+            )
         low, high = item.get("min"), item.get("max")
         if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
-            self.add(ProblemCode.BAD_BOUNDS, (*path, "min"), iid,
-                     f"min ({low}) is greater than max ({high})", "swap them")
+            self.add(
+                ProblemCode.BAD_BOUNDS,
+                (*path, "min"),
+                iid,
+                f"min ({low}) is greater than max ({high})",
+                "swap them",
+            )
         anchors = item.get("anchors")
         if isinstance(anchors, dict):
             for point, label in anchors.items():
                 self.check_translation((*path, "anchors", str(point)), label, locales, iid)
         if item.get("enable_when") is not None:
-            section_items = {
-                it.get("id") for p, i, it in self.items() if i == section_index
-            }
-            self.check_rule((*path, "enable_when"), item["enable_when"], order,
-                            order.get(iid or "", len(order)), iid,
-                            section_items={s for s in section_items if isinstance(s, str)})
+            section_items = {it.get("id") for p, i, it in self.items() if i == section_index}
+            self.check_rule(
+                (*path, "enable_when"),
+                item["enable_when"],
+                order,
+                order.get(iid or "", len(order)),
+                iid,
+                section_items={s for s in section_items if isinstance(s, str)},
+            )
 
-    def check_rule(self, path: Path_, rule: Any, order: dict[str, int], before: int,
-                   iid: str | None, section_items: set[str]) -> None:
+    def check_rule(
+        self,
+        path: Path_,
+        rule: Any,
+        order: dict[str, int],
+        before: int,
+        iid: str | None,
+        section_items: set[str],
+    ) -> None:
         if isinstance(rule, list):
             for k, sub in enumerate(rule):
                 self.check_rule((*path, k), sub, order, before, iid, section_items)
@@ -345,27 +455,37 @@ class _Checker:
             return  # pydantic reports the shape
         for combinator in ("all", "any"):
             if isinstance(rule.get(combinator), list):
-                self.check_rule((*path, combinator), rule[combinator], order, before, iid,
-                                section_items)
+                self.check_rule(
+                    (*path, combinator), rule[combinator], order, before, iid, section_items
+                )
                 return
         target = rule.get("item")
         if not isinstance(target, str):
             return
         if target not in order:
-            self.add(ProblemCode.UNKNOWN_REFERENCE, (*path, "item"), iid,
-                     f"enable_when refers to '{target}', which is not an item in this flow",
-                     "check the spelling, or name an item defined earlier in the file")
+            self.add(
+                ProblemCode.UNKNOWN_REFERENCE,
+                (*path, "item"),
+                iid,
+                f"enable_when refers to '{target}', which is not an item in this flow",
+                "check the spelling, or name an item defined earlier in the file",
+            )
             return
         if order[target] >= before:
-            self.add(ProblemCode.FORWARD_REFERENCE, (*path, "item"), iid,
-                     f"enable_when refers to '{target}', which is not asked before this point",
-                     "a condition can only look at answers given earlier: move this item "
-                     "after it or change the condition")
+            self.add(
+                ProblemCode.FORWARD_REFERENCE,
+                (*path, "item"),
+                iid,
+                f"enable_when refers to '{target}', which is not asked before this point",
+                "a condition can only look at answers given earlier: move this item "
+                "after it or change the condition",
+            )
             return
         self.check_condition_value(path, rule, target, iid)
 
-    def check_condition_value(self, path: Path_, rule: dict[str, Any], target: str,
-                              iid: str | None) -> None:
+    def check_condition_value(
+        self, path: Path_, rule: dict[str, Any], target: str, iid: str | None
+    ) -> None:
         item = self._item_by_id(target)
         if item is None or item.get("type") not in CHOICE_TYPES:
             return
@@ -377,21 +497,37 @@ class _Checker:
         wanted = raw if isinstance(raw, list) else [raw]
         for value in wanted:
             if value not in known:
-                self.add(ProblemCode.UNKNOWN_OPTION_VALUE, (*path, "value"), iid,
-                         f"the condition compares '{target}' with '{value}', which is not one "
-                         f"of its options",
-                         f"use one of: {_fmt(sorted(str(k) for k in known))}")
+                self.add(
+                    ProblemCode.UNKNOWN_OPTION_VALUE,
+                    (*path, "value"),
+                    iid,
+                    f"the condition compares '{target}' with '{value}', which is not one "
+                    f"of its options",
+                    f"use one of: {_fmt(sorted(str(k) for k in known))}",
+                )
 
-    def check_translation(self, path: Path_, text: Any, locales: list[str], iid: str | None,
-                          *, what: str | None = None, fix: str | None = None) -> None:
+    def check_translation(
+        self,
+        path: Path_,
+        text: Any,
+        locales: list[str],
+        iid: str | None,
+        *,
+        what: str | None = None,
+        fix: str | None = None,
+    ) -> None:
         if not isinstance(text, dict):
             return  # missing or wrong shape: pydantic reports it
         for locale in locales:
             if not text.get(locale):
                 label = what or str(path[-1])
-                self.add(ProblemCode.MISSING_TRANSLATION, path, iid,
-                         f"{label} has no '{locale}' text (the flow declares locale '{locale}')",
-                         fix or f"add `{locale}: ...` under {path[-1]}")
+                self.add(
+                    ProblemCode.MISSING_TRANSLATION,
+                    path,
+                    iid,
+                    f"{label} has no '{locale}' text (the flow declares locale '{locale}')",
+                    fix or f"add `{locale}: ...` under {path[-1]}",
+                )
 
     # -- structural errors from pydantic -------------------------------------------------
 
@@ -406,23 +542,37 @@ class _Checker:
             reported.add(path)
             if path and path[-1] == "type" and error["type"] == "enum":
                 allowed = _fmt(t.value for t in ItemType)
-                self.add(ProblemCode.UNKNOWN_TYPE, path, None,
-                         f"unknown item type '{error.get('input')}'", f"use one of: {allowed}")
+                self.add(
+                    ProblemCode.UNKNOWN_TYPE,
+                    path,
+                    None,
+                    f"unknown item type '{error.get('input')}'",
+                    f"use one of: {allowed}",
+                )
                 continue
             where = ".".join(str(p) for p in path) or "(top level)"
-            self.add(ProblemCode.INVALID_FIELD, path, None, f"{where}: {error['msg']}",
-                     _field_fix(error["type"], path))
+            self.add(
+                ProblemCode.INVALID_FIELD,
+                path,
+                None,
+                f"{where}: {error['msg']}",
+                _field_fix(error["type"], path),
+            )
 
     def check_warnings(self, flow: Flow) -> None:
         for i, section in enumerate(flow.sections):
             for j, item in enumerate(section.items):
                 for locale, prompt in item.prompt.items():
                     if len(prompt) > LONG_PROMPT_CHARS:
-                        self.add(ProblemCode.LONG_PROMPT,
-                                 ("sections", i, "items", j, "prompt", locale), item.id,
-                                 f"the '{locale}' prompt is {len(prompt)} characters long",
-                                 f"keep prompts under {LONG_PROMPT_CHARS} characters; move "
-                                 "detail into `help`", warning=True)
+                        self.add(
+                            ProblemCode.LONG_PROMPT,
+                            ("sections", i, "items", j, "prompt", locale),
+                            item.id,
+                            f"the '{locale}' prompt is {len(prompt)} characters long",
+                            f"keep prompts under {LONG_PROMPT_CHARS} characters; move "
+                            "detail into `help`",
+                            warning=True,
+                        )
 
 
 def _field_fix(kind: str, path: Path_) -> str:

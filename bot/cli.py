@@ -1,0 +1,108 @@
+"""The `hearth` command: chat in a terminal, run the bot, check flows."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+from flows.errors import FlowError
+from store.sqlite import StoreError
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearth", description=__doc__)
+    parser.add_argument("--db", type=Path, help="database file (default: HEARTH_DATABASE)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="answer an interview in this terminal")
+    chat.add_argument("--as", dest="user", default=None, help="who is answering (default: you)")
+    chat.add_argument("--flow", default=None, help="which interview (default: HEARTH_FLOW)")
+    chat.set_defaults(run=_chat)
+
+    flows = sub.add_parser("flows", help="check flow files and list the bundled ones")
+    flows.add_argument("files", nargs="*", type=Path, help="flow files to check")
+    flows.set_defaults(run=_flows)
+    return parser
+
+
+async def open_service(settings: Settings, flow: str | None = None):  # type: ignore[no-untyped-def]
+    """Compose the service from settings (the one composition root)."""
+    from bot.service import DialogueService
+    from flows.catalog import FlowCatalog
+    from store.sqlite import Store
+
+    try:
+        catalog = FlowCatalog.bundled(flow or settings.flow)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    store = await Store.open(settings.database, settings.synchronous)
+    return DialogueService(store, catalog)
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import ConsoleChat
+
+    async def main() -> None:
+        service = await open_service(settings, args.flow)
+        print(f"Hearth · answers are saved in {settings.database}")
+        try:
+            await ConsoleChat(service, args.user or getpass.getuser()).run()
+        finally:
+            await service.store.close()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        print("\nStopped. Your answers so far are saved.")
+    return 0
+
+
+def _flows(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.loader import bundled_flow_paths, load_flow_file
+
+    paths = args.files or bundled_flow_paths()
+    failed = False
+    for path in paths:
+        try:
+            result = load_flow_file(path)
+        except FlowError as exc:
+            failed = True
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            continue
+        except OSError as exc:
+            failed = True
+            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            continue
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        flow = result.flow
+        count = sum(len(s.items) for s in flow.sections)
+        print(f"{path}: {flow.key} ok ({count} items, locales {', '.join(flow.locales)})")
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `hearth` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        overrides = {"database": args.db} if args.db else {}
+        settings = load_settings(**overrides)
+        return int(args.run(args, settings))
+    except (SettingsError, CliError, StoreError, FlowError) as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The interview in a terminal: the same service and store, typed answers, numbered choices."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+from bot.model import Inbound, Kind, Outbound
+from bot.service import DialogueService
+from bot.steps import COMMANDS
+
+CHANNEL = "console"
+
+#: Words typed at the prompt that are commands, not answers.
+WORDS = COMMANDS - {"start"}
+
+Reader = Callable[[str], str]
+Writer = Callable[[str], None]
+
+
+class ConsoleChat:
+    """Reads lines, turns them into `Inbound`s, prints the `Outbound`s."""
+
+    def __init__(self, service: DialogueService, user: str, *, read: Reader = input,
+                 write: Writer = print) -> None:
+        self.service = service
+        self.user = user
+        self.read = read
+        self.write = write
+        self.buttons: list[str] = []  # payloads of the last non-question choices, numbered
+
+    def inbound(self, kind: Kind, payload: str, args: str = "") -> Inbound:
+        return Inbound(CHANNEL, self.user, self.user, kind, payload, uuid.uuid4().hex, args)
+
+    async def send(self, inbound: Inbound) -> None:
+        for message in await self.service.handle(inbound):
+            self.show(message)
+
+    def show(self, message: Outbound) -> None:
+        self.write("")
+        self.write(message.text)
+        if message.is_question:
+            self.buttons = []
+            return
+        if message.choices:
+            self.buttons = [choice.payload for row in message.choices for choice in row]
+            labels = [choice.label for row in message.choices for choice in row]
+            for number, label in enumerate(labels, start=1):
+                self.write(f"  {number}) {label}")
+
+    def classify(self, line: str) -> Inbound:
+        text = line.strip()
+        word, _, rest = text.partition(" ")
+        if word.casefold() in WORDS:
+            return self.inbound(Kind.COMMAND, word.casefold(), rest)
+        if text.isdigit() and self.buttons and 1 <= int(text) <= len(self.buttons):
+            return self.inbound(Kind.CHOICE, self.buttons[int(text) - 1])
+        return self.inbound(Kind.TEXT, line)
+
+    async def run(self) -> None:
+        """The input loop: Ctrl-C, EOF or "quit" pause the interview safely."""
+        await self.send(self.inbound(Kind.COMMAND, "start"))
+        while True:
+            try:
+                line = await asyncio.to_thread(self.read, "> ")
+            except (EOFError, KeyboardInterrupt):
+                self.write("")
+                await self.send(self.inbound(Kind.COMMAND, "pause"))
+                return
+            inbound = self.classify(line)
+            await self.send(inbound)
+            if inbound.kind is Kind.COMMAND and inbound.payload == "quit":
+                return

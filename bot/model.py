@@ -1,0 +1,62 @@
+"""What crosses the service boundary: `Inbound` events in, `Outbound` messages out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What arrived."""
+
+    TEXT = "text"  # something typed
+    CHOICE = "choice"  # a button pressed (payload = the button's data)
+    COMMAND = "command"  # /start, back, skip, ... (payload = the name, args = the rest)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One event from a person, turned transport-agnostic by an adapter."""
+
+    channel: str  # "telegram", "console"
+    user_id: str  # the channel's id for the person
+    chat_id: str
+    kind: Kind
+    payload: str
+    delivery_id: str  # Telegram update_id; unique per channel; a repeat changes nothing
+    args: str = ""
+    locale_hint: str | None = None  # e.g. the Telegram client's language
+    private: bool = True  # False in a group chat
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button: its label and the payload that comes back when it is pressed."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send beside a message (a chart, a report)."""
+
+    filename: str
+    data: bytes
+    mime: str
+    as_photo: bool = False
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to show. `choices` are rows of buttons."""
+
+    text: str
+    choices: list[list[Choice]] = field(default_factory=list)
+    #: Replace the message whose button was pressed (the record of the chosen answer),
+    #: instead of sending a new one.
+    replace: bool = False
+    #: A question's options: a typed answer is parsed against them (the console types
+    #: numbers); other choices (consent, review actions) map a typed number to a payload.
+    is_question: bool = False
+    attachment: Attachment | None = None

@@ -1,0 +1,96 @@
+"""The reply intents a step produces: stored with the delivery, rendered after the commit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Say(_Reply):
+    """A plain message: a template macro name and its values."""
+
+    type: Literal["say"] = "say"
+    message: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    choices: list[tuple[str, str]] = Field(default_factory=list)  # (label message, payload)
+
+
+class Ask(_Reply):
+    """Ask one question of an interview."""
+
+    type: Literal["ask"] = "ask"
+    interview_id: str
+    flow: str
+    key: str
+    revision: int
+    position: int
+    total: int
+    options: list[str] = Field(default_factory=list)  # enabled option values, shown order
+    selected: list[str] = Field(default_factory=list)  # multiple choice being ticked
+    current: Any = None  # the stored answer (when going back or editing)
+    replace: bool = False  # edit the pressed message in place (a toggle)
+    welcome_back: bool = False
+
+
+class Answered(_Reply):
+    """The record of a button answer: the question's message is edited to show it."""
+
+    type: Literal["answered"] = "answered"
+    flow: str
+    key: str
+    value: Any
+
+
+class ReviewRow(BaseModel):
+    """One line of the review list."""
+
+    key: str
+    value: Any  # encoded value; None if skipped
+
+
+class Review(_Reply):
+    """The list of answers with ways to edit any and to submit."""
+
+    type: Literal["review"] = "review"
+    interview_id: str
+    flow: str
+    revision: int
+    rows: list[ReviewRow]
+    missing: list[str]
+    can_submit: bool
+
+
+class Problem(_Reply):
+    """An answer was not accepted: what was expected."""
+
+    type: Literal["problem"] = "problem"
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Submitted(_Reply):
+    """The interview was submitted."""
+
+    type: Literal["submitted"] = "submitted"
+    interview_id: str
+    flow: str
+
+
+Reply = Annotated[Say | Ask | Answered | Review | Problem | Submitted, Field(discriminator="type")]
+
+
+class Outcome(BaseModel):
+    """Everything one step answers, in the person's language."""
+
+    model_config = ConfigDict(frozen=True)
+
+    locale: str
+    replies: list[Reply]
+
+
+OUTCOME = TypeAdapter(Outcome)

@@ -1,0 +1,535 @@
+"""Scoring and recommendation rules as validated data, with errors located by file and line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from flows.schema import Flow, ItemType
+
+LocalizedText = dict[str, str]
+Id = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class Band(StrEnum):
+    """Severity of one function, region or factor, compared with what is typical for age."""
+
+    TYPICAL = "typical"
+    MODERATE = "moderate"
+    SIGNIFICANT = "significant"
+    UNRATED = "unrated"
+
+
+BAND_ORDER: dict[Band, int] = {
+    Band.UNRATED: -1, Band.TYPICAL: 0, Band.MODERATE: 1, Band.SIGNIFICANT: 2,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- scoring rules ------------------------------------------------------------------------
+
+
+class ItemRefs(_Strict):
+    """Items that identify the child and the person answering."""
+
+    name: Id
+    age: Id
+    respondent: Id
+
+
+class PeriodRule(_Strict):
+    """One developmental period and how much experiences in it weigh."""
+
+    id: Id
+    start_months: int = Field(ge=0, le=216)
+    weight: NonNegative
+    poverty_weight: NonNegative
+    label: LocalizedText
+    short: LocalizedText
+
+
+class AdversityRules(_Strict):
+    """Part A: which items hold the adversity answers and how they turn into points."""
+
+    item: Id
+    periods_item: Id
+    severity_item: Id
+    pattern_item: Id
+    severity_points: dict[str, NonNegative] = Field(min_length=1)
+    pattern_multiplier: dict[str, NonNegative] = Field(min_length=1)
+    missing_severity: NonNegative
+    missing_pattern: NonNegative
+    categories: dict[str, Literal["adversity", "relational_poverty"]] = Field(min_length=1)
+
+
+class RiskBands(_Strict):
+    """Score at or above which a risk is "moderate", and "high"."""
+
+    moderate: NonNegative
+    high: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RiskBands:
+        if self.high < self.moderate:
+            raise ValueError("`high` must be at least `moderate`")
+        return self
+
+
+class RiskRules(_Strict):
+    """How adversity, relational poverty and relational health combine into risk."""
+
+    buffer: float = Field(ge=0, le=1)
+    deficit_points: NonNegative
+    unknown_relational: float = Field(ge=0, le=1)
+    current_relational_weight: NonNegative
+    period_bands: RiskBands
+    overall_bands: RiskBands
+
+
+class FunctionRule(_Strict):
+    """One function of a region: the item that rates it and the factor it loads on."""
+
+    item: Id
+    factor: Id
+    label: LocalizedText
+
+
+class RegionRule(_Strict):
+    """One brain region, bottom (brainstem) to top (cortex), and its functions."""
+
+    id: Id
+    label: LocalizedText
+    plain: LocalizedText
+    functions: list[FunctionRule] = Field(min_length=1)
+
+
+class FactorRule(_Strict):
+    """One of the four functional factors."""
+
+    id: Id
+    label: LocalizedText
+
+
+class FunctionBands(_Strict):
+    """Points (one function) at or above which it is "moderate", and "significant"."""
+
+    moderate: NonNegative
+    significant: NonNegative
+
+
+class GroupBands(_Strict):
+    """Difficulty 0-100 (a region or factor) at or above which it is moderate, significant."""
+
+    moderate: float = Field(ge=0, le=100)
+    significant: float = Field(ge=0, le=100)
+
+
+class FunctioningRules(_Strict):
+    """Part C: answer points, bands, regions (bottom-up order) and factors."""
+
+    points: dict[str, NonNegative] = Field(min_length=2)
+    function_bands: FunctionBands
+    group_bands: GroupBands
+    significant_function_lifts_region_to: Literal["typical", "moderate", "significant"]
+    state_item: Id
+    factors: list[FactorRule] = Field(min_length=1)
+    regions: list[RegionRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_factors(self) -> FunctioningRules:
+        known = {f.id for f in self.factors}
+        for region in self.regions:
+            for function in region.functions:
+                if function.factor not in known:
+                    raise ValueError(
+                        f"function '{function.item}' names factor '{function.factor}', which "
+                        f"is not listed under factors ({', '.join(sorted(known))})")
+        return self
+
+    @property
+    def max_points(self) -> float:
+        return max(self.points.values())
+
+
+class CurrentRelationalBands(_Strict):
+    """Mean connection 0..1 at or above which connection now is "mixed", and "strong"."""
+
+    mixed: float = Field(ge=0, le=1)
+    strong: float = Field(ge=0, le=1)
+
+
+class CurrentRelationalRules(_Strict):
+    """Part D: the items rating connection now."""
+
+    items: list[Id] = Field(min_length=1)
+    bands: CurrentRelationalBands
+
+
+class PointsRule(_Strict):
+    """Points per answer value of one caregiving item, and what a skipped answer counts."""
+
+    points: dict[str, NonNegative] = Field(min_length=2)
+    missing: NonNegative
+
+    @property
+    def worst(self) -> float:
+        return max(self.points.values())
+
+
+class ReserveBands(_Strict):
+    """Reserve at or above which the caregiver has "reserve", or is "stretched"."""
+
+    reserve: float
+    stretched: float
+
+
+class CaregivingRules(_Strict):
+    """The caregiving challenge estimator: resources minus demands."""
+
+    resources: dict[str, PointsRule]
+    demands: dict[str, PointsRule]
+    children_item: Id
+    per_extra_child: NonNegative
+    children_cap: NonNegative
+    bands: ReserveBands
+
+
+class ScoringRules(_Strict):
+    """Everything that turns one flow's answers into scores."""
+
+    flow: Id
+    flow_versions: list[int] = Field(min_length=1)
+    recommendations_file: str
+    items: ItemRefs
+    periods: list[PeriodRule] = Field(min_length=1)
+    adversity: AdversityRules
+    connection_points: dict[str, NonNegative] = Field(min_length=2)
+    relational_history: dict[str, list[Id]]
+    risk: RiskRules
+    functioning: FunctioningRules
+    current_relational: CurrentRelationalRules
+    caregiving: CaregivingRules
+
+    @model_validator(mode="after")
+    def _periods_consistent(self) -> ScoringRules:
+        ids = [p.id for p in self.periods]
+        starts = [p.start_months for p in self.periods]
+        if starts != sorted(starts):
+            raise ValueError("periods must be listed youngest first (start_months ascending)")
+        unknown = sorted(set(self.relational_history) - set(ids))
+        if unknown:
+            raise ValueError(f"relational_history names unknown periods: {', '.join(unknown)}")
+        return self
+
+    @property
+    def max_connection(self) -> float:
+        return max(self.connection_points.values())
+
+
+# -- recommendation rules -------------------------------------------------------------------
+
+BandName = Literal["typical", "moderate", "significant"]
+
+
+class ReserveIs(_Strict):
+    """The caregiving reserve is one of these bands."""
+
+    reserve: list[Literal["reserve", "stretched", "depleted"]] = Field(min_length=1)
+
+
+class RegionAtLeast(_Strict):
+    """A region's band is at least this."""
+
+    region: Id
+    at_least: BandName
+
+
+class FunctionsAtLeast(_Strict):
+    """At least one of these functions is rated at least this."""
+
+    functions: list[Id] = Field(min_length=1)
+    at_least: BandName
+
+
+class AnswerIn(_Strict):
+    """An answer is one of these values."""
+
+    answer: Id
+    in_: list[str] = Field(alias="in", min_length=1)
+
+
+class CurrentRelationalIs(_Strict):
+    """Connection now is one of these bands."""
+
+    current_relational: list[Literal["strong", "mixed", "thin"]] = Field(min_length=1)
+
+
+class PeriodRiskAtLeast(_Strict):
+    """Some reached period's risk is at least this."""
+
+    period_risk_at_least: Literal["moderate", "high"]
+
+
+class AllOf(_Strict):
+    """Every nested condition holds."""
+
+    all: list[When] = Field(min_length=1)
+
+
+class AnyOf(_Strict):
+    """At least one nested condition holds."""
+
+    any: list[When] = Field(min_length=1)
+
+
+class NotOf(_Strict):
+    """The nested condition does not hold."""
+
+    not_: When = Field(alias="not")
+
+
+When = Annotated[
+    ReserveIs | RegionAtLeast | FunctionsAtLeast | AnswerIn | CurrentRelationalIs
+    | PeriodRiskAtLeast | AllOf | AnyOf | NotOf,
+    Field(union_mode="left_to_right"),
+]
+
+
+class RecommendationRule(_Strict):
+    """One recommendation: when it applies and what it says (what, how often, how long, why)."""
+
+    id: Id
+    tier: int = Field(ge=0)
+    when: When
+    title: LocalizedText
+    try_: LocalizedText = Field(alias="try")
+    how_often: LocalizedText
+    how_long: LocalizedText
+    why: LocalizedText
+
+
+class RecommendationRules(_Strict):
+    """The recommendations of one flow, in file order."""
+
+    flow: Id
+    recommendations: list[RecommendationRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RecommendationRules:
+        seen: set[str] = set()
+        for rule in self.recommendations:
+            if rule.id in seen:
+                raise ValueError(f"recommendation id '{rule.id}' is used twice")
+            seen.add(rule.id)
+        return self
+
+
+for _model in (AllOf, AnyOf, NotOf):
+    _model.model_rebuild()
+
+
+# -- loading with located errors -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """One thing wrong with a rules file, where it is, and what is wrong."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        at = f" at {self.path}" if self.path else ""
+        return f"{where}{at}: {self.message}"
+
+
+class RulesError(Exception):
+    """A rules file is invalid, or does not match its flow; `problems` lists each problem."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class NoScoringRules(LookupError):
+    """The flow has no bundled scoring rules (the sample flow, for instance)."""
+
+    def __init__(self, flow_id: str) -> None:
+        self.flow_id = flow_id
+        super().__init__(
+            f"no scoring rules for flow '{flow_id}': only flows with a file "
+            f"scoring/rules/{flow_id}.yaml get a report")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _line_map(node: yaml.Node | None) -> dict[tuple[str, ...], int]:
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(n: yaml.Node, path: tuple[str, ...]) -> None:
+        lines.setdefault(path, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            for key, value in n.value:
+                child = (*path, str(key.value))
+                lines[child] = key.start_mark.line + 1
+                walk(value, child)
+        elif isinstance(n, yaml.SequenceNode):
+            for i, value in enumerate(n.value):
+                walk(value, (*path, str(i)))
+
+    if node is not None:
+        walk(node, ())
+    return lines
+
+
+def _parse(text: str, filename: str, model: type[_M]) -> _M:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RulesError([RuleProblem(filename, mark.line + 1 if mark else None, "",
+                                      f"YAML syntax: {getattr(exc, 'problem', exc)}")]) from None
+    lines = _line_map(node)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems: list[RuleProblem] = []
+        for error in exc.errors():
+            # Union alternatives add class names to the location; they are not in the file.
+            path = tuple(str(p) for p in error["loc"] if not (isinstance(p, str) and p[:1].isupper()))
+            line = next((lines[path[:end]] for end in range(len(path), -1, -1)
+                         if path[:end] in lines), None)
+            problems.append(RuleProblem(filename, line, ".".join(path), error["msg"]))
+        # A union reports once per alternative: keep the first message per place.
+        unique = list({(p.line, p.path): p for p in reversed(problems)}.values())[::-1]
+        raise RulesError(sorted(unique, key=lambda p: p.line or 0)) from None
+
+
+def parse_scoring_rules(text: str, filename: str = "<rules>") -> ScoringRules:
+    """Validate scoring rules given as YAML text; raise `RulesError` naming file and line."""
+    return _parse(text, filename, ScoringRules)
+
+
+def parse_recommendation_rules(text: str, filename: str = "<recommendations>") -> (
+        RecommendationRules):
+    """Validate recommendation rules given as YAML text; raise `RulesError` on problems."""
+    return _parse(text, filename, RecommendationRules)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The scoring and recommendation rules of one flow."""
+
+    scoring: ScoringRules
+    recommendations: RecommendationRules
+
+
+def has_rules(flow_id: str) -> bool:
+    """Whether a flow id has bundled scoring rules."""
+    return (resources.files("scoring") / "rules" / f"{flow_id}.yaml").is_file()
+
+
+@lru_cache(maxsize=8)
+def bundled_rules(flow_id: str) -> RuleSet:
+    """The rules shipped for a flow id (read once, then cached); `NoScoringRules` if none.
+
+    This is the only place scoring/ touches a file, and only its own package data.
+    """
+    folder = resources.files("scoring") / "rules"
+    path = folder / f"{flow_id}.yaml"
+    if not path.is_file():
+        raise NoScoringRules(flow_id)
+    scoring = parse_scoring_rules(path.read_text(encoding="utf-8"), f"scoring/rules/{path.name}")
+    rec_path = folder / scoring.recommendations_file
+    recommendations = parse_recommendation_rules(
+        rec_path.read_text(encoding="utf-8"), f"scoring/rules/{scoring.recommendations_file}")
+    return RuleSet(scoring, recommendations)
+
+
+# -- rules against the flow ---------------------------------------------------------------
+
+
+def check_against_flow(rules: RuleSet, flow: Flow) -> list[str]:
+    """Every reference from the rules to the flow that does not hold (empty when they fit)."""
+    problems: list[str] = []
+    s = rules.scoring
+
+    def need(item_id: str, where: str, *, kind: set[ItemType] | None = None,
+             values: set[str] | None = None) -> None:
+        if not flow.has_item(item_id):
+            problems.append(f"{where}: item '{item_id}' is not in flow {flow.key}")
+            return
+        item = flow.item(item_id)
+        if kind is not None and item.type not in kind:
+            problems.append(f"{where}: item '{item_id}' is {item.type}, expected "
+                            f"{' or '.join(sorted(kind))}")
+        if values is not None:
+            known = {o.value for o in item.options}
+            missing = sorted(values - known)
+            if missing:
+                problems.append(f"{where}: item '{item_id}' has no option(s) {', '.join(missing)}")
+
+    if s.flow != flow.id:
+        problems.append(f"rules are for flow '{s.flow}', not '{flow.id}'")
+    if flow.version not in s.flow_versions:
+        problems.append(f"rules cover versions {s.flow_versions}, not version {flow.version}")
+    need(s.items.age, "items.age", kind={ItemType.AGE})
+    need(s.items.name, "items.name", kind={ItemType.TEXT})
+    need(s.items.respondent, "items.respondent")
+    a = s.adversity
+    need(a.item, "adversity.item", kind={ItemType.MULTI_CHOICE}, values=set(a.categories))
+    need(a.periods_item, "adversity.periods_item", kind={ItemType.MULTI_CHOICE},
+         values={p.id for p in s.periods})
+    need(a.severity_item, "adversity.severity_item", values=set(a.severity_points))
+    need(a.pattern_item, "adversity.pattern_item", values=set(a.pattern_multiplier))
+    for period, items in s.relational_history.items():
+        for item_id in items:
+            need(item_id, f"relational_history.{period}", values=set(s.connection_points))
+    for region in s.functioning.regions:
+        for function in region.functions:
+            need(function.item, f"functioning.{region.id}", values=set(s.functioning.points))
+    need(s.functioning.state_item, "functioning.state_item")
+    for item_id in s.current_relational.items:
+        need(item_id, "current_relational", values=set(s.connection_points))
+    for group in ("resources", "demands"):
+        for item_id, rule in getattr(s.caregiving, group).items():
+            need(item_id, f"caregiving.{group}", values=set(rule.points))
+    need(s.caregiving.children_item, "caregiving.children_item", kind={ItemType.NUMBER})
+    regions = {r.id for r in s.functioning.regions}
+    functions = {f.item for r in s.functioning.regions for f in r.functions}
+    for rec in rules.recommendations.recommendations:
+        for cond in _walk(rec.when):
+            if isinstance(cond, RegionAtLeast) and cond.region not in regions:
+                problems.append(f"recommendation {rec.id}: unknown region '{cond.region}'")
+            if isinstance(cond, FunctionsAtLeast):
+                for f in cond.functions:
+                    if f not in functions:
+                        problems.append(f"recommendation {rec.id}: '{f}' is not a function")
+            if isinstance(cond, AnswerIn):
+                need(cond.answer, f"recommendation {rec.id}", values=set(cond.in_))
+    return problems
+
+
+def _walk(cond: When) -> list[When]:
+    if isinstance(cond, AllOf):
+        return [c for sub in cond.all for c in _walk(sub)]
+    if isinstance(cond, AnyOf):
+        return [c for sub in cond.any for c in _walk(sub)]
+    if isinstance(cond, NotOf):
+        return _walk(cond.not_)
+    return [cond]

@@ -1,0 +1,64 @@
+"""Plain records the store hands out: people, interviews, events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass
+class Person:
+    """Someone who talks to Hearth on one channel."""
+
+    id: int
+    channel: str
+    external_id: str
+    role: str
+    locale: str
+    active_interview: str | None
+
+
+@dataclass
+class InterviewRecord:
+    """One interview's row: which flow, whose, where it stands."""
+
+    id: str
+    flow_id: str
+    flow_version: int
+    owner_id: int
+    respondent_id: int | None
+    subject_nickname: str | None
+    state: str
+    consented: bool
+    cursor: str | None
+    revision: int
+    draft: list[str] | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+
+    @property
+    def flow_key(self) -> str:
+        return f"{self.flow_id}@{self.flow_version}"
+
+
+@dataclass(frozen=True)
+class AnswerRevision:
+    """One row of the append-only answer history."""
+
+    item_key: str
+    revision: int
+    value: object | None  # decoded JSON; None when skipped
+    answered_by: int | None
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    """One audit-trail entry."""
+
+    interview_id: str | None
+    person_id: int | None
+    kind: str
+    detail: str | None
+    at: datetime

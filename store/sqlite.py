@@ -1,0 +1,243 @@
+"""The SQLite store: migrations, one writer thread with group commit, a reader thread."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from store.repository import Repository
+
+T = TypeVar("T")
+Synchronous = Literal["FULL", "NORMAL", "EXTRA"]
+
+#: Most steps committed together by one fsync. Bounded so one batch never holds the
+#: writer long; under light load every batch is a single step.
+MAX_BATCH = 128
+
+
+class StoreError(Exception):
+    """The database could not be opened or migrated; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL file."""
+
+    number: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """The bundled migrations, in order."""
+    found: list[Migration] = []
+    for entry in (resources.files("store") / "migrations").iterdir():
+        stem = entry.name.removesuffix(".sql")
+        if entry.name.endswith(".sql") and stem[:4].isdigit():
+            found.append(Migration(int(stem[:4]), stem, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.number)
+    numbers = [m.number for m in found]
+    if numbers != list(range(1, len(found) + 1)):
+        raise StoreError(f"migrations are not numbered 1..n without gaps: {numbers}")
+    return found
+
+
+def _connect(path: Path, synchronous: Synchronous, *, readonly: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Erased answers are overwritten with zeros, not left in free pages.
+    conn.execute("PRAGMA secure_delete = ON")
+    if readonly:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply pending migrations, each in its own transaction; return the schema version."""
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    known = migrations()
+    if current > len(known):
+        raise StoreError(
+            f"the database has schema version {current}, newer than this Hearth knows "
+            f"({len(known)}): upgrade Hearth or use another database file"
+        )
+    for migration in known[current:]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(migration.sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {migration.number}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"migration {migration.name} failed: {exc}") from exc
+    return len(known)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (complete_statement respects triggers' bodies)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        if not buffer and line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+class Store:
+    """Runs steps against one SQLite file.
+
+    `run(fn)` executes `fn(repository)` on the single writer thread inside its own SAVEPOINT,
+    batched with whatever other steps queued meanwhile into ONE transaction and ONE fsync
+    (group commit). A step that raises is rolled back to its savepoint alone; the others
+    commit. The awaiting caller resumes only after the commit is durable, so nothing is
+    acknowledged before it is on disk. `read(fn)` runs on a separate read-only connection,
+    which under WAL sees the last committed state and never blocks the writer.
+    """
+
+    def __init__(self, path: Path, synchronous: Synchronous = "FULL") -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hearth-writer")
+        self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="hearth-reader")
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._pending: list[tuple[Callable[[Repository], object], asyncio.Future[object]]] = []
+        self._flushing = False
+        self._flush_task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.steps = 0
+
+    @classmethod
+    async def open(cls, path: str | Path, synchronous: Synchronous = "FULL") -> Store:
+        """Open (creating, owner-readable only) and migrate the database file."""
+        store = cls(Path(path), synchronous)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(store._writer_pool, store._open_writer)
+        await loop.run_in_executor(store._reader_pool, store._open_reader)
+        return store
+
+    def _open_writer(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                # The file holds families' stories: readable by its owner only, from birth.
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self._writer = _connect(self.path, self.synchronous)
+            migrate(self._writer)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create the database {self.path}: {exc.strerror}") from exc
+
+    def _open_reader(self) -> None:
+        self._reader = _connect(self.path, self.synchronous, readonly=True)
+
+    async def close(self) -> None:
+        """Finish queued steps, then close both connections."""
+        if self._flush_task is not None:
+            await self._flush_task
+        loop = asyncio.get_running_loop()
+        if self._writer is not None:
+            await loop.run_in_executor(self._writer_pool, self._writer.close)
+        if self._reader is not None:
+            await loop.run_in_executor(self._reader_pool, self._reader.close)
+        self._writer_pool.shutdown()
+        self._reader_pool.shutdown()
+
+    async def run(self, step: Callable[[Repository], T]) -> T:
+        """Run one step in its own savepoint; return once it is committed and durable."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[object] = loop.create_future()
+        self._pending.append((step, future))
+        if not self._flushing:
+            self._flushing = True
+            self._flush_task = loop.create_task(self._flush())
+        return await future  # type: ignore[return-value]
+
+    async def read(self, query: Callable[[Repository], T]) -> T:
+        """Run a read-only query on the reader connection."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader_pool, self._read, query)
+
+    def _read(self, query: Callable[[Repository], T]) -> T:
+        assert self._reader is not None
+        self._reader.execute("BEGIN")
+        try:
+            return query(Repository(self._reader))
+        finally:
+            self._reader.execute("COMMIT")
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                try:
+                    outcomes = await loop.run_in_executor(
+                        self._writer_pool, self._run_batch, [step for step, _ in batch]
+                    )
+                except BaseException as exc:  # the commit itself failed: nothing was saved
+                    outcomes = [(False, exc)] * len(batch)
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if future.cancelled():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)  # type: ignore[arg-type]
+        finally:
+            self._flushing = False
+
+    def _run_batch(self, steps: list[Callable[[Repository], object]]) -> list[tuple[bool, object]]:
+        conn = self._writer
+        assert conn is not None
+        repository = Repository(conn)
+        results: list[tuple[bool, object]] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for step in steps:
+                conn.execute("SAVEPOINT step")
+                try:
+                    value = step(repository)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO step")
+                    conn.execute("RELEASE step")
+                    results.append((False, exc))
+                else:
+                    conn.execute("RELEASE step")
+                    results.append((True, value))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self.batches += 1
+        self.steps += len(steps)
+        return results
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the main file (used before byte-level checks and backups)."""
+        loop = asyncio.get_running_loop()
+        assert self._writer is not None
+        writer = self._writer
+        await loop.run_in_executor(
+            self._writer_pool, lambda: writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        )
