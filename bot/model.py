@@ -60,3 +60,6 @@ class Outbound:
     #: numbers); other choices (consent, review actions) map a typed number to a payload.
     is_question: bool = False
     attachment: Attachment | None = None
+    #: Send to this chat instead of the one the event came from (a clinician's
+    #: notification, for instance). None: reply where the event came from.
+    chat_id: str | None = None

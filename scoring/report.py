@@ -1,0 +1,194 @@
+"""The `Report` value: every score, band and recommendation computed from one interview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flows.engine import AgeValue
+from scoring.rules import Band
+
+LocalizedText = dict[str, str]
+
+
+@dataclass(frozen=True)
+class AdversityEntry:
+    """One ticked category of adversity and the points it adds to each period it happened in."""
+
+    category: str
+    kind: str  # "adversity" or "relational_poverty"
+    label: LocalizedText
+    periods: tuple[str, ...]
+    severity: str | None
+    pattern: str | None
+    points: float
+    item_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PeriodScore:
+    """Adversity, relational health and developmental risk in one developmental period."""
+
+    period: str
+    label: LocalizedText
+    short: LocalizedText
+    reached: bool
+    adversity: float
+    relational_poverty: float
+    relational_health: float | None  # 0 (very little) .. 1 (strong); None when not known
+    risk: float
+    band: str  # "low", "moderate", "high", or "not_reached"
+    adversity_keys: tuple[str, ...]
+    relational_items: tuple[str, ...]
+
+    @property
+    def load(self) -> float:
+        """Adversity and relational poverty together, unweighted: the timeline's bar."""
+        return self.adversity + self.relational_poverty
+
+
+@dataclass(frozen=True)
+class OverallRisk:
+    """Developmental risk across all periods, with current connection added."""
+
+    score: float
+    band: str  # "low", "moderate", "high"
+    from_history: float
+    from_current_relational: float
+
+
+@dataclass(frozen=True)
+class FunctionScore:
+    """One function rated against what is typical for the child's age."""
+
+    item_id: str
+    region: str
+    factor: str
+    label: LocalizedText
+    applies: bool  # asked at this age; an unasked function is not part of the expected map
+    answer: str | None
+    points: float | None
+    band: Band
+
+
+@dataclass(frozen=True)
+class GroupScore:
+    """A region or factor: difficulty 0 (all typical) .. 100 (all significant), and its band."""
+
+    id: str
+    label: LocalizedText
+    difficulty: float | None
+    band: Band
+    item_ids: tuple[str, ...]
+    plain: LocalizedText | None = None
+
+
+@dataclass(frozen=True)
+class CurrentRelational:
+    """Connection now (family, peers, school, community): mean 0..1 and band."""
+
+    score: float | None
+    band: str  # "strong", "mixed", "thin", "unknown"
+    answers: tuple[tuple[str, str], ...]  # (item id, value) for the items answered
+
+
+@dataclass(frozen=True)
+class CaregivingReserve:
+    """Caregiver resources minus demands, and the band: reserve, stretched or depleted."""
+
+    resources: float
+    demands: float
+    reserve: float
+    band: str  # "reserve", "stretched", "depleted"
+    strained_items: tuple[str, ...]  # items answered at their hardest
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One thing to try, with what triggered it (answer ids and `score:` ids)."""
+
+    id: str
+    tier: int
+    title: LocalizedText
+    try_: LocalizedText
+    how_often: LocalizedText
+    how_long: LocalizedText
+    why: LocalizedText
+    triggered_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything scored from one interview; the same answers always give the same report."""
+
+    flow_id: str
+    flow_version: int
+    generated_at: datetime
+    child_name: str | None
+    age: AgeValue | None
+    respondent: str | None
+    adversities: tuple[AdversityEntry, ...]
+    periods: tuple[PeriodScore, ...]
+    overall_risk: OverallRisk
+    functions: tuple[FunctionScore, ...]
+    regions: tuple[GroupScore, ...]  # bottom (brainstem) to top (cortex)
+    factors: tuple[GroupScore, ...]
+    state_answer: str | None
+    current_relational: CurrentRelational
+    caregiving: CaregivingReserve
+    recommendations: tuple[Recommendation, ...]
+
+    @property
+    def flow_key(self) -> str:
+        return f"{self.flow_id}@{self.flow_version}"
+
+    @property
+    def age_text(self) -> str:
+        """The age in plain words ("3 years 2 months", "about 4 years"), or "unknown"."""
+        if self.age is None:
+            return "unknown"
+        if self.age.exact:
+            return _months_text(self.age.min_months)
+        return f"{_months_text(self.age.min_months)} to {_months_text(self.age.max_months)}"
+
+    @property
+    def reached_periods(self) -> tuple[PeriodScore, ...]:
+        return tuple(p for p in self.periods if p.reached)
+
+    def region(self, region_id: str) -> GroupScore:
+        """The region score with this id (KeyError if none)."""
+        for region in self.regions:
+            if region.id == region_id:
+                return region
+        raise KeyError(region_id)
+
+    def function(self, item_id: str) -> FunctionScore:
+        """The function score rated by this item (KeyError if none)."""
+        for function in self.functions:
+            if function.item_id == item_id:
+                return function
+        raise KeyError(item_id)
+
+    def period(self, period_id: str) -> PeriodScore:
+        """The score of this developmental period (KeyError if none)."""
+        for period in self.periods:
+            if period.period == period_id:
+                return period
+        raise KeyError(period_id)
+
+    @property
+    def compromised_regions(self) -> tuple[GroupScore, ...]:
+        """Regions rated moderate or significant, bottom-up."""
+        return tuple(r for r in self.regions if r.band in (Band.MODERATE, Band.SIGNIFICANT))
+
+    @property
+    def typical_regions(self) -> tuple[GroupScore, ...]:
+        return tuple(r for r in self.regions if r.band is Band.TYPICAL)
+
+
+def _months_text(months: int) -> str:
+    years, rest = divmod(months, 12)
+    if years == 0:
+        return f"{rest} month{'s' if rest != 1 else ''}"
+    text = f"{years} year{'s' if years != 1 else ''}"
+    return f"{text} {rest} month{'s' if rest != 1 else ''}" if rest else text
