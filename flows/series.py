@@ -225,7 +225,8 @@ class _SeriesChecker(_Checker):
             return  # missing or wrong shape: pydantic reports it
         if not MIN_PROMPTS <= len(prompts) <= MAX_PROMPTS:
             self.add(ProblemCode.WRONG_PROMPT_COUNT, (*path, "prompts"), None,
-                     f"the week has {len(prompts)} discussion prompts",
+                     f"the week has {len(prompts)} discussion "
+                     f"{'prompt' if len(prompts) == 1 else 'prompts'}",
                      f"write {MIN_PROMPTS} or {MAX_PROMPTS} prompts: enough to talk about, "
                      "few enough to read on a phone")
         for k, prompt in enumerate(prompts):
