@@ -214,6 +214,9 @@ class _Checker:
                 if ref in sets:
                     item["options"] = [dict(o) if isinstance(o, dict) else o for o in sets[ref]]
                 else:
+                    # Reported here; the item is otherwise checked as if it had no options.
+                    item["options"] = []
+                    item["_unresolved_options"] = True
                     self.add(
                         ProblemCode.UNKNOWN_OPTION_SET,
                         (*path, "options"),
@@ -352,8 +355,9 @@ class _Checker:
             self.check_translation((*path, "help"), item.get("help"), locales, iid)
         options = item.get("options")
         builtin = bool(item.pop("_builtin_options", False))
+        unresolved = bool(item.pop("_unresolved_options", False))
         if kind in CHOICE_TYPES:
-            if not options:
+            if not options and not unresolved:
                 self.add(
                     ProblemCode.MISSING_OPTIONS,
                     (*path, "type"),
