@@ -47,9 +47,11 @@ def reached_periods(rules: ScoringRules, age: AgeValue | None) -> set[str]:
 # -- Part A and B: adversity and relational health per period ------------------------------
 
 
-def adversity_entries(rules: ScoringRules, answers: Answers) -> list[AdversityEntry]:
+def adversity_entries(rules: ScoringRules, flow: Flow,
+                      answers: Answers) -> list[AdversityEntry]:
     """Each ticked category with its periods and points (severity x pattern)."""
     a = rules.adversity
+    source = flow.item(a.item)
     entries: list[AdversityEntry] = []
     for category in _choices(answers, a.item):
         kind = a.categories.get(category)
@@ -63,9 +65,11 @@ def adversity_entries(rules: ScoringRules, answers: Answers) -> list[AdversityEn
         severity_points = a.severity_points.get(severity or "", a.missing_severity)
         multiplier = a.pattern_multiplier.get(pattern or "", a.missing_pattern)
         periods = tuple(p.id for p in rules.periods if p.id in _choices(answers, periods_key))
+        option = source.option(category)
         entries.append(AdversityEntry(
-            category=category, kind=kind, label={}, periods=periods, severity=severity,
-            pattern=pattern, points=severity_points * multiplier,
+            category=category, kind=kind,
+            label=dict(option.label) if option else {"en": category}, periods=periods,
+            severity=severity, pattern=pattern, points=severity_points * multiplier,
             item_keys=(a.item, periods_key, severity_key, pattern_key)))
     return entries
 

@@ -411,7 +411,8 @@ def _parse(text: str, filename: str, model: type[_M]) -> _M:
         problems: list[RuleProblem] = []
         for error in exc.errors():
             # Union alternatives add class names to the location; they are not in the file.
-            path = tuple(str(p) for p in error["loc"] if not (isinstance(p, str) and p[:1].isupper()))
+            path = tuple(str(p) for p in error["loc"]
+                         if not (isinstance(p, str) and p[:1].isupper()))
             line = next((lines[path[:end]] for end in range(len(path), -1, -1)
                          if path[:end] in lines), None)
             problems.append(RuleProblem(filename, line, ".".join(path), error["msg"]))
