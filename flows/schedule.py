@@ -51,8 +51,9 @@ class Schedule:
     #: The first day a delivery may happen (the first slot is on or after it).
     start: dt.date
     status: ScheduleStatus = ScheduleStatus.ACTIVE
-    #: When the schedule was last resumed: slots missed while paused are not owed.
-    resumed_at: dt.datetime | None = None
+    #: Slots at or before this instant are not owed: set by `resume` (slots missed while
+    #: paused are not sent), or at creation to begin at the next slot rather than at once.
+    active_since: dt.datetime | None = None
     #: The week a skip asked for "now"; pending until that week is delivered.
     skip_week: int | None = None
 
@@ -76,8 +77,8 @@ class Schedule:
         except ValueError:
             raise ValueError(f"status must be one of {', '.join(ScheduleStatus)}, "
                              f"got {self.status!r}") from None
-        if self.resumed_at is not None:
-            _require_aware("resumed_at", self.resumed_at)
+        if self.active_since is not None:
+            _require_aware("active_since", self.active_since)
         if self.skip_week is not None and (type(self.skip_week) is not int or self.skip_week < 1):
             raise ValueError(f"skip_week must be a week number (an int from 1), "
                              f"got {self.skip_week!r}")
@@ -166,7 +167,7 @@ def next_due_at(schedule: Schedule, deliveries: Deliveries, total_weeks: int,
 
     None when nothing will become due without a state change: stopped, paused (with no
     skip pending) or finished. Catch-up rule: the next week is owed at the first slot
-    after the last delivery (or the last resume), so after downtime exactly one missed
+    after the last delivery (or `active_since`), so after downtime exactly one missed
     week goes out, and the one after waits for the following slot.
     """
     _check_progress(deliveries, total_weeks)
@@ -179,8 +180,8 @@ def next_due_at(schedule: Schedule, deliveries: Deliveries, total_weeks: int,
     if schedule.paused:
         return None
     marks = [_utc(at) for at in deliveries.values()]
-    if schedule.resumed_at is not None:
-        marks.append(_utc(schedule.resumed_at))
+    if schedule.active_since is not None:
+        marks.append(_utc(schedule.active_since))
     owed = next_slot_after(schedule, max(marks)) if marks else first_slot(schedule)
     return now if _utc(owed) <= _utc(now) else owed
 
@@ -209,7 +210,7 @@ def resume(schedule: Schedule, now: dt.datetime) -> Schedule:
         raise ScheduleStateError(f"cannot resume a {schedule.status} schedule: only a paused "
                                  f"one can be resumed")
     _require_aware("now", now)
-    return replace(schedule, status=ScheduleStatus.ACTIVE, resumed_at=now)
+    return replace(schedule, status=ScheduleStatus.ACTIVE, active_since=now)
 
 
 def skip(schedule: Schedule, deliveries: Deliveries, total_weeks: int) -> Schedule:

@@ -235,7 +235,7 @@ class _SeriesChecker(_Checker):
                                    fix=f"give prompt {k + 1} a text in every declared locale")
 
     def check_lengths(self, series: Series) -> None:
-        # Every text under the limit keeps a whole week (at most eight texts) inside one
+        # Every text under the limit keeps a whole week (at most seven texts) inside one
         # Telegram message (4096 characters) and readable on a phone.
         for i, week in enumerate(series.weeks):
             path: Path_ = ("weeks", i)

@@ -190,6 +190,14 @@ def test_resume__slots_missed_while_paused_are_not_owed() -> None:
     assert due_week(resumed, sent, TOTAL, london(2026, 4, 4, 19, 0)) == 2
 
 
+def test_created_after_the_first_slot__week_one_at_once_or_at_next_slot() -> None:
+    evening = london(2026, 3, 7, 20, 0)  # an hour after the first slot
+    assert due_week(schedule(), {}, TOTAL, evening) == 1
+    later = schedule(active_since=evening)
+    assert due_week(later, {}, TOTAL, evening) is None
+    assert next_due_at(later, {}, TOTAL, evening) == london(2026, 3, 14, 19, 0)
+
+
 def test_resume__before_the_slot_of_the_same_day__that_slot_still_counts() -> None:
     resumed = resume(pause(schedule()), london(2026, 3, 7, 10, 0))
     assert due_week(resumed, {}, TOTAL, london(2026, 3, 7, 19, 0)) == 1
@@ -279,7 +287,7 @@ def test_transitions__leave_the_original_unchanged() -> None:
         ({"start": datetime(2026, 3, 7, 12)}, "start must be a datetime.date"),
         ({"series_key": "what_happened"}, "series_key must be a series key 'id@version'"),
         ({"status": "sleeping"}, "status must be one of active, paused, stopped"),
-        ({"resumed_at": datetime(2026, 3, 7)}, "resumed_at must be a timezone-aware datetime"),
+        ({"active_since": datetime(2026, 3, 7)}, "active_since must be a timezone-aware datetime"),
         ({"skip_week": 0}, "skip_week must be a week number"),
     ],
 )
