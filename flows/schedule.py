@@ -59,29 +59,38 @@ class Schedule:
 
     def __post_init__(self) -> None:
         if not isinstance(self.series_key, str) or not _SERIES_KEY.match(self.series_key):
-            raise ValueError(f"series_key must be a series key 'id@version' such as "
-                             f"'what_happened@1' (Series.key), got {self.series_key!r}")
+            raise ValueError(
+                f"series_key must be a series key 'id@version' such as "
+                f"'what_happened@1' (Series.key), got {self.series_key!r}"
+            )
         if type(self.weekday) is not int or not 0 <= self.weekday <= 6:
-            raise ValueError(f"weekday must be an int from 0 (Monday) to 6 (Sunday), "
-                             f"got {self.weekday!r}")
+            raise ValueError(
+                f"weekday must be an int from 0 (Monday) to 6 (Sunday), got {self.weekday!r}"
+            )
         if not isinstance(self.time, dt.time) or self.time.tzinfo is not None:
-            raise ValueError(f"time must be a datetime.time without tzinfo (a local wall-clock "
-                             f"time; the zone is `timezone`), got {self.time!r}")
+            raise ValueError(
+                f"time must be a datetime.time without tzinfo (a local wall-clock "
+                f"time; the zone is `timezone`), got {self.time!r}"
+            )
         _zone(self.timezone)
         if not isinstance(self.start, dt.date) or isinstance(self.start, dt.datetime):
-            raise ValueError(f"start must be a datetime.date (the first day a delivery may "
-                             f"happen), got {self.start!r}")
+            raise ValueError(
+                f"start must be a datetime.date (the first day a delivery may "
+                f"happen), got {self.start!r}"
+            )
         try:
             # The store gives back plain strings: accept them, keep the enum.
             object.__setattr__(self, "status", ScheduleStatus(self.status))
         except ValueError:
-            raise ValueError(f"status must be one of {', '.join(ScheduleStatus)}, "
-                             f"got {self.status!r}") from None
+            raise ValueError(
+                f"status must be one of {', '.join(ScheduleStatus)}, got {self.status!r}"
+            ) from None
         if self.active_since is not None:
             _require_aware("active_since", self.active_since)
         if self.skip_week is not None and (type(self.skip_week) is not int or self.skip_week < 1):
-            raise ValueError(f"skip_week must be a week number (an int from 1), "
-                             f"got {self.skip_week!r}")
+            raise ValueError(
+                f"skip_week must be a week number (an int from 1), got {self.skip_week!r}"
+            )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -161,8 +170,9 @@ def is_finished(deliveries: Deliveries, total_weeks: int) -> bool:
     return next_week(deliveries) > total_weeks
 
 
-def next_due_at(schedule: Schedule, deliveries: Deliveries, total_weeks: int,
-                now: dt.datetime) -> dt.datetime | None:
+def next_due_at(
+    schedule: Schedule, deliveries: Deliveries, total_weeks: int, now: dt.datetime
+) -> dt.datetime | None:
     """When the next week becomes due: `now` if it already is, else its slot.
 
     None when nothing will become due without a state change: stopped, paused (with no
@@ -186,8 +196,9 @@ def next_due_at(schedule: Schedule, deliveries: Deliveries, total_weeks: int,
     return now if _utc(owed) <= _utc(now) else owed
 
 
-def due_week(schedule: Schedule, deliveries: Deliveries, total_weeks: int,
-             now: dt.datetime) -> int | None:
+def due_week(
+    schedule: Schedule, deliveries: Deliveries, total_weeks: int, now: dt.datetime
+) -> int | None:
     """The week to send at `now`, or None: at most one, always the next in order."""
     at = next_due_at(schedule, deliveries, total_weeks, now)
     return next_week(deliveries) if at is not None and _utc(at) <= _utc(now) else None
@@ -199,16 +210,18 @@ def due_week(schedule: Schedule, deliveries: Deliveries, total_weeks: int,
 def pause(schedule: Schedule) -> Schedule:
     """Stop regular deliveries until `resume`; a skip still sends the next week."""
     if schedule.status is not ScheduleStatus.ACTIVE:
-        raise ScheduleStateError(f"cannot pause a {schedule.status} schedule: only an active "
-                                 f"one can be paused")
+        raise ScheduleStateError(
+            f"cannot pause a {schedule.status} schedule: only an active one can be paused"
+        )
     return replace(schedule, status=ScheduleStatus.PAUSED)
 
 
 def resume(schedule: Schedule, now: dt.datetime) -> Schedule:
     """Restart regular deliveries; the next week goes out at the first slot after `now`."""
     if schedule.status is not ScheduleStatus.PAUSED:
-        raise ScheduleStateError(f"cannot resume a {schedule.status} schedule: only a paused "
-                                 f"one can be resumed")
+        raise ScheduleStateError(
+            f"cannot resume a {schedule.status} schedule: only a paused one can be resumed"
+        )
     _require_aware("now", now)
     return replace(schedule, status=ScheduleStatus.ACTIVE, active_since=now)
 
@@ -218,8 +231,9 @@ def skip(schedule: Schedule, deliveries: Deliveries, total_weeks: int) -> Schedu
     if schedule.stopped:
         raise ScheduleStateError("cannot skip ahead on a stopped schedule")
     if is_finished(deliveries, total_weeks):
-        raise ScheduleStateError(f"every week (1 to {total_weeks}) has been sent: there is no "
-                                 f"next week to skip to")
+        raise ScheduleStateError(
+            f"every week (1 to {total_weeks}) has been sent: there is no next week to skip to"
+        )
     return replace(schedule, skip_week=next_week(deliveries))
 
 
@@ -239,24 +253,30 @@ def _zone(name: object) -> ZoneInfo:
             return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         pass  # reported below, the same way for every kind of bad name
-    raise ValueError(f"unknown time zone {name!r}: expected an IANA name such as "
-                     f"'Europe/London' or 'America/New_York'")
+    raise ValueError(
+        f"unknown time zone {name!r}: expected an IANA name such as "
+        f"'Europe/London' or 'America/New_York'"
+    )
 
 
 def _require_aware(name: str, value: object) -> None:
     if not isinstance(value, dt.datetime) or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime, for example "
-                         f"datetime.now(timezone.utc), got {value!r}")
+        raise ValueError(
+            f"{name} must be a timezone-aware datetime, for example "
+            f"datetime.now(timezone.utc), got {value!r}"
+        )
 
 
 def _check_progress(deliveries: Deliveries, total_weeks: int) -> None:
     if type(total_weeks) is not int or total_weeks < 1:
-        raise ValueError(f"total_weeks must be a positive int (Series.total_weeks), "
-                         f"got {total_weeks!r}")
+        raise ValueError(
+            f"total_weeks must be a positive int (Series.total_weeks), got {total_weeks!r}"
+        )
     for week, at in deliveries.items():
         if type(week) is not int or week < 1:
-            raise ValueError(f"deliveries must be keyed by week number (an int from 1), "
-                             f"got {week!r}")
+            raise ValueError(
+                f"deliveries must be keyed by week number (an int from 1), got {week!r}"
+            )
         _require_aware(f"the delivery time of week {week}", at)
 
 

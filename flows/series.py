@@ -103,8 +103,13 @@ def load_series_text(text: str, filename: str = "<series>") -> SeriesLoadResult:
     node, raw = _parse(text, filename)
     checker = _SeriesChecker(filename, raw if isinstance(raw, dict) else {}, _line_map(node))
     if not isinstance(raw, dict):
-        checker.add(ProblemCode.INVALID_FIELD, (), None, "the file is not a mapping",
-                    "start the file with `kind: series`, `id:`, `version:`, `title:` ...")
+        checker.add(
+            ProblemCode.INVALID_FIELD,
+            (),
+            None,
+            "the file is not a mapping",
+            "start the file with `kind: series`, `id:`, `version:`, `title:` ...",
+        )
         raise FlowError(checker.problems)
     checker.check_series()
     series: Series | None = None
@@ -139,10 +144,16 @@ def load_bundled_series(paths: list[Path] | None = None) -> dict[str, Series]:
             continue
         if series.key in found:
             # Two files claiming one key would make a running schedule's series ambiguous.
-            problems.append(Problem(
-                ProblemCode.DUPLICATE_ID, str(path), None, None,
-                f"series '{series.key}' is also defined in {first_file[series.key]}",
-                "raise the version of the newer file, or give it another id"))
+            problems.append(
+                Problem(
+                    ProblemCode.DUPLICATE_ID,
+                    str(path),
+                    None,
+                    None,
+                    f"series '{series.key}' is also defined in {first_file[series.key]}",
+                    "raise the version of the newer file, or give it another id",
+                )
+            )
             continue
         found[series.key] = series
         first_file[series.key] = str(path)
@@ -162,8 +173,16 @@ def _parse(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise FlowError(
-            [Problem(ProblemCode.YAML_SYNTAX, filename, line, None, f"YAML syntax: {reason}",
-                     "check indentation and quoting on that line")]
+            [
+                Problem(
+                    ProblemCode.YAML_SYNTAX,
+                    filename,
+                    line,
+                    None,
+                    f"YAML syntax: {reason}",
+                    "check indentation and quoting on that line",
+                )
+            ]
         ) from None
     finally:
         loader.dispose()
@@ -199,40 +218,60 @@ class _SeriesChecker(_Checker):
                 previous = max(previous, number)
             self.check_week_texts(path, week, locales)
 
-    def check_number(self, path: Path_, number: int, previous: int,
-                     seen: dict[int, Path_]) -> None:
+    def check_number(self, path: Path_, number: int, previous: int, seen: dict[int, Path_]) -> None:
         where = (*path, "number")
         if number in seen:
-            self.add(ProblemCode.DUPLICATE_ID, where, None,
-                     f"week number {number} is used twice (first on line "
-                     f"{self.line_of(seen[number])})",
-                     "give every week its own number: deliveries are recorded by week number")
+            self.add(
+                ProblemCode.DUPLICATE_ID,
+                where,
+                None,
+                f"week number {number} is used twice (first on line {self.line_of(seen[number])})",
+                "give every week its own number: deliveries are recorded by week number",
+            )
         elif number != previous + 1:
             after = f"follows week {previous}" if previous else "is the first week"
-            self.add(ProblemCode.WEEK_NUMBERING, where, None,
-                     f"week {number} {after}: weeks are numbered 1, 2, 3 ... in file order",
-                     f"number this week {previous + 1}")
+            self.add(
+                ProblemCode.WEEK_NUMBERING,
+                where,
+                None,
+                f"week {number} {after}: weeks are numbered 1, 2, 3 ... in file order",
+                f"number this week {previous + 1}",
+            )
 
     def check_week_texts(self, path: Path_, week: dict[str, Any], locales: list[str]) -> None:
         for name in ("theme", "try_at_home", "check_in"):
             self.check_translation((*path, name), week.get(name), locales, None)
         fact = week.get("brain_fact")
         if isinstance(fact, dict):
-            self.check_translation((*path, "brain_fact", "text"), fact.get("text"), locales,
-                                   None, what="brain_fact text")
+            self.check_translation(
+                (*path, "brain_fact", "text"),
+                fact.get("text"),
+                locales,
+                None,
+                what="brain_fact text",
+            )
         prompts = week.get("prompts")
         if not isinstance(prompts, list):
             return  # missing or wrong shape: pydantic reports it
         if not MIN_PROMPTS <= len(prompts) <= MAX_PROMPTS:
-            self.add(ProblemCode.WRONG_PROMPT_COUNT, (*path, "prompts"), None,
-                     f"the week has {len(prompts)} discussion "
-                     f"{'prompt' if len(prompts) == 1 else 'prompts'}",
-                     f"write {MIN_PROMPTS} or {MAX_PROMPTS} prompts: enough to talk about, "
-                     "few enough to read on a phone")
+            self.add(
+                ProblemCode.WRONG_PROMPT_COUNT,
+                (*path, "prompts"),
+                None,
+                f"the week has {len(prompts)} discussion "
+                f"{'prompt' if len(prompts) == 1 else 'prompts'}",
+                f"write {MIN_PROMPTS} or {MAX_PROMPTS} prompts: enough to talk about, "
+                "few enough to read on a phone",
+            )
         for k, prompt in enumerate(prompts):
-            self.check_translation((*path, "prompts", k), prompt, locales, None,
-                                   what=f"prompt {k + 1}",
-                                   fix=f"give prompt {k + 1} a text in every declared locale")
+            self.check_translation(
+                (*path, "prompts", k),
+                prompt,
+                locales,
+                None,
+                what=f"prompt {k + 1}",
+                fix=f"give prompt {k + 1} a text in every declared locale",
+            )
 
     def check_lengths(self, series: Series) -> None:
         # Every text under the limit keeps a whole week (at most seven texts) inside one
@@ -249,13 +288,16 @@ class _SeriesChecker(_Checker):
             for where, text in texts:
                 for locale, words in text.items():
                     if len(words) > LONG_PROMPT_CHARS:
-                        self.add(ProblemCode.LONG_PROMPT, (*where, locale), None,
-                                 f"the '{locale}' text is {len(words)} characters long",
-                                 f"keep each text under {LONG_PROMPT_CHARS} characters",
-                                 warning=True)
+                        self.add(
+                            ProblemCode.LONG_PROMPT,
+                            (*where, locale),
+                            None,
+                            f"the '{locale}' text is {len(words)} characters long",
+                            f"keep each text under {LONG_PROMPT_CHARS} characters",
+                            warning=True,
+                        )
 
 
 def _is_int(value: object) -> TypeGuard[int]:
     # YAML `true` is a bool, and bool is an int in Python: not a week number.
     return isinstance(value, int) and not isinstance(value, bool)
-

@@ -72,8 +72,9 @@ def test_weekly_slots__across_spring_forward__same_local_time_new_offset() -> No
 
 
 def test_weekly_slots__across_fall_back__same_local_time_new_offset() -> None:
-    s = schedule(weekday=MONDAY, time=time(9, 30), timezone="America/New_York",
-                 start=date(2026, 10, 26))
+    s = schedule(
+        weekday=MONDAY, time=time(9, 30), timezone="America/New_York", start=date(2026, 10, 26)
+    )
     first, second = slots(s, 2)
     assert first.astimezone(UTC) == datetime(2026, 10, 26, 13, 30, tzinfo=UTC)  # EDT
     assert second.astimezone(UTC) == datetime(2026, 11, 2, 14, 30, tzinfo=UTC)  # EST
@@ -244,8 +245,12 @@ def test_stop__nothing_due_and_no_way_back() -> None:
     assert due_week(stopped, {}, TOTAL, london(2026, 5, 1)) is None
     assert next_due_at(stopped, {}, TOTAL, london(2026, 5, 1)) is None
     assert stop(pause(schedule())).stopped
-    for transition in (pause, stop, lambda s: resume(s, london(2026, 5, 1)),
-                       lambda s: skip(s, {}, TOTAL)):
+    for transition in (
+        pause,
+        stop,
+        lambda s: resume(s, london(2026, 5, 1)),
+        lambda s: skip(s, {}, TOTAL),
+    ):
         with pytest.raises(ScheduleStateError):
             transition(stopped)
 
@@ -291,8 +296,9 @@ def test_transitions__leave_the_original_unchanged() -> None:
         ({"skip_week": 0}, "skip_week must be a week number"),
     ],
 )
-def test_schedule__bad_input__precise_value_error(changes: dict[str, object],
-                                                  expected: str) -> None:
+def test_schedule__bad_input__precise_value_error(
+    changes: dict[str, object], expected: str
+) -> None:
     with pytest.raises(ValueError, match=expected):
         schedule(**changes)
 
@@ -344,14 +350,25 @@ def test_parse_time__bad__says_what_is_expected(text: str) -> None:
 
 # -- properties -----------------------------------------------------------------------------------
 
-ZONES = ["Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
-         "Pacific/Chatham", "America/Sao_Paulo", "UTC"]
+ZONES = [
+    "Europe/London",
+    "America/New_York",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "America/Sao_Paulo",
+    "UTC",
+]
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 schedules = st.builds(
     lambda weekday, hour, minute, zone, start_offset: Schedule(
-        "what_happened@1", weekday, time(hour, minute), zone,
-        (EPOCH + timedelta(days=start_offset)).date()),
+        "what_happened@1",
+        weekday,
+        time(hour, minute),
+        zone,
+        (EPOCH + timedelta(days=start_offset)).date(),
+    ),
     st.integers(0, 6),
     # 1:00-3:00 is over-weighted: that is where DST gaps and repeats are.
     st.one_of(st.integers(0, 23), st.integers(1, 3)),
@@ -440,4 +457,3 @@ def test_property__next_slot__weekday_local_time_and_one_week_apart(
     following = next_slot_after(s, slot)
     gap = following.astimezone(UTC) - slot.astimezone(UTC)
     assert timedelta(days=6, hours=21) <= gap <= timedelta(days=7, hours=3)
-

@@ -124,7 +124,8 @@ def test_translation__missing_for_declared_locale__located_at_the_text() -> None
         "title: {en: Demo series}", "title: {en: Demo series, es: Serie}"
     )
     text = series(
-        week(1).replace("{en: Prompt 2}", "{en: Prompt 2, es: Pregunta 2}")
+        week(1)
+        .replace("{en: Prompt 2}", "{en: Prompt 2, es: Pregunta 2}")
         .replace("{en: A theme}", "{en: A theme, es: Un tema}")
         .replace("{en: A fact}", "{en: A fact, es: Un dato}")
         .replace("{en: Try this}", "{en: Try this, es: Prueba}")
