@@ -51,18 +51,15 @@ async def open_service(settings: Settings, flow: str | None = None):  # type: ig
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import ConsoleChat
 
-    async def main() -> None:
-        service = await open_service(settings, args.flow)
+    with asyncio.Runner() as runner:
+        service = runner.run(open_service(settings, args.flow))
         print(f"Hearth · answers are saved in {settings.database}")
         try:
-            await ConsoleChat(service, args.user or getpass.getuser()).run()
+            ConsoleChat(service, args.user or getpass.getuser()).run(runner)
+        except KeyboardInterrupt:
+            print("\nStopped. Your answers so far are saved.")
         finally:
-            await service.store.close()
-
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        print("\nStopped. Your answers so far are saved.")
+            runner.run(service.store.close())
     return 0
 
 

@@ -58,17 +58,21 @@ class ConsoleChat:
             return self.inbound(Kind.CHOICE, self.buttons[int(text) - 1])
         return self.inbound(Kind.TEXT, line)
 
-    async def run(self) -> None:
-        """The input loop: Ctrl-C, EOF or "quit" pause the interview safely."""
-        await self.send(self.inbound(Kind.COMMAND, "start"))
+    def run(self, runner: asyncio.Runner) -> None:
+        """The input loop: Ctrl-C, EOF or "quit" pause the interview safely.
+
+        Input is read on the main thread, between steps, so Ctrl-C always lands either
+        at the prompt (then we pause) or during a step (whose commit completes on the
+        store's thread regardless; then we pause too).
+        """
+        runner.run(self.send(self.inbound(Kind.COMMAND, "start")))
         while True:
             try:
-                line = await asyncio.to_thread(self.read, "> ")
+                inbound = self.classify(self.read("> "))
+                runner.run(self.send(inbound))
             except (EOFError, KeyboardInterrupt):
                 self.write("")
-                await self.send(self.inbound(Kind.COMMAND, "pause"))
+                runner.run(self.send(self.inbound(Kind.COMMAND, "pause")))
                 return
-            inbound = self.classify(line)
-            await self.send(inbound)
             if inbound.kind is Kind.COMMAND and inbound.payload == "quit":
                 return

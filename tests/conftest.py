@@ -58,11 +58,19 @@ def service(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService
 _ids = itertools.count(1)
 
 
-def inbound(kind: Kind, payload: str, *, user: str = "ana", args: str = "",
-            delivery: str | None = None, private: bool = True) -> Inbound:
+def inbound(
+    kind: Kind,
+    payload: str,
+    *,
+    user: str = "ana",
+    args: str = "",
+    delivery: str | None = None,
+    private: bool = True,
+) -> Inbound:
     """An event from `user` in the console channel with a fresh delivery id."""
-    return Inbound("console", user, user, kind, payload, delivery or f"d{next(_ids)}", args,
-                   private=private)
+    return Inbound(
+        "console", user, user, kind, payload, delivery or f"d{next(_ids)}", args, private=private
+    )
 
 
 Say = Callable[..., "list[Outbound]"]
@@ -76,10 +84,12 @@ class Person:
         self.user = user
         self.last: list[Outbound] = []
 
-    async def send(self, kind: Kind, payload: str, args: str = "",
-                   delivery: str | None = None) -> list[Outbound]:
+    async def send(
+        self, kind: Kind, payload: str, args: str = "", delivery: str | None = None
+    ) -> list[Outbound]:
         self.last = await self.service.handle(
-            inbound(kind, payload, user=self.user, args=args, delivery=delivery))
+            inbound(kind, payload, user=self.user, args=args, delivery=delivery)
+        )
         return self.last
 
     async def type(self, text: str) -> list[Outbound]:

@@ -153,8 +153,9 @@ async def test_pause_and_resume__where_it_stopped(person: Person) -> None:
     assert "Welcome back" in person.text and "How old is your child?" in person.text
 
 
-async def test_restart__new_service_same_file_resumes(db_path: Path, catalog: FlowCatalog,
-                                                      clock: Clock) -> None:
+async def test_restart__new_service_same_file_resumes(
+    db_path: Path, catalog: FlowCatalog, clock: Clock
+) -> None:
     store = await Store.open(db_path)
     first = Person(DialogueService(store, catalog, clock=clock))
     await start(first)

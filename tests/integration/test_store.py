@@ -19,9 +19,15 @@ NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 def new_interview(repo: Repository, user: str = "ana") -> str:
     person = repo.person("console", user, now=NOW)
-    record = repo.create_interview(flow_id="sample", flow_version=1, owner_id=person.id,
-                                   respondent_id=person.id, nickname=None, state="answering",
-                                   now=NOW)
+    record = repo.create_interview(
+        flow_id="sample",
+        flow_version=1,
+        owner_id=person.id,
+        respondent_id=person.id,
+        nickname=None,
+        state="answering",
+        now=NOW,
+    )
     return record.id
 
 
@@ -63,7 +69,10 @@ async def test_answers__append_only_with_revisions(store: Store) -> None:
     assert current == {"child_name": ("Sammy", 0), "siblings": (None, 1)}
     history = await store.read(lambda repo: repo.answer_history(iid))
     assert [(h.item_key, h.revision, h.value) for h in history] == [
-        ("child_name", 1, "Sam"), ("child_name", 2, "Sammy"), ("siblings", 3, None)]
+        ("child_name", 1, "Sam"),
+        ("child_name", 2, "Sammy"),
+        ("siblings", 3, None),
+    ]
 
     def overwrite(repo: Repository) -> None:
         repo.conn.execute("UPDATE answers SET value = '\"x\"'")
@@ -100,10 +109,12 @@ async def test_concurrent_steps__failed_one_rolls_back_alone(store: Store) -> No
 
     results = await asyncio.gather(
         *(store.run(lambda repo, i=i, n=n: step(i, n == 17, repo)) for n, i in enumerate(ids)),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     assert isinstance(results[17], RuntimeError)
-    assert [r for n, r in enumerate(results) if n != 17] == [i for n, i in enumerate(ids)
-                                                             if n != 17]
+    assert [r for n, r in enumerate(results) if n != 17] == [
+        i for n, i in enumerate(ids) if n != 17
+    ]
     assert store.batches < len(ids) + 40  # steps were grouped into fewer commits
     for n, iid in enumerate(ids):
         current = await store.read(lambda repo, i=iid: repo.current_answers(i))

@@ -17,30 +17,38 @@ def item(kind: ItemType, **extra: object) -> Item:
     return Item(id="q", type=kind, prompt={"en": "?"}, **extra)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("text", "months", "raw"), [
-    ("3", (36, 36), None),
-    ("3 years", (36, 36), None),
-    ("2y 6m", (30, 30), None),
-    ("2 years 6 months", (30, 30), None),
-    ("18 months", (18, 18), None),
-    ("two and a half", (30, 30), None),
-    ("three years old", (36, 36), None),
-    ("1.5", (18, 18), None),
-    ("a year", (12, 12), None),
-    ("about 3", (30, 42), "about 3"),
-    ("~4", (42, 54), "~4"),
-    ("before school", (0, 59), "before school"),
-    ("2 años y 6 meses", (30, 30), None),
-])
+@pytest.mark.parametrize(
+    ("text", "months", "raw"),
+    [
+        ("3", (36, 36), None),
+        ("3 years", (36, 36), None),
+        ("2y 6m", (30, 30), None),
+        ("2 years 6 months", (30, 30), None),
+        ("18 months", (18, 18), None),
+        ("two and a half", (30, 30), None),
+        ("three years old", (36, 36), None),
+        ("1.5", (18, 18), None),
+        ("a year", (12, 12), None),
+        ("about 3", (30, 42), "about 3"),
+        ("~4", (42, 54), "~4"),
+        ("before school", (0, 59), "before school"),
+        ("2 años y 6 meses", (30, 30), None),
+    ],
+)
 def test_age__accepted_forms(text: str, months: tuple[int, int], raw: str | None) -> None:
     value = parse_age(text, "en")
     assert value == AgeValue(months[0], months[1], raw)
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("banana", "not_an_age"), ("3 apples", "not_an_age"), ("24", "age_unit_needed"),
-    ("40 years", "age_out_of_range"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("banana", "not_an_age"),
+        ("3 apples", "not_an_age"),
+        ("24", "age_unit_needed"),
+        ("40 years", "age_out_of_range"),
+    ],
+)
 def test_age__rejected_with_reason(text: str, code: str) -> None:
     result = parse_age(text, "en")
     assert isinstance(result, Invalid) and result.code == code
@@ -51,9 +59,17 @@ def test_age__outside_item_bounds__rejected() -> None:
     assert result == Invalid("age_out_of_range", {"min": 0, "max": 18})
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("3", 3), ("1,5", 1.5), ("1,000", 1000), ("12 kg", 12), ("three", 3), ("1.234,5", 1234.5),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3", 3),
+        ("1,5", 1.5),
+        ("1,000", 1000),
+        ("12 kg", 12),
+        ("three", 3),
+        ("1.234,5", 1234.5),
+    ],
+)
 def test_number__written_by_a_person(text: str, value: float) -> None:
     assert parse_number(text, "en") == value
 
@@ -67,7 +83,8 @@ def test_number__out_of_bounds__says_the_range() -> None:
 
 def test_number__not_a_number() -> None:
     assert parse_answer(item(ItemType.NUMBER), "lots", [], "en") == Invalid(
-        "not_a_number", {"min": None, "max": None})
+        "not_a_number", {"min": None, "max": None}
+    )
 
 
 def test_single_choice__by_number_or_label() -> None:
@@ -78,8 +95,10 @@ def test_single_choice__by_number_or_label() -> None:
 
 
 def test_yes_no__words() -> None:
-    yn = item(ItemType.YES_NO_UNKNOWN, options=[
-        Option(value=v, label={"en": v}) for v in ("yes", "no", "unknown")])
+    yn = item(
+        ItemType.YES_NO_UNKNOWN,
+        options=[Option(value=v, label={"en": v}) for v in ("yes", "no", "unknown")],
+    )
     assert parse_answer(yn, "Y", yn.options, "en") == "yes"
     assert parse_answer(yn, "not sure", yn.options, "en") == "unknown"
 
@@ -103,15 +122,17 @@ def test_scale__integer_in_range() -> None:
     assert parse_answer(scale, "3", [], "en") == 3
     assert parse_answer(scale, "never", [], "en") == 0
     assert parse_answer(scale, "9", [], "en") == Invalid("scale_out_of_range", {"min": 0, "max": 4})
-    assert parse_answer(scale, "2.5", [], "en") == Invalid("scale_out_of_range",
-                                                           {"min": 0, "max": 4})
+    assert parse_answer(scale, "2.5", [], "en") == Invalid(
+        "scale_out_of_range", {"min": 0, "max": 4}
+    )
 
 
 def test_text__cleaned_and_bounded() -> None:
     text = item(ItemType.TEXT, max_length=10)
     assert parse_answer(text, "  hi\x00there\u200b ", [], "en") == "hithere"
-    assert parse_answer(text, "x" * 11, [], "en") == Invalid("too_long",
-                                                            {"limit": 10, "length": 11})
+    assert parse_answer(text, "x" * 11, [], "en") == Invalid(
+        "too_long", {"limit": 10, "length": 11}
+    )
     assert parse_answer(text, " \x07 ", [], "en") == Invalid("empty")
 
 
@@ -123,8 +144,19 @@ def test_text__right_to_left_and_emoji_kept() -> None:
 def test_every_problem_code__has_a_message_in_every_locale() -> None:
     from messages.render import LOCALES
 
-    codes = ["empty", "too_long", "choose_one", "choose_some", "unknown_choice",
-             "exclusive_choice", "scale_out_of_range", "not_a_number", "number_out_of_range",
-             "not_an_age", "age_unit_needed", "age_out_of_range"]
+    codes = [
+        "empty",
+        "too_long",
+        "choose_one",
+        "choose_some",
+        "unknown_choice",
+        "exclusive_choice",
+        "scale_out_of_range",
+        "not_a_number",
+        "number_out_of_range",
+        "not_an_age",
+        "age_unit_needed",
+        "age_out_of_range",
+    ]
     for locale in LOCALES:
         assert [c for c in codes if not has_macro(locale, "problems.j2", c)] == []

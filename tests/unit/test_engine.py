@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 
 from flows.catalog import FlowCatalog
 from flows.engine import (
-    AgeValue, Answer, missing_required, next_question, previous_question, progress, questions,
+    AgeValue,
+    Answer,
+    missing_required,
+    next_question,
+    previous_question,
+    progress,
+    questions,
 )
 from flows.lifecycle import Lifecycle, NotAllowed, State, Trigger
 from flows.schema import Flow
@@ -24,8 +30,11 @@ def age(months: int) -> Answer:
 
 
 BASE = {
-    "child_name": Answer("Sam"), "child_age": age(30), "respondent": Answer("parent"),
-    "sleep": Answer(2), "siblings": Answer(1),
+    "child_name": Answer("Sam"),
+    "child_age": age(30),
+    "respondent": Answer("parent"),
+    "sleep": Answer(2),
+    "siblings": Answer(1),
 }
 
 
@@ -41,7 +50,11 @@ def test_first_question__is_the_first_item(flow: Flow) -> None:
 def test_repeated_section__asked_once_per_ticked_option_in_flow_order(flow: Flow) -> None:
     answers = {**BASE, "worries": Answer(["moods", "sleep"])}
     assert [k for k in keys(flow, answers) if k.startswith("worry_")] == [
-        "worry_since[sleep]", "worry_level[sleep]", "worry_since[moods]", "worry_level[moods]"]
+        "worry_since[sleep]",
+        "worry_level[sleep]",
+        "worry_since[moods]",
+        "worry_level[moods]",
+    ]
 
 
 def test_repeated_section__exclusive_none__asks_nothing_more(flow: Flow) -> None:
@@ -50,9 +63,14 @@ def test_repeated_section__exclusive_none__asks_nothing_more(flow: Flow) -> None
 
 
 def test_condition_inside_repeat__reads_its_own_copy(flow: Flow) -> None:
-    answers = {**BASE, "worries": Answer(["sleep", "moods"]),
-               "worry_since[sleep]": Answer(["baby"]), "worry_level[sleep]": Answer(3),
-               "worry_since[moods]": Answer(["baby"]), "worry_level[moods]": Answer(1)}
+    answers = {
+        **BASE,
+        "worries": Answer(["sleep", "moods"]),
+        "worry_since[sleep]": Answer(["baby"]),
+        "worry_level[sleep]": Answer(3),
+        "worry_since[moods]": Answer(["baby"]),
+        "worry_level[moods]": Answer(1),
+    }
     ks = keys(flow, answers)
     assert "worry_note[sleep]" in ks and "worry_note[moods]" not in ks
 
@@ -76,7 +94,10 @@ def test_option_condition__only_periods_reached_are_offered(flow: Flow) -> None:
     assert [o.value for o in enabled_options(flow, question, answers)] == ["baby"]
     answers["child_age"] = age(50)
     assert [o.value for o in enabled_options(flow, question, answers)] == [
-        "baby", "toddler", "school"]
+        "baby",
+        "toddler",
+        "school",
+    ]
 
 
 def test_yes_no_condition__follow_up_only_after_yes(flow: Flow) -> None:
@@ -87,8 +108,12 @@ def test_yes_no_condition__follow_up_only_after_yes(flow: Flow) -> None:
 
 
 def test_skipped_required__asked_again_once_before_review(flow: Flow) -> None:
-    answers = {**BASE, "respondent": Answer(None, skips=1), "worries": Answer(["none"]),
-               "prenatal_stress": Answer("no")}
+    answers = {
+        **BASE,
+        "respondent": Answer(None, skips=1),
+        "worries": Answer(["none"]),
+        "prenatal_stress": Answer("no"),
+    }
     question = next_question(flow, answers)
     assert question is not None and question.key == "respondent"
     answers["respondent"] = Answer(None, skips=2)
@@ -97,15 +122,24 @@ def test_skipped_required__asked_again_once_before_review(flow: Flow) -> None:
 
 
 def test_skipped_optional__not_asked_again(flow: Flow) -> None:
-    answers = {**BASE, "siblings": Answer(None, skips=1), "worries": Answer(["none"]),
-               "prenatal_stress": Answer("no")}
+    answers = {
+        **BASE,
+        "siblings": Answer(None, skips=1),
+        "worries": Answer(["none"]),
+        "prenatal_stress": Answer("no"),
+    }
     assert next_question(flow, answers) is None
     assert missing_required(flow, answers) == []
 
 
 def test_edit_that_disables_answers__they_stop_counting_but_are_kept(flow: Flow) -> None:
-    answers = {**BASE, "worries": Answer(["sleep"]), "worry_since[sleep]": Answer(["baby"]),
-               "worry_level[sleep]": Answer(1), "prenatal_stress": Answer("no")}
+    answers = {
+        **BASE,
+        "worries": Answer(["sleep"]),
+        "worry_since[sleep]": Answer(["baby"]),
+        "worry_level[sleep]": Answer(1),
+        "prenatal_stress": Answer("no"),
+    }
     before = progress(flow, answers, None)
     answers["worries"] = Answer(["none"])
     after = progress(flow, answers, None)
@@ -129,10 +163,15 @@ def test_progress__position_and_total(flow: Flow) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["sleep", "eating", "moods", "school", "none"]),
-                unique=True, min_size=1), st.integers(0, 216))
-def test_next_question__always_enabled_and_unanswered(flow: Flow, worries: list[str],
-                                                      months: int) -> None:
+@given(
+    st.lists(
+        st.sampled_from(["sleep", "eating", "moods", "school", "none"]), unique=True, min_size=1
+    ),
+    st.integers(0, 216),
+)
+def test_next_question__always_enabled_and_unanswered(
+    flow: Flow, worries: list[str], months: int
+) -> None:
     answers = {**BASE, "child_age": age(months), "worries": Answer(worries)}
     question = next_question(flow, answers)
     enabled = keys(flow, answers)
@@ -157,8 +196,12 @@ def test_lifecycle__finish_guarded_by_questions_left(flow: Flow) -> None:
 
 def test_lifecycle__submit_guarded_by_required_answers(flow: Flow) -> None:
     life = Lifecycle(flow)
-    gaps = {**BASE, "respondent": Answer(None, 2), "worries": Answer(["none"]),
-            "prenatal_stress": Answer("no")}
+    gaps = {
+        **BASE,
+        "respondent": Answer(None, 2),
+        "worries": Answer(["none"]),
+        "prenatal_stress": Answer("no"),
+    }
     assert not life.may(State.REVIEW, Trigger.SUBMIT, gaps)
     gaps["respondent"] = Answer("kin")
     assert life.fire(State.REVIEW, Trigger.SUBMIT, gaps) is State.SUBMITTED

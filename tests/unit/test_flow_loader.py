@@ -157,8 +157,12 @@ def test_several_problems__all_reported_at_once_in_file_order() -> None:
           prompt: {en: A, es: A}
           enable_when: {item: ghost, op: answered}
     """)
-    assert set(error.codes()) == {ProblemCode.UNKNOWN_TYPE, ProblemCode.MISSING_TRANSLATION,
-                                  ProblemCode.DUPLICATE_ID, ProblemCode.UNKNOWN_REFERENCE}
+    assert set(error.codes()) == {
+        ProblemCode.UNKNOWN_TYPE,
+        ProblemCode.MISSING_TRANSLATION,
+        ProblemCode.DUPLICATE_ID,
+        ProblemCode.UNKNOWN_REFERENCE,
+    }
     lines = [p.line or 0 for p in error.problems]
     assert lines == sorted(lines)
     assert "t.yaml:12: item 'a':" in str(error)
@@ -184,21 +188,26 @@ def test_scale__without_bounds__rejected() -> None:
 
 
 def test_repeat_for__not_multiple_choice__rejected() -> None:
-    head = HEAD + textwrap.indent(textwrap.dedent("""
+    head = (
+        HEAD
+        + textwrap.indent(
+            textwrap.dedent("""
         - id: a
           type: text
           prompt: {en: A, es: A}
-    """), "      ") + (
-        "  - id: s2\n"
-        "    title: {en: Two, es: Dos}\n"
-        "    repeat_for: a\n"
-        "    items:\n"
+    """),
+            "      ",
+        )
+        + ("  - id: s2\n    title: {en: Two, es: Dos}\n    repeat_for: a\n    items:\n")
     )
-    error = problems("""
+    error = problems(
+        """
         - id: b
           type: text
           prompt: {en: B, es: B}
-    """, head=head)
+    """,
+        head=head,
+    )
     assert error.codes() == [ProblemCode.BAD_REPEAT]
 
 
@@ -224,6 +233,6 @@ def test_long_prompt__loads_with_a_warning() -> None:
     result = load(f"""
         - id: a
           type: text
-          prompt: {{en: "{'x' * 500}", es: B}}
+          prompt: {{en: "{"x" * 500}", es: B}}
     """)
     assert [w.code for w in result.warnings] == [ProblemCode.LONG_PROMPT]

@@ -1,0 +1,198 @@
+"""`hearth chat` driven through its real input loop in a child process, killed and resumed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+PROMPT = "\n> "
+
+
+class Terminal:
+    """A `hearth chat` process with a pipe for input and a collected screen."""
+
+    def __init__(self, db: Path, user: str = "tester") -> None:
+        env = {
+            **os.environ,
+            "HEARTH_DATABASE": str(db),
+            "PYTHONUNBUFFERED": "1",
+            "HEARTH_FLOW": "sample",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "chat", "--as", user],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        self.screen = ""
+        self.seen = 0
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while chunk := self.proc.stdout.read1(4096):  # type: ignore[attr-defined]
+            with self._lock:
+                self.screen += chunk.decode()
+
+    def wait_for(self, marker: str, timeout: float = 20.0) -> str:
+        """Wait until `marker` appears after what was already read; return the new text."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                found = self.screen.find(marker, self.seen)
+                if found >= 0:
+                    new = self.screen[self.seen : found + len(marker)]
+                    self.seen = found + len(marker)
+                    return new
+            if self.proc.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.01)
+        raise AssertionError(f"{marker!r} never appeared; screen ends:\n{self.screen[-1500:]}")
+
+    def answer(self, line: str) -> str:
+        """Type a line and return everything printed up to the next prompt."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{line}\n".encode())
+        self.proc.stdin.flush()
+        return self.wait_for(PROMPT)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def terminals(tmp_path: Path):  # type: ignore[no-untyped-def]
+    opened: list[Terminal] = []
+
+    def open_terminal() -> Terminal:
+        terminal = Terminal(tmp_path / "chat.db")
+        opened.append(terminal)
+        return terminal
+
+    yield open_terminal
+    for terminal in opened:
+        terminal.close()
+
+
+def saved_answers(db: Path) -> dict[str, str]:
+    conn = sqlite3.connect(db)
+    rows = conn.execute(
+        "SELECT c.item_key, a.value FROM current_answers c JOIN answers a ON a.id = c.answer_id"
+    ).fetchall()
+    return dict(rows)
+
+
+def test_console__answer_half__kill_9__resumes_at_same_question(terminals, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = terminals()
+    screen = first.wait_for(PROMPT)
+    assert "Do you agree to go ahead?" in screen and "1) I agree" in screen
+    screen = first.answer("1")
+    assert "[About your child · question 1 of about 7]" in screen
+    first.answer("Sam")
+    first.answer("2y 6m")
+    first.answer("2")
+    screen = first.answer("3")
+    assert "question 5 of about 7" in screen and "brothers and sisters" in screen
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait(10)
+
+    second = terminals()
+    screen = second.wait_for(PROMPT)
+    assert "Welcome back" in screen
+    assert "question 5 of about 7" in screen and "brothers and sisters" in screen
+    saved = saved_answers(tmp_path / "chat.db")
+    assert saved == {
+        "child_name": '"Sam"',
+        "child_age": '{"age": [30, 30], "raw": null}',
+        "respondent": '"foster"',
+        "sleep": "3",
+    }
+    screen = second.answer("back")
+    assert "Your answer so far: 3" in screen
+
+
+def test_console__bad_input_then_words_and_quit(terminals, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    terminal = terminals()
+    terminal.wait_for(PROMPT)
+    terminal.answer("yes")
+    terminal.answer("Sam")
+    screen = terminal.answer("a long time ago")
+    assert "Please send an age like 3" in screen and "question 2 of about" in screen
+    screen = terminal.answer("help")
+    assert "back: go to the previous question" in screen
+    screen = terminal.answer("status")
+    assert "answered 1 of about" in screen
+    assert terminal.proc.stdin is not None
+    terminal.proc.stdin.write(b"quit\n")
+    terminal.proc.stdin.flush()
+    assert terminal.proc.wait(20) == 0
+    assert "Paused. 1 answer is saved" in terminal.screen
+
+
+def test_console__ctrl_c__pauses_safely_and_offers_resume(terminals) -> None:  # type: ignore[no-untyped-def]
+    terminal = terminals()
+    terminal.wait_for(PROMPT)
+    terminal.answer("1")
+    terminal.answer("Sam")
+    terminal.proc.send_signal(signal.SIGINT)
+    assert terminal.proc.wait(20) == 0
+    assert "Paused." in terminal.screen and "Traceback" not in terminal.screen
+
+    again = terminals()
+    screen = again.wait_for(PROMPT)
+    assert "You have a paused interview with 1 of about" in screen
+    screen = again.answer("1")  # Continue where I stopped
+    assert "How old is your child?" in screen
+
+
+def test_console__end_of_input__pauses(terminals) -> None:  # type: ignore[no-untyped-def]
+    terminal = terminals()
+    terminal.wait_for(PROMPT)
+    terminal.answer("1")
+    assert terminal.proc.stdin is not None
+    terminal.proc.stdin.close()
+    assert terminal.proc.wait(20) == 0
+    assert "Paused." in terminal.screen
+
+
+def test_cli__bad_setting__one_line_error(tmp_path: Path) -> None:
+    env = {**os.environ, "HEARTH_SYNCHRONOUS": "sometimes", "HEARTH_DATABASE": str(tmp_path / "x")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("hearth: HEARTH_SYNCHRONOUS")
+
+
+def test_cli__unwritable_database__one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    env = {**os.environ, "HEARTH_DATABASE": str(blocker / "sub" / "h.db")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("hearth: cannot create the database")
