@@ -44,7 +44,7 @@ class Week(_Strict):
 
     # Numbering (1, 2, 3 ... in file order) and the prompt count are checked by the loader,
     # which can say where the mistake is; pydantic would only say that something is off.
-    number: int
+    number: int = Field(strict=True)  # not `true`, not "3"
     theme: LocalizedText
     prompts: list[LocalizedText]
     brain_fact: BrainFact
@@ -216,6 +216,8 @@ class _SeriesChecker(_Checker):
                 self.check_number(path, number, previous, seen)
                 seen.setdefault(number, path)
                 previous = max(previous, number)
+            else:
+                previous += 1  # pydantic reports the bad number; take it as the expected one
             self.check_week_texts(path, week, locales)
 
     def check_number(self, path: Path_, number: int, previous: int, seen: dict[int, Path_]) -> None:

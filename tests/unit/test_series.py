@@ -177,11 +177,12 @@ def test_week_number__out_of_order__rejected() -> None:
     assert "is the first week" in found[0].message
 
 
-def test_week_number__not_a_number__invalid_field() -> None:
-    text = series(week(1), week("two"))
+@pytest.mark.parametrize("bad", ["two", "true", "'2'"])
+def test_week_number__not_a_number__invalid_field_only(bad: str) -> None:
+    text = series(week(1), week(bad), week(3))
     problem = only(text)
     assert problem.code is ProblemCode.INVALID_FIELD
-    assert problem.line == line_of(text, "number: two")
+    assert problem.line == line_of(text, f"number: {bad}")
 
 
 @pytest.mark.parametrize("count", [0, 1, 4])
