@@ -67,8 +67,7 @@ def handle(repo: Repository, catalog: FlowCatalog, inbound: Inbound, now: dateti
 
 def question_tag(flow: Flow, question: Question) -> str:
     """A short, stable name for a question inside a flow version (for button payloads)."""
-    items = [item.id for section in flow.sections for item in section.items]
-    tag = str(items.index(question.item.id))
+    tag = str(flow.position(question.item.id))
     if question.repeat_value is not None and question.section.repeat_for:
         source = flow.item(question.section.repeat_for)
         values = [o.value for o in source.options]

@@ -122,6 +122,7 @@ class Flow(_Strict):
     sections: list[Section] = Field(min_length=1)
 
     _items: dict[str, tuple[Section, Item]] = PrivateAttr(default_factory=dict)
+    _positions: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _index(self) -> Flow:
@@ -130,6 +131,7 @@ class Flow(_Strict):
             for item in section.items:
                 index[item.id] = (section, item)
         self._items = index
+        self._positions = {item_id: n for n, item_id in enumerate(index)}
         return self
 
     @property
@@ -144,6 +146,10 @@ class Flow(_Strict):
     def section_of(self, item_id: str) -> Section:
         """Return the section holding this item."""
         return self._items[item_id][0]
+
+    def position(self, item_id: str) -> int:
+        """The item's place in the flow, counting from 0 (stable within a version)."""
+        return self._positions[item_id]
 
     def has_item(self, item_id: str) -> bool:
         """Whether the flow defines an item with this id."""

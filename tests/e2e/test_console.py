@@ -196,3 +196,31 @@ def test_cli__unwritable_database__one_line_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("hearth: cannot create the database")
+
+
+def test_cli_flows__bad_file__every_problem_located(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: bad\nversion: 1\nlocales: [en]\ntitle: {en: B}\nconsent: {en: C}\n"
+        "sections:\n  - id: s\n    title: {en: S}\n    items:\n"
+        "      - {id: a, type: dropdown, prompt: {en: A}}\n"
+        "      - {id: a, type: text, prompt: {en: A}}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "flows", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(f"{bad}:10: item 'a': unknown item type 'dropdown'")
+    assert lines[1].startswith(f"{bad}:11: item 'a': item id 'a' is used twice")
+
+
+def test_cli_flows__bundled__ok() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "flows"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "sample@1 ok" in result.stdout
