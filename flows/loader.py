@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from flows.errors import FlowError, Problem, ProblemCode
 from flows.schema import CHOICE_TYPES, Flow, ItemType, Op
@@ -25,6 +25,14 @@ YES_NO_UNKNOWN: dict[str, dict[str, str]] = {
 LONG_PROMPT_CHARS = 400
 
 Path_ = tuple[str | int, ...]
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+K = TypeVar("K", bound=_Keyed)
 
 
 @dataclass
@@ -43,49 +51,94 @@ def load_flow_file(path: str | Path) -> LoadResult:
 
 def load_flow_text(text: str, filename: str = "<flow>") -> LoadResult:
     """Load and validate a flow given as YAML text."""
+    checker = start_checks(Checker, text, filename, "start the file with `id:`, `version:`, ...")
+    checker.resolve_option_sets()
+    checker.check_semantics()
+    flow = finish_checks(checker, Flow)
+    checker.check_warnings(flow)
+    return LoadResult(flow, checker.warnings)
+
+
+C = TypeVar("C", bound="Checker")
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
+    """Parse once into both the node tree (for line numbers) and plain data."""
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        node = loader.get_single_node()
+        return node, loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise FlowError(
-            [
-                Problem(
-                    ProblemCode.YAML_SYNTAX,
-                    filename,
-                    line,
-                    None,
-                    f"YAML syntax: {reason}",
-                    "check indentation and quoting on that line",
-                )
-            ]
-        ) from None
-    lines = _line_map(node)
-    checker = _Checker(filename, raw if isinstance(raw, dict) else {}, lines)
-    if not isinstance(raw, dict):
-        checker.add(
-            ProblemCode.INVALID_FIELD,
-            (),
+        problem = Problem(
+            ProblemCode.YAML_SYNTAX,
+            filename,
+            line,
             None,
-            "the file is not a mapping",
-            "start the file with `id:`, `version:`, `title:` ...",
+            f"YAML syntax: {reason}",
+            "check indentation and quoting on that line",
         )
+        raise FlowError([problem]) from None
+    finally:
+        loader.dispose()
+
+
+def start_checks(kind: type[C], text: str, filename: str, how_to_start: str) -> C:
+    """Parse a data file and return a checker over its mapping (FlowError if not a mapping)."""
+    node, raw = parse_yaml(text, filename)
+    checker = kind(filename, raw if isinstance(raw, dict) else {}, line_map(node))
+    if not isinstance(raw, dict):
+        checker.add(ProblemCode.INVALID_FIELD, (), None, "the file is not a mapping", how_to_start)
         raise FlowError(checker.problems)
-    checker.resolve_option_sets()
-    checker.check_semantics()
-    flow: Flow | None = None
+    return checker
+
+
+def finish_checks(checker: Checker, model: type[M]) -> M:
+    """Validate the checked data into `model`; raise every problem found, in file order."""
+    result: M | None = None
     try:
-        flow = Flow.model_validate(checker.data)
+        result = model.model_validate(checker.data)
     except ValidationError as exc:
         checker.add_validation_errors(exc)
     if checker.problems:
         checker.problems.sort(key=lambda p: (p.line or 0, p.code))
         raise FlowError(checker.problems)
-    assert flow is not None
-    checker.check_warnings(flow)
-    return LoadResult(flow, checker.warnings)
+    assert result is not None
+    return result
+
+
+def load_keyed(paths: Iterable[Path], load: Callable[[Path], K]) -> dict[str, K]:
+    """Load several files keyed by `id@version`; every file's problems reported together."""
+    found: dict[str, K] = {}
+    first_file: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            loaded = load(path)
+        except FlowError as exc:
+            problems.extend(exc.problems)
+            continue
+        if loaded.key in found:
+            # Two files claiming one key would make what an interview or group runs ambiguous.
+            problems.append(
+                Problem(
+                    ProblemCode.DUPLICATE_ID,
+                    str(path),
+                    None,
+                    None,
+                    f"'{loaded.key}' is also defined in {first_file[loaded.key]}",
+                    "raise the version of the newer file, or give it another id",
+                )
+            )
+            continue
+        found[loaded.key] = loaded
+        first_file[loaded.key] = str(path)
+    if problems:
+        raise FlowError(problems)
+    return found
 
 
 def bundled_flow_paths() -> list[Path]:
@@ -94,7 +147,7 @@ def bundled_flow_paths() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def _line_map(node: yaml.Node | None) -> dict[Path_, int]:
+def line_map(node: yaml.Node | None) -> dict[Path_, int]:
     """Map each path in the document (keys and list indexes) to its 1-based line."""
     lines: dict[Path_, int] = {}
 
@@ -118,7 +171,7 @@ def _fmt(values: Any) -> str:
     return ", ".join(str(v) for v in values)
 
 
-class _Checker:
+class Checker:
     """Collects problems in a raw flow mapping, located by path."""
 
     def __init__(self, filename: str, data: dict[str, Any], lines: dict[Path_, int]) -> None:
@@ -529,7 +582,7 @@ class _Checker:
                     ProblemCode.MISSING_TRANSLATION,
                     path,
                     iid,
-                    f"{label} has no '{locale}' text (the flow declares locale '{locale}')",
+                    f"{label} has no '{locale}' text (the file declares locale '{locale}')",
                     fix or f"add `{locale}: ...` under {path[-1]}",
                 )
 
@@ -591,15 +644,6 @@ def _field_fix(kind: str, path: Path_) -> str:
 
 def load_flows(paths: list[Path] | None = None) -> dict[str, Flow]:
     """Load flow files (the bundled ones by default), keyed by `id@version`."""
-    flows: dict[str, Flow] = {}
-    problems: list[Problem] = []
-    for path in paths if paths is not None else bundled_flow_paths():
-        try:
-            flow = load_flow_file(path).flow
-        except FlowError as exc:
-            problems.extend(exc.problems)
-            continue
-        flows[flow.key] = flow
-    if problems:
-        raise FlowError(problems)
-    return flows
+    return load_keyed(
+        paths if paths is not None else bundled_flow_paths(), lambda path: load_flow_file(path).flow
+    )

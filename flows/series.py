@@ -8,14 +8,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeGuard
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from flows.errors import FlowError, Problem, ProblemCode
+from flows.errors import Problem, ProblemCode
 
-# Private on purpose, imported anyway: a series file is a flow file, so it shares the
-# loader's line map, problem bookkeeping and pydantic-error translation instead of a copy.
-from flows.loader import LONG_PROMPT_CHARS, Path_, _Checker, _line_map
+# A series file is checked like a flow file: same line map, problem bookkeeping and
+# pydantic-error translation.
+from flows.loader import LONG_PROMPT_CHARS, Checker, Path_, finish_checks, load_keyed, start_checks
 from flows.schema import LocalizedText, _Strict
 
 #: A week offers this many discussion prompts: enough to talk about, few enough for a phone.
@@ -100,27 +99,14 @@ def load_series_file(path: str | Path) -> SeriesLoadResult:
 
 def load_series_text(text: str, filename: str = "<series>") -> SeriesLoadResult:
     """Load and validate a series given as YAML text; raise `FlowError` listing every problem."""
-    node, raw = _parse(text, filename)
-    checker = _SeriesChecker(filename, raw if isinstance(raw, dict) else {}, _line_map(node))
-    if not isinstance(raw, dict):
-        checker.add(
-            ProblemCode.INVALID_FIELD,
-            (),
-            None,
-            "the file is not a mapping",
-            "start the file with `kind: series`, `id:`, `version:`, `title:` ...",
-        )
-        raise FlowError(checker.problems)
+    checker = start_checks(
+        _SeriesChecker,
+        text,
+        filename,
+        "start the file with `kind: series`, `id:`, `version:`, `title:` ...",
+    )
     checker.check_series()
-    series: Series | None = None
-    try:
-        series = Series.model_validate(checker.data)
-    except ValidationError as exc:
-        checker.add_validation_errors(exc)
-    if checker.problems:
-        checker.problems.sort(key=lambda p: (p.line or 0, p.code))
-        raise FlowError(checker.problems)
-    assert series is not None
+    series = finish_checks(checker, Series)
     checker.check_lengths(series)
     return SeriesLoadResult(series, checker.warnings)
 
@@ -133,62 +119,13 @@ def bundled_series_paths() -> list[Path]:
 
 def load_bundled_series(paths: list[Path] | None = None) -> dict[str, Series]:
     """Load series files (the bundled ones by default), keyed by `id@version`."""
-    found: dict[str, Series] = {}
-    first_file: dict[str, str] = {}
-    problems: list[Problem] = []
-    for path in paths if paths is not None else bundled_series_paths():
-        try:
-            series = load_series_file(path).series
-        except FlowError as exc:
-            problems.extend(exc.problems)
-            continue
-        if series.key in found:
-            # Two files claiming one key would make a running schedule's series ambiguous.
-            problems.append(
-                Problem(
-                    ProblemCode.DUPLICATE_ID,
-                    str(path),
-                    None,
-                    None,
-                    f"series '{series.key}' is also defined in {first_file[series.key]}",
-                    "raise the version of the newer file, or give it another id",
-                )
-            )
-            continue
-        found[series.key] = series
-        first_file[series.key] = str(path)
-    if problems:
-        raise FlowError(problems)
-    return found
+    return load_keyed(
+        paths if paths is not None else bundled_series_paths(),
+        lambda path: load_series_file(path).series,
+    )
 
 
-def _parse(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
-    """Parse once into both the node tree (for line numbers) and plain data."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        return node, loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise FlowError(
-            [
-                Problem(
-                    ProblemCode.YAML_SYNTAX,
-                    filename,
-                    line,
-                    None,
-                    f"YAML syntax: {reason}",
-                    "check indentation and quoting on that line",
-                )
-            ]
-        ) from None
-    finally:
-        loader.dispose()
-
-
-class _SeriesChecker(_Checker):
+class _SeriesChecker(Checker):
     """Collects problems in a raw series mapping; a week stands where a flow has an item."""
 
     def item_at(self, path: Path_) -> str | None:
