@@ -149,23 +149,27 @@ def timeline_png(report: Report, locale: str = "en") -> bytes:
     _bar_labels(top_ax, xs, [t + ceiling * 0.03 for t in tops],
                 [f"risk: {p.band}" for p in periods])
     top_ax.set_ylabel("Adversity load", fontsize=10)
-    top_ax.set_title("Hard times and connection, age by age", fontsize=13, fontweight="bold",
-                     loc="left")
-    top_ax.legend(fontsize=9, frameon=False, loc="upper right")
+    figure.suptitle("Hard times and connection, age by age", fontsize=13, fontweight="bold",
+                    x=0.12, ha="left", y=0.975)
+    # Above the plot, not inside it: a legend inside would cover the tallest bar's label.
+    top_ax.legend(fontsize=9.5, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0),
+                  ncol=2, borderaxespad=0.2, handlelength=1.6)
     health = [p.relational_health for p in periods]
     values = [100 * h if h is not None else 0.0 for h in health]
-    bottom_ax.bar(xs, values, color=CONNECTION_COLOUR, width=0.6,
-                  label="Connection (bond, family, community)")
+    bottom_ax.bar(xs, values, color=CONNECTION_COLOUR, width=0.6)
+    bottom_ax.set_title("Connection: bond, family and community support", fontsize=10.5,
+                        loc="left")
     _bar_labels(bottom_ax, xs, [v + 3 for v in values],
                 [f"{v:.0f}%" if h is not None else "not known"
                  for v, h in zip(values, health, strict=True)])
     bottom_ax.set_ylim(0, 118)
     bottom_ax.set_ylabel("Connection %", fontsize=10)
     bottom_ax.set_xticks(xs, [_text(p.short, locale) for p in periods], fontsize=10)
-    bottom_ax.legend(fontsize=9, frameon=False, loc="upper left")
     for ax in (top_ax, bottom_ax):
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(labelsize=9)
-        ax.set_xlim(-0.6, max(len(periods) - 0.4, 0.6))
-    figure.subplots_adjust(left=0.12, right=0.97, top=0.92, bottom=0.08, hspace=0.12)
+        # Keep bars a sensible width when only one or two periods are reached (a baby).
+        pad = max(0.6, (3 - len(periods)) / 2 + 0.6)
+        ax.set_xlim(-pad, len(periods) - 1 + pad)
+    figure.subplots_adjust(left=0.12, right=0.97, top=0.87, bottom=0.08, hspace=0.22)
     return _png(figure)

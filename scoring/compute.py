@@ -142,7 +142,7 @@ def current_relational(rules: ScoringRules, answers: Answers) -> CurrentRelation
     else:
         band = "thin"
     given = tuple((i, v) for i in items if (v := _choice(answers, i)) is not None)
-    return CurrentRelational(None if score is None else round(score, 3), band, given)
+    return CurrentRelational(score, band, given)
 
 
 def overall_risk(rules: ScoringRules, periods: list[PeriodScore],

@@ -1,0 +1,134 @@
+"""Turn a scored `Report` into what people receive: the chat summary and the clinician's files."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from flows.engine import AgeValue, Answers, Value, questions, split_key
+from flows.schema import Flow
+from scoring.chart import functional_map_png, timeline_png
+from scoring.report import Report
+
+SUMMARY_TEMPLATE = "{locale}/summary.txt.j2"
+CLINICIAN_TEMPLATE = "{locale}/report.html.j2"
+#: Telegram refuses longer messages; the summary template is written (and tested) to fit.
+TELEGRAM_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class AppendixRow:
+    """One answered (or skipped) question, in words, for the report's appendix."""
+
+    section: str
+    key: str
+    prompt: str
+    answer: str
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    # The same set-up as messages/render.py: one environment, autoescape for HTML only.
+    folder = Path(__file__).resolve().parent.parent / "messages"
+    return Environment(loader=FileSystemLoader(str(folder)),
+                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
+
+
+def _label(text: Mapping[str, str], locale: str) -> str:
+    return text.get(locale) or next(iter(text.values()), "")
+
+
+def answer_text(flow: Flow, item_id: str, value: Value | None, locale: str) -> str:
+    """An answer in words: option labels, an age in years and months, or "(skipped)"."""
+    if value is None:
+        return "(skipped)"
+    item = flow.item(item_id)
+    if isinstance(value, AgeValue):
+        low, high = value.min_months, value.max_months
+        words = f"{low} months" if low == high else f"{low} to {high} months"
+        return f"{words} (\"{value.raw}\")" if value.raw else words
+    if isinstance(value, list):
+        return "; ".join(_option_label(item_id, v, flow, locale) for v in value)
+    if isinstance(value, str) and item.options:
+        return _option_label(item_id, value, flow, locale)
+    return str(value)
+
+
+def _option_label(item_id: str, value: str, flow: Flow, locale: str) -> str:
+    option = flow.item(item_id).option(value)
+    return _label(option.label, locale) if option is not None else value
+
+
+def answer_appendix(flow: Flow, answers: Answers, locale: str = "en") -> list[AppendixRow]:
+    """Every question asked, in order, with its answer in words (skipped ones included)."""
+    rows: list[AppendixRow] = []
+    for question in questions(flow, answers):
+        if question.key not in answers:
+            continue
+        prompt = _label(question.item.prompt, locale)
+        if question.repeat_value is not None and question.section.repeat_for is not None:
+            option = flow.item(question.section.repeat_for).option(question.repeat_value)
+            prompt = prompt.replace("{option}", _label(option.label, locale) if option
+                                    else question.repeat_value)
+        item_id, _ = split_key(question.key)
+        rows.append(AppendixRow(_label(question.section.title, locale), question.key, prompt,
+                                answer_text(flow, item_id, answers[question.key].value, locale)))
+    return rows
+
+
+def summary_context(report: Report, locale: str = "en") -> dict[str, Any]:
+    """What `summary.txt.j2` needs."""
+    return {"report": report, "locale": locale, "name": report.child_name or "your child"}
+
+
+def caregiver_summary(report: Report, locale: str = "en") -> str:
+    """The plain-text summary sent in chat (always within Telegram's 4096 characters)."""
+    template = _environment().get_template(SUMMARY_TEMPLATE.format(locale=locale))
+    text = template.render(summary_context(report, locale)).strip() + "\n"
+    if len(text) > TELEGRAM_LIMIT:
+        # The template is tested against a worst case; this only guards future edits.
+        text = text[: TELEGRAM_LIMIT - 2].rstrip() + "…\n"
+    return text
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG as a `data:` URI, so the HTML report works offline as one file."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
+                      map_png: bytes, history_png: bytes) -> dict[str, Any]:
+    """What `report.html.j2` needs."""
+    return {"report": report, "locale": locale, "name": report.child_name or "the child",
+            "appendix": appendix, "map_png": data_uri(map_png),
+            "timeline_png": data_uri(history_png)}
+
+
+def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "en",
+                   charts: tuple[bytes, bytes] | None = None) -> str:
+    """The self-contained HTML report (charts drawn unless given as (map, timeline) PNGs)."""
+    map_png, history_png = charts or (functional_map_png(report, locale),
+                                      timeline_png(report, locale))
+    template = _environment().get_template(CLINICIAN_TEMPLATE.format(locale=locale))
+    return template.render(clinician_context(report, appendix, locale, map_png, history_png))
+
+
+def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
+                           folder: Path, locale: str = "en") -> list[Path]:
+    """Write the HTML report and its two charts as PNG files; return the three paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{report.flow_id}-{report.generated_at:%Y%m%d-%H%M%S}"
+    map_png, history_png = functional_map_png(report, locale), timeline_png(report, locale)
+    html = clinician_html(report, answers_appendix, locale, (map_png, history_png))
+    paths = [folder / f"{stem}.html", folder / f"{stem}-brain-map.png",
+             folder / f"{stem}-timeline.png"]
+    paths[0].write_text(html, encoding="utf-8")
+    paths[1].write_bytes(map_png)
+    paths[2].write_bytes(history_png)
+    return paths
