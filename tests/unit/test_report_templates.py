@@ -1,0 +1,137 @@
+"""The caregiver summary and the clinician HTML report, rendered the way messages/ renders."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from bot.reports import (
+    TELEGRAM_LIMIT,
+    answer_appendix,
+    caregiver_summary,
+    clinician_context,
+    summary_context,
+    write_clinician_report,
+)
+from flows.engine import Answer
+from scoring import Report, build_report
+from scoring.chart import functional_map_png, timeline_png
+from scoring.recommend import Scores, recommend
+from scoring.report import Recommendation
+from scoring.rules import bundled_rules
+from tests.unit.families import NOW, default_flow, family_ana, family_jay, family_mia
+
+MESSAGES = Path(__file__).resolve().parents[2] / "messages"
+TINY_PNG = b"\x89PNG\r\n\x1a\nfake"
+
+
+@pytest.fixture(scope="module")
+def env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(MESSAGES)),
+                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
+
+
+def worst_case() -> Report:
+    """Jay's report with every recommendation in the rules and the longest name allowed."""
+    report = build_report(default_flow(), family_jay(), NOW)
+    everything = tuple(
+        Recommendation(r.id, r.tier, r.title, r.try_, r.how_often, r.how_long, r.why,
+                       ("score:x",))
+        for r in bundled_rules(report.flow_id).recommendations.recommendations)
+    return replace(report, child_name="W" * 40, recommendations=everything)
+
+
+def test_summary__plain_text_mentions_not_diagnosis_and_next_steps(env: Environment) -> None:
+    report = build_report(default_flow(), family_jay(), NOW)
+    text = env.get_template("en/summary.txt.j2").render(summary_context(report))
+    assert "Thank you for telling us about Jay." in text
+    assert "It is not a diagnosis" in text
+    assert "Next steps" in text and "erased" in text and "emergency" in text
+    assert "1. Start with support for you" in text
+    assert "<" not in text and "{" not in text
+    assert "\n\n\n" not in text
+
+
+def test_summary__no_jargon(env: Environment) -> None:
+    report = build_report(default_flow(), family_jay(), NOW)
+    text = env.get_template("en/summary.txt.j2").render(summary_context(report)).casefold()
+    for word in ("brainstem", "limbic", "cortex", "diencephalon", "score", "perinatal"):
+        assert word not in text
+
+
+def test_summary__worst_case__fits_one_telegram_message(env: Environment) -> None:
+    report = worst_case()
+    text = env.get_template("en/summary.txt.j2").render(summary_context(report))
+    assert len(text) <= TELEGRAM_LIMIT
+    assert caregiver_summary(report) == text.strip() + "\n"
+    assert f"{len(report.recommendations)}. " in text  # every step at least named
+
+
+def test_summary__ordinary_family__going_well_and_keep_going(env: Environment) -> None:
+    report = build_report(default_flow(), family_mia(), NOW)
+    text = caregiver_summary(report)
+    assert "Going well" in text and "Where Mia may need more support" not in text
+    assert "Keep doing what works" in text
+    assert "You seem to have some reserve" in text
+
+
+def test_html__self_contained_with_everything(env: Environment) -> None:
+    flow = default_flow()
+    given = family_jay()
+    report = build_report(flow, given, NOW)
+    appendix = answer_appendix(flow, given)
+    html = env.get_template("en/report.html.j2").render(clinician_context(
+        report, appendix, "en", functional_map_png(report), timeline_png(report)))
+    assert html.count('src="data:image/png;base64,') == 2
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # works offline
+    assert "developmental_history@1" in html and "2026-11-25 16:00" in html
+    assert "not a diagnosis" in html
+    for rec in report.recommendations:
+        assert rec.title["en"] in html
+    assert "Triggered by:" in html and "score:caregiving_reserve" in html
+    assert "Not being fed, kept safe or cared for enough" in html
+    for row in appendix:
+        assert row.key in html
+    assert len(appendix) == len(given)
+
+
+def test_html__answers_are_escaped(env: Environment) -> None:
+    flow = default_flow()
+    given = {**family_mia()}
+    given["child_name"] = Answer("<script>alert(1)</script>")
+    report = build_report(flow, given, NOW)
+    html = env.get_template("en/report.html.j2").render(clinician_context(
+        report, answer_appendix(flow, given), "en", TINY_PNG, TINY_PNG))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_appendix__prompts_name_the_repeated_option_and_answers_in_words() -> None:
+    flow = default_flow()
+    rows = {r.key: r for r in answer_appendix(flow, family_ana())}
+    assert rows["adv_severity[loss]"].prompt.startswith('"Losing someone they loved"')
+    assert rows["adv_severity[medical]"].answer == "(skipped)"
+    assert rows["child_age"].answer == "180 months"
+    assert rows["adv_periods[discrimination]"].answer == (
+        "In childhood (4 to 11 years); As a teenager (12 and up)")
+
+
+def test_write_clinician_report__html_and_two_pngs(tmp_path: Path) -> None:
+    flow = default_flow()
+    report = build_report(flow, family_ana(), NOW)
+    paths = write_clinician_report(report, answer_appendix(flow, family_ana()), tmp_path)
+    assert [p.suffix for p in paths] == [".html", ".png", ".png"]
+    assert all(p.exists() and p.stat().st_size > 1000 for p in paths)
+    assert paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_recommend__scores_value__is_what_build_report_uses() -> None:
+    report = build_report(default_flow(), family_mia(), NOW)
+    again = recommend(bundled_rules(report.flow_id).recommendations, Scores(
+        answers=family_mia(), functions=report.functions, regions=report.regions,
+        periods=report.periods, current_relational=report.current_relational,
+        caregiving=report.caregiving))
+    assert tuple(again) == report.recommendations
