@@ -12,8 +12,21 @@ from bot.steps import COMMANDS
 
 CHANNEL = "console"
 
-#: Words typed at the prompt that are commands, not answers.
-WORDS = COMMANDS - {"start"}
+#: Words typed at the prompt that are commands, not answers (English, and Spanish aliases).
+WORDS: dict[str, str] = {word: word for word in COMMANDS - {"start"}} | {
+    "atrás": "back",
+    "atras": "back",
+    "saltar": "skip",
+    "pausa": "pause",
+    "seguir": "resume",
+    "revisar": "review",
+    "editar": "edit",
+    "enviar": "submit",
+    "ayuda": "help",
+    "estado": "status",
+    "salir": "quit",
+    "idioma": "language",
+}
 
 Reader = Callable[[str], str]
 Writer = Callable[[str], None]
@@ -22,8 +35,9 @@ Writer = Callable[[str], None]
 class ConsoleChat:
     """Reads lines, turns them into `Inbound`s, prints the `Outbound`s."""
 
-    def __init__(self, service: DialogueService, user: str, *, read: Reader = input,
-                 write: Writer = print) -> None:
+    def __init__(
+        self, service: DialogueService, user: str, *, read: Reader = input, write: Writer = print
+    ) -> None:
         self.service = service
         self.user = user
         self.read = read
@@ -53,7 +67,7 @@ class ConsoleChat:
         text = line.strip()
         word, _, rest = text.partition(" ")
         if word.casefold() in WORDS:
-            return self.inbound(Kind.COMMAND, word.casefold(), rest)
+            return self.inbound(Kind.COMMAND, WORDS[word.casefold()], rest)
         if text.isdigit() and self.buttons and 1 <= int(text) <= len(self.buttons):
             return self.inbound(Kind.CHOICE, self.buttons[int(text) - 1])
         return self.inbound(Kind.TEXT, line)

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateNotFound,
+    select_autoescape,
+)
 
 #: Locales with a folder of templates under messages/.
-LOCALES = ("en",)
+LOCALES = ("en", "es")
+#: What a person sees while a text has no translation yet (the parity test forbids that).
+FALLBACK = "en"
 
 
 def messages_dir() -> Path:
@@ -30,24 +42,46 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["plural"] = _plural
+    env.filters["number"] = format_number
+    env.filters["date"] = format_day
     return env
+
+
+def format_number(value: float, locale: str) -> str:
+    """A number as written in the locale: 1.5 in English, 1,5 in Spanish."""
+    return str(format_decimal(value, locale=locale))
+
+
+def format_day(value: date, locale: str) -> str:
+    """A date written out for the locale ("25 Nov 2026", "25 nov 2026")."""
+    return str(format_date(value, format="medium", locale=locale))
 
 
 def _plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 
 
-def render(locale: str, template: str, **context: Any) -> str:
-    """Render `messages/<locale>/<template>` (falling back to English)."""
+def template(locale: str, name: str) -> Template:
+    """`messages/<locale>/<name>`, or the English one while a translation is missing."""
     env = environment()
-    name = f"{locale}/{template}" if locale in LOCALES else f"en/{template}"
-    return env.get_template(name).render(**context).strip()
+    if locale in LOCALES:
+        try:
+            return env.get_template(f"{locale}/{name}")
+        except TemplateNotFound:
+            pass
+    return env.get_template(f"{FALLBACK}/{name}")
+
+
+def render(locale: str, name: str, **context: Any) -> str:
+    """Render `messages/<locale>/<name>` (falling back to English)."""
+    return template(locale, name).render(**context).strip()
 
 
 def macro(locale: str, library: str, name: str) -> Any:
     """A macro from a template library, e.g. `macro("en", "replies.j2", "paused")`."""
-    env = environment()
-    module = env.get_template(f"{locale if locale in LOCALES else 'en'}/{library}").module
+    module = template(locale, library).module
+    if not hasattr(module, name):
+        module = template(FALLBACK, library).module
     if not hasattr(module, name):
         raise KeyError(f"messages/{locale}/{library} has no message '{name}'")
     return getattr(module, name)
