@@ -30,8 +30,8 @@ def test_functional_map__valid_png_phone_sized(family: str) -> None:
     report = build_report(default_flow(), FAMILIES[family](), NOW)
     data = functional_map_png(report)
     width, height = png_size(data)
-    assert 900 <= width <= 1400
-    assert 600 <= height <= 2400
+    assert 700 <= width <= 1400
+    assert 500 <= height <= 2400
     assert 10_000 < len(data) < 1_000_000
     assert data.endswith(b"IEND\xaeB`\x82")
 
@@ -41,7 +41,7 @@ def test_timeline__valid_png_phone_sized(family: str) -> None:
     report = build_report(default_flow(), FAMILIES[family](), NOW)
     data = timeline_png(report)
     width, height = png_size(data)
-    assert 900 <= width <= 1400 and 700 <= height <= 1400
+    assert 700 <= width <= 1400 and 600 <= height <= 1400
     assert 10_000 < len(data) < 1_000_000
 
 
