@@ -71,6 +71,13 @@ def adversity_entries(rules: ScoringRules, flow: Flow,
             label=dict(option.label) if option else {"en": category}, periods=periods,
             severity=severity, pattern=pattern, points=severity_points * multiplier,
             item_keys=(a.item, periods_key, severity_key, pattern_key)))
+    background = rules.background
+    for item_id, rule in background.items.items():
+        if _choice(answers, item_id) == "yes":
+            entries.append(AdversityEntry(
+                category=item_id, kind=background.kind, label=dict(rule.label),
+                periods=(background.period,), severity=None, pattern=None, points=rule.points,
+                item_keys=(item_id,), from_background=True))
     return entries
 
 
@@ -123,7 +130,8 @@ def period_scores(rules: ScoringRules, answers: Answers,
             period=period.id, label=period.label, short=period.short, reached=is_reached,
             adversity=adversity, relational_poverty=poverty, relational_health=health,
             risk=round(risk, 3), band=band,
-            adversity_keys=tuple(k for e in within for k in e.item_keys[1:]),
+            adversity_keys=tuple(k for e in within for k in e.item_keys
+                                 if k != rules.adversity.item),
             relational_items=tuple(i for i in items if i in answers)))
     return scores
 

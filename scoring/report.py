@@ -23,6 +23,7 @@ class AdversityEntry:
     pattern: str | None
     points: float
     item_keys: tuple[str, ...]
+    from_background: bool = False  # a family-background "yes", not a Part A experience
 
 
 @dataclass(frozen=True)

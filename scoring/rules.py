@@ -72,6 +72,21 @@ class AdversityRules(_Strict):
     categories: dict[str, Literal["adversity", "relational_poverty"]] = Field(min_length=1)
 
 
+class BackgroundItem(_Strict):
+    """One family-background item: points its "yes" adds, and a short label."""
+
+    points: NonNegative
+    label: LocalizedText
+
+
+class BackgroundRules(_Strict):
+    """Family background (genetic and prenatal factors): "yes" answers add to one period."""
+
+    period: Id
+    kind: Literal["adversity", "relational_poverty"]
+    items: dict[str, BackgroundItem]
+
+
 class RiskBands(_Strict):
     """Score at or above which a risk is "moderate", and "high"."""
 
@@ -213,6 +228,7 @@ class ScoringRules(_Strict):
     items: ItemRefs
     periods: list[PeriodRule] = Field(min_length=1)
     adversity: AdversityRules
+    background: BackgroundRules
     connection_points: dict[str, NonNegative] = Field(min_length=2)
     relational_history: dict[str, list[Id]]
     risk: RiskRules
@@ -226,6 +242,8 @@ class ScoringRules(_Strict):
         starts = [p.start_months for p in self.periods]
         if starts != sorted(starts):
             raise ValueError("periods must be listed youngest first (start_months ascending)")
+        if self.background.period not in ids:
+            raise ValueError(f"background.period names unknown period '{self.background.period}'")
         unknown = sorted(set(self.relational_history) - set(ids))
         if unknown:
             raise ValueError(f"relational_history names unknown periods: {', '.join(unknown)}")
@@ -498,6 +516,8 @@ def check_against_flow(rules: RuleSet, flow: Flow) -> list[str]:
          values={p.id for p in s.periods})
     need(a.severity_item, "adversity.severity_item", values=set(a.severity_points))
     need(a.pattern_item, "adversity.pattern_item", values=set(a.pattern_multiplier))
+    for item_id in s.background.items:
+        need(item_id, "background.items", kind={ItemType.YES_NO_UNKNOWN})
     for period, items in s.relational_history.items():
         for item_id in items:
             need(item_id, f"relational_history.{period}", values=set(s.connection_points))

@@ -147,6 +147,18 @@ def test_golden__ana__teenager_later_adversity_skipped_answers() -> None:
     assert report.recommendations[0].triggered_by == ("score:region.cortex", "cx_reading")
 
 
+def test_background__yes_adds_to_perinatal_adversity() -> None:
+    """Mia with high stress in pregnancy (2 points) and premature birth (2 points), "I don't
+    know" about alcohol (0): perinatal adversity 4; risk 2.0 * (4 + 0) * (1 - .6) = 3.2."""
+    given = {**family_mia(), **answers(pre_stress="yes", premature="yes",
+                                       pre_alcohol="unknown", pre_drugs="no")}
+    report = build_report(default_flow(), given, NOW)
+    perinatal = report.period("perinatal")
+    assert (perinatal.adversity, perinatal.risk, perinatal.band) == (4, 3.2, "moderate")
+    assert set(perinatal.adversity_keys) == {"pre_stress", "premature"}
+    assert report.period("infancy").adversity == 0
+
+
 def test_build_report__same_answers__same_report() -> None:
     flow = default_flow()
     assert build_report(flow, family_jay(), NOW) == build_report(flow, family_jay(), NOW)
