@@ -40,6 +40,17 @@ def _environment() -> Environment:
                        autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
 
 
+def report_locale(locale: str) -> str:
+    """The locale the report is written in: `locale` if its templates exist, else English.
+
+    The scoring rules' texts are English-only for now, so a Spanish conversation still gets
+    a whole, consistent English report rather than a half-translated one.
+    """
+    names = set(_environment().list_templates())
+    wanted = {SUMMARY_TEMPLATE.format(locale=locale), CLINICIAN_TEMPLATE.format(locale=locale)}
+    return locale if wanted <= names else "en"
+
+
 def _label(text: Mapping[str, str], locale: str) -> str:
     return text.get(locale) or next(iter(text.values()), "")
 
@@ -89,6 +100,7 @@ def summary_context(report: Report, locale: str = "en") -> dict[str, Any]:
 
 def caregiver_summary(report: Report, locale: str = "en") -> str:
     """The plain-text summary sent in chat (always within Telegram's 4096 characters)."""
+    locale = report_locale(locale)
     template = _environment().get_template(SUMMARY_TEMPLATE.format(locale=locale))
     text = template.render(summary_context(report, locale)).strip() + "\n"
     if len(text) > TELEGRAM_LIMIT:
@@ -113,6 +125,7 @@ def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
 def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "en",
                    charts: tuple[bytes, bytes] | None = None) -> str:
     """The self-contained HTML report (charts drawn unless given as (map, timeline) PNGs)."""
+    locale = report_locale(locale)
     map_png, history_png = charts or (functional_map_png(report, locale),
                                       timeline_png(report, locale))
     template = _environment().get_template(CLINICIAN_TEMPLATE.format(locale=locale))
@@ -122,6 +135,7 @@ def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "e
 def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
                            folder: Path, locale: str = "en") -> list[Path]:
     """Write the HTML report and its two charts as PNG files; return the three paths."""
+    locale = report_locale(locale)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{report.flow_id}-{report.generated_at:%Y%m%d-%H%M%S}"
     map_png, history_png = functional_map_png(report, locale), timeline_png(report, locale)

@@ -14,6 +14,7 @@ from bot.reports import (
     answer_appendix,
     caregiver_summary,
     clinician_context,
+    clinician_html,
     summary_context,
     write_clinician_report,
 )
@@ -135,3 +136,12 @@ def test_recommend__scores_value__is_what_build_report_uses() -> None:
         periods=report.periods, current_relational=report.current_relational,
         caregiving=report.caregiving))
     assert tuple(again) == report.recommendations
+
+
+def test_reports__locale_without_templates__falls_back_to_english() -> None:
+    flow = default_flow()
+    report = build_report(flow, family_mia(), NOW)
+    assert caregiver_summary(report, "es") == caregiver_summary(report, "en")
+    html = clinician_html(report, answer_appendix(flow, family_mia(), "es"), "es",
+                          charts=(TINY_PNG, TINY_PNG))
+    assert '<html lang="en">' in html
