@@ -73,7 +73,8 @@ def test_flow__consent__says_what_who_pause_erase_and_not_diagnosis() -> None:
 
 def test_flow__sections__follow_the_outline_in_order() -> None:
     order = [s.id for s in default_flow().sections]
-    assert order == ["about", "background", "adversity", "adversity_detail", "connection_then",
+    assert order == ["about", "background", "adversity", "adversity_detail", "connection_early",
+                     "connection_then",
                      "fn_brainstem", "fn_diencephalon", "fn_limbic", "fn_cortex",
                      "hard_moments", "connection_now", "caregiver", "finish"]
 
@@ -173,6 +174,21 @@ def test_baby__no_thinking_or_peer_questions() -> None:
     assert not any(k.startswith("cx_") for k in given)
     assert not {"lb_peers", "lb_empathy", "now_peers", "dc_rhythm"} & set(given)
     assert "dc_fine_motor" in given
+
+
+def test_early_story_unknown__first_year_connection_not_asked() -> None:
+    given = walk(default_flow(), ordinary_policy(96, ["unknown"]))
+    asked = set(given)
+    assert not any(k.startswith(("rel_peri_", "rel_inf_", "adv_periods")) for k in asked)
+    assert {"rel_early_bond", "rel_child_bond"} <= asked
+
+
+def test_adversity_skipped__first_year_connection_still_asked() -> None:
+    flow = default_flow()
+    given = answers(child_age=age(96))
+    given["adv_types"] = Answer(None, skips=1)
+    keys = [q.key for q in questions(flow, given)]
+    assert "rel_peri_bond" in keys and "rel_inf_bond" in keys
 
 
 def test_school_age__school_questions_asked() -> None:
