@@ -240,7 +240,8 @@ def factor_scores(rules: ScoringRules, functions: list[FunctionScore]) -> list[G
 
 
 def caregiving_reserve(rules: ScoringRules, answers: Answers) -> CaregivingReserve:
-    """Resources minus demands (skipped answers count as the middle) and the band."""
+    """Resources minus demands (a skipped answer counts as the middle) and the band;
+    "unknown" when the caregiver answered none of these questions."""
     c = rules.caregiving
     strained: list[str] = []
     resources = 0.0
@@ -264,10 +265,16 @@ def caregiving_reserve(rules: ScoringRules, answers: Answers) -> CaregivingReser
         if extra >= c.children_cap:
             strained.append(c.children_item)
     reserve = resources - demands
-    if reserve >= c.bands.reserve:
+    asked = [*c.resources, *c.demands, c.children_item]
+    answered = sum(1 for item_id in asked if _value(answers, item_id) is not None)
+    if answered == 0:
+        # Nothing said about the caregiver: no band, rather than a guessed "stretched".
+        band = "unknown"
+    elif reserve >= c.bands.reserve:
         band = "reserve"
     elif reserve >= c.bands.stretched:
         band = "stretched"
     else:
         band = "depleted"
-    return CaregivingReserve(resources, demands, round(reserve, 3), band, tuple(strained))
+    return CaregivingReserve(resources, demands, round(reserve, 3), band, tuple(strained),
+                             answered)

@@ -100,8 +100,9 @@ class CaregivingReserve:
     resources: float
     demands: float
     reserve: float
-    band: str  # "reserve", "stretched", "depleted"
+    band: str  # "reserve", "stretched", "depleted", or "unknown" when nothing was answered
     strained_items: tuple[str, ...]  # items answered at their hardest
+    answered: int = 0  # how many of the estimator's items were answered
 
 
 @dataclass(frozen=True)

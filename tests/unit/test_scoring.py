@@ -126,8 +126,9 @@ def test_golden__ana__teenager_later_adversity_skipped_answers() -> None:
     history 9.09; now 3+3+2+3 = 11/12 -> strong; 8 * 1/12 = .667; overall 9.757 -> moderate.
     Cortex: reading a_lot = 2 / 20 = 10 (typical by score) but a significant function lifts
     the region to moderate. Muscle tone "not sure" is unrated; diencephalon 0/10 = 0.
-    Reserve: every item skipped counts as the middle: resources 5 * 1, demands 4 * 1, no
-    children answer -> 5 - 4 = 1 -> stretched.
+    Reserve: every caregiver item skipped -> no band ("unknown"), so no caregiver advice;
+    the arithmetic still runs with skipped items at the middle: 5 * 1 - 4 * 1 = 1.
+    Recommendations: learning_when_calm only (cortex moderate, tier 5).
     """
     report = build_report(default_flow(), family_ana(), NOW)
     risks = [(p.period, p.risk, p.band) for p in report.reached_periods]
@@ -140,10 +141,10 @@ def test_golden__ana__teenager_later_adversity_skipped_answers() -> None:
     assert (cortex.difficulty, cortex.band) == (10.0, Band.MODERATE)
     assert report.function("dc_tone").band is Band.UNRATED
     assert report.region("diencephalon").difficulty == 0
-    assert (report.caregiving.reserve, report.caregiving.band) == (1, "stretched")
+    assert (report.caregiving.reserve, report.caregiving.band) == (1, "unknown")
     medical = next(a for a in report.adversities if a.category == "medical")
     assert (medical.severity, medical.points) == (None, 2)
-    assert [r.id for r in report.recommendations] == ["learning_when_calm", "caregiver_top_up"]
+    assert [r.id for r in report.recommendations] == ["learning_when_calm"]
     assert report.recommendations[0].triggered_by == ("score:region.cortex", "cx_reading")
 
 
@@ -157,6 +158,16 @@ def test_background__yes_adds_to_perinatal_adversity() -> None:
     assert (perinatal.adversity, perinatal.risk, perinatal.band) == (4, 3.2, "moderate")
     assert set(perinatal.adversity_keys) == {"pre_stress", "premature"}
     assert report.period("infancy").adversity == 0
+
+
+def test_reserve__partly_skipped__skips_count_as_the_middle() -> None:
+    """Only stress answered, "high" (2): resources 5 skipped x 1 = 5; demands stress 2 +
+    3 skipped x 1 = 5; no children answer; 5 - 5 = 0 -> stretched (>= 0)."""
+    report = build_report(default_flow(), answers(cg_stress="high"), NOW)
+    reserve = report.caregiving
+    assert (reserve.resources, reserve.demands, reserve.reserve) == (5, 5, 0)
+    assert (reserve.band, reserve.answered, reserve.strained_items) == (
+        "stretched", 1, ("cg_stress",))
 
 
 def test_build_report__same_answers__same_report() -> None:
