@@ -62,3 +62,24 @@ class Event:
     kind: str
     detail: str | None
     at: datetime
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A family's invitation to a clinician's interview (the code itself is never kept)."""
+
+    code_hash: str
+    interview_id: str
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    used_by: int | None
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What one person's erasure removed: interview ids, deleted whole or only their part."""
+
+    deleted: list[str]
+    withdrawn: list[str]

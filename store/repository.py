@@ -8,7 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from store.records import AnswerRevision, Event, InterviewRecord, Person
+from store.records import AnswerRevision, Erasure, Event, InterviewRecord, Invite, Person
 
 #: Bytes of randomness in an interview id (72 bits: unguessable, short enough for buttons).
 ID_BYTES = 9
@@ -288,3 +288,234 @@ class Repository:
             (interview_id,),
         ).fetchall()
         return [Event(i, p, k, d, _dt(a)) for i, p, k, d, a in rows]
+
+    # == access: roles, chats, invitations, attempts, erasure (migration 0002) ===============
+    #
+    # Kept as one block: the clinician and erasure features of bot/clinician.py and
+    # bot/access.py read and write only through these methods.
+
+    def set_role(self, person_id: int, role: str) -> None:
+        """Make a person a 'caregiver', 'clinician' or 'admin' (the schema checks the name)."""
+        self.conn.execute("UPDATE people SET role = ? WHERE id = ?", (role, person_id))
+
+    def remember_chat(self, person_id: int, chat_id: str) -> None:
+        """Record the private chat a person last wrote from (where notifications go)."""
+        self.conn.execute(
+            "UPDATE people SET chat_id = ? WHERE id = ? AND chat_id IS NOT ?",
+            (chat_id, person_id, chat_id),
+        )
+
+    def person_by_id(self, person_id: int) -> Person | None:
+        """The person with this row id, or None."""
+        row = self.conn.execute(
+            "SELECT id, channel, external_id, role, locale, active_interview FROM people "
+            "WHERE id = ?",
+            (person_id,),
+        ).fetchone()
+        return None if row is None else Person(*row)
+
+    def chat_of(self, person_id: int) -> str | None:
+        """The chat to reach a person in: the one they last wrote from, else their id.
+
+        The fallback holds for Telegram private chats and the console (chat id == user id)
+        and lets an operator-registered clinician be notified before their first message.
+        """
+        row = self.conn.execute(
+            "SELECT coalesce(chat_id, external_id) FROM people WHERE id = ?", (person_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def interviews_owned(self, owner_id: int, *, limit: int = 50) -> list[InterviewRecord]:
+        """Interviews a person owns (a clinician's caseload), most recently active first."""
+        rows = self.conn.execute(
+            f"SELECT {_INTERVIEW_COLUMNS} FROM interviews WHERE owner_id = ? "
+            "ORDER BY updated_at DESC LIMIT ?",
+            (owner_id, limit),
+        ).fetchall()
+        return [_interview(r) for r in rows]
+
+    def add_invite(
+        self,
+        code_hash: str,
+        *,
+        interview_id: str,
+        created_by: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Store a new invitation by the hash of its code."""
+        self.conn.execute(
+            "INSERT INTO invites (code_hash, interview_id, created_by, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (code_hash, interview_id, created_by, _ts(now), _ts(expires_at)),
+        )
+
+    def invite(self, code_hash: str) -> Invite | None:
+        """The invitation whose code hashes to `code_hash`, or None."""
+        row = self.conn.execute(
+            "SELECT code_hash, interview_id, created_by, created_at, expires_at, used_at, "
+            "used_by FROM invites WHERE code_hash = ?",
+            (code_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Invite(
+            code_hash=row[0],
+            interview_id=row[1],
+            created_by=row[2],
+            created_at=_dt(row[3]),
+            expires_at=_dt(row[4]),
+            used_at=_dt(row[5]) if row[5] else None,
+            used_by=row[6],
+        )
+
+    def use_invite(self, code_hash: str, *, person_id: int, now: datetime) -> bool:
+        """Claim an unused invitation; False if it was used meanwhile (single use)."""
+        cur = self.conn.execute(
+            "UPDATE invites SET used_at = ?, used_by = ? WHERE code_hash = ? AND used_at IS NULL",
+            (_ts(now), person_id, code_hash),
+        )
+        return cur.rowcount == 1
+
+    def revoke_invites(self, interview_id: str, *, now: datetime) -> int:
+        """Retire an interview's unused invitations (a newer one replaces them)."""
+        cur = self.conn.execute(
+            "UPDATE invites SET used_at = ? WHERE interview_id = ? AND used_at IS NULL",
+            (_ts(now), interview_id),
+        )
+        return cur.rowcount
+
+    def has_created_invites(self, person_id: int) -> bool:
+        """Whether a person ever invited a family (so holds families' interviews)."""
+        row = self.conn.execute(
+            "SELECT 1 FROM invites WHERE created_by = ? LIMIT 1", (person_id,)
+        ).fetchone()
+        return row is not None
+
+    def add_attempt(self, person_id: int, kind: str, *, now: datetime) -> None:
+        """Count one failed attempt (a wrong code)."""
+        self.conn.execute(
+            "INSERT INTO attempts (person_id, kind, at) VALUES (?, ?, ?)",
+            (person_id, kind, _ts(now)),
+        )
+
+    def attempts_since(self, person_id: int, kind: str, since: datetime) -> int:
+        """Failed attempts of this kind after `since` (timestamps compare as UTC text)."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM attempts WHERE person_id = ? AND kind = ? AND at > ?",
+            (person_id, kind, _ts(since)),
+        ).fetchone()
+        return int(row[0])
+
+    def oldest_attempt_since(self, person_id: int, kind: str, since: datetime) -> datetime | None:
+        """When the oldest attempt still inside the window was made (to say when to retry)."""
+        row = self.conn.execute(
+            "SELECT min(at) FROM attempts WHERE person_id = ? AND kind = ? AND at > ?",
+            (person_id, kind, _ts(since)),
+        ).fetchone()
+        return _dt(row[0]) if row[0] else None
+
+    def request_erasure(self, person_id: int, *, now: datetime) -> None:
+        """Remember that a person asked to be forgotten (confirmation pending)."""
+        self.conn.execute(
+            "INSERT INTO erasure_requests (person_id, requested_at) VALUES (?, ?) "
+            "ON CONFLICT (person_id) DO UPDATE SET requested_at = excluded.requested_at",
+            (person_id, _ts(now)),
+        )
+
+    def erasure_requested_at(self, person_id: int) -> datetime | None:
+        """When a pending erasure was asked for, or None."""
+        row = self.conn.execute(
+            "SELECT requested_at FROM erasure_requests WHERE person_id = ?", (person_id,)
+        ).fetchone()
+        return None if row is None else _dt(row[0])
+
+    def cancel_erasure(self, person_id: int) -> None:
+        """Drop a pending erasure request."""
+        self.conn.execute("DELETE FROM erasure_requests WHERE person_id = ?", (person_id,))
+
+    def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
+        """Erase what a person gave, leaving tombstone events without content.
+
+        Interviews they own are deleted whole. In interviews someone else owns (a
+        clinician's) only their own answer revisions go; the interview is withdrawn and
+        keeps what others answered. The person row stays as an anonymous stub so its id is
+        never reused by a newcomer and the tombstones stay unambiguous. docs/security.md
+        states the rule; the caller decides who may be erased.
+        """
+        owned = [
+            str(r[0])
+            for r in self.conn.execute(
+                "SELECT id FROM interviews WHERE owner_id = ?", (person_id,)
+            ).fetchall()
+        ]
+        shared = [
+            str(r[0])
+            for r in self.conn.execute(
+                "SELECT id FROM interviews WHERE respondent_id = ? AND owner_id != ?",
+                (person_id, person_id),
+            ).fetchall()
+        ]
+        for interview_id in owned:
+            self.conn.execute("DELETE FROM current_answers WHERE interview_id = ?", (interview_id,))
+            self.conn.execute("DELETE FROM answers WHERE interview_id = ?", (interview_id,))
+            self.conn.execute("DELETE FROM invites WHERE interview_id = ?", (interview_id,))
+            self.conn.execute("DELETE FROM events WHERE interview_id = ?", (interview_id,))
+            self.conn.execute(
+                "UPDATE people SET active_interview = NULL WHERE active_interview = ?",
+                (interview_id,),
+            )
+            self.conn.execute("DELETE FROM interviews WHERE id = ?", (interview_id,))
+        for interview_id in shared:
+            self.conn.execute("DELETE FROM current_answers WHERE interview_id = ?", (interview_id,))
+            self.conn.execute(
+                "DELETE FROM answers WHERE interview_id = ? AND answered_by = ?",
+                (interview_id, person_id),
+            )
+            self._rebuild_current_answers(interview_id)
+            self.conn.execute(
+                "UPDATE interviews SET respondent_id = NULL, state = 'withdrawn', cursor = NULL, "
+                "draft = NULL, revision = revision + 1, updated_at = ? WHERE id = ?",
+                (_ts(now), interview_id),
+            )
+        self.conn.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (person_id,))
+        # Audit details name the questions answered, and skip logic makes that telling:
+        # everything the person caused goes, replaced below by content-free tombstones.
+        self.conn.execute("DELETE FROM events WHERE person_id = ?", (person_id,))
+        # A redelivered update replays its stored outcome, which can quote answers: keep
+        # the delivery key (exactly-once still holds) but blank what it would say.
+        empty = '{"locale":"en","replies":[]}'
+        for interview_id in owned + shared:
+            self.conn.execute(
+                "UPDATE deliveries SET outcome = ? WHERE instr(outcome, ?) > 0",
+                (empty, json.dumps(interview_id)),
+            )
+        self.conn.execute("DELETE FROM attempts WHERE person_id = ?", (person_id,))
+        self.conn.execute("DELETE FROM erasure_requests WHERE person_id = ?", (person_id,))
+        self.conn.execute(
+            "UPDATE people SET external_id = 'erased:' || id, chat_id = NULL, "
+            "active_interview = NULL, role = 'caregiver' WHERE id = ?",
+            (person_id,),
+        )
+        for interview_id in owned + shared:
+            self.add_event("erased", interview_id=interview_id, person_id=person_id, now=now)
+        self.add_event("erased", interview_id=None, person_id=person_id, now=now)
+        return Erasure(deleted=owned, withdrawn=shared)
+
+    def _rebuild_current_answers(self, interview_id: str) -> None:
+        """Point each item at its latest remaining revision; count trailing skips."""
+        latest: dict[str, tuple[int, int]] = {}  # item -> (answer id, skips)
+        for answer_id, item_key, value in self.conn.execute(
+            "SELECT id, item_key, value FROM answers WHERE interview_id = ? ORDER BY id",
+            (interview_id,),
+        ).fetchall():
+            previous = latest.get(item_key)
+            if value is None:
+                latest[item_key] = (answer_id, previous[1] + 1 if previous else 1)
+            else:
+                latest[item_key] = (answer_id, 0)
+        self.conn.executemany(
+            "INSERT INTO current_answers (interview_id, item_key, answer_id, skips) "
+            "VALUES (?, ?, ?, ?)",
+            [(interview_id, key, answer_id, skips) for key, (answer_id, skips) in latest.items()],
+        )
