@@ -117,6 +117,8 @@ def functional_map_png(report: Report, locale: str = "en") -> bytes:
                 va="bottom", fontsize=9, color="#3b4552")
         y += rows * ROW_PITCH + HEADER_H + BLOCK_GAP
     who = report.child_name or "your child"
+    if len(who) > 18:  # a 40-character nickname would run off a phone-width title
+        who = who[:17].rstrip() + "…"
     ax.text(MAP_WIDTH / 2, height - 0.22, f"How {who} is doing now", ha="center", va="top",
             fontsize=12.5, fontweight="bold")
     ax.text(NOW_X + NOW_W / 2, height - 0.58, f"Now, age {report.age_text}", ha="center",

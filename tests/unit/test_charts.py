@@ -60,3 +60,11 @@ def test_charts__no_answers__still_draw() -> None:
     report = build_report(default_flow(), {}, NOW)
     assert png_size(functional_map_png(report))[0] > 0
     assert png_size(timeline_png(report))[0] > 0
+
+
+def test_functional_map__long_name__same_width() -> None:
+    from dataclasses import replace
+
+    report = build_report(default_flow(), family_jay(), NOW)
+    long = replace(report, child_name="Maximiliana-Josephine Alexandra")
+    assert png_size(functional_map_png(long)) == png_size(functional_map_png(report))
