@@ -28,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--flow", default=None, help="which interview (default: HEARTH_FLOW)")
     chat.set_defaults(run=_chat)
 
+    clinician = sub.add_parser("clinician", help="register a clinician (or take the role back)")
+    clinician.add_argument("action", choices=["add", "remove"])
+    clinician.add_argument("channel", help="where they talk to Hearth, e.g. telegram")
+    clinician.add_argument("id", help="their id there (a Telegram user id is a number)")
+    clinician.set_defaults(run=_clinician)
+
     flows = sub.add_parser("flows", help="check flow files and list the bundled ones")
     flows.add_argument("files", nargs="*", type=Path, help="flow files to check")
     flows.set_defaults(run=_flows)
@@ -36,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def open_service(settings: Settings, flow: str | None = None):  # type: ignore[no-untyped-def]
     """Compose the service from settings (the one composition root)."""
+    from bot.access import AccessPolicy
     from bot.service import DialogueService
     from flows.catalog import FlowCatalog
     from store.sqlite import Store
@@ -45,7 +52,7 @@ async def open_service(settings: Settings, flow: str | None = None):  # type: ig
     except ValueError as exc:
         raise CliError(str(exc)) from None
     store = await Store.open(settings.database, settings.synchronous)
-    return DialogueService(store, catalog)
+    return DialogueService(store, catalog, access=AccessPolicy.from_settings(settings))
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -60,6 +67,35 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             print("\nStopped. Your answers so far are saved.")
         finally:
             runner.run(service.store.close())
+    return 0
+
+
+def _clinician(args: argparse.Namespace, settings: Settings) -> int:
+    import re
+    from datetime import UTC, datetime
+
+    from bot.clinician import grant_role
+    from store.sqlite import Store
+
+    if not re.fullmatch(r"\w{1,32}", args.channel) or not re.fullmatch(r"[\w.@-]{1,64}", args.id):
+        raise CliError(
+            f"expected a channel and an id, like: telegram 123456789 (got {args.channel} {args.id})"
+        )
+    role = "clinician" if args.action == "add" else "caregiver"
+
+    async def main() -> None:
+        store = await Store.open(settings.database, settings.synchronous)
+        now = datetime.now(UTC)
+        try:
+            await store.run(
+                lambda repo: grant_role(repo, args.channel, args.id, role, by=None, now=now)
+            )
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+    done = "is now a clinician" if args.action == "add" else "is no longer a clinician"
+    print(f"{args.channel}:{args.id} {done} (in {settings.database})")
     return 0
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.exports import render_export
 from bot.model import Choice, Outbound
 from bot.payload import Action, Payload
-from bot.replies import Answered, Ask, Outcome, Problem, Reply, Review, Say, Submitted
+from bot.replies import Answered, Ask, Export, Outcome, Problem, Reply, Review, Say, Submitted
 from bot.steps import question_tag
 from flows.answers import decode_value
 from flows.catalog import FlowCatalog
@@ -58,6 +59,8 @@ class Renderer:
             return self.review(reply, locale)
         if isinstance(reply, Problem):
             return [Outbound(_m(locale, "problems.j2", reply.code, **reply.params))]
+        if isinstance(reply, Export):
+            return render_export(self, reply, locale)
         messages = [Outbound(_m(locale, "replies.j2", "submitted"))]
         if self.on_submitted is not None:
             messages.extend(self.on_submitted(reply, locale))
@@ -66,18 +69,20 @@ class Renderer:
     # -- pieces ---------------------------------------------------------------------------
 
     def say(self, reply: Say, locale: str) -> Outbound:
-        params = dict(reply.params)
+        locale = reply.locale or locale
+        params = dict(reply.params) | reply.secret
         if reply.message == "consent":
             flow = self.catalog.get(params.pop("flow"))
             params = {
                 "title": flow.text(flow.title, locale),
                 "text": flow.text(flow.consent, locale),
             }
-        text = _m(locale, "replies.j2", reply.message, **params)
+        text = _m(locale, reply.library, reply.message, **params)
+        labels = "buttons.j2" if reply.library == "replies.j2" else reply.library
         choices = [
-            [Choice(_m(locale, "buttons.j2", label), payload)] for label, payload in reply.choices
+            [Choice(_m(locale, labels, label), payload)] for label, payload in reply.choices
         ]
-        return Outbound(text, choices=choices)
+        return Outbound(text, choices=choices, chat_id=reply.chat_id)
 
     def prompt(self, flow: Flow, key: str, locale: str) -> str:
         item_id, repeat = split_key(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -18,6 +19,15 @@ class Say(_Reply):
     message: str
     params: dict[str, Any] = Field(default_factory=dict)
     choices: list[tuple[str, str]] = Field(default_factory=list)  # (label message, payload)
+    #: The template library holding `message`; one other than replies.j2 also holds the
+    #: labels of its buttons (buttons.j2 serves replies.j2).
+    library: str = "replies.j2"
+    #: Send to another chat (a clinician's notification), in that person's language.
+    chat_id: str | None = None
+    locale: str | None = None
+    #: Values shown once and never stored with the delivery (an invitation code): a
+    #: redelivered update renders the message without them.
+    secret: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
 class Ask(_Reply):
@@ -81,7 +91,22 @@ class Submitted(_Reply):
     flow: str
 
 
-Reply = Annotated[Say | Ask | Answered | Review | Problem | Submitted, Field(discriminator="type")]
+class Export(_Reply):
+    """An interview sent as a report: the clinician's full report or the caregiver's summary."""
+
+    type: Literal["export"] = "export"
+    interview_id: str
+    flow: str
+    audience: Literal["clinician", "caregiver"]
+    nickname: str | None
+    state: str
+    rows: list[ReviewRow]  # every current answer (value None = skipped), in question order
+    at: datetime  # when it was exported: the report's date
+
+
+Reply = Annotated[
+    Say | Ask | Answered | Review | Problem | Submitted | Export, Field(discriminator="type")
+]
 
 
 class Outcome(BaseModel):

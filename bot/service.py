@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 
+from bot.access import AccessPolicy
 from bot.model import Inbound, Outbound
 from bot.render import Renderer
 from bot.replies import Outcome
@@ -34,16 +35,25 @@ class DialogueService:
         catalog: FlowCatalog,
         renderer: Renderer | None = None,
         clock: Clock = utc_now,
+        access: AccessPolicy | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.renderer = renderer or Renderer(catalog)
         self.clock = clock
+        #: Operators, invitation links and limits (bot/access.py); replaceable until serving.
+        self.access = access or AccessPolicy()
 
     async def step(self, inbound: Inbound) -> Outcome:
         """Process one event exactly once and return its reply intents (committed)."""
         return await self.store.run(
-            partial(handle, catalog=self.catalog, inbound=inbound, now=self.clock())
+            partial(
+                handle,
+                catalog=self.catalog,
+                inbound=inbound,
+                now=self.clock(),
+                access=self.access,
+            )
         )
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:

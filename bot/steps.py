@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot import clinician
+from bot.access import AccessPolicy
 from bot.model import Inbound, Kind
 from bot.payload import Action, Payload, decode
 from bot.replies import (
@@ -55,12 +57,18 @@ COMMANDS = frozenset(
 )
 
 
-def handle(repo: Repository, catalog: FlowCatalog, inbound: Inbound, now: datetime) -> Outcome:
+def handle(
+    repo: Repository,
+    catalog: FlowCatalog,
+    inbound: Inbound,
+    now: datetime,
+    access: AccessPolicy | None = None,
+) -> Outcome:
     """Process one inbound event exactly once; a redelivery returns the first outcome."""
     stored = repo.delivery_outcome(inbound.channel, inbound.delivery_id)
     if stored is not None:
         return OUTCOME.validate_json(stored)
-    outcome = Step(repo, catalog, inbound, now).run()
+    outcome = Step(repo, catalog, inbound, now, access).run()
     repo.record_delivery(inbound.channel, inbound.delivery_id, outcome.model_dump_json(), now)
     return outcome
 
@@ -87,12 +95,18 @@ class Step:
     """The work of one inbound event. Writes go through `repo`; replies are collected."""
 
     def __init__(
-        self, repo: Repository, catalog: FlowCatalog, inbound: Inbound, now: datetime
+        self,
+        repo: Repository,
+        catalog: FlowCatalog,
+        inbound: Inbound,
+        now: datetime,
+        access: AccessPolicy | None = None,
     ) -> None:
         self.repo = repo
         self.catalog = catalog
         self.inbound = inbound
         self.now = now
+        self.access = access or AccessPolicy()
         self.person: Person = repo.person(
             inbound.channel, inbound.user_id, now=now, locale=self._initial_locale()
         )
@@ -166,6 +180,8 @@ class Step:
             return self.outcome()
         if self.person.active_interview:
             self.interview = self.repo.interview(self.person.active_interview)
+        if clinician.dispatch(self):  # invitations, clinicians' commands, erasure
+            return self.outcome()
         kind, payload = self.inbound.kind, self.inbound.payload
         if kind is Kind.COMMAND:
             self.command(payload)
@@ -650,3 +666,4 @@ class Step:
         self.touch()
         self.event("submitted")
         self.replies.append(Submitted(interview_id=self.interview.id, flow=self.flow.key))
+        clinician.on_submitted(self)

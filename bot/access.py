@@ -1,0 +1,142 @@
+"""Access policy: who is an operator, invitation codes and their hashes, who may see what."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from store.records import InterviewRecord, Invite, Person
+from store.repository import Repository
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+#: Bytes of randomness in an invitation code: 128 bits, 22 URL-safe characters, which fits
+#: Telegram's /start parameter (at most 64 characters of A-Z a-z 0-9 _ -).
+CODE_BYTES = 16
+_CODE_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_INTERVIEW_ID_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+#: The channel an operator's bare id (no "channel:" prefix) refers to.
+DEFAULT_CHANNEL = "telegram"
+
+WRONG_CODE = "invite_code"
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """The operator's access settings, checked when built."""
+
+    #: "channel:id" of the people who may register clinicians.
+    admins: frozenset[str] = field(default_factory=frozenset)
+    #: The bot's username, for invitation deep links; without it the code is shown alone.
+    bot_username: str | None = None
+    invite_ttl: timedelta = timedelta(days=7)
+    wrong_codes_allowed: int = 5
+    wrong_code_window: timedelta = timedelta(hours=1)
+    #: How long a "/forget" waits for its confirmation.
+    erase_window: timedelta = timedelta(minutes=10)
+
+    def __post_init__(self) -> None:
+        if self.invite_ttl <= timedelta(0):
+            raise ValueError(f"invite_ttl must be positive, got {self.invite_ttl}")
+        if self.wrong_codes_allowed < 1:
+            raise ValueError(
+                f"wrong_codes_allowed must be at least 1, got {self.wrong_codes_allowed}"
+            )
+        if self.wrong_code_window <= timedelta(0) or self.erase_window <= timedelta(0):
+            raise ValueError("wrong_code_window and erase_window must be positive")
+        if self.bot_username is not None and not re.fullmatch(r"\w{3,64}", self.bot_username):
+            raise ValueError(f"bot_username must be a Telegram username, got {self.bot_username!r}")
+        bad = [a for a in self.admins if a.count(":") != 1 or not all(a.split(":"))]
+        if bad:
+            raise ValueError(f"admin ids must look like 'channel:id', got {sorted(bad)}")
+
+    @classmethod
+    def build(
+        cls,
+        admin_ids: list[str] | tuple[str, ...] = (),
+        *,
+        bot_username: str | None = None,
+        invite_ttl: timedelta = timedelta(days=7),
+    ) -> AccessPolicy:
+        """From operator input: bare ids mean Telegram ids; a leading '@' is dropped."""
+        admins = frozenset(
+            a if ":" in a else f"{DEFAULT_CHANNEL}:{a}" for a in (x.strip() for x in admin_ids) if a
+        )
+        username = bot_username.lstrip("@") if bot_username else None
+        return cls(admins=admins, bot_username=username or None, invite_ttl=invite_ttl)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AccessPolicy:
+        """The policy an operator configured (HEARTH_ADMIN_IDS, _BOT_USERNAME, _INVITE_DAYS)."""
+        return cls.build(
+            settings.admin_ids,
+            bot_username=settings.bot_username,
+            invite_ttl=timedelta(days=settings.invite_days),
+        )
+
+    def is_admin(self, channel: str, user_id: str) -> bool:
+        """Whether this channel's user may register clinicians."""
+        return f"{channel}:{user_id}" in self.admins
+
+    def invite_link(self, code: str) -> str | None:
+        """The deep link that opens the bot with `/start <code>`, if the username is known."""
+        if self.bot_username is None:
+            return None
+        return f"https://t.me/{self.bot_username}?start={code}"
+
+
+def new_code() -> str:
+    """A fresh, unguessable invitation code."""
+    return secrets.token_urlsafe(CODE_BYTES)
+
+
+def code_hash(code: str) -> str:
+    """What the store keeps instead of the code: its SHA-256, in hex."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def find_invite(repo: Repository, code: str) -> Invite | None:
+    """The invitation this code opens, or None (malformed or unknown).
+
+    The lookup is by hash: its timing depends on the hash of the guess, which a guesser
+    cannot steer towards a stored hash, so it leaks nothing about real codes. The final
+    comparison is constant-time anyway, so that holds whatever index the store uses.
+    """
+    if not _CODE_SHAPE.match(code):
+        return None
+    digest = code_hash(code)
+    invite = repo.invite(digest)
+    if invite is None or not hmac.compare_digest(invite.code_hash, digest):
+        return None
+    return invite
+
+
+def plausible_interview_id(text: str) -> bool:
+    """Whether text could be an interview id (anything else is 'not found' without a query)."""
+    return bool(_INTERVIEW_ID_SHAPE.match(text))
+
+
+def is_clinician(person: Person) -> bool:
+    """Clinicians create, list, open and export interviews for families."""
+    return person.role == "clinician"
+
+
+def may_access(person: Person, interview: InterviewRecord) -> bool:
+    """A person sees an interview they own or answer for, and no other.
+
+    A clinician owns the interviews they created; a caregiver owns the ones they started
+    and answers for the ones they were invited to.
+    """
+    return person.id in (interview.owner_id, interview.respondent_id)
+
+
+def may_export_full_report(person: Person, interview: InterviewRecord) -> bool:
+    """The full report is for the clinician who owns the interview."""
+    return is_clinician(person) and interview.owner_id == person.id
