@@ -1,0 +1,83 @@
+"""Helpers for the clinician and erasure tests: an operator-configured service and DB peeks."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.access import AccessPolicy
+from bot.model import Outbound
+from bot.service import DialogueService
+from flows.catalog import FlowCatalog
+from store.sqlite import Store
+from tests.conftest import Clock, Person
+
+OPERATOR = "op"
+BOT = "hearth_test_bot"
+
+
+def clinic_service(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
+    """The service as an operator runs it: one admin (console:op) and a bot username."""
+    access = AccessPolicy.build([f"console:{OPERATOR}"], bot_username=BOT)
+    return DialogueService(store, catalog, clock=clock, access=access)
+
+
+async def rows(service: DialogueService, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Query the committed database directly (the reader connection)."""
+    return await service.store.read(lambda repo: repo.conn.execute(sql, params).fetchall())
+
+
+async def person_row(service: DialogueService, user: str) -> tuple[Any, ...] | None:
+    found = await rows(
+        service,
+        "SELECT id, role, active_interview FROM people WHERE channel = 'console' "
+        "AND external_id = ?",
+        user,
+    )
+    return found[0] if found else None
+
+
+async def register(service: DialogueService, user: str) -> Person:
+    """The operator makes `user` a clinician; returns the clinician's driver."""
+    operator = Person(service, OPERATOR)
+    await operator.command("clinician", f"add {user}")
+    assert "is now registered as a clinician" in operator.text
+    return Person(service, user)
+
+
+async def new_interview(clinician: Person, nickname: str) -> tuple[str, str]:
+    """`/new nickname`: returns (invitation code, interview id) read from the reply."""
+    await clinician.command("new", nickname)
+    link = re.search(rf"https://t\.me/{BOT}\?start=([A-Za-z0-9_-]+)", clinician.text)
+    interview = re.search(r"\(id ([A-Za-z0-9_-]+)\)", clinician.text)
+    assert link and interview, clinician.text
+    return link.group(1), interview.group(1)
+
+
+async def answer_sample(person: Person, *, note: str = "Wakes at 3am most nights") -> None:
+    """From the first question of the sample flow to its review list."""
+    await person.type("Sam")
+    await person.type("2 years 6 months")
+    await person.tap("A foster parent")
+    await person.tap("3")
+    await person.type("2")
+    await person.tap("Sleep")
+    await person.tap("Done")
+    await person.type("1, 2")
+    await person.type("3")
+    await person.type(note)
+    await person.tap("No")
+    assert "Here are your answers" in person.text
+
+
+def to_chat(messages: list[Outbound], chat_id: str) -> list[Outbound]:
+    return [m for m in messages if m.chat_id == chat_id]
+
+
+async def events(service: DialogueService, interview_id: str) -> list[tuple[Any, ...]]:
+    """(kind, person id, detail) of an interview's audit trail, oldest first."""
+    return await rows(
+        service,
+        "SELECT kind, person_id, detail FROM events WHERE interview_id = ? ORDER BY id",
+        interview_id,
+    )

@@ -1,0 +1,404 @@
+"""Clinicians through the dialogue service on a real SQLite file: roles, invites, reports, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main as cli
+from bot.model import Kind
+from bot.service import DialogueService
+from flows.catalog import FlowCatalog
+from store.sqlite import Store
+from tests.conftest import Clock, Person, inbound
+from tests.integration.clinic import (
+    answer_sample,
+    clinic_service,
+    events,
+    new_interview,
+    person_row,
+    register,
+    rows,
+    to_chat,
+)
+
+NOT_FOUND = "No interview with that id was found among yours. Please check the id in /interviews."
+
+
+@pytest.fixture
+def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
+    return clinic_service(store, catalog, clock)
+
+
+# -- registering clinicians -------------------------------------------------------------------
+
+
+async def test_operator_registers_clinician__role_stored__new_allowed(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    row = await person_row(clinic, "doc")
+    assert row is not None and row[1] == "clinician"
+    await doc.command("new", "Sam")
+    assert "Interview for Sam is ready" in doc.text
+
+
+async def test_clinician_add__by_non_operator__refused_role_unchanged(
+    clinic: DialogueService,
+) -> None:
+    mallory = Person(clinic, "mallory")
+    await mallory.command("clinician", "add mallory")
+    assert "Only the service's operator can register clinicians." in mallory.text
+    row = await person_row(clinic, "mallory")
+    assert row is not None and row[1] == "caregiver"
+    denied = await rows(clinic, "SELECT kind, detail FROM events WHERE person_id = ?", row[0])
+    assert denied == [("denied", "clinician")]
+
+
+async def test_clinician_commands__caregiver__refused_nothing_created(
+    clinic: DialogueService,
+) -> None:
+    ana = Person(clinic, "ana")
+    for name, args in [("new", "Sam"), ("interviews", ""), ("open", "abc"), ("invite", "abc")]:
+        await ana.command(name, args)
+        assert "This command is for clinicians." in ana.text, name
+    assert await rows(clinic, "SELECT id FROM interviews") == []
+    assert await rows(clinic, "SELECT code_hash FROM invites") == []
+
+
+def test_cli_clinician_add__role_in_database(tmp_path: Path, catalog: FlowCatalog) -> None:
+    db = tmp_path / "hearth.db"
+    assert cli(["--db", str(db), "clinician", "add", "console", "doc"]) == 0
+
+    async def check() -> None:
+        store = await Store.open(db)
+        try:
+            doc = Person(DialogueService(store, catalog), "doc")
+            await doc.command("new", "Sam")
+            assert "Interview for Sam is ready" in doc.text
+        finally:
+            await store.close()
+
+    asyncio.run(check())
+
+
+def test_cli_clinician_add__bad_id__clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["--db", str(tmp_path / "h.db"), "clinician", "add", "telegram", "12 34"]) == 2
+    assert "expected a channel and an id" in capsys.readouterr().err
+
+
+# -- invitations ------------------------------------------------------------------------------
+
+
+async def test_invite__claim_complete__clinician_notified_and_gets_report(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    code, interview_id = await new_interview(doc, "Sam")
+    stored = await rows(clinic, "SELECT code_hash, interview_id, used_at FROM invites")
+    assert stored == [(hashlib.sha256(code.encode()).hexdigest(), interview_id, None)]
+
+    fam = Person(clinic, "fam")
+    await fam.command("start", code)
+    assert "Your clinician has prepared this interview about Sam." in fam.text
+    assert "Do you agree" in fam.text
+    await fam.tap("I agree")
+    await answer_sample(fam)
+    sent = await fam.tap("Send my answers")
+    assert "Your answers are sent and saved" in fam.text
+
+    notes = to_chat(sent, "doc")
+    assert len(notes) == 1
+    assert "The family has sent their answers for Sam" in notes[0].text
+    assert f"/report {interview_id}" in notes[0].text
+    assert all(m.chat_id is None for m in sent if m is not notes[0])  # the rest: to the family
+
+    claimed = await rows(clinic, "SELECT respondent_id, owner_id, state FROM interviews")
+    fam_row, doc_row = await person_row(clinic, "fam"), await person_row(clinic, "doc")
+    assert fam_row is not None and doc_row is not None
+    assert claimed == [(fam_row[0], doc_row[0], "submitted")]
+
+    [report] = await doc.command("report", interview_id)
+    assert report.attachment is not None and report.attachment.mime.startswith("text/plain")
+    document = report.attachment.data.decode()
+    assert "Child: Sam" in document and "Wakes at 3am most nights" in document
+    assert "A foster parent" in document and "2 years 6 months" in document
+    assert ("exported", doc_row[0], "clinician") in await events(clinic, interview_id)
+
+
+async def test_invite__code_stored_nowhere_in_clear(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    code, _ = await new_interview(doc, "Sam")
+    await clinic.store.checkpoint()
+    raw = clinic.store.path.read_bytes()
+    assert code.encode() not in raw  # not in invites, events, nor the stored delivery
+    assert hashlib.sha256(code.encode()).hexdigest().encode() in raw
+
+
+async def test_new__redelivered__same_interview_and_code_not_replayed(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    first = await doc.send(Kind.COMMAND, "new", "Sam", delivery="new-1")
+    again = await doc.send(Kind.COMMAND, "new", "Sam", delivery="new-1")
+    assert "https://t.me/" in first[0].text
+    assert "https://t.me/" not in again[0].text and "/invite" in again[0].text
+    assert len(await rows(clinic, "SELECT id FROM interviews")) == 1
+
+
+async def test_invite__single_use__second_person_refused(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    code, _ = await new_interview(doc, "Sam")
+    fam, other = Person(clinic, "fam"), Person(clinic, "other")
+    await fam.command("start", code)
+    await other.command("start", code)
+    assert "This invitation has already been used" in other.text
+    other_row = await person_row(clinic, "other")
+    assert other_row is not None and other_row[2] is None  # no interview became theirs
+    fam_row = await person_row(clinic, "fam")
+    assert fam_row is not None
+    assert await rows(clinic, "SELECT respondent_id FROM interviews") == [(fam_row[0],)]
+    # The family tapping their own link again simply carries on.
+    await fam.command("start", code)
+    assert "Do you agree" in fam.text
+
+
+@pytest.mark.parametrize(
+    ("waited", "claimed"),
+    [({"days": 6, "hours": 23}, True), ({"days": 7}, False), ({"days": 30}, False)],
+)
+async def test_invite__expiry__seven_days_by_default(
+    clinic: DialogueService, clock: Clock, waited: dict[str, float], claimed: bool
+) -> None:
+    doc = await register(clinic, "doc")
+    code, _ = await new_interview(doc, "Sam")
+    clock.advance(**waited)
+    fam = Person(clinic, "fam")
+    await fam.command("start", code)
+    respondents = await rows(clinic, "SELECT respondent_id FROM interviews")
+    if claimed:
+        assert "Do you agree" in fam.text and respondents[0][0] is not None
+    else:
+        assert "This invitation has expired." in fam.text
+        assert respondents == [(None,)]
+        assert await rows(clinic, "SELECT used_at FROM invites") == [(None,)]
+
+
+async def test_wrong_code__five_per_hour__then_refused_even_the_right_one(
+    clinic: DialogueService, clock: Clock
+) -> None:
+    doc = await register(clinic, "doc")
+    code, _ = await new_interview(doc, "Sam")
+    guesser = Person(clinic, "guesser")
+    for attempt in range(5):
+        await guesser.command("start", f"wrong-code-number-{attempt:04d}")
+        assert "doesn't match any invitation" in guesser.text
+        clock.advance(minutes=1)
+    await guesser.command("start", code)
+    assert "Too many invitation codes didn't match. Please wait about 55 minutes" in guesser.text
+    assert await rows(clinic, "SELECT respondent_id FROM interviews") == [(None,)]
+    clock.advance(minutes=55)  # the first wrong attempt leaves the hour's window
+    await guesser.command("start", code)
+    assert "Do you agree" in guesser.text
+
+
+async def test_new_invite__old_code_retired(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    old, interview_id = await new_interview(doc, "Sam")
+    await doc.command("invite", interview_id)
+    fresh = doc.text.split("start=")[1].split()[0]
+    fam = Person(clinic, "fam")
+    await fam.command("start", old)
+    assert "already been used, or a newer one has replaced it" in fam.text
+    await fam.command("start", fresh)
+    assert "Do you agree" in fam.text
+    await doc.command("invite", interview_id)
+    assert "already has its family" in doc.text
+
+
+async def test_clinician__cannot_claim_an_invitation(clinic: DialogueService) -> None:
+    doc, other_doc = await register(clinic, "doc"), await register(clinic, "doc2")
+    code, _ = await new_interview(doc, "Sam")
+    await other_doc.command("start", code)
+    assert "Clinicians don't answer as a family through a link." in other_doc.text
+    assert await rows(
+        clinic,
+        "SELECT respondent_id, used_at FROM invites JOIN interviews "
+        "ON interviews.id = invites.interview_id",
+    ) == [(None, None)]
+
+
+async def test_start_now_button__clinician_answers_from_consent(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    _, interview_id = await new_interview(doc, "Sam")
+    await doc.tap("Start it now")
+    assert "you are answering now" in doc.text and "Do you agree" in doc.text
+    await doc.tap("I agree")
+    await doc.type("Sam")
+    doc_row = await person_row(clinic, "doc")
+    assert doc_row is not None and doc_row[2] == interview_id
+    answered = await rows(clinic, "SELECT item_key, answered_by FROM answers")
+    assert answered == [("child_name", doc_row[0])]
+
+
+# -- listing, opening, reports --------------------------------------------------------------
+
+
+async def test_interviews__lists_only_own__each_listing_audited(
+    clinic: DialogueService, clock: Clock
+) -> None:
+    doc, other_doc = await register(clinic, "doc"), await register(clinic, "doc2")
+    _, sam = await new_interview(doc, "Sam")
+    clock.advance(minutes=5)
+    _, kim = await new_interview(doc, "Kim")
+    _, lou = await new_interview(other_doc, "Lou")
+    await doc.command("interviews")
+    assert "Sam" in doc.text and "Kim" in doc.text and sam in doc.text and kim in doc.text
+    assert "Lou" not in doc.text and lou not in doc.text
+    assert doc.text.index("Kim") < doc.text.index("Sam")  # most recently active first
+    assert "consent (invitation not yet used) · 0 of about 7 answered" in doc.text
+    assert "last activity 2026-11-25 09:00 UTC" in doc.text
+    assert "last activity 2026-11-25 09:05 UTC" in doc.text
+    doc_row = await person_row(clinic, "doc")
+    assert doc_row is not None
+    assert ("viewed", doc_row[0], "list") in await events(clinic, sam)
+    assert ("viewed", doc_row[0], "list") not in await events(clinic, lou)
+
+
+async def test_interviews__none_yet(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    await doc.command("interviews")
+    assert "You have no interviews yet." in doc.text
+
+
+async def test_open__resumes_at_the_question_where_family_stopped(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    code, interview_id = await new_interview(doc, "Sam")
+    fam = Person(clinic, "fam")
+    await fam.command("start", code)
+    await fam.tap("I agree")
+    await fam.type("Sam")
+    await fam.type("3")
+    await fam.tap("A parent")
+    await fam.command("pause")
+    assert "Paused. 3 answers are saved." in fam.text
+
+    await doc.command("interviews")
+    assert "paused · 3 of about" in doc.text
+    await doc.command("open", interview_id)
+    assert (
+        "Interview for Sam" in doc.text and "Welcome back. Here is where you stopped." in doc.text
+    )
+    assert "How easily does your child settle to sleep" in doc.text
+    await doc.tap("4")
+    doc_row = await person_row(clinic, "doc")
+    assert doc_row is not None and doc_row[2] == interview_id
+    assert await rows(clinic, "SELECT answered_by FROM answers WHERE item_key = 'sleep'") == [
+        (doc_row[0],)
+    ]
+    assert ("viewed", doc_row[0], "open") in await events(clinic, interview_id)
+
+
+async def test_open__submitted_interview__closed_but_reportable(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    code, interview_id = await new_interview(doc, "Sam")
+    fam = Person(clinic, "fam")
+    await fam.command("start", code)
+    await fam.tap("I agree")
+    await answer_sample(fam)
+    await fam.tap("Send my answers")
+    await doc.command("open", interview_id)
+    assert f"Interview {interview_id} is submitted, so it can't be continued." in doc.text
+
+
+async def test_foreign_and_unknown_ids__same_not_found__nothing_leaks(
+    clinic: DialogueService,
+) -> None:
+    doc, other_doc = await register(clinic, "doc"), await register(clinic, "doc2")
+    code, interview_id = await new_interview(doc, "Sam")
+    fam, stranger = Person(clinic, "fam"), Person(clinic, "stranger")
+    await fam.command("start", code)
+    before = await events(clinic, interview_id)
+
+    replies: list[str] = []
+    for who, name in [
+        (other_doc, "open"),
+        (other_doc, "report"),
+        (other_doc, "invite"),
+        (stranger, "report"),
+    ]:
+        for target in (interview_id, "NoSuchId1234"):
+            await who.command(name, target)
+            replies.append(who.text)
+    await other_doc.send(Kind.CHOICE, f"acc:open:{interview_id}")
+    replies.append(other_doc.text)
+    assert set(replies) == {NOT_FOUND}
+    assert await events(clinic, interview_id) == before  # no trace on the victim's trail
+    denied = await rows(clinic, "SELECT interview_id FROM events WHERE kind = 'denied'")
+    assert denied == [(None,)] * len(replies)
+
+
+async def test_caregiver_report__after_submission_only__summary_of_own(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    code, interview_id = await new_interview(doc, "Sam")
+    fam = Person(clinic, "fam")
+    await fam.command("start", code)
+    await fam.tap("I agree")
+    await fam.type("Sam")
+    await fam.command("report")
+    assert "Your summary is ready once you have sent your answers." in fam.text
+    await fam.type("3")  # the interview goes on where it was
+    await fam.tap("A parent")
+    await fam.tap("3")
+    await fam.type("0")
+    await fam.tap("Nothing right now")
+    await fam.tap("Done")
+    await fam.tap("No")
+    await fam.tap("Send my answers")
+    [summary] = await fam.command("report")
+    assert summary.attachment is not None
+    assert "Here are the answers you sent." in summary.text
+    assert "Nothing right now" in summary.attachment.data.decode()
+    fam_row = await person_row(clinic, "fam")
+    assert fam_row is not None
+    assert ("exported", fam_row[0], "caregiver") in await events(clinic, interview_id)
+
+
+async def test_every_view_and_export__audited(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    _, interview_id = await new_interview(doc, "Sam")
+    await doc.command("interviews")
+    await doc.command("open", interview_id)
+    await doc.command("report", interview_id)
+    doc_row = await person_row(clinic, "doc")
+    assert doc_row is not None
+    trail = [
+        (kind, detail)
+        for kind, who, detail in await events(clinic, interview_id)
+        if who == doc_row[0]
+    ]
+    assert trail == [
+        ("created", "sample@1"),
+        ("invited", None),
+        ("viewed", "list"),
+        ("viewed", "open"),
+        ("exported", "clinician"),
+    ]
+
+
+async def test_group_chat__access_commands_refused(clinic: DialogueService) -> None:
+    await register(clinic, "doc")
+    [reply] = await clinic.handle(
+        inbound(Kind.COMMAND, "new", user="doc", args="Sam", private=False)
+    )
+    assert "only in a private chat" in reply.text
+    assert await rows(clinic, "SELECT id FROM interviews") == []

@@ -1,0 +1,205 @@
+"""/forget through the dialogue service on a real SQLite file: confirmed erasure, and no other."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.model import Kind
+from bot.service import DialogueService
+from flows.catalog import FlowCatalog
+from store.sqlite import Store
+from tests.conftest import Clock, Person
+from tests.integration.clinic import (
+    answer_sample,
+    clinic_service,
+    events,
+    new_interview,
+    person_row,
+    register,
+    rows,
+)
+
+NOTE = "Wakes at 3am most nights"
+
+
+@pytest.fixture
+def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
+    return clinic_service(store, catalog, clock)
+
+
+async def own_interview(service: DialogueService, user: str = "ana") -> tuple[Person, str]:
+    """A caregiver's self-started sample interview, answered to review with one edit."""
+    ana = Person(service, user)
+    await ana.command("start")
+    await ana.tap("I agree")
+    await answer_sample(ana, note=NOTE)
+    await ana.type("1")  # change the first answer: a second revision
+    await ana.type("Samuel")
+    row = await person_row(service, user)
+    assert row is not None and row[2] is not None
+    return ana, row[2]
+
+
+async def counts(service: DialogueService) -> dict[str, int]:
+    tables = ["people", "interviews", "answers", "current_answers", "events", "invites"]
+    found: dict[str, int] = {}
+    for table in tables:
+        [(found[table],)] = await rows(service, f"SELECT count(*) FROM {table}")
+    return found
+
+
+async def test_forget__confirmed_by_button__answers_gone_tombstone_kept(
+    clinic: DialogueService,
+) -> None:
+    ana, interview_id = await own_interview(clinic)
+    row = await person_row(clinic, "ana")
+    assert row is not None
+    person_id = row[0]
+    revisions = await rows(clinic, "SELECT count(*) FROM answers WHERE item_key = 'child_name'")
+    assert revisions == [(2,)]
+
+    await ana.command("forget")
+    assert "This erases everything you have told Hearth" in ana.text
+    await ana.tap("Yes, erase everything")
+    assert "Your answers and interviews are erased." in ana.text
+
+    assert await rows(clinic, "SELECT id FROM answers WHERE interview_id = ?", interview_id) == []
+    assert await rows(clinic, "SELECT item_key FROM current_answers") == []
+    assert await rows(clinic, "SELECT id FROM interviews") == []
+    assert await events(clinic, interview_id) == [("erased", person_id, None)]
+    everything = await rows(clinic, "SELECT interview_id, kind, detail FROM events")
+    assert everything == [(interview_id, "erased", None), (None, "erased", None)]
+    assert await rows(clinic, "SELECT external_id, active_interview FROM people") == [
+        (f"erased:{person_id}", None)
+    ]
+    outcomes = await rows(clinic, "SELECT outcome FROM deliveries")
+    assert not any(NOTE in o or "Samuel" in o for (o,) in outcomes)
+    await clinic.store.checkpoint()
+    raw = clinic.store.path.read_bytes()
+    assert NOTE.encode() not in raw and b"Samuel" not in raw  # secure_delete zeroed them
+
+
+async def test_forget__confirmed_by_typing__erased(clinic: DialogueService) -> None:
+    ana, _ = await own_interview(clinic)
+    await ana.command("forget")
+    await ana.type("Yes, erase")
+    assert "Your answers and interviews are erased." in ana.text
+    assert await rows(clinic, "SELECT id FROM answers") == []
+
+
+async def test_forget__then_anything_else__nothing_changes(clinic: DialogueService) -> None:
+    ana, _ = await own_interview(clinic)
+    before = await counts(clinic)
+    await ana.command("forget")
+    await ana.type("hmm, no")  # not the confirmation: the request lapses
+    await ana.type("yes, erase")  # too late: read as what it is, not as a confirmation
+    assert "erased" not in ana.text.casefold()
+    after = await counts(clinic)
+    assert after["answers"] == before["answers"] and after["interviews"] == 1
+    assert await rows(clinic, "SELECT person_id FROM erasure_requests") == []
+
+
+async def test_forget__keep_button__nothing_erased(clinic: DialogueService) -> None:
+    ana, _ = await own_interview(clinic)
+    before = await counts(clinic)
+    await ana.command("forget")
+    confirm = ana.last
+    await ana.tap("No, keep my data")
+    assert "Nothing was erased. Your answers are kept." in ana.text
+    ana.last = confirm
+    await ana.tap("Yes, erase everything")  # the old button, after "keep"
+    assert "Nothing was erased: that request has lapsed." in ana.text
+    after = await counts(clinic)
+    assert after["answers"] == before["answers"] and after["interviews"] == before["interviews"]
+
+
+async def test_forget__confirmation_too_late__nothing_erased(
+    clinic: DialogueService, clock: Clock
+) -> None:
+    ana, _ = await own_interview(clinic)
+    before = await counts(clinic)
+    await ana.command("forget")
+    clock.advance(minutes=11)
+    await ana.tap("Yes, erase everything")
+    assert "that request has lapsed" in ana.text
+    assert (await counts(clinic))["answers"] == before["answers"]
+
+
+async def test_forget__invited_family__clinician_keeps_interview_without_their_answers(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    code, interview_id = await new_interview(doc, "Sam")
+    fam = Person(clinic, "fam")
+    await fam.command("start", code)
+    await fam.tap("I agree")
+    await fam.type("Samuel")
+    await fam.type("3")
+    await fam.command("pause")
+    await doc.command("open", interview_id)
+    await doc.tap("A parent")  # the clinician answers one, together with the family
+    doc_row, fam_row = await person_row(clinic, "doc"), await person_row(clinic, "fam")
+    assert doc_row is not None and fam_row is not None
+
+    await fam.command("forget")
+    await fam.tap("Yes, erase everything")
+
+    assert await rows(clinic, "SELECT item_key, answered_by FROM answers") == [
+        ("respondent", doc_row[0])
+    ]
+    assert await rows(clinic, "SELECT item_key FROM current_answers") == [("respondent",)]
+    assert await rows(
+        clinic, "SELECT owner_id, respondent_id, state, subject_nickname FROM interviews"
+    ) == [(doc_row[0], None, "withdrawn", "Sam")]
+    # The code stays spent; who spent it is gone.
+    used = await rows(clinic, "SELECT used_at IS NOT NULL, used_by FROM invites")
+    assert used == [(1, None)]
+    trail = await events(clinic, interview_id)
+    assert all(who != fam_row[0] for kind, who, _ in trail if kind != "erased")
+    assert ("erased", fam_row[0], None) in trail
+    assert ("viewed", doc_row[0], "open") in trail  # the clinician's own access stays audited
+
+    await doc.command("interviews")
+    assert "Sam · withdrawn · 1 of about" in doc.text
+    [report] = await doc.command("report", interview_id)
+    assert report.attachment is not None
+    document = report.attachment.data.decode()
+    assert "A parent" in document and "Samuel" not in document
+    await fam.command("start", code)
+    assert "already been used" in fam.text
+
+
+async def test_forget__clinician__refused(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    await new_interview(doc, "Sam")
+    before = await counts(clinic)
+    await doc.command("forget")
+    assert "Clinicians' accounts hold families' interviews" in doc.text
+    await doc.type("yes, erase")
+    assert (await counts(clinic))["interviews"] == before["interviews"] == 1
+
+
+async def test_forget__redelivered_old_update__replays_nothing(
+    clinic: DialogueService,
+) -> None:
+    ana = Person(clinic, "ana")
+    await ana.command("start")
+    await ana.tap("I agree")
+    first = await ana.send(Kind.TEXT, "Samuel", delivery="answer-1")
+    assert "How old is your child?" in "".join(m.text for m in first)
+    await ana.command("forget")
+    await ana.tap("Yes, erase everything")
+    again = await ana.send(Kind.TEXT, "Samuel", delivery="answer-1")
+    assert again == []  # exactly once still holds, and the old reply is not replayed
+    assert await rows(clinic, "SELECT id FROM answers") == []
+
+
+async def test_forget__person_returns__starts_afresh(clinic: DialogueService) -> None:
+    ana, _ = await own_interview(clinic)
+    old = await person_row(clinic, "ana")
+    await ana.command("forget")
+    await ana.tap("Yes, erase everything")
+    await ana.command("status")
+    assert "There is no interview in progress." in ana.text
+    new = await person_row(clinic, "ana")
+    assert old is not None and new is not None and new[0] != old[0]
