@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import sys
 from collections.abc import Sequence
@@ -27,6 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--as", dest="user", default=None, help="who is answering (default: you)")
     chat.add_argument("--flow", default=None, help="which interview (default: HEARTH_FLOW)")
     chat.set_defaults(run=_chat)
+
+    run = sub.add_parser("run", help="run the Telegram bot (long polling unless --webhook)")
+    run.add_argument("--webhook", metavar="URL", default=None,
+                     help="receive updates at this public https:// URL instead of polling")
+    run.add_argument("--listen", default=None, help="webhook: address to listen on")
+    run.add_argument("--port", type=int, default=None, help="webhook: port to listen on")
+    run.add_argument("--secret-token", default=None,
+                     help="webhook: secret Telegram sends with every update")
+    run.set_defaults(run=_run)
 
     clinician = sub.add_parser("clinician", help="register a clinician (or take the role back)")
     clinician.add_argument("action", choices=["add", "remove"])
@@ -67,6 +77,50 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             print("\nStopped. Your answers so far are saved.")
         finally:
             runner.run(service.store.close())
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
+    from bot.telegram.runner import ServeError, Webhook, serve
+
+    if settings.telegram_token is None:
+        raise CliError(
+            "HEARTH_TELEGRAM_TOKEN is not set: create a bot with @BotFather in Telegram "
+            "(/newbot), then set HEARTH_TELEGRAM_TOKEN to the token it gives you"
+        )
+    url = args.webhook or settings.telegram_webhook_url
+    webhook = None
+    if url:
+        secret = args.secret_token or (
+            settings.telegram_webhook_secret.get_secret_value()
+            if settings.telegram_webhook_secret else None
+        )
+        try:
+            webhook = Webhook(
+                url,
+                args.listen or settings.telegram_webhook_listen,
+                args.port or settings.telegram_webhook_port,
+                secret,
+            )
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every poll at INFO, which drowns what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        service = await open_service(settings)
+        try:
+            await serve(service, settings, webhook)
+        except ServeError as exc:
+            raise CliError(str(exc)) from None
+        finally:
+            await service.store.close()
+
+    with contextlib.suppress(KeyboardInterrupt):  # pressed before the handlers were set
+        asyncio.run(main())
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def default_database() -> Path:
@@ -65,6 +68,19 @@ class Settings(BaseSettings):
     #: How long an invitation link stays valid, in days.
     invite_days: float = Field(default=7, gt=0, le=365)
     telegram_token: SecretStr | None = None
+    #: A self-hosted Bot API server: e.g. http://localhost:8081/bot (the token is appended).
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    #: Where files are fetched from; derived from the base URL when not set.
+    telegram_base_file_url: str | None = None
+    #: Updates processed at once (different people; one person's always one at a time).
+    telegram_concurrency: int = Field(default=64, ge=1, le=4096)
+    #: How often a message refused with 429 (flood wait) is retried after waiting.
+    telegram_flood_retries: int = Field(default=3, ge=0, le=10)
+    #: Webhook mode (`hearth run --webhook`): the public HTTPS URL Telegram posts to.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_webhook_secret: SecretStr | None = None
 
     @field_validator("locale")
     @classmethod
@@ -72,6 +88,39 @@ class Settings(BaseSettings):
         if not value.isalpha() or len(value) != 2:
             raise ValueError("expected a two-letter language code such as 'en'")
         return value.lower()
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        # An exported but empty variable means "not set", not "an empty token".
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @field_validator("telegram_base_url", "telegram_base_file_url", "telegram_webhook_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
+        if value is not None and not _SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("expected 1-256 characters: letters, digits, _ and -")
+        return value
+
+    @property
+    def telegram_file_url(self) -> str:
+        """The Bot API file address: set, or the base URL's /bot replaced by /file/bot."""
+        if self.telegram_base_file_url:
+            return self.telegram_base_file_url
+        base = self.telegram_base_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base.removesuffix("/bot") + "/file/bot"
+        return base + "/file"
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -81,4 +130,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "HEARTH_" + "_".join(str(p) for p in first["loc"]).upper()
-        raise SettingsError(f"{name}: {first['msg']} (got {first.get('input')!r})") from None
+        # Never echo a secret back into a terminal or a log.
+        shown = "hidden" if name.endswith(("TOKEN", "SECRET")) else repr(first.get("input"))
+        raise SettingsError(f"{name}: {first['msg']} (got {shown})") from None

@@ -1,0 +1,114 @@
+"""Build the python-telegram-bot Application: handlers, rate limiter, per-person ordering."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.service import DialogueService
+from bot.settings import Settings
+from bot.telegram.handlers import (
+    Hearth,
+    on_button,
+    on_command,
+    on_edited,
+    on_error,
+    on_language,
+    on_text,
+    on_unsupported,
+)
+from bot.telegram.ordering import PerPersonUpdateProcessor
+from bot.telegram.sending import RetryPolicy, Sender
+from messages.render import macro
+
+log = logging.getLogger(__name__)
+
+#: The command menu, in the order Telegram shows it. Other /commands still reach the
+#: service (the clinician's, for instance); this is only what the menu offers.
+MENU = ("start", "back", "skip", "pause", "review", "edit", "status", "submit", "language", "help")
+
+#: Only these updates are asked for; anything else Telegram would send is noise here.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+
+_NEW = filters.UpdateType.MESSAGE
+_PRIVATE = filters.ChatType.PRIVATE
+
+
+class TokenMissing(ValueError):
+    """No bot token in the settings."""
+
+
+def build_application(
+    service: DialogueService,
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    retry: RetryPolicy | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """Compose the bot: the token and Bot API address from settings, plain handlers, the
+    rate limiter, no persistence (the store holds every interview's state).
+
+    `request` replaces the HTTP client for both ordinary calls and getUpdates (tests pass
+    an offline one); `retry` tunes how transient send failures are retried.
+    """
+    if settings.telegram_token is None:
+        raise TokenMissing("HEARTH_TELEGRAM_TOKEN is not set")
+    builder = (
+        Application.builder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=settings.telegram_flood_retries))
+        .concurrent_updates(PerPersonUpdateProcessor(settings.telegram_concurrency))
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    application.bot_data["hearth"] = Hearth(service, Sender(application.bot, retry))
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    """Register the handlers; the first that matches an update takes it."""
+    application.add_handlers(
+        [
+            CallbackQueryHandler(on_button),
+            CommandHandler("language", on_language, filters=_NEW),
+            # Groups reach the service only through commands, which it refuses politely;
+            # ordinary group talk is none of our business.
+            MessageHandler(_NEW & filters.COMMAND, on_command),
+            MessageHandler(_NEW & _PRIVATE & filters.TEXT, on_text),
+            MessageHandler(_NEW & _PRIVATE & ~filters.StatusUpdate.ALL, on_unsupported),
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE & _PRIVATE, on_edited),
+        ]
+    )
+    application.add_error_handler(on_error)
+
+
+def menu(locale: str = "en") -> list[BotCommand]:
+    """The command menu with its descriptions from messages/<locale>/telegram.j2."""
+    return [
+        BotCommand(name, str(macro(locale, "telegram.j2", f"command_{name}")()).strip())
+        for name in MENU
+    ]
+
+
+async def publish_commands(bot: Bot) -> bool:
+    """Set the menu Telegram shows beside the text box; a failure is logged, not fatal."""
+    try:
+        return await bot.set_my_commands(menu())
+    except TelegramError as exc:
+        log.warning("could not set the command menu: %s", exc.message)
+        return False

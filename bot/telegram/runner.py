@@ -1,0 +1,101 @@
+"""Serve the bot until stopped: long polling by default, or a webhook behind HTTPS."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import signal
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from telegram.error import InvalidToken, NetworkError
+
+from bot.service import DialogueService
+from bot.settings import Settings
+from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_commands
+
+log = logging.getLogger(__name__)
+
+
+class ServeError(Exception):
+    """The bot could not start; the message is one line saying why and what to do."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where Telegram posts updates and where this process listens for them."""
+
+    url: str
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    secret_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith("https://"):
+            raise ValueError(f"the webhook URL must start with https:// (got {self.url!r})")
+
+    @property
+    def path(self) -> str:
+        """The local path to serve: the URL's own path, so a reverse proxy can pass it on."""
+        return urlsplit(self.url).path.lstrip("/")
+
+
+def webhooks_available() -> bool:
+    """python-telegram-bot serves webhooks with tornado, an optional extra."""
+    return importlib.util.find_spec("tornado") is not None
+
+
+async def serve(
+    service: DialogueService,
+    settings: Settings,
+    webhook: Webhook | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until `stop` is set, or SIGINT/SIGTERM; in-flight updates finish first."""
+    if webhook is not None and not webhooks_available():
+        raise ServeError(
+            "webhook mode needs tornado: pip install 'python-telegram-bot[webhooks]'"
+        )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on every platform
+            loop.add_signal_handler(sig, stop.set)
+    application = build_application(service, settings)
+    try:
+        await application.initialize()
+    except InvalidToken:
+        raise ServeError(
+            "Telegram refused HEARTH_TELEGRAM_TOKEN: check it with @BotFather (/token)"
+        ) from None
+    except NetworkError as exc:
+        raise ServeError(
+            f"cannot reach the Bot API at {settings.telegram_base_url}: {exc.message}"
+        ) from None
+    try:
+        await publish_commands(application.bot)
+        updater = application.updater
+        assert updater is not None
+        if webhook is None:
+            # Updates that arrived while the bot was down are processed, not dropped:
+            # each is applied once (delivery ids), so a redelivery is harmless.
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            await updater.start_webhook(
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=webhook.path,
+                webhook_url=webhook.url,
+                secret_token=webhook.secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        await application.start()
+        log.info("@%s is running (%s)", application.bot.username,
+                 "webhook" if webhook else "long polling")
+        await stop.wait()
+        await updater.stop()
+        await application.stop()
+    finally:
+        await application.shutdown()
