@@ -66,6 +66,9 @@ class ConsoleChat:
     def classify(self, line: str) -> Inbound:
         text = line.strip()
         word, _, rest = text.partition(" ")
+        if word.startswith("/") and len(word) > 1:
+            # As in Telegram, "/name args" is a command whatever the name (/new Sam, /forget).
+            return self.inbound(Kind.COMMAND, word[1:].casefold(), rest.strip())
         if word.casefold() in WORDS:
             return self.inbound(Kind.COMMAND, WORDS[word.casefold()], rest)
         if text.isdigit() and self.buttons and 1 <= int(text) <= len(self.buttons):

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main as cli
+from bot.console import ConsoleChat
 from bot.model import Kind
 from bot.service import DialogueService
+from flows.answers import encode_value
 from flows.catalog import FlowCatalog
+from store.repository import Repository
 from store.sqlite import Store
 from tests.conftest import Clock, Person, inbound
 from tests.integration.clinic import (
@@ -24,6 +28,7 @@ from tests.integration.clinic import (
     rows,
     to_chat,
 )
+from tests.unit.families import family_mia
 
 NOT_FOUND = "No interview with that id was found among yours. Please check the id in /interviews."
 
@@ -402,3 +407,64 @@ async def test_group_chat__access_commands_refused(clinic: DialogueService) -> N
     )
     assert "only in a private chat" in reply.text
     assert await rows(clinic, "SELECT id FROM interviews") == []
+
+
+async def submitted_history(service: DialogueService, owner: str, respondent: str) -> str:
+    """A submitted developmental-history interview (hand-scored family Mia), written directly."""
+    flow = service.catalog.latest("developmental_history")
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+    def write(repo: Repository) -> str:
+        owner_id = repo.person("console", owner, now=now).id
+        respondent_id = repo.person("console", respondent, now=now).id
+        record = repo.create_interview(
+            flow_id=flow.id,
+            flow_version=flow.version,
+            owner_id=owner_id,
+            respondent_id=respondent_id,
+            nickname="Mia",
+            state="submitted",
+            now=now,
+        )
+        for revision, (key, answer) in enumerate(family_mia().items(), start=1):
+            assert answer.value is not None
+            repo.append_answer(
+                record.id,
+                key,
+                encode_value(answer.value),
+                revision=revision,
+                by=respondent_id,
+                now=now,
+            )
+        return record.id
+
+    return await service.store.run(write)
+
+
+async def test_report__flow_with_scoring__clinician_html_and_family_summary(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    interview_id = await submitted_history(clinic, "doc", "fam")
+    [report] = await doc.command("report", interview_id)
+    assert report.attachment is not None and report.attachment.mime == "text/html"
+    assert report.attachment.filename == f"hearth-report-{interview_id}.html"
+    html = report.attachment.data.decode()
+    assert "<html" in html.casefold() and "Mia" in html and "data:image/png;base64," in html
+    assert "Report for Mia" in report.text and "not a diagnosis" in report.text
+
+    fam = Person(clinic, "fam")
+    [summary] = await fam.command("report", interview_id)
+    assert summary.attachment is None and "Mia" in summary.text
+    fam_row = await person_row(clinic, "fam")
+    assert fam_row is not None
+    assert ("exported", fam_row[0], "caregiver") in await events(clinic, interview_id)
+
+
+def test_console__slash_lines__forwarded_as_commands_with_args(clinic: DialogueService) -> None:
+    console = ConsoleChat(clinic, "doc")
+    new = console.classify("/new Sam Lee")
+    assert (new.kind, new.payload, new.args) == (Kind.COMMAND, "new", "Sam Lee")
+    claim = console.classify("/start AbC-123_xyz")
+    assert (claim.kind, claim.payload, claim.args) == (Kind.COMMAND, "start", "AbC-123_xyz")
+    assert console.classify("/").kind is Kind.TEXT
