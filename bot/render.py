@@ -14,7 +14,7 @@ from flows.answers import decode_value
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Question, split_key
 from flows.schema import Flow, Item, ItemType
-from messages.render import macro
+from messages.render import format_number, macro
 
 #: Telegram refuses longer messages; long reviews are split at row boundaries.
 MAX_MESSAGE_CHARS = 4000
@@ -131,6 +131,8 @@ class Renderer:
             return self.option_label(item, flow, str(value), locale)
         if item.type in (ItemType.SINGLE_CHOICE, ItemType.YES_NO_UNKNOWN):
             return self.option_label(item, flow, str(value), locale)
+        if isinstance(value, int | float):
+            return format_number(value, locale)
         return str(value)
 
     def ask(self, reply: Ask, locale: str) -> Outbound:

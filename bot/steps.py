@@ -36,6 +36,7 @@ from flows.engine import (
 )
 from flows.lifecycle import OPEN_STATES, NotAllowed, State, Trigger
 from flows.schema import Flow, ItemType
+from messages.render import LOCALES
 from store.records import InterviewRecord, Person
 from store.repository import Repository
 
@@ -53,8 +54,12 @@ COMMANDS = frozenset(
         "help",
         "status",
         "quit",
+        "language",
     }
 )
+
+#: Payload of a language button: not tied to an interview, valid at any time.
+LANGUAGE_PREFIX = "lang:"
 
 
 def handle(
@@ -200,6 +205,8 @@ class Step:
     def command(self, name: str) -> None:
         if name == "start":
             self.start()
+        elif name == "language":
+            self.language(self.inbound.args)
         elif name == "help":
             self.say("help")
         elif not self.open_interview():
@@ -263,14 +270,42 @@ class Step:
         self.show_consent()
 
     def show_consent(self) -> None:
+        # The other languages sit under consent: the person picks theirs at the start.
+        others = [
+            (f"lang_{code}", f"{LANGUAGE_PREFIX}{code}")
+            for code in LOCALES
+            if code != self.person.locale
+        ]
         self.say(
             "consent",
             flow=self.flow.key,
             choices=[
                 ("agree", self.payload(Action.AGREE)),
                 ("not_now", self.payload(Action.DECLINE)),
+                *others,
             ],
         )
+
+    def language(self, code: str) -> None:
+        """Switch the person's language; answers are values, so nothing else changes."""
+        code = code.strip().lower()[:8]
+        if not code:
+            choices = [(f"lang_{c}", f"{LANGUAGE_PREFIX}{c}") for c in LOCALES]
+            self.say("language_offer", current=self.person.locale, choices=choices)
+            return
+        if code not in LOCALES:
+            self.say("language_unknown", codes=list(LOCALES))
+            return
+        self.person.locale = code
+        self.repo.save_person(self.person)
+        self.event("language", code)
+        self.say("language_set", language=code)
+        if not self.open_interview():
+            return
+        if State(self.state) is State.CONSENT:
+            self.show_consent()
+        elif State(self.state) in (State.ANSWERING, State.REVIEW):
+            self.ask_current()
 
     def agree(self) -> None:
         assert self.interview is not None
@@ -488,6 +523,9 @@ class Step:
     # -- buttons --------------------------------------------------------------------------------
 
     def choice(self, raw: str) -> None:
+        if raw.startswith(LANGUAGE_PREFIX):
+            self.language(raw.removeprefix(LANGUAGE_PREFIX))
+            return
         payload = decode(raw)
         interview = self.interview
         if (
