@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     clinician.add_argument("id", help="their id there (a Telegram user id is a number)")
     clinician.set_defaults(run=_clinician)
 
+    keygen = sub.add_parser("keygen", help="print a new key for HEARTH_DATA_KEY")
+    keygen.set_defaults(run=_keygen)
+
     flows = sub.add_parser("flows", help="check flow files and list the bundled ones")
     flows.add_argument("files", nargs="*", type=Path, help="flow files to check")
     flows.set_defaults(run=_flows)
@@ -61,8 +64,20 @@ async def open_service(settings: Settings, flow: str | None = None):  # type: ig
         catalog = FlowCatalog.bundled(flow or settings.flow)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    store = await Store.open(settings.database, settings.synchronous)
-    return DialogueService(store, catalog, access=AccessPolicy.from_settings(settings))
+    from bot.safety import SafetyNet
+
+    store = await Store.open(settings.database, settings.synchronous, data_key=data_key(settings))
+    return DialogueService(
+        store,
+        catalog,
+        access=AccessPolicy.from_settings(settings),
+        safety=SafetyNet(tuple(settings.safety_contacts)),
+    )
+
+
+def data_key(settings: Settings) -> str | None:
+    """The at-rest key, unwrapped only where the store is opened."""
+    return settings.data_key.get_secret_value() if settings.data_key else None
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -138,7 +153,8 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
     role = "clinician" if args.action == "add" else "caregiver"
 
     async def main() -> None:
-        store = await Store.open(settings.database, settings.synchronous)
+        key = data_key(settings)
+        store = await Store.open(settings.database, settings.synchronous, data_key=key)
         now = datetime.now(UTC)
         try:
             await store.run(
@@ -150,6 +166,14 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(main())
     done = "is now a clinician" if args.action == "add" else "is no longer a clinician"
     print(f"{args.channel}:{args.id} {done} (in {settings.database})")
+    return 0
+
+
+def _keygen(args: argparse.Namespace, settings: Settings) -> int:
+    from store.cipher import new_key
+
+    # Printed once; whoever runs this stores it where the service's environment comes from.
+    print(new_key())
     return 0
 
 

@@ -63,3 +63,6 @@ class Outbound:
     #: Send to this chat instead of the one the event came from (a clinician's
     #: notification, for instance). None: reply where the event came from.
     chat_id: str | None = None
+    #: Delete the person's own message that led to this reply, once this one is sent: set
+    #: on the first reply when they asked for low exposure and their typed answer is saved.
+    delete_inbound: bool = False

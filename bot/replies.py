@@ -116,6 +116,9 @@ class Outcome(BaseModel):
 
     locale: str
     replies: list[Reply]
+    #: The person asked for low exposure and their typed answer is saved: the adapter
+    #: deletes their message from the chat (bot/safety.py).
+    redact_inbound: bool = False
 
 
 OUTCOME = TypeAdapter(Outcome)

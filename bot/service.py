@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -10,11 +13,16 @@ from bot.access import AccessPolicy
 from bot.model import Inbound, Outbound
 from bot.render import Renderer
 from bot.replies import Outcome
+from bot.safety import LIBRARY as SAFETY_LIBRARY
+from bot.safety import SafetyNet
 from bot.steps import handle
 from flows.catalog import FlowCatalog
+from messages.render import LOCALES, macro
 from store.sqlite import Store
 
 Clock = Callable[[], datetime]
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -36,6 +44,7 @@ class DialogueService:
         renderer: Renderer | None = None,
         clock: Clock = utc_now,
         access: AccessPolicy | None = None,
+        safety: SafetyNet | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -43,6 +52,8 @@ class DialogueService:
         self.clock = clock
         #: Operators, invitation links and limits (bot/access.py); replaceable until serving.
         self.access = access or AccessPolicy()
+        #: Signs of danger and the deployment's support contacts (bot/safety.py).
+        self.safety = safety or SafetyNet()
 
     async def step(self, inbound: Inbound) -> Outcome:
         """Process one event exactly once and return its reply intents (committed)."""
@@ -53,10 +64,26 @@ class DialogueService:
                 inbound=inbound,
                 now=self.clock(),
                 access=self.access,
+                safety=self.safety,
             )
         )
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Process one event and render its replies."""
-        outcome = await self.step(inbound)
-        return self.renderer.render(outcome)
+        """Process one event and render its replies; a store failure becomes an apology.
+
+        A step that failed (database locked by another process past its timeout, disk
+        full, I/O error) was rolled back whole: nothing of it was saved and its delivery
+        is not recorded, so sending the same thing again is safe and is what we ask for.
+        """
+        try:
+            outcome = await self.step(inbound)
+        except sqlite3.Error as exc:
+            log.error("step not saved (%s %s): %s", inbound.channel, inbound.delivery_id, exc)
+            hint = (inbound.locale_hint or "").split("-")[0].lower()
+            locale = hint if hint in LOCALES else "en"
+            text = str(macro(locale, SAFETY_LIBRARY, "store_failed")()).strip()
+            return [Outbound(text)]
+        messages = self.renderer.render(outcome)
+        if outcome.redact_inbound and messages:
+            messages[0] = dataclasses.replace(messages[0], delete_inbound=True)
+        return messages

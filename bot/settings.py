@@ -17,6 +17,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from store.cipher import check_key
+
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
@@ -68,6 +70,13 @@ class Settings(BaseSettings):
     #: How long an invitation link stays valid, in days.
     invite_days: float = Field(default=7, gt=0, le=365)
     telegram_token: SecretStr | None = None
+    #: Seals answers at rest (Fernet key, 44 characters; `hearth keygen` makes one). Once a
+    #: database was opened with a key, it refuses to start without that same key.
+    data_key: SecretStr | None = None
+    #: Support contacts shown at once when a message suggests someone is in danger now,
+    #: as a JSON list of lines, e.g. ["Samaritans (UK and Ireland): 116 123"]. The
+    #: message always says to call the local emergency number; these come after it.
+    safety_contacts: list[str] = Field(default_factory=list)
     #: A self-hosted Bot API server: e.g. http://localhost:8081/bot (the token is appended).
     telegram_base_url: str = "https://api.telegram.org/bot"
     #: Where files are fetched from; derived from the base URL when not set.
@@ -88,6 +97,14 @@ class Settings(BaseSettings):
         if not value.isalpha() or len(value) != 2:
             raise ValueError("expected a two-letter language code such as 'en'")
         return value.lower()
+
+    @field_validator("data_key")
+    @classmethod
+    def _data_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        # A malformed key is refused here, before any database is touched.
+        return SecretStr(check_key(value.get_secret_value().strip()))
 
     @field_validator("telegram_token")
     @classmethod
@@ -131,5 +148,5 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = "HEARTH_" + "_".join(str(p) for p in first["loc"]).upper()
         # Never echo a secret back into a terminal or a log.
-        shown = "hidden" if name.endswith(("TOKEN", "SECRET")) else repr(first.get("input"))
+        shown = "hidden" if name.endswith(("TOKEN", "SECRET", "KEY")) else repr(first.get("input"))
         raise SettingsError(f"{name}: {first['msg']} (got {shown})") from None

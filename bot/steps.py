@@ -21,6 +21,7 @@ from bot.replies import (
     Say,
     Submitted,
 )
+from bot.safety import SafetyNet, guard, low_exposure_command
 from flows.answers import Invalid, checked_selection, choice_value, decode_value, encode_value
 from flows.answers import parse_answer as parse_typed
 from flows.catalog import FlowCatalog
@@ -54,6 +55,7 @@ COMMANDS = frozenset(
         "help",
         "status",
         "quit",
+        "lowexposure",
         "language",
     }
 )
@@ -68,12 +70,14 @@ def handle(
     inbound: Inbound,
     now: datetime,
     access: AccessPolicy | None = None,
+    safety: SafetyNet | None = None,
 ) -> Outcome:
     """Process one inbound event exactly once; a redelivery returns the first outcome."""
     stored = repo.delivery_outcome(inbound.channel, inbound.delivery_id)
     if stored is not None:
         return OUTCOME.validate_json(stored)
-    outcome = Step(repo, catalog, inbound, now, access).run()
+    # The safety net and low exposure wrap the step: they act on what it did (bot/safety.py).
+    outcome = guard(Step(repo, catalog, inbound, now, access), safety)
     repo.record_delivery(inbound.channel, inbound.delivery_id, outcome.model_dump_json(), now)
     return outcome
 
@@ -209,6 +213,11 @@ class Step:
             self.language(self.inbound.args)
         elif name == "help":
             self.say("help")
+        elif name == "lowexposure":
+            low_exposure_command(self, self.inbound.args)
+        elif name not in COMMANDS:
+            # Said before "no interview" or "paused": the person typed something we don't know.
+            self.say("unknown_command", commands=sorted(COMMANDS))
         elif not self.open_interview():
             self.say("no_interview")
         elif name == "status":

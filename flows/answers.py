@@ -141,7 +141,12 @@ UNKNOWN_WORDS = {
     "ns",
 }
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029]")
+# Bidirectional overrides and isolates (U+202A-202E, U+2066-2069) go too: right-to-left
+# letters stay as typed, but these invisible marks can make a saved answer read backwards
+# in a clinician's report.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def clean_text(text: str) -> str:
@@ -330,7 +335,7 @@ def parse_age(text: str, locale: str, item: Item | None = None) -> Value | Inval
         if token in HEDGES or token in {"and", "old", "of", "age", "edad", "tiene", "is"}:
             hedged = hedged or token in HEDGES
             continue
-        number = _token_number(token, words)
+        number = _token_number(token, words, locale)
         if number is not None:
             if pending is not None:
                 return Invalid("not_an_age")
@@ -370,7 +375,7 @@ def parse_age(text: str, locale: str, item: Item | None = None) -> Value | Inval
     return _bounded(AgeValue(months, months), item)
 
 
-def _token_number(token: str, words: dict[str, float]) -> float | None:
+def _token_number(token: str, words: dict[str, float], locale: str) -> float | None:
     if token == ".5":
         return 0.5
     if token.endswith(".5") and token[:-2] in words:
@@ -378,7 +383,8 @@ def _token_number(token: str, words: dict[str, float]) -> float | None:
     if token in words:
         return words[token]
     try:
-        return float(token.replace(",", "."))
+        # "1,000 months" has a thousands comma, "2,5 years" a decimal one: as in numbers.
+        return float(_normalise_separators(token, locale))
     except ValueError:
         return None
 

@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from store.cipher import Cipher
 from store.records import AnswerRevision, Erasure, Event, InterviewRecord, Invite, Person
 
 #: Bytes of randomness in an interview id (72 bits: unguessable, short enough for buttons).
@@ -59,8 +60,20 @@ class Repository:
     one hop from the event loop, not one per statement.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, cipher: Cipher | None = None) -> None:
         self.conn = conn
+        #: Seals answer values and stored replies at rest (HEARTH_DATA_KEY). Sealing here,
+        #: at the edge, keeps the engine and the steps working with plain values.
+        self.cipher = cipher
+
+    def _seal(self, text: str) -> str:
+        return self.cipher.seal(text) if self.cipher is not None else text
+
+    def _open(self, stored: str) -> str:
+        return self.cipher.open(stored) if self.cipher is not None else stored
+
+    def _value(self, stored: str | None) -> object | None:
+        return json.loads(self._open(stored)) if stored is not None else None
 
     # -- deliveries (exactly-once) -----------------------------------------------------
 
@@ -70,13 +83,15 @@ class Repository:
             "SELECT outcome FROM deliveries WHERE channel = ? AND delivery_id = ?",
             (channel, delivery_id),
         ).fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else self._open(str(row[0]))
 
     def record_delivery(self, channel: str, delivery_id: str, outcome: str, now: datetime) -> None:
         """Mark a delivery processed (the primary key refuses a second one)."""
+        # A stored reply can quote answers (a review): sealed like the answers themselves.
+        sealed = self.cipher.seal_outcome(outcome) if self.cipher is not None else outcome
         self.conn.execute(
             "INSERT INTO deliveries (channel, delivery_id, outcome, at) VALUES (?, ?, ?, ?)",
-            (channel, delivery_id, outcome, _ts(now)),
+            (channel, delivery_id, sealed, _ts(now)),
         )
 
     # -- people --------------------------------------------------------------------------
@@ -113,6 +128,19 @@ class Repository:
         self.conn.execute(
             "UPDATE people SET role = ?, locale = ?, active_interview = ? WHERE id = ?",
             (person.role, person.locale, person.active_interview, person.id),
+        )
+
+    def low_exposure(self, person_id: int) -> bool:
+        """Whether a person asked that their typed answers leave the chat once saved."""
+        row = self.conn.execute(
+            "SELECT low_exposure FROM people WHERE id = ?", (person_id,)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def set_low_exposure(self, person_id: int, on: bool) -> None:
+        """Turn the low-exposure option on or off for a person."""
+        self.conn.execute(
+            "UPDATE people SET low_exposure = ? WHERE id = ?", (int(on), person_id)
         )
 
     # -- interviews ------------------------------------------------------------------------
@@ -215,7 +243,7 @@ class Repository:
             (interview_id,),
         ).fetchall()
         return {
-            key: (json.loads(value) if value is not None else None, skips)
+            key: (self._value(value), skips)
             for key, value, skips in rows
         }
 
@@ -230,7 +258,7 @@ class Repository:
         now: datetime,
     ) -> None:
         """Add a revision (value None = skipped) and point the current answer at it."""
-        encoded = json.dumps(value, ensure_ascii=False) if value is not None else None
+        encoded = self._seal(json.dumps(value, ensure_ascii=False)) if value is not None else None
         cur = self.conn.execute(
             "INSERT INTO answers (interview_id, item_key, revision, value, answered_by, "
             "answered_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -251,6 +279,13 @@ class Repository:
                 (interview_id, item_key, cur.lastrowid),
             )
 
+    def answer_count(self, interview_id: str) -> int:
+        """How many revisions an interview holds (skips included): grows by one per save."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM answers WHERE interview_id = ?", (interview_id,)
+        ).fetchone()
+        return int(row[0])
+
     def answer_history(self, interview_id: str) -> list[AnswerRevision]:
         """Every revision of every answer, oldest first."""
         rows = self.conn.execute(
@@ -259,7 +294,7 @@ class Repository:
             (interview_id,),
         ).fetchall()
         return [
-            AnswerRevision(k, r, json.loads(v) if v is not None else None, b, _dt(t))
+            AnswerRevision(k, r, self._value(v), b, _dt(t))
             for k, r, v, b, t in rows
         ]
 

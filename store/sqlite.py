@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from store.cipher import CHECK, Cipher, DataKeyError
 from store.repository import Repository
 
 T = TypeVar("T")
@@ -49,9 +50,11 @@ def migrations() -> list[Migration]:
     return found
 
 
-def _connect(path: Path, synchronous: Synchronous, *, readonly: bool = False) -> sqlite3.Connection:
+def _connect(
+    path: Path, synchronous: Synchronous, *, readonly: bool = False, busy_timeout: float = 5.0
+) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     # Erased answers are overwritten with zeros, not left in free pages.
     conn.execute("PRAGMA secure_delete = ON")
@@ -112,9 +115,20 @@ class Store:
     which under WAL sees the last committed state and never blocks the writer.
     """
 
-    def __init__(self, path: Path, synchronous: Synchronous = "FULL") -> None:
+    def __init__(
+        self,
+        path: Path,
+        synchronous: Synchronous = "FULL",
+        *,
+        cipher: Cipher | None = None,
+        busy_timeout: float = 5.0,
+    ) -> None:
         self.path = path
         self.synchronous = synchronous
+        #: Seals answer content at rest (HEARTH_DATA_KEY); None stores it as JSON text.
+        self.cipher = cipher
+        #: Seconds a step waits for another process's write lock before it fails.
+        self.busy_timeout = busy_timeout
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hearth-writer")
         self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="hearth-reader")
         self._writer: sqlite3.Connection | None = None
@@ -126,29 +140,75 @@ class Store:
         self.steps = 0
 
     @classmethod
-    async def open(cls, path: str | Path, synchronous: Synchronous = "FULL") -> Store:
-        """Open (creating, owner-readable only) and migrate the database file."""
-        store = cls(Path(path), synchronous)
+    async def open(
+        cls,
+        path: str | Path,
+        synchronous: Synchronous = "FULL",
+        *,
+        data_key: str | None = None,
+        busy_timeout: float = 5.0,
+    ) -> Store:
+        """Open (creating, owner-readable only), migrate, and check the data key."""
+        try:
+            cipher = Cipher(data_key) if data_key else None
+        except DataKeyError as exc:
+            raise StoreError(f"HEARTH_DATA_KEY: {exc}") from None
+        store = cls(Path(path), synchronous, cipher=cipher, busy_timeout=busy_timeout)
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(store._writer_pool, store._open_writer)
-        await loop.run_in_executor(store._reader_pool, store._open_reader)
+        try:
+            await loop.run_in_executor(store._writer_pool, store._open_writer)
+            await loop.run_in_executor(store._reader_pool, store._open_reader)
+        except BaseException:
+            await store.close()  # a refused start leaves no thread or handle behind
+            raise
         return store
 
     def _open_writer(self) -> None:
+        # The file and its -wal and -shm companions hold families' stories: readable by
+        # their owner only, from birth, whatever umask the operator's shell has.
+        umask = os.umask(0o077)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not self.path.exists():
-                # The file holds families' stories: readable by its owner only, from birth.
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-            self._writer = _connect(self.path, self.synchronous)
+            self._writer = _connect(self.path, self.synchronous, busy_timeout=self.busy_timeout)
             migrate(self._writer)
+            self._check_key(self._writer)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"cannot create the database {self.path}: {exc.strerror}") from exc
+        finally:
+            os.umask(umask)
+
+    def _check_key(self, conn: sqlite3.Connection) -> None:
+        """Refuse to start with a missing or wrong key; remember the key on first use."""
+        row = conn.execute("SELECT value FROM store_meta WHERE name = 'data_key_check'").fetchone()
+        if row is None:
+            if self.cipher is not None:
+                conn.execute(
+                    "INSERT INTO store_meta (name, value) VALUES ('data_key_check', ?)",
+                    (self.cipher.seal(CHECK),),
+                )
+            return
+        if self.cipher is None:
+            raise StoreError(
+                f"the database {self.path} is encrypted: set HEARTH_DATA_KEY to its key"
+            )
+        try:
+            opened = self.cipher.open(str(row[0]))
+        except DataKeyError:
+            opened = None
+        if opened != CHECK:
+            raise StoreError(
+                f"HEARTH_DATA_KEY is not the key of the database {self.path}: "
+                "use the key it was created with"
+            )
 
     def _open_reader(self) -> None:
-        self._reader = _connect(self.path, self.synchronous, readonly=True)
+        self._reader = _connect(
+            self.path, self.synchronous, readonly=True, busy_timeout=self.busy_timeout
+        )
 
     async def close(self) -> None:
         """Finish queued steps, then close both connections."""
@@ -181,7 +241,7 @@ class Store:
         assert self._reader is not None
         self._reader.execute("BEGIN")
         try:
-            return query(Repository(self._reader))
+            return query(Repository(self._reader, self.cipher))
         finally:
             self._reader.execute("COMMIT")
 
@@ -209,7 +269,7 @@ class Store:
     def _run_batch(self, steps: list[Callable[[Repository], object]]) -> list[tuple[bool, object]]:
         conn = self._writer
         assert conn is not None
-        repository = Repository(conn)
+        repository = Repository(conn, self.cipher)
         results: list[tuple[bool, object]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -218,6 +278,11 @@ class Store:
                 try:
                     value = step(repository)
                 except Exception as exc:
+                    if not conn.in_transaction:
+                        # SQLite gave up the whole transaction (disk full, I/O error): the
+                        # steps before this one are gone too, so the batch fails as a whole
+                        # with the real cause, and every caller hears nothing was saved.
+                        raise
                     conn.execute("ROLLBACK TO step")
                     conn.execute("RELEASE step")
                     results.append((False, exc))
