@@ -1,0 +1,1 @@
+"""Reliability: crashes, fuzzing, bad input, faults, safety and data at rest."""

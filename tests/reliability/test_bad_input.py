@@ -1,0 +1,165 @@
+"""Bad input: every odd thing a person (or someone forging links) sends gets a clear answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.model import Kind
+from store.repository import Repository
+from store.sqlite import Store
+from tests.conftest import Person
+
+Snapshot = dict[str, list[tuple[object, ...]]]
+
+
+async def snapshot(store: Store) -> Snapshot:
+    """What is saved about interviews and answers (deliveries and audit rows aside)."""
+
+    def read(repo: Repository) -> Snapshot:
+        return {
+            table: sorted(repo.conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+            for table in ("answers", "current_answers", "interviews")
+        }
+
+    return await store.read(read)
+
+
+async def at_question(person: Person, question: str) -> None:
+    """Consent and answer until `question` ("name", "age", "sleep" or "siblings") is asked."""
+    await person.command("start")
+    await person.type("yes")
+    for name, line in (("name", "Sam"), ("age", "2y 6m"), ("respondent", "1"), ("sleep", "3")):
+        if name == question:
+            return
+        await person.type(line)
+    assert question == "siblings"
+
+
+ON_THE_NAME_QUESTION = [
+    ("", "I didn't get an answer there"),
+    ("   \t  ", "I didn't get an answer there"),
+    ("\x00\x07\x1b\x7f", "I didn't get an answer there"),
+    ("\u200b\u202e", "I didn't get an answer there"),
+    ("x" * 100_000, "That's a bit long for this question (100000 characters)"),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), ON_THE_NAME_QUESTION, ids=lambda v: repr(v)[:20])
+async def test_name_question__bad_text__clear_message__nothing_changes(
+    person: Person, store: Store, line: str, expected: str
+) -> None:
+    await at_question(person, "name")
+    before = await snapshot(store)
+    await person.type(line)
+    assert expected in person.text
+    assert "What first name or nickname" in person.text  # the same question again
+    assert await snapshot(store) == before
+
+
+ON_NUMBER_QUESTIONS = [
+    ("age", "مرحبا", "Please send an age like 3"),
+    ("age", "👶🏽👶🏽", "Please send an age like 3"),
+    ("age", "1,000 months", "Please send an age between 0 and"),
+    ("age", "300", "Did you mean 300 months?"),
+    ("age", "9" * 5_000, "That's a bit long"),
+    ("sleep", "🙂", "Please send a whole number between 0 and 4"),
+    ("sleep", "שלוש", "Please send a whole number between 0 and 4"),
+    ("siblings", "1,000", "Please send a number between 0 and 15"),
+    ("siblings", "-3 kids", "Please send a number between 0 and 15"),
+    ("siblings", "three hundred", "Please send a number between 0 and 15"),
+    ("siblings", "12 345,6 kg", "Please send a number between 0 and 15"),
+]
+
+
+@pytest.mark.parametrize(("question", "line", "expected"), ON_NUMBER_QUESTIONS)
+async def test_number_like_questions__bad_text__clear_message__nothing_changes(
+    person: Person, store: Store, question: str, line: str, expected: str
+) -> None:
+    await at_question(person, question)
+    before = await snapshot(store)
+    await person.type(line)
+    assert expected in person.text
+    assert await snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("נועה", "נועה"),
+        ("سارة 👧🏽", "سارة 👧🏽"),
+        ("Sam\u202eevil\u202c", "Samevil"),  # an override would make the report read backwards
+        ("Sa\x00m\x07", "Sam"),
+        ("  Zoë  ", "Zoë"),
+    ],
+)
+async def test_name__unicode_kept__invisible_controls_dropped(
+    person: Person, store: Store, typed: str, kept: str
+) -> None:
+    await at_question(person, "name")
+    await person.type(typed)
+    assert "How old is your child?" in person.text
+    answers = await store.read(
+        lambda repo: [v for v, _ in repo.current_answers(_interview_of(repo)).values()]
+    )
+    assert answers == [kept]
+
+
+def _interview_of(repo: Repository) -> str:
+    person = repo.find_person("console", "ana")
+    assert person is not None and person.active_interview is not None
+    return person.active_interview
+
+
+FORGED_LINKS = [
+    "garbage",
+    "../../etc/passwd",
+    "' OR 1=1 --",
+    "A" * 10_000,
+    "🙂" * 50,
+    "1:AAAAAAAAAAAA:1:-:a",
+]
+
+
+async def test_start_with_forged_link__refused_clearly__interview_untouched(
+    person: Person, store: Store
+) -> None:
+    await at_question(person, "age")
+    before = await snapshot(store)
+    for code in FORGED_LINKS:
+        await person.command("start", code)
+        assert (
+            "doesn't match any invitation" in person.text
+            or "Too many invitation codes didn't match" in person.text
+        ), person.text
+        assert await snapshot(store) == before
+    await person.type("2y 6m")  # and the interview carries on
+    assert "Who is answering?" in person.text
+
+
+@pytest.mark.parametrize("name", ["frobnicate", "DROP", "start2", "x" * 300, "éé"])
+@pytest.mark.parametrize("where", ["nothing yet", "answering", "paused"])
+async def test_unknown_command__says_so_and_lists_commands(
+    person: Person, store: Store, name: str, where: str
+) -> None:
+    if where != "nothing yet":
+        await at_question(person, "age")
+    if where == "paused":
+        await person.command("pause")
+    before = await snapshot(store)
+    await person.command(name)
+    assert "Sorry, I don't know that command" in person.text and "help" in person.text
+    assert await snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["", "garbage", "1:AAAAAAAAAAAA:1:-:a", "2:x:1:-:a", "1:x:99999999:1:o0", "lang:xx" * 20],
+)
+async def test_forged_button__moved_on_message__nothing_changes(
+    person: Person, store: Store, payload: str
+) -> None:
+    await at_question(person, "age")
+    before = await snapshot(store)
+    await person.send(Kind.CHOICE, payload)
+    assert "moved on" in person.text or "language" in person.text.casefold()
+    assert await snapshot(store) == before

@@ -1,0 +1,80 @@
+"""Low exposure: typed answers are marked for deletion from the chat once they are saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.service import DialogueService
+from flows.catalog import FlowCatalog
+from store.sqlite import Store
+from tests.conftest import Clock, Person
+
+
+async def started(person: Person) -> None:
+    await person.command("start")
+    await person.type("yes")
+
+
+async def test_off_by_default__typed_answer_stays(person: Person) -> None:
+    await started(person)
+    replies = await person.type("Sam")
+    assert not any(m.delete_inbound for m in replies)
+
+
+async def test_on__saved_typed_answer__first_reply_deletes_it(person: Person) -> None:
+    replies = await person.command("lowexposure", "on")
+    assert "Low exposure is on" in replies[0].text
+    await started(person)
+    replies = await person.type("Sam")
+    assert "How old is your child?" in person.text
+    assert [m.delete_inbound for m in replies] == [True] + [False] * (len(replies) - 1)
+
+
+async def test_on__answer_not_accepted__message_kept_to_correct(person: Person) -> None:
+    await person.command("lowexposure", "on")
+    await started(person)
+    await person.type("Sam")
+    replies = await person.type("a long time ago")  # not an age: nothing saved
+    assert "Please send an age" in person.text
+    assert not any(m.delete_inbound for m in replies)
+
+
+async def test_on__button_and_command__nothing_to_delete(person: Person) -> None:
+    await person.command("lowexposure", "on")
+    await started(person)
+    await person.type("Sam")
+    await person.type("3")
+    replies = await person.tap("A parent")
+    assert "settle to sleep" in person.text and not any(m.delete_inbound for m in replies)
+    replies = await person.command("status")
+    assert not any(m.delete_inbound for m in replies)
+
+
+async def test_off_again__typed_answers_stay(person: Person) -> None:
+    await person.command("lowexposure", "on")
+    replies = await person.command("lowexposure", "off")
+    assert "Low exposure is off" in replies[0].text
+    await started(person)
+    assert not any(m.delete_inbound for m in await person.type("Sam"))
+
+
+async def test_no_argument__says_how_and_current_setting(person: Person) -> None:
+    replies = await person.command("lowexposure")
+    assert "Low exposure is off" in replies[0].text and "/lowexposure on" in replies[0].text
+
+
+async def test_setting_survives_a_restart(
+    db_path: Path, catalog: FlowCatalog, clock: Clock
+) -> None:
+    store = await Store.open(db_path)
+    try:
+        await Person(DialogueService(store, catalog, clock=clock)).command("lowexposure", "on")
+    finally:
+        await store.close()
+    store = await Store.open(db_path)
+    try:
+        ana = Person(DialogueService(store, catalog, clock=clock))
+        await started(ana)
+        assert (await ana.type("Sam"))[0].delete_inbound
+    finally:
+        await store.close()

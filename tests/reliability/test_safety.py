@@ -1,0 +1,184 @@
+"""The safety net: danger now gets help at once, a paused interview, a flagged clinician."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from bot.model import Kind
+from bot.safety import SafetyNet
+from bot.service import DialogueService
+from flows.catalog import FlowCatalog
+from store.records import Event
+from store.repository import Repository
+from store.sqlite import Store
+from tests.conftest import Clock, Person, inbound
+
+EXPLICIT = [
+    "I'm going to kill myself",
+    "im going to kill myself tonight",
+    "I want to die",
+    "he is hitting her right now",
+    "He's hitting her RIGHT NOW!!",
+    "my partner keeps beating me",
+    "we are not safe at home",
+    "I don't feel safe",
+    "he threatened to kill us",
+    "she took too many pills",
+    "he has a knife to my throat",
+    "I have been thinking about suicide",
+    "Me está pegando ahora",
+    "quiero morir",
+    "no estamos a salvo en casa",
+]
+
+ORDINARY = [
+    "Sam",
+    "2 years 6 months",
+    "She loves puzzles and killing time at the park",
+    "he used to cry a lot at night",
+    "not sure",
+    "Nothing right now",
+    "mi hija duerme bien",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", EXPLICIT)
+def test_explicit_phrases__caught(text: str) -> None:
+    assert SafetyNet().in_danger(text)
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_answers__not_caught(text: str) -> None:
+    assert not SafetyNet().in_danger(text)
+
+
+async def events_of(store: Store, user: str) -> list[Event]:
+    def query(repo: Repository) -> list[Event]:
+        person = repo.find_person("console", user)
+        assert person is not None
+        rows = repo.conn.execute(
+            "SELECT interview_id, person_id, kind, detail, at FROM events WHERE person_id = ? "
+            "ORDER BY id",
+            (person.id,),
+        ).fetchall()
+        return [Event(i, p, k, d, datetime.fromisoformat(a)) for i, p, k, d, a in rows]
+
+    return await store.read(query)
+
+
+async def state_and_answers(store: Store, user: str) -> tuple[str, dict[str, object]]:
+    def query(repo: Repository) -> tuple[str, dict[str, object]]:
+        person = repo.find_person("console", user)
+        assert person is not None and person.active_interview is not None
+        interview = repo.interview(person.active_interview)
+        assert interview is not None
+        answers = {k: v for k, (v, _) in repo.current_answers(interview.id).items()}
+        return interview.state, answers
+
+    return await store.read(query)
+
+
+async def test_danger_in_free_text__help_at_once__saved__paused__resumable(
+    person: Person, store: Store
+) -> None:
+    await person.command("start")
+    await person.type("yes")
+    replies = await person.type("I'm going to kill myself")
+
+    assert len(replies) == 1
+    text = replies[0].text
+    assert "call your local emergency number" in text
+    assert "What you wrote is saved" in text and "paused the interview" in text
+    # No phone number is made up for a country we don't know.
+    assert not re.search(r"\d{3}", text)
+    state, answers = await state_and_answers(store, "ana")
+    assert state == "paused"
+    assert answers == {"child_name": "I'm going to kill myself"}  # the answer is still kept
+    kinds = [e.kind for e in await events_of(store, "ana")]
+    assert "safety_flag" in kinds
+    assert all(e.detail is None for e in await events_of(store, "ana") if e.kind == "safety_flag")
+
+    await person.command("start")
+    assert "You have a paused interview" in person.text
+    await person.tap("Continue where I stopped")
+    assert "How old is your child?" in person.text
+
+
+async def test_danger_where_a_number_is_expected__help__nothing_saved(
+    person: Person, store: Store
+) -> None:
+    await person.command("start")
+    await person.type("yes")
+    await person.type("Sam")
+    replies = await person.type("he is hitting her right now")
+
+    assert "call your local emergency number" in replies[0].text
+    assert "What you wrote is saved" not in replies[0].text
+    assert "Please send an age" not in person.text  # the help is not buried under a problem
+    state, answers = await state_and_answers(store, "ana")
+    assert state == "paused" and answers == {"child_name": "Sam"}
+
+
+async def test_danger_before_any_interview__help_still_shown(person: Person) -> None:
+    replies = await person.type("we are not safe at home")
+    assert "call your local emergency number" in replies[0].text
+
+
+async def test_deployment_contacts__shown_after_emergency_line(
+    store: Store, catalog: FlowCatalog, clock: Clock
+) -> None:
+    service = DialogueService(
+        store, catalog, clock=clock, safety=SafetyNet(("Samaritans (UK and Ireland): 116 123",))
+    )
+    ana = Person(service)
+    await ana.command("start")
+    text = (await ana.type("I want to die"))[0].text
+    assert text.index("local emergency number") < text.index("Samaritans (UK and Ireland): 116 123")
+
+
+async def test_redelivered_danger_message__one_flag__same_reply(
+    service: DialogueService, store: Store
+) -> None:
+    event = inbound(Kind.TEXT, "he is hitting me right now", delivery="danger-1")
+    await service.handle(inbound(Kind.COMMAND, "start"))
+    first = await service.handle(event)
+    second = await service.handle(event)
+    assert first == second
+    assert [e.kind for e in await events_of(store, "ana")].count("safety_flag") == 1
+
+
+async def test_clinicians_interview__clinician_notified_without_the_words(
+    service: DialogueService, store: Store, clock: Clock
+) -> None:
+    def setup(repo: Repository) -> str:
+        doctor = repo.person("console", "dr-lee", now=clock())
+        family = repo.person("console", "ana", now=clock())
+        interview = repo.create_interview(
+            flow_id="sample",
+            flow_version=1,
+            owner_id=doctor.id,
+            respondent_id=family.id,
+            nickname="Robin",
+            state="consent",
+            now=clock(),
+        )
+        family.active_interview = interview.id
+        repo.save_person(family)
+        return interview.id
+
+    interview_id = await store.run(setup)
+    ana = Person(service)
+    await ana.type("yes")
+    replies = await ana.type("my partner is hurting me")
+
+    notes = [m for m in replies if m.chat_id == "dr-lee"]
+    assert len(notes) == 1
+    assert "Safety flag" in notes[0].text and interview_id in notes[0].text
+    assert "partner" not in notes[0].text and "hurting" not in notes[0].text
+    assert "call your local emergency number" in replies[0].text and replies[0].chat_id is None
+    flags = [e for e in await events_of(store, "ana") if e.kind == "safety_flag"]
+    assert [e.interview_id for e in flags] == [interview_id]
