@@ -321,6 +321,7 @@ def claim(step: Step, code: str) -> None:
     """`/start <code>`: become the respondent of a clinician's interview."""
     repo, person, now = step.repo, step.person, step.now
     window_start = now - step.access.wrong_code_window
+    repo.forget_attempts(person.id, WRONG_CODE, window_start)
     # Checked before the code, so guessing stops counting once the limit is reached.
     if repo.attempts_since(person.id, WRONG_CODE, window_start) >= step.access.wrong_codes_allowed:
         oldest = repo.oldest_attempt_since(person.id, WRONG_CODE, window_start)

@@ -434,6 +434,13 @@ class Repository:
             (person_id, kind, _ts(now)),
         )
 
+    def forget_attempts(self, person_id: int, kind: str, before: datetime) -> None:
+        """Drop attempts that no longer count (the table holds only the current window)."""
+        self.conn.execute(
+            "DELETE FROM attempts WHERE person_id = ? AND kind = ? AND at <= ?",
+            (person_id, kind, _ts(before)),
+        )
+
     def attempts_since(self, person_id: int, kind: str, since: datetime) -> int:
         """Failed attempts of this kind after `since` (timestamps compare as UTC text)."""
         row = self.conn.execute(

@@ -210,6 +210,7 @@ async def test_wrong_code__five_per_hour__then_refused_even_the_right_one(
     clock.advance(minutes=55)  # the first wrong attempt leaves the hour's window
     await guesser.command("start", code)
     assert "Do you agree" in guesser.text
+    assert len(await rows(clinic, "SELECT id FROM attempts")) == 4  # only the window is kept
 
 
 async def test_new_invite__old_code_retired(clinic: DialogueService) -> None:
