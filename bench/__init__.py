@@ -1,0 +1,1 @@
+"""Benchmarks: not tests; run on demand (python -m bench.<name>); they print figures."""

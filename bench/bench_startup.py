@@ -1,0 +1,143 @@
+"""Time from launching `hearth chat` to its first question; import time of the main modules."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench._common import header, median, spread, temp_dir
+
+#: Modules timed one by one, each in a fresh interpreter (so shared imports count in each).
+MODULES = [
+    "bot.cli",
+    "bot.console",
+    "bot.service",
+    "bot.steps",
+    "bot.render",
+    "flows.catalog",
+    "store.sqlite",
+    "messages.render",
+    "bot.telegram",
+    "scoring",
+    "telegram.ext",
+    "pydantic",
+    "jinja2",
+    "transitions",
+    "matplotlib.pyplot",
+]
+#: What `hearth chat` imports before it can answer.
+CHAT_PATH = "import bot.cli, bot.console, bot.service, flows.catalog, store.sqlite"
+
+
+def hearth_command() -> list[str]:
+    found = shutil.which("hearth") or str(Path(sys.executable).parent / "hearth")
+    return [found] if Path(found).exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def read_until(stream: object, pattern: re.Pattern[str], deadline: float) -> str:
+    """Read the child's output until `pattern` appears (or the deadline passes)."""
+    seen = ""
+    fd = stream.fileno()  # type: ignore[attr-defined]
+    while not pattern.search(seen):
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"no {pattern.pattern!r} in {seen[-300:]!r}")
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise EOFError(f"hearth chat ended before {pattern.pattern!r}: {seen[-300:]!r}")
+        seen += chunk.decode(errors="replace")
+    return seen
+
+
+def chat_once(folder: Path, flow: str | None, n: int) -> tuple[float, float]:
+    """(launch -> consent shown, launch -> first question shown after agreeing), seconds."""
+    env = dict(os.environ, HEARTH_DATABASE=str(folder / f"start{n}.db"), PYTHONUNBUFFERED="1")
+    command = [*hearth_command(), "chat", "--as", f"bench{n}"]
+    if flow:
+        command += ["--flow", flow]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, env=env)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        deadline = start + 60
+        read_until(child.stdout, re.compile(r"1\) .*\n(.*\n)*> "), deadline)
+        consent = time.perf_counter() - start
+        child.stdin.write(b"1\n")
+        child.stdin.flush()
+        read_until(child.stdout, re.compile(r"question 1 of"), deadline)
+        question = time.perf_counter() - start
+        child.stdin.close()
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    return consent, question
+
+
+def import_seconds(statement: str) -> float:
+    """Wall time of `statement` in a fresh interpreter, timed inside it."""
+    code = (f"import time; t = time.perf_counter(); {statement}; "
+            "print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def interpreter_seconds() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - start
+
+
+def heaviest_imports(statement: str, top: int) -> list[tuple[float, str]]:
+    """Top-level packages by the import time spent in their own modules (-X importtime)."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], check=True,
+                         capture_output=True, text=True).stderr
+    totals: dict[str, float] = {}
+    for line in out.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| *(\S+)", line)
+        if match:
+            name = match.group(3).split(".")[0]
+            totals[name] = totals.get(name, 0.0) + int(match.group(1)) / 1e6
+    return sorted(((s, n) for n, s in totals.items()), reverse=True)[:top]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    header("startup: `hearth chat` to its first question; import times")
+    base = median([interpreter_seconds() for _ in range(args.runs)])
+    print(f"   bare interpreter (python -c pass): {1000 * base:.0f} ms")
+    with temp_dir() as folder:
+        for flow in (None, "developmental_history"):
+            times = [chat_once(folder, flow, n) for n in range(args.runs)]
+            consent = [c for c, _ in times]
+            question = [q for _, q in times]
+            label = flow or "default flow (HEARTH_FLOW, sample)"
+            print(f"   hearth chat, {label}: consent shown after "
+                  f"{1000 * median(consent):.0f} ms, first question after "
+                  f"{1000 * median(question):.0f} ms (spread {spread(question)}; "
+                  f"{median(question) / base:.1f}x a bare interpreter)")
+    chat = [import_seconds(CHAT_PATH) for _ in range(args.runs)]
+    print(f"   imports on the chat path ({CHAT_PATH[7:]}): {1000 * median(chat):.0f} ms")
+    print("   heaviest packages on that path: " + ", ".join(
+        f"{name} {1000 * seconds:.0f} ms" for seconds, name in heaviest_imports(CHAT_PATH, 8)))
+    print("   each module alone, fresh interpreter (shared imports counted in each):")
+    for module in MODULES:
+        try:
+            seconds = median([import_seconds(f"import {module}") for _ in range(args.runs)])
+        except subprocess.CalledProcessError:
+            print(f"     {module:<18} (not importable here)")
+            continue
+        print(f"     {module:<18} {1000 * seconds:6.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
