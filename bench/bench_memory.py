@@ -90,18 +90,60 @@ async def bytes_per_interview(folder: Path, count: int) -> dict[str, float]:
     return found
 
 
-def child(count: int, steps: int) -> None:
+async def open_on_telegram(path: Path, count: int, steps: int) -> dict[str, float]:
+    """The same through the real PTB Application (offline Bot API): does PTB keep anything?"""
+    from bench._telegram import OfflineRequest, Session, Traffic, hearth_application
+
+    cat = catalog()
+    flow = cat.latest(cat.default_flow)
+    store = await Store.open(path, "FULL")
+    service = DialogueService(store, cat)
+    request = OfflineRequest()
+    app, _ = hearth_application(request, service, True)
+    traffic = Traffic(app, request)
+    traffic.install()
+    await app.initialize()
+    await app.start()
+
+    async def wave(first: int, size: int) -> None:
+        sessions = [Session(Caregiver(flow, n), 10_000 + n, request)
+                    for n in range(first, first + size)]
+        await asyncio.gather(*(s.run(traffic, max_steps=steps) for s in sessions))
+        for s in sessions:  # the simulated phones' state is the bench's, not Hearth's
+            del request.inbox[s.user]
+        traffic.latencies.clear()
+        traffic.done_ids.clear()
+
+    await wave(-1, 1)
+    baseline = rss_mb()
+    for first in range(0, count, AT_ONCE):
+        await wave(first, min(AT_ONCE, count - first))
+    peak = rss_mb()
+    errors = len(traffic.errors)
+    await app.stop()
+    await app.shutdown()
+    await store.close()
+    conn = sqlite3.connect(path)
+    open_count = conn.execute(
+        "SELECT count(*) FROM interviews WHERE submitted_at IS NULL").fetchone()[0]
+    conn.close()
+    return {"baseline": baseline, "peak": peak, "open": float(open_count),
+            "errors": float(errors)}
+
+
+def child(count: int, steps: int, telegram: bool) -> None:
     with temp_dir() as folder:
-        result = asyncio.run(open_interviews(folder / "open.db", count, steps))
+        opener = open_on_telegram if telegram else open_interviews
+        result = asyncio.run(opener(folder / "open.db", count, steps))
     print(json.dumps(result))
 
 
-def measure(count: int, steps: int) -> dict[str, float]:
+def measure(count: int, steps: int, telegram: bool = False) -> dict[str, float]:
     """One fresh interpreter per measurement, so peaks do not carry over."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.bench_memory", "--child", str(count), "--steps", str(steps)],
-        check=True, capture_output=True, text=True,
-    ).stdout
+    command = [sys.executable, "-m", "bench.bench_memory", "--child", str(count),
+               "--steps", str(steps)]
+    out = subprocess.run(command + (["--telegram"] if telegram else []),
+                         check=True, capture_output=True, text=True).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
@@ -112,19 +154,23 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=OPEN_STEPS)
     parser.add_argument("--complete", type=int, default=20, help="interviews to complete")
+    parser.add_argument("--telegram", action="store_true",
+                        help="open the interviews through the real PTB Application instead "
+                             "of calling the service (slower: ~1 minute per 10,000)")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        child(args.child, args.steps)
+        child(args.child, args.steps, args.telegram)
         return
     header("memory: peak RSS with open interviews; database bytes per completed interview")
     print(f"   flow {catalog().default_flow}; each open interview: /start, consent, "
-          f"{args.steps - 2} answer(s), left open; {AT_ONCE} people served at once")
+          f"{args.steps - 2} answer(s), left open; {AT_ONCE} people served at once; through "
+          f"{'the real PTB Application (offline Bot API)' if args.telegram else 'the service'}")
     small: list[dict[str, float]] = []
     large: list[dict[str, float]] = []
     for _ in range(args.runs):
-        small.append(measure(args.small, args.steps))
-        large.append(measure(args.large, args.steps))
+        small.append(measure(args.small, args.steps, args.telegram))
+        large.append(measure(args.large, args.steps, args.telegram))
     ratios = [b["peak"] / a["peak"] for a, b in zip(small, large, strict=True)]
     growth = [(b["peak"] - b["baseline"]) - (a["peak"] - a["baseline"])
               for a, b in zip(small, large, strict=True)]
@@ -133,6 +179,9 @@ def main() -> None:
         print(f"   {label:>6,} open interviews: peak RSS {peak:6.1f} MB"
               f" (after warm-up {median([r['baseline'] for r in runs]):6.1f} MB; "
               f"{int(runs[0]['open']):,} open in the database)")
+    failed = sum(int(r.get("errors", 0)) for r in small + large)
+    if failed:
+        print(f"   FAIL: {failed} updates raised in the Application")
     extra = median(growth) * 1024 * 1024 / (args.large - args.small)
     print(f"   ratio peak {args.large:,} / {args.small:,}: {median(ratios):.2f} "
           f"(1.00 = flat; median of {args.runs}, spread {spread(ratios)}); "

@@ -118,7 +118,9 @@ async def drive(runner: StepRunner, users: int, steps: int) -> float:
     return per_user * users / timer.seconds
 
 
-async def bench_store(path: Path, sync: Synchronous, users: int, steps: int) -> float:
+async def bench_store(path: Path, sync: Synchronous, users: int,
+                      steps: int) -> tuple[float, float]:
+    """Steps/s and steps per commit (group commit at work) for the store design."""
     prepare(path, users)
     store = await Store.open(path, sync)
 
@@ -129,9 +131,10 @@ async def bench_store(path: Path, sync: Synchronous, users: int, steps: int) -> 
         await store.run(step(u, n))
 
     try:
-        return await drive(runner, users, steps)
+        rate = await drive(runner, users, steps)
     finally:
         await store.close()
+    return rate, store.steps / max(1, store.batches)
 
 
 async def open_naive(path: Path, sync: Synchronous) -> aiosqlite.Connection:
@@ -248,22 +251,31 @@ async def main() -> None:
         for users in args.users:
             for sync in ("FULL", "NORMAL"):
                 store_rates: list[float] = []
+                per_commit: list[float] = []
                 naive_rates: list[float] = []
                 ratios: list[float] = []
                 for run in range(args.runs):
                     # Alone, both designs do about the same number of steps per second:
                     # equal counts keep the two runs equally long (equally exposed to noise).
-                    s = await bench_store(folder / f"s{users}{sync}{run}.db", sync, users,
-                                          args.steps if users > 1 else args.naive_steps)
-                    n = await bench_naive(folder / f"n{users}{sync}{run}.db", sync, users,
-                                          args.naive_steps)
+                    # The order alternates, so neither design always runs first.
+                    count = args.steps if users > 1 else args.naive_steps
+                    store_db = folder / f"s{users}{sync}{run}.db"
+                    naive_db = folder / f"n{users}{sync}{run}.db"
+                    if run % 2:
+                        n = await bench_naive(naive_db, sync, users, args.naive_steps)
+                        s, batch = await bench_store(store_db, sync, users, count)
+                    else:
+                        s, batch = await bench_store(store_db, sync, users, count)
+                        n = await bench_naive(naive_db, sync, users, args.naive_steps)
+                    per_commit.append(batch)
                     store_rates.append(s)
                     naive_rates.append(n)
                     ratios.append(s / n)
                 print(f"   {users:>3} concurrent, synchronous {sync:<6}: store "
-                      f"{median(store_rates):>7,.0f} steps/s · naive {median(naive_rates):>6,.0f}"
-                      f" steps/s · ratio {median(ratios):5.1f}x (median of {args.runs}, "
-                      f"spread {spread(ratios)})")
+                      f"{median(store_rates):>7,.0f} steps/s "
+                      f"({median(per_commit):4.1f} steps/commit) · naive "
+                      f"{median(naive_rates):>6,.0f} steps/s · ratio {median(ratios):5.1f}x "
+                      f"(median of {args.runs}, spread {spread(ratios)})")
         print("   isolation, store:", await isolation_store(folder / "iso-store.db"))
         print("   isolation, aiosqlite shared WITHOUT a lock (the trap):",
               await isolation_naive_unlocked(folder / "iso-naive.db"))
