@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     telegram_concurrency: int = Field(default=64, ge=1, le=4096)
     #: How often a message refused with 429 (flood wait) is retried after waiting.
     telegram_flood_retries: int = Field(default=3, ge=0, le=10)
+    #: Messages per second to all chats together (Telegram's guidance is about 30);
+    #: 0 switches the overall limit off, for a bot with a raised limit.
+    telegram_max_rate: float = Field(default=30, ge=0)
     #: Webhook mode (`hearth run --webhook`): the public HTTPS URL Telegram posts to.
     telegram_webhook_url: str | None = None
     telegram_webhook_listen: str = "127.0.0.1"

@@ -11,6 +11,7 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
+    Job,
     MessageHandler,
     filters,
 )
@@ -49,6 +50,21 @@ class TokenMissing(ValueError):
     """No bot token in the settings."""
 
 
+class HearthApplication(Application):  # type: ignore[type-arg]
+    """The PTB Application, minus one set per person that would only ever grow.
+
+    PTB notes the chat and user id of every update for its persistence, and only a
+    persistence's flush empties those sets. This bot has none (the store holds all
+    state), so they would gain an entry for every person who ever wrote, forever.
+    """
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Job | None = None  # type: ignore[type-arg]
+    ) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
+
+
 def build_application(
     service: DialogueService,
     settings: Settings,
@@ -66,10 +82,16 @@ def build_application(
         raise TokenMissing("HEARTH_TELEGRAM_TOKEN is not set")
     builder = (
         Application.builder()
+        .application_class(HearthApplication)
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=settings.telegram_flood_retries))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_max_rate,
+                max_retries=settings.telegram_flood_retries,
+            )
+        )
         .concurrent_updates(PerPersonUpdateProcessor(settings.telegram_concurrency))
     )
     if request is not None:

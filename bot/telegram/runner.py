@@ -7,10 +7,13 @@ import contextlib
 import importlib.util
 import logging
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
+from telegram.request import BaseRequest
 
 from bot.service import DialogueService
 from bot.settings import Settings
@@ -52,6 +55,7 @@ async def serve(
     settings: Settings,
     webhook: Webhook | None = None,
     stop: asyncio.Event | None = None,
+    request: BaseRequest | None = None,
 ) -> None:
     """Run until `stop` is set, or SIGINT/SIGTERM; in-flight updates finish first."""
     if webhook is not None and not webhooks_available():
@@ -59,11 +63,36 @@ async def serve(
             "webhook mode needs tornado: pip install 'python-telegram-bot[webhooks]'"
         )
     stop = stop or asyncio.Event()
+    application = build_application(service, settings, request=request)
+    with _stopping_on_signals(stop):
+        await _serve(application, settings, webhook, stop)
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stop` (a graceful end) while the bot runs."""
     loop = asyncio.get_running_loop()
+    installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # not on every platform
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not everywhere
             loop.add_signal_handler(sig, stop.set)
-    application = build_application(service, settings)
+            installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def _serve(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    webhook: Webhook | None,
+    stop: asyncio.Event,
+) -> None:
+    """Initialize, publish the menu, receive updates until `stop`, then wind down in order."""
+    updater = application.updater
+    assert updater is not None
     try:
         await application.initialize()
     except InvalidToken:
@@ -76,8 +105,6 @@ async def serve(
         ) from None
     try:
         await publish_commands(application.bot)
-        updater = application.updater
-        assert updater is not None
         if webhook is None:
             # Updates that arrived while the bot was down are processed, not dropped:
             # each is applied once (delivery ids), so a redelivery is harmless.
@@ -95,7 +122,10 @@ async def serve(
         log.info("@%s is running (%s)", application.bot.username,
                  "webhook" if webhook else "long polling")
         await stop.wait()
-        await updater.stop()
-        await application.stop()
     finally:
+        # Stop fetching first, then let the updates in hand finish, then close.
+        if updater.running:
+            await updater.stop()
+        if application.running:
+            await application.stop()
         await application.shutdown()

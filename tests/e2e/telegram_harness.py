@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,8 @@ class FakeBotApi(BaseRequest):
         self.latency = 0.0  # seconds each call takes, to let concurrent work overlap
         self.in_flight = 0
         self.max_in_flight = 0
+        self.pending: deque[JSON] = deque()  # what getUpdates hands out next
+        self._called: asyncio.Event | None = None
         self._failures: deque[_Failure] = deque()
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._update_ids = itertools.count(500_000)
@@ -112,6 +115,8 @@ class FakeBotApi(BaseRequest):
         )
         call = Call(api, params, files, at=asyncio.get_running_loop().time())
         self.calls.append(call)
+        if self._called is not None:
+            self._called.set()
         if self.latency:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -131,6 +136,8 @@ class FakeBotApi(BaseRequest):
                 "parameters": {"retry_after": failure.retry_after},
             }
             return 429, json.dumps(body).encode()
+        if api == "getUpdates" and not self.pending:
+            await asyncio.sleep(0.01)  # a long poll that found nothing, shortened
         handler = getattr(self, f"api_{api}", None)
         try:
             result = handler(params, files) if handler else True
@@ -154,6 +161,14 @@ class FakeBotApi(BaseRequest):
                 self._failures.remove(failure)
                 return failure
         return None
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Wait (five seconds at most) until the bot's calls make `condition` true."""
+        self._called = self._called or asyncio.Event()
+        async with asyncio.timeout(5):
+            while not condition():
+                self._called.clear()
+                await self._called.wait()
 
     def calls_of(self, *methods: str) -> list[Call]:
         return [call for call in self.calls if call.method in methods]
@@ -268,8 +283,15 @@ class FakeBotApi(BaseRequest):
     def api_getMyCommands(self, params: JSON, files: Any) -> list[JSON]:
         return self.commands
 
+    def deliver(self, update: Update) -> None:
+        """Queue an update for the bot's next getUpdates (long polling)."""
+        self.pending.append(update.to_dict())
+
     def api_getUpdates(self, params: JSON, files: Any) -> list[JSON]:
-        return []
+        offset = int(params.get("offset") or 0)
+        while self.pending and self.pending[0]["update_id"] < offset:
+            self.pending.popleft()  # confirmed by the bot asking past it
+        return list(self.pending)
 
 
 class _ApiError(Exception):
@@ -290,7 +312,7 @@ def _file_name(files: dict[str, tuple[str, bytes, str]]) -> str | None:
 class Phone:
     """One person's Telegram client: builds the real `Update`s their actions produce."""
 
-    def __init__(self, api: FakeBotApi, bot: Bot, user_id: int, *, first_name: str = "Ana",
+    def __init__(self, api: FakeBotApi, bot: Bot | None, user_id: int, *, first_name: str = "Ana",
                  language_code: str | None = "en", group: int | None = None) -> None:
         self.api = api
         self.bot = bot

@@ -585,3 +585,32 @@ async def test_many_people__each_gets_own_replies(bot: Running) -> None:
     for phone in phones:
         assert (await answers_of(bot.service, phone.chat_id))["child_name"] == f"Kid{phone.chat_id}"
         assert "How old is your child?" in phone.last.text
+    # Nothing per person is kept in memory once they are quiet: PTB's bookkeeping for a
+    # persistence this bot does not have stays empty (it would grow by every person).
+    assert not bot.app._user_ids_to_be_updated_in_persistence
+    assert not bot.app._chat_ids_to_be_updated_in_persistence
+
+
+async def test_serve__long_polling__answers_then_stops_cleanly(
+    db_path: Path, catalog: FlowCatalog, clock: Clock
+) -> None:
+    from bot.telegram.runner import serve
+
+    api = FakeBotApi()
+    service = DialogueService(await Store.open(db_path), catalog, clock=clock)
+    stop = asyncio.Event()
+    settings = Settings(telegram_token=TOKEN)
+    running = asyncio.create_task(serve(service, settings, stop=stop, request=api))
+    try:
+        await api.wait_until(lambda: bool(api.calls_of("getUpdates")))
+        ana = Phone(api, None, ANA)  # the update travels as JSON, like from Telegram
+        api.deliver(ana.command("start"))
+        await api.wait_until(lambda: bool(api.from_bot(ANA)))
+    finally:
+        stop.set()
+        await running
+        await service.store.close()
+    assert "Do you agree to go ahead?" in api.last(ANA).text
+    assert [c["command"] for c in api.commands] == list(MENU)
+    polls = api.calls_of("getUpdates")
+    assert polls[-1].params["allowed_updates"] == ["message", "edited_message", "callback_query"]
