@@ -10,7 +10,6 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     CallbackQueryHandler,
-    CommandHandler,
     Job,
     MessageHandler,
     filters,
@@ -25,7 +24,6 @@ from bot.telegram.handlers import (
     on_command,
     on_edited,
     on_error,
-    on_language,
     on_text,
     on_unsupported,
 )
@@ -107,7 +105,6 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handlers(
         [
             CallbackQueryHandler(on_button),
-            CommandHandler("language", on_language, filters=_NEW),
             # Groups reach the service only through commands, which it refuses politely;
             # ordinary group talk is none of our business.
             MessageHandler(_NEW & filters.COMMAND, on_command),

@@ -117,11 +117,6 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await converse(update, context, Kind.COMMAND, command[0], command[1])
 
 
-async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List the languages Hearth can speak."""
-    await say(update, context, "languages", codes=list(LOCALES))
-
-
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Forward a typed message as an answer (or a word like "yes" or "submit")."""
     message = update.effective_message

@@ -329,9 +329,15 @@ async def test_edited_message__explained__answer_unchanged(bot: Running, ana: Ph
     assert (await answers_of(bot.service, ANA))["child_name"] == "Mia"
 
 
-async def test_language__lists_languages(bot: Running, ana: Phone) -> None:
-    await bot.send(ana.command("language"))
-    assert ana.last.text.startswith("I can talk with you in: English")
+async def test_language__offered_as_buttons__switches_and_keeps_answers(
+    bot: Running, ana: Phone
+) -> None:
+    await agree(bot, ana)
+    await bot.send(ana.text("Mia"), ana.command("language"))
+    assert ana.last.labels == ["English", "Español"]
+    await bot.send(ana.tap("Español"))
+    assert any("seguimos en español" in m.text for m in ana.screen[-3:])
+    assert (await answers_of(bot.service, ANA))["child_name"] == "Mia"
 
 
 async def test_commands__menu_published_from_messages(bot: Running) -> None:
@@ -589,6 +595,15 @@ async def test_many_people__each_gets_own_replies(bot: Running) -> None:
     # persistence this bot does not have stays empty (it would grow by every person).
     assert not bot.app._user_ids_to_be_updated_in_persistence
     assert not bot.app._chat_ids_to_be_updated_in_persistence
+
+
+async def test_low_exposure__typed_answer_deleted_after_reply(scripted: Script) -> None:
+    service, running, ana = scripted
+    service.replies = [Outbound("Saved.", delete_inbound=True), Outbound("Next question")]
+    await running.send(ana.text("something private"))
+    assert [m.text for m in ana.screen] == ["Saved.", "Next question"]
+    calls = running.api.calls_of("sendMessage", "deleteMessage")
+    assert [c.method for c in calls] == ["sendMessage", "deleteMessage", "sendMessage"]
 
 
 async def test_serve__long_polling__answers_then_stops_cleanly(
