@@ -142,8 +142,7 @@ class Sender:
                 await self.edit(pressed, outbound)
             else:
                 await self.send(target, outbound)
-            # getattr: the field arrives with the low-exposure option of the service.
-            if getattr(outbound, "delete_inbound", False) and typed is not None:
+            if outbound.delete_inbound and typed is not None:
                 await self.remove(typed)
 
     async def remove(self, message: Message) -> None:
@@ -168,7 +167,11 @@ class Sender:
 
     async def edit(self, message: Message, outbound: Outbound) -> None:
         """Rewrite the tapped message in place (its new keyboard, or none)."""
-        text = split_text(outbound.text)[0]
+        chunks = split_text(outbound.text)
+        if len(chunks) > 1:  # one message cannot hold it: send it whole instead
+            await self.send(message.chat.id, outbound)
+            return
+        text = chunks[0]
         try:
             await self.call(
                 "editMessageText",

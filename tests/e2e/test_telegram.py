@@ -521,6 +521,15 @@ async def test_long_reply__split__buttons_on_last(scripted: Script) -> None:
     assert all(p.keyboard == [] for p in parts[:-1])
 
 
+async def test_replace_too_long_for_one_message__sent_whole(scripted: Script) -> None:
+    service, running, ana = scripted
+    await running.send(ana.text("hi"))
+    service.replies = [Outbound("✔ " + "long answer\n" * 500, replace=True)]
+    await running.send(ana.press(ana.last, "1:abc:2:0:o1"))
+    assert running.api.calls_of("editMessageText") == []
+    assert "".join(m.text for m in ana.screen[2:]).count("long answer") == 500
+
+
 async def test_replace_without_a_pressed_message__sent_as_new(
     scripted: Script,
 ) -> None:
