@@ -638,3 +638,44 @@ async def test_serve__long_polling__answers_then_stops_cleanly(
     assert [c["command"] for c in api.commands] == list(MENU)
     polls = api.calls_of("getUpdates")
     assert polls[-1].params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+
+
+async def test_serve__webhook__secret_checked__answers(
+    db_path: Path, catalog: FlowCatalog, clock: Clock
+) -> None:
+    pytest.importorskip("tornado", reason="webhook mode needs python-telegram-bot[webhooks]")
+    import socket
+
+    import httpx
+
+    from bot.telegram.runner import Webhook, serve
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api = FakeBotApi()
+    service = DialogueService(await Store.open(db_path), catalog, clock=clock)
+    stop = asyncio.Event()
+    hook = Webhook("https://bot.example.org/hearth/updates", "127.0.0.1", port, "s3cret-Token")
+    running = asyncio.create_task(
+        serve(service, Settings(telegram_token=TOKEN), hook, stop=stop, request=api))
+    ana = Phone(api, None, ANA)
+    try:
+        await api.wait_until(lambda: bool(api.calls_of("setWebhook")))
+        local = f"http://127.0.0.1:{port}/hearth/updates"
+        body = ana.command("start").to_dict()
+        async with httpx.AsyncClient() as client:
+            forged = await client.post(local, json=body)
+            accepted = await client.post(
+                local, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"})
+        assert (forged.status_code, accepted.status_code) == (403, 200)
+        await api.wait_until(lambda: bool(api.from_bot(ANA)))
+    finally:
+        stop.set()
+        await running
+        await service.store.close()
+    registered = api.calls_of("setWebhook")[-1].params
+    assert registered["url"] == "https://bot.example.org/hearth/updates"
+    assert registered["secret_token"] == "s3cret-Token"
+    assert [m.text.split("\n")[0] for m in api.from_bot(ANA)] == [
+        'Welcome. This is "A short check-in about your child".']
