@@ -1,4 +1,4 @@
-"""Low exposure: typed answers are marked for deletion from the chat once they are saved."""
+"""Low exposure: typed answers are deleted from the chat once they are saved."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
 from tests.conftest import Clock, Person
+from tests.e2e.telegram_harness import FakeBotApi, Phone
+from tests.e2e.test_telegram import ANA, answers_of, launch
 
 
 async def started(person: Person) -> None:
@@ -78,3 +80,22 @@ async def test_setting_survives_a_restart(
         assert (await ana.type("Sam"))[0].delete_inbound
     finally:
         await store.close()
+
+
+async def test_telegram__typed_answer_deleted_from_chat__button_answers_stay(
+    db_path: Path, catalog: FlowCatalog, clock: Clock
+) -> None:
+    api = FakeBotApi()
+    bot = await launch(DialogueService(await Store.open(db_path), catalog, clock=clock), api)
+    try:
+        ana = Phone(api, bot.app.bot, ANA)
+        await bot.send(ana.command("lowexposure", "on"), ana.command("start"), ana.text("yes"))
+        await bot.send(ana.text("Mia"))
+        assert "How old is your child?" in ana.last.text
+        mine = [m.text for m in ana.screen if not m.from_bot]
+        assert "Mia" not in mine  # gone from the phone once saved
+        await bot.send(ana.text("a long time ago"))  # not an age: kept, to correct
+        assert "a long time ago" in [m.text for m in ana.screen if not m.from_bot]
+        assert await answers_of(bot.service, ANA) == {"child_name": "Mia"}
+    finally:
+        await bot.stop()
