@@ -29,7 +29,7 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.ordering import PerPersonUpdateProcessor
 from bot.telegram.sending import RetryPolicy, Sender
-from messages.render import macro
+from messages.render import LOCALES, macro
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,15 @@ def menu(locale: str = "en") -> list[BotCommand]:
 
 
 async def publish_commands(bot: Bot) -> bool:
-    """Set the menu Telegram shows beside the text box; a failure is logged, not fatal."""
+    """Set the menu Telegram shows beside the text box, in every language Hearth speaks
+    (Telegram picks by the person's app language; English is the default for the rest).
+    A failure is logged, not fatal: the commands work without a menu.
+    """
     try:
-        return await bot.set_my_commands(menu())
+        for locale in LOCALES:
+            code = None if locale == "en" else locale
+            await bot.set_my_commands(menu(locale), language_code=code)
     except TelegramError as exc:
         log.warning("could not set the command menu: %s", exc.message)
         return False
+    return True

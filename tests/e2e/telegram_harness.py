@@ -70,7 +70,8 @@ class FakeBotApi(BaseRequest):
         self.calls: list[Call] = []
         self.chats: dict[int, JSON] = {}
         self.messages: dict[tuple[int, int], Shown] = {}
-        self.commands: list[JSON] = []
+        self.commands: list[JSON] = []  # the default menu
+        self.menus: dict[str, list[JSON]] = {}  # language code -> its menu
         self.answered: dict[str, int] = {}  # callback query id -> times answered
         self.queries: list[str] = []  # callback query ids handed to the bot, in order
         self.latency = 0.0  # seconds each call takes, to let concurrent work overlap
@@ -277,7 +278,10 @@ class FakeBotApi(BaseRequest):
         return True
 
     def api_setMyCommands(self, params: JSON, files: Any) -> bool:
-        self.commands = list(params["commands"])
+        if params.get("language_code"):
+            self.menus[str(params["language_code"])] = list(params["commands"])
+        else:
+            self.commands = list(params["commands"])
         return True
 
     def api_getMyCommands(self, params: JSON, files: Any) -> list[JSON]:

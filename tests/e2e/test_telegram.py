@@ -345,6 +345,15 @@ async def test_commands__menu_published_from_messages(bot: Running) -> None:
     assert [c["command"] for c in bot.api.commands] == list(MENU)
     assert all(0 < len(c["description"]) <= 256 for c in bot.api.commands)
     assert {"command": "edit", "description": "Change answer number N: /edit N"} in bot.api.commands
+    spanish = bot.api.menus["es"]
+    assert [c["command"] for c in spanish] == list(MENU)  # the same commands, described in Spanish
+    assert {"command": "pause", "description": "Parar por ahora; todo queda guardado"} in spanish
+
+
+async def test_spanish_phone__notices_in_spanish(bot: Running) -> None:
+    sofia = Phone(bot.api, bot.app.bot, LEO, first_name="Sofía", language_code="es-AR")
+    await bot.send(sofia.command("start"), sofia.sticker())
+    assert sofia.last.text.startswith("¡Gracias por el sticker!")
 
 
 async def test_commands__pause_status_back_skip_review_edit(bot: Running, ana: Phone) -> None:
@@ -548,7 +557,7 @@ async def test_service_fails__person_told__bot_keeps_running(
     with caplog.at_level(logging.ERROR):
         await running.send(ana.text("hello again"))
         await running.send(ana.press(ana.last, "1:x:1:-:a"))
-    assert "something went wrong on my side" in ana.last.text
+    assert "algo falló de mi lado" in ana.last.text  # her phone is set to Spanish
     assert "database on fire" in caplog.text
     assert running.api.answered == {query: 1 for query in running.api.queries}
     service.replies = [Outbound("back on my feet")]
