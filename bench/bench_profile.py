@@ -7,11 +7,21 @@ import asyncio
 import cProfile
 import pstats
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench._common import Caregiver, Timer, catalog, header, inbound, temp_dir, views
+from bench._common import (
+    Caregiver,
+    Timer,
+    catalog,
+    header,
+    inbound,
+    percentile,
+    temp_dir,
+    views,
+)
 from bot.service import DialogueService
 from store.repository import Repository
 from store.sqlite import migrate
@@ -52,6 +62,9 @@ class InlineStore:
         self.conn.close()
 
 
+DURATIONS: list[float] = []
+
+
 async def interviews(service: DialogueService, people: int, prefix: str) -> int:
     """Complete `people` interviews one step at a time; returns the steps taken."""
     cat = service.catalog
@@ -62,7 +75,9 @@ async def interviews(service: DialogueService, people: int, prefix: str) -> int:
         caregiver = Caregiver(flow, n)
         move = caregiver.first()
         while move is not None:
+            start = time.perf_counter()
             out = await service.handle(inbound(user, move, f"{user}-{steps}"))
+            DURATIONS.append(time.perf_counter() - start)
             steps += 1
             move = caregiver.next(views(out))
     return steps
@@ -110,8 +125,11 @@ def main() -> None:
         return steps, timer.seconds
 
     steps, seconds = asyncio.run(run())
+    timed = DURATIONS[-steps:]
     print(f"   {steps} steps ({args.people} completed interviews, flow {catalog().default_flow}):"
-          f" {1e6 * seconds / steps:,.0f} us per step without a profiler")
+          f" {1e6 * seconds / steps:,.0f} us per step without a profiler (p50 "
+          f"{1e6 * percentile(timed, 50):,.0f} us, p99 {1e6 * percentile(timed, 99):,.0f} us, "
+          f"max {1e6 * max(timed):,.0f} us)")
     profiler = cProfile.Profile()
     asyncio.run(run(lambda: profiler))
     stats = pstats.Stats(profiler)
@@ -136,6 +154,15 @@ def main() -> None:
     print(f"   question-list walks per step (flows/engine.py): {walks['questions']:.1f} full "
           f"(questions, via next_question/progress/...), {walks['find_question']:.1f} partial "
           "(find_question)")
+    print("   per call (cProfile, so inflated; compare them with each other):")
+    wanted = {("bot/render.py", "review"), ("bot/render.py", "ask"),
+              ("bot/steps.py", "current_answers"), ("flows/engine.py", "questions"),
+              ("flows/engine.py", "find_question"), ("bot/steps.py", "show_review")}
+    for (filename, line, name), (_, calls, _, cumtime, _) in raw.items():
+        where = "/".join(Path(filename).parts[-2:])
+        if (where, name) in wanted and calls:
+            print(f"     {1e6 * cumtime / calls:8,.0f} us per call, {calls:6,} calls  "
+                  f"{where}:{line} {name}")
     asyncio.run(end_of_interview())
     if args.tree:
         from pyinstrument import Profiler

@@ -127,7 +127,7 @@ def main() -> None:
                   f"{median(question) / base:.1f}x a bare interpreter)")
     chat = [import_seconds(CHAT_PATH) for _ in range(args.runs)]
     print(f"   imports on the chat path ({CHAT_PATH[7:]}): {1000 * median(chat):.0f} ms")
-    print("   heaviest packages on that path: " + ", ".join(
+    print("   where that goes (own import time by package): " + ", ".join(
         f"{name} {1000 * seconds:.0f} ms" for seconds, name in heaviest_imports(CHAT_PATH, 8)))
     print("   each module alone, fresh interpreter (shared imports counted in each):")
     for module in MODULES:

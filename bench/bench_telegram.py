@@ -260,7 +260,7 @@ async def main() -> None:
     parser.add_argument("--crowd-steps", type=int, default=6, help="(c) timed updates each")
     parser.add_argument("--crowd-runs", type=int, default=3)
     parser.add_argument("--delay-ms", type=float, default=20.0)
-    parser.add_argument("--seq-seconds", type=float, default=5.0)
+    parser.add_argument("--seq-seconds", type=float, default=4.0)
     parser.add_argument("--shipped", action=argparse.BooleanOptionalAction, default=True,
                         help="(c) also run the adapter as shipped, with its rate limiter")
     parser.add_argument("--shipped-people", type=int, default=40)
