@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.model import Inbound, Kind, Outbound
-from bot.payload import Action, decode
+from bot.payload import Action, Payload, decode
 from flows.catalog import FlowCatalog
 from flows.schema import Flow, Item, ItemType
 
@@ -99,6 +99,10 @@ class View:
     buttons: list[tuple[str, str]] = field(default_factory=list)
 
 
+#: A button as the caregiver reads it: label, decoded payload (None if foreign), raw payload.
+Button = tuple[str, Payload | None, str]
+
+
 @dataclass(frozen=True)
 class Move:
     """What the caregiver does next: a command, a typed text or a button press."""
@@ -153,7 +157,7 @@ class Caregiver:
         for view in reversed(shown):
             if not view.buttons:
                 continue
-            decoded = [(label, decode(payload), payload) for label, payload in view.buttons]
+            decoded: list[Button] = [(label, decode(raw), raw) for label, raw in view.buttons]
             actions = {p.action: raw for _, p, raw in decoded if p is not None}
             if Action.AGREE in actions:
                 return Move(Kind.CHOICE, actions[Action.AGREE])
@@ -167,10 +171,10 @@ class Caregiver:
                 return self.answer(tags.pop(), decoded)
         raise RuntimeError(f"caregiver is stuck: {[v.text[:60] for v in shown]}")
 
-    def answer(self, tag: str, decoded: list[tuple[str, object, str]]) -> Move:
+    def answer(self, tag: str, decoded: list[Button]) -> Move:
         item = self.items[int(tag.partition(".")[0])]
-        options = [(label, p, raw) for label, p, raw in decoded
-                   if getattr(p, "action", None) in (Action.OPTION, Action.TOGGLE)]
+        options: list[Button] = [(label, p, raw) for label, p, raw in decoded
+                   if p is not None and p.action in (Action.OPTION, Action.TOGGLE)]
         typed = self.rng.random() < self.typed_share or not options
         key = self.key(tag)
         if item.type is ItemType.MULTI_CHOICE:
@@ -191,8 +195,8 @@ class Caregiver:
             return Move(Kind.TEXT, self.rng.choice(["yes", "no", "not sure"]))
         return Move(Kind.TEXT, "1")  # single choice: the first option, by number
 
-    def multi(self, item: Item, tag: str, key: str, options: list[tuple[str, object, str]],
-              decoded: list[tuple[str, object, str]], typed: bool) -> Move:
+    def multi(self, item: Item, tag: str, key: str, options: list[Button],
+              decoded: list[Button], typed: bool) -> Move:
         plain = {o.label.get("en", "") for o in item.options if not o.exclusive}
         allowed = [i for i, (label, _, _) in enumerate(options) if label[2:] in plain]
         if tag not in self._plan:
@@ -206,7 +210,7 @@ class Caregiver:
             return Move(Kind.CHOICE, options[plan.pop(0)][2])
         del self._plan[tag]
         self.answered.append(key)
-        done = [raw for _, p, raw in decoded if getattr(p, "action", None) is Action.DONE]
+        done = [raw for _, p, raw in decoded if p is not None and p.action is Action.DONE]
         return Move(Kind.CHOICE, done[0])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import itertools
 import json
 import time
@@ -164,11 +165,12 @@ def local_handlers(app: App, service: DialogueService) -> None:
 
 
 def real_adapter_available() -> bool:
-    """Whether bot/telegram's `build_application` has landed."""
-    try:
-        from bot.telegram import build_application  # noqa: F401
-    except ImportError:
+    """Whether bot/telegram has landed. If it is there but does not import, that is raised:
+    a broken adapter must not be silently replaced by the bench-local handlers."""
+    if importlib.util.find_spec("bot.telegram") is None:
         return False
+    from bot.telegram import build_application  # noqa: F401
+
     return True
 
 
@@ -224,7 +226,10 @@ def hearth_application(request: OfflineRequest, service: DialogueService, concur
                 "bot/telegram build_application, as shipped (AIORateLimiter on)")
     builder = ApplicationBuilder().token(TOKEN).request(request).updater(None)
     if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=settings.telegram_flood_retries))
+        rate_limiter = AIORateLimiter(
+            overall_max_rate=getattr(settings, "telegram_max_rate", 30),
+            max_retries=settings.telegram_flood_retries)
+        builder = builder.rate_limiter(rate_limiter)  # type: ignore[arg-type]
     builder = builder.concurrent_updates(
         PerPersonUpdateProcessor(settings.telegram_concurrency) if concurrent else False)
     app = builder.build()
@@ -277,6 +282,8 @@ class Traffic:
             update = self.app.update_queue.get_nowait()
             self.app.update_queue.task_done()
             dropped += 1
+            if not isinstance(update, Update):
+                continue
             futures = self.waiting.get(update.update_id)
             if futures:
                 futures.pop().cancel()

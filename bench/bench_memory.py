@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench._common import Caregiver, catalog, header, inbound, median, spread, temp_dir, views
+from bench._common import Caregiver, Move, catalog, header, inbound, median, spread, temp_dir, views
 from bot.service import DialogueService
 from store.sqlite import Store
 
@@ -49,7 +49,7 @@ async def open_interviews(path: Path, count: int, steps: int) -> dict[str, float
 
 async def person(service: DialogueService, flow: object, user: str, steps: int | None) -> int:
     caregiver = Caregiver(flow, hash(user) & 0xFFFF)  # type: ignore[arg-type]
-    move = caregiver.first()
+    move: Move | None = caregiver.first()
     n = 0
     while move is not None and (steps is None or n < steps):
         out = await service.handle(inbound(user, move, f"{user}-{n}"))

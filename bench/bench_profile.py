@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from bench._common import (
     Caregiver,
+    Move,
     Timer,
     catalog,
     header,
@@ -73,7 +74,7 @@ async def interviews(service: DialogueService, people: int, prefix: str) -> int:
     for n in range(people):
         user = f"{prefix}{n}"
         caregiver = Caregiver(flow, n)
-        move = caregiver.first()
+        move: Move | None = caregiver.first()
         while move is not None:
             start = time.perf_counter()
             out = await service.handle(inbound(user, move, f"{user}-{steps}"))
@@ -199,7 +200,8 @@ async def end_of_interview(repeats: int = 2000) -> None:
         load = each(lambda: current_answers(store.repo, interview))
         lookup = each(lambda: macro("en", "replies.j2", "ask"))
         template = environment().get_template("en/replies.j2")
-        cached = each(lambda: template.module.ask)
+        module: Any = template.module
+        cached = each(lambda: module.ask)
         await store.close()
     print(f"   at the end of the interview ({len(answers)} answers): one full question-list "
           f"walk {walk:.0f} us; loading + decoding the current answers {load:.0f} us; "
