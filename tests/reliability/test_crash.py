@@ -185,6 +185,10 @@ def drive(db: Path, script: Script, kill_chance: float, rng: random.Random, tall
     """Type the script into `hearth chat`, killing it at random; restart until submitted."""
     acknowledged: list[str] = []
     for _ in range(200):  # restarts; far more than any seed needs
+        if db.exists() and state_of(db, script.user) == "submitted":
+            # Killed while "submit" was on its way, after its commit: sent, not shown.
+            # (Starting again here would rightly begin a new interview.)
+            return
         terminal = Terminal(db, script.user)
         try:
             screen = terminal.wait_for(PROMPT, timeout=30)
