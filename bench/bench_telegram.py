@@ -143,17 +143,24 @@ class Crowd:
 
 
 async def ceiling_run(recorded: dict[int, list[dict[str, Any]]], *, delay: float,
-                      concurrent: bool) -> Run:
-    """The same updates, the same people at once, through a bare one-reply handler."""
+                      concurrent: bool, repeat: int = 3) -> Run:
+    """The same updates, the same people at once, through a bare one-reply handler.
+
+    Replayed `repeat` times in a row: the ceiling is fast, and a longer run is less at the
+    mercy of a moment's noise on a shared machine.
+    """
     request = OfflineRequest(delay)
     app = bare_application(request, concurrent)
     traffic = Traffic(app, request)
     traffic.install()
     await started(app)
+    calls_before = request.calls
     with Timer() as timer:
-        await asyncio.gather(*(replay_session(traffic, ups) for ups in recorded.values()))
+        for _ in range(repeat):
+            await asyncio.gather(*(replay_session(traffic, ups) for ups in recorded.values()))
+    calls = request.calls - calls_before
     await stopped(app)
-    return Run(len(traffic.latencies), timer.seconds, traffic.latencies, request.calls)
+    return Run(len(traffic.latencies), timer.seconds, traffic.latencies, calls)
 
 
 def ms(seconds: float) -> str:
@@ -265,7 +272,20 @@ async def main() -> None:
                         help="(c) also run the adapter as shipped, with its rate limiter")
     parser.add_argument("--shipped-people", type=int, default=40)
     parser.add_argument("--only", choices=["ab", "c"], default=None)
+    parser.add_argument("--what-if", action="store_true",
+                        help="prototype the profile's proposed fixes (bench/_whatif.py)")
     args = parser.parse_args()
+    if args.what_if:
+        from bench._whatif import applied
+
+        with applied("walk", "review", "templates"):
+            print("   WHAT-IF: fixes 1-3 of bench/README.md prototyped by monkeypatching")
+            await run(args)
+        return
+    await run(args)
+
+
+async def run(args: argparse.Namespace) -> None:
     header("Telegram: real PTB Application, offline Bot API, real SQLite file")
     print(f"   flow {catalog().default_flow}; adapter: "
           f"{'bot/telegram' if real_adapter_available() else 'bench-local handlers'}")
