@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -29,6 +30,19 @@ def default_database() -> Path:
 
 class SettingsError(Exception):
     """A setting is missing or wrong; the message is one line naming it and what it expects."""
+
+
+def _contacts(value: object) -> object:
+    # A JSON list, or lines separated by ";" (a phone number may contain commas).
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError('expected a JSON list like ["Helpline: 116 123"]') from None
+        return [part.strip() for part in text.split(";") if part.strip()]
+    return value
 
 
 def _comma_separated(value: object) -> object:
@@ -73,10 +87,12 @@ class Settings(BaseSettings):
     #: Seals answers at rest (Fernet key, 44 characters; `hearth keygen` makes one). Once a
     #: database was opened with a key, it refuses to start without that same key.
     data_key: SecretStr | None = None
-    #: Support contacts shown at once when a message suggests someone is in danger now,
-    #: as a JSON list of lines, e.g. ["Samaritans (UK and Ireland): 116 123"]. The
-    #: message always says to call the local emergency number; these come after it.
-    safety_contacts: list[str] = Field(default_factory=list)
+    #: Support contacts shown at once when a message suggests someone is in danger now:
+    #: a JSON list of lines, or lines separated by ";". The message always says to call
+    #: the local emergency number first; these come after it.
+    safety_contacts: Annotated[list[str], NoDecode, BeforeValidator(_contacts)] = Field(
+        default_factory=list
+    )
     #: A self-hosted Bot API server: e.g. http://localhost:8081/bot (the token is appended).
     telegram_base_url: str = "https://api.telegram.org/bot"
     #: Where files are fetched from; derived from the base URL when not set.

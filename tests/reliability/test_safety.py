@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from store.records import Event
 from store.repository import Repository
 from store.sqlite import Store
 from tests.conftest import Clock, Person, inbound
+from tests.e2e.test_console import PROMPT, Terminal
 
 EXPLICIT = [
     "I'm going to kill myself",
@@ -182,3 +184,19 @@ async def test_clinicians_interview__clinician_notified_without_the_words(
     assert "call your local emergency number" in replies[0].text and replies[0].chat_id is None
     flags = [e for e in await events_of(store, "ana") if e.kind == "safety_flag"]
     assert [e.interview_id for e in flags] == [interview_id]
+
+
+def test_console__contacts_from_the_deployments_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEARTH_SAFETY_CONTACTS", "Example Helpline: 0000 000; Text HOME to 000")
+    terminal = Terminal(tmp_path / "chat.db", "ana")
+    try:
+        terminal.wait_for(PROMPT)
+        terminal.answer("yes")
+        screen = terminal.answer("he is hitting her right now")
+        assert "call your local emergency number" in screen
+        assert "• Example Helpline: 0000 000" in screen and "• Text HOME to 000" in screen
+        assert "paused the interview" in screen and "Traceback" not in terminal.screen
+    finally:
+        terminal.close()
