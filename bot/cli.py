@@ -8,11 +8,18 @@ import contextlib
 import getpass
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bot.model import Outbound
+from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
 from flows.errors import FlowError
 from store.sqlite import StoreError
+
+if TYPE_CHECKING:
+    from bot.service import DialogueService
 
 
 class CliError(Exception):
@@ -43,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     clinician.add_argument("channel", help="where they talk to Hearth, e.g. telegram")
     clinician.add_argument("id", help="their id there (a Telegram user id is a number)")
     clinician.set_defaults(run=_clinician)
+
+    report = sub.add_parser("report", help="write an interview's report (HTML and charts)")
+    report.add_argument("interview", help="the interview id")
+    report.add_argument("--out", type=Path, default=None,
+                        help="folder for the files (default: reports/ beside the database)")
+    report.set_defaults(run=_report)
 
     keygen = sub.add_parser("keygen", help="print a new key for HEARTH_DATA_KEY")
     keygen.set_defaults(run=_keygen)
@@ -85,6 +98,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
     with asyncio.Runner() as runner:
         service = runner.run(open_service(settings, args.flow))
+        service.after_submit = partial(_console_report, service, reports_folder(settings))
         print(f"Hearth · answers are saved in {settings.database}")
         try:
             ConsoleChat(service, args.user or getpass.getuser()).run(runner)
@@ -174,6 +188,47 @@ def _keygen(args: argparse.Namespace, settings: Settings) -> int:
 
     # Printed once; whoever runs this stores it where the service's environment comes from.
     print(new_key())
+    return 0
+
+
+def reports_folder(settings: Settings) -> Path:
+    """Where reports are written unless told otherwise: beside the database."""
+    return settings.database.parent / "reports"
+
+
+async def _console_report(service: DialogueService, folder: Path, submitted: Submitted,
+                          locale: str) -> list[Outbound]:
+    """In the console the operator is at the keyboard: write the full report and say where."""
+    from bot.reports import write_interview_report
+    from messages.render import macro
+
+    paths = await write_interview_report(service.store, service.catalog,
+                                         submitted.interview_id, folder, service.clock())
+    if not paths:
+        return []
+    text = str(macro(locale, "replies.j2", "report_written")(path=str(paths[0])))
+    return [Outbound(text.strip())]
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.reports import write_interview_report
+    from bot.service import utc_now
+
+    async def main() -> list[Path] | None:
+        service = await open_service(settings)
+        try:
+            return await write_interview_report(
+                service.store, service.catalog, args.interview.strip(),
+                args.out or reports_folder(settings), utc_now())
+        finally:
+            await service.store.close()
+
+    paths = asyncio.run(main())
+    if paths is None:
+        raise CliError(f"no scored interview with id {args.interview!r} "
+                       "(check the id; interviews on a flow without scoring rules have no report)")
+    for path in paths:
+        print(path)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.access import (
     WRONG_CODE,
@@ -22,6 +22,7 @@ from bot.replies import Export, ReviewRow, Say
 from flows.answers import decode_value
 from flows.engine import Answer, Answers, progress, questions
 from flows.lifecycle import OPEN_STATES, State
+from scoring import has_rules
 from store.records import InterviewRecord, Person
 from store.repository import Repository
 
@@ -387,7 +388,15 @@ def report_command(step: Step, args: str) -> None:
     if not full and State(interview.state) is not State.SUBMITTED:
         say(step, "report_not_ready")
         return
-    audience = "clinician" if full else "caregiver"
+    audience: Literal["clinician", "caregiver"] = "clinician" if full else "caregiver"
+    audit(step, "exported", audience, interview.id)
+    step.replies.append(export_reply(step, interview, audience))
+
+
+def export_reply(
+    step: Step, interview: InterviewRecord, audience: Literal["clinician", "caregiver"]
+) -> Export:
+    """An interview's current answers, packed to be rendered as a report or summary."""
     flow = step.catalog.get(interview.flow_key)
     stored = step.repo.current_answers(interview.id)
     answers = _decoded(stored)
@@ -397,17 +406,14 @@ def report_command(step: Step, args: str) -> None:
         for q in questions(flow, answers)
         if q.key in stored
     ]
-    audit(step, "exported", audience, interview.id)
-    step.replies.append(
-        Export(
-            interview_id=interview.id,
-            flow=interview.flow_key,
-            audience=audience,
-            nickname=interview.subject_nickname,
-            state=interview.state,
-            rows=rows,
-            at=step.now,
-        )
+    return Export(
+        interview_id=interview.id,
+        flow=interview.flow_key,
+        audience=audience,
+        nickname=interview.subject_nickname,
+        state=interview.state,
+        rows=rows,
+        at=step.now,
     )
 
 
@@ -426,9 +432,13 @@ def _latest_submitted(step: Step) -> InterviewRecord | None:
 
 
 def on_submitted(step: Step) -> None:
-    """Tell the owning clinician that a family sent their answers."""
+    """Give the person their summary (scored flows), and tell the owning clinician."""
     interview = step.interview
-    if interview is None or interview.owner_id == step.person.id:
+    if interview is None:
+        return
+    if has_rules(interview.flow_id):
+        step.replies.append(export_reply(step, interview, "caregiver"))
+    if interview.owner_id == step.person.id:
         return
     owner = step.repo.person_by_id(interview.owner_id)
     # An adapter can deliver only within its own channel.

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
-from flows.engine import AgeValue, Answers, Value, questions, split_key
+from flows.answers import decode_value
+from flows.catalog import FlowCatalog
+from flows.engine import AgeValue, Answer, Answers, Value, questions, split_key
 from flows.schema import Flow
+from messages.render import document_environment
+from scoring import build_report, has_rules
 from scoring.chart import functional_map_png, timeline_png
 from scoring.report import Report
+from store.repository import Repository
+from store.sqlite import Store
 
 SUMMARY_TEMPLATE = "{locale}/summary.txt.j2"
 CLINICIAN_TEMPLATE = "{locale}/report.html.j2"
@@ -32,12 +39,10 @@ class AppendixRow:
     answer: str
 
 
-@lru_cache(maxsize=1)
 def _environment() -> Environment:
-    # The same set-up as messages/render.py: one environment, autoescape for HTML only.
-    folder = Path(__file__).resolve().parent.parent / "messages"
-    return Environment(loader=FileSystemLoader(str(folder)),
-                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
+    # The one Environment of messages/render.py (autoescape for *.html.j2, StrictUndefined),
+    # as the overlay for whole documents.
+    return document_environment()
 
 
 def report_locale(locale: str) -> str:
@@ -133,11 +138,12 @@ def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "e
 
 
 def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
-                           folder: Path, locale: str = "en") -> list[Path]:
+                           folder: Path, locale: str = "en",
+                           stem_suffix: str | None = None) -> list[Path]:
     """Write the HTML report and its two charts as PNG files; return the three paths."""
     locale = report_locale(locale)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{report.flow_id}-{report.generated_at:%Y%m%d-%H%M%S}"
+    stem = f"{report.flow_id}-{stem_suffix or f'{report.generated_at:%Y%m%d-%H%M%S}'}"
     map_png, history_png = functional_map_png(report, locale), timeline_png(report, locale)
     html = clinician_html(report, answers_appendix, locale, (map_png, history_png))
     paths = [folder / f"{stem}.html", folder / f"{stem}-brain-map.png",
@@ -145,4 +151,37 @@ def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
     paths[0].write_text(html, encoding="utf-8")
     paths[1].write_bytes(map_png)
     paths[2].write_bytes(history_png)
+    return paths
+
+
+def scored_interview(repo: Repository, catalog: FlowCatalog, interview_id: str,
+                     now: datetime) -> tuple[Report, list[AppendixRow]] | None:
+    """Score a stored interview (inside `Store.read`); None if unknown or its flow has no rules."""
+    record = repo.interview(interview_id)
+    if record is None or not has_rules(record.flow_id):
+        return None
+    flow = catalog.get(record.flow_key)
+    answers: Answers = {
+        key: Answer(decode_value(value) if value is not None else None, skips)
+        for key, (value, skips) in repo.current_answers(interview_id).items()
+    }
+    return build_report(flow, answers, now), answer_appendix(flow, answers)
+
+
+async def write_interview_report(store: Store, catalog: FlowCatalog, interview_id: str,
+                                 folder: Path, now: datetime) -> list[Path] | None:
+    """Write a stored interview's clinician report (HTML + 2 PNGs), audited as an export.
+
+    For the operator's own tools (`hearth report`, the console): no person is asking, so no
+    access check happens here; the audit event records that the operator exported it.
+    """
+    scored = await store.read(lambda repo: scored_interview(repo, catalog, interview_id, now))
+    if scored is None:
+        return None
+    report, appendix = scored
+    # Drawing the charts takes a few hundred milliseconds: off the event loop.
+    paths = await asyncio.to_thread(write_clinician_report, report, appendix, folder, "en",
+                                    interview_id)
+    await store.run(lambda repo: repo.add_event("exported", interview_id=interview_id,
+                                                person_id=None, now=now, detail="operator"))
     return paths

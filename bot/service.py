@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 
 from bot.access import AccessPolicy
 from bot.model import Inbound, Outbound
 from bot.render import Renderer
-from bot.replies import Outcome
+from bot.replies import Outcome, Submitted
 from bot.safety import LIBRARY as SAFETY_LIBRARY
 from bot.safety import SafetyNet
 from bot.steps import handle
@@ -21,6 +21,8 @@ from messages.render import LOCALES, macro
 from store.sqlite import Store
 
 Clock = Callable[[], datetime]
+#: Called after a submission is committed; returns extra messages (e.g. where a report is).
+AfterSubmit = Callable[[Submitted, str], Awaitable[list[Outbound]]]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class DialogueService:
         clock: Clock = utc_now,
         access: AccessPolicy | None = None,
         safety: SafetyNet | None = None,
+        after_submit: AfterSubmit | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -54,6 +57,7 @@ class DialogueService:
         self.access = access or AccessPolicy()
         #: Signs of danger and the deployment's support contacts (bot/safety.py).
         self.safety = safety or SafetyNet()
+        self.after_submit = after_submit
 
     async def step(self, inbound: Inbound) -> Outcome:
         """Process one event exactly once and return its reply intents (committed)."""
@@ -86,4 +90,8 @@ class DialogueService:
         messages = self.renderer.render(outcome)
         if outcome.redact_inbound and messages:
             messages[0] = dataclasses.replace(messages[0], delete_inbound=True)
+        if self.after_submit is not None:
+            for reply in outcome.replies:
+                if isinstance(reply, Submitted):
+                    messages.extend(await self.after_submit(reply, outcome.locale))
         return messages

@@ -57,6 +57,12 @@ def format_day(value: date, locale: str) -> str:
     return str(format_date(value, format="medium", locale=locale))
 
 
+@lru_cache(maxsize=1)
+def document_environment() -> Environment:
+    """The same Environment for whole documents (reports) written without block trimming."""
+    return environment().overlay(trim_blocks=False, lstrip_blocks=False)
+
+
 def _plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 

@@ -19,12 +19,12 @@ PROMPT = "\n> "
 class Terminal:
     """A `hearth chat` process with a pipe for input and a collected screen."""
 
-    def __init__(self, db: Path, user: str = "tester") -> None:
+    def __init__(self, db: Path, user: str = "tester", flow: str = "sample") -> None:
         env = {
             **os.environ,
             "HEARTH_DATABASE": str(db),
             "PYTHONUNBUFFERED": "1",
-            "HEARTH_FLOW": "sample",
+            "HEARTH_FLOW": flow,
         }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "chat", "--as", user],

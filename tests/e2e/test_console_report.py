@@ -1,0 +1,49 @@
+"""The whole developmental-history interview in `hearth chat`: summary, HTML and both charts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.e2e.test_console import PROMPT, Terminal
+
+
+def reply_for(screen: str) -> str:
+    """What a quick, ordinary caregiver types for the question on screen."""
+    if "Type the age" in screen:
+        return "8"
+    if "Type a number." in screen:
+        return "1"
+    if "Tap a number" in screen:
+        return re.findall(r"^(\d+)(?: ·|   )", screen, re.MULTILINE)[0]
+    if "Tap an answer" in screen or "Tap all that fit" in screen:
+        return "1"
+    return "Sam"
+
+
+def test_console__full_interview__summary_and_report_files(tmp_path: Path) -> None:
+    terminal = Terminal(tmp_path / "chat.db", flow="developmental_history")
+    try:
+        screen = terminal.wait_for(PROMPT)
+        screen = terminal.answer("1")  # consent
+        asked = 0
+        while "Here are your answers" not in screen:
+            assert "[" in screen and "question" in screen, screen[-800:]
+            screen = terminal.answer(reply_for(screen))
+            asked += 1
+            assert asked < 200, "the interview never reached the review"
+        screen = terminal.answer("submit")
+        assert "Your answers are sent and saved" in screen
+        assert "Thank you for telling us about Sam" in screen
+        assert "not a diagnosis" in screen
+        written = re.search(r"written to:\n(\S+\.html)", screen)
+        assert written, screen[-1500:]
+        html = Path(written.group(1))
+        assert html.parent == tmp_path / "reports"
+        pngs = sorted(html.parent.glob("*.png"))
+        assert len(pngs) == 2 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+        text = html.read_text(encoding="utf-8")
+        assert "data:image/png;base64," in text and "Sam" in text
+        assert asked > 40  # the real interview, not the sample
+    finally:
+        terminal.close()
