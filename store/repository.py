@@ -561,3 +561,34 @@ class Repository:
             "VALUES (?, ?, ?, ?)",
             [(interview_id, key, answer_id, skips) for key, (answer_id, skips) in latest.items()],
         )
+
+    # == data out: exports, follow-ups, program figures (migration 0004) ====================
+
+    def all_interviews(self, *, flow_id: str | None = None) -> list[InterviewRecord]:
+        """Every interview (optionally of one flow), oldest first: the operator's exports."""
+        where, params = ("WHERE flow_id = ?", (flow_id,)) if flow_id else ("", ())
+        rows = self.conn.execute(
+            f"SELECT {_INTERVIEW_COLUMNS} FROM interviews {where} ORDER BY created_at, id",
+            params,
+        ).fetchall()
+        return [_interview(r) for r in rows]
+
+    def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
+        """Link a re-assessment to the interview it repeats."""
+        self.conn.execute(
+            "UPDATE interviews SET follow_up_of = ? WHERE id = ?", (earlier_id, interview_id)
+        )
+
+    def follow_up_of(self, interview_id: str) -> str | None:
+        """The earlier interview this one repeats, if it is a follow-up."""
+        row = self.conn.execute(
+            "SELECT follow_up_of FROM interviews WHERE id = ?", (interview_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def last_answer_at(self, interview_id: str) -> datetime | None:
+        """When the newest answer revision of an interview was written."""
+        row = self.conn.execute(
+            "SELECT max(answered_at) FROM answers WHERE interview_id = ?", (interview_id,)
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
