@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.data.cli import add_data_commands
 from bot.model import Outbound
 from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     flows = sub.add_parser("flows", help="check flow files and list the bundled ones")
     flows.add_argument("files", nargs="*", type=Path, help="flow files to check")
     flows.set_defaults(run=_flows)
+    add_data_commands(sub)  # export, import, stats (bot/data/cli.py)
     return parser
 
 

@@ -17,6 +17,8 @@ from bot.access import (
     new_code,
     plausible_interview_id,
 )
+from bot.data import commands as data_commands
+from bot.data import followup
 from bot.model import Kind
 from bot.replies import Export, ReviewRow, Say
 from flows.answers import decode_value
@@ -86,6 +88,8 @@ def choice(step: Step, action: str) -> None:
     elif verb == "keep":
         step.repo.cancel_erasure(step.person.id)
         say(step, "forget_cancelled")
+    elif verb == followup.SAME:
+        followup.keep_previous(step, arg)
     else:
         step.say("stale")
 
@@ -391,6 +395,8 @@ def report_command(step: Step, args: str) -> None:
     audience: Literal["clinician", "caregiver"] = "clinician" if full else "caregiver"
     audit(step, "exported", audience, interview.id)
     step.replies.append(export_reply(step, interview, audience))
+    if full:
+        followup.add_change(step, interview)
 
 
 def export_reply(
@@ -495,4 +501,6 @@ COMMANDS: dict[str, Callable[[Step, str], None]] = {
     "open": open_command,
     "report": report_command,
     "forget": forget_command,
+    "export": data_commands.export_command,
+    "followup": followup.followup_command,
 }

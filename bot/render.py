@@ -5,10 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.data.render import render_data
 from bot.exports import render_export
 from bot.model import Choice, Outbound
 from bot.payload import Action, Payload
-from bot.replies import Answered, Ask, Export, Outcome, Problem, Reply, Review, Say, Submitted
+from bot.replies import (
+    Answered,
+    Ask,
+    Change,
+    Export,
+    Files,
+    Outcome,
+    Problem,
+    Reply,
+    Review,
+    Say,
+    Submitted,
+)
 from bot.steps import question_tag
 from flows.answers import decode_value
 from flows.catalog import FlowCatalog
@@ -61,6 +74,8 @@ class Renderer:
             return [Outbound(_m(locale, "problems.j2", reply.code, **reply.params))]
         if isinstance(reply, Export):
             return render_export(self, reply, locale)
+        if isinstance(reply, Files | Change):
+            return render_data(self, reply, locale)
         messages = [Outbound(_m(locale, "replies.j2", "submitted"))]
         if self.on_submitted is not None:
             messages.extend(self.on_submitted(reply, locale))

@@ -104,8 +104,43 @@ class Export(_Reply):
     at: datetime  # when it was exported: the report's date
 
 
+class DataFile(BaseModel):
+    """One file of a data export (bot/data/)."""
+
+    filename: str
+    data: bytes
+    mime: str
+
+
+class Files(_Reply):
+    """Files made inside the step (a data export): sent once, never stored with the delivery."""
+
+    type: Literal["files"] = "files"
+    message: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    library: str = "data.j2"
+    #: Excluded like `Say.secret`: a redelivered update says the files are not kept.
+    files: list[DataFile] = Field(default_factory=list, exclude=True)
+
+
+class Change(_Reply):
+    """A follow-up's change report: the earlier and the latest answers, drawn after commit."""
+
+    type: Literal["change"] = "change"
+    interview_id: str
+    earlier_id: str
+    flow: str
+    earlier_flow: str
+    nickname: str | None
+    then_rows: list[ReviewRow]
+    now_rows: list[ReviewRow]
+    then_at: datetime
+    at: datetime
+
+
 Reply = Annotated[
-    Say | Ask | Answered | Review | Problem | Submitted | Export, Field(discriminator="type")
+    Say | Ask | Answered | Review | Problem | Submitted | Export | Files | Change,
+    Field(discriminator="type"),
 ]
 
 

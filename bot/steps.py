@@ -7,6 +7,7 @@ from typing import Any
 
 from bot import clinician
 from bot.access import AccessPolicy
+from bot.data import followup
 from bot.model import Inbound, Kind
 from bot.payload import Action, Payload, decode
 from bot.replies import (
@@ -419,6 +420,8 @@ class Step:
                 welcome_back=welcome_back,
             )
         )
+        # A follow-up offers last time's answer to a history question (bot/data/followup.py).
+        followup.offer_previous(self, question, replace=replace)
 
     def option_values(self, question: Question) -> list[str]:
         if question.item.type is ItemType.SCALE:

@@ -228,3 +228,66 @@ def timeline_png(report: Report, locale: str = "en") -> bytes:
     canvas.text(PLOT_X, LINK_BASE + LINK_H + 0.3, "Connection: bond, family, community",
                 ha="left", va="bottom", fontsize=10)
     return _png(figure)
+
+
+# Layout of the then/now map in inches: one row per function, two cells side by side.
+PAIR_LABEL_W, PAIR_CELL_W, PAIR_ROW = 2.3, 1.35, 0.34
+
+
+def functional_map_compare_png(then: Report, now: Report, titles: dict[str, str],
+                               locale: str = "en") -> bytes:
+    """Two functional maps side by side, one row per function: then (left), now (right).
+
+    `titles` holds the words (the caller renders them from messages/): "title", "then",
+    "now", and one per band ("typical", "moderate", "significant", "unrated").
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    earlier = {f.item_id: f for f in then.functions}
+    blocks: list[tuple[str, list[tuple[FunctionScore | None, FunctionScore]]]] = []
+    for region in now.regions:
+        pairs = [(earlier.get(f.item_id), f) for f in now.functions
+                 if f.region == region.id and (f.applies or
+                                              (earlier.get(f.item_id) is not None
+                                               and earlier[f.item_id].applies))]
+        if pairs:
+            blocks.append((_text(region.label, locale), pairs))
+    body = sum(HEADER_H + PAIR_ROW * len(pairs) + BLOCK_GAP for _, pairs in blocks)
+    height = LEGEND_H + body + TITLE_H
+    figure = Figure(figsize=(MAP_WIDTH, height))
+    canvas = _InchCanvas(figure)
+    then_x = 0.12 + PAIR_LABEL_W
+    now_x = then_x + PAIR_CELL_W + 0.1
+    y = LEGEND_H
+    for label, pairs in blocks:  # bottom-up, as in the single map
+        for index, (before, after) in enumerate(reversed(pairs)):
+            bottom = y + index * PAIR_ROW
+            canvas.text(0.15, bottom + PAIR_ROW / 2 - 0.02, _text(after.label, locale),
+                        ha="left", va="center", fontsize=8.5)
+            for x, score in ((then_x, before), (now_x, after)):
+                band = score.band if score is not None and score.applies else Band.UNRATED
+                canvas.add_patch(Rectangle((x, bottom), PAIR_CELL_W, PAIR_ROW - 0.05,
+                                           facecolor=COLOURS[band], linewidth=0,
+                                           hatch="///" if band is Band.UNRATED else None))
+                canvas.text(x + PAIR_CELL_W / 2, bottom + PAIR_ROW / 2 - 0.02,
+                            titles[band.value] + MARKS[band], ha="center", va="center",
+                            fontsize=7.5, color=TEXT_COLOURS[band])
+        header = y + len(pairs) * PAIR_ROW + 0.04
+        canvas.text(0.15, header, label, ha="left", va="bottom", fontsize=10,
+                    fontweight="bold", color="#1d2530")
+        y += len(pairs) * PAIR_ROW + HEADER_H + BLOCK_GAP
+    canvas.text(MAP_WIDTH / 2, height - 0.22, titles["title"], ha="center", va="top",
+                fontsize=12.5, fontweight="bold")
+    for x, word in ((then_x, titles["then"]), (now_x, titles["now"])):
+        canvas.text(x + PAIR_CELL_W / 2, height - 0.58, word, ha="center", va="top",
+                    fontsize=9.5, color="#3b4552")
+    for index, band in enumerate(Band):
+        row, col = divmod(index, 2)
+        x, base = 0.15 + col * 2.65, LEGEND_H - 0.52 - row * 0.26
+        canvas.add_patch(Rectangle((x, base), 0.28, 0.18, facecolor=COLOURS[band],
+                                   edgecolor="#999999", linewidth=0.5,
+                                   hatch="///" if band is Band.UNRATED else None))
+        canvas.text(x + 0.36, base + 0.09, titles[band.value] + MARKS[band], ha="left",
+                    va="center", fontsize=8.5)
+    return _png(figure)

@@ -1,0 +1,72 @@
+"""Read interviews with their decoded answers through the repository (plaintext at rest or not)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flows.answers import decode_value
+from flows.engine import Answer
+from flows.lifecycle import State
+from store.records import InterviewRecord
+from store.repository import Repository
+
+#: Text items that hold the child's nickname: withheld unless a clinician exports their own.
+NICKNAME_ITEMS = frozenset({"child_name"})
+#: A caseload is exported whole, not the 50 rows `/interviews` lists.
+CASELOAD_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class InterviewData:
+    """One interview as the data features see it: its row, link and current answers."""
+
+    record: InterviewRecord
+    answers: dict[str, Answer]
+    follow_up_of: str | None
+    last_answer_at: datetime | None
+    #: Entered elsewhere and imported (`hearth import`): its times say nothing of the chat.
+    imported: bool = False
+
+    @property
+    def amended(self) -> bool:
+        """Submitted, then changed afterwards (an answer written after submission)."""
+        submitted = self.record.submitted_at
+        return (
+            State(self.record.state) is State.SUBMITTED
+            and submitted is not None
+            and self.last_answer_at is not None
+            and self.last_answer_at > submitted
+        )
+
+
+def decoded(stored: dict[str, tuple[object | None, int]]) -> dict[str, Answer]:
+    """The repository's current answers as engine `Answer`s."""
+    return {
+        key: Answer(decode_value(value) if value is not None else None, skips)
+        for key, (value, skips) in stored.items()
+    }
+
+
+def load(repo: Repository, record: InterviewRecord) -> InterviewData:
+    """One interview's data (the repository opens sealed answers)."""
+    return InterviewData(
+        record=record,
+        answers=decoded(repo.current_answers(record.id)),
+        follow_up_of=repo.follow_up_of(record.id),
+        last_answer_at=repo.last_answer_at(record.id),
+        imported=any(e.kind == "imported" for e in repo.events(record.id)),
+    )
+
+
+def load_all(repo: Repository, flow_id: str | None = None) -> list[InterviewData]:
+    """Every interview, oldest first (the operator's view)."""
+    return [load(repo, record) for record in repo.all_interviews(flow_id=flow_id)]
+
+
+def load_owned(repo: Repository, owner_id: int, flow_id: str | None = None) -> list[InterviewData]:
+    """A clinician's own interviews, oldest first."""
+    owned = repo.interviews_owned(owner_id, limit=CASELOAD_LIMIT)
+    chosen = [r for r in owned if flow_id is None or r.flow_id == flow_id]
+    chosen.sort(key=lambda r: (r.created_at, r.id))
+    return [load(repo, record) for record in chosen]
