@@ -1,0 +1,411 @@
+"""Data out through the service and the CLI: /export, access, audit, import, follow-up."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from bot.cli import main as cli
+from bot.data.load import decoded
+from bot.model import Kind, Outbound
+from bot.service import DialogueService
+from flows.answers import encode_value
+from flows.catalog import FlowCatalog
+from store.repository import Repository
+from store.sqlite import Store
+from tests.conftest import Clock, Person
+from tests.integration.clinic import (
+    answer_sample,
+    clinic_service,
+    events,
+    new_interview,
+    person_row,
+    register,
+    rows,
+)
+from tests.unit.families import family_mia
+
+# Distinctive channel ids, so a leak into a file cannot hide among ordinary words.
+DOC, DOC2, FAM = "clin7741", "clin9902", "fam5531"
+
+
+@pytest.fixture
+def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
+    return clinic_service(store, catalog, clock)
+
+
+async def sample_submitted(clinic: DialogueService, doc: Person, nickname: str,
+                           family: str) -> str:
+    """A clinician's sample-flow interview, answered and sent by a family."""
+    code, interview_id = await new_interview(doc, nickname)
+    fam = Person(clinic, family)
+    await fam.command("start", code)
+    await fam.tap("I agree")
+    await answer_sample(fam, note="=HYPERLINK(\"x\")")
+    await fam.tap("Send my answers")
+    return interview_id
+
+
+def files(messages: list[Outbound]) -> dict[str, bytes]:
+    return {m.attachment.filename: m.attachment.data for m in messages if m.attachment}
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+# -- /export ------------------------------------------------------------------------------------
+
+
+async def test_export_csv__own_interviews__data_codebook_audit_no_channel_ids(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, DOC)
+    interview_id = await sample_submitted(clinic, doc, "Sam", FAM)
+    sent = await doc.command("export", "csv")
+    got = files(sent)
+    assert set(got) == {"hearth-sample-v1.csv", "hearth-sample-v1-codebook.csv"}
+    assert "1 interview as CSV" in sent[0].text
+    [row] = read_csv(got["hearth-sample-v1.csv"])
+    assert row["interview_id"] == interview_id and row["nickname"] == "Sam"
+    assert row["state"] == "submitted" and row["fhir_status"] == "completed"
+    assert (row["worries.sleep"], row["worries.eating"], row["worries.none"]) == ("1", "0", "0")
+    assert row["worry_level[sleep]"] == "3" and row["child_age.min_months"] == "30"
+    assert row["worry_note[sleep]"] == "'=HYPERLINK(\"x\")"  # stays text in a spreadsheet
+    book = {r["column"]: r for r in read_csv(got["hearth-sample-v1-codebook.csv"])}
+    assert book["worries.sleep"]["item_id"] == "worries"
+    assert book["worry_level[sleep]"]["repeat_for"] == "sleep"
+    assert book["respondent"]["options"].startswith("parent=A parent; foster=")
+    for data in got.values():
+        for secret in (DOC, FAM, "console"):
+            assert secret.encode() not in data
+    assert ("exported", (await person_row(clinic, DOC))[0], "csv:clinician") in await events(  # type: ignore[index]
+        clinic, interview_id
+    )
+
+
+async def test_export_fhir__bundle_valid_r4__no_channel_ids(clinic: DialogueService) -> None:
+    doc = await register(clinic, DOC)
+    await sample_submitted(clinic, doc, "Sam", FAM)
+    got = files(await doc.command("export", "fhir"))
+    data = got["hearth-sample-v1.fhir.json"]
+    bundle = Bundle.model_validate_json(data)
+    kinds = [e.resource.get_resource_type() for e in bundle.entry]
+    assert kinds == ["Questionnaire", "QuestionnaireResponse"]
+    for secret in (DOC, FAM, "console"):
+        assert secret.encode() not in data
+
+
+async def test_export__another_clinicians_interviews__never_included(
+    clinic: DialogueService,
+) -> None:
+    doc, doc2 = await register(clinic, DOC), await register(clinic, DOC2)
+    mine = await sample_submitted(clinic, doc, "Sam", FAM)
+    theirs = await sample_submitted(clinic, doc2, "Lou", "fam2")
+    got = files(await doc.command("export", "csv"))
+    table = got["hearth-sample-v1.csv"]
+    assert mine.encode() in table and theirs.encode() not in table and b"Lou" not in table
+    assert not [e for e in await events(clinic, theirs) if e[0] == "exported"]
+
+
+async def test_export__caregiver_or_bad_format__refused(clinic: DialogueService) -> None:
+    fam = Person(clinic, FAM)
+    await fam.command("export", "csv")
+    assert "This command is for clinicians." in fam.text and not files(fam.last)
+    doc = await register(clinic, DOC)
+    await doc.command("export", "xml")
+    assert "/export csv" in doc.text
+    await doc.command("export")
+    assert "no interviews to export" in doc.text
+
+
+async def test_export__redelivered__files_not_replayed(clinic: DialogueService) -> None:
+    doc = await register(clinic, DOC)
+    await sample_submitted(clinic, doc, "Sam", FAM)
+    first = await doc.send(Kind.COMMAND, "export", "csv", delivery="exp-1")
+    again = await doc.send(Kind.COMMAND, "export", "csv", delivery="exp-1")
+    assert files(first) and not files(again)
+    assert "sent once and are not kept" in again[0].text
+
+
+# -- the CLI: export, import -----------------------------------------------------------------
+
+
+def run_cli(*args: str) -> int:
+    return cli(list(args))
+
+
+async def _prepare(db: Path, catalog: FlowCatalog) -> str:
+    store = await Store.open(db)
+    try:
+        clinic = clinic_service(store, catalog, Clock())
+        doc = await register(clinic, DOC)
+        return await sample_submitted(clinic, doc, "Sam", FAM)
+    finally:
+        await store.close()
+
+
+async def _answers(db: Path, interview_id: str) -> dict[str, Any]:
+    store = await Store.open(db)
+    try:
+        stored = await store.read(lambda repo: repo.current_answers(interview_id))
+        return {k: v for k, (v, _) in stored.items() if v is not None}
+    finally:
+        await store.close()
+
+
+def test_cli_export_fhir_then_import__same_answers__owner_and_audit(
+    tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "h.db"
+    original = asyncio.run(_prepare(db, catalog))
+    out = tmp_path / "out"
+    assert run_cli("--db", str(db), "export", "--format", "fhir", "--out", str(out)) == 0
+    bundle = json.loads((out / "hearth-sample-v1.fhir.json").read_text())
+    assert DOC not in json.dumps(bundle) and FAM not in json.dumps(bundle)
+    response = next(e["resource"] for e in bundle["entry"]
+                    if e["resource"]["resourceType"] == "QuestionnaireResponse")
+    # The operator's export withholds the nickname; put it back as a paper form would have it.
+    assert "child_name" not in json.dumps(response)
+    name = {"linkId": "child_name", "answer": [{"valueString": "Sam"}]}
+    response["item"][0]["item"].insert(0, name)
+    file = tmp_path / "paper.json"
+    file.write_text(json.dumps(response))
+    capsys.readouterr()
+    assert run_cli("--db", str(db), "import", str(file), "--owner", f"console:{DOC}") == 0
+    said = capsys.readouterr().out
+    assert "as interview" in said and "(submitted)" in said
+    imported = said.split("as interview ")[1].split()[0]
+    assert asyncio.run(_answers(db, imported)) == asyncio.run(_answers(db, original))
+
+    async def check() -> None:
+        store = await Store.open(db)
+        try:
+            owner = await store.read(lambda r: r.find_person("console", DOC))
+            record = await store.read(lambda r: r.interview(imported))
+            assert owner is not None and record is not None
+            assert record.owner_id == owner.id and record.subject_nickname == "Sam"
+            kinds = [e.kind for e in await store.read(lambda r: r.events(original))]
+            assert "exported" in kinds
+            assert "imported" in [e.kind for e in await store.read(lambda r: r.events(imported))]
+        finally:
+            await store.close()
+
+    asyncio.run(check())
+
+
+def test_cli_import__problems_by_link_id__nothing_imported(
+    tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "h.db"
+    asyncio.run(_prepare(db, catalog))
+    bad = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": "urn:hearth:questionnaire:sample|1",
+        "status": "completed",
+        "item": [
+            {"linkId": "about", "item": [
+                {"linkId": "child_age", "answer": [{"valueString": "three"}]},
+                {"linkId": "respondent", "answer": [{"valueCoding": {"code": "uncle"}}]},
+                {"linkId": "shoe_size", "answer": [{"valueInteger": 3}]},
+            ]},
+        ],
+    }
+    file = tmp_path / "bad.json"
+    file.write_text(json.dumps(bad))
+    before = asyncio.run(_count(db))
+    capsys.readouterr()
+    assert run_cli("--db", str(db), "import", str(file), "--owner", f"console:{DOC}") == 1
+    err = capsys.readouterr().err
+    assert "child_age: wrong type: expected valueQuantity, got valueString." in err
+    assert '"uncle" is not an option here' in err
+    assert "shoe_size: unknown linkId" in err
+    assert "child_name: required, but not answered" in err
+    assert "Nothing was imported" in err
+    assert asyncio.run(_count(db)) == before
+
+
+def test_cli_import__owner_not_a_clinician__refused(
+    tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "h.db"
+    asyncio.run(_prepare(db, catalog))
+    out = tmp_path / "out"
+    assert run_cli("--db", str(db), "export", "--format", "fhir", "--out", str(out)) == 0
+    bundle = (out / "hearth-sample-v1.fhir.json").read_text()
+    file = tmp_path / "b.json"
+    file.write_text(bundle)
+    capsys.readouterr()
+    # The withheld nickname makes the operator's export itself not importable as "completed".
+    assert run_cli("--db", str(db), "import", str(file), "--owner", f"console:{FAM}") == 1
+    assert "child_name: required" in capsys.readouterr().err
+    assert run_cli("--db", str(db), "import", str(file), "--owner", "nobody") == 2
+
+
+async def _count(db: Path) -> int:
+    store = await Store.open(db)
+    try:
+        return len(await store.read(lambda r: r.all_interviews()))
+    finally:
+        await store.close()
+
+
+def test_cli_export_csv__nicknames_withheld(tmp_path: Path, catalog: FlowCatalog) -> None:
+    db = tmp_path / "h.db"
+    asyncio.run(_prepare(db, catalog))
+    out = tmp_path / "csv"
+    assert run_cli("--db", str(db), "export", "--out", str(out), "--flow", "sample") == 0
+    [row] = read_csv((out / "hearth-sample-v1.csv").read_bytes())
+    assert "nickname" not in row and row["child_name"] == ""
+    assert b"Sam" not in (out / "hearth-sample-v1.csv").read_bytes()
+
+
+# -- follow-up --------------------------------------------------------------------------------
+
+
+async def submitted_mia(service: DialogueService, owner: str, respondent: str) -> str:
+    """Family Mia's developmental history (2 years 6 months, sleep a bit hard), sent."""
+    flow = service.catalog.latest("developmental_history")
+    now = datetime(2026, 5, 25, 9, 0, tzinfo=UTC)
+
+    def write(repo: Repository) -> str:
+        owner_id = repo.person("console", owner, now=now).id
+        respondent_id = repo.person("console", respondent, now=now).id
+        record = repo.create_interview(
+            flow_id=flow.id, flow_version=flow.version, owner_id=owner_id,
+            respondent_id=respondent_id, nickname="Mia", state="submitted", now=now,
+        )
+        for revision, (key, answer) in enumerate(family_mia().items(), start=1):
+            assert answer.value is not None
+            repo.append_answer(record.id, key, encode_value(answer.value), revision=revision,
+                               by=respondent_id, now=now)
+        record.consented, record.submitted_at, record.revision = True, now, 99
+        repo.save_interview(record)
+        return record.id
+
+    return await service.store.run(write)
+
+
+async def answer_follow_up(fam: Person) -> list[str]:
+    """Answer a follow-up: keep every offered history answer; sleep is fine now, but
+    calming down and startling are a lot harder."""
+    kept: list[str] = []
+    for _ in range(200):
+        text = fam.text
+        if "Here are your answers" in text:
+            return kept
+        if "Your answer last time:" in text:
+            kept.append(text.split("Your answer last time:")[1].split("\n")[0].strip())
+            await fam.tap("Same as last time")
+        elif "first name or nickname" in text:
+            await fam.type("Mia")
+        elif "How old are they" in text:
+            await fam.type("3 years")
+        elif "Pick all that fit" in text:
+            await fam.type("1")
+        elif "Calming their body" in text or "Startling:" in text:
+            await fam.type("3")  # a lot of difficulty
+        elif "How many children" in text:
+            await fam.type("2")
+        elif "anything else you would like us to know" in text:
+            await fam.command("skip")
+        else:
+            await fam.type("1")  # the first option: typical, strong, parent, ...
+    raise AssertionError(f"the follow-up did not end: {fam.text[-300:]}")
+
+
+async def test_followup__history_carried_over__change_report(clinic: DialogueService) -> None:
+    doc = await register(clinic, DOC)
+    earlier = await submitted_mia(clinic, DOC, FAM)
+    await doc.command("followup", earlier)
+    assert f"linked to interview {earlier}" in doc.text
+    link = doc.text.split("start=")[1].split()[0]
+    followup_id = doc.text.split("Interview for Mia is ready (id ")[1].split(")")[0]
+    links = await rows(clinic, "SELECT follow_up_of, subject_nickname FROM interviews WHERE id = ?",
+                       followup_id)
+    assert links == [(earlier, "Mia")]
+
+    fam = Person(clinic, FAM)
+    await fam.command("start", link)
+    await fam.tap("I agree")
+    kept = await answer_follow_up(fam)
+    # Part A (1: "None of these") and Part B (9 connection items up to 4 years) offered;
+    # Mia's family left the background unanswered, so nothing there; about the child and
+    # how things are now asked afresh.
+    assert kept == ["None of these."] + ["Strong and steady."] * 9
+    await fam.tap("Send my answers")
+    assert "Your answers are sent and saved" in fam.text
+
+    stored = await clinic.store.read(lambda r: decoded(r.current_answers(followup_id)))
+    assert stored["rel_peri_bond"].value == "strong" and stored["adv_types"].value == ["none"]
+    assert stored["bs_sleep"].value == "typical"  # asked afresh
+
+    sent = await doc.command("report", followup_id)
+    change = [m for m in sent if m.attachment and "change" in m.attachment.filename]
+    assert len(change) == 1 and "What has changed for Mia" in change[0].text
+    html = change[0].attachment.data.decode()  # type: ignore[union-attr]
+    assert "What has changed for Mia" in html and "data:image/png;base64," in html
+    # Brainstem: sleep "some" then (1 of 12 points: 8), arousal and startle "a lot" now
+    # (4 of 12: 33): harder. The cortex was not rated at 2 years 6 months then either way.
+    brainstem = html.split("Brainstem")[1].split("</tr>")[0]
+    assert "8 (typical)" in brainstem and "33 (moderate)" in brainstem
+    assert "harder" in brainstem
+    doc_id = (await person_row(clinic, DOC))[0]  # type: ignore[index]
+    assert ("exported", doc_id, "change") in await events(clinic, earlier)
+
+
+async def test_followup__new_respondent__answers_afresh(clinic: DialogueService) -> None:
+    doc = await register(clinic, DOC)
+    earlier = await submitted_mia(clinic, DOC, FAM)
+    await doc.command("followup", earlier)
+    link = doc.text.split("start=")[1].split()[0]
+    carer = Person(clinic, "newcarer")
+    await carer.command("start", link)
+    await carer.tap("I agree")
+    for _ in range(12):  # through "about" and into the history sections
+        assert "Your answer last time" not in carer.text
+        await carer.type("Mia" if "nickname" in carer.text else
+                         "3 years" if "How old" in carer.text else "1")
+
+
+async def test_followup__refusals(clinic: DialogueService) -> None:
+    doc, doc2 = await register(clinic, DOC), await register(clinic, DOC2)
+    earlier = await submitted_mia(clinic, DOC, FAM)
+    await doc2.command("followup", earlier)
+    assert "No interview with that id was found among yours" in doc2.text
+    _, open_one = await new_interview(doc, "Sam")
+    await doc.command("followup", open_one)
+    assert "has not been sent yet" in doc.text
+    await doc.command("followup")
+    assert "/followup and the id" in doc.text
+    fam = Person(clinic, FAM)
+    await fam.command("followup", earlier)
+    assert "This command is for clinicians." in fam.text
+    assert len(await rows(clinic, "SELECT id FROM interviews")) == 2
+
+
+def test_cli_stats__text_and_html__nothing_identifying(
+    tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "h.db"
+    interview_id = asyncio.run(_prepare(db, catalog))
+    page = tmp_path / "figures.html"
+    capsys.readouterr()
+    assert run_cli("--db", str(db), "stats", "--html", str(page)) == 0
+    said = capsys.readouterr().out
+    assert "Interviews: 1 (" in said and "submitted 1" in said
+    assert "Completion: 1 of 1 started (100%)" in said
+    html = page.read_text()
+    assert "Program figures" in html and "data:image/png;base64," in html
+    html = re.sub(r"data:image/png;base64,[^\"]+", "", html)  # letters by chance in base64
+    for secret in (interview_id, "Sam", DOC, FAM):
+        assert secret not in html and secret not in said

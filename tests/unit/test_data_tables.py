@@ -1,0 +1,79 @@
+"""CSV export: columns per item and option, repeated items, scores beside answers, codebook."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.data import tables
+from bot.data.load import InterviewData
+from flows.catalog import FlowCatalog
+from flows.engine import AgeValue, Answer
+from tests.unit.data_helpers import interview
+from tests.unit.families import default_flow, family_jay, family_mia
+
+CATALOG = FlowCatalog.bundled("developmental_history")
+
+
+def table(data: list[InterviewData], *, nicknames: bool = True) -> list[dict[str, str]]:
+    header, body = tables.rows(default_flow(), data, include_nicknames=nicknames)
+    text = tables.to_csv(header, body).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_columns__multi_select_per_option__repeats_as_item_option() -> None:
+    names = [c.name for c in tables.answer_columns(default_flow())]
+    assert names[:4] == ["child_name", "child_age.min_months", "child_age.max_months",
+                         "respondent"]
+    assert "adv_types.neglect" in names and "adv_types.none" in names
+    assert "adv_types" not in names
+    assert "adv_severity[neglect]" in names
+    assert "adv_periods[neglect].perinatal" in names
+    # The exclusive options ("none", "unknown") repeat nothing.
+    assert not any(n.startswith("adv_severity[none]") for n in names)
+    assert len(names) == len(set(names))
+
+
+def test_rows__values_zero_one_and_scores_beside_answers() -> None:
+    [row] = table([interview(default_flow(), family_jay())])
+    assert row["adv_types.neglect"] == "1" and row["adv_types.loss"] == "0"
+    assert row["adv_periods[neglect].infancy"] == "1"
+    assert row["adv_periods[neglect].early"] == "0"
+    assert row["adv_periods[loss].early"] == ""  # never asked: loss was not ticked
+    assert row["adv_severity[neglect]"] == "severe"
+    assert (row["child_age.min_months"], row["child_age.max_months"]) == ("96", "96")
+    assert row["cg_children"] == "3"
+    # Jay, hand-scored in tests/unit/test_scoring.py.
+    assert row["score.region.brainstem"] == "50.0"
+    assert row["score.region.brainstem.band"] == "moderate"
+    assert row["score.factor.self_regulation.band"] == "significant"
+    assert row["score.caregiving_reserve"] == "-3.0"
+    assert row["score.overall_risk.band"] == "high"
+    assert row["fhir_status"] == "completed" and row["nickname"] == "Mia"
+
+
+def test_rows__not_submitted__no_scores__nickname_withheld() -> None:
+    answers = dict(family_mia()) | {"child_age": Answer(AgeValue(30, 42, "about 3"))}
+    [row] = table([interview(default_flow(), answers, state="paused")], nicknames=False)
+    assert row["score.region.brainstem"] == "" and row["score.overall_risk"] == ""
+    assert row["child_name"] == "" and "nickname" not in row
+    assert (row["child_age.min_months"], row["child_age.max_months"]) == ("30", "42")
+    assert row["fhir_status"] == "in-progress"
+
+
+def test_codebook__every_column_described() -> None:
+    flow = default_flow()
+    header, _ = tables.rows(flow, [], include_nicknames=False)
+    book_header, book = tables.codebook(flow, include_nicknames=False)
+    assert book_header[:7] == ["column", "item_id", "repeat_for", "section", "text", "type",
+                               "options"]
+    described = {row[0]: row for row in book}
+    assert list(described) == header
+    assert described["adv_types.neglect"][1:3] == ["adv_types", ""]
+    assert described["adv_severity[neglect]"][2] == "neglect"
+    assert described["adv_severity[neglect]"][4].startswith('"Not being fed, kept safe')
+    assert described["living"][6].startswith("two_parents=Two parents; one_parent=")
+    assert "Withheld" in described["child_name"][7]
+    assert described["score.region.cortex"][5] == "score"
+    assert all(row[8:] == ["developmental_history", 1] for row in book)
+    assert all(row[4] for row in book)  # nothing undescribed
