@@ -123,13 +123,19 @@ def offer_previous(step: Step, question: Question, *, replace: bool = False) -> 
     if found is None:
         return
     earlier_id, stored = found
-    say(
-        step,
-        "last_time",
-        choices=[("button_same", f"{clinician.PREFIX}{SAME}:{step.interview.revision}")],
-        earlier_id=earlier_id,
-        **_shown(step.flow, question, stored, step.person.locale),
+    # Named by interview and question, not revision: ticking options of a multiple choice
+    # bumps the revision, and the button must still work until the question is answered.
+    payload = f"{clinician.PREFIX}{SAME}:{step.interview.id}:{_tag(step, question)}"
+    offer = Say(
+        message="last_time",
+        library=LIBRARY,
+        choices=[("button_same", payload)],
+        params={"earlier_id": earlier_id,
+                **_shown(step.flow, question, stored, step.person.locale)},
     )
+    # Just before the question, so the question stays the last message: its options are
+    # what a typed number picks (the console numbers the last message's buttons).
+    step.replies.insert(len(step.replies) - 1, offer)
 
 
 def _shown(flow: Flow, question: Question, stored: Any, locale: str) -> dict[str, Any]:
@@ -152,22 +158,34 @@ def _label(flow: Flow, question: Question, value: str, locale: str) -> str:
 
 
 def keep_previous(step: Step, arg: str) -> None:
-    """The "same as last time" button: record last time's answer for the current question."""
+    """The "same as last time" button: record last time's answer for the current question.
+
+    Only while that question is the one being asked: a second tap, or a tap after moving
+    on, finds another question at the cursor and changes nothing.
+    """
+    interview_id, _, tag = arg.partition(":")
     interview = step.interview
+    question = step.cursor_question() if interview is not None else None
     if (
         interview is None
-        or not arg.isdigit()
-        or int(arg) != interview.revision
+        or question is None
+        or interview.id != interview_id
         or State(interview.state) is not State.ANSWERING
+        or _tag(step, question) != tag
     ):
         step.say("stale")
         return
-    question = step.cursor_question()
-    found = previous_value(step, question) if question is not None else None
-    if question is None or found is None:
+    found = previous_value(step, question)
+    if found is None:
         step.say("stale")
         return
     step.record_button_answer(question, decode_value(found[1]))
+
+
+def _tag(step: Step, question: Question) -> str:
+    from bot.steps import question_tag  # bot.steps imports this module
+
+    return question_tag(step.flow, question)
 
 
 # -- the change report --------------------------------------------------------------------------

@@ -409,3 +409,36 @@ def test_cli_stats__text_and_html__nothing_identifying(
     html = re.sub(r"data:image/png;base64,[^\"]+", "", html)  # letters by chance in base64
     for secret in (interview_id, "Sam", DOC, FAM):
         assert secret not in html and secret not in said
+
+
+async def test_followup__same_button__after_ticking_still_works__second_tap_stale(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, DOC)
+    earlier = await submitted_mia(clinic, DOC, FAM)
+    await doc.command("followup", earlier)
+    link = doc.text.split("start=")[1].split()[0]
+    fam = Person(clinic, FAM)
+    await fam.command("start", link)
+    await fam.tap("I agree")
+    await fam.type("Mia")
+    await fam.type("3 years")
+    for _ in range(9):  # who answers, where they live, and the background (nothing last time)
+        assert "Your answer last time" not in fam.text
+        await fam.type("1")
+    assert "Has your child been through any of these?" in fam.text
+    assert "Your answer last time: None of these." in fam.text
+    same = next(c.payload for m in fam.last for row in m.choices for c in row
+                if c.label == "Same as last time")
+    await fam.tap("Violence at home")  # ticking bumps the revision: the button still works
+    await fam.send(Kind.CHOICE, same)
+    assert "first 2 months" in fam.text  # Part B: adv_types recorded, moved on
+    await fam.send(Kind.CHOICE, same)  # a second tap changes nothing
+    assert "That question has moved on, so nothing was changed." in fam.text
+    followup_id = (await rows(clinic, "SELECT id FROM interviews WHERE follow_up_of = ?",
+                              earlier))[0][0]
+    stored = await clinic.store.read(lambda r: decoded(r.current_answers(followup_id)))
+    assert stored["adv_types"].value == ["none"]
+    revisions = await rows(clinic, "SELECT count(*) FROM answers WHERE interview_id = ? "
+                           "AND item_key = 'adv_types'", followup_id)
+    assert revisions == [(1,)]
