@@ -307,8 +307,7 @@ def take_up(step: Step, interview: InterviewRecord) -> None:
     """Make an interview this person's active one and ask where it stopped."""
     step.person.active_interview = interview.id
     step.repo.save_person(step.person)
-    step.interview = interview
-    step._answers = None
+    step.switch_to(interview)
     state = State(interview.state)
     if state is State.CONSENT:
         step.touch()
@@ -363,7 +362,7 @@ def claim(step: Step, code: str) -> None:
         say(step, "invite_used")
         return
     interview.respondent_id = person.id
-    step.interview = interview
+    step.switch_to(interview)
     step.touch()
     step.event("claimed")
     say(step, "invite_claimed", nickname=interview.subject_nickname, interview_id=interview.id)
@@ -489,7 +488,7 @@ def confirm_erasure(step: Step) -> None:
         say(step, "forget_expired")
         return
     step.repo.erase_person(step.person.id, now=step.now)
-    step.interview = None
+    step.switch_to(None)
     say(step, "erased")
 
 

@@ -94,9 +94,7 @@ class Renderer:
             }
         text = _m(locale, reply.library, reply.message, **params)
         labels = "buttons.j2" if reply.library == "replies.j2" else reply.library
-        choices = [
-            [Choice(_m(locale, labels, label), payload)] for label, payload in reply.choices
-        ]
+        choices = [[Choice(_m(locale, labels, label), payload)] for label, payload in reply.choices]
         return Outbound(text, choices=choices, chat_id=reply.chat_id)
 
     def prompt(self, flow: Flow, key: str, locale: str) -> str:
@@ -225,39 +223,32 @@ class Renderer:
             }
             for n, row in enumerate(reply.rows, start=1)
         ]
-        # Split long reviews so each message fits a phone screen and Telegram's limit.
-        messages: list[Outbound] = []
-        chunk: list[dict[str, Any]] = []
-        for row in rows:
-            chunk.append(row)
-            text = _m(
-                locale, "replies.j2", "review", rows=chunk, missing=0, can_submit=reply.can_submit
-            )
-            if len(text) > MAX_MESSAGE_CHARS and len(chunk) > 1:
-                chunk.pop()
-                messages.append(
-                    Outbound(
-                        _m(
-                            locale,
-                            "replies.j2",
-                            "review",
-                            rows=chunk,
-                            missing=0,
-                            can_submit=reply.can_submit,
-                        )
-                    )
-                )
-                chunk = [row]
-        messages.append(
-            Outbound(
+
+        # Split long reviews so each message fits a phone screen and Telegram's limit: each
+        # row is measured once with the template's own row macro (not re-rendered per row).
+        def page(chunk: list[dict[str, Any]], missing: int) -> Outbound:
+            return Outbound(
                 _m(
                     locale,
                     "replies.j2",
                     "review",
                     rows=chunk,
-                    missing=len(reply.missing),
+                    missing=missing,
                     can_submit=reply.can_submit,
                 )
             )
-        )
+
+        room = MAX_MESSAGE_CHARS - len(page([], len(reply.missing)).text)
+        row_macro = macro(locale, "replies.j2", "review_row")
+        messages: list[Outbound] = []
+        chunk: list[dict[str, Any]] = []
+        used = 0
+        for row in rows:
+            size = len(str(row_macro(row=row)))
+            if chunk and used + size > room:
+                messages.append(page(chunk, 0))
+                chunk, used = [], 0
+            chunk.append(row)
+            used += size
+        messages.append(page(chunk, len(reply.missing)))
         return messages

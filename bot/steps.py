@@ -123,6 +123,7 @@ class Step:
         self.replies: list[Reply] = []
         self.interview: InterviewRecord | None = None
         self._answers: dict[str, Answer] | None = None
+        self._enabled: list[Question] | None = None
 
     def _initial_locale(self) -> str:
         hint = (self.inbound.locale_hint or "").split("-")[0].lower()
@@ -142,6 +143,23 @@ class Step:
         if self._answers is None:
             self._answers = current_answers(self.repo, self.interview.id)
         return self._answers
+
+    @property
+    def enabled(self) -> list[Question]:
+        """The enabled questions for the current answers, computed once per change."""
+        if self._enabled is None:
+            self._enabled = questions(self.flow, self.answers)
+        return self._enabled
+
+    def switch_to(self, interview: InterviewRecord | None) -> None:
+        """Work on another interview from here on (its answers are read when needed)."""
+        self.interview = interview
+        self._answers = None
+        self._enabled = None
+
+    def answers_changed(self) -> None:
+        """Forget what was derived from the answers (call after every change to them)."""
+        self._enabled = None
 
     def say(
         self, message: str, choices: list[tuple[str, str]] | None = None, **params: Any
@@ -274,6 +292,7 @@ class Step:
             now=self.now,
         )
         self._answers = {}
+        self.answers_changed()
         self.person.active_interview = self.interview.id
         self.repo.save_person(self.person)
         self.event("created", flow.key)
@@ -330,10 +349,10 @@ class Step:
             return
         self.touch()
         self.event("paused")
-        self.say("paused", answered=progress(self.flow, self.answers, None).answered)
+        self.say("paused", answered=progress(self.flow, self.answers, None, self.enabled).answered)
 
     def offer_resume(self) -> None:
-        done = progress(self.flow, self.answers, None)
+        done = progress(self.flow, self.answers, None, self.enabled)
         self.say(
             "resume_offer",
             answered=done.answered,
@@ -363,7 +382,9 @@ class Step:
         self.new_interview()
 
     def status(self) -> None:
-        done = progress(self.flow, self.answers, self.interview.cursor if self.interview else None)
+        done = progress(
+            self.flow, self.answers, self.interview.cursor if self.interview else None, self.enabled
+        )
         self.say("status", state=self.state, answered=done.answered, total=done.total)
 
     # -- asking ------------------------------------------------------------------------------
@@ -376,7 +397,7 @@ class Step:
             self.show_review()
             return
         cursor = self.interview.cursor
-        question = find_question(self.flow, self.answers, cursor) if cursor else None
+        question = find_question(self.flow, self.answers, cursor, self.enabled) if cursor else None
         if question is None:
             self.advance(welcome_back=welcome_back)
             return
@@ -386,7 +407,7 @@ class Step:
     def advance(self, *, welcome_back: bool = False) -> None:
         """Move the cursor to the next question (skip logic), or to review."""
         assert self.interview is not None
-        question = next_question(self.flow, self.answers)
+        question = next_question(self.flow, self.answers, self.enabled)
         self.interview.draft = None
         if question is None:
             self.fire(Trigger.FINISH)
@@ -402,7 +423,7 @@ class Step:
 
     def ask(self, question: Question, *, welcome_back: bool = False, replace: bool = False) -> None:
         assert self.interview is not None
-        where = progress(self.flow, self.answers, question.key)
+        where = progress(self.flow, self.answers, question.key, self.enabled)
         answer = self.answers.get(question.key)
         current = encode_value(answer.value) if answer and answer.value is not None else None
         self.replies.append(
@@ -433,7 +454,7 @@ class Step:
         assert self.interview is not None
         if self.interview.cursor is None:
             return None
-        return find_question(self.flow, self.answers, self.interview.cursor)
+        return find_question(self.flow, self.answers, self.interview.cursor, self.enabled)
 
     # -- answering ---------------------------------------------------------------------------
 
@@ -486,6 +507,7 @@ class Step:
             now=self.now,
         )
         self.answers[question.key] = Answer(value)
+        self.answers_changed()
         edited = previous is not None and previous.value is not None
         self.event("edited" if edited else "answered", question.key)
         self.advance()
@@ -511,6 +533,7 @@ class Step:
         )
         skips = previous.skips + 1 if previous and previous.value is None else 1
         self.answers[question.key] = Answer(None, skips)
+        self.answers_changed()
         self.event("skipped", question.key)
         if question.required:
             self.say("skipped_required")
@@ -520,7 +543,7 @@ class Step:
         assert self.interview is not None
         state = State(self.state)
         current = None if state is State.REVIEW else self.interview.cursor
-        question = previous_question(self.flow, self.answers, current)
+        question = previous_question(self.flow, self.answers, current, self.enabled)
         if question is None:
             self.say("at_first_question")
             self.ask_current()
@@ -634,7 +657,7 @@ class Step:
 
     def show_review(self) -> None:
         assert self.interview is not None
-        enabled = questions(self.flow, self.answers)
+        enabled = self.enabled
         rows = [
             ReviewRow(
                 key=q.key,
@@ -682,7 +705,7 @@ class Step:
 
     def edit_row(self, index: int) -> None:
         assert self.interview is not None
-        enabled = questions(self.flow, self.answers)
+        enabled = self.enabled
         if not 0 <= index < len(enabled):
             self.say("no_such_row", count=len(enabled))
             return
@@ -696,17 +719,20 @@ class Step:
 
     def submit(self) -> None:
         assert self.interview is not None
-        if State(self.state) is State.ANSWERING and next_question(self.flow, self.answers) is None:
+        if (
+            State(self.state) is State.ANSWERING
+            and next_question(self.flow, self.answers, self.enabled) is None
+        ):
             self.fire(Trigger.FINISH)
         if not self.fire(Trigger.SUBMIT):
             missing = [
                 q.key
-                for q in questions(self.flow, self.answers)
+                for q in self.enabled
                 if q.required and not (q.key in self.answers and self.answers[q.key].given)
             ]
             if State(self.state) is State.REVIEW and missing:
                 self.say("missing_required", count=len(missing))
-                self.edit_row([q.key for q in questions(self.flow, self.answers)].index(missing[0]))
+                self.edit_row([q.key for q in self.enabled].index(missing[0]))
             else:
                 self.say("not_ready")
                 self.ask_current()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from flows.schema import AllOf, AnyOf, Condition, Flow, Item, ItemType, Op, Option, Rule, Section
@@ -176,21 +176,27 @@ def questions(flow: Flow, answers: Answers) -> list[Question]:
     return list(iter_questions(flow, answers))
 
 
-def find_question(flow: Flow, answers: Answers, key: str) -> Question | None:
+def find_question(
+    flow: Flow, answers: Answers, key: str, enabled: Sequence[Question] | None = None
+) -> Question | None:
     """The enabled question with this key, or None if it is not (or no longer) enabled."""
-    for question in iter_questions(flow, answers):
+    for question in enabled if enabled is not None else iter_questions(flow, answers):
         if question.key == key:
             return question
     return None
 
 
-def next_question(flow: Flow, answers: Answers) -> Question | None:
+def next_question(
+    flow: Flow, answers: Answers, enabled: Sequence[Question] | None = None
+) -> Question | None:
     """What to ask next; None when it is time to review.
 
     First every enabled question never answered nor skipped, in order; then, once,
     every required question that was skipped ("asked again before review").
+    `enabled` is `questions(flow, answers)` when the caller already has it.
     """
-    enabled = questions(flow, answers)
+    if enabled is None:
+        enabled = questions(flow, answers)
     for question in enabled:
         if question.key not in answers:
             return question
@@ -201,9 +207,12 @@ def next_question(flow: Flow, answers: Answers) -> Question | None:
     return None
 
 
-def previous_question(flow: Flow, answers: Answers, current: str | None) -> Question | None:
+def previous_question(
+    flow: Flow, answers: Answers, current: str | None, enabled: Sequence[Question] | None = None
+) -> Question | None:
     """The question before `current` (or the last one, at review); None at the first."""
-    enabled = questions(flow, answers)
+    if enabled is None:
+        enabled = questions(flow, answers)
     if current is None:
         return enabled[-1] if enabled else None
     keys = [q.key for q in enabled]
@@ -213,11 +222,13 @@ def previous_question(flow: Flow, answers: Answers, current: str | None) -> Ques
     return enabled[index - 1] if index > 0 else None
 
 
-def missing_required(flow: Flow, answers: Answers) -> list[Question]:
+def missing_required(
+    flow: Flow, answers: Answers, enabled: Sequence[Question] | None = None
+) -> list[Question]:
     """Enabled required questions without an answer (what blocks submitting)."""
     return [
         q
-        for q in questions(flow, answers)
+        for q in (enabled if enabled is not None else questions(flow, answers))
         if q.required and not (q.key in answers and answers[q.key].given)
     ]
 
@@ -235,9 +246,12 @@ class Progress:
         return round(100 * self.answered / self.total) if self.total else 100
 
 
-def progress(flow: Flow, answers: Answers, current: str | None) -> Progress:
+def progress(
+    flow: Flow, answers: Answers, current: str | None, enabled: Sequence[Question] | None = None
+) -> Progress:
     """Position of `current` among the enabled questions, and how many are answered."""
-    enabled = questions(flow, answers)
+    if enabled is None:
+        enabled = questions(flow, answers)
     keys = [q.key for q in enabled]
     answered = sum(1 for k in keys if k in answers and answers[k].given)
     position = keys.index(current) + 1 if current in keys else len(keys)

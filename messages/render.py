@@ -40,6 +40,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the code: no file-timestamp check on every message.
+        auto_reload=False,
     )
     env.filters["plural"] = _plural
     env.filters["number"] = format_number

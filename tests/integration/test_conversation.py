@@ -193,3 +193,25 @@ async def test_every_step__audited_without_answer_content(person: Person) -> Non
     events = await person.service.store.read(read)
     assert [e.kind for e in events] == ["created", "consented", "answered", "paused"]
     assert all("Secret" not in (e.detail or "") for e in events)
+
+
+def test_long_review__split_into_messages_that_fit_telegram(catalog: FlowCatalog) -> None:
+    from bot.render import MAX_MESSAGE_CHARS, Renderer
+    from bot.replies import Review, ReviewRow
+
+    rows = [ReviewRow(key="child_name", value=f"{n} " + "long answer " * 120) for n in range(30)]
+    review = Review(
+        interview_id="x",
+        flow="sample@1",
+        revision=1,
+        rows=rows,
+        missing=["respondent"],
+        can_submit=False,
+    )
+    messages = Renderer(catalog).review(review, "en")
+    assert len(messages) > 3
+    assert all(len(m.text) <= MAX_MESSAGE_CHARS for m in messages)
+    text = "\n".join(m.text for m in messages)
+    assert [f"{n}. What first name" in text for n in range(1, 31)] == [True] * 30
+    assert "1 question still needs an answer" in messages[-1].text
+    assert all("still need" not in m.text for m in messages[:-1])
