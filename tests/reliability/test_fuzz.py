@@ -95,6 +95,7 @@ class Run:
     held: list[Inbound] = field(default_factory=list)
     hold_next: bool = False
     redeliveries: int = 0
+    refused: int = 0  # forged or garbage buttons checked to change nothing
 
     def inbound(self, user: str, kind: Kind, payload: str, args: str = "") -> Inbound:
         who = f"{self.prefix}-{user}"
@@ -114,6 +115,16 @@ class Run:
             self.held.append(inbound)
             return
         self.delivered.append((inbound, self.deliver(inbound)))
+
+    def unchanged_by(self, inbound: Inbound, must_not_change: bool) -> None:
+        """Send; when `must_not_change`, the interviews and answers stay exactly as they were."""
+        if not must_not_change or self.hold_next:
+            self.send(inbound)
+            return
+        before = self.snapshot()[1:4]
+        self.send(inbound)
+        self.refused += 1
+        assert self.snapshot()[1:4] == before, f"{inbound.payload!r} changed saved state"
 
     def snapshot(self) -> Snapshot:
         def read(repo: Repository) -> Snapshot:
@@ -151,10 +162,13 @@ class Run:
             self.send(self.inbound(str(user), Kind.CHOICE, chosen))
         elif kind == "forge" and self.seen:
             _, user, index, part, number = step
-            self.send(self.inbound(str(user), Kind.CHOICE, forged(self.seen, index, part, number)))
+            payload = forged(self.seen, index, part, number)
+            # A button naming another interview can never touch this person's answers.
+            self.unchanged_by(self.inbound(str(user), Kind.CHOICE, payload), part == "interview")
         elif kind == "garbage_tap":
             _, user, raw = step
-            self.send(self.inbound(str(user), Kind.CHOICE, str(raw)))
+            garbage = decode(str(raw)) is None and not str(raw).startswith("lang:")
+            self.unchanged_by(self.inbound(str(user), Kind.CHOICE, str(raw)), garbage)
         elif kind == "redeliver" and self.delivered:
             _, index = step
             first, replies = self.delivered[int(str(index)) % len(self.delivered)]
@@ -251,6 +265,7 @@ class Tally:
     examples: int = 0
     events: int = 0
     redeliveries: int = 0
+    refused: int = 0
     states: dict[str, int] = field(default_factory=dict)  # furthest state -> examples
 
 
@@ -296,6 +311,7 @@ def fuzz(examples: int):  # type: ignore[no-untyped-def]
                 play.check(catalog)
             tally.events += len(play.delivered)
             tally.redeliveries += play.redeliveries
+            tally.refused += play.refused
             furthest = play.furthest()
             tally.states[furthest] = tally.states.get(furthest, 0) + 1
 
@@ -303,7 +319,8 @@ def fuzz(examples: int):  # type: ignore[no-untyped-def]
         with capsys.disabled():
             print(
                 f"\nfuzz: {tally.examples} examples, {tally.events} deliveries, "
-                f"{tally.redeliveries} redeliveries checked; furthest state reached: "
+                f"{tally.redeliveries} redeliveries and {tally.refused} forged buttons checked; "
+                "furthest state reached: "
                 f"{dict(sorted(tally.states.items()))}"
             )
         assert tally.examples >= min(examples, 50)
