@@ -68,15 +68,17 @@ def render_change(renderer: Renderer, reply: Change, locale: str) -> list[Outbou
     from bot.reports import data_uri
     from scoring.chart import functional_map_compare_png
 
-    then_flow = renderer.catalog.get(reply.earlier_flow)
-    now_flow = renderer.catalog.get(reply.flow)
-    then = scored(then_flow, _answers(reply.then_rows), reply.then_at)
-    now = scored(now_flow, _answers(reply.now_rows), reply.at)
     caption_params: dict[str, Any] = {
         "nickname": reply.nickname,
         "interview_id": reply.interview_id,
         "earlier_id": reply.earlier_id,
     }
+    flows = renderer.catalog.flows
+    if reply.earlier_flow not in flows or reply.flow not in flows:
+        # A flow version this Hearth no longer ships cannot be scored.
+        return [Outbound(text(locale, "change_unscored", **caption_params))]
+    then = scored(flows[reply.earlier_flow], _answers(reply.then_rows), reply.then_at)
+    now = scored(flows[reply.flow], _answers(reply.now_rows), reply.at)
     if then is None or now is None:
         return [Outbound(text(locale, "change_unscored", **caption_params))]
     summary = compare(then, now)
