@@ -200,3 +200,20 @@ def test_console__contacts_from_the_deployments_settings(
         assert "paused the interview" in screen and "Traceback" not in terminal.screen
     finally:
         terminal.close()
+
+
+async def test_spanish_speaker__help_in_spanish(person: Person) -> None:
+    await person.command("language", "es")
+    await person.command("start")
+    text = (await person.type("me está pegando ahora mismo"))[0].text
+    assert "llame enseguida al número de emergencias de su zona" in text
+
+
+def test_every_locale__same_safety_messages() -> None:
+    from messages.render import LOCALES, environment
+
+    def names(locale: str) -> set[str]:
+        module = environment().get_template(f"{locale}/safety.j2").module
+        return {n for n in dir(module) if not n.startswith("_")}
+
+    assert all(names(locale) == names("en") for locale in LOCALES)
