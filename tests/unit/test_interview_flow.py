@@ -46,7 +46,7 @@ def test_flow__bundled__loads_with_no_warnings() -> None:
     result = load_flow_file(path)
     assert result.warnings == []
     flow = result.flow
-    assert (flow.id, flow.version, flow.locales) == ("developmental_history", 1, ["en"])
+    assert (flow.id, flow.version, flow.locales) == ("developmental_history", 1, ["en", "es"])
 
 
 def test_flow__item_ids__short_stable_snake_case() -> None:
