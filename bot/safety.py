@@ -31,20 +31,18 @@ def fold(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", _MARKS.sub("", decomposed)).split())
 
 
-def _words(phrase: str) -> list[str]:
-    """Split a phrase at spaces outside parentheses."""
-    words, depth, current = [], 0, ""
-    for char in phrase:
-        if char == " " and depth == 0:
-            if current:
-                words.append(current)
+def _split(text: str, separator: str) -> list[str]:
+    """Split at `separator` outside parentheses, dropping empty pieces between spaces."""
+    pieces, depth, current = [], 0, ""
+    for char in text:
+        if char == separator and depth == 0:
+            pieces.append(current)
             current = ""
             continue
         depth += {"(": 1, ")": -1}.get(char, 0)
         current += char
-    if current:
-        words.append(current)
-    return words
+    pieces.append(current)
+    return [p for p in pieces if p] if separator == " " else pieces
 
 
 def _pattern(phrase: str) -> str:
@@ -54,31 +52,18 @@ def _pattern(phrase: str) -> str:
     optional words and nested alternatives need no special spacing.
     """
     parts: list[str] = []
-    for word in _words(phrase.strip()):
+    for word in _split(phrase.strip(), " "):
         optional = word.endswith("?")
         word = word.removesuffix("?")
         if word == "*":
             regex = r"\w+ "
         elif word.startswith("(") and word.endswith(")"):
-            choices = _split_choices(word[1:-1])
+            choices = _split(word[1:-1], "|")
             regex = "(?:" + "|".join(_pattern(choice) for choice in choices) + ")"
         else:
             regex = re.escape(fold(word) + " ")
         parts.append(f"(?:{regex})?" if optional else regex)
     return "".join(parts)
-
-
-def _split_choices(inner: str) -> list[str]:
-    choices, depth, current = [], 0, ""
-    for char in inner:
-        if char == "|" and depth == 0:
-            choices.append(current)
-            current = ""
-            continue
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        current += char
-    choices.append(current)
-    return choices
 
 
 def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str]:
