@@ -442,3 +442,21 @@ async def test_followup__same_button__after_ticking_still_works__second_tap_stal
     revisions = await rows(clinic, "SELECT count(*) FROM answers WHERE interview_id = ? "
                            "AND item_key = 'adv_types'", followup_id)
     assert revisions == [(1,)]
+
+
+async def test_export__answers_sealed_at_rest__files_hold_plaintext(
+    tmp_path: Path, catalog: FlowCatalog
+) -> None:
+    from store.cipher import new_key
+
+    store = await Store.open(tmp_path / "sealed.db", data_key=new_key())
+    try:
+        clinic = clinic_service(store, catalog, Clock())
+        doc = await register(clinic, DOC)
+        await sample_submitted(clinic, doc, "Sam", FAM)
+        sealed = await rows(clinic, "SELECT value FROM answers WHERE item_key = 'respondent'")
+        assert "foster" not in str(sealed)
+        [row] = read_csv(files(await doc.command("export", "csv"))["hearth-sample-v1.csv"])
+        assert row["respondent"] == "foster" and row["worry_note[sleep]"].endswith('("x")')
+    finally:
+        await store.close()
