@@ -352,9 +352,15 @@ def _items(
         answer = data.answers.get(instance_key(item.id, repeat))
         if answer is None or answer.value is None:
             continue  # skipped or never asked: FHIR has no answer to give
+        prompt = flow.text(item.prompt, locale)
+        if repeat is not None and section.repeat_for is not None:
+            # The response knows which option this copy is about: say it, as the chat did.
+            option = flow.item(section.repeat_for).option(repeat)
+            prompt = prompt.replace("{option}", flow.text(option.label, locale) if option
+                                    else repeat)
         found.append({
             "linkId": item.id,
-            "text": flow.text(item.prompt, locale),
+            "text": prompt,
             "answer": answer_entries(flow, item, answer, locale),
         })
     return found
