@@ -88,6 +88,9 @@ class _Reader:
         marker = repeat_marker(section)
         assert section.repeat_for is not None
         source = self.flow.item(section.repeat_for)
+        if not isinstance(items, list):
+            self.problem(section.id, "not_a_list", field="item")
+            return
         found = [i for i in items if isinstance(i, dict) and i.get("linkId") == marker]
         if len(found) != 1:
             self.problem(marker, "repeat_marker_missing", group=section.id)
@@ -217,8 +220,10 @@ class _Reader:
             self.problem(key, "age_unit", unit=str(unit))
             return None
         high = round(value * AGE_UNITS[unit])
+        listed = answer.get("extension")
         extensions = {
-            e.get("url"): e for e in answer.get("extension", []) if isinstance(e, dict)
+            e.get("url"): e for e in (listed if isinstance(listed, list) else [])
+            if isinstance(e, dict)
         }
         low_ext = extensions.get(EXT_AGE_MIN, {}).get("valueInteger")
         low = low_ext if isinstance(low_ext, int) and not isinstance(low_ext, bool) else high

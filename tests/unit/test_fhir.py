@@ -378,3 +378,33 @@ def test_round_trip__any_path__same_answers(data: st.DataObject, key: str) -> No
     imported = read_response(CATALOG, resource)
     assert not isinstance(imported, list), imported
     assert imported.answers == given_values(answers)
+
+
+AGE_WITH_ODD_EXTENSION = [{"linkId": "about", "item": [{"linkId": "child_age", "answer": [
+    {"valueQuantity": {"value": 30, "code": "mo"}, "extension": 5}]}]}]
+
+
+@pytest.mark.parametrize("broken", [{"item": "x"}, {"item": [1, None]},
+                                    {"item": AGE_WITH_ODD_EXTENSION},
+                                    {"item": [{"linkId": "adversity_detail", "item": 7}]},
+                                    {"item": [{"linkId": "about", "item": [{"linkId": 3}]}]}])
+def test_import__malformed_shapes__problems_not_crashes(broken: dict[str, Any]) -> None:
+    assert problems(copy.deepcopy(jay_response()) | broken)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["linkId", "item", "answer", "valueCoding", "code", "valueString",
+                         "valueQuantity", "value", "extension", "url"]), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=JSON)
+def test_import__any_json_items__problems_never_a_crash(items: Any) -> None:
+    resource = {"resourceType": "QuestionnaireResponse", "status": "in-progress",
+                "questionnaire": "urn:hearth:questionnaire:sample|1", "item": items}
+    result = read_response(CATALOG, resource)
+    assert isinstance(result, list) or result.flow.id == "sample"
