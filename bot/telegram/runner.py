@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import Conflict, InvalidToken, NetworkError
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
 from bot.service import DialogueService
 from bot.settings import Settings
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_commands
+from bot.telegram.polling import Poller
 
 log = logging.getLogger(__name__)
 
@@ -108,19 +109,29 @@ async def _serve(
         if webhook is None:
             # Updates that arrived while the bot was down are processed, not dropped:
             # each is applied once (delivery ids), so a redelivery is harmless.
-            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        else:
-            await updater.start_webhook(
-                listen=webhook.listen,
-                port=webhook.port,
-                url_path=webhook.path,
-                webhook_url=webhook.url,
-                secret_token=webhook.secret_token,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            await application.bot.delete_webhook(drop_pending_updates=False)
+            await application.start()
+            log.info("@%s is running (long polling)", application.bot.username)
+            try:
+                await Poller(application, ALLOWED_UPDATES).run(stop)
+            except Conflict:
+                raise ServeError(
+                    "another process is receiving this bot's updates (polling or a webhook): "
+                    "stop it first"
+                ) from None
+            except InvalidToken:
+                raise ServeError("Telegram no longer accepts HEARTH_TELEGRAM_TOKEN") from None
+            return
+        await updater.start_webhook(
+            listen=webhook.listen,
+            port=webhook.port,
+            url_path=webhook.path,
+            webhook_url=webhook.url,
+            secret_token=webhook.secret_token,
+            allowed_updates=ALLOWED_UPDATES,
+        )
         await application.start()
-        log.info("@%s is running (%s)", application.bot.username,
-                 "webhook" if webhook else "long polling")
+        log.info("@%s is running (webhook)", application.bot.username)
         await stop.wait()
     finally:
         # Stop fetching first, then let the updates in hand finish, then close.

@@ -18,8 +18,15 @@ from bot.payload import MAX_BYTES
 from bot.service import DialogueService
 from bot.settings import Settings
 from bot.steps import current_answers
-from bot.telegram import MENU, RetryPolicy, build_application, publish_commands
+from bot.telegram import (
+    ALLOWED_UPDATES,
+    MENU,
+    RetryPolicy,
+    build_application,
+    publish_commands,
+)
 from bot.telegram.ordering import PerPersonUpdateProcessor
+from bot.telegram.polling import Poller
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue
 from store.sqlite import Store
@@ -646,7 +653,8 @@ async def test_serve__long_polling__answers_then_stops_cleanly(
     assert "Do you agree to go ahead?" in api.last(ANA).text
     assert [c["command"] for c in api.commands] == list(MENU)
     polls = api.calls_of("getUpdates")
-    assert polls[-1].params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert polls[0].params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert not api.pending  # confirmed on the way out
 
 
 async def test_serve__webhook__secret_checked__answers(
@@ -688,3 +696,83 @@ async def test_serve__webhook__secret_checked__answers(
     assert registered["secret_token"] == "s3cret-Token"
     assert [m.text.split("\n")[0] for m in api.from_bot(ANA)] == [
         'Welcome. This is "A short check-in about your child".']
+
+
+# -- long polling: confirmed only once handled ------------------------------------------------
+
+
+class Holding(DialogueService):
+    """The real service, except that the people in `held` wait until released."""
+
+    def __init__(self, inner: DialogueService) -> None:
+        self.inner, self.store = inner, inner.store
+        self.held: set[str] = set()
+        self.released = asyncio.Event()
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        if inbound.user_id in self.held:
+            await self.released.wait()
+        return await self.inner.handle(inbound)
+
+
+async def test_polling__update_confirmed_only_after_handled__others_go_on(bot: Running) -> None:
+    holding = Holding(bot.service)
+    running = await launch(holding, bot.api)
+    ana, leo = Phone(bot.api, None, ANA), Phone(bot.api, None, LEO)
+    holding.held.add(str(ANA))
+    stop = asyncio.Event()
+    poller = Poller(running.app, ALLOWED_UPDATES, long_poll=0)
+    polling = asyncio.create_task(poller.run(stop))
+    try:
+        first, second = ana.command("start"), leo.command("start")
+        bot.api.deliver(first)
+        bot.api.deliver(second)
+        await bot.api.wait_until(lambda: bool(bot.api.from_bot(LEO)))  # Leo is not held up
+        polls = len(bot.api.calls_of("getUpdates"))
+        await bot.api.wait_until(lambda: len(bot.api.calls_of("getUpdates")) > polls + 2)
+        offsets = [c.params.get("offset") or 0 for c in bot.api.calls_of("getUpdates")]
+        assert max(offsets) <= first.update_id  # Ana's update is not confirmed while in hand
+        assert bot.api.from_bot(ANA) == []
+        holding.released.set()
+        await bot.api.wait_until(lambda: bool(bot.api.from_bot(ANA)))
+    finally:
+        holding.released.set()  # a failed check must not leave Ana's update hanging
+        stop.set()
+        await polling
+        await running.app.shutdown()
+    assert bot.api.calls_of("getUpdates")[-1].params["offset"] == second.update_id + 1
+    assert not bot.api.pending
+
+
+async def test_polling__killed_mid_update__handled_after_restart_once(
+    db_path: Path, catalog: FlowCatalog, clock: Clock
+) -> None:
+    api = FakeBotApi()
+    first = await start_bot(db_path, catalog, clock, api)
+    holding = Holding(first.service)
+    crashed = await launch(holding, api)
+    ana = Phone(api, None, ANA)
+    holding.held.add(str(ANA))
+    poller = Poller(crashed.app, ALLOWED_UPDATES, long_poll=0)
+    polling = asyncio.create_task(poller.run(asyncio.Event()))
+    api.deliver(ana.command("start"))
+    await api.wait_until(lambda: bool(poller.running))
+    for task in (polling, *poller.running.values()):  # the process dies: nothing winds down
+        task.cancel()
+    await asyncio.gather(polling, *poller.running.values(), return_exceptions=True)
+    await crashed.app.shutdown()
+    await first.stop()
+    assert api.pending and api.from_bot(ANA) == []  # Telegram still has the update
+
+    second = await start_bot(db_path, catalog, clock, api)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(Poller(second.app, ALLOWED_UPDATES, long_poll=0).run(stop))
+    try:
+        await api.wait_until(lambda: bool(api.from_bot(ANA)))
+    finally:
+        stop.set()
+        await polling
+        saved_rows = await saved(second.service)
+        await second.stop()
+    assert "Do you agree to go ahead?" in api.last(ANA).text
+    assert len(saved_rows["interviews"]) == 1
