@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot import clinician
+from bot import bookclub, clinician
 from bot.access import AccessPolicy
 from bot.data import followup
 from bot.model import Inbound, Kind
@@ -208,6 +208,8 @@ class Step:
             return self.outcome()
         if self.person.active_interview:
             self.interview = self.repo.interview(self.person.active_interview)
+        if bookclub.dispatch(self):  # /bookclub, "Reflect privately" links and replies
+            return self.outcome()
         if clinician.dispatch(self):  # invitations, clinicians' commands, erasure
             return self.outcome()
         kind, payload = self.inbound.kind, self.inbound.payload
@@ -277,6 +279,13 @@ class Step:
                 self.show_consent()
             else:
                 self.ask_current(welcome_back=True)
+            return
+        if self.interview is not None and State(self.state) is State.SUBMITTED:
+            # Say the last one was sent (a kill may have hidden that reply) before a new one.
+            self.say(
+                "already_submitted",
+                choices=[("start_new", self.payload(Action.FRESH))],
+            )
             return
         self.new_interview()
 
@@ -568,7 +577,7 @@ class Step:
             or interview is None
             or payload.interview_id != interview.id
             or payload.revision != interview.revision
-            or not self.open_interview()
+            or not (self.open_interview() or self.after_submission(payload.action))
         ):
             self.say("stale")
             return
@@ -582,6 +591,8 @@ class Step:
             self.resume()
         elif action is Action.FRESH and state is State.PAUSED:
             self.start_fresh()
+        elif action is Action.FRESH and state is State.SUBMITTED:
+            self.new_interview()
         elif action is Action.EDIT and state is State.REVIEW and payload.arg is not None:
             self.edit_row(payload.arg)
         elif action is Action.SUBMIT and state is State.REVIEW:
@@ -594,6 +605,10 @@ class Step:
             self.answer_button(payload)
         else:
             self.say("stale")
+
+    def after_submission(self, action: Action) -> bool:
+        """A submitted interview still answers one button: start a new interview."""
+        return action is Action.FRESH and State(self.state) is State.SUBMITTED
 
     def answer_button(self, payload: Payload) -> None:
         assert self.interview is not None

@@ -259,6 +259,8 @@ def _parse_number_answer(item: Item, text: str, locale: str) -> Value | Invalid:
         return Invalid("not_a_number", params)
     if (item.min is not None and number < item.min) or (item.max is not None and number > item.max):
         return Invalid("number_out_of_range", params)
+    if not item.decimals and number != int(number):
+        return Invalid("not_a_whole_number", params)
     return int(number) if number == int(number) else number
 
 

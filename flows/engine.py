@@ -273,6 +273,9 @@ def is_valid_value(flow: Flow, question: Question, value: Value, answers: Answer
     if item.type in (ItemType.SCALE, ItemType.NUMBER):
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
+        # Whole numbers only, unless decimals are allowed (a whole float from JSON counts).
+        if (item.type is ItemType.SCALE or not item.decimals) and value != int(value):
+            return False
         return (item.min is None or value >= item.min) and (item.max is None or value <= item.max)
     if item.type is ItemType.AGE:
         return isinstance(value, AgeValue) and 0 <= value.min_months <= value.max_months

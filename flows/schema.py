@@ -88,6 +88,8 @@ class Item(_Strict):
     min: float | None = None
     max: float | None = None
     max_length: int | None = Field(default=None, ge=1, le=10_000)
+    #: A number item takes whole numbers unless this is set ("1,5" children is a typo).
+    decimals: bool = False
     anchors: dict[int, LocalizedText] = Field(default_factory=dict)
     enable_when: Rule | None = None
 

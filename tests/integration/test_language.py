@@ -27,9 +27,11 @@ async def test_switch_mid_interview__answers_kept_question_in_new_language(perso
     assert "¿Quién responde?" in person.text
     await person.tap("Familia de acogida")
     await person.tap("2")  # sleep scale
-    await person.type("1,5")  # not a whole number of siblings, but a number: read the Spanish way
+    await person.type("1,5")  # read the Spanish way: one and a half, not a count
+    assert "Envíe un número entero entre 0 y 15" in person.text
+    await person.type("2")
     await person.command("back")
-    assert "Su respuesta hasta ahora: 1,5" in person.text
+    assert "Su respuesta hasta ahora: 2" in person.text
     await person.command("back")
     await person.command("back")
     assert "Su respuesta hasta ahora: Familia de acogida" in person.text

@@ -153,6 +153,7 @@ def test_every_problem_code__has_a_message_in_every_locale() -> None:
         "exclusive_choice",
         "scale_out_of_range",
         "not_a_number",
+        "not_a_whole_number",
         "number_out_of_range",
         "not_an_age",
         "age_unit_needed",
@@ -160,3 +161,18 @@ def test_every_problem_code__has_a_message_in_every_locale() -> None:
     ]
     for locale in LOCALES:
         assert [c for c in codes if not has_macro(locale, "problems.j2", c)] == []
+
+
+def test_number__whole_unless_decimals_allowed() -> None:
+    count = item(ItemType.NUMBER, min=0, max=15)
+    assert parse_answer(count, "1,5", [], "es") == Invalid(
+        "not_a_whole_number", {"min": 0, "max": 15}
+    )
+    weight = item(ItemType.NUMBER, min=0, max=200, decimals=True)
+    assert parse_answer(weight, "12,5 kg", [], "es") == 12.5
+
+
+def test_number__shown_the_locale_way() -> None:
+    from messages.render import format_number
+
+    assert (format_number(1.5, "en"), format_number(1.5, "es")) == ("1.5", "1,5")
