@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class Poller:
                 continue  # a long poll outlived the HTTP timeout: ask again
             except (InvalidToken, Conflict):
                 raise  # another instance polls with this token, or the token was revoked
-            except (NetworkError, RetryAfter) as exc:
+            except TelegramError as exc:  # the network, a 5xx, a flood wait: back off
                 backoff = min(max(1.0, backoff * 2), MAX_BACKOFF)
                 log.warning("getUpdates failed (%s); trying again in %.0f s", exc.message, backoff)
                 await asyncio.sleep(backoff)

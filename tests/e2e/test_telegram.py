@@ -776,3 +776,17 @@ async def test_polling__killed_mid_update__handled_after_restart_once(
         await second.stop()
     assert "Do you agree to go ahead?" in api.last(ANA).text
     assert len(saved_rows["interviews"]) == 1
+
+
+async def test_polling__get_updates_times_out__keeps_polling(bot: Running) -> None:
+    ana = Phone(bot.api, None, ANA)
+    bot.api.fail_next("getUpdates", timeout=True, times=2)
+    bot.api.deliver(ana.command("start"))
+    stop = asyncio.Event()
+    polling = asyncio.create_task(Poller(bot.app, ALLOWED_UPDATES, long_poll=0).run(stop))
+    try:
+        await bot.api.wait_until(lambda: bool(bot.api.from_bot(ANA)))
+    finally:
+        stop.set()
+        await polling
+    assert [c.failed for c in bot.api.calls_of("getUpdates")[:3]] == ["timeout", "timeout", None]
