@@ -16,6 +16,7 @@ from bot.data.cli import add_data_commands
 from bot.model import Outbound
 from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
+from bot.storage import database_label
 from flows.errors import FlowError
 from store.sqlite import StoreError
 
@@ -72,8 +73,8 @@ async def open_service(settings: Settings, flow: str | None = None):  # type: ig
     """Compose the service from settings (the one composition root)."""
     from bot.access import AccessPolicy
     from bot.service import DialogueService
+    from bot.storage import open_store
     from flows.catalog import FlowCatalog
-    from store.sqlite import Store
 
     try:
         catalog = FlowCatalog.bundled(flow or settings.flow)
@@ -81,7 +82,7 @@ async def open_service(settings: Settings, flow: str | None = None):  # type: ig
         raise CliError(str(exc)) from None
     from bot.safety import SafetyNet
 
-    store = await Store.open(settings.database, settings.synchronous, data_key=data_key(settings))
+    store = await open_store(settings)  # SQLite, or PostgreSQL with HEARTH_DATABASE_URL
     return DialogueService(
         store,
         catalog,
@@ -101,7 +102,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     with asyncio.Runner() as runner:
         service = runner.run(open_service(settings, args.flow))
         service.after_submit = partial(_console_report, service, reports_folder(settings))
-        print(f"Hearth · answers are saved in {settings.database}")
+        print(f"Hearth · answers are saved in {database_label(settings)}")
         try:
             ConsoleChat(service, args.user or getpass.getuser()).run(runner)
         except KeyboardInterrupt:
@@ -160,7 +161,7 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
     from bot.clinician import grant_role
-    from store.sqlite import Store
+    from bot.storage import open_store
 
     if not re.fullmatch(r"\w{1,32}", args.channel) or not re.fullmatch(r"[\w.@-]{1,64}", args.id):
         raise CliError(
@@ -169,8 +170,7 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
     role = "clinician" if args.action == "add" else "caregiver"
 
     async def main() -> None:
-        key = data_key(settings)
-        store = await Store.open(settings.database, settings.synchronous, data_key=key)
+        store = await open_store(settings)
         now = datetime.now(UTC)
         try:
             await store.run(
@@ -181,7 +181,7 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
 
     asyncio.run(main())
     done = "is now a clinician" if args.action == "add" else "is no longer a clinician"
-    print(f"{args.channel}:{args.id} {done} (in {settings.database})")
+    print(f"{args.channel}:{args.id} {done} (in {database_label(settings)})")
     return 0
 
 

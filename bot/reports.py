@@ -20,8 +20,8 @@ from messages.render import document_environment
 from scoring import build_report, has_rules
 from scoring.chart import functional_map_png, timeline_png
 from scoring.report import Report
+from store.backend import Backend
 from store.repository import Repository
-from store.sqlite import Store
 
 SUMMARY_TEMPLATE = "{locale}/summary.txt.j2"
 CLINICIAN_TEMPLATE = "{locale}/report.html.j2"
@@ -168,7 +168,7 @@ def scored_interview(repo: Repository, catalog: FlowCatalog, interview_id: str,
     return build_report(flow, answers, now), answer_appendix(flow, answers)
 
 
-async def write_interview_report(store: Store, catalog: FlowCatalog, interview_id: str,
+async def write_interview_report(store: Backend, catalog: FlowCatalog, interview_id: str,
                                  folder: Path, now: datetime) -> list[Path] | None:
     """Write a stored interview's clinician report (HTML + 2 PNGs), audited as an export.
 

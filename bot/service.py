@@ -18,7 +18,7 @@ from bot.safety import SafetyNet
 from bot.steps import handle
 from flows.catalog import FlowCatalog
 from messages.render import LOCALES, macro
-from store.sqlite import Store
+from store.backend import Backend
 
 Clock = Callable[[], datetime]
 #: Called after a submission is committed; returns extra messages (e.g. where a report is).
@@ -41,7 +41,7 @@ class DialogueService:
 
     def __init__(
         self,
-        store: Store,
+        store: Backend,
         catalog: FlowCatalog,
         renderer: Renderer | None = None,
         clock: Clock = utc_now,

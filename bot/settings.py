@@ -66,12 +66,27 @@ def _bot_username(value: str | None) -> str | None:
     return name or None
 
 
+def _database_url(value: SecretStr | None) -> SecretStr | None:
+    # The URL may hold a password: validated here, never echoed (load_settings hides it).
+    url = value.get_secret_value().strip() if value is not None else ""
+    if not url:
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError("expected a PostgreSQL URL like postgresql://hearth@127.0.0.1/hearth")
+    return SecretStr(url)
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Environment variables: HEARTH_<NAME>."""
 
     model_config = SettingsConfigDict(env_prefix="HEARTH_", extra="ignore")
 
     database: Path = Field(default_factory=default_database)
+    #: A PostgreSQL server instead of the SQLite file (postgresql://user:pw@host/db), for
+    #: several workers sharing one database (docs/deploy.md). Unset: the SQLite file.
+    database_url: Annotated[SecretStr | None, AfterValidator(_database_url)] = None
+    #: PostgreSQL: connections (and threads) per process that run steps at once.
+    database_pool: int = Field(default=8, ge=1, le=256)
     synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
     locale: str = "en"
     flow: str = "sample"
@@ -167,5 +182,6 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = "HEARTH_" + "_".join(str(p) for p in first["loc"]).upper()
         # Never echo a secret back into a terminal or a log.
-        shown = "hidden" if name.endswith(("TOKEN", "SECRET", "KEY")) else repr(first.get("input"))
+        hide = name.endswith(("TOKEN", "SECRET", "KEY")) or name == "HEARTH_DATABASE_URL"
+        shown = "hidden" if hide else repr(first.get("input"))
         raise SettingsError(f"{name}: {first['msg']} (got {shown})") from None

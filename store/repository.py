@@ -65,6 +65,10 @@ class Repository:
         #: Seals answer values and stored replies at rest (HEARTH_DATA_KEY). Sealing here,
         #: at the edge, keeps the engine and the steps working with plain values.
         self.cipher = cipher
+        #: Appended to the reads of the person and the interview a step changes. The
+        #: PostgreSQL store sets " FOR UPDATE" so steps of several workers on one interview
+        #: queue instead of interleaving; SQLite's single writer already orders them ("").
+        self.row_lock = ""
 
     def _seal(self, text: str) -> str:
         return self.cipher.seal(text) if self.cipher is not None else text
@@ -102,7 +106,7 @@ class Repository:
         """The person with this channel id, created on first contact."""
         row = self.conn.execute(
             "SELECT id, channel, external_id, role, locale, active_interview FROM people "
-            "WHERE channel = ? AND external_id = ?",
+            f"WHERE channel = ? AND external_id = ?{self.row_lock}",
             (channel, external_id),
         ).fetchone()
         if row is None:
@@ -198,7 +202,8 @@ class Repository:
     def interview(self, interview_id: str) -> InterviewRecord | None:
         """The interview with this id, or None."""
         row = self.conn.execute(
-            f"SELECT {_INTERVIEW_COLUMNS} FROM interviews WHERE id = ?", (interview_id,)
+            f"SELECT {_INTERVIEW_COLUMNS} FROM interviews WHERE id = ?{self.row_lock}",
+            (interview_id,),
         ).fetchone()
         return None if row is None else _interview(row)
 

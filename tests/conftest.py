@@ -1,4 +1,4 @@
-"""Shared fixtures: a flow catalog, a real SQLite store in a temporary folder, a clock."""
+"""Shared fixtures: a flow catalog, a real store (SQLite file; PostgreSQL where asked), a clock."""
 
 from __future__ import annotations
 
@@ -12,13 +12,24 @@ import pytest
 from bot.model import Inbound, Kind, Outbound
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
+from store.backend import Backend
 from store.sqlite import Store
+from tests.postgres import fresh_schema, postgres_url
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--run-slow", action="store_true", default=False, help="also run the bigger variants"
     )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # A module marked `both_backends` runs every test that uses a store twice: on the
+    # SQLite file and on PostgreSQL. Elsewhere `backend` stays "sqlite", the fast default.
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_backends"
+    ):
+        metafunc.parametrize("backend", ["sqlite", "postgres"])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -59,14 +70,27 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
+def backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+async def store(db_path: Path, backend: str) -> AsyncIterator[Backend]:
+    if backend == "postgres":
+        from store.postgres import PostgresStore
+
+        with fresh_schema(postgres_url()) as url:
+            pg = await PostgresStore.open(url, pool_size=4)
+            yield pg
+            await pg.close()
+        return
     store = await Store.open(db_path)
     yield store
     await store.close()
 
 
 @pytest.fixture
-def service(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
+def service(store: Backend, catalog: FlowCatalog, clock: Clock) -> DialogueService:
     return DialogueService(store, catalog, clock=clock)
 
 

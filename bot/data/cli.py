@@ -15,7 +15,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from flows.catalog import FlowCatalog
-    from store.sqlite import Store
+    from store.backend import Backend
 
 # The rest is imported inside each command: `hearth --help` and `hearth run` start
 # without loading the exporters, the scoring and the templates.
@@ -49,11 +49,10 @@ def _catalog(settings: Settings) -> FlowCatalog:
     return FlowCatalog.bundled(settings.flow)
 
 
-async def _open(settings: Settings) -> Store:
-    from bot.cli import data_key
-    from store.sqlite import Store
+async def _open(settings: Settings) -> Backend:
+    from bot.storage import open_store
 
-    return await Store.open(settings.database, settings.synchronous, data_key=data_key(settings))
+    return await open_store(settings)
 
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:

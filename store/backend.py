@@ -1,0 +1,33 @@
+"""What the service needs from a store, met by the SQLite and the PostgreSQL one alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from store.cipher import Cipher
+from store.repository import Repository
+
+T = TypeVar("T")
+
+
+class Backend(Protocol):
+    """One committed transaction per `run`, a read-only view per `read`."""
+
+    cipher: Cipher | None
+
+    async def run(self, step: Callable[[Repository], T]) -> T:
+        """Run a step in its own transaction; return once it is committed and durable."""
+        ...
+
+    async def read(self, query: Callable[[Repository], T]) -> T:
+        """Run a query that changes nothing."""
+        ...
+
+    async def checkpoint(self) -> None:
+        """Make the files self-contained where that means anything (SQLite's WAL)."""
+        ...
+
+    async def close(self) -> None:
+        """Finish what is queued and release connections and threads."""
+        ...
