@@ -219,3 +219,21 @@ def test_long_review__split_into_messages_that_fit_telegram(catalog: FlowCatalog
     assert [f"{n}. What first name" in text for n in range(1, 31)] == [True] * 30
     assert "1 question still needs an answer" in messages[-1].text
     assert all("still need" not in m.text for m in messages[:-1])
+
+
+async def test_start_after_submission__says_it_was_sent_then_offers_a_new_one(
+    person: Person,
+) -> None:
+    await start(person)
+    for text in ("Sam", "1", "1", "4", "0"):
+        await person.type(text)
+    await person.tap("Nothing right now")
+    await person.tap("Done")
+    await person.tap("No")
+    await person.tap("Send my answers")
+    await person.command("start")
+    assert "Your last interview was sent and is saved" in person.text
+    await person.tap("Start a new interview")
+    assert "Do you agree" in person.text
+    await person.tap("I agree")
+    assert "question 1 of about" in person.text
