@@ -16,13 +16,18 @@ from flows.answers import decode_value
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answer, Answers, Value, questions, split_key
 from flows.schema import Flow
-from messages.render import document_environment
+from messages.render import document_environment, macro
 from scoring import build_report, has_rules
 from scoring.chart import functional_map_png, timeline_png
-from scoring.report import Report
+from scoring.report import AGE_WORDS, Report
 from store.backend import Backend
 from store.repository import Repository
 
+#: How the child is called when no nickname was given: in the summary, in the report.
+CHILD_WORDS: dict[str, tuple[str, str]] = {
+    "en": ("your child", "the child"),
+    "es": ("su hijo o hija", "el niño o la niña"),
+}
 SUMMARY_TEMPLATE = "{locale}/summary.txt.j2"
 CLINICIAN_TEMPLATE = "{locale}/report.html.j2"
 #: Telegram refuses longer messages; the summary template is written (and tested) to fit.
@@ -48,8 +53,9 @@ def _environment() -> Environment:
 def report_locale(locale: str) -> str:
     """The locale the report is written in: `locale` if its templates exist, else English.
 
-    The scoring rules' texts are English-only for now, so a Spanish conversation still gets
-    a whole, consistent English report rather than a half-translated one.
+    A locale gets its report only once both templates exist (the rules' texts and the
+    charts' words then need it too: tests/integration/test_locale_parity.py), so nobody
+    gets a half-translated report.
     """
     names = set(_environment().list_templates())
     wanted = {SUMMARY_TEMPLATE.format(locale=locale), CLINICIAN_TEMPLATE.format(locale=locale)}
@@ -63,11 +69,13 @@ def _label(text: Mapping[str, str], locale: str) -> str:
 def answer_text(flow: Flow, item_id: str, value: Value | None, locale: str) -> str:
     """An answer in words: option labels, an age in years and months, or "(skipped)"."""
     if value is None:
-        return "(skipped)"
+        return str(macro(locale, "values.j2", "skipped")()).strip()
     item = flow.item(item_id)
     if isinstance(value, AgeValue):
         low, high = value.min_months, value.max_months
-        words = f"{low} months" if low == high else f"{low} to {high} months"
+        unit = AGE_WORDS.get(locale, AGE_WORDS["en"])
+        words = (f"{low} {unit['months']}" if low == high
+                 else f"{low} {unit['to']} {high} {unit['months']}")
         return f"{words} (\"{value.raw}\")" if value.raw else words
     if isinstance(value, list):
         return "; ".join(_option_label(item_id, v, flow, locale) for v in value)
@@ -100,7 +108,8 @@ def answer_appendix(flow: Flow, answers: Answers, locale: str = "en") -> list[Ap
 
 def summary_context(report: Report, locale: str = "en") -> dict[str, Any]:
     """What `summary.txt.j2` needs."""
-    return {"report": report, "locale": locale, "name": report.child_name or "your child"}
+    name = report.child_name or CHILD_WORDS.get(locale, CHILD_WORDS["en"])[0]
+    return {"report": report, "locale": locale, "name": name}
 
 
 def caregiver_summary(report: Report, locale: str = "en") -> str:
@@ -122,7 +131,8 @@ def data_uri(png: bytes) -> str:
 def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
                       map_png: bytes, history_png: bytes) -> dict[str, Any]:
     """What `report.html.j2` needs."""
-    return {"report": report, "locale": locale, "name": report.child_name or "the child",
+    name = report.child_name or CHILD_WORDS.get(locale, CHILD_WORDS["en"])[1]
+    return {"report": report, "locale": locale, "name": name,
             "appendix": appendix, "map_png": data_uri(map_png),
             "timeline_png": data_uri(history_png)}
 

@@ -29,18 +29,52 @@ TEXT_COLOURS: dict[Band, str] = {
 }
 MARKS: dict[Band, str] = {Band.TYPICAL: "", Band.MODERATE: " !", Band.SIGNIFICANT: " !!",
                           Band.UNRATED: " ?"}
-LEGEND: dict[Band, str] = {
-    Band.TYPICAL: "Typical for age",
-    Band.MODERATE: "Moderate (!)",
-    Band.SIGNIFICANT: "Significant (!!)",
-    Band.UNRATED: "Not rated (?)",
+#: Every word the charts draw themselves, per locale (function, region and period labels
+#: come from the rules with the report). A new language adds its block here.
+CHART_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "typical": "Typical for age", "moderate": "Moderate (!)",
+        "significant": "Significant (!!)", "unrated": "Not rated (?)",
+        "region_typical": "typical overall", "region_moderate": "moderate overall (!)",
+        "region_significant": "significant overall (!!)", "region_unrated": "not rated",
+        "your_child": "your child", "map_title": "How {who} is doing now",
+        "now_age": "Now, age {age}", "expected": "Expected",
+        "map_note": "Bottom: body basics. Top: thinking and learning.",
+        "hard_times": "Hard times", "connection_axis": "Connection %", "not_known": "not known",
+        "timeline_title": "Hard times and connection, by age",
+        "timeline_note": "Word above each bar: weighted risk for that age.",
+        "harm": "Harm or threat", "loss": "Loss or lack of care",
+        "connection_note": "Connection: bond, family, community",
+        "low": "low", "high": "high", "band_moderate": "moderate", "not_reached": "not reached",
+    },
+    "es": {
+        "typical": "Típico para su edad", "moderate": "Moderado (!)",
+        "significant": "Significativo (!!)", "unrated": "Sin valorar (?)",
+        "region_typical": "típico en conjunto", "region_moderate": "moderado en conjunto (!)",
+        "region_significant": "significativo en conjunto (!!)", "region_unrated": "sin valorar",
+        "your_child": "su hijo o hija", "map_title": "Cómo está {who} ahora",
+        "now_age": "Ahora, con {age}", "expected": "Lo esperado",
+        "map_note": "Abajo: lo básico del cuerpo. Arriba: pensar y aprender.",
+        "hard_times": "Momentos difíciles", "connection_axis": "Vínculos %",
+        "not_known": "no se sabe",
+        "timeline_title": "Momentos difíciles y vínculos, por edad",
+        "timeline_note": "Palabra sobre cada barra: riesgo ponderado para esa edad.",
+        "harm": "Daño o amenaza", "loss": "Pérdida o falta de cuidado",
+        "connection_note": "Vínculos: apego, familia, comunidad",
+        "low": "bajo", "high": "alto", "band_moderate": "moderado", "not_reached": "sin alcanzar",
+    },
 }
-REGION_WORDS: dict[Band, str] = {
-    Band.TYPICAL: "typical overall",
-    Band.MODERATE: "moderate overall (!)",
-    Band.SIGNIFICANT: "significant overall (!!)",
-    Band.UNRATED: "not rated",
-}
+
+
+def chart_words(locale: str) -> dict[str, str]:
+    """The charts' own words in `locale`, or in English for a locale without them."""
+    return CHART_WORDS.get(locale, CHART_WORDS["en"])
+
+
+def _risk_word(band: str, words: dict[str, str]) -> str:
+    return words.get("band_moderate" if band == "moderate" else band, band)
+
+
 ADVERSITY_COLOUR = "#A5182B"
 POVERTY_COLOUR = "#F2C45A"
 CONNECTION_COLOUR = "#2F6DA8"
@@ -105,6 +139,7 @@ def functional_map_png(report: Report, locale: str = "en") -> bytes:
     # Drawn straight onto the figure in inches: no axes, so none of their ticks to build
     # (a third of the drawing time), and placement is exact.
     ax = _InchCanvas(figure)
+    words = chart_words(locale)
     cell_w, age_w = NOW_W / COLUMNS, AGE_W / COLUMNS
     y = LEGEND_H
     for region, functions in blocks:  # bottom-up: brainstem first, drawn lowest
@@ -125,27 +160,27 @@ def functional_map_png(report: Report, locale: str = "en") -> bytes:
         header = y + rows * ROW_PITCH + 0.04
         ax.text(NOW_X + 0.03, header, _text(region.label, locale), ha="left", va="bottom",
                 fontsize=10, fontweight="bold", color="#1d2530")
-        ax.text(NOW_X + NOW_W - 0.03, header, REGION_WORDS[region.band], ha="right",
+        ax.text(NOW_X + NOW_W - 0.03, header, words[f"region_{region.band.value}"], ha="right",
                 va="bottom", fontsize=9, color="#3b4552")
         y += rows * ROW_PITCH + HEADER_H + BLOCK_GAP
-    who = report.child_name or "your child"
+    who = report.child_name or words["your_child"]
     if len(who) > 18:  # a 40-character nickname would run off a phone-width title
         who = who[:17].rstrip() + "…"
-    ax.text(MAP_WIDTH / 2, height - 0.22, f"How {who} is doing now", ha="center", va="top",
-            fontsize=12.5, fontweight="bold")
-    ax.text(NOW_X + NOW_W / 2, height - 0.58, f"Now, age {report.age_text}", ha="center",
-            va="top", fontsize=9.5, color="#3b4552")
-    ax.text(AGE_X + AGE_W / 2, height - 0.58, "Expected", ha="center", va="top", fontsize=9.5,
-            color="#3b4552")
+    ax.text(MAP_WIDTH / 2, height - 0.22, words["map_title"].format(who=who), ha="center",
+            va="top", fontsize=12.5, fontweight="bold")
+    ax.text(NOW_X + NOW_W / 2, height - 0.58, words["now_age"].format(age=report.age_in(locale)),
+            ha="center", va="top", fontsize=9.5, color="#3b4552")
+    ax.text(AGE_X + AGE_W / 2, height - 0.58, words["expected"], ha="center", va="top",
+            fontsize=9.5, color="#3b4552")
     for index, band in enumerate(Band):
         row, col = divmod(index, 2)
         x, base = 0.15 + col * 2.65, LEGEND_H - 0.52 - row * 0.26
         ax.add_patch(Rectangle((x, base), 0.28, 0.18, facecolor=COLOURS[band],
                                edgecolor="#999999", linewidth=0.5,
                                hatch="///" if band is Band.UNRATED else None))
-        ax.text(x + 0.36, base + 0.09, LEGEND[band], ha="left", va="center", fontsize=8.5)
-    ax.text(0.15, LEGEND_H - 0.2, "Bottom: body basics. Top: thinking and learning.",
-            ha="left", va="center", fontsize=8.5, color="#3b4552")
+        ax.text(x + 0.36, base + 0.09, words[band.value], ha="left", va="center", fontsize=8.5)
+    ax.text(0.15, LEGEND_H - 0.2, words["map_note"], ha="left", va="center", fontsize=8.5,
+            color="#3b4552")
     return _png(figure)
 
 
@@ -172,6 +207,7 @@ def timeline_png(report: Report, locale: str = "en") -> bytes:
     # Drawn in inches without axes, like the map: a bar chart this simple needs no tick
     # machinery, and skipping it halves the drawing time.
     canvas = _InchCanvas(figure)
+    words = chart_words(locale)
     slot = PLOT_W / max(len(periods), 3)
     first = PLOT_X + (PLOT_W - slot * len(periods)) / 2
     bar_w = slot * 0.62
@@ -189,8 +225,8 @@ def timeline_png(report: Report, locale: str = "en") -> bytes:
                     rotation=90)
 
     grid(HARD_BASE, HARD_H, [(0, "0"), (0.5, f"{ceiling / 2:g}"), (1, f"{ceiling:g}")],
-         "Hard times")
-    grid(LINK_BASE, LINK_H, [(0, "0"), (0.5, "50"), (1, "100")], "Connection %")
+         words["hard_times"])
+    grid(LINK_BASE, LINK_H, [(0, "0"), (0.5, "50"), (1, "100")], words["connection_axis"])
     for index, period in enumerate(periods):
         x = first + index * slot + (slot - bar_w) / 2
         centre = x + bar_w / 2
@@ -203,8 +239,8 @@ def timeline_png(report: Report, locale: str = "en") -> bytes:
             canvas.add_patch(Rectangle((x, HARD_BASE + harm), bar_w, loss, hatch="..",
                                        facecolor=POVERTY_COLOUR, edgecolor="#8A6A10",
                                        linewidth=0))
-        canvas.text(centre, HARD_BASE + harm + loss + 0.05, period.band, ha="center",
-                    va="bottom", fontsize=9.5,
+        canvas.text(centre, HARD_BASE + harm + loss + 0.05, _risk_word(period.band, words),
+                    ha="center", va="bottom", fontsize=9.5,
                     fontweight="bold" if period.band == "high" else "normal")
         health = period.relational_health
         height = LINK_H * (health or 0.0)
@@ -212,20 +248,20 @@ def timeline_png(report: Report, locale: str = "en") -> bytes:
             canvas.add_patch(Rectangle((x, LINK_BASE), bar_w, height,
                                        facecolor=CONNECTION_COLOUR, linewidth=0))
         canvas.text(centre, LINK_BASE + height + 0.05,
-                    "not known" if health is None else f"{100 * health:.0f}%",
+                    words["not_known"] if health is None else f"{100 * health:.0f}%",
                     ha="center", va="bottom", fontsize=9.5)
         canvas.text(centre, LINK_BASE - 0.1, _text(period.short, locale), ha="center",
                     va="top", fontsize=9.5)
-    canvas.text(0.15, TIMELINE_HEIGHT - 0.15, "Hard times and connection, by age",
+    canvas.text(0.15, TIMELINE_HEIGHT - 0.15, words["timeline_title"],
                 ha="left", va="top", fontsize=12.5, fontweight="bold")
-    canvas.text(0.15, TIMELINE_HEIGHT - 0.5, "Word above each bar: weighted risk for that age.",
+    canvas.text(0.15, TIMELINE_HEIGHT - 0.5, words["timeline_note"],
                 ha="left", va="top", fontsize=9, color="#3b4552")
-    for offset, colour, hatch, label in ((0.0, ADVERSITY_COLOUR, None, "Harm or threat"),
-                                         (2.0, POVERTY_COLOUR, "..", "Loss or lack of care")):
+    for offset, colour, hatch, label in ((0.0, ADVERSITY_COLOUR, None, words["harm"]),
+                                         (2.0, POVERTY_COLOUR, "..", words["loss"])):
         canvas.add_patch(Rectangle((PLOT_X + offset, 4.66), 0.26, 0.16, facecolor=colour,
                                    hatch=hatch, edgecolor="#8A6A10", linewidth=0))
         canvas.text(PLOT_X + offset + 0.34, 4.74, label, ha="left", va="center", fontsize=9.5)
-    canvas.text(PLOT_X, LINK_BASE + LINK_H + 0.3, "Connection: bond, family, community",
+    canvas.text(PLOT_X, LINK_BASE + LINK_H + 0.3, words["connection_note"],
                 ha="left", va="bottom", fontsize=10)
     return _png(figure)
 

@@ -146,12 +146,18 @@ class Report:
 
     @property
     def age_text(self) -> str:
-        """The age in plain words ("3 years 2 months", "about 4 years"), or "unknown"."""
+        """The age in plain English words ("3 years 2 months"), or "unknown"."""
+        return self.age_in("en")
+
+    def age_in(self, locale: str) -> str:
+        """The age in plain words of `locale` ("3 años 2 meses"); English for an unknown one."""
+        words = AGE_WORDS.get(locale, AGE_WORDS["en"])
         if self.age is None:
-            return "unknown"
+            return words["unknown"]
         if self.age.exact:
-            return _months_text(self.age.min_months)
-        return f"{_months_text(self.age.min_months)} to {_months_text(self.age.max_months)}"
+            return _months_text(self.age.min_months, words)
+        return (f"{_months_text(self.age.min_months, words)} {words['to']} "
+                f"{_months_text(self.age.max_months, words)}")
 
     @property
     def reached_periods(self) -> tuple[PeriodScore, ...]:
@@ -188,9 +194,19 @@ class Report:
         return tuple(r for r in self.regions if r.band is Band.TYPICAL)
 
 
-def _months_text(months: int) -> str:
+#: The words an age is written with, per locale (a new language adds its own here).
+AGE_WORDS: dict[str, dict[str, str]] = {
+    "en": {"year": "year", "years": "years", "month": "month", "months": "months",
+           "to": "to", "unknown": "unknown"},
+    "es": {"year": "año", "years": "años", "month": "mes", "months": "meses",
+           "to": "a", "unknown": "desconocida"},
+}
+
+
+def _months_text(months: int, words: dict[str, str]) -> str:
     years, rest = divmod(months, 12)
+    month_text = f"{rest} {words['month'] if rest == 1 else words['months']}"
     if years == 0:
-        return f"{rest} month{'s' if rest != 1 else ''}"
-    text = f"{years} year{'s' if years != 1 else ''}"
-    return f"{text} {rest} month{'s' if rest != 1 else ''}" if rest else text
+        return month_text
+    text = f"{years} {words['year'] if years == 1 else words['years']}"
+    return f"{text} {month_text}" if rest else text

@@ -141,7 +141,22 @@ def test_recommend__scores_value__is_what_build_report_uses() -> None:
 def test_reports__locale_without_templates__falls_back_to_english() -> None:
     flow = default_flow()
     report = build_report(flow, family_mia(), NOW)
-    assert caregiver_summary(report, "es") == caregiver_summary(report, "en")
-    html = clinician_html(report, answer_appendix(flow, family_mia(), "es"), "es",
+    assert caregiver_summary(report, "fr") == caregiver_summary(report, "en")
+    html = clinician_html(report, answer_appendix(flow, family_mia(), "fr"), "fr",
                           charts=(TINY_PNG, TINY_PNG))
     assert '<html lang="en">' in html
+
+
+def test_reports__spanish__whole_report_in_spanish() -> None:
+    flow = default_flow()
+    given = family_ana()
+    report = build_report(flow, given, NOW)
+    summary = caregiver_summary(report, "es")
+    assert summary.startswith("Gracias por contarnos sobre Ana.")
+    assert "No es un diagnóstico" in summary and "Próximos pasos" in summary
+    html = clinician_html(report, answer_appendix(flow, given, "es"), "es",
+                          charts=(TINY_PNG, TINY_PNG))
+    assert '<html lang="es">' in html and "Anexo: todas las respuestas" in html
+    assert "(saltada)" in html and "180 meses" in html
+    for rec in report.recommendations:
+        assert rec.title["es"] in summary and rec.title["es"] in html

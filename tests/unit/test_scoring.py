@@ -208,8 +208,8 @@ def test_rules__bad_value__error_names_file_line_and_path() -> None:
 
 
 def test_rules__unknown_factor__explained() -> None:
-    text = _rules_text().replace("factor: cognitive, label: {en: \"Reading\"}",
-                                 "factor: reading, label: {en: \"Reading\"}")
+    text = _rules_text().replace("factor: cognitive, label: {en: \"Reading\"",
+                                 "factor: reading, label: {en: \"Reading\"")
     with pytest.raises(RulesError, match="names factor 'reading', which is not listed"):
         parse_scoring_rules(text)
 
