@@ -78,7 +78,7 @@ def test_bundled_what_happened__ten_weeks_in_order_each_complete() -> None:
     bundle = load_bundled_series()
     assert list(bundle) == ["what_happened@1"]
     loaded = bundle["what_happened@1"]
-    assert loaded.locales == ["en"]
+    assert loaded.locales == ["en", "es"]
     assert loaded.total_weeks == 10
     assert [w.number for w in loaded.weeks] == list(range(1, 11))
     assert loaded.book.year == 2021
