@@ -37,7 +37,10 @@ PREFIX = "acc:"
 #: The longest child nickname a clinician may give (a first name or nickname, no more).
 MAX_NICKNAME = 40
 #: How a person confirms "/forget" by typing (compared after folding case and punctuation).
-ERASE_WORDS = frozenset({"yes erase", "yes, erase"})
+#: ("sí, borrar" is what the Spanish confirmation asks for; "si" without the accent too.)
+ERASE_WORDS = frozenset(
+    {"yes erase", "yes, erase", "sí borrar", "sí, borrar", "si borrar", "si, borrar"}
+)
 
 
 def say(
