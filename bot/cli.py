@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=None, help="webhook: port to listen on")
     run.add_argument("--secret-token", default=None,
                      help="webhook: secret Telegram sends with every update")
+    run.add_argument("--listen-only", action="store_true",
+                     help="webhook: an extra worker; listen without registering the URL "
+                          "(needs the secret and HEARTH_DATABASE_URL; docs/deploy.md)")
     run.set_defaults(run=_run)
 
     clinician = sub.add_parser("clinician", help="register a clinician (or take the role back)")
@@ -124,6 +127,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
     url = args.webhook or settings.telegram_webhook_url
     webhook = None
+    if args.listen_only and not url:
+        raise CliError("--listen-only is for webhook workers: give --webhook URL as well")
+    if args.listen_only and settings.database_url is None:
+        # Workers must share one database; separate SQLite files would split the state.
+        raise CliError("a listen-only worker shares the primary's database: "
+                       "set HEARTH_DATABASE_URL (docs/deploy.md)")
     if url:
         secret = args.secret_token or (
             settings.telegram_webhook_secret.get_secret_value()
@@ -135,6 +144,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 args.listen or settings.telegram_webhook_listen,
                 args.port or settings.telegram_webhook_port,
                 secret,
+                register=not args.listen_only,
             )
         except ValueError as exc:
             raise CliError(str(exc)) from None

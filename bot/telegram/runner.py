@@ -19,6 +19,7 @@ from bot.service import DialogueService
 from bot.settings import Settings
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_commands
 from bot.telegram.polling import Poller
+from bot.telegram.workers import listen_only
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,18 @@ class Webhook:
     listen: str = "127.0.0.1"
     port: int = 8443
     secret_token: str | None = None
+    #: False for the extra workers behind one proxy: they listen, the primary registers.
+    register: bool = True
 
     def __post_init__(self) -> None:
         if not self.url.startswith("https://"):
             raise ValueError(f"the webhook URL must start with https:// (got {self.url!r})")
+        if not self.register and not self.secret_token:
+            # A worker that only listens must refuse posts that did not come from Telegram.
+            raise ValueError(
+                "a listen-only webhook worker needs the secret token the primary registered "
+                "(--secret-token or HEARTH_TELEGRAM_WEBHOOK_SECRET)"
+            )
 
     @property
     def path(self) -> str:
@@ -121,6 +130,9 @@ async def _serve(
                 ) from None
             except InvalidToken:
                 raise ServeError("Telegram no longer accepts HEARTH_TELEGRAM_TOKEN") from None
+            return
+        if not webhook.register:
+            await listen_only(application, webhook, stop)
             return
         await updater.start_webhook(
             listen=webhook.listen,

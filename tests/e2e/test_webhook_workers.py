@@ -1,0 +1,140 @@
+"""Several `hearth run --webhook` workers on one PostgreSQL: one registers, all answer."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.service import DialogueService
+from bot.settings import Settings
+from flows.catalog import FlowCatalog
+from tests.conftest import Clock
+from tests.e2e.telegram_harness import FakeBotApi, Phone
+from tests.postgres import fresh_schema, postgres_url
+
+pytest.importorskip("tornado", reason="webhook mode needs python-telegram-bot[webhooks]")
+
+TOKEN = "123456:offline-test-token"
+ANA = 2001
+URL = "https://bot.example.org/hearth/updates"
+SECRET = "shared-Secret_1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Worker:
+    port: int
+    service: DialogueService
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    @property
+    def local(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hearth/updates"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_schema(postgres_url()) as url:
+        yield url
+
+
+@pytest.fixture
+async def fleet(
+    pg_url: str, catalog: FlowCatalog, clock: Clock
+) -> AsyncIterator[tuple[FakeBotApi, list[Worker]]]:
+    from bot.telegram.runner import Webhook, serve
+    from store.postgres import PostgresStore
+
+    api = FakeBotApi()
+    workers: list[Worker] = []
+    for n in range(3):
+        port = free_port()
+        store = await PostgresStore.open(pg_url, pool_size=2)
+        service = DialogueService(store, catalog, clock=clock)
+        stop = asyncio.Event()
+        hook = Webhook(URL, "127.0.0.1", port, SECRET, register=n == 0)
+        task = asyncio.create_task(
+            serve(service, Settings(telegram_token=TOKEN), hook, stop=stop, request=api)
+        )
+        workers.append(Worker(port, service, stop, task))
+    await api.wait_until(lambda: bool(api.calls_of("setWebhook")))
+    yield api, workers
+    for worker in workers:
+        worker.stop.set()
+        await worker.task
+        await worker.service.store.close()
+
+
+def shown(api: FakeBotApi, text: str) -> bool:
+    return any(text in m.text for m in api.from_bot(ANA))
+
+
+async def _post(url: str, body: object, secret: str | None = SECRET) -> int:
+    import httpx
+
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+    async with httpx.AsyncClient() as client:
+        for _ in range(50):  # a worker's port opens a moment after the primary's
+            try:
+                response = await client.post(url, json=body, headers=headers)
+            except httpx.ConnectError:
+                await asyncio.sleep(0.05)
+                continue
+            return response.status_code
+    raise AssertionError(f"nobody listens at {url}")
+
+
+async def test_three_workers__one_registers__any_answers__state_shared(
+    fleet: tuple[FakeBotApi, list[Worker]],
+) -> None:
+    api, workers = fleet
+    ana = Phone(api, None, ANA)
+    # Only the primary told Telegram where to post, with the shared secret.
+    registered = api.calls_of("setWebhook")
+    assert len(registered) == 1
+    assert registered[0].params["url"] == URL and registered[0].params["secret_token"] == SECRET
+
+    # Every worker refuses a post without the secret.
+    for worker in workers:
+        assert await _post(worker.local, ana.command("start").to_dict(), secret=None) == 403
+
+    # One conversation, each step through another worker, as a proxy would spread them.
+    assert await _post(workers[0].local, ana.command("start").to_dict()) == 200
+    await api.wait_until(lambda: shown(api, "Do you agree"))
+    assert await _post(workers[1].local, ana.tap("I agree").to_dict()) == 200
+    await api.wait_until(lambda: shown(api, "question 1"))
+    assert await _post(workers[2].local, ana.text("Sam").to_dict()) == 200
+    await api.wait_until(lambda: shown(api, "question 2"))
+
+
+async def test_redelivered_update__two_workers__saved_once(
+    fleet: tuple[FakeBotApi, list[Worker]],
+) -> None:
+    api, workers = fleet
+    ana = Phone(api, None, ANA)
+    assert await _post(workers[0].local, ana.command("start").to_dict()) == 200
+    await api.wait_until(lambda: shown(api, "Do you agree"))
+    assert await _post(workers[0].local, ana.tap("I agree").to_dict()) == 200
+    await api.wait_until(lambda: shown(api, "question 1"))
+    body = ana.text("Sam").to_dict()  # Telegram retried it: it reaches two workers
+    codes = await asyncio.gather(*(_post(w.local, body) for w in workers[1:]))
+    assert codes == [200, 200]
+    await api.wait_until(
+        lambda: sum("question 2" in m.text for m in api.from_bot(ANA)) >= 2
+    )
+
+    def answers(repo):  # type: ignore[no-untyped-def]
+        person = repo.find_person("telegram", str(ANA))
+        return repo.answer_count(person.active_interview)
+
+    assert await workers[0].service.store.read(answers) == 1
