@@ -95,7 +95,7 @@ class Renderer:
         text = _m(locale, reply.library, reply.message, **params)
         labels = "buttons.j2" if reply.library == "replies.j2" else reply.library
         choices = [[Choice(_m(locale, labels, label), payload)] for label, payload in reply.choices]
-        return Outbound(text, choices=choices, chat_id=reply.chat_id)
+        return Outbound(text, choices=choices, chat_id=reply.chat_id, replace=reply.replace)
 
     def prompt(self, flow: Flow, key: str, locale: str) -> str:
         item_id, repeat = split_key(key)

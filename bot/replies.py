@@ -22,6 +22,8 @@ class Say(_Reply):
     #: The template library holding `message`; one other than replies.j2 also holds the
     #: labels of its buttons (buttons.j2 serves replies.j2).
     library: str = "replies.j2"
+    #: Replace the message whose button was pressed (a record of the choice made).
+    replace: bool = False
     #: Send to another chat (a clinician's notification), in that person's language.
     chat_id: str | None = None
     locale: str | None = None

@@ -345,6 +345,9 @@ class Step:
 
     def agree(self) -> None:
         assert self.interview is not None
+        if self.inbound.kind is Kind.CHOICE:
+            # The consent message keeps a record of the agreement, and loses its buttons.
+            self.replies.append(Say(message="consent_given", replace=True))
         self.fire(Trigger.AGREE)
         self.interview.consented = True
         self.event("consented")

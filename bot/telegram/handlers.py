@@ -52,9 +52,14 @@ def notice(update: Update, name: str, **params: Any) -> str:
 
 
 def delivery_id(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The update's id, prefixed with the bot's: update ids are per bot, and a database may
-    outlive a bot token (a test bot, then the real one)."""
-    return f"{context.bot.id}:{update.update_id}"
+    """The update's id, prefixed with the bot's and suffixed with the sender's.
+
+    Update ids are per bot, and a database may outlive a bot token (a test bot, then the
+    real one). Telegram may also reuse an id after a quiet week: with the sender in the
+    key, a reused id can never replay another person's stored reply to someone else.
+    """
+    user = update.effective_user
+    return f"{context.bot.id}:{update.update_id}:{user.id if user else '-'}"
 
 
 def command_of(message: Message, bot_username: str) -> tuple[str, str] | None:

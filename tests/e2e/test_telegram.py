@@ -500,7 +500,7 @@ async def test_button__choice_with_update_id(scripted: Script) -> None:
     await running.send(tap)
     choice = service.inbounds[-1]
     assert (choice.kind, choice.payload) == (Kind.CHOICE, "1:abc:2:0:o1")
-    assert choice.delivery_id.endswith(f":{tap.update_id}")
+    assert f":{tap.update_id}:" in choice.delivery_id  # bot id : update id : sender
 
 
 async def test_reply_for_another_chat__goes_there(scripted: Script) -> None:
@@ -791,3 +791,32 @@ async def test_polling__get_updates_times_out__keeps_polling(bot: Running) -> No
         stop.set()
         await polling
     assert [c.failed for c in bot.api.calls_of("getUpdates")[:3]] == ["timeout", "timeout", None]
+
+
+async def test_reused_update_id__another_person__never_gets_the_first_reply(
+    bot: Running, ana: Phone
+) -> None:
+    """Telegram may reuse update ids after a quiet week: a reply is never replayed across people."""
+    await agree(bot, ana)
+    update = ana.text("Mia")
+    await bot.send(update)
+    leo = Phone(bot.api, bot.app.bot, LEO, first_name="Leo")
+    await bot.send(leo.command("start"))
+    data = leo.command("start").to_dict() | {"update_id": update.update_id}
+    data["message"]["text"], data["message"]["entities"] = "/help", [
+        {"type": "bot_command", "offset": 0, "length": 5}]
+    reused = Update.de_json(data, bot.app.bot)
+    assert reused is not None
+    await bot.send(reused)
+    assert "back: go to the previous question" in leo.last.text
+    assert "Mia" not in leo.last.text and "How old is your child?" not in leo.last.text
+
+
+async def test_consent_button__message_keeps_a_record_without_buttons(
+    bot: Running, ana: Phone
+) -> None:
+    await bot.send(ana.command("start"))
+    consent = ana.last
+    await bot.send(ana.tap("I agree"))
+    edited = ana.api.messages[(consent.chat_id, consent.message_id)]
+    assert "You agreed to go ahead" in edited.text and edited.keyboard == []
