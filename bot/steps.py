@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot import clinician
+from bot import bookclub, clinician
 from bot.access import AccessPolicy
 from bot.data import followup
 from bot.model import Inbound, Kind
@@ -208,6 +208,8 @@ class Step:
             return self.outcome()
         if self.person.active_interview:
             self.interview = self.repo.interview(self.person.active_interview)
+        if bookclub.dispatch(self):  # /bookclub, "Reflect privately" links and replies
+            return self.outcome()
         if clinician.dispatch(self):  # invitations, clinicians' commands, erasure
             return self.outcome()
         kind, payload = self.inbound.kind, self.inbound.payload

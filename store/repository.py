@@ -539,6 +539,10 @@ class Repository:
             )
         self.conn.execute("DELETE FROM attempts WHERE person_id = ?", (person_id,))
         self.conn.execute("DELETE FROM erasure_requests WHERE person_id = ?", (person_id,))
+        # Book clubs: reflections, an opened check-in, a private subscription (store/bookclub.py).
+        from store.bookclub import BookClubRepository
+
+        BookClubRepository(self).erase_person(person_id)
         self.conn.execute(
             "UPDATE people SET external_id = 'erased:' || id, chat_id = NULL, "
             "active_interview = NULL, role = 'caregiver' WHERE id = ?",
