@@ -18,6 +18,7 @@ from telegram.request import BaseRequest
 
 from bot.service import DialogueService
 from bot.settings import Settings
+from bot.telegram import bookclub
 from bot.telegram.handlers import (
     Hearth,
     on_button,
@@ -38,7 +39,10 @@ log = logging.getLogger(__name__)
 MENU = ("start", "back", "skip", "pause", "review", "edit", "status", "submit", "language", "help")
 
 #: Only these updates are asked for; anything else Telegram would send is noise here.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+#: MY_CHAT_MEMBER says the bot was added to or removed from a group (book clubs).
+ALLOWED_UPDATES = [
+    Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER
+]
 
 _NEW = filters.UpdateType.MESSAGE
 _PRIVATE = filters.ChatType.PRIVATE
@@ -97,6 +101,8 @@ def build_application(
     application = builder.build()
     application.bot_data["hearth"] = Hearth(service, Sender(application.bot, retry))
     add_handlers(application)
+    # Book clubs: group commands and membership changes come first (bot/telegram/bookclub.py).
+    bookclub.install(application, service)
     return application
 
 
