@@ -6,11 +6,12 @@ import dataclasses
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bot.access import AccessPolicy
 from bot.model import Inbound, Outbound
+from bot.reminders import due_reminders
 from bot.render import Renderer
 from bot.replies import Outcome, Submitted
 from bot.safety import LIBRARY as SAFETY_LIBRARY
@@ -71,6 +72,19 @@ class DialogueService:
                 safety=self.safety,
             )
         )
+
+    async def reminders(self, channel: str, idle: timedelta) -> list[Outbound]:
+        """Reminders for interviews paused longer than `idle` (each sent at most once)."""
+        due = await self.store.run(
+            partial(due_reminders, channel=channel, now=self.clock(), idle=idle)
+        )
+        return [
+            Outbound(
+                str(macro(r.locale, "replies.j2", "reminder")(answered=r.answered)).strip(),
+                chat_id=r.chat_id,
+            )
+            for r in due
+        ]
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one event and render its replies; a store failure becomes an apology.

@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     #: Messages per second to all chats together (Telegram's guidance is about 30);
     #: 0 switches the overall limit off, for a bot with a raised limit.
     telegram_max_rate: float = Field(default=30, ge=0)
+    #: Remind a person once when their interview has been paused this many hours (0: never).
+    reminder_hours: int = Field(default=0, ge=0, le=24 * 30)
     #: Webhook mode (`hearth run --webhook`): the public HTTPS URL Telegram posts to.
     telegram_webhook_url: str | None = None
     telegram_webhook_listen: str = "127.0.0.1"

@@ -320,6 +320,19 @@ class Repository:
             (interview_id, person_id, kind, detail, _ts(now)),
         )
 
+    def paused_unreminded(
+        self, idle_before: datetime, *, limit: int = 200
+    ) -> list[InterviewRecord]:
+        """Interviews paused since before `idle_before` that were never sent a reminder."""
+        rows = self.conn.execute(
+            f"SELECT {_INTERVIEW_COLUMNS} FROM interviews i WHERE state = 'paused' "
+            "AND updated_at < ? AND respondent_id IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM events e WHERE e.interview_id = i.id AND e.kind = 'reminded') "
+            "ORDER BY updated_at LIMIT ?",
+            (_ts(idle_before), limit),
+        ).fetchall()
+        return [_interview(r) for r in rows]
+
     def events(self, interview_id: str) -> list[Event]:
         """The audit trail of one interview, oldest first."""
         rows = self.conn.execute(

@@ -18,7 +18,7 @@ from telegram.request import BaseRequest
 
 from bot.service import DialogueService
 from bot.settings import Settings
-from bot.telegram import bookclub
+from bot.telegram import bookclub, reminders
 from bot.telegram.handlers import (
     Hearth,
     on_button,
@@ -103,6 +103,7 @@ def build_application(
     add_handlers(application)
     # Book clubs: group commands and membership changes come first (bot/telegram/bookclub.py).
     bookclub.install(application, service)
+    reminders.install(application, settings.reminder_hours)
     return application
 
 

@@ -58,8 +58,9 @@ class Running:
 async def launch(service: DialogueService, api: FakeBotApi) -> Running:
     """Build and initialize the real Application around `service`, talking to `api`."""
     settings = Settings(telegram_token=TOKEN)
-    app = build_application(service, settings, request=api,
-                            retry=RetryPolicy(attempts=3, backoff=0))
+    app = build_application(
+        service, settings, request=api, retry=RetryPolicy(attempts=3, backoff=0)
+    )
     await app.initialize()
     return Running(api, app, service)
 
@@ -233,8 +234,10 @@ async def test_redelivered_tap__changes_nothing__same_reply(bot: Running, ana: P
     assert ana.last.text == reply and "settle to sleep" in reply
     assert sum("✔ A relative" in m.text for m in ana.screen) == 1  # edited, not re-sent
     assert await answers_of(bot.service, ANA) == {
-        "child_name": "Mia", "child_age": AgeValue(72, 72, None),
-        "respondent": "kin"}
+        "child_name": "Mia",
+        "child_age": AgeValue(72, 72, None),
+        "respondent": "kin",
+    }
 
 
 async def test_stale_button__moved_on__changes_nothing(bot: Running, ana: Phone) -> None:
@@ -275,8 +278,11 @@ async def test_double_tap__one_answer(bot: Running, ana: Phone) -> None:
 
     def history(repo: Any) -> list[object]:
         person = repo.find_person("telegram", str(ANA))
-        return [r.value for r in repo.answer_history(person.active_interview)
-                if r.item_key == "respondent"]
+        return [
+            r.value
+            for r in repo.answer_history(person.active_interview)
+            if r.item_key == "respondent"
+        ]
 
     assert await bot.service.store.read(history) == ["parent"]
     assert "That question has moved on" in ana.last.text
@@ -676,7 +682,8 @@ async def test_serve__webhook__secret_checked__answers(
     stop = asyncio.Event()
     hook = Webhook("https://bot.example.org/hearth/updates", "127.0.0.1", port, "s3cret-Token")
     running = asyncio.create_task(
-        serve(service, Settings(telegram_token=TOKEN), hook, stop=stop, request=api))
+        serve(service, Settings(telegram_token=TOKEN), hook, stop=stop, request=api)
+    )
     ana = Phone(api, None, ANA)
     try:
         await api.wait_until(lambda: bool(api.calls_of("setWebhook")))
@@ -685,7 +692,8 @@ async def test_serve__webhook__secret_checked__answers(
         async with httpx.AsyncClient() as client:
             forged = await client.post(local, json=body)
             accepted = await client.post(
-                local, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"})
+                local, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"}
+            )
         assert (forged.status_code, accepted.status_code) == (403, 200)
         await api.wait_until(lambda: bool(api.from_bot(ANA)))
     finally:
@@ -696,7 +704,8 @@ async def test_serve__webhook__secret_checked__answers(
     assert registered["url"] == "https://bot.example.org/hearth/updates"
     assert registered["secret_token"] == "s3cret-Token"
     assert [m.text.split("\n")[0] for m in api.from_bot(ANA)] == [
-        'Welcome. This is "A short check-in about your child".']
+        'Welcome. This is "A short check-in about your child".'
+    ]
 
 
 # -- long polling: confirmed only once handled ------------------------------------------------
@@ -803,8 +812,10 @@ async def test_reused_update_id__another_person__never_gets_the_first_reply(
     leo = Phone(bot.api, bot.app.bot, LEO, first_name="Leo")
     await bot.send(leo.command("start"))
     data = leo.command("start").to_dict() | {"update_id": update.update_id}
-    data["message"]["text"], data["message"]["entities"] = "/help", [
-        {"type": "bot_command", "offset": 0, "length": 5}]
+    data["message"]["text"], data["message"]["entities"] = (
+        "/help",
+        [{"type": "bot_command", "offset": 0, "length": 5}],
+    )
     reused = Update.de_json(data, bot.app.bot)
     assert reused is not None
     await bot.send(reused)
@@ -820,3 +831,41 @@ async def test_consent_button__message_keeps_a_record_without_buttons(
     await bot.send(ana.tap("I agree"))
     edited = ana.api.messages[(consent.chat_id, consent.message_id)]
     assert "You agreed to go ahead" in edited.text and edited.keyboard == []
+
+
+async def test_paused_interview__one_reminder_after_the_set_time(
+    db_path: Path, catalog: FlowCatalog, clock: Clock
+) -> None:
+    api = FakeBotApi()
+    service = DialogueService(await Store.open(db_path), catalog, clock=clock)
+    app = build_application(
+        service,
+        Settings(telegram_token=TOKEN, reminder_hours=24),
+        request=api,
+        retry=RetryPolicy(attempts=3, backoff=0),
+    )
+    await app.initialize()
+    bot = Running(api, app, service)
+    try:
+        [job] = [j for j in app.job_queue.jobs() if j.name == "hearth-reminders"]  # type: ignore[union-attr]
+        ana = Phone(api, app.bot, ANA)
+        await agree(bot, ana)
+        await bot.send(ana.text("Mia"), ana.command("pause"))
+        clock.advance(hours=23)
+        await job.run(app)
+        assert "Your interview is paused" not in ana.last.text  # not yet
+        clock.advance(hours=2)
+        await job.run(app)
+        assert "Your interview is paused with 1 answer saved" in ana.last.text
+        assert "only reminder" in ana.last.text
+        clock.advance(days=3)
+        await job.run(app)
+        reminders = [m for m in ana.screen if "only reminder" in m.text]
+        assert len(reminders) == 1
+    finally:
+        await bot.stop()
+
+
+async def test_reminders__off_by_default(bot: Running) -> None:
+    names = [j.name for j in bot.app.job_queue.jobs()]  # type: ignore[union-attr]
+    assert "hearth-reminders" not in names
