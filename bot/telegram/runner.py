@@ -19,7 +19,6 @@ from bot.service import DialogueService
 from bot.settings import Settings
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_commands
 from bot.telegram.polling import Poller
-from bot.telegram.workers import listen_only
 
 log = logging.getLogger(__name__)
 
@@ -131,20 +130,11 @@ async def _serve(
             except InvalidToken:
                 raise ServeError("Telegram no longer accepts HEARTH_TELEGRAM_TOKEN") from None
             return
-        if not webhook.register:
-            await listen_only(application, webhook, stop)
-            return
-        await updater.start_webhook(
-            listen=webhook.listen,
-            port=webhook.port,
-            url_path=webhook.path,
-            webhook_url=webhook.url,
-            secret_token=webhook.secret_token,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-        await application.start()
-        log.info("@%s is running (webhook)", application.bot.username)
-        await stop.wait()
+        # Our own listener, not PTB's: Telegram's post is answered only after the update
+        # was handled, and a --listen-only worker never calls setWebhook (workers.py).
+        from bot.telegram.workers import serve_webhook  # tornado: only when serving one
+
+        await serve_webhook(application, webhook, ALLOWED_UPDATES, stop)
     finally:
         # Stop fetching first, then let the updates in hand finish, then close.
         if updater.running:

@@ -138,3 +138,32 @@ async def test_redelivered_update__two_workers__saved_once(
         return repo.answer_count(person.active_interview)
 
     assert await workers[0].service.store.read(answers) == 1
+
+
+async def test_post_answered_only_after_the_update_was_handled(
+    fleet: tuple[FakeBotApi, list[Worker]],
+) -> None:
+    """A worker killed mid-update leaves Telegram unanswered, so Telegram sends it again."""
+    api, workers = fleet
+    ana = Phone(api, None, ANA)
+    service = workers[1].service
+    gate = asyncio.Event()
+    original = service.step
+
+    async def held(event):  # type: ignore[no-untyped-def]
+        await gate.wait()
+        return await original(event)
+
+    service.step = held  # type: ignore[method-assign]
+    post = asyncio.create_task(_post(workers[1].local, ana.command("start").to_dict()))
+    await asyncio.sleep(0.3)
+    assert not post.done() and not shown(api, "Do you agree")
+    gate.set()
+    assert await post == 200
+    assert shown(api, "Do you agree")  # the reply went out before Telegram heard 200
+
+
+async def test_not_an_update__400(fleet: tuple[FakeBotApi, list[Worker]]) -> None:
+    _, workers = fleet
+    assert await _post(workers[2].local, {"hello": "world"}) == 400
+    assert await _post(workers[2].local, ["not", "an", "object"]) == 400
