@@ -8,6 +8,7 @@ import contextlib
 import getpass
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,12 +87,14 @@ async def open_service(settings: Settings, flow: str | None = None):  # type: ig
     from bot.safety import SafetyNet
 
     store = await open_store(settings)  # SQLite, or PostgreSQL with HEARTH_DATABASE_URL
-    return DialogueService(
+    service = DialogueService(
         store,
         catalog,
         access=AccessPolicy.from_settings(settings),
         safety=SafetyNet(tuple(settings.safety_contacts)),
     )
+    service.delivery_retention = timedelta(days=settings.delivery_days)
+    return service
 
 
 def data_key(settings: Settings) -> str | None:

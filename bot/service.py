@@ -23,6 +23,8 @@ from store.backend import Backend
 
 Clock = Callable[[], datetime]
 #: Called after a submission is committed; returns extra messages (e.g. where a report is).
+#: How often old deliveries are dropped: one indexed DELETE, far from every step.
+PRUNE_EVERY = timedelta(hours=1)
 AfterSubmit = Callable[[Submitted, str], Awaitable[list[Outbound]]]
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,9 @@ class DialogueService:
         #: Signs of danger and the deployment's support contacts (bot/safety.py).
         self.safety = safety or SafetyNet()
         self.after_submit = after_submit
+        #: How long processed deliveries are kept, and when to next drop older ones.
+        self.delivery_retention = timedelta(days=7)
+        self._next_prune: datetime | None = None
 
     async def step(self, inbound: Inbound) -> Outcome:
         """Process one event exactly once and return its reply intents (committed)."""
@@ -86,6 +91,14 @@ class DialogueService:
             for r in due
         ]
 
+    async def prune(self) -> int:
+        """Drop deliveries older than the retention window (run about hourly by `handle`)."""
+        now = self.clock()
+        self._next_prune = now + PRUNE_EVERY
+        return await self.store.run(
+            lambda repo: repo.prune_deliveries(now - self.delivery_retention)
+        )
+
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one event and render its replies; a store failure becomes an apology.
 
@@ -93,6 +106,8 @@ class DialogueService:
         full, I/O error) was rolled back whole: nothing of it was saved and its delivery
         is not recorded, so sending the same thing again is safe and is what we ask for.
         """
+        if self._next_prune is None or self.clock() >= self._next_prune:
+            await self.prune()
         try:
             outcome = await self.step(inbound)
         except sqlite3.Error as exc:

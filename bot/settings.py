@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     #: Messages per second to all chats together (Telegram's guidance is about 30);
     #: 0 switches the overall limit off, for a bot with a raised limit.
     telegram_max_rate: float = Field(default=30, ge=0)
+    #: Days a processed update is remembered (exactly-once needs only Telegram's 24-hour
+    #: redelivery window; the stored replies are most of the database's size).
+    delivery_days: int = Field(default=7, ge=1, le=365)
     #: Remind a person once when their interview has been paused this many hours (0: never).
     reminder_hours: int = Field(default=0, ge=0, le=24 * 30)
     #: Webhook mode (`hearth run --webhook`): the public HTTPS URL Telegram posts to.

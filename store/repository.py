@@ -89,6 +89,11 @@ class Repository:
         ).fetchone()
         return None if row is None else self._open(str(row[0]))
 
+    def prune_deliveries(self, before: datetime) -> int:
+        """Forget deliveries processed before `before`; return how many were dropped."""
+        cur = self.conn.execute("DELETE FROM deliveries WHERE at < ?", (_ts(before),))
+        return int(cur.rowcount)
+
     def record_delivery(self, channel: str, delivery_id: str, outcome: str, now: datetime) -> None:
         """Mark a delivery processed (the primary key refuses a second one)."""
         # A stored reply can quote answers (a review): sealed like the answers themselves.

@@ -151,3 +151,24 @@ async def test_committed_before_caller_resumes(db_path: Path) -> None:
     other = sqlite3.connect(db_path)
     assert other.execute("SELECT count(*) FROM interviews WHERE id = ?", (iid,)).fetchone() == (1,)
     await store.close()
+
+
+async def test_old_deliveries__pruned_after_the_retention_window(
+    store: Store, catalog, clock  # type: ignore[no-untyped-def]
+) -> None:
+    from bot.model import Kind
+    from bot.service import DialogueService
+    from tests.conftest import inbound
+
+    service = DialogueService(store, catalog, clock=clock)
+    first = await service.handle(inbound(Kind.COMMAND, "start", delivery="old-1"))
+    clock.advance(days=3)
+    again = await service.handle(inbound(Kind.COMMAND, "start", delivery="old-1"))
+    assert [m.text for m in again] == [m.text for m in first]  # inside the window: a repeat
+    clock.advance(days=5)
+    await service.handle(inbound(Kind.COMMAND, "help", delivery="new-1"))
+
+    def ids(repo: Repository) -> list[str]:
+        return [r[0] for r in repo.conn.execute("SELECT delivery_id FROM deliveries")]
+
+    assert await store.read(ids) == ["new-1"]
