@@ -125,6 +125,9 @@ class PgConnection:
     def __init__(self, conn: psycopg.Connection[Any], identity_tables: Iterable[str]) -> None:
         self.raw = conn
         self.identity_tables = frozenset(identity_tables)
+        #: Statements that succeeded since the store last reset it (at each step's start):
+        #: zero means a failure came before anything reached the server.
+        self.executed = 0
         conn.adapters.register_dumper(bool, _BoolAsInt)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
@@ -143,6 +146,7 @@ class PgConnection:
                 lastrowid = int(row[0]) if row else None
         except psycopg.Error as exc:
             raise as_sqlite_error(exc) from exc
+        self.executed += 1
         return PgCursor(cursor, lastrowid)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> PgCursor:

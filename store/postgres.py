@@ -178,20 +178,26 @@ class PostgresStore:
         return store
 
     def _connect(self) -> PgConnection:
+        """A new connection; failing, an sqlite3.OperationalError ("send it again")."""
         try:
             raw = psycopg.connect(self.url, autocommit=False, application_name="hearth")
+            # Like SQLite's busy_timeout: a step that cannot get another worker's row lock
+            # in time fails (and is asked to be sent again) instead of hanging the worker.
+            raw.execute(f"SET lock_timeout = {int(self.busy_timeout * 1000)}")
+            raw.commit()
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to the database: {exc}".strip()) from exc
-        # Like SQLite's busy_timeout: a step that cannot get another worker's row lock in
-        # time fails (and is asked to be sent again) instead of hanging the worker.
-        raw.execute(f"SET lock_timeout = {int(self.busy_timeout * 1000)}")
-        raw.commit()
+            raise as_sqlite_error(exc) from exc
         conn = PgConnection(raw, self._identity)
         self._opened.append(conn)
         return conn
 
     def _open_first(self) -> None:
-        conn = self._connect()
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            # One line, as every start-up error (psycopg's message spans several).
+            reason = " ".join(str(exc).split())
+            raise StoreError(f"cannot connect to the database: {reason}") from exc
         migrate_postgres(conn.raw)
         self._identity.update(identity_tables(conn.raw))
         conn.identity_tables = frozenset(self._identity)
@@ -240,6 +246,14 @@ class PostgresStore:
                 raise
         return conn
 
+    def _replace(self, conn: PgConnection) -> PgConnection:
+        """A fresh connection in place of a broken one."""
+        if not conn.raw.closed:
+            conn.raw.close()
+        if conn in self._opened:
+            self._opened.remove(conn)
+        return self._connect()
+
     def _give_back(self, conn: PgConnection) -> None:
         # A connection lost mid-step (server restart, network) is replaced on next use.
         self._idle.put(None if conn.raw.closed or conn.raw.broken else conn)
@@ -272,11 +286,17 @@ class PostgresStore:
             for attempt in range(RETRIES + 1):
                 repository = Repository(conn, self.cipher)  # type: ignore[arg-type]
                 repository.row_lock = ROW_LOCK
+                conn.executed = 0
                 try:
                     value = step(repository)
                     conn.raw.commit()
                 except BaseException as exc:
                     self._rollback(conn)
+                    if attempt < RETRIES and conn.raw.broken and conn.executed == 0:
+                        # Lost while idle (server restart, network): nothing of the step
+                        # reached the server, so it runs again on a fresh connection.
+                        conn = self._replace(conn)
+                        continue
                     if attempt < RETRIES and _retryable(exc):
                         with self._counting:
                             self.retries += 1
@@ -295,13 +315,20 @@ class PostgresStore:
     def _read(self, query: Callable[[Repository], T]) -> T:
         conn = self._take()
         try:
-            conn.raw.read_only = True
-            try:
-                return query(Repository(conn, self.cipher))  # type: ignore[arg-type]
-            finally:
-                self._rollback(conn)
-                if not conn.raw.closed:
-                    conn.raw.read_only = False
+            for attempt in range(2):
+                conn.raw.read_only = True
+                try:
+                    return query(Repository(conn, self.cipher))  # type: ignore[arg-type]
+                except sqlite3.Error:
+                    if attempt == 0 and conn.raw.broken:  # lost while idle: read again
+                        conn = self._replace(conn)
+                        continue
+                    raise
+                finally:
+                    self._rollback(conn)
+                    if not conn.raw.closed:
+                        conn.raw.read_only = False
+            raise AssertionError("unreachable: the second attempt returns or raises")
         finally:
             self._give_back(conn)
 

@@ -280,3 +280,28 @@ def _active(repo: Repository) -> str:
     person = repo.find_person("console", "ana")
     assert person is not None and person.active_interview is not None
     return person.active_interview
+
+
+async def test_connections_dropped_by_the_server__steps_and_reads_reconnect(pg_url: str) -> None:
+    """A server restart (or a proxy's idle timeout) costs no step: idle ones reconnect."""
+    import psycopg
+
+    from store.postgres import PostgresStore
+
+    store = await PostgresStore.open(pg_url, pool_size=2)
+    try:
+        iid = await store.run(_new_interview)
+        await asyncio.gather(*(store.run(lambda repo: repo.interview(iid)) for _ in range(4)))
+        pids = [c.raw.info.backend_pid for c in store._opened if not c.raw.closed]
+        assert pids
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            for pid in pids:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        await asyncio.sleep(0.1)
+        found = await asyncio.gather(
+            *(store.run(lambda repo: repo.interview(iid)) for _ in range(4))
+        )
+        assert all(record is not None for record in found)
+        assert await store.read(lambda repo: repo.interview(iid)) is not None
+    finally:
+        await store.close()
