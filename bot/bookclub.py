@@ -76,7 +76,9 @@ def latest_series(series_id: str) -> Series | None:
 
 def default_series() -> Series:
     """The series a setup without one gets: the first bundled id."""
-    return latest_series(sorted({s.id for s in bundle().values()})[0])  # type: ignore[return-value]
+    found = latest_series(sorted({s.id for s in bundle().values()})[0])
+    assert found is not None
+    return found
 
 
 def needs_admin(args: str) -> bool:
@@ -324,8 +326,11 @@ def status_reply(clubs: BookClubRepository, club: ClubRecord, now: dt.datetime) 
     taken = clubs.weeks_taken(club.channel, club.chat_id, club.series_key)
     total = series.total_weeks if series else max(taken, default=1)
     when = None if series is None else next_due_at(schedule, taken, total, now)
+    log_rows = clubs.deliveries(club.channel, club.chat_id, club.series_key)
     return say(
         "status",
+        unconfirmed=[d.week for d in log_rows if d.status in ("unconfirmed", "failed")],
+        waiting=[d.week for d in log_rows if d.status == "retry"],
         title=series.text(series.title, club.locale) if series else club.series_key,
         status=club.status,
         reason=club.stopped_reason,
@@ -439,7 +444,7 @@ def dispatch(step: Step) -> bool:
         return False
     clubs = BookClubRepository(step.repo)
     if inbound.kind is Kind.COMMAND and inbound.payload == COMMAND:
-        _took_over(step, clubs)
+        _took_over(step)
         where = Where(inbound.channel, inbound.chat_id, "private", step.person.id,
                       step.person.locale)
         step.replies.extend(control(step.repo, where, inbound.args, step.now, admin=True))
@@ -449,7 +454,7 @@ def dispatch(step: Step) -> bool:
         and inbound.payload == "start"
         and inbound.args.strip().startswith(LINK_PREFIX)
     ):
-        _took_over(step, clubs)
+        _took_over(step)
         open_check_in(step, clubs, inbound.args.strip().removeprefix(LINK_PREFIX))
         return True
     pending = clubs.pending(step.person.id)
@@ -459,7 +464,7 @@ def dispatch(step: Step) -> bool:
     series_key, week, asked_at = pending
     if inbound.kind is not Kind.TEXT or step.now - asked_at > REFLECTION_WINDOW:
         return False  # a command, a button, or much later: the check-in lapses quietly
-    _took_over(step, clubs)
+    _took_over(step)
     clubs.add_reflection(step.person.id, series_key, week, inbound.payload.strip(), now=step.now)
     # The audit trail says that a reflection was written, never its words, and ties it to
     # no interview.
@@ -469,7 +474,7 @@ def dispatch(step: Step) -> bool:
     return True
 
 
-def _took_over(step: Step, clubs: BookClubRepository) -> None:
+def _took_over(step: Step) -> None:
     # The erasure rule: anything else sent between /forget and "yes, erase" lets it lapse.
     step.repo.cancel_erasure(step.person.id)
 

@@ -118,7 +118,11 @@ class BookClubScheduler:
             return
         for job in queue.get_jobs_by_name(JOB_NAME):
             job.schedule_removal()
-        queue.run_once(self._job, when=delay, name=JOB_NAME)
+        # However late the job queue gets to it (a slow start-up before Application.start(),
+        # a busy loop), the tick still runs: APScheduler would otherwise drop a job more than
+        # a second late as "misfired", and with it every later wake-up.
+        queue.run_once(self._job, when=delay, name=JOB_NAME,
+                       job_kwargs={"misfire_grace_time": None})
 
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.tick()

@@ -427,6 +427,8 @@ async def test_timeout__week_not_sent_twice(club: Club, admin: Phone) -> None:
     assert await club.rows("SELECT week, status FROM bookclub_deliveries") == [
         (1, "unconfirmed")]
     assert await club.tick_at(FIRST_SLOT + WEEK) == 1  # the series goes on with week 2
+    await club.send(admin.command("bookclub", "status"))
+    assert "Telegram did not confirm that week 1 arrived. It is not sent again" in admin.last.text
 
 
 # -- the job queue -----------------------------------------------------------------------------
@@ -462,6 +464,7 @@ async def test_job_queue__start_up_tick_catches_up(
     second = await open_club(db_path, catalog, clock, api)
     try:
         assert second.app.job_queue is not None
+        await asyncio.sleep(1.2)  # a slow start-up (getMe, setMyCommands) before start()
         await second.app.job_queue.start()  # as Application.start() does
         await api.wait_until(lambda: len(api.weeks_in(GROUP)) == 1)
         await asyncio.sleep(0.05)
