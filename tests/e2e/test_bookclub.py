@@ -574,3 +574,41 @@ async def test_spanish_admin__replies_and_weeks_in_spanish(club: Club) -> None:
     week = club.api.from_bot(GROUP)[-1]
     assert "Semana 1 de 10" in week.text and "Para hablar juntos" in week.text
     assert week.labels == ["Reflexionar en privado"]
+
+
+async def test_setup__anonymous_admin__accepted_without_asking(club: Club) -> None:
+    anonymous = Phone(club.api, club.app.bot, 1087968824, first_name="Group", group=GROUP)
+    text = f"/bookclub {SETUP}"
+    message = anonymous._message(
+        text=text, entities=[{"type": "bot_command", "offset": 0, "length": 9}],
+        sender_chat=club.api.chat_json(GROUP))
+    await club.send(anonymous._update(message=message))
+    assert "All set" in anonymous.last.text
+    assert club.api.calls_of("getChatMember") == []  # posting as the group: only admins can
+
+
+async def test_setup__admin_check_fails__nothing_changes_try_again(
+    club: Club, admin: Phone
+) -> None:
+    club.api.fail_next("getChatMember", timeout=True)
+    await set_up(club, admin)
+    assert "I couldn't check with Telegram that you are an admin" in admin.last.text
+    assert await club.rows("SELECT * FROM bookclub_schedules") == []
+
+
+async def test_flood_wait__still_refused_after_retries__sent_later_not_dropped(
+    club: Club, admin: Phone
+) -> None:
+    await set_up(club, admin)
+    club.api.fail_next("sendMessage", retry_after=1, times=4)  # the limiter tries 1 + 3 times
+
+    assert await club.tick_at(FIRST_SLOT) == 0
+    assert await club.rows("SELECT week, status FROM bookclub_deliveries") == [(1, "retry")]
+    await club.send(admin.command("bookclub", "status"))
+    assert "Week 1 is waiting: Telegram asked me to slow down" in admin.last.text
+    assert club.scheduler.next_wake == FIRST_SLOT + dt.timedelta(seconds=1)
+
+    assert await club.tick_at(FIRST_SLOT + dt.timedelta(seconds=1)) == 1
+    assert len(club.api.weeks_in(GROUP)) == 1
+    assert await club.rows("SELECT week, status, attempts FROM bookclub_deliveries") == [
+        (1, "sent", 2)]
