@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("interview", help="the interview id")
     report.add_argument("--out", type=Path, default=None,
                         help="folder for the files (default: reports/ beside the database)")
+    report.add_argument("--locale", default=None,
+                        help="language of the report (default: HEARTH_LOCALE)")
     report.set_defaults(run=_report)
 
     keygen = sub.add_parser("keygen", help="print a new key for HEARTH_DATA_KEY")
@@ -218,7 +220,7 @@ async def _console_report(service: DialogueService, folder: Path, submitted: Sub
     from messages.render import macro
 
     paths = await write_interview_report(service.store, service.catalog,
-                                         submitted.interview_id, folder, service.clock())
+                                         submitted.interview_id, folder, service.clock(), locale)
     if not paths:
         return []
     text = str(macro(locale, "replies.j2", "report_written")(path=str(paths[0])))
@@ -234,7 +236,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         try:
             return await write_interview_report(
                 service.store, service.catalog, args.interview.strip(),
-                args.out or reports_folder(settings), utc_now())
+                args.out or reports_folder(settings), utc_now(), args.locale or settings.locale)
         finally:
             await service.store.close()
 

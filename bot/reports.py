@@ -165,7 +165,7 @@ def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
 
 
 def scored_interview(repo: Repository, catalog: FlowCatalog, interview_id: str,
-                     now: datetime) -> tuple[Report, list[AppendixRow]] | None:
+                     now: datetime, locale: str = "en") -> tuple[Report, list[AppendixRow]] | None:
     """Score a stored interview (inside `Store.read`); None if unknown or its flow has no rules."""
     record = repo.interview(interview_id)
     if record is None or not has_rules(record.flow_id):
@@ -175,22 +175,24 @@ def scored_interview(repo: Repository, catalog: FlowCatalog, interview_id: str,
         key: Answer(decode_value(value) if value is not None else None, skips)
         for key, (value, skips) in repo.current_answers(interview_id).items()
     }
-    return build_report(flow, answers, now), answer_appendix(flow, answers)
+    return build_report(flow, answers, now), answer_appendix(flow, answers, locale)
 
 
 async def write_interview_report(store: Backend, catalog: FlowCatalog, interview_id: str,
-                                 folder: Path, now: datetime) -> list[Path] | None:
+                                 folder: Path, now: datetime,
+                                 locale: str = "en") -> list[Path] | None:
     """Write a stored interview's clinician report (HTML + 2 PNGs), audited as an export.
 
     For the operator's own tools (`hearth report`, the console): no person is asking, so no
     access check happens here; the audit event records that the operator exported it.
     """
-    scored = await store.read(lambda repo: scored_interview(repo, catalog, interview_id, now))
+    scored = await store.read(
+        lambda repo: scored_interview(repo, catalog, interview_id, now, locale))
     if scored is None:
         return None
     report, appendix = scored
     # Drawing the charts takes a few hundred milliseconds: off the event loop.
-    paths = await asyncio.to_thread(write_clinician_report, report, appendix, folder, "en",
+    paths = await asyncio.to_thread(write_clinician_report, report, appendix, folder, locale,
                                     interview_id)
     await store.run(lambda repo: repo.add_event("exported", interview_id=interview_id,
                                                 person_id=None, now=now, detail="operator"))

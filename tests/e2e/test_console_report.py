@@ -47,3 +47,57 @@ def test_console__full_interview__summary_and_report_files(tmp_path: Path) -> No
         assert asked > 40  # the real interview, not the sample
     finally:
         terminal.close()
+
+
+def test_cli_report__writes_html_and_charts_in_the_chosen_language(tmp_path: Path) -> None:
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "chat.db"
+    terminal = Terminal(db, flow="developmental_history")
+    try:
+        screen = terminal.wait_for(PROMPT)
+        screen = terminal.answer("1")
+        while "Here are your answers" not in screen:
+            screen = terminal.answer(reply_for(screen))
+        terminal.answer("submit")
+    finally:
+        terminal.close()
+    [(interview_id,)] = (
+        sqlite3.connect(db)
+        .execute("SELECT id FROM interviews WHERE state = 'submitted'")
+        .fetchall()
+    )
+    env = {**os.environ, "HEARTH_DATABASE": str(db)}
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "report",
+            interview_id,
+            "--out",
+            str(out),
+            "--locale",
+            "es",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    paths = [Path(line) for line in result.stdout.split()]
+    assert [p.suffix for p in paths] == [".html", ".png", ".png"] and all(p.exists() for p in paths)
+    assert 'lang="es"' in paths[0].read_text(encoding="utf-8")
+    unknown = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "report", "nope"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert unknown.returncode == 2 and unknown.stderr.startswith("hearth: no scored interview")
