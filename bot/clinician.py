@@ -446,16 +446,22 @@ def on_submitted(step: Step) -> None:
         return
     if has_rules(interview.flow_id):
         step.replies.append(export_reply(step, interview, "caregiver"))
-    if interview.owner_id == step.person.id:
-        return
+    if interview.owner_id != step.person.id:
+        notify_owner(step, "family_submitted", LIBRARY)
+
+
+def notify_owner(step: Step, message: str, library: str) -> None:
+    """Tell the interview's clinician something, in their own chat and language."""
+    interview = step.interview
+    assert interview is not None
     owner = step.repo.person_by_id(interview.owner_id)
     # An adapter can deliver only within its own channel.
     if owner is None or owner.channel != step.inbound.channel:
         return
     step.replies.append(
         Say(
-            message="family_submitted",
-            library=LIBRARY,
+            message=message,
+            library=library,
             params={"nickname": interview.subject_nickname, "interview_id": interview.id},
             chat_id=step.repo.chat_of(owner.id),
             locale=owner.locale,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from bot.clinician import notify_owner
 from bot.model import Inbound, Kind
 from bot.replies import Outcome, Say
 from flows.lifecycle import State, Trigger
@@ -173,27 +174,7 @@ def respond_to_danger(step: Step, net: SafetyNet, *, saved: bool) -> None:
         )
     ]
     if interview is not None and interview.owner_id != step.person.id:
-        notify_owner(step)
-
-
-def notify_owner(step: Step) -> None:
-    """Tell the interview's clinician, in their own chat and language, to check on the family."""
-    interview = step.interview
-    assert interview is not None
-    owner = step.repo.person_by_id(interview.owner_id)
-    # An adapter can deliver only within its own channel.
-    if owner is None or owner.channel != step.inbound.channel:
-        return
-    step.replies.append(
-        Say(
-            message="clinician_flag",
-            library=LIBRARY,
-            params={"interview_id": interview.id, "nickname": interview.subject_nickname},
-            chat_id=step.repo.chat_of(owner.id),
-            locale=owner.locale,
-        )
-    )
-    step.event("notified", str(owner.id))
+        notify_owner(step, "clinician_flag", LIBRARY)
 
 
 def low_exposure_command(step: Step, args: str) -> None:

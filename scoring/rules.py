@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from flows.errors import FlowError
+from flows.loader import line_map, parse_yaml
 from flows.schema import Flow, ItemType
 
 LocalizedText = dict[str, str]
@@ -395,45 +396,24 @@ class NoScoringRules(LookupError):
 _M = TypeVar("_M", bound=BaseModel)
 
 
-def _line_map(node: yaml.Node | None) -> dict[tuple[str, ...], int]:
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(n: yaml.Node, path: tuple[str, ...]) -> None:
-        lines.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                child = (*path, str(key.value))
-                lines[child] = key.start_mark.line + 1
-                walk(value, child)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, value in enumerate(n.value):
-                walk(value, (*path, str(i)))
-
-    if node is not None:
-        walk(node, ())
-    return lines
-
-
 def _parse(text: str, filename: str, model: type[_M]) -> _M:
+    # Rules files are read like flow files: one YAML parse, lines from the loader's map.
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise RulesError([RuleProblem(filename, mark.line + 1 if mark else None, "",
-                                      f"YAML syntax: {getattr(exc, 'problem', exc)}")]) from None
-    lines = _line_map(node)
+        node, raw = parse_yaml(text, filename)
+    except FlowError as exc:
+        syntax = [RuleProblem(p.file, p.line, "", p.message) for p in exc.problems]
+        raise RulesError(syntax) from None
+    lines = line_map(node)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         problems: list[RuleProblem] = []
         for error in exc.errors():
             # Union alternatives add class names to the location; they are not in the file.
-            path = tuple(str(p) for p in error["loc"]
-                         if not (isinstance(p, str) and p[:1].isupper()))
+            path = tuple(p for p in error["loc"] if not (isinstance(p, str) and p[:1].isupper()))
             line = next((lines[path[:end]] for end in range(len(path), -1, -1)
                          if path[:end] in lines), None)
-            problems.append(RuleProblem(filename, line, ".".join(path), error["msg"]))
+            problems.append(RuleProblem(filename, line, ".".join(map(str, path)), error["msg"]))
         # A union reports once per alternative: keep the first message per place.
         unique = list({(p.line, p.path): p for p in reversed(problems)}.values())[::-1]
         raise RulesError(sorted(unique, key=lambda p: p.line or 0)) from None
