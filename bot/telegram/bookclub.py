@@ -33,7 +33,14 @@ from telegram.ext import (
 from bot import bookclub
 from bot.model import Inbound, Kind, Outbound
 from bot.service import DialogueService
-from bot.telegram.handlers import CHANNEL, command_of, converse, delivery_id, hearth
+from bot.telegram.handlers import (
+    CHANNEL,
+    command_of,
+    converse,
+    delivery_id,
+    hearth,
+    locale_of,
+)
 from messages.render import macro
 from store.bookclub import BookClubRepository, WeekDelivery
 from store.repository import Repository
@@ -326,9 +333,11 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         # Nothing is sent: the bot can no longer write there.
         await scheduler.reschedule()
     elif chat.type != ChatType.PRIVATE and change.old_chat_member.status in _GONE:
-        text = str(macro("en", bookclub.LIBRARY, "welcome_group")()).strip()
+        # In the language of whoever added the bot.
+        text = str(macro(locale_of(update), bookclub.LIBRARY, "welcome_group")()).strip()
         await hearth(context).sender.send(chat.id, Outbound(text))
-    raise ApplicationHandlerStop
+    # Not stopped here: other features may also care that a chat closed (the intake's
+    # handlers never match these updates).
 
 
 async def on_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -340,7 +349,6 @@ async def on_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await hearth(context).service.store.run(
         lambda repo: BookClubRepository(repo).move_chat(CHANNEL, old, new)
     )
-    raise ApplicationHandlerStop
 
 
 def install(

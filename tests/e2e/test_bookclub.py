@@ -612,3 +612,9 @@ async def test_flood_wait__still_refused_after_retries__sent_later_not_dropped(
     assert len(club.api.weeks_in(GROUP)) == 1
     assert await club.rows("SELECT week, status, attempts FROM bookclub_deliveries") == [
         (1, "sent", 2)]
+
+
+async def test_added_by_a_spanish_speaker__greets_in_spanish(club: Club) -> None:
+    adder = Phone(club.api, club.app.bot, ADMIN, language_code="es", group=GROUP)
+    await club.send(membership(adder, "left", "member"))
+    assert "Un administrador puede empezarla con /bookclub setup" in adder.last.text
