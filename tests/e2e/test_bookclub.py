@@ -618,3 +618,19 @@ async def test_added_by_a_spanish_speaker__greets_in_spanish(club: Club) -> None
     adder = Phone(club.api, club.app.bot, ADMIN, language_code="es", group=GROUP)
     await club.send(membership(adder, "left", "member"))
     assert "Un administrador puede empezarla con /bookclub setup" in adder.last.text
+
+
+async def test_reflection__suggests_danger__support_message_at_once(
+    club: Club, admin: Phone
+) -> None:
+    await set_up(club, admin)
+    await club.tick_at(FIRST_SLOT)
+    reader = Phone(club.api, club.app.bot, READER)
+    await club.send(reader.command("start", reflect_token(club.api, GROUP)))
+
+    await club.send(reader.text("Running on empty. We are not safe at home"))
+
+    assert "please call your local emergency number straight away" in reader.last.text
+    assert not any("not safe" in text for text in club.api.group_texts())
+    assert await club.rows("SELECT kind FROM events WHERE kind = 'safety_flag'") == [
+        ("safety_flag",)]
