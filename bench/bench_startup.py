@@ -120,7 +120,7 @@ def main() -> None:
             times = [chat_once(folder, flow, n) for n in range(args.runs)]
             consent = [c for c, _ in times]
             question = [q for _, q in times]
-            label = flow or "default flow (HEARTH_FLOW, sample)"
+            label = flow or "default flow (HEARTH_FLOW, developmental_history)"
             print(f"   hearth chat, {label}: consent shown after "
                   f"{1000 * median(consent):.0f} ms, first question after "
                   f"{1000 * median(question):.0f} ms (spread {spread(question)}; "

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     database_pool: int = Field(default=8, ge=1, le=256)
     synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
     locale: str = "en"
-    flow: str = "sample"
+    flow: str = "developmental_history"
     #: Operators who may run /clinician: comma-separated ids; a bare id is a Telegram user id.
     admin_ids: Annotated[
         list[str], NoDecode, BeforeValidator(_comma_separated), AfterValidator(_admin_ids)
