@@ -46,14 +46,12 @@ class Sent:
     view: View
 
 
-class OfflineRequest(BaseRequest):
-    """Answers the Bot API offline after `delay` seconds; routes messages to `inbox[chat]`."""
+class OfflineBotApi(BaseRequest):
+    """The Bot API answered offline after `delay` seconds: subclasses say what each method
+    answers (`answer`); the plumbing PTB needs from a request class is here once."""
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
-        self.calls = 0
-        self.ids = itertools.count(1)
-        self.inbox: dict[int, list[Sent]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -77,22 +75,39 @@ class OfflineRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self.delay:
             await asyncio.sleep(self.delay)
-        self.calls += 1
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data is not None else {}
+        return await self.answer(name, params)
+
+    async def answer(self, name: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        """The HTTP status and JSON body for one Bot API call."""
+        raise NotImplementedError
+
+
+class OfflineRequest(OfflineBotApi):
+    """Answers the Bot API offline after `delay` seconds; routes messages to `inbox[chat]`."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__(delay)
+        self.calls = 0
+        self.ids = itertools.count(1)
+        self.inbox: dict[int, list[Sent]] = {}
+
+    async def answer(self, name: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        self.calls += 1
         result: Any = True
         if name == "getMe":
             result = {**BOT_USER, "can_join_groups": False, "can_read_all_group_messages": False,
                       "supports_inline_queries": False}
         elif name in ("sendMessage", "editMessageText"):
-            chat = int(params["chat_id"])  # type: ignore[arg-type]
-            message_id = int(params.get("message_id") or next(self.ids))  # type: ignore[arg-type]
+            chat = int(params["chat_id"])
+            message_id = int(params.get("message_id") or next(self.ids))
             markup = params.get("reply_markup")
             if isinstance(markup, str):
                 markup = json.loads(markup)
             buttons = [
                 (b["text"], b["callback_data"])
-                for row in (markup or {}).get("inline_keyboard", [])  # type: ignore[union-attr]
+                for row in (markup or {}).get("inline_keyboard", [])
                 for b in row
             ]
             self.inbox.setdefault(chat, []).append(

@@ -29,9 +29,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from telegram.request import BaseRequest, RequestData
-
 from bench._common import catalog, header, temp_dir
+from bench._telegram import OfflineBotApi
 from bot.service import DialogueService
 from bot.settings import Settings
 from bot.telegram import build_application
@@ -49,41 +48,18 @@ TELEGRAM_OVERALL = 30  # messages per second, Telegram's guidance
 TELEGRAM_GROUP = 20  # messages per minute in one group
 
 
-class OfflineApi(BaseRequest):
+class OfflineApi(OfflineBotApi):
     """Answers getMe and sendMessage after `latency`; notes when each message was accepted."""
 
     def __init__(self, latency: float) -> None:
-        self.latency = latency
+        super().__init__(latency)
         self.sent: list[tuple[float, int]] = []  # (monotonic time, chat id)
         self.flood_at: int | None = None  # refuse the n-th send with a 429
         self.floods = 0
         self._sends = 0
         self._ids = 0
 
-    @property
-    def read_timeout(self) -> float | None:
-        return None
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        name = url.rsplit("/", 1)[-1]
-        params = request_data.parameters if request_data is not None else {}
-        if self.latency:
-            await asyncio.sleep(self.latency)
+    async def answer(self, name: str, params: dict[str, Any]) -> tuple[int, bytes]:
         if name == "getMe":
             return 200, json.dumps({"ok": True, "result": BOT}).encode()
         if name != "sendMessage":
@@ -94,7 +70,7 @@ class OfflineApi(BaseRequest):
             body = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry "
                     "after 1", "parameters": {"retry_after": 1}}
             return 429, json.dumps(body).encode()
-        chat = int(params["chat_id"])  # type: ignore[call-overload]
+        chat = int(params["chat_id"])
         self.sent.append((time.monotonic(), chat))
         self._ids += 1
         result = {"message_id": self._ids, "date": 1_795_000_000, "from": BOT,
