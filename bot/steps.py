@@ -30,10 +30,10 @@ from flows.engine import (
     Answer,
     Question,
     enabled_options,
-    find_question,
     next_question,
     previous_question,
     progress,
+    question_at,
     questions,
 )
 from flows.lifecycle import OPEN_STATES, NotAllowed, State, Trigger
@@ -409,7 +409,7 @@ class Step:
             self.show_review()
             return
         cursor = self.interview.cursor
-        question = find_question(self.flow, self.answers, cursor, self.enabled) if cursor else None
+        question = question_at(self.flow, self.answers, cursor) if cursor else None
         if question is None:
             self.advance(welcome_back=welcome_back)
             return
@@ -466,7 +466,8 @@ class Step:
         assert self.interview is not None
         if self.interview.cursor is None:
             return None
-        return find_question(self.flow, self.answers, self.interview.cursor, self.enabled)
+        # One key's conditions, not a walk of the whole flow: this runs on every step.
+        return question_at(self.flow, self.answers, self.interview.cursor)
 
     # -- answering ---------------------------------------------------------------------------
 

@@ -186,6 +186,23 @@ def find_question(
     return None
 
 
+def question_at(flow: Flow, answers: Answers, key: str) -> Question | None:
+    """`find_question` without walking the flow: check this one key's conditions directly."""
+    item_id, repeat = split_key(key)
+    if not flow.has_item(item_id):
+        return None
+    section, item = flow.section_of(item_id), flow.item(item_id)
+    if (repeat is None) != (section.repeat_for is None):
+        return None
+    if not rule_holds(flow, section.enable_when, answers):
+        return None
+    if repeat is not None and repeat not in _repeat_values(flow, section, answers):
+        return None
+    if not rule_holds(flow, item.enable_when, answers, section, repeat):
+        return None
+    return Question(key, item, section, repeat)
+
+
 def next_question(
     flow: Flow, answers: Answers, enabled: Sequence[Question] | None = None
 ) -> Question | None:

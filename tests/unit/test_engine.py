@@ -229,3 +229,35 @@ def test_lifecycle__one_machine_shared__models_do_not_accumulate(flow: Flow) -> 
     for _ in range(50):
         life.fire(State.CONSENT, Trigger.AGREE, {})
     assert life._machine.models == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(["sleep", "eating", "moods", "school", "none"]), unique=True),
+    st.integers(0, 216),
+    st.sampled_from(["yes", "no", "unknown"]),
+    st.sampled_from(
+        [
+            "child_name",
+            "worries",
+            "worry_since[sleep]",
+            "worry_note[moods]",
+            "worry_note",
+            "prenatal_note",
+            "school_feel",
+            "worry_level[school]",
+            "ghost",
+            "sleep[x]",
+        ]
+    ),
+)
+def test_question_at__agrees_with_a_full_walk(
+    flow: Flow, worries: list[str], months: int, stress: str, key: str
+) -> None:
+    from flows.engine import find_question, question_at
+
+    answers = {**BASE, "child_age": age(months), "prenatal_stress": Answer(stress)}
+    if worries:
+        answers["worries"] = Answer(worries)
+        answers["worry_level[moods]"] = Answer(3)
+    assert question_at(flow, answers, key) == find_question(flow, answers, key)
