@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, BotCommand, Update
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -36,7 +36,12 @@ log = logging.getLogger(__name__)
 
 #: The command menu, in the order Telegram shows it. Other /commands still reach the
 #: service (the clinician's, for instance); this is only what the menu offers.
-MENU = ("start", "back", "skip", "pause", "review", "edit", "status", "submit", "language", "help")
+MENU = (
+    "start", "back", "skip", "pause", "review", "edit", "status", "submit", "language",
+    "bookclub", "forget", "help",
+)
+#: In groups only the book club is at home (intake never runs there).
+GROUP_MENU = ("bookclub", "help")
 
 #: Only these updates are asked for; anything else Telegram would send is noise here.
 #: MY_CHAT_MEMBER says the bot was added to or removed from a group (book clubs).
@@ -123,11 +128,11 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_error_handler(on_error)
 
 
-def menu(locale: str = "en") -> list[BotCommand]:
+def menu(locale: str = "en", names: tuple[str, ...] = MENU) -> list[BotCommand]:
     """The command menu with its descriptions from messages/<locale>/telegram.j2."""
     return [
         BotCommand(name, str(macro(locale, "telegram.j2", f"command_{name}")()).strip())
-        for name in MENU
+        for name in names
     ]
 
 
@@ -140,6 +145,9 @@ async def publish_commands(bot: Bot) -> bool:
         for locale in LOCALES:
             code = None if locale == "en" else locale
             await bot.set_my_commands(menu(locale), language_code=code)
+            await bot.set_my_commands(
+                menu(locale, GROUP_MENU), scope=BotCommandScopeAllGroupChats(), language_code=code
+            )
     except TelegramError as exc:
         log.warning("could not set the command menu: %s", exc.message)
         return False

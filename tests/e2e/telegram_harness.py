@@ -72,6 +72,7 @@ class FakeBotApi(BaseRequest):
         self.messages: dict[tuple[int, int], Shown] = {}
         self.commands: list[JSON] = []  # the default menu
         self.menus: dict[str, list[JSON]] = {}  # language code -> its menu
+        self.scoped_menus: dict[tuple[str, str], list[JSON]] = {}  # (scope, language) -> menu
         self.answered: dict[str, int] = {}  # callback query id -> times answered
         self.queries: list[str] = []  # callback query ids handed to the bot, in order
         self.latency = 0.0  # seconds each call takes, to let concurrent work overlap
@@ -278,6 +279,12 @@ class FakeBotApi(BaseRequest):
         return True
 
     def api_setMyCommands(self, params: JSON, files: Any) -> bool:
+        scope = params.get("scope")
+        if scope:
+            kind = json.loads(scope)["type"] if isinstance(scope, str) else scope["type"]
+            self.scoped_menus[(str(kind), str(params.get("language_code") or ""))] = list(
+                params["commands"])
+            return True
         if params.get("language_code"):
             self.menus[str(params["language_code"])] = list(params["commands"])
         else:

@@ -361,6 +361,8 @@ async def test_commands__menu_published_from_messages(bot: Running) -> None:
     spanish = bot.api.menus["es"]
     assert [c["command"] for c in spanish] == list(MENU)  # the same commands, described in Spanish
     assert {"command": "pause", "description": "Parar por ahora; todo queda guardado"} in spanish
+    groups = bot.api.scoped_menus[("all_group_chats", "")]
+    assert [c["command"] for c in groups] == ["bookclub", "help"]  # no intake in groups
 
 
 async def test_spanish_phone__notices_in_spanish(bot: Running) -> None:
