@@ -31,6 +31,16 @@ async def start(person: Person) -> None:
     await person.tap("I agree")
 
 
+async def to_review(person: Person) -> None:
+    """The shortest way through the sample flow: consent, five answers, no worries, review."""
+    await start(person)
+    for text in ("Sam", "1", "1", "4", "0"):
+        await person.type(text)
+    await person.tap("Nothing right now")
+    await person.tap("Done")
+    await person.tap("No")
+
+
 async def test_whole_interview__typed_and_tapped__to_submission(person: Person) -> None:
     await start(person)
     assert "[About your child · question 1 of about 7]" in person.text
@@ -98,12 +108,7 @@ async def test_skip_required__asked_again_before_review(person: Person) -> None:
 
 
 async def test_review__edit_a_row_then_back_to_review(person: Person) -> None:
-    await start(person)
-    for text in ("Sam", "1", "1", "4", "0"):
-        await person.type(text)
-    await person.tap("Nothing right now")
-    await person.tap("Done")
-    await person.tap("No")
+    await to_review(person)
     assert "Here are your answers" in person.text
     await person.type("1")
     assert "first name or nickname" in person.text
@@ -224,12 +229,7 @@ def test_long_review__split_into_messages_that_fit_telegram(catalog: FlowCatalog
 async def test_start_after_submission__says_it_was_sent_then_offers_a_new_one(
     person: Person,
 ) -> None:
-    await start(person)
-    for text in ("Sam", "1", "1", "4", "0"):
-        await person.type(text)
-    await person.tap("Nothing right now")
-    await person.tap("Done")
-    await person.tap("No")
+    await to_review(person)
     await person.tap("Send my answers")
     await person.command("start")
     assert "Your last interview was sent and is saved" in person.text
