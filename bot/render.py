@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from bot.data.render import render_data
@@ -20,7 +19,6 @@ from bot.replies import (
     Reply,
     Review,
     Say,
-    Submitted,
 )
 from bot.steps import question_tag
 from flows.answers import decode_value
@@ -32,10 +30,6 @@ from messages.render import format_number, macro
 #: Telegram refuses longer messages; long reviews are split at row boundaries.
 MAX_MESSAGE_CHARS = 4000
 
-#: Called after a submission to add the person's summary (set by the scoring wiring).
-SubmittedHook = Callable[[Submitted, str], list[Outbound]]
-
-
 def _m(locale: str, library: str, name: str, **params: Any) -> str:
     return str(macro(locale, library, name)(**params)).strip()
 
@@ -43,9 +37,8 @@ def _m(locale: str, library: str, name: str, **params: Any) -> str:
 class Renderer:
     """Renders `Outcome`s; holds the catalog to look up question texts."""
 
-    def __init__(self, catalog: FlowCatalog, on_submitted: SubmittedHook | None = None) -> None:
+    def __init__(self, catalog: FlowCatalog) -> None:
         self.catalog = catalog
-        self.on_submitted = on_submitted
 
     def render(self, outcome: Outcome) -> list[Outbound]:
         messages: list[Outbound] = []
@@ -76,10 +69,9 @@ class Renderer:
             return render_export(self, reply, locale)
         if isinstance(reply, Files | Change):
             return render_data(self, reply, locale)
-        messages = [Outbound(_m(locale, "replies.j2", "submitted"))]
-        if self.on_submitted is not None:
-            messages.extend(self.on_submitted(reply, locale))
-        return messages
+        # A submission's summary and notifications are replies of their own (Export, Say);
+        # the console's report file comes from DialogueService.after_submit.
+        return [Outbound(_m(locale, "replies.j2", "submitted"))]
 
     # -- pieces ---------------------------------------------------------------------------
 
