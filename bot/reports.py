@@ -10,8 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment
-
 from flows.answers import decode_value
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answer, Answers, Value, questions, split_key
@@ -44,12 +42,6 @@ class AppendixRow:
     answer: str
 
 
-def _environment() -> Environment:
-    # The one Environment of messages/render.py (autoescape for *.html.j2, StrictUndefined),
-    # as the overlay for whole documents.
-    return document_environment()
-
-
 def report_locale(locale: str) -> str:
     """The locale the report is written in: `locale` if its templates exist, else English.
 
@@ -57,7 +49,7 @@ def report_locale(locale: str) -> str:
     charts' words then need it too: tests/integration/test_locale_parity.py), so nobody
     gets a half-translated report.
     """
-    names = set(_environment().list_templates())
+    names = set(document_environment().list_templates())
     wanted = {SUMMARY_TEMPLATE.format(locale=locale), CLINICIAN_TEMPLATE.format(locale=locale)}
     return locale if wanted <= names else "en"
 
@@ -115,7 +107,7 @@ def summary_context(report: Report, locale: str = "en") -> dict[str, Any]:
 def caregiver_summary(report: Report, locale: str = "en") -> str:
     """The plain-text summary sent in chat (always within Telegram's 4096 characters)."""
     locale = report_locale(locale)
-    template = _environment().get_template(SUMMARY_TEMPLATE.format(locale=locale))
+    template = document_environment().get_template(SUMMARY_TEMPLATE.format(locale=locale))
     text = template.render(summary_context(report, locale)).strip() + "\n"
     if len(text) > TELEGRAM_LIMIT:
         # The template is tested against a worst case; this only guards future edits.
@@ -143,7 +135,7 @@ def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "e
     locale = report_locale(locale)
     map_png, history_png = charts or (functional_map_png(report, locale),
                                       timeline_png(report, locale))
-    template = _environment().get_template(CLINICIAN_TEMPLATE.format(locale=locale))
+    template = document_environment().get_template(CLINICIAN_TEMPLATE.format(locale=locale))
     return template.render(clinician_context(report, appendix, locale, map_png, history_png))
 
 
