@@ -1,33 +1,20 @@
-"""Scoring: answers in, a `Report` out (pure; the rules are data under scoring/rules/)."""
+"""Scoring: answers in, a `Report` out (pure; the rules are data under scoring/rules/).
+
+The names below are loaded on first use: parsing the rule models costs ~0.1 s, and
+`hearth chat` asks only `has_rules` before its first question.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from flows.engine import Answers
-from flows.schema import Flow
-from scoring.compute import (
-    adversity_entries,
-    caregiving_reserve,
-    child_age,
-    current_relational,
-    factor_scores,
-    function_scores,
-    overall_risk,
-    period_scores,
-    region_scores,
-)
-from scoring.recommend import Scores, recommend
-from scoring.report import Report
-from scoring.rules import (
-    NoScoringRules,
-    RuleProblem,
-    RulesError,
-    RuleSet,
-    bundled_rules,
-    check_against_flow,
-    has_rules,
-)
+from scoring.bundle import has_rules
+
+if TYPE_CHECKING:
+    from scoring.build import build_report, build_report_with
+    from scoring.report import Report
+    from scoring.rules import NoScoringRules, RuleProblem, RulesError, RuleSet
 
 __all__ = [
     "NoScoringRules",
@@ -40,51 +27,22 @@ __all__ = [
     "has_rules",
 ]
 
+_WHERE = {
+    "NoScoringRules": "scoring.rules",
+    "Report": "scoring.report",
+    "RuleProblem": "scoring.rules",
+    "RuleSet": "scoring.rules",
+    "RulesError": "scoring.rules",
+    "build_report": "scoring.build",
+    "build_report_with": "scoring.build",
+}
 
-def build_report(flow: Flow, answers: Answers, now: datetime) -> Report:
-    """Score one interview with the rules bundled for its flow.
 
-    Raises `NoScoringRules` when the flow has none (the sample flow, for instance: ask
-    `has_rules(flow.id)` first), and `RulesError` when the rules do not fit the flow.
-    """
-    return build_report_with(bundled_rules(flow.id), flow, answers, now)
-
-
-def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetime) -> Report:
-    """Score one interview with the given rules (tests and tuning pass their own)."""
-    problems = check_against_flow(rules, flow)
-    if problems:
-        raise RulesError([RuleProblem(f"rules for {flow.id}", None, "", p) for p in problems])
-    s = rules.scoring
-    age = child_age(s, answers)
-    entries = adversity_entries(s, flow, answers)
-    periods = period_scores(s, answers, entries, age)
-    now_connection = current_relational(s, answers)
-    functions = function_scores(s, flow, answers)
-    regions = region_scores(s, functions)
-    reserve = caregiving_reserve(s, answers)
-    state = answers.get(s.functioning.state_item)
-    name = answers.get(s.items.name)
-    respondent = answers.get(s.items.respondent)
-    recommendations = recommend(rules.recommendations, Scores(
-        answers=answers, functions=functions, regions=regions, periods=periods,
-        current_relational=now_connection, caregiving=reserve))
-    return Report(
-        flow_id=flow.id,
-        flow_version=flow.version,
-        generated_at=now,
-        child_name=name.value if name is not None and isinstance(name.value, str) else None,
-        age=age,
-        respondent=(respondent.value if respondent is not None
-                    and isinstance(respondent.value, str) else None),
-        adversities=tuple(entries),
-        periods=tuple(periods),
-        overall_risk=overall_risk(s, periods, now_connection),
-        functions=tuple(functions),
-        regions=tuple(regions),
-        factors=tuple(factor_scores(s, functions)),
-        state_answer=state.value if state is not None and isinstance(state.value, str) else None,
-        current_relational=now_connection,
-        caregiving=reserve,
-        recommendations=tuple(recommendations),
-    )
+def __getattr__(name: str) -> Any:
+    """Import a public name's module the first time the name is asked for."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scoring' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

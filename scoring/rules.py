@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from flows.errors import FlowError
 from flows.loader import line_map, parse_yaml
 from flows.schema import Flow, ItemType
+from scoring.bundle import has_rules as has_rules  # re-exported: older imports
 
 LocalizedText = dict[str, str]
 Id = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -436,11 +437,6 @@ class RuleSet:
 
     scoring: ScoringRules
     recommendations: RecommendationRules
-
-
-def has_rules(flow_id: str) -> bool:
-    """Whether a flow id has bundled scoring rules."""
-    return (resources.files("scoring") / "rules" / f"{flow_id}.yaml").is_file()
 
 
 @lru_cache(maxsize=8)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+import scoring
 from flows.engine import Answers
 from flows.schema import Flow
-from scoring import Report, build_report, has_rules
+
+if TYPE_CHECKING:  # scoring's models load on first use, off `hearth chat`'s start-up path
+    from scoring import Report
 
 #: Any fixed instant: the report's date is not part of any score.
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -14,9 +18,9 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 def scored(flow: Flow, answers: Answers, at: datetime | None = None) -> Report | None:
     """The report for these answers, or None when the flow has no scoring rules."""
-    if not has_rules(flow.id):
+    if not scoring.has_rules(flow.id):
         return None
-    return build_report(flow, answers, at or _EPOCH)
+    return scoring.build_report(flow, answers, at or _EPOCH)
 
 
 def score_values(report: Report) -> dict[str, str | float | None]:
