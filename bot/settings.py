@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     telegram_base_file_url: str | None = None
     #: Updates processed at once (different people; one person's always one at a time).
     telegram_concurrency: int = Field(default=64, ge=1, le=4096)
+    #: HTTP connections kept open to the Bot API for replies (getUpdates has its own one).
+    telegram_connections: int = Field(default=256, ge=1, le=1024)
     #: How often a message refused with 429 (flood wait) is retried after waiting.
     telegram_flood_retries: int = Field(default=3, ge=0, le=10)
     #: Messages per second to all chats together (Telegram's guidance is about 30);

@@ -14,7 +14,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.service import DialogueService
 from bot.settings import Settings
@@ -63,7 +63,11 @@ class HearthApplication(Application):  # type: ignore[type-arg]
     PTB notes the chat and user id of every update for its persistence, and only a
     persistence's flush empties those sets. This bot has none (the store holds all
     state), so they would gain an entry for every person who ever wrote, forever.
+
+    `updates_request` is the getUpdates client: the Poller reads raw JSON through it.
     """
+
+    updates_request: BaseRequest | None = None
 
     def _mark_for_persistence_update(
         self, *, update: object | None = None, job: Job | None = None  # type: ignore[type-arg]
@@ -101,9 +105,12 @@ def build_application(
         )
         .concurrent_updates(PerPersonUpdateProcessor(settings.telegram_concurrency))
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    calls = request or HTTPXRequest(connection_pool_size=settings.telegram_connections)
+    updates = request or HTTPXRequest(connection_pool_size=1)
+    builder = builder.request(calls).get_updates_request(updates)
     application = builder.build()
+    assert isinstance(application, HearthApplication)
+    application.updates_request = updates
     application.bot_data["hearth"] = Hearth(service, Sender(application.bot, retry))
     add_handlers(application)
     # Book clubs: group commands and membership changes come first (bot/telegram/bookclub.py).

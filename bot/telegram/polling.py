@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError, TimedOut
-from telegram.ext import Application
+from telegram.ext import Application, ExtBot
+from telegram.request import BaseRequest, RequestData
+from telegram.request._requestparameter import RequestParameter
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +22,12 @@ LONG_POLL = 10
 MAX_BACKOFF = 30.0
 
 
+def query(values: dict[str, Any]) -> RequestData:
+    """A Bot API call's parameters, built as Bot methods build them."""
+    # RequestParameter is not exported; its module has been stable across PTB 20-22.
+    return RequestData([RequestParameter.from_input(name, value) for name, value in values.items()])
+
+
 class Poller:
     """Fetches updates and hands each to the Application's update processor.
 
@@ -26,7 +35,12 @@ class Poller:
     killed with updates still queued loses them. Here an update is confirmed only after
     its handler returned: a crash means Telegram sends it again, and the store's
     delivery record makes that repeat change nothing. Until then the same update may
-    come back from getUpdates; it is recognised by its id and not started twice.
+    come back from getUpdates; it is recognised by its id before it is parsed, so each
+    update is parsed and dispatched once however often it is fetched.
+
+    `request` is the HTTP client for getUpdates (build_application keeps it on the
+    application as `updates_request`); through it the poller reads getUpdates' raw JSON.
+    Without one it falls back to `Bot.get_updates`, which parses every update fetched.
     """
 
     def __init__(
@@ -34,8 +48,11 @@ class Poller:
         application: Application,  # type: ignore[type-arg]
         allowed_updates: Sequence[str],
         long_poll: int = LONG_POLL,
+        request: BaseRequest | None = None,
     ) -> None:
         self.application = application
+        self.request = request or getattr(application, "updates_request", None)
+        self.parsed = 0  # updates built from JSON (each new update once)
         self.allowed_updates = list(allowed_updates)
         self.long_poll = long_poll
         self.offset: int | None = None  # the first update id not yet confirmed
@@ -72,22 +89,46 @@ class Poller:
                 self.start(update)
         await self.drain()
 
-    async def fetch(self) -> tuple[Update, ...]:
-        """One getUpdates: everything from the first unconfirmed update on."""
-        updates: tuple[Update, ...] = await self.application.bot.get_updates(
-            offset=self.offset,
-            timeout=self.long_poll,
-            allowed_updates=self.allowed_updates,
+    async def fetch(self) -> list[Update]:
+        """One getUpdates: everything from the first unconfirmed update on; only the updates
+        not already in hand are parsed."""
+        bot = self.application.bot
+        if self.request is None:
+            parsed = await bot.get_updates(
+                offset=self.offset, timeout=self.long_poll, allowed_updates=self.allowed_updates
+            )
+            self.parsed += len(parsed)
+            return [update for update in parsed if self.is_new(update.update_id)]
+        result = await self.request.post(
+            f"{bot.base_url}/getUpdates",
+            query({"offset": self.offset, "timeout": self.long_poll,
+                   "allowed_updates": self.allowed_updates}),
+            # As Bot.get_updates does: the long poll on top of the client's own read timeout.
+            read_timeout=(self.request.read_timeout or 0) + self.long_poll,
         )
+        updates = []
+        for data in result if isinstance(result, list) else []:
+            if not self.is_new(int(data["update_id"])):
+                continue
+            update = Update.de_json(data, bot)
+            self.parsed += 1
+            if isinstance(bot, ExtBot):
+                bot.insert_callback_data(update)  # a no-op unless arbitrary callback data is on
+            updates.append(update)
         return updates
+
+    def is_new(self, number: int) -> bool:
+        """Whether an update id is neither in hand, nor handled, nor confirmed."""
+        if number in self.running or number in self.finished:
+            return False
+        # Confirmed before: Telegram should not send it again, but it is never run twice.
+        return self.offset is None or number >= self.offset
 
     def start(self, update: Update) -> None:
         """Hand an update to the processor unless it is already in hand or done."""
         number = update.update_id
-        if number in self.running or number in self.finished:
+        if not self.is_new(number):
             return
-        if self.offset is not None and number < self.offset:
-            return  # confirmed before: Telegram should not send it, but never twice
         application = self.application
         task = asyncio.create_task(
             application.update_processor.process_update(update, application.process_update(update))

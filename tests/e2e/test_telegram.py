@@ -720,8 +720,10 @@ class Holding(DialogueService):
         self.inner, self.store = inner, inner.store
         self.held: set[str] = set()
         self.released = asyncio.Event()
+        self.handled: list[str] = []  # delivery ids, in the order handling began
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
+        self.handled.append(inbound.delivery_id)
         if inbound.user_id in self.held:
             await self.released.wait()
         return await self.inner.handle(inbound)
@@ -754,6 +756,37 @@ async def test_polling__update_confirmed_only_after_handled__others_go_on(bot: R
         await running.app.shutdown()
     assert bot.api.calls_of("getUpdates")[-1].params["offset"] == second.update_id + 1
     assert not bot.api.pending
+
+
+async def test_polling__update_fetched_again_while_in_hand__parsed_and_handled_once(
+    bot: Running,
+) -> None:
+    holding = Holding(bot.service)
+    running = await launch(holding, bot.api)
+    ana = Phone(bot.api, None, ANA)
+    holding.held.add(str(ANA))
+    stop = asyncio.Event()
+    poller = Poller(running.app, ALLOWED_UPDATES, long_poll=0)
+    polling = asyncio.create_task(poller.run(stop))
+    start = ana.command("start")
+    try:
+        bot.api.deliver(start)
+        await bot.api.wait_until(lambda: bool(holding.handled))
+        polls = len(bot.api.calls_of("getUpdates"))
+        await bot.api.wait_until(lambda: len(bot.api.calls_of("getUpdates")) > polls + 3)
+        holding.released.set()
+        await bot.api.wait_until(lambda: bool(bot.api.from_bot(ANA)))
+    finally:
+        holding.released.set()
+        stop.set()
+        await polling
+        await running.app.shutdown()
+    # getUpdates handed the unconfirmed update out again on every poll while it was held...
+    offsets = [c.params.get("offset") or 0 for c in bot.api.calls_of("getUpdates")[polls:-1]]
+    assert offsets and max(offsets) <= start.update_id
+    # ...yet it was built from JSON once and reached the service once.
+    assert len(holding.handled) == 1
+    assert poller.parsed == 1
 
 
 async def test_polling__killed_mid_update__handled_after_restart_once(
