@@ -1,0 +1,49 @@
+"""Delivery pruning in batches: only deliveries past the retention window go, all of them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from store.backend import Backend
+from store.pruning import MAX_BATCH, MIN_BATCH, next_size, prune_deliveries
+
+pytestmark = pytest.mark.both_backends
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+
+async def _deliveries(store: Backend) -> set[str]:
+    return set(await store.read(
+        lambda repo: [str(r[0]) for r in repo.conn.execute(
+            "SELECT delivery_id FROM deliveries").fetchall()]))
+
+
+async def test_prune__old_deliveries_gone_in_batches__recent_ones_still_answer(
+    store: Backend,
+) -> None:
+    def record(repo: object) -> None:
+        for n in range(23):
+            repo.record_delivery("telegram", f"old{n}", "{}", NOW - timedelta(days=8, minutes=n))  # type: ignore[attr-defined]
+        for n in range(5):
+            repo.record_delivery("telegram", f"new{n}", "{}", NOW - timedelta(hours=n))  # type: ignore[attr-defined]
+
+    await store.run(record)
+    pruned = await prune_deliveries(store, NOW - timedelta(days=7), first=4)
+    assert pruned.rows == 23
+    assert pruned.batches > 1  # 23 rows never went in one batch of 4 (or its doublings)
+    assert await _deliveries(store) == {f"new{n}" for n in range(5)}
+    assert await store.read(lambda repo: repo.delivery_outcome("telegram", "new0")) == "{}"
+
+
+async def test_prune__nothing_old__one_empty_batch(store: Backend) -> None:
+    pruned = await prune_deliveries(store, NOW)
+    assert (pruned.rows, pruned.batches) == (0, 1)
+
+
+def test_next_size__toward_the_target__within_bounds() -> None:
+    assert next_size(1000, 0.050, target=0.025) == 500  # took twice the target: halve
+    assert next_size(1000, 0.001, target=0.025) == 2000  # far under: at most double
+    assert next_size(100, 10.0) == MIN_BATCH
+    assert next_size(MAX_BATCH, 0.0) == MAX_BATCH
