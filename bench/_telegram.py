@@ -216,7 +216,8 @@ def bare_application(request: OfflineRequest, concurrent: bool) -> App:
 
 
 def hearth_application(request: OfflineRequest, service: DialogueService, concurrent: bool,
-                       *, rate_limited: bool = False) -> tuple[App, str]:
+                       *, rate_limited: bool = False, sender: type | None = None,
+                       unordered: bool = False) -> tuple[App, str]:
     """Hearth behind a real Application: bot/telegram's handlers if present, else local ones.
 
     `rate_limited` keeps the shipped AIORateLimiter (Telegram's 30 messages/s for the whole
@@ -245,14 +246,19 @@ def hearth_application(request: OfflineRequest, service: DialogueService, concur
             overall_max_rate=getattr(settings, "telegram_max_rate", 30),
             max_retries=settings.telegram_flood_retries)
         builder = builder.rate_limiter(rate_limiter)  # type: ignore[arg-type]
-    builder = builder.concurrent_updates(
-        PerPersonUpdateProcessor(settings.telegram_concurrency) if concurrent else False)
+    if unordered:  # PTB's own processor: concurrent, no per-person order (the order check)
+        builder = builder.concurrent_updates(True)
+    else:
+        builder = builder.concurrent_updates(
+            PerPersonUpdateProcessor(settings.telegram_concurrency) if concurrent else False)
     app = builder.build()
-    app.bot_data["hearth"] = Hearth(service, Sender(app.bot))
+    app.bot_data["hearth"] = Hearth(service, (sender or Sender)(app.bot))
     add_handlers(app)
     limiter = "rate limiter on" if rate_limited else "no rate limiter"
     order = (f"per-person order, {settings.telegram_concurrency} at once" if concurrent
              else "one update at a time")
+    if unordered:
+        order = "PTB's unordered processor (256 at once)"
     return app, f"bot/telegram handlers, {order}, {limiter}"
 
 
