@@ -19,7 +19,6 @@ from bench._common import (
     catalog,
     header,
     inbound,
-    median,
     percentile,
     temp_dir,
     views,
@@ -109,7 +108,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=15, help="interviews completed")
     parser.add_argument("--top", type=int, default=18)
-    parser.add_argument("--rounds", type=int, default=3, help="what-if rounds (medians)")
     parser.add_argument("--tree", action=argparse.BooleanOptionalAction, default=True,
                         help="print the pyinstrument tree")
     args = parser.parse_args()
@@ -169,7 +167,6 @@ def main() -> None:
             print(f"     {1e6 * cumtime / calls:8,.0f} us per call, {calls:6,} calls  "
                   f"{where}:{line} {name}")
     asyncio.run(end_of_interview())
-    what_if(args.people, args.rounds)
     if args.tree:
         from pyinstrument import Profiler
 
@@ -178,43 +175,6 @@ def main() -> None:
         print("   pyinstrument (frames >= 3% of the total):")
         print(tree.output_text(unicode=False, color=False,
                                processor_options={"filter_threshold": 0.03}))
-
-
-def what_if(people: int, rounds: int) -> None:
-    """Time the step with the proposed fixes prototyped (bench/_whatif.py), same run."""
-    from bench._whatif import applied
-
-    async def timed(fixes: tuple[str, ...]) -> float:
-        with temp_dir() as folder, applied(*fixes):
-            store = InlineStore(folder / "whatif.db")
-            service = DialogueService(store, catalog())  # type: ignore[arg-type]
-            await interviews(service, 2, "warm")
-            TEXTS.clear()
-            with Timer() as timer:
-                steps = await interviews(service, people, "p")
-            await store.close()
-        return 1e6 * timer.seconds / steps
-
-    variants: dict[str, tuple[str, ...]] = {
-        "as is": (),
-        "1. one question-list walk per answers state": ("walk",),
-        "2. linear review rendering": ("review",),
-        "3. templates not stat()ed (auto_reload off)": ("templates",),
-        "1 + 2 + 3": ("walk", "review", "templates"),
-    }
-    found: dict[str, list[float]] = {name: [] for name in variants}
-    texts: dict[str, list[str]] = {}
-    for _ in range(rounds):
-        for name, fixes in variants.items():
-            found[name].append(asyncio.run(timed(fixes)))
-            texts[name] = list(TEXTS)
-    base = found["as is"]
-    print(f"   what-if (bench-only monkeypatches of the proposed fixes; {people} interviews, "
-          f"median of {rounds} interleaved rounds):")
-    for name, values in found.items():
-        ratios = [b / v for b, v in zip(base, values, strict=True)]
-        same = "same replies" if texts[name] == texts["as is"] else "REPLIES DIFFER"
-        print(f"     {median(values):6,.0f} us/step  {median(ratios):4.2f}x  {name} ({same})")
 
 
 async def end_of_interview(repeats: int = 2000) -> None:

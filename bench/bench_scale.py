@@ -1,4 +1,4 @@
-"""List and resume with 100,000 interviews in the database; timings and query plans."""
+"""List, resume, write and prune with 100,000 interviews in the database; plans too."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -13,7 +14,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench._common import Timer, header, median, percentile, temp_dir
+from bench._common import (
+    Caregiver,
+    Move,
+    Timer,
+    catalog,
+    header,
+    inbound,
+    median,
+    percentile,
+    spread,
+    temp_dir,
+    views,
+)
+from bot.service import DialogueService
+from store.pruning import prune_deliveries
 from store.repository import Repository
 from store.sqlite import Store, migrate
 
@@ -154,11 +169,92 @@ async def timings(path: Path, todo: dict[str, Query], repeats: int) -> dict[str,
     return found
 
 
+class Writer:
+    """New caregivers answering through the real DialogueService on one database."""
+
+    def __init__(self, store: Store, prefix: str) -> None:
+        cat = catalog()
+        self.flow = cat.latest(cat.default_flow)
+        self.store = store
+        self.service = DialogueService(store, cat)
+        # The first step would prune every old delivery in one go (timed separately
+        # below); here only the step itself is timed.
+        self.service._next_prune = datetime.now(UTC) + timedelta(days=1)
+        self.prefix = prefix
+        self.count = 0
+
+    async def person(self, steps: int) -> list[float]:
+        """One new caregiver: /start, consent, answers; the seconds each step took."""
+        self.count += 1
+        user = f"{self.prefix}{self.count}"
+        caregiver = Caregiver(self.flow, self.count)
+        move: Move | None = caregiver.first()
+        took: list[float] = []
+        while move is not None and len(took) < steps:
+            start = time.perf_counter()
+            out = await self.service.handle(inbound(user, move, f"{user}-{len(took)}"))
+            took.append(time.perf_counter() - start)
+            move = caregiver.next(views(out))
+        return took
+
+
+async def write_steps(big: Path, empty: Path, people: int, steps: int,
+                      rounds: int) -> dict[str, list[list[float]]]:
+    """Steps at scale and on an empty database, alternating person by person, per round."""
+    stores = {"big": await Store.open(big, "FULL"), "empty": await Store.open(empty, "FULL")}
+    writers = {name: Writer(store, f"w{name}-") for name, store in stores.items()}
+    found: dict[str, list[list[float]]] = {name: [] for name in writers}
+    try:
+        for _ in range(rounds):
+            this_round: dict[str, list[float]] = {name: [] for name in writers}
+            for _ in range(people):
+                for name, writer in writers.items():
+                    this_round[name] += await writer.person(steps)
+            for name in writers:
+                found[name].append(this_round[name])
+    finally:
+        for store in stores.values():
+            await store.close()
+    return found
+
+
+async def pruning(one_shot: Path, batched: Path, steps: int) -> dict[str, Any]:
+    """The 800k old deliveries pruned as shipped (one DELETE) and in batches, while a
+    caregiver keeps answering; how long the writer was held, how long steps waited."""
+    before = datetime.now(UTC) - timedelta(days=7)
+    found: dict[str, Any] = {}
+    for name, path in (("one DELETE (as shipped)", one_shot), ("batched", batched)):
+        store = await Store.open(path, "FULL")
+        writer = Writer(store, f"p{len(found)}-")
+        try:
+            if name == "batched":
+                task = asyncio.create_task(prune_deliveries(store, before))
+            else:
+                task = asyncio.create_task(store.run(
+                    lambda repo: repo.prune_deliveries(before)))
+            with Timer() as timer:
+                await asyncio.sleep(0)  # the prune is queued first, as in DialogueService
+                waits: list[float] = []
+                while not task.done():
+                    waits += await writer.person(steps)
+                result = await task
+            rows = result.rows if name == "batched" else result
+            longest = result.longest if name == "batched" else timer.seconds
+            found[name] = (rows, timer.seconds, longest, waits,
+                           result.batches if name == "batched" else 1)
+        finally:
+            await store.close()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--interviews", type=int, default=100_000)
     parser.add_argument("--answers", type=int, default=8, help="answers per interview")
     parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--writers", type=int, default=10, help="new caregivers per round")
+    parser.add_argument("--steps", type=int, default=12, help="steps per new caregiver")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     header(f"scale: list and resume with {args.interviews:,} interviews")
     with temp_dir() as folder:
@@ -188,6 +284,27 @@ def main() -> None:
                         missing.append(f"{line} in: {short[:60]}")
         print("   indexes: " + ("every lookup uses an index" if not missing else
                                  "FULL SCANS: " + "; ".join(missing)))
+        shutil.copyfile(path, folder / "prune-a.db")
+        shutil.copyfile(path, folder / "prune-b.db")
+        written = asyncio.run(write_steps(path, folder / "empty.db", args.writers, args.steps,
+                                          args.rounds))
+        print(f"   write steps through DialogueService.handle (new caregivers: /start, consent, "
+              f"answers; {args.writers} x {args.steps} steps per round, alternating with an "
+              f"empty database; {args.rounds} rounds):")
+        for name, rounds in written.items():
+            every = [x for r in rounds for x in r]
+            print(f"     {name:>6}: median {1000 * median(every):6.2f} ms, p99 "
+                  f"{1000 * percentile(every, 99):6.2f} ms per step")
+        ratios = [median(a) / median(b) for a, b in zip(written["big"], written["empty"],
+                                                        strict=True)]
+        print(f"     big ({args.interviews:,} interviews) / empty, median step: "
+              f"{median(ratios):.2f} (spread {spread(ratios)})")
+        pruned = asyncio.run(pruning(folder / "prune-a.db", folder / "prune-b.db", args.steps))
+        print("   pruning every delivery older than 7 days while one caregiver answers:")
+        for name, (rows, seconds, longest, waits, batches) in pruned.items():
+            print(f"     {name:<24}: {rows:,} rows in {seconds:.2f} s, {batches} batch(es), "
+                  f"writer held at most {1000 * longest:,.0f} ms; {len(waits)} steps meanwhile, "
+                  f"longest {1000 * max(waits, default=0):,.0f} ms")
 
 
 if __name__ == "__main__":

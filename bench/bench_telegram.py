@@ -396,8 +396,9 @@ async def throughput(folder: Path, args: argparse.Namespace) -> None:
     for contender in contenders:
         runs = table.runs[contender.name]
         lat = [x for r in runs for x in r.latencies]
+        calls = sum(r.calls for r in runs) / max(1, sum(r.updates for r in runs))
         print(f"   {contender.name:<13} {median([r.rate for r in runs]):>10,.1f} "
-              f"{spread([r.rate for r in runs]):>7} {runs[0].calls_per_update:>9.2f} "
+              f"{spread([r.rate for r in runs]):>7} {calls:>9.2f} "
               f"{ms(percentile(lat, 50)):>9} {ms(percentile(lat, 99)):>9}   {contender.note}")
     names = {c.name for c in contenders}
     for a, b, goal in (("hearth", "peer", "aim 30x"), ("hearth", "bare", "goal >= 0.5"),

@@ -17,9 +17,9 @@ FIRST_BATCH = 500
 #: long on a slow disk whatever the last one measured.
 MIN_BATCH = 50
 MAX_BATCH = 20_000
-#: Seconds a batch aims to hold the writer: half of the 50 ms a person's step may be made
-#: to wait, leaving the rest for the commit's fsync and the steps grouped with it.
-TARGET = 0.025
+#: Seconds a batch aims to hold the writer: well under the 50 ms a person's step may be
+#: made to wait, leaving room for the commit's fsync and for a busy machine's jitter.
+TARGET = 0.015
 
 #: The oldest deliveries first (the `deliveries_by_time` index), LIMIT rows at a time.
 #: Row values work in SQLite 3.15+ and PostgreSQL; `?` is translated for the latter.
@@ -67,11 +67,12 @@ def delete_batch(repository: HasConnection, before: datetime, limit: int) -> tup
 
 
 def next_size(size: int, took: float, target: float = TARGET) -> int:
-    """The next batch's size: scaled toward `target` seconds, at most doubling at once."""
+    """The next batch's size: scaled toward `target` seconds, growing by half at most."""
+    grown = size + size // 2
     if took <= 0:
-        return min(MAX_BATCH, size * 2)
+        return min(MAX_BATCH, grown)
     scaled = int(size * target / took)
-    return max(MIN_BATCH, min(MAX_BATCH, size * 2, scaled))
+    return max(MIN_BATCH, min(MAX_BATCH, grown, scaled))
 
 
 async def prune_deliveries(

@@ -1,0 +1,51 @@
+"""The two comparison bots of bench_http, each run as its own process with PTB's polling.
+
+    python -m bench._bots bare --base-url http://127.0.0.1:PORT/bot --token T
+    python -m bench._bots peer --base-url ... --token T --database peer.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import warnings
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bench._peer import peer_application
+
+
+def bare(base_url: str, token: str) -> Application:  # type: ignore[type-arg]
+    """PTB's bare reply: every update answered with one sendMessage, updates concurrent."""
+    app = Application.builder().token(token).base_url(base_url).concurrent_updates(True).build()
+
+    async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat is not None:
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            await context.bot.send_message(update.effective_chat.id, "ok")
+
+    app.add_handler(TypeHandler(Update, reply))
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*per_message.*")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("kind", choices=["bare", "peer"])
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--database", type=Path, default=Path("peer.db"))
+    args = parser.parse_args()
+    if args.kind == "bare":
+        app = bare(args.base_url, args.token)
+    else:
+        app = peer_application(args.database, token=args.token, base_url=args.base_url)
+    app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY], timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,406 @@
+"""Black box over real HTTP: `hearth run` beside a bare PTB bot and the ConversationHandler peer.
+
+Every bot is its own process, polling a fake Bot API served by this process on loopback
+(HTTP/1.1, keep-alive) that answers every call after `--delay-ms` (the round trip). The
+simulated caregivers live here too: each sends its next update only once it has seen the
+reply to the last one. Several Hearth processes run side by side, differing only in the
+HTTP client's pool size (HEARTH_TELEGRAM_CONNECTIONS). All bots stay up for the whole
+run; in each round every contender gets one timed window while the others sit idle in
+their long poll. Figures per contender: updates/s, reply latency p50/p99, the bot
+process's CPU per update, and how often getUpdates handed each update out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from bench._common import (
+    Caregiver,
+    Move,
+    View,
+    catalog,
+    header,
+    median,
+    percentile,
+    spread,
+    temp_dir,
+)
+from bench._telegram import BOT_USER, TOKEN, update_json
+from bot.model import Kind
+
+FIRST_USER = 20_000
+ROOT = Path(__file__).resolve().parent.parent
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# -- the fake Bot API ---------------------------------------------------------------------------
+
+
+class FakeBotApi:
+    """A Bot API on loopback: getUpdates with offsets and long polling; messages go to the
+    person whose chat they name."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.pending: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+        self.ids = itertools.count(1)
+        self.message_ids = itertools.count(1)
+        self.people: dict[int, Person] = {}
+        self.handed_out: Counter[int] = Counter()
+        self.calls = 0
+        self.polled = asyncio.Event()
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self.connection, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.server.wait_closed(), 2)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def push(self, data: dict[str, Any]) -> None:
+        self.pending.append(data)
+        self.arrived.set()
+
+    async def connection(self, reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                target = line.split(b" ")[1].decode()
+                headers: dict[str, str] = {}
+                while True:
+                    raw = await reader.readline()
+                    if raw in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = raw.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                params = self.params(body, headers.get("content-type", ""))
+                result = await self.call(target.rsplit("/", 1)[-1], params)
+                payload = json.dumps({"ok": True, "result": result}).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload))
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            return
+        finally:
+            writer.close()
+
+    @staticmethod
+    def params(body: bytes, content_type: str) -> dict[str, Any]:
+        if not body:
+            return {}
+        if "json" in content_type:
+            loaded: dict[str, Any] = json.loads(body)
+            return loaded
+        return dict(parse_qsl(body.decode()))
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        if method == "getUpdates":
+            return await self.get_updates(params)
+        if method == "getMe":
+            return {**BOT_USER, "can_join_groups": False, "can_read_all_group_messages": False,
+                    "supports_inline_queries": False}
+        if method in ("sendMessage", "editMessageText"):
+            chat = int(params["chat_id"])
+            message_id = int(params.get("message_id") or next(self.message_ids))
+            markup = params.get("reply_markup")
+            if isinstance(markup, str):
+                markup = json.loads(markup)
+            buttons = [(b["text"], b["callback_data"])
+                       for row in (markup or {}).get("inline_keyboard", []) for b in row]
+            person = self.people.get(chat)
+            if person is not None:
+                person.shown(message_id, View(str(params["text"]), buttons))
+            message: dict[str, Any] = {
+                "message_id": message_id, "date": int(time.time()),
+                "chat": {"id": chat, "type": "private", "first_name": "Caregiver"},
+                "from": BOT_USER, "text": params["text"]}
+            if markup:
+                message["reply_markup"] = markup
+            return message
+        return True
+
+    async def get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.polled.set()
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+        deadline = time.perf_counter() + timeout
+        while True:
+            if offset:
+                self.pending = [u for u in self.pending if u["update_id"] >= offset]
+            if self.pending or time.perf_counter() >= deadline:
+                break
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), deadline - time.perf_counter())
+        handed = self.pending[:limit]
+        for update in handed:
+            self.handed_out[update["update_id"]] += 1
+        return handed
+
+
+# -- the people -----------------------------------------------------------------------------------
+
+
+class Person:
+    """One caregiver: sends a move, waits until the replies show what to do next."""
+
+    def __init__(self, api: FakeBotApi, user: int, caregiver: Caregiver | None) -> None:
+        self.api = api
+        self.user = user
+        self.caregiver = caregiver  # None: a tapper (first button shown, else /start)
+        self.messages: list[tuple[int, View]] = []
+        self.since: list[View] = []
+        self.waiting: asyncio.Future[Move | None] | None = None
+        self.incoming = itertools.count(1)
+        self.move: Move | None = caregiver.first() if caregiver else Move(Kind.COMMAND, "start")
+        api.people[user] = self
+
+    def shown(self, message_id: int, view: View) -> None:
+        self.messages = [*self.messages[-6:], (message_id, view)]
+        if self.waiting is None or self.waiting.done():
+            return
+        self.since.append(view)
+        if self.caregiver is None:
+            move = (Move(Kind.CHOICE, view.buttons[0][1]) if view.buttons
+                    else Move(Kind.COMMAND, "start"))
+            self.waiting.set_result(move)
+            return
+        try:
+            move = self.caregiver.next(self.since)
+        except RuntimeError:
+            return  # not the whole reply yet: a question to act on is still to come
+        self.waiting.set_result(move)
+
+    async def step(self) -> float | None:
+        """Send the next move; the seconds until its reply was seen (None: no reply)."""
+        move = self.move
+        if move is None:
+            return None
+        pressed = None
+        if move.kind is Kind.CHOICE:
+            pressed = next((m for m, v in reversed(self.messages)
+                            if any(p == move.payload for _, p in v.buttons)), None)
+        data = update_json(next(self.api.ids), self.user, move, pressed,
+                           lambda: next(self.incoming))
+        self.since = []
+        self.waiting = asyncio.get_running_loop().create_future()
+        started = time.perf_counter()
+        self.api.push(data)
+        try:
+            self.move = await asyncio.wait_for(self.waiting, 60)
+        except TimeoutError:
+            self.move = None  # lost: counted by the caller
+            return None
+        return time.perf_counter() - started
+
+
+# -- the contenders --------------------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    replies: int
+    seconds: float
+    latencies: list[float]
+    cpu: float  # the bot process's CPU seconds
+    lost: int
+
+    @property
+    def rate(self) -> float:
+        return self.replies / self.seconds
+
+
+@dataclass
+class Contender:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    api: FakeBotApi
+    people: list[Person] = field(default_factory=list)
+    process: asyncio.subprocess.Process | None = None
+    log: Path | None = None
+
+    async def launch(self, folder: Path) -> None:
+        await self.api.start()
+        env = dict(os.environ, **self.env)
+        env["HEARTH_TELEGRAM_BASE_URL"] = self.api.base_url
+        self.log = folder / f"{self.name}.log"
+        command = [c.replace("{base_url}", self.api.base_url) for c in self.command]
+        with self.log.open("wb") as out:
+            self.process = await asyncio.create_subprocess_exec(
+                *command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
+        try:
+            await asyncio.wait_for(self.api.polled.wait(), 60)
+        except TimeoutError:
+            raise RuntimeError(f"{self.name} never polled; see {self.log}") from None
+
+    def cpu(self) -> float:
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    async def warm(self, steps: int) -> None:
+        for _ in range(steps):
+            await asyncio.gather(*(p.step() for p in self.people))
+
+    async def window(self, seconds: float) -> Window:
+        latencies: list[float] = []
+        lost = 0
+        done_in_time = 0
+        deadline = time.perf_counter() + seconds
+
+        async def person(p: Person) -> None:
+            nonlocal lost, done_in_time
+            while time.perf_counter() < deadline and p.move is not None:
+                took = await p.step()
+                if took is None:
+                    lost += p.move is None and p.caregiver is not None and \
+                        not p.caregiver.done
+                    return
+                latencies.append(took)
+                if time.perf_counter() <= deadline:
+                    done_in_time += 1
+
+        cpu = self.cpu()
+        await asyncio.gather(*(person(p) for p in self.people))
+        cpu = self.cpu() - cpu
+        return Window(done_in_time, max(seconds, 1e-9), latencies, cpu, lost)
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 10)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        await self.api.stop()
+
+
+def hearth_command() -> list[str]:
+    found = shutil.which("hearth") or str(Path(sys.executable).parent / "hearth")
+    return [found, "run"] if Path(found).exists() else [sys.executable, "-m", "bot.cli", "run"]
+
+
+async def run(args: argparse.Namespace) -> None:
+    delay = args.delay_ms / 1000
+    cat = catalog()
+    flow = cat.latest(cat.default_flow)
+    header("Over real HTTP: `hearth run`, a bare PTB bot, the ConversationHandler peer")
+    print(f"-- {args.people} caregivers per bot, {args.delay_ms:g} ms per Bot API call, "
+          f"{args.seconds:g} s windows, {args.rounds} interleaved rounds; flow {flow.id}")
+    with temp_dir() as folder:
+        contenders: list[Contender] = []
+        for pool in args.pools:
+            api = FakeBotApi(delay)
+            name = f"hearth-c{pool}"
+            contenders.append(Contender(name, hearth_command(), {
+                "HEARTH_TELEGRAM_TOKEN": TOKEN, "HEARTH_DATABASE": str(folder / f"{name}.db"),
+                "HEARTH_TELEGRAM_MAX_RATE": "0", "HEARTH_TELEGRAM_CONNECTIONS": str(pool),
+                "HEARTH_FLOW": flow.id}, api,
+                [Person(api, FIRST_USER + u, Caregiver(flow, 7 * u + pool))
+                 for u in range(args.people)]))
+        for kind in ("bare", "peer"):
+            api = FakeBotApi(delay)
+            command = [sys.executable, "-m", "bench._bots", kind, "--base-url", "{base_url}",
+                       "--token", TOKEN, "--database", str(folder / "peer.db")]
+            contenders.append(Contender(kind, command, {"PYTHONPATH": str(ROOT)}, api,
+                                        [Person(api, FIRST_USER + u, None)
+                                         for u in range(args.people)]))
+        try:
+            for c in contenders:
+                await c.launch(folder)
+            for c in contenders:
+                await c.warm(2 if c.name.startswith("hearth") else 1)
+            print("   all bots up and warmed (Hearth: /start and consent; the others: /start)",
+                  flush=True)
+            results: dict[str, list[Window]] = {c.name: [] for c in contenders}
+            for round_ in range(args.rounds):
+                shift = round_ % len(contenders)
+                for c in contenders[shift:] + contenders[:shift]:
+                    results[c.name].append(await c.window(args.seconds))
+                    await asyncio.sleep(0.5)  # let the last replies settle
+                print(f"   round {round_ + 1}: " + ", ".join(
+                    f"{n} {w[-1].rate:,.0f}/s" for n, w in results.items()), flush=True)
+        finally:
+            for c in contenders:
+                await c.stop()
+        report(contenders, results, args)
+
+
+def report(contenders: list[Contender], results: dict[str, list[Window]],
+           args: argparse.Namespace) -> None:
+    print(f"   {'bot':<12} {'replies/s':>9} {'spread':>7} {'p50':>8} {'p99':>8} "
+          f"{'CPU/upd':>8} {'fetched':>8} {'lost':>5}")
+    for c in contenders:
+        windows = results[c.name]
+        lat = [x for w in windows for x in w.latencies]
+        cpu = sum(w.cpu for w in windows) / max(1, sum(len(w.latencies) for w in windows))
+        handed = c.api.handed_out
+        fetched = sum(handed.values()) / max(1, len(handed))
+        print(f"   {c.name:<12} {median([w.rate for w in windows]):>9,.1f} "
+              f"{spread([w.rate for w in windows]):>7} {1000 * percentile(lat, 50):>6,.0f}ms "
+              f"{1000 * percentile(lat, 99):>6,.0f}ms {1000 * cpu:>6.1f}ms {fetched:>7.1f}x "
+              f"{sum(w.lost for w in windows):>5}")
+    names = list(results)
+    hearths = [n for n in names if n.startswith("hearth")]
+    for h in hearths:
+        for other, goal in (("bare", "goal >= 0.8"), ("peer", "")):
+            ratios = [a.rate / b.rate for a, b in zip(results[h], results[other], strict=True)]
+            print(f"   {h + ' / ' + other:<22} {median(ratios):5.2f} (spread {spread(ratios)}; "
+                  f"rounds {', '.join(f'{r:.2f}' for r in ratios)}) {goal}")
+    for h in hearths:
+        lat = [x for w in results[h] for x in w.latencies]
+        print(f"   {h}: p99 reply latency {1000 * percentile(lat, 99):,.0f} ms at "
+              f"{args.people} caregivers (goal < 1,000 ms): "
+              f"{'met' if percentile(lat, 99) < 1 else 'NOT met'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--delay-ms", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pools", type=int, nargs="+", default=[256, 64, 16],
+                        help="HEARTH_TELEGRAM_CONNECTIONS, one Hearth process each")
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
