@@ -17,9 +17,10 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bench._peer import peer_application
 
 
-def bare(base_url: str, token: str) -> Application:  # type: ignore[type-arg]
+def bare(base_url: str, token: str, pool: int) -> Application:  # type: ignore[type-arg]
     """PTB's bare reply: every update answered with one sendMessage, updates concurrent."""
-    app = Application.builder().token(token).base_url(base_url).concurrent_updates(True).build()
+    app = (Application.builder().token(token).base_url(base_url).concurrent_updates(True)
+           .connection_pool_size(pool).build())
 
     async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat is not None:
@@ -39,9 +40,11 @@ def main() -> None:
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--database", type=Path, default=Path("peer.db"))
+    parser.add_argument("--pool", type=int, default=256, help="bare: HTTP connections "
+                        "(PTB's default is 256)")
     args = parser.parse_args()
     if args.kind == "bare":
-        app = bare(args.base_url, args.token)
+        app = bare(args.base_url, args.token, args.pool)
     else:
         app = peer_application(args.database, token=args.token, base_url=args.base_url)
     app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY], timeout=10)

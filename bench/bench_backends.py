@@ -1,4 +1,4 @@
-"""One intake workload on SQLite and on PostgreSQL with 1, 2 and 4 worker processes: updates/s."""
+"""One intake workload on SQLite and PostgreSQL with 1, 2, 4 worker processes, interleaved."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bench._common import (
     inbound,
     median,
     percentile,
+    spread,
     temp_dir,
     views,
 )
@@ -149,7 +150,8 @@ def main() -> None:
                         help="people answering at once, shared by the workers")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--pool", type=int, default=8, help="PostgreSQL connections per worker")
-    parser.add_argument("--runs", type=int, default=1, help="repeat each row; the median shows")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="interleaved rounds; medians of same-round ratios show")
     args = parser.parse_args()
 
     from bench._postgres import fresh_schema, server_version, temp_cluster
@@ -158,32 +160,35 @@ def main() -> None:
         header("Intake workload on SQLite and PostgreSQL, 1..n worker processes")
         print(f"   {server_version(url)} · {args.caregivers} caregivers answering at once · "
               f"{args.seconds:g} s per run · full service path (step + render)")
-        rows: list[tuple[str, int, list[float], Result]] = []
+        # Interleaved: every round runs every configuration once, starting one further
+        # along each time, so a noisy minute on the shared machine hits all of them alike.
+        configs = [("sqlite", 1)] + [("postgres", w) for w in args.workers]
+        found: dict[tuple[str, int], list[tuple[float, Result]]] = {c: [] for c in configs}
         with temp_dir() as folder:
-            rates, last = [], None
-            for n in range(args.runs):
-                rate, last = run("sqlite", str(folder / f"s{n}.db"), 1, args.caregivers,
-                                 args.seconds, args.pool)
-                rates.append(rate)
-            assert last is not None
-            rows.append(("sqlite", 1, rates, last))
-        for workers in args.workers:
-            rates, last = [], None
-            for _ in range(args.runs):
-                with fresh_schema(url) as target:
-                    _prepare_postgres(target)
-                    rate, last = run("postgres", target, workers, args.caregivers,
-                                     args.seconds, args.pool)
-                rates.append(rate)
-            assert last is not None
-            rows.append(("postgres", workers, rates, last))
+            for round_ in range(args.runs):
+                shift = round_ % len(configs)
+                for backend, workers in configs[shift:] + configs[:shift]:
+                    if backend == "sqlite":
+                        outcome = run("sqlite", str(folder / f"s{round_}.db"), 1,
+                                      args.caregivers, args.seconds, args.pool)
+                    else:
+                        with fresh_schema(url) as target:
+                            _prepare_postgres(target)
+                            outcome = run("postgres", target, workers, args.caregivers,
+                                          args.seconds, args.pool)
+                    found[(backend, workers)].append(outcome)
+        rows = [(backend, workers, [r for r, _ in found[(backend, workers)]],
+                 found[(backend, workers)][-1][1]) for backend, workers in configs]
+        base_rates = rows[0][2]
         print()
         print(f"   {'back end':<10} {'workers':>7} {'updates/s':>10} {'vs sqlite':>9} "
-              f"{'p50 ms':>7} {'p99 ms':>7} {'interviews':>10} {'reruns':>6} {'stuck':>5}")
-        base = median(rows[0][2])
+              f"{'spread':>7} {'p50 ms':>7} {'p99 ms':>7} {'interviews':>10} {'reruns':>6} "
+              f"{'stuck':>5}")
         for backend, workers, rates, result in rows:
             rate = median(rates)
-            print(f"   {backend:<10} {workers:>7} {rate:>10.0f} {rate / base:>8.2f}x "
+            ratios = [r / b for r, b in zip(rates, base_rates, strict=True)]
+            print(f"   {backend:<10} {workers:>7} {rate:>10.0f} {median(ratios):>8.2f}x "
+                  f"{spread(ratios):>7} "
                   f"{1000 * percentile(result.latencies, 50):>7.1f} "
                   f"{1000 * percentile(result.latencies, 99):>7.1f} "
                   f"{result.interviews:>10} {result.retries:>6} {result.stuck:>5}")

@@ -332,11 +332,14 @@ async def run(args: argparse.Namespace) -> None:
                 "HEARTH_FLOW": flow.id}, api,
                 [Person(api, FIRST_USER + u, Caregiver(flow, 7 * u + pool))
                  for u in range(args.people)]))
-        for kind in ("bare", "peer"):
+        others = [(f"bare-c{pool}" if pool != 256 else "bare", "bare", pool)
+                  for pool in args.bare_pools] + [("peer", "peer", 256)]
+        for name, kind, pool in others:
             api = FakeBotApi(delay)
             command = [sys.executable, "-m", "bench._bots", kind, "--base-url", "{base_url}",
-                       "--token", TOKEN, "--database", str(folder / "peer.db")]
-            contenders.append(Contender(kind, command, {"PYTHONPATH": str(ROOT)}, api,
+                       "--token", TOKEN, "--database", str(folder / "peer.db"),
+                       "--pool", str(pool)]
+            contenders.append(Contender(name, command, {"PYTHONPATH": str(ROOT)}, api,
                                         [Person(api, FIRST_USER + u, None)
                                          for u in range(args.people)]))
         try:
@@ -377,7 +380,8 @@ def report(contenders: list[Contender], results: dict[str, list[Window]],
     names = list(results)
     hearths = [n for n in names if n.startswith("hearth")]
     for h in hearths:
-        for other, goal in (("bare", "goal >= 0.8"), ("peer", "")):
+        for other in [n for n in names if n.startswith("bare") or n == "peer"]:
+            goal = "goal >= 0.8" if other.startswith("bare") else ""
             ratios = [a.rate / b.rate for a, b in zip(results[h], results[other], strict=True)]
             print(f"   {h + ' / ' + other:<22} {median(ratios):5.2f} (spread {spread(ratios)}; "
                   f"rounds {', '.join(f'{r:.2f}' for r in ratios)}) {goal}")
@@ -397,6 +401,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pools", type=int, nargs="+", default=[256, 64, 16],
                         help="HEARTH_TELEGRAM_CONNECTIONS, one Hearth process each")
+    parser.add_argument("--bare-pools", type=int, nargs="+", default=[256],
+                        help="connection_pool_size of the bare bot, one process each "
+                             "(256: PTB's default, shown as `bare`)")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args))

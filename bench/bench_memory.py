@@ -91,15 +91,20 @@ async def bytes_per_interview(folder: Path, count: int) -> dict[str, float]:
 
 
 async def open_on_telegram(path: Path, count: int, steps: int) -> dict[str, float]:
-    """The same through the real PTB Application (offline Bot API): does PTB keep anything?"""
-    from bench._telegram import OfflineRequest, Session, Traffic, hearth_application
+    """The same through Hearth's own Application (build_application: its handlers, book
+    club, reminders, per-person processor; offline Bot API): does PTB keep anything?"""
+    from bench._telegram import TOKEN, OfflineRequest, Session, Traffic
+    from bot.settings import load_settings
+    from bot.telegram import build_application
 
     cat = catalog()
     flow = cat.latest(cat.default_flow)
     store = await Store.open(path, "FULL")
     service = DialogueService(store, cat)
     request = OfflineRequest()
-    app, _ = hearth_application(request, service, True)
+    # The overall rate limit off (0): at Telegram's 30/s this bench would take hours.
+    settings = load_settings(telegram_token=TOKEN, telegram_max_rate=0)
+    app = build_application(service, settings, request=request)
     traffic = Traffic(app, request)
     traffic.install()
     await app.initialize()

@@ -54,10 +54,19 @@ def read_until(stream: object, pattern: re.Pattern[str], deadline: float) -> str
     return seen
 
 
-def chat_once(folder: Path, flow: str | None, n: int) -> tuple[float, float]:
-    """(launch -> consent shown, launch -> first question shown after agreeing), seconds."""
-    env = dict(os.environ, HEARTH_DATABASE=str(folder / f"start{n}.db"), PYTHONUNBUFFERED="1")
+def chat_once(folder: Path, flow: str | None, n: int,
+              source: Path | None = None) -> tuple[float, float]:
+    """(launch -> consent shown, launch -> first question shown after agreeing), seconds.
+
+    `source`: run the code of that checkout instead (PYTHONPATH goes ahead of the editable
+    install), through `python -m bot.cli` as the installed command does.
+    """
+    env = dict(os.environ, HEARTH_DATABASE=str(folder / f"start{n}{source is not None}.db"),
+               PYTHONUNBUFFERED="1")
     command = [*hearth_command(), "chat", "--as", f"bench{n}"]
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+        command = [sys.executable, "-m", "bot.cli", "chat", "--as", f"bench{n}"]
     if flow:
         command += ["--flow", flow]
     start = time.perf_counter()
@@ -79,6 +88,22 @@ def chat_once(folder: Path, flow: str | None, n: int) -> tuple[float, float]:
             child.kill()
             child.wait()
     return consent, question
+
+
+def before_after(before: Path, runs: int) -> None:
+    """`hearth chat` to its first question, this code against `before`, alternating."""
+    here = Path(__file__).resolve().parent.parent
+    found: dict[str, list[float]] = {"before": [], "after": []}
+    with temp_dir() as folder:
+        for n in range(runs):
+            for name, source in (("before", before), ("after", here)):
+                found[name].append(chat_once(folder, None, n, source)[1])
+    ratios = [a / b for a, b in zip(found["after"], found["before"], strict=True)]
+    print(f"   before/after, alternating, {runs} runs each (python -m bot.cli chat, default flow):"
+          f" first question after {1000 * median(found['before']):.0f} ms before "
+          f"(spread {spread(found['before'])}), {1000 * median(found['after']):.0f} ms after "
+          f"(spread {spread(found['after'])}); after / before {median(ratios):.2f} "
+          f"(spread {spread(ratios)}); goal < 700 ms")
 
 
 def import_seconds(statement: str) -> float:
@@ -111,10 +136,15 @@ def heaviest_imports(statement: str, top: int) -> list[tuple[float, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of the code before a change (e.g. `git archive main "
+                             "| tar -x -C DIR`): its time to the first question, interleaved")
     args = parser.parse_args()
     header("startup: `hearth chat` to its first question; import times")
     base = median([interpreter_seconds() for _ in range(args.runs)])
     print(f"   bare interpreter (python -c pass): {1000 * base:.0f} ms")
+    if args.before is not None:
+        before_after(args.before, args.runs)
     with temp_dir() as folder:
         for flow in (None, "developmental_history"):
             times = [chat_once(folder, flow, n) for n in range(args.runs)]

@@ -154,8 +154,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as exc:
             raise CliError(str(exc)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # httpx logs every poll at INFO, which drowns what matters.
+    # httpx logs every poll at INFO, which drowns what matters; transitions logs every
+    # interview's state change (a formatted, written line in the step's path).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
 
     async def main() -> None:
         service = await open_service(settings)
