@@ -63,6 +63,7 @@ class FakeBotApi:
         self.message_ids = itertools.count(1)
         self.people: dict[int, Person] = {}
         self.handed_out: Counter[int] = Counter()
+        self.polls = 0
         self.calls = 0
         self.polled = asyncio.Event()
         self.server: asyncio.Server | None = None
@@ -152,6 +153,7 @@ class FakeBotApi:
 
     async def get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         self.polled.set()
+        self.polls += 1
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
@@ -266,6 +268,13 @@ class Contender:
         except TimeoutError:
             raise RuntimeError(f"{self.name} never polled; see {self.log}") from None
 
+    def problems(self) -> int:
+        """Warnings and errors the bot logged (failed sends, pool timeouts...)."""
+        if self.log is None or not self.log.exists():
+            return 0
+        text = self.log.read_text(errors="replace")
+        return text.count(" WARNING ") + text.count(" ERROR ") + text.count("Traceback")
+
     def cpu(self) -> float:
         assert self.process is not None
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -361,21 +370,25 @@ async def run(args: argparse.Namespace) -> None:
             for c in contenders:
                 await c.stop()
         report(contenders, results, args)
+        print("   warnings/errors logged: " + ", ".join(
+            f"{c.name} {c.problems()}" for c in contenders))
 
 
 def report(contenders: list[Contender], results: dict[str, list[Window]],
            args: argparse.Namespace) -> None:
     print(f"   {'bot':<12} {'replies/s':>9} {'spread':>7} {'p50':>8} {'p99':>8} "
-          f"{'CPU/upd':>8} {'fetched':>8} {'lost':>5}")
+          f"{'CPU/upd':>8} {'fetched':>8} {'polls/upd':>9} {'lost':>5}")
     for c in contenders:
         windows = results[c.name]
         lat = [x for w in windows for x in w.latencies]
         cpu = sum(w.cpu for w in windows) / max(1, sum(len(w.latencies) for w in windows))
         handed = c.api.handed_out
         fetched = sum(handed.values()) / max(1, len(handed))
+        polls = c.api.polls / max(1, len(handed))
         print(f"   {c.name:<12} {median([w.rate for w in windows]):>9,.1f} "
               f"{spread([w.rate for w in windows]):>7} {1000 * percentile(lat, 50):>6,.0f}ms "
               f"{1000 * percentile(lat, 99):>6,.0f}ms {1000 * cpu:>6.1f}ms {fetched:>7.1f}x "
+              f"{polls:>9.2f} "
               f"{sum(w.lost for w in windows):>5}")
     names = list(results)
     hearths = [n for n in names if n.startswith("hearth")]
