@@ -274,6 +274,7 @@ class Traffic:
     update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     waiting: dict[int, list[asyncio.Future[None]]] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
+    ended: list[float] = field(default_factory=list)  # perf_counter when each finished
     done_ids: set[int] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
 
@@ -320,7 +321,9 @@ class Traffic:
         self.waiting.setdefault(update.update_id, []).append(future)
         await self.app.update_queue.put(update)
         await future
-        self.latencies.append(time.perf_counter() - start)
+        end = time.perf_counter()
+        self.latencies.append(end - start)
+        self.ended.append(end)
 
 
 def user_json(user: int) -> dict[str, Any]:

@@ -284,28 +284,31 @@ class Contender:
         for _ in range(steps):
             await asyncio.gather(*(p.step() for p in self.people))
 
-    async def window(self, seconds: float) -> Window:
+    async def window(self, ramp: float, seconds: float) -> Window:
+        """People answer from now on; what finished in [now + ramp, now + ramp + seconds]
+        counts (the ramp lets replies reach their steady rate first)."""
         latencies: list[float] = []
         lost = 0
-        done_in_time = 0
-        deadline = time.perf_counter() + seconds
+        start = time.perf_counter() + ramp
+        deadline = start + seconds
 
         async def person(p: Person) -> None:
-            nonlocal lost, done_in_time
+            nonlocal lost
             while time.perf_counter() < deadline and p.move is not None:
                 took = await p.step()
                 if took is None:
-                    lost += p.move is None and p.caregiver is not None and \
-                        not p.caregiver.done
+                    lost += p.caregiver is None or not p.caregiver.done
                     return
-                latencies.append(took)
-                if time.perf_counter() <= deadline:
-                    done_in_time += 1
+                if start <= time.perf_counter() <= deadline:
+                    latencies.append(took)
 
+        work = asyncio.gather(*(person(p) for p in self.people))
+        await asyncio.sleep(ramp)
         cpu = self.cpu()
-        await asyncio.gather(*(person(p) for p in self.people))
+        await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
         cpu = self.cpu() - cpu
-        return Window(done_in_time, max(seconds, 1e-9), latencies, cpu, lost)
+        await work
+        return Window(len(latencies), seconds, latencies, cpu, lost)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -329,7 +332,8 @@ async def run(args: argparse.Namespace) -> None:
     flow = cat.latest(cat.default_flow)
     header("Over real HTTP: `hearth run`, a bare PTB bot, the ConversationHandler peer")
     print(f"-- {args.people} caregivers per bot, {args.delay_ms:g} ms per Bot API call, "
-          f"{args.seconds:g} s windows, {args.rounds} interleaved rounds; flow {flow.id}")
+          f"{args.seconds:g} s windows after {args.ramp:g} s of ramp, {args.rounds} interleaved "
+          f"rounds; flow {flow.id}")
     with temp_dir() as folder:
         contenders: list[Contender] = []
         for pool in args.pools:
@@ -362,7 +366,7 @@ async def run(args: argparse.Namespace) -> None:
             for round_ in range(args.rounds):
                 shift = round_ % len(contenders)
                 for c in contenders[shift:] + contenders[:shift]:
-                    results[c.name].append(await c.window(args.seconds))
+                    results[c.name].append(await c.window(args.ramp, args.seconds))
                     await asyncio.sleep(0.5)  # let the last replies settle
                 print(f"   round {round_ + 1}: " + ", ".join(
                     f"{n} {w[-1].rate:,.0f}/s" for n, w in results.items()), flush=True)
@@ -381,7 +385,7 @@ def report(contenders: list[Contender], results: dict[str, list[Window]],
     for c in contenders:
         windows = results[c.name]
         lat = [x for w in windows for x in w.latencies]
-        cpu = sum(w.cpu for w in windows) / max(1, sum(len(w.latencies) for w in windows))
+        cpu = sum(w.cpu for w in windows) / max(1, sum(w.replies for w in windows))
         handed = c.api.handed_out
         fetched = sum(handed.values()) / max(1, len(handed))
         polls = c.api.polls / max(1, len(handed))
@@ -410,11 +414,13 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--delay-ms", type=float, default=20.0)
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=8.0, help="timed window")
+    parser.add_argument("--ramp", type=float, default=4.0,
+                        help="untimed seconds before each window (replies reach a steady rate)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--pools", type=int, nargs="+", default=[256, 64, 16],
+    parser.add_argument("--pools", type=int, nargs="+", default=[256, 16, 8],
                         help="HEARTH_TELEGRAM_CONNECTIONS, one Hearth process each")
-    parser.add_argument("--bare-pools", type=int, nargs="+", default=[256],
+    parser.add_argument("--bare-pools", type=int, nargs="+", default=[256, 8],
                         help="connection_pool_size of the bare bot, one process each "
                              "(256: PTB's default, shown as `bare`)")
     args = parser.parse_args()

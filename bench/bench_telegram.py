@@ -180,32 +180,35 @@ class Contender:
     async def warm(self) -> None:
         """Bring everyone past the first messages, untimed."""
 
-    async def window(self, seconds: float) -> Run:
+    async def window(self, ramp: float, seconds: float) -> Run:
         raise NotImplementedError
 
     async def close(self) -> list[str]:
         return []
 
 
-async def timed(app: App, request: OfflineRequest, traffic: Traffic, seconds: float,
-                people: Callable[[float], list[Awaitable[Any]]]) -> Run:
-    """Run the people against `app` for `seconds`; count what was fully processed."""
+async def timed(app: App, request: OfflineRequest, traffic: Traffic, ramp: float,
+                seconds: float, people: Callable[[float], list[Awaitable[Any]]]) -> Run:
+    """Run the people against `app`: `ramp` seconds untimed (until replies flow at the
+    steady rate), then count what finished in the next `seconds`."""
     await started(app)
-    calls = request.calls
-    deadline = time.perf_counter() + seconds
+    first = len(traffic.latencies)
+    start = time.perf_counter() + ramp
+    deadline = start + seconds
 
     async def guarded(work: Awaitable[Any]) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await work
 
-    with Timer() as timer:
-        tasks = [asyncio.create_task(guarded(p)) for p in people(deadline)]
-        await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
-        traffic.drop_pending()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    tasks = [asyncio.create_task(guarded(p)) for p in people(deadline)]
+    await asyncio.sleep(max(0.0, start - time.perf_counter()))
+    calls = request.calls
+    await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
+    calls = request.calls - calls
+    traffic.drop_pending()
+    await asyncio.gather(*tasks, return_exceptions=True)
     await stopped(app)
-    return Run(len(traffic.latencies), timer.seconds, traffic.latencies,
-               request.calls - calls)
+    return measured(traffic, first, start, seconds, calls)
 
 
 class TapperContender(Contender):
@@ -229,24 +232,24 @@ class TapperContender(Contender):
         await asyncio.gather(*(self.traffic.send(t.update(next(self.traffic.update_ids)))
                                for t in self.tappers))
 
-    async def window(self, seconds: float) -> Run:
+    async def window(self, ramp: float, seconds: float) -> Run:
         traffic = self.traffic
-        traffic.latencies = []
-        calls = self.request.calls
-        deadline = time.perf_counter() + seconds
+        traffic.latencies, traffic.ended = [], []
+        start = time.perf_counter() + ramp
+        deadline = start + seconds
 
         async def guarded(work: Awaitable[Any]) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await work
 
-        with Timer() as timer:
-            tasks = [asyncio.create_task(guarded(t.run(traffic, deadline)))
-                     for t in self.tappers]
-            await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
-            traffic.drop_pending()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        run = Run(len(traffic.latencies), timer.seconds, list(traffic.latencies),
-                  self.request.calls - calls)
+        tasks = [asyncio.create_task(guarded(t.run(traffic, deadline))) for t in self.tappers]
+        await asyncio.sleep(max(0.0, start - time.perf_counter()))
+        calls = self.request.calls
+        await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
+        calls = self.request.calls - calls
+        traffic.drop_pending()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        run = measured(traffic, 0, start, seconds, calls)
         # The sequential peer may still be inside one update: let it finish untimed.
         await self.app.update_queue.join()
         return run
@@ -291,9 +294,9 @@ class HearthContender(Contender):
         self.done_ids |= traffic.done_ids
         self.errors += traffic.errors
 
-    async def window(self, seconds: float) -> Run:
+    async def window(self, ramp: float, seconds: float) -> Run:
         app, traffic = self.app()
-        run = await timed(app, self.request, traffic, seconds, lambda deadline: [
+        run = await timed(app, self.request, traffic, ramp, seconds, lambda deadline: [
             s.run(traffic, deadline=deadline) for s in self.sessions])
         self.done_ids |= traffic.done_ids
         self.errors += traffic.errors
@@ -348,6 +351,13 @@ class Table:
         return [x.rate / y.rate for x, y in zip(self.runs[a], self.runs[b], strict=True)]
 
 
+def measured(traffic: Traffic, first: int, start: float, seconds: float, calls: int) -> Run:
+    """The updates that finished inside [start, start + seconds], from index `first` on."""
+    inside = [lat for lat, end in zip(traffic.latencies[first:], traffic.ended[first:],
+                                      strict=True) if start <= end <= start + seconds]
+    return Run(len(inside), seconds, inside, calls)
+
+
 def ms(seconds: float) -> str:
     return f"{1000 * seconds:,.0f} ms"
 
@@ -356,9 +366,10 @@ async def throughput(folder: Path, args: argparse.Namespace) -> None:
     delay = args.delay_ms / 1000
     people = args.people
     print(f"-- {people} caregivers per contender, {args.delay_ms:g} ms per Bot API call, "
-          f"{args.seconds:g} s windows, {args.rounds} interleaved rounds")
+          f"{args.seconds:g} s windows after {args.ramp:g} s of ramp, {args.rounds} "
+          f"interleaved rounds")
     contenders: list[Contender] = []
-    hearths = []
+    hearths: list[HearthContender] = []
     for name, sender in (("hearth", None), ("hearth-typed", TypedSender)):
         if name not in args.only:
             continue
@@ -385,7 +396,7 @@ async def throughput(folder: Path, args: argparse.Namespace) -> None:
     for round_ in range(args.rounds):
         order = contenders[round_ % len(contenders):] + contenders[:round_ % len(contenders)]
         for contender in order:
-            table.add(contender.name, await contender.window(args.seconds))
+            table.add(contender.name, await contender.window(args.ramp, args.seconds))
         print(f"   round {round_ + 1}: " + ", ".join(
             f"{c.name} {table.runs[c.name][-1].rate:,.0f}/s" for c in contenders), flush=True)
     problems = []
@@ -509,6 +520,8 @@ async def main() -> None:
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--delay-ms", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=6.0, help="timed window per contender")
+    parser.add_argument("--ramp", type=float, default=5.0,
+                        help="untimed seconds before each window (replies reach a steady rate)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", nargs="+", default=list(CONTENDERS), choices=CONTENDERS)
     parser.add_argument("--order-people", type=int, default=200)
