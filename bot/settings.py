@@ -114,8 +114,11 @@ class Settings(BaseSettings):
     telegram_base_file_url: str | None = None
     #: Updates processed at once (different people; one person's always one at a time).
     telegram_concurrency: int = Field(default=64, ge=1, le=4096)
-    #: HTTP connections kept open to the Bot API for replies (getUpdates has its own one).
-    telegram_connections: int = Field(default=256, ge=1, le=1024)
+    #: HTTP connections to the Bot API for replies (getUpdates has its own one). Few serve
+    #: best: httpx scans its whole pool on every request, and with PTB's 256 a reply cost
+    #: ~1.7x the CPU of 8 (bench/bench_http.py). Needed: calls/s x round trip (Little's law):
+    #: 60 calls/s at Telegram's 30 messages/s, x 0.1 s = 6.
+    telegram_connections: int = Field(default=8, ge=1, le=1024)
     #: How often a message refused with 429 (flood wait) is retried after waiting.
     telegram_flood_retries: int = Field(default=3, ge=0, le=10)
     #: Messages per second to all chats together (Telegram's guidance is about 30);

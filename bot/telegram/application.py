@@ -49,6 +49,9 @@ ALLOWED_UPDATES = [
     Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER
 ]
 
+#: Seconds a Bot API call may wait for a free connection (PTB's default is 1).
+POOL_WAIT = 5.0
+
 _NEW = filters.UpdateType.MESSAGE
 _PRIVATE = filters.ChatType.PRIVATE
 
@@ -105,7 +108,10 @@ def build_application(
         )
         .concurrent_updates(PerPersonUpdateProcessor(settings.telegram_concurrency))
     )
-    calls = request or HTTPXRequest(connection_pool_size=settings.telegram_connections)
+    # A call waits up to POOL_WAIT for one of the few connections rather than failing.
+    calls = request or HTTPXRequest(
+        connection_pool_size=settings.telegram_connections, pool_timeout=POOL_WAIT
+    )
     updates = request or HTTPXRequest(connection_pool_size=1)
     builder = builder.request(calls).get_updates_request(updates)
     application = builder.build()
