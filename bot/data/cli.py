@@ -109,7 +109,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli import CliError
     from bot.data.importer import Imported, ImportProblem, read_response, store_imported
     from bot.data.render import text
-    from store.repository import Repository
+    from store.contract import UnitOfWork
 
     match = _OWNER.match(args.owner)
     if match is None:
@@ -141,8 +141,8 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     channel, external_id = match.groups()
 
-    def write(repo: Repository) -> list[tuple[str, str, int]] | None:
-        owner = repo.find_person(channel, external_id)
+    def write(repo: UnitOfWork) -> list[tuple[str, str, int]] | None:
+        owner = repo.people.find(channel, external_id)
         if owner is None or owner.role != "clinician":
             return None
         now = datetime.now(UTC)
