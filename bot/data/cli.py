@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
+from bot.usage import CliError
 
 if TYPE_CHECKING:
     from flows.catalog import FlowCatalog
@@ -57,7 +58,6 @@ async def _open(settings: Settings) -> Backend:
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
     """Write CSV + codebook or a FHIR Bundle per flow version; audit every interview."""
-    from bot.cli import CliError
     from bot.data.exporting import audit_export, export_files
     from bot.data.load import load_all
     from bot.data.render import text
@@ -106,7 +106,6 @@ def _resources(document: Any) -> list[Any]:
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
     """Check every response first; import all of them, or nothing."""
-    from bot.cli import CliError
     from bot.data.importer import Imported, ImportProblem, read_response, store_imported
     from bot.data.render import text
     from store.contract import UnitOfWork
@@ -169,7 +168,6 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def stats_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the program figures; with --html, also write the page with its chart."""
-    from bot.cli import CliError
     from bot.data.figures import figures_html
     from bot.data.load import load_all
     from bot.data.render import text
