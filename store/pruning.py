@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
+
+from store.repos.base import ts
 
 T = TypeVar("T")
 
@@ -36,7 +38,7 @@ class Connection(Protocol):
 
 
 class HasConnection(Protocol):
-    """A repository: the object a store hands each step."""
+    """A unit of work (SqlUnitOfWork): the object a store hands each step."""
 
     conn: Any
 
@@ -62,7 +64,7 @@ def delete_batch(repository: HasConnection, before: datetime, limit: int) -> tup
     Returns (rows deleted, seconds the DELETE took). Runs inside a store step.
     """
     started = time.perf_counter()
-    cursor = repository.conn.execute(DELETE_BATCH, (_ts(before), limit))
+    cursor = repository.conn.execute(DELETE_BATCH, (ts(before), limit))
     return int(cursor.rowcount), time.perf_counter() - started
 
 
@@ -94,7 +96,3 @@ async def prune_deliveries(
             return pruned
         size = next_size(size, took, target)
 
-
-def _ts(moment: datetime) -> str:
-    """The stored form of a time (store/repository.py writes `at` this way)."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")

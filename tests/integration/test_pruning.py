@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from store.backend import Backend
+from store.contract import UnitOfWork
 from store.pruning import MAX_BATCH, MIN_BATCH, next_size, prune_deliveries
 
 pytestmark = pytest.mark.both_backends
@@ -16,25 +17,25 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 async def _deliveries(store: Backend) -> set[str]:
     return set(await store.read(
-        lambda repo: [str(r[0]) for r in repo.conn.execute(
+        lambda repo: [str(r[0]) for r in repo.conn.execute(  # type: ignore[attr-defined]
             "SELECT delivery_id FROM deliveries").fetchall()]))
 
 
 async def test_prune__old_deliveries_gone_in_batches__recent_ones_still_answer(
     store: Backend,
 ) -> None:
-    def record(repo: object) -> None:
+    def record(repo: UnitOfWork) -> None:
         for n in range(23):
-            repo.record_delivery("telegram", f"old{n}", "{}", NOW - timedelta(days=8, minutes=n))  # type: ignore[attr-defined]
+            repo.deliveries.record("telegram", f"old{n}", "{}", NOW - timedelta(days=8, minutes=n))
         for n in range(5):
-            repo.record_delivery("telegram", f"new{n}", "{}", NOW - timedelta(hours=n))  # type: ignore[attr-defined]
+            repo.deliveries.record("telegram", f"new{n}", "{}", NOW - timedelta(hours=n))
 
     await store.run(record)
     pruned = await prune_deliveries(store, NOW - timedelta(days=7), first=4)
     assert pruned.rows == 23
     assert pruned.batches > 1  # 23 rows never fit one batch of 4 (or its growth)
     assert await _deliveries(store) == {f"new{n}" for n in range(5)}
-    assert await store.read(lambda repo: repo.delivery_outcome("telegram", "new0")) == "{}"
+    assert await store.read(lambda repo: repo.deliveries.outcome("telegram", "new0")) == "{}"
 
 
 async def test_prune__nothing_old__one_empty_batch(store: Backend) -> None:
