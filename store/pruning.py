@@ -38,9 +38,9 @@ class Connection(Protocol):
 
 
 class HasConnection(Protocol):
-    """A unit of work (SqlUnitOfWork): the object a store hands each step."""
+    """A unit of work: the object a store hands each step (`conn` when it is SQL)."""
 
-    conn: Any
+    deliveries: Any
 
 
 class Store(Protocol):
@@ -61,10 +61,15 @@ class Pruned:
 def delete_batch(repository: HasConnection, before: datetime, limit: int) -> tuple[int, float]:
     """Delete up to `limit` of the oldest deliveries processed before `before`.
 
-    Returns (rows deleted, seconds the DELETE took). Runs inside a store step.
+    Returns (rows deleted, seconds the DELETE took). Runs inside a store step. A unit of
+    work without SQL (the in-memory store) prunes everything at once: it holds nobody up.
     """
     started = time.perf_counter()
-    cursor = repository.conn.execute(DELETE_BATCH, (ts(before), limit))
+    conn = getattr(repository, "conn", None)
+    if conn is None:
+        rows = int(repository.deliveries.prune(before))
+        return rows, time.perf_counter() - started
+    cursor = conn.execute(DELETE_BATCH, (ts(before), limit))
     return int(cursor.rowcount), time.perf_counter() - started
 
 

@@ -48,3 +48,16 @@ def test_next_size__toward_the_target__within_bounds() -> None:
     assert next_size(1000, 0.001, target=0.025) == 1500  # far under: grows by half at most
     assert next_size(100, 10.0) == MIN_BATCH
     assert next_size(MAX_BATCH, 0.0) == MAX_BATCH
+
+
+async def test_prune__in_memory_store__same_outcome() -> None:
+    from store.memory import MemoryStore
+
+    memory = MemoryStore()
+    await memory.run(lambda repo: [
+        repo.deliveries.record("telegram", f"old{n}", "{}", NOW - timedelta(days=9))
+        for n in range(3)] + [repo.deliveries.record("telegram", "new", "{}", NOW)])
+    pruned = await prune_deliveries(memory, NOW - timedelta(days=7))
+    assert pruned.rows == 3
+    assert await memory.read(lambda repo: repo.deliveries.outcome("telegram", "new")) == "{}"
+    assert await memory.read(lambda repo: repo.deliveries.outcome("telegram", "old0")) is None
