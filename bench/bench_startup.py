@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -70,8 +71,10 @@ def chat_once(folder: Path, flow: str | None, n: int,
     if flow:
         command += ["--flow", flow]
     start = time.perf_counter()
+    # From the scratch folder: `python -m` puts the working directory first on sys.path,
+    # ahead of PYTHONPATH, and the repository root would shadow `source`.
     child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, env=env)
+                             stderr=subprocess.STDOUT, env=env, cwd=folder)
     assert child.stdin is not None and child.stdout is not None
     try:
         deadline = start + 60
@@ -90,14 +93,31 @@ def chat_once(folder: Path, flow: str | None, n: int,
     return consent, question
 
 
+def child_cpu() -> float:
+    """CPU seconds used so far by this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def before_after(before: Path, runs: int) -> None:
-    """`hearth chat` to its first question, this code against `before`, alternating."""
+    """`hearth chat` to its first question, this code against `before`, alternating.
+
+    Also the child's CPU time (launch to exit, after the first question): on a loaded
+    machine the wall time mostly measures the wait for a core; the CPU time does not.
+    """
     here = Path(__file__).resolve().parent.parent
     found: dict[str, list[float]] = {"before": [], "after": []}
+    cpu: dict[str, list[float]] = {"before": [], "after": []}
     with temp_dir() as folder:
         for n in range(runs):
             for name, source in (("before", before), ("after", here)):
+                used = child_cpu()
                 found[name].append(chat_once(folder, None, n, source)[1])
+                cpu[name].append(child_cpu() - used)
+    cpu_ratios = [a / b for a, b in zip(cpu["after"], cpu["before"], strict=True)]
+    print(f"   CPU of the whole `chat` process (launch, first question, exit): "
+          f"{1000 * median(cpu['before']):.0f} ms before, {1000 * median(cpu['after']):.0f} ms "
+          f"after; after / before {median(cpu_ratios):.2f} (spread {spread(cpu_ratios)})")
     ratios = [a / b for a, b in zip(found["after"], found["before"], strict=True)]
     print(f"   before/after, alternating, {runs} runs each (python -m bot.cli chat, default flow):"
           f" first question after {1000 * median(found['before']):.0f} ms before "
@@ -138,13 +158,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--before", type=Path, default=None,
                         help="a checkout of the code before a change (e.g. `git archive main "
-                             "| tar -x -C DIR`): its time to the first question, interleaved")
+                             "| tar -x -C DIR`): its time to the first question, interleaved "
+                             "with this code's (only that is measured then)")
     args = parser.parse_args()
     header("startup: `hearth chat` to its first question; import times")
     base = median([interpreter_seconds() for _ in range(args.runs)])
     print(f"   bare interpreter (python -c pass): {1000 * base:.0f} ms")
     if args.before is not None:
         before_after(args.before, args.runs)
+        return
     with temp_dir() as folder:
         for flow in (None, "developmental_history"):
             times = [chat_once(folder, flow, n) for n in range(args.runs)]
