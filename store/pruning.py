@@ -21,7 +21,7 @@ MIN_BATCH = 50
 MAX_BATCH = 20_000
 #: Seconds a batch aims to hold the writer: well under the 50 ms a person's step may be
 #: made to wait, leaving room for the commit's fsync and for a busy machine's jitter.
-TARGET = 0.015
+TARGET = 0.010
 
 #: The oldest deliveries first (the `deliveries_by_time` index), LIMIT rows at a time.
 #: Row values work in SQLite 3.15+ and PostgreSQL; `?` is translated for the latter.
