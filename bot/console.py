@@ -27,6 +27,9 @@ WORDS: dict[str, str] = {word: word for word in COMMANDS - {"start"}} | {
     "idioma": "language",
 }
 
+#: How the console names the buttons under a message: "a) I agree", "b) Not now".
+LETTERS = "abcdefgh"
+
 Reader = Callable[[str], str]
 Writer = Callable[[str], None]
 
@@ -41,7 +44,7 @@ class ConsoleChat:
         self.user = user
         self.read = read
         self.write = write
-        self.buttons: list[str] = []  # payloads of the last non-question choices, numbered
+        self.buttons: list[str] = []  # payloads of the last non-question choices, lettered
 
     def inbound(self, kind: Kind, payload: str, args: str = "") -> Inbound:
         return Inbound(CHANNEL, self.user, self.user, kind, payload, uuid.uuid4().hex, args)
@@ -57,10 +60,12 @@ class ConsoleChat:
             self.buttons = []
             return
         if message.choices:
+            # Letters, not numbers: at the review a number is an answer's own number
+            # ("3" changes answer 3), never a button that sends everything.
             self.buttons = [choice.payload for row in message.choices for choice in row]
             labels = [choice.label for row in message.choices for choice in row]
-            for number, label in enumerate(labels, start=1):
-                self.write(f"  {number}) {label}")
+            for letter, label in zip(LETTERS, labels, strict=False):
+                self.write(f"  {letter}) {label}")
 
     def classify(self, line: str) -> Inbound:
         text = line.strip()
@@ -70,8 +75,9 @@ class ConsoleChat:
             return self.inbound(Kind.COMMAND, word[1:].casefold(), rest.strip())
         if word.casefold() in WORDS:
             return self.inbound(Kind.COMMAND, WORDS[word.casefold()], rest)
-        if text.isdigit() and self.buttons and 1 <= int(text) <= len(self.buttons):
-            return self.inbound(Kind.CHOICE, self.buttons[int(text) - 1])
+        letter = text.casefold()
+        if len(letter) == 1 and letter in LETTERS[: len(self.buttons)]:
+            return self.inbound(Kind.CHOICE, self.buttons[LETTERS.index(letter)])
         return self.inbound(Kind.TEXT, line)
 
     def run(self, runner: asyncio.Runner) -> None:
@@ -90,5 +96,5 @@ class ConsoleChat:
                 self.write("")
                 runner.run(self.send(self.inbound(Kind.COMMAND, "pause")))
                 return
-            if inbound.kind is Kind.COMMAND and inbound.payload == "quit":
-                return
+            if inbound.kind is Kind.COMMAND and inbound.payload in ("quit", "pause"):
+                return  # paused (the reply said how to come back) or left

@@ -331,6 +331,16 @@ class Checker:
                     seen_items[iid] = path
                     order[iid] = position
                     position += 1
+        needed = self.data.get("needed") or []
+        for n, item_id in enumerate(needed if isinstance(needed, list) else []):
+            if item_id not in order:
+                self.add(
+                    ProblemCode.UNKNOWN_REFERENCE,
+                    ("needed", n),
+                    None,
+                    f"'needed' names '{item_id}', which is no item of this flow",
+                    "list item ids the answers cannot be sent without",
+                )
         # Second pass: references need the full order of items.
         for i, section in self.sections():
             spath = ("sections", i)

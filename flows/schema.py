@@ -121,6 +121,10 @@ class Flow(_Strict):
     title: LocalizedText
     locales: list[str] = Field(min_length=1)
     consent: LocalizedText
+    #: Items the answers cannot be sent without (the scoring needs them: the child's age
+    #: places every period). Every other question may be skipped and still sent; the
+    #: consent says which these are.
+    needed: list[str] = Field(default_factory=list)
     sections: list[Section] = Field(min_length=1)
 
     _items: dict[str, tuple[Section, Item]] = PrivateAttr(default_factory=dict)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
 
-from flows.engine import AgeValue, Answer, enabled_options, find_question, next_question, questions
+from flows.engine import (
+    SECONDS_PER_QUESTION,
+    AgeValue,
+    Answer,
+    Stage,
+    enabled_options,
+    find_question,
+    next_question,
+    questions,
+    stage,
+)
 from flows.loader import LONG_PROMPT_CHARS, bundled_flow_paths, load_flow_file
 from flows.schema import ItemType
 from scoring.rules import bundled_rules, check_against_flow
@@ -218,3 +229,26 @@ def test_walk__ends_at_review() -> None:
     flow = default_flow()
     given = walk(flow, ordinary_policy(40, ["separation"]))
     assert next_question(flow, given) is None
+
+
+@pytest.mark.parametrize("policy", ["ordinary", "longest"])
+def test_progress__parts_move_one_at_a_time_and_minutes_never_leap(policy: str) -> None:
+    """A phone shows "Part 3 of 7 · 4 left here · about 8 min": it must not jump about."""
+    flow = default_flow()
+    chosen = ordinary_policy(76, ["separation", "loss"]) if policy == "ordinary" else longest_policy
+    given: dict[str, Answer] = {}
+    seen: list[Stage] = []
+    while (question := next_question(flow, given)) is not None:
+        seen.append(stage(flow, given, question.key))
+        offered = [o.value for o in enabled_options(flow, question, given)]
+        value = chosen(question, offered)
+        given[question.key] = Answer(value, 0 if value is not None else 1)
+    longest_section = max(
+        sum(1 for q in questions(flow, given) if q.section.id == section.id)
+        for section in flow.sections
+    )
+    leap = -(-longest_section * SECONDS_PER_QUESTION // 60)
+    for before, after in itertools.pairwise(seen):
+        assert after.section in (before.section, before.section + 1)
+        assert after.minutes_left - before.minutes_left <= leap
+    assert seen[0].section == 1 and seen[-1].minutes_left <= 1
