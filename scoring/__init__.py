@@ -57,7 +57,7 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
         raise RulesError([RuleProblem(f"rules for {flow.id}", None, "", p) for p in problems])
     s = rules.scoring
     age = child_age(s, answers)
-    entries = adversity_entries(s, flow, answers)
+    entries = adversity_entries(s, flow, answers, age)
     periods = period_scores(s, answers, entries, age)
     now_connection = current_relational(s, answers)
     functions = function_scores(s, flow, answers)
@@ -66,9 +66,11 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
     state = answers.get(s.functioning.state_item)
     name = answers.get(s.items.name)
     respondent = answers.get(s.items.respondent)
+    overall = overall_risk(s, periods, now_connection, answers, entries)
     recommendations = recommend(rules.recommendations, Scores(
         answers=answers, functions=functions, regions=regions, periods=periods,
-        current_relational=now_connection, caregiving=reserve))
+        current_relational=now_connection, caregiving=reserve, adversities=tuple(entries),
+        overall=overall, age=age))
     return Report(
         flow_id=flow.id,
         flow_version=flow.version,
@@ -79,7 +81,7 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
                     and isinstance(respondent.value, str) else None),
         adversities=tuple(entries),
         periods=tuple(periods),
-        overall_risk=overall_risk(s, periods, now_connection),
+        overall_risk=overall,
         functions=tuple(functions),
         regions=tuple(regions),
         factors=tuple(factor_scores(s, functions)),

@@ -12,6 +12,33 @@ LocalizedText = dict[str, str]
 
 
 @dataclass(frozen=True)
+class Basis:
+    """How many of the answers behind a score were known, and how many were not.
+
+    "Unknown" covers "I don't know", "not sure", a skip, and an experience whose timing
+    is not known: a score is only as firm as its basis, and the reports say so.
+    """
+
+    known: int
+    unknown: int
+
+    @property
+    def asked(self) -> int:
+        return self.known + self.unknown
+
+    @property
+    def unknown_share(self) -> float:
+        """0 (all known) .. 1 (nothing known); 0 when nothing was asked."""
+        return self.unknown / self.asked if self.asked else 0.0
+
+    def __add__(self, other: Basis) -> Basis:
+        return Basis(self.known + other.known, self.unknown + other.unknown)
+
+
+NO_BASIS = Basis(0, 0)
+
+
+@dataclass(frozen=True)
 class AdversityEntry:
     """One ticked category of adversity and the points it adds to each period it happened in."""
 
@@ -24,6 +51,16 @@ class AdversityEntry:
     points: float
     item_keys: tuple[str, ...]
     from_background: bool = False  # a family-background "yes", not a Part A experience
+    #: False when the caregiver did not know when it happened: `periods` then holds every
+    #: period the child has lived, and the points are spread evenly over them.
+    timing_known: bool = True
+    predictability: str | None = None
+
+    def points_in(self, period: str) -> float:
+        """The points this experience adds to one period."""
+        if period not in self.periods:
+            return 0.0
+        return self.points if self.timing_known else self.points / len(self.periods)
 
 
 @dataclass(frozen=True)
@@ -41,10 +78,12 @@ class PeriodScore:
     band: str  # "low", "moderate", "high", or "not_reached"
     adversity_keys: tuple[str, ...]
     relational_items: tuple[str, ...]
+    unknown_timing: float = 0.0  # points (in adversity + poverty) spread here, timing unknown
+    basis: Basis = NO_BASIS
 
     @property
     def load(self) -> float:
-        """Adversity and relational poverty together, unweighted: the timeline's bar."""
+        """Adversity and relational poverty together, unweighted."""
         return self.adversity + self.relational_poverty
 
 
@@ -56,6 +95,8 @@ class OverallRisk:
     band: str  # "low", "moderate", "high"
     from_history: float
     from_current_relational: float
+    basis: Basis = NO_BASIS
+    unknown_timing: int = 0  # experiences whose timing was not known (spread, not dropped)
 
 
 @dataclass(frozen=True)
@@ -82,6 +123,7 @@ class GroupScore:
     band: Band
     item_ids: tuple[str, ...]
     plain: LocalizedText | None = None
+    basis: Basis = NO_BASIS  # functions asked at this age: rated vs not sure or skipped
 
 
 @dataclass(frozen=True)
@@ -91,6 +133,7 @@ class CurrentRelational:
     score: float | None
     band: str  # "strong", "mixed", "thin", "unknown"
     answers: tuple[tuple[str, str], ...]  # (item id, value) for the items answered
+    basis: Basis = NO_BASIS
 
 
 @dataclass(frozen=True)
@@ -103,6 +146,7 @@ class CaregivingReserve:
     band: str  # "reserve", "stretched", "depleted", or "unknown" when nothing was answered
     strained_items: tuple[str, ...]  # items answered at their hardest
     answered: int = 0  # how many of the estimator's items were answered
+    basis: Basis = NO_BASIS
 
 
 @dataclass(frozen=True)
@@ -117,6 +161,9 @@ class Recommendation:
     how_long: LocalizedText
     why: LocalizedText
     triggered_by: tuple[str, ...]
+    stage: str = "maintain"
+    clinical: LocalizedText | None = None
+    variant: str | None = None  # the id of the variant whose words were used, if any
 
 
 @dataclass(frozen=True)

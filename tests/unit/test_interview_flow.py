@@ -165,7 +165,8 @@ def test_toddler__no_school_questions_and_only_reached_periods() -> None:
     asked = set(given)
     assert not asked & SCHOOL_ITEMS
     assert not any(k.startswith(("rel_child_", "rel_teen_")) for k in asked)
-    assert {"rel_peri_bond", "rel_inf_bond", "rel_early_bond", "cx_language"} <= asked
+    assert {"rel_peri_bond", "rel_inf_bond", "rel_early_bond", "cx_first_words"} <= asked
+    assert "cx_language" not in asked  # a 30-month-old is asked about first words instead
     assert given["adv_periods[medical]"].value == ["early"]
 
 
