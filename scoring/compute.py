@@ -157,10 +157,11 @@ def period_scores(rules: ScoringRules, answers: Answers,
         items = rules.relational_history.get(period.id, [])
         health = relational_health(rules, answers, items)
         is_reached = period.id in reached
-        basis = NO_BASIS
+        basis = connection = NO_BASIS
         if is_reached:
             timed = sum(1 for e in within if e.timing_known)
-            basis = connection_basis(rules, answers, items) + Basis(timed, len(within) - timed)
+            connection = connection_basis(rules, answers, items)
+            basis = connection + Basis(timed, len(within) - timed)
         risk = period_risk(rules, period.id, adversity, poverty, health) if is_reached else 0.0
         band = (_band3(risk, rules.risk.period_bands.moderate, rules.risk.period_bands.high)
                 if is_reached else "not_reached")
@@ -171,7 +172,7 @@ def period_scores(rules: ScoringRules, answers: Answers,
             adversity_keys=tuple(k for e in within for k in e.item_keys
                                  if k != rules.adversity.item),
             relational_items=tuple(i for i in items if i in answers),
-            unknown_timing=round(unknown_timing, 3), basis=basis))
+            unknown_timing=round(unknown_timing, 3), basis=basis, connection=connection))
     return scores
 
 
@@ -332,12 +333,24 @@ def caregiving_reserve(rules: ScoringRules, answers: Answers) -> CaregivingReser
             strained.append(item_id)
     children = _value(answers, c.children_item)
     if isinstance(children, int | float) and not isinstance(children, bool):
-        extra = min(c.children_cap, max(0.0, (children - 1) * c.per_extra_child))
+        others = max(0, int(children) - 1)
+        rated = c.other_children[:others]
+        extra = 0.0
+        for item_id in rated:
+            value = _choice(answers, item_id)
+            extra += c.other_child_points.get(value or "", c.per_extra_child)
+            if value is not None and c.other_child_points.get(value) == max(
+                    c.other_child_points.values(), default=None):
+                strained.append(item_id)
+        # More children than rating questions: each of the rest counts the flat amount.
+        extra += max(0, others - len(rated)) * c.per_extra_child if not c.other_children else 0
+        extra = min(c.children_cap, extra)
         demands += extra
         if extra >= c.children_cap:
             strained.append(c.children_item)
     reserve = resources - demands
-    asked = [*c.resources, *c.demands, c.children_item]
+    asked = [*c.resources, *c.demands, c.children_item,
+             *(i for i in c.other_children if i in answers)]
     answered = sum(1 for item_id in asked if _value(answers, item_id) is not None)
     if answered == 0:
         # Nothing said about the caregiver: no band, rather than a guessed "stretched".

@@ -55,6 +55,7 @@ class Scores:
     overall: OverallRisk | None = None
     age: AgeValue | None = None
     chosen: frozenset[str] = field(default_factory=frozenset)  # for `none_of`, second pass
+    strengths: frozenset[str] = field(default_factory=frozenset)
 
 
 def evaluate(when: When, scores: Scores) -> tuple[bool, list[str]]:
@@ -181,7 +182,8 @@ def _chosen(rule: RecommendationRule, scores: Scores) -> Recommendation | None:
         id=rule.id, tier=rule.tier, title=rule.title, try_=try_,
         how_often=rule.how_often, how_long=rule.how_long, why=why,
         triggered_by=tuple(dict.fromkeys(triggered)), stage=rule.stage,
-        clinical=rule.clinical, variant=variant)
+        clinical=rule.clinical, variant=variant,
+        builds_on=tuple(s for s in rule.builds_on if s in scores.strengths))
 
 
 def recommend(rules: RecommendationRules, scores: Scores) -> list[Recommendation]:

@@ -79,7 +79,8 @@ class PeriodScore:
     adversity_keys: tuple[str, ...]
     relational_items: tuple[str, ...]
     unknown_timing: float = 0.0  # points (in adversity + poverty) spread here, timing unknown
-    basis: Basis = NO_BASIS
+    basis: Basis = NO_BASIS  # connection answers and experiences' timing, known vs not
+    connection: Basis = NO_BASIS  # the period's connection answers alone
 
     @property
     def load(self) -> float:
@@ -164,6 +165,7 @@ class Recommendation:
     stage: str = "maintain"
     clinical: LocalizedText | None = None
     variant: str | None = None  # the id of the variant whose words were used, if any
+    builds_on: tuple[str, ...] = ()  # the child's strengths (option values) it can use
 
 
 @dataclass(frozen=True)
@@ -186,25 +188,17 @@ class Report:
     current_relational: CurrentRelational
     caregiving: CaregivingReserve
     recommendations: tuple[Recommendation, ...]
+    # Passed on as given (option values; the reports put them into words):
+    family_note: str | None = None  # what else they want us to know or want help with
+    strengths: tuple[str, ...] = ()
+    stress_signs: tuple[str, ...] = ()
+    urgent: tuple[str, ...] = ()  # ages 12-18: worries the clinician reads first
+    helpers: tuple[str, ...] = ()
+    helpers_rating: str | None = None
 
     @property
     def flow_key(self) -> str:
         return f"{self.flow_id}@{self.flow_version}"
-
-    @property
-    def age_text(self) -> str:
-        """The age in plain English words ("3 years 2 months"), or "unknown"."""
-        return self.age_in("en")
-
-    def age_in(self, locale: str) -> str:
-        """The age in plain words of `locale` ("3 años 2 meses"); English for an unknown one."""
-        words = AGE_WORDS.get(locale, AGE_WORDS["en"])
-        if self.age is None:
-            return words["unknown"]
-        if self.age.exact:
-            return _months_text(self.age.min_months, words)
-        return (f"{_months_text(self.age.min_months, words)} {words['to']} "
-                f"{_months_text(self.age.max_months, words)}")
 
     @property
     def reached_periods(self) -> tuple[PeriodScore, ...]:
@@ -239,21 +233,3 @@ class Report:
     @property
     def typical_regions(self) -> tuple[GroupScore, ...]:
         return tuple(r for r in self.regions if r.band is Band.TYPICAL)
-
-
-#: The words an age is written with, per locale (a new language adds its own here).
-AGE_WORDS: dict[str, dict[str, str]] = {
-    "en": {"year": "year", "years": "years", "month": "month", "months": "months",
-           "to": "to", "unknown": "unknown"},
-    "es": {"year": "año", "years": "años", "month": "mes", "months": "meses",
-           "to": "a", "unknown": "desconocida"},
-}
-
-
-def _months_text(months: int, words: dict[str, str]) -> str:
-    years, rest = divmod(months, 12)
-    month_text = f"{rest} {words['month'] if rest == 1 else words['months']}"
-    if years == 0:
-        return month_text
-    text = f"{years} {words['year'] if years == 1 else words['years']}"
-    return f"{text} {month_text}" if rest else text

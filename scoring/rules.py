@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -41,11 +42,18 @@ class _Strict(BaseModel):
 
 
 class ItemRefs(_Strict):
-    """Items that identify the child and the person answering."""
+    """Items that identify the child and the person answering, and those the report passes
+    on as they were given (the family's own words, strengths, stress signs, worries)."""
 
     name: Id
     age: Id
     respondent: Id
+    note: Id | None = None  # free text: anything else, or what they most want help with
+    strengths: Id | None = None  # what the child enjoys, what already calms them
+    stress_signs: Id | None = None
+    urgent: Id | None = None  # ages 12-18: worries that go to the top of the report
+    helpers: Id | None = None  # the therapeutic web
+    helpers_rating: Id | None = None
 
 
 class PeriodRule(_Strict):
@@ -227,6 +235,10 @@ class CaregivingRules(_Strict):
     resources: dict[str, PointsRule]
     demands: dict[str, PointsRule]
     children_item: Id
+    #: One challenge rating per other child at home; a child not rated counts
+    #: `per_extra_child`, and all the other children together at most `children_cap`.
+    other_children: list[Id] = Field(default_factory=list)
+    other_child_points: dict[str, NonNegative] = Field(default_factory=dict)
     per_extra_child: NonNegative
     children_cap: NonNegative
     bands: ReserveBands
@@ -402,6 +414,9 @@ class RecommendationRule(_Strict):
     tier: int = Field(ge=0)
     stage: Stage
     when: When
+    #: Strengths (values of `items.strengths`) this advice can be built on: the report
+    #: names those the child has ("she loves swinging").
+    builds_on: list[str] = Field(default_factory=list)
     title: LocalizedText
     try_: LocalizedText = Field(alias="try")
     how_often: LocalizedText
@@ -427,7 +442,7 @@ class RecommendationRules(_Strict):
         # Regulate, then relate, then reason: every tier of an earlier stage comes first.
         tiers = {stage: [r.tier for r in self.recommendations if r.stage == stage]
                  for stage in SEQUENCE}
-        for earlier, later in zip(SEQUENCE, SEQUENCE[1:], strict=False):
+        for earlier, later in itertools.pairwise(SEQUENCE):
             if tiers[earlier] and tiers[later] and max(tiers[earlier]) >= min(tiers[later]):
                 raise ValueError(f"every '{earlier}' recommendation must come before (a lower "
                                  f"tier than) every '{later}' one: regulate, relate, reason")
@@ -595,6 +610,20 @@ def check_against_flow(rules: RuleSet, flow: Flow) -> list[str]:
         for item_id, rule in getattr(s.caregiving, group).items():
             need(item_id, f"caregiving.{group}", values=set(rule.points))
     need(s.caregiving.children_item, "caregiving.children_item", kind={ItemType.NUMBER})
+    for item_id in s.caregiving.other_children:
+        need(item_id, "caregiving.other_children", values=set(s.caregiving.other_child_points))
+    for field_name in ("note", "strengths", "stress_signs", "urgent", "helpers",
+                       "helpers_rating"):
+        ref = getattr(s.items, field_name)
+        if ref is not None:
+            need(ref, f"items.{field_name}")
+    strengths = ({o.value for o in flow.item(s.items.strengths).options}
+                 if s.items.strengths and flow.has_item(s.items.strengths) else set())
+    for rec in rules.recommendations.recommendations:
+        unknown = sorted(set(rec.builds_on) - strengths)
+        if unknown:
+            problems.append(f"recommendation {rec.id}: builds_on names unknown strength(s) "
+                            f"{', '.join(unknown)}")
     regions = {r.id for r in s.functioning.regions}
     functions = {f.item for r in s.functioning.regions for f in r.functions}
     rec_ids = {r.id for r in rules.recommendations.recommendations}

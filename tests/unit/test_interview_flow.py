@@ -76,7 +76,7 @@ def test_flow__sections__follow_the_outline_in_order() -> None:
     assert order == ["about", "background", "adversity", "adversity_detail", "connection_early",
                      "connection_then",
                      "fn_brainstem", "fn_diencephalon", "fn_limbic", "fn_cortex",
-                     "hard_moments", "connection_now", "caregiver", "finish"]
+                     "hard_moments", "connection_now", "what_helps", "caregiver", "finish"]
 
 
 def test_flow__about__asks_age_in_months_and_who_is_answering() -> None:
@@ -208,11 +208,16 @@ def test_path_lengths__ordinary_and_longest() -> None:
     flow = default_flow()
     ordinary = walk(flow, ordinary_policy(96, ["loss", "medical"]))
     longest = walk(flow, longest_policy)
-    assert len(ordinary) == 75
-    assert len(longest) == 114
-    assert len(questions(flow, longest)) == 114
-    # About 15 minutes for an ordinary history: taps at roughly 10-12 seconds each.
-    assert len(ordinary) * 12 <= 15 * 60
+    assert len(ordinary) == 86
+    assert len(walk(flow, ordinary_policy(96, ["none"]))) == 78
+    assert len(walk(flow, ordinary_policy(96, ["unknown"]))) == 72
+    assert len(walk(flow, ordinary_policy(30, ["none"]))) == 66
+    assert len(walk(flow, ordinary_policy(5, ["none"]))) == 54
+    assert len(walk(flow, ordinary_policy(180, ["loss", "medical"]))) == 90
+    assert len(longest) == 141
+    assert len(questions(flow, longest)) == 141
+    # About 15 minutes for an ordinary history: taps at roughly 10 seconds each.
+    assert len(ordinary) * 10 <= 15 * 60
 
 
 def test_walk__ends_at_review() -> None:

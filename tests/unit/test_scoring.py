@@ -60,7 +60,6 @@ def test_golden__mia__toddler_ordinary_history() -> None:
     assert (report.caregiving.resources, report.caregiving.demands) == (8, 2.5)
     assert (report.caregiving.reserve, report.caregiving.band) == (5.5, "reserve")
     assert [r.id for r in report.recommendations] == ["sleep_routine", "keep_going"]
-    assert report.age_text == "2 years 6 months"
 
 
 def test_golden__jay__early_neglect_and_a_depleted_carer() -> None:
