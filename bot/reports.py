@@ -127,6 +127,13 @@ def _options(flow: Flow | None, item_id: str | None, values: tuple[str, ...] | s
     return [_option_label(item_id, v, flow, locale) for v in chosen]
 
 
+def _option(flow: Flow | None, item_id: str | None, value: str | None,
+            locale: str) -> str | None:
+    """One option value in words, or None when not given."""
+    words = _options(flow, item_id, value, locale)
+    return words[0] if words else None
+
+
 def _builds_on(report: Report, flow: Flow | None, locale: str) -> dict[str, list[str]]:
     items = bundled_rules(report.flow_id).scoring.items
     return {rec.id: _options(flow, items.strengths, rec.builds_on, locale)
@@ -226,12 +233,12 @@ def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
     experiences = [{
         "entry": e,
         "when": [_label(p.short, locale) for p in report.periods if p.period in e.periods],
-        "severity": (_options(flow, a.severity_item, e.severity, locale) or [None])[0],
-        "pattern": (_options(flow, a.pattern_item, e.pattern, locale) or [None])[0],
-        "control": (_options(flow, a.predictability_item, e.predictability, locale)
-                    or [None])[0],
+        "severity": _option(flow, a.severity_item, e.severity, locale),
+        "pattern": _option(flow, a.pattern_item, e.pattern, locale),
+        "control": _option(flow, a.predictability_item, e.predictability, locale),
     } for e in report.adversities]
     strained = [rows[k].prompt if k in rows else k for k in report.caregiving.strained_items]
+    steps, asks = _family_steps(report)
     return {"report": report, "locale": locale, "name": name, "age": age_text(report.age, locale),
             "appendix": appendix, "map_png": data_uri(map_png),
             "timeline_png": data_uri(history_png), "triggers": triggers, "facts": facts,
@@ -240,12 +247,10 @@ def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
             "urgent": _options(flow, items.urgent, report.urgent, locale),
             "stress_signs": _options(flow, items.stress_signs, report.stress_signs, locale),
             "helpers": _options(flow, items.helpers, report.helpers, locale),
-            "helpers_rating": (_options(flow, items.helpers_rating, report.helpers_rating,
-                                        locale) or [None])[0],
+            "helpers_rating": _option(flow, items.helpers_rating, report.helpers_rating, locale),
             "strengths": _options(flow, items.strengths, report.strengths, locale),
             "builds_on": _builds_on(report, flow, locale),
-            "steps": _family_steps(report)[0], "asks": _family_steps(report)[1],
-            "experiences": experiences, "strained": strained,
+            "steps": steps, "asks": asks, "experiences": experiences, "strained": strained,
             "note": report.family_note}
 
 

@@ -7,12 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from markupsafe import escape
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from bot.reports import (
     TELEGRAM_LIMIT,
-    age_text,
     answer_appendix,
     caregiver_summary,
     chart_pngs,
@@ -26,7 +25,7 @@ from scoring import Report, build_report
 from scoring.recommend import Scores, recommend
 from scoring.report import Recommendation
 from scoring.rules import bundled_rules
-from tests.unit.families import NOW, age, answers, default_flow, family_ana, family_jay, family_mia
+from tests.unit.families import NOW, default_flow, family_ana, family_jay, family_mia
 
 MESSAGES = Path(__file__).resolve().parents[2] / "messages"
 TINY_PNG = b"\x89PNG\r\n\x1a\nfake"
