@@ -169,6 +169,12 @@ RISK_COLOURS = {"low": COLOURS[Band.TYPICAL], "moderate": COLOURS[Band.MODERATE]
                 "high": COLOURS[Band.SIGNIFICANT]}
 
 
+def timeline_bars(report: Report) -> list[float]:
+    """The height of each period's bar: its weighted risk, the number the report's text
+    gives (not the unweighted load, whose tallest bar can be another period)."""
+    return [p.risk for p in report.reached_periods]
+
+
 def timeline_png(report: Report, words: ChartWords, locale: str = "en") -> bytes:
     """Weighted risk per period reached (the number the report's text gives, coloured by its
     band) over a panel of connection per period; "not known" where most was not known."""
@@ -183,7 +189,7 @@ def timeline_png(report: Report, words: ChartWords, locale: str = "en") -> bytes
     slot = PLOT_W / max(len(periods), 3)
     first = PLOT_X + (PLOT_W - slot * len(periods)) / 2
     bar_w = slot * 0.62
-    ceiling = _nice_ceiling(max([p.risk for p in periods] + [4.0]) * 1.15)
+    ceiling = _nice_ceiling(max([*timeline_bars(report), 4.0]) * 1.15)
 
     def grid(base: float, height: float, ticks: list[tuple[float, str]], title: str) -> None:
         for fraction, label in ticks:
@@ -199,10 +205,10 @@ def timeline_png(report: Report, words: ChartWords, locale: str = "en") -> bytes
     grid(HARD_BASE, HARD_H, [(0, "0"), (0.5, f"{ceiling / 2:g}"), (1, f"{ceiling:g}")],
          words["risk_axis"])
     grid(LINK_BASE, LINK_H, [(0, "0"), (0.5, "50"), (1, "100")], words["connection_axis"])
-    for index, period in enumerate(periods):
+    for index, (period, value) in enumerate(zip(periods, timeline_bars(report), strict=True)):
         x = first + index * slot + (slot - bar_w) / 2
         centre = x + bar_w / 2
-        height = HARD_H * period.risk / ceiling
+        height = HARD_H * value / ceiling
         if height:
             canvas.add_patch(Rectangle((x, HARD_BASE), bar_w, height,
                                        facecolor=RISK_COLOURS.get(period.band, "#999999"),
@@ -212,10 +218,9 @@ def timeline_png(report: Report, words: ChartWords, locale: str = "en") -> bytes
         canvas.text(centre, HARD_BASE + height + 0.05, _risk_word(period.band, words) + mark,
                     ha="center", va="bottom", fontsize=9.5,
                     fontweight="bold" if period.band == "high" else "normal")
-        health = period.relational_health
-        # A percentage resting on less than half the answers would read as a fact.
-        shown = health is not None and 2 * period.connection.known >= period.connection.asked
-        bar = LINK_H * (health or 0.0) if shown else 0.0
+        health = period.shown_health
+        shown = health is not None
+        bar = LINK_H * (health or 0.0)
         if bar:
             canvas.add_patch(Rectangle((x, LINK_BASE), bar_w, bar,
                                        facecolor=CONNECTION_COLOUR, linewidth=0))

@@ -182,7 +182,7 @@ def _chosen(rule: RecommendationRule, scores: Scores) -> Recommendation | None:
         id=rule.id, tier=rule.tier, title=rule.title, try_=try_,
         how_often=rule.how_often, how_long=rule.how_long, why=why,
         triggered_by=tuple(dict.fromkeys(triggered)), stage=rule.stage,
-        clinical=rule.clinical, variant=variant,
+        clinical=rule.clinical, clinical_title=rule.clinical_title, variant=variant,
         builds_on=tuple(s for s in rule.builds_on if s in scores.strengths))
 
 

@@ -87,6 +87,16 @@ class PeriodScore:
         """Adversity and relational poverty together, unweighted."""
         return self.adversity + self.relational_poverty
 
+    @property
+    def shown_health(self) -> float | None:
+        """Relational health as the reports show it: None ("not known") unless at least half
+        of the period's connection answers were known. The score still uses what was known
+        (and `unknown_relational` when nothing was), but a percentage resting on one answer
+        in three would read as a fact."""
+        if self.relational_health is None or 2 * self.connection.known < self.connection.asked:
+            return None
+        return self.relational_health
+
 
 @dataclass(frozen=True)
 class OverallRisk:
@@ -164,6 +174,7 @@ class Recommendation:
     triggered_by: tuple[str, ...]
     stage: str = "maintain"
     clinical: LocalizedText | None = None
+    clinical_title: LocalizedText | None = None
     variant: str | None = None  # the id of the variant whose words were used, if any
     builds_on: tuple[str, ...] = ()  # the child's strengths (option values) it can use
 

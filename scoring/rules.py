@@ -422,6 +422,7 @@ class RecommendationRule(_Strict):
     how_often: LocalizedText
     how_long: LocalizedText
     why: LocalizedText
+    clinical_title: LocalizedText
     clinical: LocalizedText
     variants: list[Variant] = Field(default_factory=list)
 

@@ -37,10 +37,10 @@ def test_rules__duplicate_id__rejected_with_line() -> None:
     text = ("flow: x\nrecommendations:\n"
             "  - {id: a, tier: 0, stage: caregiver, when: {reserve: [depleted]}, title: {en: t},\n"
             "     try: {en: t}, how_often: {en: t}, how_long: {en: t}, why: {en: t},\n"
-            "     clinical: {en: t}}\n"
+            "     clinical: {en: t}, clinical_title: {en: t}}\n"
             "  - {id: a, tier: 1, stage: caregiver, when: {reserve: [stretched]}, title: {en: t},\n"
             "     try: {en: t}, how_often: {en: t}, how_long: {en: t}, why: {en: t},\n"
-            "     clinical: {en: t}}\n")
+            "     clinical: {en: t}, clinical_title: {en: t}}\n")
     with pytest.raises(RulesError, match="'a' is used twice"):
         parse_recommendation_rules(text, "recs.yaml")
 
@@ -49,7 +49,8 @@ def test_rules__unknown_condition__located() -> None:
     text = ("flow: x\nrecommendations:\n"
             "  - id: a\n    tier: 0\n    stage: caregiver\n    when: {weather: sunny}\n"
             "    title: {en: t}\n    try: {en: t}\n    how_often: {en: t}\n"
-            "    how_long: {en: t}\n    why: {en: t}\n    clinical: {en: t}\n")
+            "    how_long: {en: t}\n    why: {en: t}\n    clinical: {en: t}\n"
+            "    clinical_title: {en: t}\n")
     with pytest.raises(RulesError) as caught:
         parse_recommendation_rules(text, "recs.yaml")
     assert {p.line for p in caught.value.problems} == {6}
@@ -103,3 +104,17 @@ def test_property__order__caregiver_then_state_then_bottom_up(
         assert rec.triggered_by
         for trigger in rec.triggered_by:
             assert trigger.startswith("score:") or trigger in given_answers
+
+
+def test_rules__relate_before_regulate__rejected() -> None:
+    """The order the model teaches is enforced on the data: a relate step may not come
+    before (or alongside) a regulate step."""
+    def rec(rid: str, tier: int, stage: str) -> str:
+        return (f"  - {{id: {rid}, tier: {tier}, stage: {stage}, when: {{reserve: [depleted]}},\n"
+                "     title: {en: t}, try: {en: t}, how_often: {en: t}, how_long: {en: t},\n"
+                "     why: {en: t}, clinical: {en: t}, clinical_title: {en: t}}\n")
+    text = "flow: x\nrecommendations:\n" + rec("a", 3, "relate") + rec("b", 3, "regulate")
+    with pytest.raises(RulesError, match="regulate, relate, reason"):
+        parse_recommendation_rules(text, "recs.yaml")
+    ordered = "flow: x\nrecommendations:\n" + rec("a", 2, "regulate") + rec("b", 3, "relate")
+    assert len(parse_recommendation_rules(ordered).recommendations) == 2
