@@ -119,7 +119,11 @@ def _experienced(when: Experienced, scores: Scores) -> tuple[bool, list[str]]:
            if e.category in when.experienced and not e.from_background
            # A skipped severity is not taken as mild: an unknown is never reassurance.
            and (e.severity is None or _SEVERITY_ORDER.get(e.severity, 0) >= wanted)]
-    return bool(hit), [k for e in hit for k in e.item_keys[:3]]
+    # What it rests on: the experience ticked, and its severity when a threshold was asked.
+    keys = [e.item_keys[0] for e in hit[:1]]
+    if when.severity_at_least:
+        keys += [e.item_keys[2] for e in hit]
+    return bool(hit), keys
 
 
 def _rated_at_least(when: RatedAtLeast, scores: Scores) -> tuple[bool, list[str]]:
