@@ -246,3 +246,66 @@ def test_unpredictable_stress__weighs_more_than_predictable() -> None:
 
     assert history("predictable") < history("partly") < history("unpredictable")
     assert history("unknown") == history("partly")
+
+
+CATEGORIES = list(RULES.scoring.adversity.categories)
+CONTROL = ["predictable", "partly", "unpredictable"]  # best to worst
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(CATEGORIES), st.sampled_from(["mild", "moderate", "severe"]),
+       st.sampled_from(["once", "now_and_then", "ongoing"]),
+       st.integers(min_value=0, max_value=216),
+       st.dictionaries(st.sampled_from(CONNECTION_NOW),
+                       st.sampled_from(["strong", "mostly", "patchy", "little"])))
+def test_property__unknown_timing__never_below_the_latest_period_lived(
+        category: str, severity: str, pattern: str, months: int, now: dict[str, str]) -> None:
+    """For any experience and any age, "I'm not sure when" weighs at least as much as the
+    same experience placed in the most recent period the child has lived."""
+    common: dict[str, object] = {"child_age": age(months), "adv_types": [category],
+                                 f"adv_severity__{category}": severity,
+                                 f"adv_pattern__{category}": pattern, **now}
+    unknown = report_of(**{f"adv_periods__{category}": ["not_sure"]}, **common)
+    latest = unknown.reached_periods[-1].period
+    known = report_of(**{f"adv_periods__{category}": [latest]}, **common)
+    none = report_of(**{**common, "adv_types": ["none"]})
+    assert unknown.overall_risk.from_history >= known.overall_risk.from_history - 1e-9
+    assert unknown.overall_risk.from_history > none.overall_risk.from_history
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(CATEGORIES), st.sampled_from(CONTROL), st.sampled_from(CONTROL),
+       st.sampled_from(["early", "childhood"]))
+def test_property__less_predictable__never_lowers_risk(
+        category: str, first: str, second: str, period: str) -> None:
+    better, worse = sorted((first, second), key=CONTROL.index)
+
+    def history(control: str) -> float:
+        given = answers(child_age=age(120), adv_types=[category],
+                        **{f"adv_periods__{category}": [period]})
+        given[f"adv_control[{category}]"] = Answer(control)
+        return build_report(default_flow(), given, NOW).overall_risk.from_history
+
+    assert history(worse) >= history(better) - 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(FUNCTION_ITEMS), st.sampled_from(["typical"]),
+                       max_size=len(FUNCTION_ITEMS)),
+       st.integers(min_value=0, max_value=216))
+def test_property__not_sure_never_reads_typical(typical: dict[str, str], months: int) -> None:
+    """Whatever was rated typical, the rest "not sure": a region with nothing rated is
+    never typical, and "keep going" needs three in four rated and every region rated."""
+    ratings = dict.fromkeys(FUNCTION_ITEMS, "not_sure") | typical
+    report = report_of(child_age=age(months), adv_types=["none"], **ratings,
+                       upset_often="rarely", **STRONG_NOW, **CALM_CARER)
+    for region in report.regions:
+        if region.basis.known == 0:
+            assert region.band is Band.UNRATED
+    asked = [f for f in report.functions if f.applies]
+    rated = [f for f in asked if f.points is not None]
+    if "keep_going" in ids(report):
+        assert len(rated) >= 0.75 * len(asked)
+        assert all(r.basis.known > 0 for r in report.regions if r.basis.asked)
+    else:
+        assert "notice_and_share" in ids(report) or report.overall_risk.band != "low"
