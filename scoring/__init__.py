@@ -95,6 +95,7 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
         stress_signs=_picked(answers, s.items.stress_signs),
         urgent=_picked(answers, s.items.urgent),
         helpers=_picked(answers, s.items.helpers),
+        helpers_often=_text(answers, s.items.helpers_often),
         helpers_rating=_text(answers, s.items.helpers_rating),
     )
 

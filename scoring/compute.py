@@ -342,8 +342,10 @@ def caregiving_reserve(rules: ScoringRules, answers: Answers) -> CaregivingReser
             if value is not None and c.other_child_points.get(value) == max(
                     c.other_child_points.values(), default=None):
                 strained.append(item_id)
-        # More children than rating questions: each of the rest counts the flat amount.
-        extra += max(0, others - len(rated)) * c.per_extra_child if not c.other_children else 0
+        if not c.other_children:
+            # No rating questions (older rules): every other child counts the flat amount.
+            # With them, the last question stands for the rest ("the fourth, or the others").
+            extra += others * c.per_extra_child
         extra = min(c.children_cap, extra)
         demands += extra
         if extra >= c.children_cap:

@@ -205,6 +205,7 @@ class Report:
     stress_signs: tuple[str, ...] = ()
     urgent: tuple[str, ...] = ()  # ages 12-18: worries the clinician reads first
     helpers: tuple[str, ...] = ()
+    helpers_often: str | None = None
     helpers_rating: str | None = None
 
     @property

@@ -53,6 +53,7 @@ class ItemRefs(_Strict):
     stress_signs: Id | None = None
     urgent: Id | None = None  # ages 12-18: worries that go to the top of the report
     helpers: Id | None = None  # the therapeutic web
+    helpers_often: Id | None = None
     helpers_rating: Id | None = None
 
 
@@ -614,7 +615,7 @@ def check_against_flow(rules: RuleSet, flow: Flow) -> list[str]:
     for item_id in s.caregiving.other_children:
         need(item_id, "caregiving.other_children", values=set(s.caregiving.other_child_points))
     for field_name in ("note", "strengths", "stress_signs", "urgent", "helpers",
-                       "helpers_rating"):
+                       "helpers_often", "helpers_rating"):
         ref = getattr(s.items, field_name)
         if ref is not None:
             need(ref, f"items.{field_name}")

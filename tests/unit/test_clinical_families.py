@@ -309,3 +309,20 @@ def test_property__not_sure_never_reads_typical(typical: dict[str, str], months:
         assert all(r.basis.known > 0 for r in report.regions if r.basis.asked)
     else:
         assert "notice_and_share" in ids(report) or report.overall_risk.band != "low"
+
+
+def test_caregiver__each_child_rated__a_hard_sibling_weighs() -> None:
+    """One challenge rating per child: a carer whose other two children are each more than
+    they can keep up with has less reserve than one whose other children are manageable,
+    and an unrated child still counts (every child takes time)."""
+    def reserve(**others: str) -> float:
+        given = answers(child_age=age(96), cg_children=3, cg_challenge="demanding", **others)
+        return build_report(default_flow(), given, NOW).caregiving.reserve
+
+    hard = reserve(cg_child2_challenge="too_much", cg_child3_challenge="too_much")
+    easy = reserve(cg_child2_challenge="manageable", cg_child3_challenge="manageable")
+    unrated = reserve()
+    assert hard < unrated <= easy
+    report = build_report(default_flow(), answers(child_age=age(96), cg_children=1), NOW)
+    assert report.caregiving.demands == build_report(
+        default_flow(), answers(child_age=age(96)), NOW).caregiving.demands

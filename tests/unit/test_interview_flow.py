@@ -208,14 +208,14 @@ def test_path_lengths__ordinary_and_longest() -> None:
     flow = default_flow()
     ordinary = walk(flow, ordinary_policy(96, ["loss", "medical"]))
     longest = walk(flow, longest_policy)
-    assert len(ordinary) == 86
-    assert len(walk(flow, ordinary_policy(96, ["none"]))) == 78
-    assert len(walk(flow, ordinary_policy(96, ["unknown"]))) == 72
-    assert len(walk(flow, ordinary_policy(30, ["none"]))) == 66
-    assert len(walk(flow, ordinary_policy(5, ["none"]))) == 54
-    assert len(walk(flow, ordinary_policy(180, ["loss", "medical"]))) == 90
-    assert len(longest) == 141
-    assert len(questions(flow, longest)) == 141
+    assert len(ordinary) == 87
+    assert len(walk(flow, ordinary_policy(96, ["none"]))) == 79
+    assert len(walk(flow, ordinary_policy(96, ["unknown"]))) == 73
+    assert len(walk(flow, ordinary_policy(30, ["none"]))) == 67
+    assert len(walk(flow, ordinary_policy(5, ["none"]))) == 55
+    assert len(walk(flow, ordinary_policy(180, ["loss", "medical"]))) == 91
+    assert len(longest) == 142
+    assert len(questions(flow, longest)) == 142
     # About 15 minutes for an ordinary history: taps at roughly 10 seconds each.
     assert len(ordinary) * 10 <= 15 * 60
 
