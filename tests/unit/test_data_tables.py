@@ -45,7 +45,7 @@ def test_rows__values_zero_one_and_scores_beside_answers() -> None:
     assert row["cg_children"] == "3"
     # Jay, hand-scored in tests/unit/test_scoring.py.
     assert row["score.region.brainstem"] == "50.0"
-    assert row["score.region.brainstem.band"] == "moderate"
+    assert row["score.region.brainstem.band"] == "significant"  # arousal, startle "a lot"
     assert row["score.factor.self_regulation.band"] == "significant"
     assert row["score.caregiving_reserve"] == "-3.0"
     assert row["score.overall_risk.band"] == "high"

@@ -87,7 +87,7 @@ def test_flow__sections__follow_the_outline_in_order() -> None:
     assert order == ["about", "background", "adversity", "adversity_detail", "connection_early",
                      "connection_then",
                      "fn_brainstem", "fn_diencephalon", "fn_limbic", "fn_cortex",
-                     "hard_moments", "connection_now", "caregiver", "finish"]
+                     "hard_moments", "connection_now", "what_helps", "caregiver", "finish"]
 
 
 def test_flow__about__asks_age_in_months_and_who_is_answering() -> None:
@@ -176,7 +176,8 @@ def test_toddler__no_school_questions_and_only_reached_periods() -> None:
     asked = set(given)
     assert not asked & SCHOOL_ITEMS
     assert not any(k.startswith(("rel_child_", "rel_teen_")) for k in asked)
-    assert {"rel_peri_bond", "rel_inf_bond", "rel_early_bond", "cx_language"} <= asked
+    assert {"rel_peri_bond", "rel_inf_bond", "rel_early_bond", "cx_first_words"} <= asked
+    assert "cx_language" not in asked  # a 30-month-old is asked about first words instead
     assert given["adv_periods[medical]"].value == ["early"]
 
 
@@ -218,11 +219,16 @@ def test_path_lengths__ordinary_and_longest() -> None:
     flow = default_flow()
     ordinary = walk(flow, ordinary_policy(96, ["loss", "medical"]))
     longest = walk(flow, longest_policy)
-    assert len(ordinary) == 75
-    assert len(longest) == 114
-    assert len(questions(flow, longest)) == 114
-    # About 15 minutes for an ordinary history: taps at roughly 10-12 seconds each.
-    assert len(ordinary) * 12 <= 15 * 60
+    assert len(ordinary) == 87
+    assert len(walk(flow, ordinary_policy(96, ["none"]))) == 79
+    assert len(walk(flow, ordinary_policy(96, ["unknown"]))) == 73
+    assert len(walk(flow, ordinary_policy(30, ["none"]))) == 67
+    assert len(walk(flow, ordinary_policy(5, ["none"]))) == 55
+    assert len(walk(flow, ordinary_policy(180, ["loss", "medical"]))) == 91
+    assert len(longest) == 142
+    assert len(questions(flow, longest)) == 142
+    # About 15 minutes for an ordinary history: taps at roughly 10 seconds each.
+    assert len(ordinary) * 10 <= 15 * 60
 
 
 def test_walk__ends_at_review() -> None:
