@@ -19,7 +19,7 @@ from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import database_label
 from flows.errors import FlowError
-from store.sqlite import StoreError
+from store.errors import StoreError
 
 if TYPE_CHECKING:
     from bot.service import DialogueService
@@ -179,7 +179,7 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
     import re
     from datetime import UTC, datetime
 
-    from bot.clinician import grant_role
+    from bot.features.clinician import grant_role
     from bot.storage import open_store
 
     if not re.fullmatch(r"\w{1,32}", args.channel) or not re.fullmatch(r"[\w.@-]{1,64}", args.id):

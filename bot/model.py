@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+#: The interview's words and commands; adapters map their own spelling onto these.
+COMMANDS = frozenset(
+    {
+        "start", "back", "skip", "pause", "resume", "review", "edit", "submit", "help",
+        "status", "quit", "lowexposure", "language",
+    }
+)
+
 
 class Kind(StrEnum):
     """What arrived."""
@@ -27,6 +35,9 @@ class Inbound:
     args: str = ""
     locale_hint: str | None = None  # e.g. the Telegram client's language
     private: bool = True  # False in a group chat
+    #: In a group: whether the sender is one of its admins (None: the channel could not
+    #: tell). Only admins change a group's book-club schedule.
+    chat_admin: bool | None = None
 
 
 @dataclass(frozen=True)

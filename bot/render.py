@@ -7,7 +7,7 @@ from typing import Any
 from bot.data.render import render_data
 from bot.exports import render_export
 from bot.model import Choice, Outbound
-from bot.payload import Action, Payload
+from bot.payload import Action, Payload, question_tag
 from bot.replies import (
     Answered,
     Ask,
@@ -20,7 +20,6 @@ from bot.replies import (
     Review,
     Say,
 )
-from bot.steps import question_tag
 from flows.answers import decode_value
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Question, split_key

@@ -23,20 +23,48 @@ class State(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class Awaiting(StrEnum):
+    """What an interview in a state waits for: what a person is shown to find their way."""
+
+    CONSENT = "consent"  # the consent, with agree / not now
+    RESUME = "resume"  # continue or start over
+    ANSWER = "answer"  # the question at the cursor
+    REVIEW = "review"  # the list of answers, to change one or send
+    NOTHING = "nothing"  # closed: sent or withdrawn
+
+
 #: Still open: a person can come back to it.
 OPEN_STATES = frozenset({State.CONSENT, State.ANSWERING, State.PAUSED, State.REVIEW})
 
+AWAITS: dict[State, Awaiting] = {
+    State.CONSENT: Awaiting.CONSENT,
+    State.PAUSED: Awaiting.RESUME,
+    State.ANSWERING: Awaiting.ANSWER,
+    State.REVIEW: Awaiting.REVIEW,
+    State.SUBMITTED: Awaiting.NOTHING,
+    State.WITHDRAWN: Awaiting.NOTHING,
+}
+
 # Plain strings on purpose: `transitions` names Enum states by their member name.
+# Every move a person can make is a trigger here, including those that leave the state
+# as it is (`dest: None`, an internal transition): whether a move is legal now is asked of
+# this machine (`Lifecycle.may`), never re-decided by comparing states elsewhere.
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "agree", "source": "consent", "dest": "answering"},
+    {"trigger": "decline", "source": "consent", "dest": "paused"},
     {"trigger": "pause", "source": ["consent", "answering", "review"], "dest": "paused"},
     {"trigger": "resume", "source": "paused", "dest": "answering", "conditions": "has_consented"},
     {"trigger": "resume", "source": "paused", "dest": "consent", "unless": "has_consented"},
+    {"trigger": "answer", "source": "answering", "dest": None},
+    {"trigger": "skip", "source": "answering", "dest": None},
+    {"trigger": "review", "source": ["answering", "review"], "dest": None},
+    {"trigger": "back", "source": ["answering", "review"], "dest": "answering"},
     {"trigger": "finish", "source": "answering", "dest": "review",
      "conditions": "nothing_left_to_ask"},
     {"trigger": "edit", "source": ["review", "answering"], "dest": "answering"},
     {"trigger": "submit", "source": "review", "dest": "submitted",
      "conditions": "all_required_answered"},
+    {"trigger": "start_over", "source": "paused", "dest": "withdrawn"},
     {"trigger": "withdraw", "source": "*", "dest": "withdrawn"},
 ]
 
@@ -45,12 +73,28 @@ class Trigger(StrEnum):
     """Names of the lifecycle events."""
 
     AGREE = "agree"
+    DECLINE = "decline"
     PAUSE = "pause"
     RESUME = "resume"
+    ANSWER = "answer"
+    SKIP = "skip"
+    REVIEW = "review"
+    BACK = "back"
     FINISH = "finish"
     EDIT = "edit"
     SUBMIT = "submit"
+    START_OVER = "start_over"
     WITHDRAW = "withdraw"
+
+
+def is_open(state: State) -> bool:
+    """Whether a person can still come back to an interview in this state."""
+    return state in OPEN_STATES
+
+
+def awaits(state: State) -> Awaiting:
+    """What an interview in this state waits for."""
+    return AWAITS[state]
 
 
 class NotAllowed(Exception):

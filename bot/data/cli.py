@@ -117,7 +117,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
         store_imported,
     )
     from bot.data.render import text
-    from store.repository import Repository
+    from store.contract import UnitOfWork
 
     match = _OWNER.match(args.owner)
     if match is None:
@@ -152,8 +152,8 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     channel, external_id = match.groups()
 
-    def write(repo: Repository) -> list[tuple[str, str, int]] | None:
-        owner = repo.find_person(channel, external_id)
+    def write(repo: UnitOfWork) -> list[tuple[str, str, int]] | None:
+        owner = repo.people.find(channel, external_id)
         if owner is None or owner.role != "clinician":
             return None
         now = datetime.now(UTC)

@@ -134,8 +134,8 @@ async def test_redelivered_update__two_workers__saved_once(
     )
 
     def answers(repo):  # type: ignore[no-untyped-def]
-        person = repo.find_person("telegram", str(ANA))
-        return repo.answer_count(person.active_interview)
+        person = repo.people.find("telegram", str(ANA))
+        return repo.answers.count(person.active_interview)
 
     assert await workers[0].service.store.read(answers) == 1
 

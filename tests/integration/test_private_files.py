@@ -242,7 +242,7 @@ def test_cli_import__nickname_cleaned_like_new(
     async def nickname() -> str | None:
         store = await Store.open(db)
         try:
-            record = await store.read(lambda r: r.interview(imported))
+            record = await store.read(lambda r: r.interviews.get(imported))
             assert record is not None
             return record.subject_nickname
         finally:
