@@ -14,19 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.data.cli import add_data_commands
+from bot.files import private_folder, reports_folder
 from bot.model import Outbound
 from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import database_label
+from bot.usage import CliError
 from flows.errors import FlowError
 from store.errors import StoreError
 
 if TYPE_CHECKING:
     from bot.service import DialogueService
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,7 +125,8 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
-    from bot.telegram.runner import ServeError, Webhook, serve
+    from bot.telegram.runner import ServeError, serve
+    from bot.telegram.webhook import Webhook
 
     if settings.telegram_token is None:
         raise CliError(
@@ -212,16 +211,6 @@ def _keygen(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def reports_folder(settings: Settings) -> Path:
-    """Where reports are written unless told otherwise: beside the database."""
-    return settings.database.parent / "reports"
-
-
-def exports_folder(settings: Settings) -> Path:
-    """Where `hearth export` writes unless told otherwise: beside the database."""
-    return settings.database.parent / "exports"
-
-
 async def _console_report(service: DialogueService, folder: Path | None, submitted: Submitted,
                           locale: str) -> list[Outbound]:
     """In the console the operator is at the keyboard: write the full report and say where.
@@ -229,7 +218,6 @@ async def _console_report(service: DialogueService, folder: Path | None, submitt
     `folder` is None when answers are sealed (HEARTH_DATA_KEY): then the report stays off
     the disk and the reply says how to write it on demand.
     """
-    from bot.files import private_folder
     from bot.reports import write_interview_report
     from messages.render import macro
     from scoring import has_rules
@@ -251,7 +239,6 @@ async def _console_report(service: DialogueService, folder: Path | None, submitt
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.data.render import text
-    from bot.files import private_folder
     from bot.reports import write_interview_report
     from bot.service import utc_now
 

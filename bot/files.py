@@ -9,12 +9,24 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.settings import Settings
+
 #: Folders Hearth makes are private to the service's user, whatever the umask.
 FOLDER_MODE = 0o700
 #: Files Hearth writes: readable and writable by the service's user only.
 FILE_MODE = 0o600
 #: What an export file is called (bot/data/exporting.py); its contents name interview ids.
 _EXPORT_NAME = re.compile(r"^hearth-.+\.(csv|fhir\.json)$")
+
+
+def reports_folder(settings: Settings) -> Path:
+    """Where reports are written unless told otherwise: beside the database."""
+    return settings.database.parent / "reports"
+
+
+def exports_folder(settings: Settings) -> Path:
+    """Where `hearth export` writes unless told otherwise: beside the database."""
+    return settings.database.parent / "exports"
 
 
 def private_folder(folder: Path, *, ours: bool = False) -> Path:

@@ -46,6 +46,9 @@ class Choice:
 
     label: str
     payload: str
+    #: What the button stands for, whatever its label: the label's macro ("agree",
+    #: "submit", "back"), or the option value it picks ("foster", "3").
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,3 +80,8 @@ class Outbound:
     #: Delete the person's own message that led to this reply, once this one is sent: set
     #: on the first reply when they asked for low exposure and their typed answer is saved.
     delete_inbound: bool = False
+    #: The message's stable id, `<library>.<macro>` ("replies.consent", "problems.range"):
+    #: what tests and adapters recognise a message by, whatever its wording.
+    key: str = ""
+    #: The question a "replies.ask" (or "replies.answered") message is about.
+    question: str | None = None

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.files import exports_folder, private_folder, write_private
 from bot.settings import Settings
+from bot.usage import CliError
 
 if TYPE_CHECKING:
     from flows.catalog import FlowCatalog
@@ -58,11 +60,9 @@ async def _open(settings: Settings) -> Backend:
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
     """Write CSV + codebook or a FHIR Bundle per flow version; audit every interview."""
-    from bot.cli import CliError, exports_folder
     from bot.data.exporting import audit_export, export_files
     from bot.data.load import load_all
     from bot.data.render import text
-    from bot.files import private_folder, write_private
 
     catalog = _catalog(settings)
     out: Path = args.out or exports_folder(settings)
@@ -106,7 +106,6 @@ def _resources(document: Any) -> list[Any]:
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
     """Check every response first; import all of them, or nothing."""
-    from bot.cli import CliError
     from bot.data.importer import (
         MAX_DOCUMENT_BYTES,
         DocumentRefused,
@@ -180,12 +179,10 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def stats_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the program figures; with --html, also write the page with its chart."""
-    from bot.cli import CliError
     from bot.data.figures import figures_html
     from bot.data.load import load_all
     from bot.data.render import text
     from bot.data.stats import program_figures
-    from bot.files import write_private
 
     catalog = _catalog(settings)
 

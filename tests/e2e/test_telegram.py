@@ -674,7 +674,8 @@ async def test_serve__webhook__secret_checked__answers(
 
     import httpx
 
-    from bot.telegram.runner import Webhook, serve
+    from bot.telegram.runner import serve
+    from bot.telegram.webhook import Webhook
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

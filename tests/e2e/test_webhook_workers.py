@@ -52,7 +52,8 @@ def pg_url() -> Iterator[str]:
 async def fleet(
     pg_url: str, catalog: FlowCatalog, clock: Clock
 ) -> AsyncIterator[tuple[FakeBotApi, list[Worker]]]:
-    from bot.telegram.runner import Webhook, serve
+    from bot.telegram.runner import serve
+    from bot.telegram.webhook import Webhook
     from store.postgres import PostgresStore
 
     api = FakeBotApi()
