@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.data.cli import add_data_commands
+from bot.files import private_folder, reports_folder
 from bot.model import Outbound
 from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write an interview's report (HTML and charts)")
     report.add_argument("interview", help="the interview id")
     report.add_argument("--out", type=Path, default=None,
-                        help="folder for the files (default: reports/ beside the database)")
+                        help="folder for the files (default: reports/ beside the database; "
+                             "required when HEARTH_DATA_KEY is set)")
     report.add_argument("--locale", default=None,
                         help="language of the report (default: HEARTH_LOCALE)")
     report.set_defaults(run=_report)
@@ -106,7 +108,10 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
     with asyncio.Runner() as runner:
         service = runner.run(open_service(settings, args.flow))
-        service.after_submit = partial(_console_report, service, reports_folder(settings))
+        # With a key, nothing of the answers is kept in clear: the report is not written
+        # on its own, only by `hearth report --out` when the operator asks (docs/security.md).
+        folder = None if settings.data_key else reports_folder(settings)
+        service.after_submit = partial(_console_report, service, folder)
         print(f"Hearth · answers are saved in {database_label(settings)}")
         try:
             ConsoleChat(service, args.user or getpass.getuser()).run(runner)
@@ -206,17 +211,24 @@ def _keygen(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def reports_folder(settings: Settings) -> Path:
-    """Where reports are written unless told otherwise: beside the database."""
-    return settings.database.parent / "reports"
-
-
-async def _console_report(service: DialogueService, folder: Path, submitted: Submitted,
+async def _console_report(service: DialogueService, folder: Path | None, submitted: Submitted,
                           locale: str) -> list[Outbound]:
-    """In the console the operator is at the keyboard: write the full report and say where."""
+    """In the console the operator is at the keyboard: write the full report and say where.
+
+    `folder` is None when answers are sealed (HEARTH_DATA_KEY): then the report stays off
+    the disk and the reply says how to write it on demand.
+    """
     from bot.reports import write_interview_report
     from messages.render import macro
+    from scoring import has_rules
 
+    if folder is None:
+        if not has_rules(service.catalog.get(submitted.flow).id):
+            return []
+        text = str(macro(locale, "replies.j2", "report_not_kept")(
+            interview_id=submitted.interview_id))
+        return [Outbound(text.strip())]
+    private_folder(folder, ours=True)
     paths = await write_interview_report(service.store, service.catalog,
                                          submitted.interview_id, folder, service.clock(), locale)
     if not paths:
@@ -226,15 +238,20 @@ async def _console_report(service: DialogueService, folder: Path, submitted: Sub
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.data.render import text
     from bot.reports import write_interview_report
     from bot.service import utc_now
+
+    if args.out is None and settings.data_key:
+        raise CliError(text("en", "report_needs_out"))
 
     async def main() -> list[Path] | None:
         service = await open_service(settings)
         try:
+            folder = args.out or private_folder(reports_folder(settings), ours=True)
             return await write_interview_report(
                 service.store, service.catalog, args.interview.strip(),
-                args.out or reports_folder(settings), utc_now(), args.locale or settings.locale)
+                folder, utc_now(), args.locale or settings.locale)
         finally:
             await service.store.close()
 

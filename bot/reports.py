@@ -11,8 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+<<<<<<< HEAD
 import yaml
 
+=======
+from bot.files import private_folder, write_private
+>>>>>>> privacy-files
 from flows.answers import decode_value
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answer, Answers, Value, questions, split_key
@@ -268,17 +272,20 @@ def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "e
 def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
                            folder: Path, locale: str = "en",
                            stem_suffix: str | None = None) -> list[Path]:
-    """Write the HTML report and its two charts as PNG files; return the three paths."""
+    """Write the HTML report and its two charts as PNG files; return the three paths.
+
+    Each file is 0600 and a folder made for them 0700, whatever the umask (bot/files.py).
+    """
     locale = report_locale(locale)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     stem = f"{report.flow_id}-{stem_suffix or f'{report.generated_at:%Y%m%d-%H%M%S}'}"
     map_png, history_png = chart_pngs(report, locale)
     html = clinician_html(report, answers_appendix, locale, (map_png, history_png))
     paths = [folder / f"{stem}.html", folder / f"{stem}-brain-map.png",
              folder / f"{stem}-timeline.png"]
-    paths[0].write_text(html, encoding="utf-8")
-    paths[1].write_bytes(map_png)
-    paths[2].write_bytes(history_png)
+    write_private(paths[0], html.encode("utf-8"))
+    write_private(paths[1], map_png)
+    write_private(paths[2], history_png)
     return paths
 
 

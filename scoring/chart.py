@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from scoring.report import FunctionScore, Report
 from scoring.rules import Band
+from scoring.text import chart_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -134,8 +135,8 @@ def functional_map_png(report: Report, words: ChartWords, age_text: str,
     who = report.child_name or words["your_child"]
     if len(who) > 18:  # a 40-character nickname would run off a phone-width title
         who = who[:17].rstrip() + "…"
-    ax.text(MAP_WIDTH / 2, height - 0.22, words["map_title"].format(who=who), ha="center",
-            va="top", fontsize=12.5, fontweight="bold")
+    ax.text(MAP_WIDTH / 2, height - 0.22, words["map_title"].format(who=chart_text(who)),
+            ha="center", va="top", fontsize=12.5, fontweight="bold")
     ax.text(NOW_X + NOW_W / 2, height - 0.58, words["now_age"].format(age=age_text),
             ha="center", va="top", fontsize=9.5, color="#3b4552")
     ax.text(AGE_X + AGE_W / 2, height - 0.58, words["expected"], ha="center", va="top",
