@@ -167,6 +167,10 @@ def line_map(node: yaml.Node | None) -> dict[Path_, int]:
     return lines
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().replace("\u2019", "'").split())
+
+
 def _fmt(values: Any) -> str:
     return ", ".join(str(v) for v in values)
 
@@ -484,6 +488,21 @@ class Checker:
         if isinstance(anchors, dict):
             for point, label in anchors.items():
                 self.check_translation((*path, "anchors", str(point)), label, locales, iid)
+        if isinstance(options, list):
+            self.check_synonyms(path, [o for o in options if isinstance(o, dict)], locales, iid)
+        point_words = item.get("point_words")
+        if isinstance(point_words, dict) and isinstance(low, int | float):
+            for point in point_words:
+                if isinstance(point, int) and isinstance(high, int | float) and not (
+                    low <= point <= high
+                ):
+                    self.add(
+                        ProblemCode.BAD_BOUNDS,
+                        (*path, "point_words", str(point)),
+                        iid,
+                        f"point_words names point {point}, outside the scale {low} to {high}",
+                        f"use a point from {low} to {high}",
+                    )
         if item.get("enable_when") is not None:
             section_items = {it.get("id") for p, i, it in self.items() if i == section_index}
             self.check_rule(
@@ -494,6 +513,45 @@ class Checker:
                 iid,
                 section_items={s for s in section_items if isinstance(s, str)},
             )
+
+    def check_synonyms(
+        self, path: Path_, options: list[dict[str, Any]], locales: list[str], iid: str | None
+    ) -> None:
+        """Each typed word must lead to one option: a word on two options is a coin toss."""
+        owner: dict[tuple[str, str], str] = {}
+        for option in options:
+            labels = option.get("label")
+            for locale, label in (labels.items() if isinstance(labels, dict) else []):
+                if isinstance(label, str):
+                    owner.setdefault((str(locale), _folded(label)), str(option.get("value")))
+        for k, option in enumerate(options):
+            value = str(option.get("value"))
+            synonyms = option.get("synonyms")
+            if not isinstance(synonyms, dict):
+                continue
+            for locale, words in synonyms.items():
+                spath = (*path, "options", k, "synonyms", locale)
+                if locale not in locales:
+                    self.add(
+                        ProblemCode.UNKNOWN_LOCALE,
+                        spath,
+                        iid,
+                        f"synonyms for locale '{locale}', which the file does not declare",
+                        f"use one of: {_fmt(locales)}",
+                    )
+                    continue
+                for word in words if isinstance(words, list) else []:
+                    if not isinstance(word, str):
+                        continue
+                    first = owner.setdefault((str(locale), _folded(word)), value)
+                    if first != value:
+                        self.add(
+                            ProblemCode.AMBIGUOUS_SYNONYM,
+                            spath,
+                            iid,
+                            f"'{word}' would lead to two options, '{first}' and '{value}'",
+                            "keep the word on one option only",
+                        )
 
     def check_rule(
         self,
