@@ -272,9 +272,12 @@ def _parse_multi(
         if timed is not None:
             return timed
     whole = match_option(text, options, locale, words)
-    if whole is not None and whole.sure and not whole.note:
-        return _checked([whole.options[0].value], options, locale)
     parts = _split_choices(text, words)
+    several = _all_sure(parts, options, locale, words)
+    if whole is not None and whole.sure and not whole.note and not several:
+        # One label may hold "and" ("Strong and steady"); several labels win only when
+        # every part is one ("violence at home and neglect").
+        return _checked([whole.options[0].value], options, locale)
     if len(parts) <= 1:
         return _whole_or_invalid(whole, text, options, locale)
     chosen = []
@@ -295,6 +298,16 @@ def _parse_multi(
         if match.options[0].value not in chosen:
             chosen.append(match.options[0].value)
     return _checked(chosen, options, locale)
+
+
+def _all_sure(parts: list[str], options: list[Option], locale: str, words: Words) -> bool:
+    if len(parts) <= 1:
+        return False
+    for part in parts:
+        match = match_option(part, options, locale, words)
+        if match is None or not match.sure or match.note:
+            return False
+    return True
 
 
 def _whole_or_invalid(

@@ -172,6 +172,17 @@ def test_multi__labels_joined_by_and__both() -> None:
     assert value_of(ask("sample", "worries", "el sueño y la comida", "es")) == ["sleep", "eating"]
 
 
+def test_multi__labels_joined_by_and__all_of_them_not_the_first() -> None:
+    result = ask("developmental_history", "adv_types", "being hurt physically and loss")
+    assert value_of(result) == ["physical_harm", "loss"]
+    result = ask("developmental_history", "adv_types", "violence in the neighbourhood and racism")
+    assert value_of(result) == ["community_violence", "discrimination"]
+
+
+def test_multi__one_label_holding_and__that_option() -> None:
+    assert value_of(ask("developmental_history", "rel_peri_bond", "strong and steady")) == "strong"
+
+
 def test_multi__none_word__the_exclusive_none_option() -> None:
     assert value_of(ask("developmental_history", "adv_types", "none")) == ["none"]
     assert value_of(ask("developmental_history", "adv_types", "ninguna", "es")) == ["none"]
