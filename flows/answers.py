@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.engine import AgeValue, Value
-from flows.match import Match, is_unknown_option, match_option, normalise
+from flows.match import Match, is_unknown_option, match_option, normal_set, normalise
 from flows.schema import Item, ItemType, Option
 from flows.timing import parse_timing, periods_for
 from messages.words import Words, typed_words
@@ -150,6 +150,8 @@ def confirmed(unsure: Unsure, value: str, item: Item) -> Value:
     A period question keeps the time in words ("about 1" -> infancy, with 10-14 months);
     a multiple choice keeps the options already understood beside the picked one.
     """
+    if item.type is ItemType.SCALE:
+        return int(value)  # a scale's candidates are its points, "0" to "4"
     if item.type is not ItemType.MULTI_CHOICE:
         return value
     chosen = [*unsure.chosen, *([] if value in unsure.chosen else [value])]
@@ -242,7 +244,7 @@ def _exact_option(text: str, options: list[Option], locale: str, words: Words) -
     if match is None or not match.sure or match.note:
         return None
     option = match.options[0]
-    if is_unknown_option(option, words) and typed in {normalise(w) for w in words.unknown}:
+    if is_unknown_option(option, words) and typed in normal_set(words.unknown):
         return option
     names = {normalise(label) for label in option.label.values()}
     names |= {normalise(w) for ws in option.synonyms.values() for w in ws}
@@ -360,7 +362,7 @@ def _parse_scale(item: Item, text: str, locale: str, words: Words) -> Value | In
     named = [
         Option(
             value=f"p{point}",
-            label=item.anchors.get(point) or {locale: str(point)},
+            label=item.anchors.get(point) or _first_words(item.point_words.get(point), point),
             synonyms=item.point_words.get(point, {}),
         )
         for point in points
@@ -376,6 +378,12 @@ def _parse_scale(item: Item, text: str, locale: str, words: Words) -> Value | In
             candidates=tuple(o.value[1:] for o in match.options),
         )
     return Invalid("scale_out_of_range", {"min": low, "max": high})
+
+
+def _first_words(words: dict[str, list[str]] | None, point: int) -> dict[str, str]:
+    """A scale point's name for "did you mean": its first point word, else the number."""
+    named = {locale: spellings[0] for locale, spellings in (words or {}).items() if spellings}
+    return named or {"en": str(point)}
 
 
 def _parse_number_answer(item: Item, text: str, locale: str, words: Words) -> Value | Invalid:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
 
@@ -45,6 +46,7 @@ class Match:
     note: str | None = None
 
 
+@lru_cache(maxsize=4096)  # labels and synonyms recur on every answer; typed text evicts
 def normalise(text: str) -> str:
     """Fold case and accents, drop apostrophes and punctuation: "Don't  KNOW!" -> "dont know"."""
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("\u2019", "'"))
@@ -52,7 +54,9 @@ def normalise(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", plain).split())
 
 
-def _normal_set(phrases: frozenset[str]) -> frozenset[str]:
+@cache
+def normal_set(phrases: frozenset[str]) -> frozenset[str]:
+    """`normalise` over a set of phrases (cached: the word lists are loaded once)."""
     return frozenset(normalise(p) for p in phrases)
 
 
@@ -65,7 +69,7 @@ def is_unknown_option(option: Option, words: Words) -> bool:
     """Whether choosing this option says "I don't know"."""
     if option.value in UNKNOWN_VALUES:
         return True
-    unknown = _normal_set(words.unknown)
+    unknown = normal_set(words.unknown)
     phrases = [*option.label.values(), *(w for ws in option.synonyms.values() for w in ws)]
     return any(normalise(p) in unknown for p in phrases)
 
@@ -99,7 +103,7 @@ def score_options(
     text: str, options: list[Option], locale: str, words: Words
 ) -> list[tuple[float, Option]]:
     """Each option's best score for the text, best first (ties keep the shown order)."""
-    ignore = _normal_set(words.ignore)
+    ignore = normal_set(words.ignore)
     typed = normalise(text)
     bare = _without(typed, ignore)
     scored: list[tuple[float, Option]] = []
@@ -132,10 +136,10 @@ def _answer_word_option(
     by_value = {o.value: o for o in options}
     unknown_option = next((o for o in options if is_unknown_option(o, words)), None)
     sets: list[tuple[frozenset[str], Option | None]] = [
-        (_normal_set(words.unknown), unknown_option),
-        (_normal_set(words.none), by_value.get("none")),
-        (_normal_set(words.yes), by_value.get("yes")),
-        (_normal_set(words.no), by_value.get("no")),
+        (normal_set(words.unknown), unknown_option),
+        (normal_set(words.none), by_value.get("none")),
+        (normal_set(words.yes), by_value.get("yes")),
+        (normal_set(words.no), by_value.get("no")),
     ]
     found: tuple[int, Option] | None = None
     for phrases, option in sets:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flows.engine import AgeValue
-from flows.match import normalise
+from flows.match import normal_set, normalise
 from flows.schema import Option
 from messages.words import Words
 
@@ -46,8 +46,7 @@ def _has(text: str, phrases: frozenset[str]) -> str | None:
     return max(found, key=len) if found else None
 
 
-def _normal_ranges(ranges: dict[str, tuple[int, int]] | object) -> dict[str, tuple[int, int]]:
-    assert isinstance(ranges, dict)
+def _normal_ranges(ranges: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
     return {normalise(k): v for k, v in ranges.items()}
 
 
@@ -68,7 +67,7 @@ def _number(token: str, words: Words) -> int | None:
 def _school_year(text: str, words: Words) -> tuple[int, int] | None:
     """ "in year 2", "grade 3", "second grade", "2º de primaria" -> months of age."""
     tokens = text.split()
-    systems = _normal_ranges(dict(words.school_years))
+    systems = _normal_ranges(words.school_years)
     for i, token in enumerate(tokens):
         if token not in systems:
             continue
@@ -108,7 +107,7 @@ def parse_timing(
             return None
         return Timing(AgeValue(start.when.min_months, age, raw), span=True)
 
-    ago_phrase = _phrase_in(typed, _normal_ranges(dict(words.ago)))
+    ago_phrase = _phrase_in(typed, _normal_ranges(words.ago))
     if ago_phrase is not None:
         if age is None:
             return None
@@ -129,7 +128,7 @@ def parse_timing(
     if school is not None:
         return Timing(AgeValue(school[0], school[1], raw))
 
-    phrase = _phrase_in(typed, _normal_ranges(dict(words.age_phrases)))
+    phrase = _phrase_in(typed, _normal_ranges(words.age_phrases))
     if phrase is not None:
         return Timing(AgeValue(phrase[1][0], phrase[1][1], raw))
 
@@ -153,7 +152,7 @@ def _before_now(age: int, back_low: int, back_high: int, raw: str) -> Timing | N
 
 
 def _normal_set(phrases: frozenset[str]) -> frozenset[str]:
-    return frozenset(normalise(p) for p in phrases)
+    return normal_set(phrases)
 
 
 def periods_for(

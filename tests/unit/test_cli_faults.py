@@ -17,8 +17,8 @@ from bot.data.figures import figures_figure
 from bot.data.stats import program_figures
 from flows.catalog import FlowCatalog
 from messages.render import macro
-from store import repository
-from store.repository import ID_BYTES, new_interview_id
+from store.repos import interviews
+from store.repos.interviews import ID_BYTES, new_interview_id
 
 URLSAFE = string.ascii_letters + string.digits + "-_"
 
@@ -28,7 +28,7 @@ def test_interview_id__every_first_character__never_a_dash(
     first: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tokens: Iterator[str] = iter([first + "A" * 11, "B" * 12])
-    monkeypatch.setattr(repository.secrets, "token_urlsafe", lambda n: next(tokens))
+    monkeypatch.setattr(interviews.secrets, "token_urlsafe", lambda n: next(tokens))
     made = new_interview_id()
     assert not made.startswith("-")
     assert made == (first + "A" * 11 if first != "-" else "B" * 12)

@@ -158,6 +158,12 @@ def test_unsure__message_names_the_options_in_every_locale(locale: str) -> None:
     assert label is not None and label.label[locale] in text
 
 
+def test_scale__unsure__candidates_are_points_confirmed_as_numbers() -> None:
+    result = ask("sample", "sleep", "eazy")
+    assert isinstance(result, Unsure) and "3" in result.candidates
+    assert confirmed(result, "3", flow("sample").item("sleep")) == 3
+
+
 def test_confirmed__single_choice__the_picked_value() -> None:
     item = flow("developmental_history").item("respondent")
     unsure = Unsure("did_you_mean", candidates=("foster", "kin"))
