@@ -12,7 +12,7 @@ from flows.engine import AgeValue, Value
 from flows.match import Match, is_unknown_option, match_option, normal_set, normalise
 from flows.schema import Item, ItemType, Option
 from flows.timing import parse_timing, periods_for
-from messages.words import Words, typed_words
+from flows.vocabulary import Vocabulary, bundled_vocabulary
 
 #: Longest free-text answer kept when an item sets no `max_length`.
 DEFAULT_MAX_TEXT = 2000
@@ -87,7 +87,7 @@ def read_answer(
     options: list[Option],
     locale: str,
     *,
-    words: Words | None = None,
+    words: Vocabulary | None = None,
     child_age_months: float | None = None,
 ) -> Accepted | Invalid:
     """Read a typed answer for `item`; `options` are the ones enabled now, in shown order.
@@ -96,7 +96,7 @@ def read_answer(
     a few options (ask which), or an `Invalid` saying what was expected. The child's age
     (months) lets "last summer" or "since she was a baby" be placed in a period of life.
     """
-    words = words or typed_words(locale)
+    words = words or bundled_vocabulary(locale)
     text = clean_text(text)
     if not text:
         return Invalid("empty")
@@ -127,7 +127,7 @@ def parse_answer(
     options: list[Option],
     locale: str,
     *,
-    words: Words | None = None,
+    words: Vocabulary | None = None,
     child_age_months: float | None = None,
 ) -> Value | Invalid:
     """`read_answer` without the comment: the value, or why not (an `Unsure` is an `Invalid`)."""
@@ -184,7 +184,7 @@ def _parse_single(
     text: str,
     options: list[Option],
     locale: str,
-    words: Words,
+    words: Vocabulary,
     child_age_months: float | None,
 ) -> Accepted | Invalid:
     indexed = _by_index(text, options)
@@ -208,7 +208,7 @@ def _parse_periods(
     text: str,
     options: list[Option],
     locale: str,
-    words: Words,
+    words: Vocabulary,
     child_age_months: float | None,
     *,
     multiple: bool,
@@ -238,7 +238,9 @@ def _parse_periods(
     )
 
 
-def _exact_option(text: str, options: list[Option], locale: str, words: Words) -> Option | None:
+def _exact_option(
+    text: str, options: list[Option], locale: str, words: Vocabulary
+) -> Option | None:
     match = match_option(text, options, locale, words)
     typed = normalise(text)
     if match is None or not match.sure or match.note:
@@ -255,7 +257,7 @@ def _parse_multi(
     text: str,
     options: list[Option],
     locale: str,
-    words: Words,
+    words: Vocabulary,
     child_age_months: float | None,
 ) -> Accepted | Invalid:
     if re.fullmatch(r"[\d,;\s]+", text):
@@ -302,7 +304,7 @@ def _parse_multi(
     return _checked(chosen, options, locale)
 
 
-def _all_sure(parts: list[str], options: list[Option], locale: str, words: Words) -> bool:
+def _all_sure(parts: list[str], options: list[Option], locale: str, words: Vocabulary) -> bool:
     if len(parts) <= 1:
         return False
     for part in parts:
@@ -322,7 +324,7 @@ def _whole_or_invalid(
     return Invalid("choose_some", {"count": len(options), "bad": bad.strip()[:40]})
 
 
-def _split_choices(text: str, words: Words) -> list[str]:
+def _split_choices(text: str, words: Vocabulary) -> list[str]:
     """ "sleep, eating and moods" -> three parts; joiners are words of any locale."""
     joiners = "|".join(re.escape(j) for j in sorted(words.joiners, key=len, reverse=True))
     pattern = r"[,;]+" + (rf"|\s+(?:{joiners})\s+" if joiners else "")
@@ -350,7 +352,7 @@ def checked_selection(chosen: list[str], options: list[Option], locale: str) -> 
     return sorted(chosen, key=order.index)
 
 
-def _parse_scale(item: Item, text: str, locale: str, words: Words) -> Value | Invalid:
+def _parse_scale(item: Item, text: str, locale: str, words: Vocabulary) -> Value | Invalid:
     low, high = int(item.min or 0), int(item.max or 0)
     number = parse_number(text, locale, words)
     if number is not None:
@@ -386,7 +388,7 @@ def _first_words(words: dict[str, list[str]] | None, point: int) -> dict[str, st
     return named or {"en": str(point)}
 
 
-def _parse_number_answer(item: Item, text: str, locale: str, words: Words) -> Value | Invalid:
+def _parse_number_answer(item: Item, text: str, locale: str, words: Vocabulary) -> Value | Invalid:
     number = parse_number(text, locale, words)
     params = {"min": _plain(item.min), "max": _plain(item.max)}
     if number is None:
@@ -407,10 +409,10 @@ def _plain(bound: float | None) -> int | float | None:
 _NUMBER = re.compile(r"^[^\d\-+]*?([-+]?\d[\d.,\s]*\d|[-+]?\d)\s*([^\d\s]*)\s*$")
 
 
-def parse_number(text: str, locale: str, words: Words | None = None) -> float | None:
+def parse_number(text: str, locale: str, words: Vocabulary | None = None) -> float | None:
     """Read a number written by a person: "3", "1,5", "1,000", "12 kg", "three", "none"."""
     folded = text.casefold().strip(" .!")
-    numbers = (words or typed_words(locale)).numbers
+    numbers = (words or bundled_vocabulary(locale)).numbers
     for candidate in (folded, normalise(folded)):
         if candidate in numbers:
             return float(numbers[candidate])
@@ -448,13 +450,13 @@ def _normalise_separators(digits: str, locale: str) -> str:
 
 
 def parse_age(
-    text: str, locale: str, item: Item | None = None, *, words: Words | None = None
+    text: str, locale: str, item: Item | None = None, *, words: Vocabulary | None = None
 ) -> Value | Invalid:
     """Read an age: "3", "3 years", "2y 6m", "18 months", "two and a half", "about 3".
 
     Exact ages come back as a one-month range; fuzzy ones as a wider range with the words.
     """
-    words = words or typed_words(locale)
+    words = words or bundled_vocabulary(locale)
     raw = clean_text(text)
     folded = raw.casefold().replace("½", ".5").replace("’", "'")
     folded = re.sub(r"\band a half\b|\by medio\b", ".5", folded)

@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 from rapidfuzz import fuzz
 
 from flows.schema import Option
-from messages.words import Words
+from flows.vocabulary import Vocabulary
 
 # The thresholds below were tuned on tests/unit/typed/tuning.yaml only; the held-out set
 # (tests/unit/typed/heldout.yaml) measures them (tests/unit/test_typed_answers.py).
@@ -65,7 +65,7 @@ def _without(text: str, ignore: frozenset[str]) -> str:
     return " ".join(kept) if kept else text
 
 
-def is_unknown_option(option: Option, words: Words) -> bool:
+def is_unknown_option(option: Option, words: Vocabulary) -> bool:
     """Whether choosing this option says "I don't know"."""
     if option.value in UNKNOWN_VALUES:
         return True
@@ -100,7 +100,7 @@ def similarity(text: str, phrase: str) -> float:
 
 
 def score_options(
-    text: str, options: list[Option], locale: str, words: Words
+    text: str, options: list[Option], locale: str, words: Vocabulary
 ) -> list[tuple[float, Option]]:
     """Each option's best score for the text, best first (ties keep the shown order)."""
     ignore = normal_set(words.ignore)
@@ -130,7 +130,7 @@ def _decide(scored: list[tuple[float, Option]], note: str | None = None) -> Matc
 
 
 def _answer_word_option(
-    typed: str, options: list[Option], words: Words
+    typed: str, options: list[Option], words: Vocabulary
 ) -> tuple[Option, str] | None:
     """A yes / no / don't-know / none word starting the text, and the rest ("yes, mum ...")."""
     by_value = {o.value: o for o in options}
@@ -156,7 +156,7 @@ def _answer_word_option(
 
 
 def match_option(
-    text: str, options: list[Option], locale: str, words: Words
+    text: str, options: list[Option], locale: str, words: Vocabulary
 ) -> Match | None:
     """The option(s) typed text means, or None when it names none of them."""
     typed = normalise(text)

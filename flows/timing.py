@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flows.engine import AgeValue
 from flows.match import normal_set, normalise
 from flows.schema import Option
-from messages.words import Words
+from flows.vocabulary import Vocabulary
 
 #: Reads an age from text, or None (flows.answers.parse_age with its locale bound).
 AgeParser = Callable[[str], AgeValue | None]
@@ -50,7 +50,7 @@ def _normal_ranges(ranges: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int
     return {normalise(k): v for k, v in ranges.items()}
 
 
-def _number(token: str, words: Words) -> int | None:
+def _number(token: str, words: Vocabulary) -> int | None:
     if _NUMBER.match(token):
         return int(token)
     suffixed = _ORDINAL_SUFFIX.match(token)
@@ -64,7 +64,7 @@ def _number(token: str, words: Words) -> int | None:
     return int(value) if value is not None and value == int(value) and value > 0 else None
 
 
-def _school_year(text: str, words: Words) -> tuple[int, int] | None:
+def _school_year(text: str, words: Vocabulary) -> tuple[int, int] | None:
     """ "in year 2", "grade 3", "second grade", "2º de primaria" -> months of age."""
     tokens = text.split()
     systems = _normal_ranges(words.school_years)
@@ -82,7 +82,7 @@ def _school_year(text: str, words: Words) -> tuple[int, int] | None:
 
 def parse_timing(
     text: str,
-    words: Words,
+    words: Vocabulary,
     child_age_months: float | None,
     age_parser: AgeParser,
 ) -> Timing | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from functools import cache
 
 import pytest
@@ -390,3 +392,20 @@ def test_item_type_check() -> None:
     # Keeps the Item import honest for type checkers: an item built inline parses too.
     item = Item(id="q", type=ItemType.NUMBER, prompt={"en": "?"}, min=0, max=3)
     assert parse_answer(item, "none", [], "en") == 0
+
+
+def test_words__passed_by_the_caller__used_instead_of_the_bundled_ones() -> None:
+    item = flow("developmental_history").item("pre_alcohol")
+    only_aye = parse_words("en", {"yes_words": ["aye"]})
+    assert parse_answer(item, "aye", item.options, "en", words=only_aye) == "yes"
+    assert parse_answer(item, "aye", item.options, "en") != "yes"
+
+
+def test_flows__importing_the_parser__loads_nothing_of_messages() -> None:
+    code = (
+        "import sys, flows.answers, flows.match, flows.timing\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'messages'], 'messages'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
