@@ -517,41 +517,8 @@ class Checker:
     def check_synonyms(
         self, path: Path_, options: list[dict[str, Any]], locales: list[str], iid: str | None
     ) -> None:
-        """Each typed word must lead to one option: a word on two options is a coin toss."""
-        owner: dict[tuple[str, str], str] = {}
-        for option in options:
-            labels = option.get("label")
-            for locale, label in (labels.items() if isinstance(labels, dict) else []):
-                if isinstance(label, str):
-                    owner.setdefault((str(locale), _folded(label)), str(option.get("value")))
-        for k, option in enumerate(options):
-            value = str(option.get("value"))
-            synonyms = option.get("synonyms")
-            if not isinstance(synonyms, dict):
-                continue
-            for locale, words in synonyms.items():
-                spath = (*path, "options", k, "synonyms", locale)
-                if locale not in locales:
-                    self.add(
-                        ProblemCode.UNKNOWN_LOCALE,
-                        spath,
-                        iid,
-                        f"synonyms for locale '{locale}', which the file does not declare",
-                        f"use one of: {_fmt(locales)}",
-                    )
-                    continue
-                for word in words if isinstance(words, list) else []:
-                    if not isinstance(word, str):
-                        continue
-                    first = owner.setdefault((str(locale), _folded(word)), value)
-                    if first != value:
-                        self.add(
-                            ProblemCode.AMBIGUOUS_SYNONYM,
-                            spath,
-                            iid,
-                            f"'{word}' would lead to two options, '{first}' and '{value}'",
-                            "keep the word on one option only",
-                        )
+        for code, where, message, fix in synonym_problems(options, locales):
+            self.add(code, (*path, *where), iid, message, fix)
 
     def check_rule(
         self,
@@ -699,6 +666,47 @@ def _field_fix(kind: str, path: Path_) -> str:
         return "use lower-case letters, digits and underscores, starting with a letter"
     return "correct the value"
 
+
+
+def synonym_problems(
+    options: list[dict[str, Any]], locales: list[str]
+) -> Iterator[tuple[ProblemCode, Path_, str, str]]:
+    """Each typed word must lead to one option: a word on two options is a coin toss.
+
+    Yields (code, path under the item, message, fix) for the loader to report.
+    """
+    owner: dict[tuple[str, str], str] = {}
+    for option in options:
+        labels = option.get("label")
+        for locale, label in (labels.items() if isinstance(labels, dict) else []):
+            if isinstance(label, str):
+                owner.setdefault((str(locale), _folded(label)), str(option.get("value")))
+    for k, option in enumerate(options):
+        value = str(option.get("value"))
+        synonyms = option.get("synonyms")
+        if not isinstance(synonyms, dict):
+            continue
+        for locale, words in synonyms.items():
+            where: Path_ = ("options", k, "synonyms", locale)
+            if locale not in locales:
+                yield (
+                    ProblemCode.UNKNOWN_LOCALE,
+                    where,
+                    f"synonyms for locale '{locale}', which the file does not declare",
+                    f"use one of: {_fmt(locales)}",
+                )
+                continue
+            for word in words if isinstance(words, list) else []:
+                if not isinstance(word, str):
+                    continue
+                first = owner.setdefault((str(locale), _folded(word)), value)
+                if first != value:
+                    yield (
+                        ProblemCode.AMBIGUOUS_SYNONYM,
+                        where,
+                        f"'{word}' would lead to two options, '{first}' and '{value}'",
+                        "keep the word on one option only",
+                    )
 
 def load_flows(paths: list[Path] | None = None) -> dict[str, Flow]:
     """Load flow files (the bundled ones by default), keyed by `id@version`."""
