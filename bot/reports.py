@@ -11,12 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-<<<<<<< HEAD
 import yaml
 
-=======
 from bot.files import private_folder, write_private
->>>>>>> privacy-files
 from flows.answers import decode_value
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answer, Answers, Value, questions, split_key
