@@ -93,6 +93,12 @@ class Problem(_Reply):
     type: Literal["problem"] = "problem"
     code: str
     params: dict[str, Any] = Field(default_factory=dict)
+    #: Buttons that answer with one of a few likely options ("did you mean ...?"):
+    #: (label, payload), the label "option:<value>" naming an option of the question.
+    choices: list[tuple[str, str]] = Field(default_factory=list)
+    #: The flow and question the option labels come from.
+    flow: str = ""
+    key: str = ""
 
 
 class Submitted(_Reply):
