@@ -14,6 +14,7 @@ from typing import Literal, TypeVar
 
 from store.cipher import CHECK, Cipher, DataKeyError
 from store.errors import OpenFailed, translate
+from store.reseal import needs_reseal, reseal
 from store.unit_of_work import SqlUnitOfWork
 
 T = TypeVar("T")
@@ -171,6 +172,7 @@ class Store:
             self._writer = _connect(self.path, self.synchronous, busy_timeout=self.busy_timeout)
             migrate(self._writer)
             self._check_key(self._writer)
+            self._reseal(self._writer)
         except sqlite3.Error as exc:
             raise OpenFailed(f"cannot open the database {self.path}: {exc}") from exc
         except OSError as exc:
@@ -201,6 +203,21 @@ class Store:
                 f"HEARTH_DATA_KEY is not the key of the database {self.path}: "
                 "use the key it was created with"
             )
+
+    def _reseal(self, conn: sqlite3.Connection) -> None:
+        """Seal what was written in clear before this key or this version (once)."""
+        if self.cipher is None or not needs_reseal(conn):
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            reseal(conn, self.cipher, postgres=False)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        # The clear values are overwritten in the pages (secure_delete); fold the WAL so
+        # no earlier page image of them stays behind in it.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _open_reader(self) -> None:
         self._reader = _connect(
