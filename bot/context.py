@@ -83,6 +83,8 @@ class StepContext:
         self.saved = 0
         #: The person's typed message should leave the chat once replied to (low exposure).
         self.redact_inbound = False
+        #: Interviews erased in this step: the service deletes their files once committed.
+        self.erased: list[str] = []
         self._answers: dict[str, Answer] | None = None
         self._enabled: list[Question] | None = None
 
