@@ -204,8 +204,9 @@ class StepContext:
         interview = self.interview
         assert interview is not None
         owner = self.uow.people.by_id(interview.owner_id)
-        # An adapter can deliver only within its own channel.
-        if owner is None or owner.channel != self.inbound.channel:
+        # An adapter can deliver only within its own channel; a clinician whose role ended
+        # hears nothing more (their interviews moved on with it: bot/features/clinician.py).
+        if owner is None or owner.channel != self.inbound.channel or owner.role != "clinician":
             return
         self.replies.append(
             Say(

@@ -163,6 +163,27 @@ class Interviews(Repository):
         ).fetchall()
         return [_interview(self.session, r) for r in rows]
 
+    def transfer_owner(self, from_id: int, to_id: int, *, now: datetime) -> list[str]:
+        """Give every interview `from_id` owns to `to_id`; return their ids.
+
+        The revision moves on, so buttons the former owner still has are stale; if the
+        former owner was also answering one themselves, that stops too.
+        """
+        moved = [
+            str(r[0])
+            for r in self.conn.execute(
+                f"SELECT id FROM interviews WHERE owner_id = ? ORDER BY id{self.session.row_lock}",
+                (from_id,),
+            ).fetchall()
+        ]
+        self.conn.execute(
+            "UPDATE interviews SET owner_id = ?, revision = revision + 1, updated_at = ?, "
+            "respondent_id = CASE WHEN respondent_id = ? THEN NULL ELSE respondent_id END "
+            "WHERE owner_id = ?",
+            (to_id, ts(now), from_id, from_id),
+        )
+        return moved
+
     def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
         """Link a re-assessment to the interview it repeats."""
         self.conn.execute(
