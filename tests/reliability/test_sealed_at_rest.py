@@ -211,3 +211,43 @@ async def test_key_set_later__clear_rows_resealed_at_open__read_back_the_same(
         assert await current_of(again, interview) == before
     finally:
         await again.close()
+
+
+async def test_postgres__key_set_later__every_column_resealed__append_only_kept(
+    flows: FlowCatalog, clock: Clock
+) -> None:
+    from store.postgres import PostgresStore
+    from tests.postgres import fresh_schema, postgres_url
+
+    with fresh_schema(postgres_url()) as url:
+        store = await PostgresStore.open(url, pool_size=2)
+        try:
+            service = clinic_service(store, flows, clock)  # type: ignore[arg-type]
+            await play_invited_interview(service, flows)
+            [(interview,)] = await store.read(
+                lambda uow: uow.conn.execute("SELECT id FROM interviews").fetchall()
+            )
+            before = await store.read(lambda uow: uow.answers.current(interview))
+        finally:
+            await store.close()
+        keyed = await PostgresStore.open(url, data_key=new_key(), pool_size=2)
+        try:
+            text = await keyed.read(lambda uow: "\n".join(
+                str(value)
+                for sql in (
+                    "SELECT item_key, value FROM answers",
+                    "SELECT item_key FROM current_answers",
+                    "SELECT cursor, draft, subject_nickname FROM interviews",
+                    "SELECT kind, detail FROM events",
+                    "SELECT outcome FROM deliveries",
+                )
+                for row in uow.conn.execute(sql).fetchall()
+                for value in row
+            ))
+            needles = sensitive_needles(flows.latest(FLOW)) | {NICKNAME, CHILD_NAME, FREE_TEXT}
+            assert sorted(n for n in needles if n in text) == []
+            assert await keyed.read(lambda uow: uow.answers.current(interview)) == before
+            with pytest.raises(Exception, match="append-only"):
+                await keyed.run(lambda uow: uow.conn.execute("UPDATE answers SET revision = 0"))
+        finally:
+            await keyed.close()
