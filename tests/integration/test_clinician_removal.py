@@ -212,3 +212,17 @@ def test_cli_clinician_remove__to_colleague__interviews_move(
             await store.close()
 
     assert asyncio.run(owner()) == [("doc2",)]
+
+
+async def test_role_taken_back_by_an_older_version__owner_no_longer_notified(
+    clinic: DialogueService,
+) -> None:
+    """Databases where `remove` left the interviews with their clinician: no word to them."""
+    _doc, fam, _, _ = await caseload(clinic)
+    doc_row = await person_row(clinic, "doc")
+    assert doc_row is not None
+    await clinic.store.run(lambda uow: uow.people.set_role(doc_row[0], "caregiver"))
+    await fam.command("start")
+    await fam.tap("Continue where I stopped")
+    await answer_sample_rest(fam)
+    assert [m for m in fam.last if m.chat_id == "doc"] == []
