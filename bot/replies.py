@@ -174,6 +174,9 @@ class Outcome(BaseModel):
     #: The person asked for low exposure and their typed answer is saved: the adapter
     #: deletes their message from the chat (bot/safety.py).
     redact_inbound: bool = False
+    #: Interviews erased (deleted or withdrawn) by this step: their reports and exports on
+    #: disk are deleted after the commit (DialogueService.after_erasure).
+    erased: list[str] = []
 
 
 OUTCOME = TypeAdapter(Outcome)

@@ -66,6 +66,7 @@ class Erasure:
             ctx.uow.access.cancel_erasure(ctx.person.id)
             ctx.say("forget_expired", library=LIBRARY)
             return
-        ctx.uow.erase_person(ctx.person.id, now=ctx.now)
+        erasure = ctx.uow.erase_person(ctx.person.id, now=ctx.now)
+        ctx.erased = erasure.deleted + erasure.withdrawn
         ctx.switch_to(None)
         ctx.say("erased", library=LIBRARY)
