@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot import caseload
-from bot.access import WRONG_CODE, find_invite, is_clinician, may_export_full_report
+from bot.access import is_clinician, may_export_full_report
 from bot.context import Hooks, StepContext
 from bot.data.load import decoded
 from bot.model import Kind
@@ -115,12 +114,12 @@ def _parse_target(raw: str, default_channel: str) -> tuple[str, str] | None:
 
 
 class Clinicians:
-    """The clinicians' commands, invitation codes (`/start <code>`), and their notifications."""
+    """The clinicians' commands and their notifications (invitation codes: invitations.py)."""
 
     name = "clinician"
     interest = Interest(
         commands=frozenset(
-            {"clinician", "new", "invite", "interviews", "open", "report", "start"}
+            {"clinician", "new", "invite", "interviews", "open", "report"}
         ),
         buttons=(caseload.OPEN,),
     )
@@ -148,9 +147,6 @@ class Clinicians:
         if inbound.kind is not Kind.COMMAND:
             return False
         args = inbound.args.strip()
-        if inbound.payload == "start" and args:
-            self.claim(ctx, args)
-            return True
         command = self.commands.get(inbound.payload)
         if command is None:
             return False
@@ -272,64 +268,6 @@ class Clinicians:
         ctx.say("opened", library=LIBRARY, nickname=interview.subject_nickname,
                 interview_id=interview.id)
         assert ctx.conversation is not None
-        ctx.conversation.take_up(ctx, interview)
-
-    # -- families: claiming an invitation ---------------------------------------------------------
-
-    @staticmethod
-    def claim(ctx: StepContext, code: str) -> None:
-        """`/start <code>`: become the respondent of a clinician's interview."""
-        access, person, now = ctx.uow.access, ctx.person, ctx.now
-        assert ctx.conversation is not None
-        window_start = now - ctx.access.wrong_code_window
-        access.forget_attempts(person.id, WRONG_CODE, window_start)
-        # Checked before the code, so guessing stops counting once the limit is reached.
-        tried = access.attempts_since(person.id, WRONG_CODE, window_start)
-        if tried >= ctx.access.wrong_codes_allowed:
-            oldest = access.oldest_attempt_since(person.id, WRONG_CODE, window_start)
-            wait = (oldest or now) + ctx.access.wrong_code_window - now
-            ctx.audit("invite_refused", "rate_limited")
-            ctx.say("too_many_attempts", library=LIBRARY,
-                    minutes=max(1, math.ceil(wait.total_seconds() / 60)))
-            return
-        found = find_invite(ctx.uow, code.strip())
-        if found is None:
-            access.add_attempt(person.id, WRONG_CODE, now=now)
-            ctx.audit("invite_refused", "wrong")
-            ctx.say("invite_unknown", library=LIBRARY)
-            return
-        interview = ctx.uow.interviews.get(found.interview_id)
-        still_open = interview is not None and is_open(State(interview.state))
-        if found.used_at is not None:
-            if found.used_by == person.id and interview is not None and still_open:
-                ctx.conversation.take_up(ctx, interview)  # their link tapped again: carry on
-                return
-            ctx.audit("invite_refused", "used")
-            ctx.say("invite_used", library=LIBRARY)
-            return
-        if now >= found.expires_at:
-            ctx.audit("invite_refused", "expired")
-            ctx.say("invite_expired", library=LIBRARY)
-            return
-        if is_clinician(person):
-            # A colleague's link names a colleague's interview: its id is not theirs to know.
-            own = interview is not None and interview.owner_id == person.id
-            ctx.say("invite_clinician", library=LIBRARY,
-                    interview_id=found.interview_id if own else None)
-            return
-        if interview is None or interview.respondent_id is not None or not still_open:
-            ctx.audit("invite_refused", "closed")
-            ctx.say("invite_used", library=LIBRARY)
-            return
-        if not access.use_invite(found.code_hash, person_id=person.id, now=now):
-            ctx.say("invite_used", library=LIBRARY)
-            return
-        interview.respondent_id = person.id
-        ctx.switch_to(interview)
-        ctx.touch()
-        ctx.event("claimed")
-        ctx.say("invite_claimed", library=LIBRARY, nickname=interview.subject_nickname,
-                interview_id=interview.id)
         ctx.conversation.take_up(ctx, interview)
 
     # -- reports and notifications ---------------------------------------------------------------
