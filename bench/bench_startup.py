@@ -62,7 +62,9 @@ def chat_once(folder: Path, flow: str | None, n: int,
     `source`: run the code of that checkout instead (PYTHONPATH goes ahead of the editable
     install), through `python -m bot.cli` as the installed command does.
     """
-    env = dict(os.environ, HEARTH_DATABASE=str(folder / f"start{n}{source is not None}.db"),
+    # Each launch gets its own database: a shared one would resume, not start, an interview.
+    label = "" if source is None else f"-{abs(hash(str(source)))}"
+    env = dict(os.environ, HEARTH_DATABASE=str(folder / f"start{n}{label}.db"),
                PYTHONUNBUFFERED="1")
     command = [*hearth_command(), "chat", "--as", f"bench{n}"]
     if source is not None:
@@ -78,11 +80,12 @@ def chat_once(folder: Path, flow: str | None, n: int,
     assert child.stdin is not None and child.stdout is not None
     try:
         deadline = start + 60
-        read_until(child.stdout, re.compile(r"1\) .*\n(.*\n)*> "), deadline)
+        # The consent's options read "1) ..." or "a) ..." depending on the version.
+        read_until(child.stdout, re.compile(r"(1|a)\) .*\n(.*\n)*> "), deadline)
         consent = time.perf_counter() - start
-        child.stdin.write(b"1\n")
+        child.stdin.write(b"yes\n")  # agreeing in words works in every version
         child.stdin.flush()
-        read_until(child.stdout, re.compile(r"question 1 of"), deadline)
+        read_until(child.stdout, re.compile(r"question 1 of|Part 1 of"), deadline)
         question = time.perf_counter() - start
         child.stdin.close()
         child.wait(timeout=30)
