@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.danger.cli import add_safety_commands
 from bot.data.cli import add_data_commands
 from bot.model import Outbound
 from bot.replies import Submitted
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     flows.add_argument("files", nargs="*", type=Path, help="flow files to check")
     flows.set_defaults(run=_flows)
     add_data_commands(sub)  # export, import, stats (bot/data/cli.py)
+    add_safety_commands(sub)  # safety check (bot/danger/cli.py)
     return parser
 
 

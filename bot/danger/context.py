@@ -1,0 +1,321 @@
+"""ConText over token patterns: targets, modifiers with scopes, terminators (pure, no I/O).
+
+The algorithm is ConText (Harkema et al. 2009; Chapman's NegEx before it), the method
+clinical NLP uses to tell "no chest pain" and "history of chest pain" from "chest pain":
+
+1. find target phrases (the things we look for) in a sentence;
+2. find modifier phrases (negation, past, hypothetical, ...), each with a direction
+   (forward, backward, both) and a window of tokens;
+3. a modifier's scope runs from the phrase in its direction until the window ends, the
+   sentence ends, or a terminator of its category ("but", a comma for some) is met;
+4. a target inside a modifier's scope takes that modifier's category.
+
+Nothing here knows a language: rules come in as data (bot/danger/rules.py reads them).
+A phrase is a space-separated pattern: `word`, `a|b` (one of), `word?` (may be absent),
+`*` (any one token), `<n>` (a number). Tokens are compared after folding and, for target
+words, after spelling tolerance (bot/danger/normalize.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """What a modifier says about the targets in its scope."""
+
+    NEGATED = "negated"  # "never", "not": it does not happen
+    HISTORICAL = "historical"  # "used to", "when he was a baby": it is over
+    HYPOTHETICAL = "hypothetical"  # "what if", "if he ever": it has not happened
+    FIGURATIVE = "figurative"  # "lol", "in a movie": not meant literally
+    PRESENT = "present"  # "right now", "again", "last night": it is happening or fresh
+    BEHAVIOUR = "behaviour"  # "at daycare", "my toddler": a child's behaviour, not abuse
+    PSEUDO = "pseudo"  # "no doubt", "can not stop": looks like a modifier, is not one
+    IDIOM = "idiom"  # "the homework is killing me": swallows the targets inside it
+
+
+class Direction(StrEnum):
+    """Which way a modifier's scope runs from its phrase."""
+
+    FORWARD = "forward"
+    BACKWARD = "backward"
+    BOTH = "both"
+
+
+NUMBER = "<n>"
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Element:
+    """One position of a pattern: a set of words, any token, or a number."""
+
+    words: frozenset[str]
+    optional: bool = False
+
+    def matches(self, token: Token, numbers: frozenset[str]) -> bool:
+        if ANY in self.words:
+            return True
+        if NUMBER in self.words and (token.text.isdigit() or token.text in numbers):
+            return True
+        return token.text in self.words or token.canon in self.words
+
+
+def parse_pattern(source: str) -> tuple[Element, ...]:
+    """Parse a phrase ("tried to kill myself|herself", "when he|she was?") into elements."""
+    elements = []
+    for raw in source.split():
+        optional = raw.endswith("?") and len(raw) > 1
+        word = raw.removesuffix("?") if optional else raw
+        word = word.strip("()")
+        alternatives = frozenset(w for w in word.split("|") if w)
+        if not alternatives:
+            raise ValueError(f"empty element in pattern {source!r}")
+        elements.append(Element(alternatives, optional))
+    if not elements or all(e.optional for e in elements):
+        raise ValueError(f"pattern {source!r} has no required word")
+    return tuple(elements)
+
+
+def expand(elements: Sequence[Element]) -> list[tuple[Element, ...]]:
+    """Every variant of a pattern with its optional elements present or absent."""
+    choices = [((e,), ()) if e.optional else ((e,),) for e in elements]
+    variants = []
+    for combo in itertools.product(*choices):
+        variant = tuple(Element(e.words) for part in combo for e in part)
+        if variant and ANY not in variant[0].words and NUMBER not in variant[0].words:
+            variants.append(variant)
+    return variants
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word of a sentence: as written (folded) and as recognised (spelling tolerated)."""
+
+    text: str
+    canon: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A phrase and what it means: a target (concern) or a modifier (category)."""
+
+    pattern: str
+    concern: str | None = None  # targets
+    category: Category | None = None  # modifiers
+    direction: Direction = Direction.FORWARD
+    window: int | None = None  # tokens; None: to the sentence's end
+    applies_to: frozenset[str] | None = None  # concerns a modifier may modify (None: all)
+    who: str | None = None  # experiencer cues, and a target's default
+    tense: str = "any"  # targets: "past" forms (imperfect, "tried to") mean it is over
+    fuzzy: bool = True  # targets: tolerate misspellings of long words
+
+
+@dataclass(frozen=True)
+class Terminator:
+    """A phrase that ends the scope of the listed categories (None: of every category)."""
+
+    pattern: str
+    categories: frozenset[Category] | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where a rule matched in a sentence: tokens [start, end)."""
+
+    rule: Rule | Terminator
+    start: int
+    end: int
+    words: str
+
+    @property
+    def concern(self) -> str | None:
+        return self.rule.concern if isinstance(self.rule, Rule) else None
+
+    @property
+    def category(self) -> Category | None:
+        return self.rule.category if isinstance(self.rule, Rule) else None
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.start < end and start < self.end
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One target in one sentence, with the modifiers whose scope covers it."""
+
+    target: Match
+    modifiers: tuple[Match, ...]
+    who: str | None
+
+    def has(self, category: Category) -> bool:
+        return any(m.category is category for m in self.modifiers)
+
+
+class Matcher:
+    """Finds rule phrases in a token list: an index on first words, then a bounded check."""
+
+    def __init__(self, rules: Iterable[Rule | Terminator], numbers: frozenset[str]) -> None:
+        self.numbers = numbers
+        self._by_first: dict[str, list[tuple[tuple[Element, ...], Rule | Terminator]]] = {}
+        self.vocabulary: set[str] = set()
+        for rule in rules:
+            for variant in expand(parse_pattern(rule.pattern)):
+                for word in variant[0].words:
+                    self._by_first.setdefault(word, []).append((variant, rule))
+                for element in variant:
+                    self.vocabulary.update(element.words - {ANY, NUMBER})
+        # Longest first, so "not safe" wins over "safe" when both start at one token.
+        for entries in self._by_first.values():
+            entries.sort(key=lambda entry: -len(entry[0]))
+
+    def find(self, tokens: Sequence[Token]) -> list[tuple[int, int, Rule | Terminator]]:
+        """Every match (start, end, rule), longest per start; overlaps left to the caller."""
+        found = []
+        n = len(tokens)
+        for i, token in enumerate(tokens):
+            seen: set[int] = set()
+            keys = (token.text,) if token.canon == token.text else (token.text, token.canon)
+            for key in keys:
+                for variant, rule in self._by_first.get(key, ()):
+                    if id(variant) in seen or i + len(variant) > n:
+                        continue
+                    seen.add(id(variant))
+                    if all(
+                        e.matches(tokens[i + k], self.numbers) for k, e in enumerate(variant)
+                    ):
+                        found.append((i, i + len(variant), rule))
+        return found
+
+
+def _words(tokens: Sequence[Token], start: int, end: int) -> str:
+    return " ".join(t.text for t in tokens[start:end])
+
+
+def non_overlapping(matches: list[Match]) -> list[Match]:
+    """Keep the longest matches, earliest first among equals; drop what overlaps them."""
+    kept: list[Match] = []
+    for m in sorted(matches, key=lambda m: (-(m.end - m.start), m.start)):
+        if not any(m.overlaps(k.start, k.end) for k in kept):
+            kept.append(m)
+    return sorted(kept, key=lambda m: m.start)
+
+
+@dataclass
+class ConText:
+    """Targets, modifiers, terminators and experiencer cues for one language."""
+
+    targets: list[Rule]
+    modifiers: list[Rule]
+    terminators: list[Terminator] = field(default_factory=list)
+    idioms: list[Rule] = field(default_factory=list)
+    who: list[Rule] = field(default_factory=list)
+    numbers: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self._targets = Matcher(self.targets, self.numbers)
+        self._modifiers = Matcher(
+            [*self.modifiers, *self.terminators, *self.idioms], self.numbers
+        )
+        self._who = Matcher(self.who, self.numbers)
+
+    def target_words(self) -> set[str]:
+        """Words of target phrases that may be recognised despite a misspelling."""
+        fuzzy = Matcher([r for r in self.targets if r.fuzzy], self.numbers)
+        return fuzzy.vocabulary
+
+    def words(self) -> set[str]:
+        """Every word any rule mentions (their misspellings are folded onto them)."""
+        return (
+            self._targets.vocabulary | self._modifiers.vocabulary | self._who.vocabulary
+        )
+
+    def analyse(self, tokens: Sequence[Token]) -> list[Finding]:
+        """The targets of one sentence and the modifiers that cover each."""
+        targets = non_overlapping(
+            [Match(r, s, e, _words(tokens, s, e))
+             for s, e, r in self._targets.find(tokens) if isinstance(r, Rule)]
+        )
+        if not targets:
+            return []
+        found = self._modifiers.find(tokens)
+        idioms = [
+            (s, e) for s, e, r in found if isinstance(r, Rule) and r.category is Category.IDIOM
+        ]
+        # An idiom ("the homework is killing me") swallows the targets inside it.
+        targets = [t for t in targets if not any(t.overlaps(s, e) for s, e in idioms)]
+        if not targets:
+            return []
+        # A modifier word inside a target belongs to the target ("no" in "no estoy a salvo").
+        others = non_overlapping(
+            [
+                Match(r, s, e, _words(tokens, s, e))
+                for s, e, r in found
+                if not (isinstance(r, Rule) and r.category is Category.IDIOM)
+                and not any(t.overlaps(s, e) for t in targets)
+            ]
+        )
+        stops = [m for m in others if isinstance(m.rule, Terminator)]
+        modifiers = [
+            m for m in others
+            if isinstance(m.rule, Rule) and m.rule.category is not Category.PSEUDO
+        ]
+        cues = non_overlapping(
+            [Match(r, s, e, "") for s, e, r in self._who.find(tokens)]
+        )
+        findings = []
+        for target in targets:
+            covering = tuple(
+                m for m in modifiers
+                if _applies(m, target) and _in_scope(m, target, stops, len(tokens))
+            )
+            findings.append(Finding(target, covering, _who(target, cues)))
+        return findings
+
+
+def _applies(modifier: Match, target: Match) -> bool:
+    rule = modifier.rule
+    return isinstance(rule, Rule) and (
+        rule.applies_to is None or target.concern in rule.applies_to
+    )
+
+
+def _in_scope(modifier: Match, target: Match, stops: list[Match], n: int) -> bool:
+    """Whether `target` lies in `modifier`'s scope (window, sentence, terminators)."""
+    rule = modifier.rule
+    assert isinstance(rule, Rule) and rule.category is not None
+    window = rule.window if rule.window is not None else n
+
+    def stopped(start: int, end: int) -> bool:
+        return any(
+            start <= s.start < end
+            and isinstance(s.rule, Terminator)
+            and (s.rule.categories is None or rule.category in s.rule.categories)
+            for s in stops
+        )
+
+    if target.start >= modifier.end and rule.direction is not Direction.BACKWARD:
+        return target.start - modifier.end < window and not stopped(modifier.end, target.start)
+    if target.end <= modifier.start and rule.direction is not Direction.FORWARD:
+        return modifier.start - target.end < window and not stopped(target.end, modifier.start)
+    return False
+
+
+def _who(target: Match, cues: list[Match]) -> str | None:
+    """Who is affected: a cue inside the target, else the nearest cue, else the target's."""
+    best: tuple[int, str] | None = None
+    for cue in cues:
+        distance = (
+            0 if cue.overlaps(target.start, target.end)
+            else min(abs(cue.start - target.end), abs(target.start - cue.end)) + 1
+        )
+        who = cue.rule.who if isinstance(cue.rule, Rule) else None
+        if who and (best is None or distance < best[0]):
+            best = (distance, who)
+    if best:
+        return best[1]
+    return target.rule.who if isinstance(target.rule, Rule) else None
+

@@ -1,0 +1,124 @@
+"""From a typed message to sentences of tokens: folding, contractions, misspellings (pure)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extractOne
+
+from bot.danger.context import Token
+
+_MARKS = re.compile(r"[\u0300-\u036f]")
+# "he's" -> "hes", "don't" -> "dont": the contraction table then expands the joined form,
+# which is also how people type them without the apostrophe.
+_APOSTROPHES = re.compile(r"['’`´‘]")
+# A sentence ends at . ! ? ; : or a line break (ConText's scopes never cross one).
+_SENTENCE_END = re.compile(r"[.!?;:\n\r]+")
+# Words, commas (a scope terminator for some categories) and emoji (😂 reads as "lol").
+_TOKEN = re.compile(r"\w+|,|[\u2600-\u27bf\U0001F300-\U0001FAFF]")
+# "dieeee", "nooooo": three or more of a letter are one.
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_DOUBLES = re.compile(r"(.)\1+")
+#: Tokens a sentence is cut into at most (scopes are windows, so a run-on message of a
+#: thousand words is read as pieces of this size: the work per message stays linear).
+MAX_SENTENCE = 64
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, no apostrophes, repeated letters collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return _REPEATS.sub(r"\1", _APOSTROPHES.sub("", _MARKS.sub("", decomposed)))
+
+
+def sentences(folded: str) -> Iterator[list[str]]:
+    """The folded text's sentences as lists of raw tokens, none longer than MAX_SENTENCE."""
+    for sentence in _SENTENCE_END.split(folded):
+        words = _TOKEN.findall(sentence)
+        for start in range(0, len(words), MAX_SENTENCE):
+            yield words[start : start + MAX_SENTENCE]
+
+
+@dataclass
+class Speller:
+    """Recognises the rules' words despite typing: exact, sound-alike, then fuzzy.
+
+    Exact words are a set lookup. The sound-alike key folds doubled letters ("kil" =
+    "kill") and the locale's spelling habits ("kiero" = "quiero" in Spanish). Only tokens
+    of `min_length` or more that are still unknown go to rapidfuzz, and only against
+    target words with the same first letter: one edit up to 7 letters, two from 8. Every
+    answer is cached, so a word is looked up once per process.
+    """
+
+    words: Iterable[str]
+    fuzzy_words: Iterable[str]
+    sounds: Sequence[tuple[str, str]] = ()
+    min_length: int = 5
+    never: frozenset[str] = frozenset()
+    _exact: frozenset[str] = field(init=False)
+    _keys: dict[str, str] = field(init=False)
+    _by_first: dict[str, list[str]] = field(init=False)
+    _cache: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._sounds = [(re.compile(a), b) for a, b in self.sounds]
+        self._exact = frozenset(self.words)
+        self._keys = {}
+        for word in sorted(self._exact):
+            self._keys.setdefault(self.key(word), word)
+        self._by_first = {}
+        for word in sorted(set(self.fuzzy_words)):
+            if len(word) >= self.min_length:
+                self._by_first.setdefault(word[0], []).append(word)
+        self._cache = {}
+
+    def key(self, word: str) -> str:
+        """The sound-alike key: the locale's spelling habits, then no doubled letters."""
+        for pattern, replacement in self._sounds:
+            word = pattern.sub(replacement, word)
+        return _DOUBLES.sub(r"\1", word)
+
+    def canon(self, token: str) -> str:
+        """The rule word this token stands for (itself when none)."""
+        found = self._cache.get(token)
+        if found is not None:
+            return found
+        if len(self._cache) > 50_000:  # a flood of distinct junk must not grow memory
+            self._cache.clear()
+        found = self._lookup(token)
+        self._cache[token] = found
+        return found
+
+    def _lookup(self, token: str) -> str:
+        if token in self._exact:
+            return token
+        by_key = self._keys.get(self.key(token))
+        if by_key is not None:
+            return by_key
+        if len(token) < self.min_length or token in self.never or not token.isalpha():
+            return token
+        edits = 1 if len(token) <= 7 else 2
+        candidates = self._by_first.get(token[0], ())
+        best = extractOne(token, candidates, scorer=OSA.distance, score_cutoff=edits)
+        return best[0] if best else token
+
+
+@dataclass
+class Tokenizer:
+    """Raw tokens to `Token`s: contractions expanded, spellings recognised."""
+
+    speller: Speller
+    contractions: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._expand = {k: tuple(v.split()) for k, v in self.contractions.items()}
+
+    def tokens(self, raw: Sequence[str]) -> list[Token]:
+        out = []
+        for word in raw:
+            for part in self._expand.get(word, (word,)):
+                out.append(Token(part, self.speller.canon(part)))
+        return out
