@@ -22,6 +22,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Category(StrEnum):
@@ -56,13 +57,6 @@ class Element:
     words: frozenset[str]
     optional: bool = False
 
-    def matches(self, token: Token, numbers: frozenset[str]) -> bool:
-        if ANY in self.words:
-            return True
-        if NUMBER in self.words and (token.text.isdigit() or token.text in numbers):
-            return True
-        return token.text in self.words or token.canon in self.words
-
 
 def parse_pattern(source: str) -> tuple[Element, ...]:
     """Parse a phrase ("tried to kill myself|herself", "when he|she was?") into elements."""
@@ -91,8 +85,7 @@ def expand(elements: Sequence[Element]) -> list[tuple[Element, ...]]:
     return variants
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A word of a sentence: as written (folded) and as recognised (spelling tolerated)."""
 
     text: str
@@ -122,8 +115,7 @@ class Terminator:
     categories: frozenset[Category] | None = None
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """Where a rule matched in a sentence: tokens [start, end)."""
 
     rule: Rule | Terminator
@@ -149,45 +141,117 @@ class Finding:
 
     target: Match
     modifiers: tuple[Match, ...]
-    who: str | None
+    cues: _Cues = field(repr=False, compare=False)
 
     def has(self, category: Category) -> bool:
         return any(m.category is category for m in self.modifiers)
 
+    @property
+    def who(self) -> str | None:
+        """Who is affected: a cue inside the target, else the nearest, else the target's."""
+        return _who(self.target, self.cues.matches())
+
+
+class _Cues:
+    """Experiencer cues of one sentence, found only if a finding's `who` is asked for."""
+
+    def __init__(self, matcher: Matcher, tokens: Sequence[Token]) -> None:
+        self._matcher, self._tokens = matcher, tokens
+        self._found: list[Match] | None = None
+
+    def matches(self) -> list[Match]:
+        if self._found is None:
+            self._found = [
+                Match(r, s, e, "") for s, e, r in non_overlapping(self._matcher.find(self._tokens))
+            ]
+        return self._found
+
+
+class _Node:
+    """A node of the phrase trie: next words, and the rules whose phrase ends here."""
+
+    __slots__ = ("any", "edges", "ends", "number")
+
+    def __init__(self) -> None:
+        self.edges: dict[str, _Node] = {}
+        self.ends: list[Rule | Terminator] = []
+        self.any: _Node | None = None  # edges["*"] and edges["<n>"], kept apart so the
+        self.number: _Node | None = None  # walk needs no lookup for them
+
 
 class Matcher:
-    """Finds rule phrases in a token list: an index on first words, then a bounded check."""
+    """Finds rule phrases in a token list with a trie of their words.
+
+    From each token the walk follows the token's words (as typed and as recognised), a
+    wildcard and a number edge, and stops as soon as no phrase continues: the cost per
+    token is a few dict lookups, whatever the number of rules.
+    """
 
     def __init__(self, rules: Iterable[Rule | Terminator], numbers: frozenset[str]) -> None:
         self.numbers = numbers
-        self._by_first: dict[str, list[tuple[tuple[Element, ...], Rule | Terminator]]] = {}
+        self._root = _Node()
         self.vocabulary: set[str] = set()
         for rule in rules:
             for variant in expand(parse_pattern(rule.pattern)):
-                for word in variant[0].words:
-                    self._by_first.setdefault(word, []).append((variant, rule))
+                nodes = [self._root]
                 for element in variant:
+                    following: dict[int, _Node] = {}
+                    for node in nodes:
+                        for word in element.words:
+                            child = node.edges.setdefault(word, _Node())
+                            following[id(child)] = child
+                    nodes = list(following.values())
                     self.vocabulary.update(element.words - {ANY, NUMBER})
-        # Longest first, so "not safe" wins over "safe" when both start at one token.
-        for entries in self._by_first.values():
-            entries.sort(key=lambda entry: -len(entry[0]))
+                for node in nodes:
+                    if rule not in node.ends:
+                        node.ends.append(rule)
+        self._link(self._root)
+
+    def _link(self, node: _Node) -> None:
+        node.any = node.edges.get(ANY)
+        node.number = node.edges.get(NUMBER)
+        for child in node.edges.values():
+            self._link(child)
+
+    @property
+    def first_words(self) -> frozenset[str]:
+        """Words a phrase can start with (none starts with a wildcard or a number)."""
+        return frozenset(self._root.edges)
 
     def find(self, tokens: Sequence[Token]) -> list[tuple[int, int, Rule | Terminator]]:
-        """Every match (start, end, rule), longest per start; overlaps left to the caller."""
-        found = []
+        """Every match (start, end, rule); overlaps are left to the caller."""
+        found: list[tuple[int, int, Rule | Terminator]] = []
         n = len(tokens)
-        for i, token in enumerate(tokens):
-            seen: set[int] = set()
-            keys = (token.text,) if token.canon == token.text else (token.text, token.canon)
-            for key in keys:
-                for variant, rule in self._by_first.get(key, ()):
-                    if id(variant) in seen or i + len(variant) > n:
+        numbers = self.numbers
+        first = self._root.edges
+        for i, (text, canon) in enumerate(tokens):
+            if text not in first and canon not in first:
+                continue  # most tokens start nothing: one lookup each
+            frontier = [self._root]
+            j = i
+            while frontier and j < n:
+                text, canon = tokens[j]
+                following: list[_Node] = []
+                for node in frontier:
+                    edges = node.edges
+                    if not edges:
                         continue
-                    seen.add(id(variant))
-                    if all(
-                        e.matches(tokens[i + k], self.numbers) for k, e in enumerate(variant)
-                    ):
-                        found.append((i, i + len(variant), rule))
+                    child = edges.get(text)
+                    if child is not None:
+                        following.append(child)
+                    if canon != text:
+                        child = edges.get(canon)
+                        if child is not None and child not in following:
+                            following.append(child)
+                    if node.any is not None:
+                        following.append(node.any)
+                    if node.number is not None and (text.isdigit() or text in numbers):
+                        following.append(node.number)
+                j += 1
+                for node in following:
+                    for rule in node.ends:
+                        found.append((i, j, rule))
+                frontier = following
         return found
 
 
@@ -195,13 +259,22 @@ def _words(tokens: Sequence[Token], start: int, end: int) -> str:
     return " ".join(t.text for t in tokens[start:end])
 
 
-def non_overlapping(matches: list[Match]) -> list[Match]:
+Found = tuple[int, int, "Rule | Terminator"]
+
+
+def non_overlapping(found: list[Found]) -> list[Found]:
     """Keep the longest matches, earliest first among equals; drop what overlaps them."""
-    kept: list[Match] = []
-    for m in sorted(matches, key=lambda m: (-(m.end - m.start), m.start)):
-        if not any(m.overlaps(k.start, k.end) for k in kept):
+    if len(found) < 2:
+        return found
+    kept: list[Found] = []
+    for m in sorted(found, key=lambda m: (m[0] - m[1], m[0])):
+        if not any(m[0] < k[1] and k[0] < m[1] for k in kept):
             kept.append(m)
-    return sorted(kept, key=lambda m: m.start)
+    return sorted(kept, key=lambda m: m[0])
+
+
+def _matches(tokens: Sequence[Token], found: list[Found]) -> list[Match]:
+    return [Match(r, s, e, _words(tokens, s, e)) for s, e, r in found]
 
 
 @dataclass
@@ -222,6 +295,10 @@ class ConText:
         )
         self._who = Matcher(self.who, self.numbers)
 
+    def starts(self) -> frozenset[str]:
+        """Words a target can start with: a sentence without one has no finding."""
+        return self._targets.first_words
+
     def target_words(self) -> set[str]:
         """Words of target phrases that may be recognised despite a misspelling."""
         fuzzy = Matcher([r for r in self.targets if r.fuzzy], self.numbers)
@@ -235,10 +312,7 @@ class ConText:
 
     def analyse(self, tokens: Sequence[Token]) -> list[Finding]:
         """The targets of one sentence and the modifiers that cover each."""
-        targets = non_overlapping(
-            [Match(r, s, e, _words(tokens, s, e))
-             for s, e, r in self._targets.find(tokens) if isinstance(r, Rule)]
-        )
+        targets = _matches(tokens, non_overlapping(self._targets.find(tokens)))
         if not targets:
             return []
         found = self._modifiers.find(tokens)
@@ -250,29 +324,24 @@ class ConText:
         if not targets:
             return []
         # A modifier word inside a target belongs to the target ("no" in "no estoy a salvo").
-        others = non_overlapping(
-            [
-                Match(r, s, e, _words(tokens, s, e))
-                for s, e, r in found
-                if not (isinstance(r, Rule) and r.category is Category.IDIOM)
-                and not any(t.overlaps(s, e) for t in targets)
-            ]
-        )
+        others = _matches(tokens, non_overlapping([
+            (s, e, r) for s, e, r in found
+            if not (isinstance(r, Rule) and r.category is Category.IDIOM)
+            and not any(t.start < e and s < t.end for t in targets)
+        ]))
         stops = [m for m in others if isinstance(m.rule, Terminator)]
         modifiers = [
             m for m in others
             if isinstance(m.rule, Rule) and m.rule.category is not Category.PSEUDO
         ]
-        cues = non_overlapping(
-            [Match(r, s, e, "") for s, e, r in self._who.find(tokens)]
-        )
+        cues = _Cues(self._who, tokens)
         findings = []
         for target in targets:
             covering = tuple(
                 m for m in modifiers
                 if _applies(m, target) and _in_scope(m, target, stops, len(tokens))
             )
-            findings.append(Finding(target, covering, _who(target, cues)))
+            findings.append(Finding(target, covering, cues))
         return findings
 
 

@@ -81,10 +81,26 @@ class DangerNet:
     def __init__(self, rules: Sequence[LocaleRules] | None = None) -> None:
         loaded = list(rules) if rules is not None else [load_locale(x) for x in LOCALES]
         self._rules = {r.locale: r for r in loaded}
+        self._starts = {r.locale: r.context.starts() for r in loaded}
+        self._hot_cache: dict[tuple[str, str], bool] = {}
 
     @property
     def locales(self) -> tuple[str, ...]:
         return tuple(self._rules)
+
+    def _hot(self, rules: LocaleRules, word: str) -> bool:
+        """Whether a typed word may start a target (after contractions and spelling)."""
+        key = (rules.locale, word)
+        found = self._hot_cache.get(key)
+        if found is None:
+            if len(self._hot_cache) > 100_000:
+                self._hot_cache.clear()
+            starts = self._starts[rules.locale]
+            found = any(
+                t.text in starts or t.canon in starts for t in rules.tokenizer.tokens([word])
+            )
+            self._hot_cache[key] = found
+        return found
 
     def _guess(self, raw: list[list[str]]) -> list[LocaleRules]:
         """The language with the most of its common words, or every one on a tie.
@@ -103,25 +119,40 @@ class DangerNet:
 
     def classify(self, text: str, locale: str | None = None) -> Verdict:
         """The verdict for one message; an unknown or missing locale checks every language."""
-        raw = list(sentences(fold(text)))
+        raw = sentences(fold(text))
         chosen = (
             [self._rules[locale]] if locale in self._rules else self._guess(raw)
         )
+        unique = {word for words in raw for word in words}
         evidence: list[Evidence] = []
         for rules in chosen:
+            # Only sentences with a word a target starts with are read token by token:
+            # a long message costs a set operation per sentence for the rest.
+            hot = {word for word in unique if self._hot(rules, word)}
+            seen: set[tuple[str, ...]] = set()
             for words in raw:
+                if hot.isdisjoint(words):
+                    continue
+                key = tuple(words)
+                if key in seen:  # a pasted text repeats itself: read each sentence once
+                    continue
+                seen.add(key)
                 tokens = rules.tokenizer.tokens(words)
                 for finding in rules.context.analyse(tokens):
-                    evidence.append(Evidence(
-                        kind=judge(finding),
+                    kind = judge(finding)
+                    found = Evidence(
+                        kind=kind,
                         concern=str(finding.target.concern),
                         phrase=finding.target.words,
                         modifiers=tuple(
                             (str(m.category), m.words) for m in finding.modifiers
                         ),
-                        who=finding.who,
+                        who=None if kind is Kind.NONE else finding.who,
                         locale=rules.locale,
-                    ))
+                    )
+                    evidence.append(found)
+                    if found.kind is Kind.DANGER:  # the verdict cannot get worse
+                        return Verdict(found.kind, found.concern, found.who, tuple(evidence))
         if not evidence:
             return NONE
         top = max(evidence, key=lambda e: _SEVERITY[e.kind])

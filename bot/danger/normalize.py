@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
@@ -21,7 +21,7 @@ _SENTENCE_END = re.compile(r"[.!?;:\n\r]+")
 # Words, commas (a scope terminator for some categories) and emoji (😂 reads as "lol").
 _TOKEN = re.compile(r"\w+|,|[\u2600-\u27bf\U0001F300-\U0001FAFF]")
 # "dieeee", "nooooo": three or more of a letter are one.
-_REPEATS = re.compile(r"(\w)\1{2,}")
+_REPEATS = re.compile(r"(\w)\1\1+")
 _DOUBLES = re.compile(r"(.)\1+")
 #: Tokens a sentence is cut into at most (scopes are windows, so a run-on message of a
 #: thousand words is read as pieces of this size: the work per message stays linear).
@@ -30,16 +30,24 @@ MAX_SENTENCE = 64
 
 def fold(text: str) -> str:
     """Lower case, no accents, no apostrophes, repeated letters collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return _REPEATS.sub(r"\1", _APOSTROPHES.sub("", _MARKS.sub("", decomposed)))
+    folded = text.casefold()
+    if not folded.isascii():  # accents and curly apostrophes; plain ASCII skips the work
+        folded = _MARKS.sub("", unicodedata.normalize("NFKD", folded))
+    return _REPEATS.sub(r"\1", _APOSTROPHES.sub("", folded))
 
 
-def sentences(folded: str) -> Iterator[list[str]]:
+def sentences(folded: str) -> list[list[str]]:
     """The folded text's sentences as lists of raw tokens, none longer than MAX_SENTENCE."""
+    found = []
     for sentence in _SENTENCE_END.split(folded):
         words = _TOKEN.findall(sentence)
+        if len(words) <= MAX_SENTENCE:
+            if words:
+                found.append(words)
+            continue
         for start in range(0, len(words), MAX_SENTENCE):
-            yield words[start : start + MAX_SENTENCE]
+            found.append(words[start : start + MAX_SENTENCE])
+    return found
 
 
 @dataclass
@@ -115,10 +123,20 @@ class Tokenizer:
 
     def __post_init__(self) -> None:
         self._expand = {k: tuple(v.split()) for k, v in self.contractions.items()}
+        self._memo: dict[str, tuple[Token, ...]] = {}
 
     def tokens(self, raw: Sequence[str]) -> list[Token]:
-        out = []
+        out: list[Token] = []
+        memo = self._memo
         for word in raw:
-            for part in self._expand.get(word, (word,)):
-                out.append(Token(part, self.speller.canon(part)))
+            found = memo.get(word)
+            if found is None:
+                if len(memo) > 50_000:  # junk words must not grow memory without bound
+                    memo.clear()
+                found = tuple(
+                    Token(part, self.speller.canon(part))
+                    for part in self._expand.get(word, (word,))
+                )
+                memo[word] = found
+            out.extend(found)
         return out
