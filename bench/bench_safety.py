@@ -29,12 +29,14 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety"
 Sample = list[tuple[Kind, str, str]]  # (label, locale, message)
 
 LOAD_OURS = (
-    "import time; t = time.perf_counter(); from bot.danger import DangerNet; "
-    "DangerNet(); print(time.perf_counter() - t)"
+    "import time; t, c = time.perf_counter(), time.process_time(); "
+    "from bot.danger import DangerNet; DangerNet(); "
+    "print(time.perf_counter() - t, time.process_time() - c)"
 )
 LOAD_MEDSPACY = (
-    "import time; t = time.perf_counter(); from bench.bench_safety import medspacy_nets; "
-    "medspacy_nets(); print(time.perf_counter() - t)"
+    "import time; t, c = time.perf_counter(), time.process_time(); "
+    "from bench.bench_safety import medspacy_nets; medspacy_nets(); "
+    "print(time.perf_counter() - t, time.process_time() - c)"
 )
 
 
@@ -201,13 +203,16 @@ def big_message(sample: Iterable[tuple[Kind, str, str]], size: int, punctuated: 
     return "".join(parts)[:size]
 
 
-def start_up(code: str, runs: int) -> list[float]:
+def start_up(code: str, runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds from the first import to a loaded net, in fresh interpreters."""
     root = Path(__file__).resolve().parents[1]
-    return [
-        float(subprocess.run([sys.executable, "-c", code], cwd=root, check=True,
-                             capture_output=True, text=True).stdout.split()[-1])
-        for _ in range(runs)
-    ]
+    wall, cpu = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], cwd=root, check=True,
+                             capture_output=True, text=True).stdout.split()
+        wall.append(float(out[-2]))
+        cpu.append(float(out[-1]))
+    return wall, cpu
 
 
 def time_big(net: DangerNet, text: str, runs: int = 7) -> tuple[list[float], list[float]]:
@@ -241,9 +246,9 @@ def medspacy_figures(sample: Sample, ours: list[float], rounds: int, runs: int) 
             nets["en"].classify(text)
             print(f"medSpaCy (our rules), 100 KB message: "
                   f"{(time.perf_counter() - start) * ms:.0f} ms (one run)")
-    load = start_up(LOAD_MEDSPACY, runs)
-    print(f"medSpaCy (our rules), start-up (fresh interpreter): median {median(load):.3f} s "
-          f"(spread {spread(load)})")
+    wall, cpu = start_up(LOAD_MEDSPACY, runs)
+    print(f"medSpaCy (our rules), start-up (fresh interpreter): wall median "
+          f"{median(wall):.3f} s (spread {spread(wall)}), CPU median {median(cpu):.3f} s")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -276,9 +281,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"ours, 100 KB, {label}: wall median {median(wall) * ms:.1f} ms "
               f"(min {min(wall) * ms:.1f}, spread {spread(wall)}), CPU median "
               f"{median(cpu) * ms:.1f} ms -> {net.classify(text).kind}")
-    load = start_up(LOAD_OURS, args.runs)
-    print(f"ours, start-up (import + load both languages, fresh interpreter): "
-          f"median {median(load):.3f} s (spread {spread(load)})")
+    wall, cpu = start_up(LOAD_OURS, args.runs)
+    print(f"ours, start-up (import + load both languages, fresh interpreter): wall median "
+          f"{median(wall):.3f} s (spread {spread(wall)}), CPU median {median(cpu):.3f} s")
     print(f"ours on the corpus: {scores(lambda m, x: net.classify(m, x).kind, sample)}")
     if not args.no_medspacy:
         medspacy_figures(sample, ours, args.rounds, args.runs)

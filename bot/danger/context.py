@@ -198,20 +198,19 @@ class Matcher:
                     following: dict[int, _Node] = {}
                     for node in nodes:
                         for word in element.words:
-                            child = node.edges.setdefault(word, _Node())
+                            child = node.edges.get(word)
+                            if child is None:
+                                child = node.edges[word] = _Node()
+                                if word == ANY:
+                                    node.any = child
+                                elif word == NUMBER:
+                                    node.number = child
                             following[id(child)] = child
                     nodes = list(following.values())
                     self.vocabulary.update(element.words - {ANY, NUMBER})
                 for node in nodes:
                     if rule not in node.ends:
                         node.ends.append(rule)
-        self._link(self._root)
-
-    def _link(self, node: _Node) -> None:
-        node.any = node.edges.get(ANY)
-        node.number = node.edges.get(NUMBER)
-        for child in node.edges.values():
-            self._link(child)
 
     @property
     def first_words(self) -> frozenset[str]:
@@ -301,8 +300,12 @@ class ConText:
 
     def target_words(self) -> set[str]:
         """Words of target phrases that may be recognised despite a misspelling."""
-        fuzzy = Matcher([r for r in self.targets if r.fuzzy], self.numbers)
-        return fuzzy.vocabulary
+        return {
+            word
+            for rule in self.targets if rule.fuzzy
+            for element in parse_pattern(rule.pattern)
+            for word in element.words - {ANY, NUMBER}
+        }
 
     def words(self) -> set[str]:
         """Every word any rule mentions (their misspellings are folded onto them)."""
