@@ -27,9 +27,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest, RequestData
 
 from bench._common import Caregiver, Move, View
-from bot.model import Inbound, Kind, Outbound
+from bot.model import COMMANDS, Inbound, Kind, Outbound
 from bot.service import DialogueService
-from bot.steps import COMMANDS
 
 App = Application[Any, Any, Any, Any, Any, Any]
 

@@ -35,8 +35,8 @@ from bot.service import DialogueService
 from bot.settings import Settings
 from bot.telegram import build_application
 from bot.telegram.bookclub import BookClubScheduler
-from store.bookclub import BookClubRepository, ClubRecord
-from store.repository import Repository
+from store.bookclub import ClubRecord
+from store.contract import UnitOfWork
 from store.sqlite import Store
 
 TOKEN = "777001:bench-offline-token"
@@ -108,8 +108,8 @@ async def broadcast(db: Path, args: argparse.Namespace) -> None:
     assert isinstance(scheduler, BookClubScheduler)
     groups = [-1_000_000_000_000 - n for n in range(args.groups)]
 
-    def set_up(repo: Repository) -> None:
-        clubs = BookClubRepository(repo)
+    def set_up(repo: UnitOfWork) -> None:
+        clubs = repo.bookclub
         for chat in groups:
             clubs.save_club(club(chat), now=NOW)
 

@@ -25,8 +25,9 @@ from bench._common import (
     views,
 )
 from bot.service import DialogueService
-from store.repository import Repository
+from store.contract import UnitOfWork
 from store.sqlite import migrate
+from store.unit_of_work import SqlUnitOfWork
 
 T = TypeVar("T")
 
@@ -45,9 +46,9 @@ class InlineStore:
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA foreign_keys = ON")
         migrate(self.conn)
-        self.repo = Repository(self.conn)
+        self.repo = SqlUnitOfWork(self.conn)
 
-    async def run(self, step: Callable[[Repository], T]) -> T:
+    async def run(self, step: Callable[[UnitOfWork], T]) -> T:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             value = step(self.repo)
@@ -57,7 +58,7 @@ class InlineStore:
         self.conn.execute("COMMIT")
         return value
 
-    async def read(self, query: Callable[[Repository], T]) -> T:
+    async def read(self, query: Callable[[UnitOfWork], T]) -> T:
         return query(self.repo)
 
     async def close(self) -> None:
@@ -219,7 +220,7 @@ def what_if(people: int, rounds: int) -> None:
 
 async def end_of_interview(repeats: int = 2000) -> None:
     """Unit costs at the end of a completed interview (the most answers a step loads)."""
-    from bot.steps import current_answers
+    from bot.data.load import current_answers
     from flows.engine import questions
     from messages.render import environment, macro
 

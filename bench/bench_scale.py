@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import Timer, header, median, percentile, temp_dir
-from store.repository import Repository
+from store.contract import UnitOfWork
 from store.sqlite import Store, migrate
+from store.unit_of_work import SqlUnitOfWork
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CLINICIANS = 100
@@ -84,7 +85,7 @@ def generate(path: Path, interviews: int, answers_each: int, seed: int = 7) -> f
     return timer.seconds
 
 
-Query = Callable[[Repository], Any]
+Query = Callable[[UnitOfWork], Any]
 
 
 def queries(interviews: int, answers_each: int, rng: random.Random) -> dict[str, Query]:
@@ -94,28 +95,29 @@ def queries(interviews: int, answers_each: int, rng: random.Random) -> dict[str,
         n = rng.randrange(interviews)
         return str(500_000 + CLINICIANS + n), f"iv{n:08d}xyz"[:12]
 
-    def resume(repo: Repository) -> Any:
+    def resume(repo: UnitOfWork) -> Any:
         external, _ = caregiver()
-        person = repo.find_person("telegram", external)
+        person = repo.people.find("telegram", external)
         assert person is not None and person.active_interview is not None
-        record = repo.interview(person.active_interview)
+        record = repo.interviews.get(person.active_interview)
         assert record is not None
-        repo.delivery_outcome("telegram", f"9:{rng.randrange(10**9)}")
-        return repo.current_answers(record.id)
+        repo.deliveries.outcome("telegram", f"9:{rng.randrange(10**9)}")
+        return repo.answers.current(record.id)
 
     def clinic(person: int) -> Query:
-        return lambda repo: repo.interviews_of(person)
+        return lambda repo: repo.interviews.of_person(person)
 
     return {
         "resume: person -> interview -> current answers (+ redelivery check)": resume,
         "list: a caregiver's interviews (interviews_of)":
-            lambda repo: repo.interviews_of(CLINICIANS + 1 + rng.randrange(interviews)),
+            lambda repo: repo.interviews.of_person(CLINICIANS + 1 + rng.randrange(interviews)),
         f"list: small clinic, ~{int(interviews * (1 - BIG_SHARE) / (CLINICIANS - 1)):,} "
         "interviews (interviews_of)": clinic(2 + rng.randrange(CLINICIANS - 1)),
         f"list: big clinic, {int(interviews * BIG_SHARE):,} interviews (interviews_of)": clinic(1),
         "history: one interview's answers (answer_history)":
-            lambda repo: repo.answer_history(caregiver()[1]),
-        "audit: one interview's events (events)": lambda repo: repo.events(caregiver()[1]),
+            lambda repo: repo.answers.history(caregiver()[1]),
+        "audit: one interview's events (events)":
+            lambda repo: repo.audit.of_interview(caregiver()[1]),
     }
 
 
@@ -125,7 +127,7 @@ def traced(store_path: Path, query: Query) -> list[str]:
     seen: list[str] = []
     conn.set_trace_callback(seen.append)
     try:
-        query(Repository(conn))
+        query(SqlUnitOfWork(conn))
     finally:
         conn.close()
     return [s for s in seen if s.lstrip().upper().startswith(("SELECT", "WITH"))]

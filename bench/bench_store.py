@@ -13,7 +13,7 @@ from typing import Any
 import aiosqlite
 
 from bench._common import Timer, header, median, spread, temp_dir
-from store.repository import Repository
+from store.contract import UnitOfWork
 from store.sqlite import Store, Synchronous, migrate
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC).isoformat()
@@ -124,7 +124,7 @@ async def bench_store(path: Path, sync: Synchronous, users: int,
     prepare(path, users)
     store = await Store.open(path, sync)
 
-    def step(u: int, n: int) -> Callable[[Repository], None]:
+    def step(u: int, n: int) -> Callable[[UnitOfWork], None]:
         return lambda repo: run_sync(repo.conn, step_statements(u, n))
 
     async def runner(u: int, n: int) -> None:
@@ -198,7 +198,7 @@ async def isolation_store(path: Path) -> str:
     prepare(path, TASKS)
     store = await Store.open(path, "FULL")
 
-    def step(u: int) -> Callable[[Repository], None]:
+    def step(u: int) -> Callable[[UnitOfWork], None]:
         return lambda repo: run_sync(repo.conn, step_statements(u, 0, fail=u == FAILING))
 
     results = await asyncio.gather(*(store.run(step(u)) for u in range(TASKS)),

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from store.contract import UnitOfWork
 from store.records import InterviewRecord, Invite, Person
-from store.repository import Repository
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -102,7 +102,7 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-def find_invite(repo: Repository, code: str) -> Invite | None:
+def find_invite(repo: UnitOfWork, code: str) -> Invite | None:
     """The invitation this code opens, or None (malformed or unknown).
 
     The lookup is by hash: its timing depends on the hash of the guess, which a guesser
@@ -112,7 +112,7 @@ def find_invite(repo: Repository, code: str) -> Invite | None:
     if not _CODE_SHAPE.match(code):
         return None
     digest = code_hash(code)
-    invite = repo.invite(digest)
+    invite = repo.access.invite(digest)
     if invite is None or not hmac.compare_digest(invite.code_hash, digest):
         return None
     return invite

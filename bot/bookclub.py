@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from functools import cache, partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import available_timezones
 
-from bot.model import Inbound, Kind, Outbound
-from bot.replies import OUTCOME, Outcome, Say
+from bot.replies import Say
 from flows.schedule import (
     WEEKDAYS,
     Schedule,
@@ -30,13 +29,10 @@ from flows.schedule import resume as resume_schedule
 from flows.schedule import skip as skip_schedule
 from flows.schedule import stop as stop_schedule
 from flows.series import Series, load_bundled_series
-from messages.render import LOCALES, macro
-from store.bookclub import BookClubRepository, ClubRecord, WeekDelivery
-from store.repository import Repository
-
-if TYPE_CHECKING:
-    from bot.service import DialogueService
-    from bot.steps import Step
+from messages.render import macro
+from store.backend import Backend
+from store.bookclub import ClubRecord, WeekDelivery
+from store.contract import BookClubRepo, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -209,11 +205,11 @@ class Where:
 
 
 def control(
-    repo: Repository, where: Where, args: str, now: dt.datetime, admin: bool | None
+    repo: UnitOfWork, where: Where, args: str, now: dt.datetime, admin: bool | None
 ) -> list[Say]:
     """Run `/bookclub <args>` for a chat; `admin` is whether the sender may change it."""
     verb, rest = verb_of(args)
-    clubs = BookClubRepository(repo)
+    clubs = repo.bookclub
     if verb == "help":
         return [help_reply(where)]
     if verb == "reflections":
@@ -227,12 +223,12 @@ def control(
         return [say("admin_unknown" if admin is None else "not_admin", verb=verb)]
     club = clubs.club(where.channel, where.chat_id)
     if verb == "setup":
-        return setup(clubs, where, club, rest, now)
+        return setup(repo, where, club, rest, now)
     if club is None:
         return [say("status_none", group=where.kind == "group")]
     if verb == "status":
         return [status_reply(clubs, club, now)]
-    return change(clubs, club, verb, now)
+    return change(repo, club, verb, now)
 
 
 def help_reply(where: Where) -> Say:
@@ -251,7 +247,7 @@ def help_reply(where: Where) -> Say:
 
 
 def setup(
-    clubs: BookClubRepository,
+    repo: UnitOfWork,
     where: Where,
     club: ClubRecord | None,
     args: str,
@@ -282,9 +278,10 @@ def setup(
         person_id=where.person_id,
     )
     schedule = schedule_of(record)
+    clubs = repo.bookclub
     taken = clubs.weeks_taken(where.channel, where.chat_id, series.key)
     clubs.save_club(record, now=now)
-    clubs.repo.add_event("bookclub_setup", interview_id=None, person_id=where.person_id,
+    repo.audit.add("bookclub_setup", interview_id=None, person_id=where.person_id,
                          now=now, detail=series.key)
     if is_finished(taken, series.total_weeks):
         return [say("finished", title=series.text(series.title, locale))]
@@ -320,7 +317,7 @@ def _slot_words(schedule: Schedule, when: dt.datetime | None) -> dict[str, Any]:
     }
 
 
-def status_reply(clubs: BookClubRepository, club: ClubRecord, now: dt.datetime) -> Say:
+def status_reply(clubs: BookClubRepo, club: ClubRecord, now: dt.datetime) -> Say:
     series = bundle().get(club.series_key)
     schedule = schedule_of(club)
     taken = clubs.weeks_taken(club.channel, club.chat_id, club.series_key)
@@ -342,8 +339,9 @@ def status_reply(clubs: BookClubRepository, club: ClubRecord, now: dt.datetime) 
     )
 
 
-def change(clubs: BookClubRepository, club: ClubRecord, verb: str, now: dt.datetime) -> list[Say]:
+def change(repo: UnitOfWork, club: ClubRecord, verb: str, now: dt.datetime) -> list[Say]:
     """pause / resume / skip / stop, through the pure transitions of flows.schedule."""
+    clubs = repo.bookclub
     series = bundle().get(club.series_key)
     schedule = schedule_of(club)
     taken = clubs.weeks_taken(club.channel, club.chat_id, club.series_key)
@@ -363,7 +361,7 @@ def change(clubs: BookClubRepository, club: ClubRecord, verb: str, now: dt.datet
     if verb == "stop":
         updated.stopped_reason = "stopped"
     clubs.save_club(updated, now=now)
-    clubs.repo.add_event(f"bookclub_{verb}", interview_id=None, person_id=None, now=now,
+    repo.audit.add(f"bookclub_{verb}", interview_id=None, person_id=None, now=now,
                          detail=club.series_key)
     when = next_due_at(changed, taken, total, now)
     return [
@@ -376,7 +374,7 @@ def change(clubs: BookClubRepository, club: ClubRecord, verb: str, now: dt.datet
     ]
 
 
-def reflections_reply(clubs: BookClubRepository, person_id: int, locale: str) -> Say:
+def reflections_reply(clubs: BookClubRepo, person_id: int, locale: str) -> Say:
     rows = []
     for series_key, week, text, at in clubs.reflections(person_id):
         series = bundle().get(series_key)
@@ -385,119 +383,14 @@ def reflections_reply(clubs: BookClubRepository, person_id: int, locale: str) ->
     return say("reflections", rows=rows)
 
 
-# -- group commands: their own exactly-once step (groups never reach the intake) --------------
-
-
-def group_step(
-    repo: Repository, inbound: Inbound, now: dt.datetime, admin: bool | None
-) -> Outcome:
-    """`/bookclub` in a group, once per delivery id (a redelivery repeats the reply)."""
-    stored = repo.delivery_outcome(inbound.channel, inbound.delivery_id)
-    if stored is not None:
-        return OUTCOME.validate_json(stored)
-    locale = _locale(inbound.locale_hint)
-    person = repo.person(inbound.channel, inbound.user_id, now=now, locale=locale)
-    where = Where(inbound.channel, inbound.chat_id, "group", person.id, locale)
-    outcome = Outcome(locale=locale, replies=control(repo, where, inbound.args, now, admin))
-    repo.record_delivery(inbound.channel, inbound.delivery_id, outcome.model_dump_json(), now)
-    return outcome
-
-
-async def handle_group(
-    service: DialogueService, inbound: Inbound, admin: bool | None
-) -> list[Outbound]:
-    """Run a group's `/bookclub` and render the replies; a store failure is an apology."""
-    try:
-        outcome = await service.store.run(
-            partial(group_step, inbound=inbound, now=service.clock(), admin=admin)
-        )
-    except sqlite3.Error as exc:
-        log.error("bookclub command not saved (%s): %s", inbound.delivery_id, exc)
-        text = str(macro(_locale(inbound.locale_hint), "safety.j2", "store_failed")()).strip()
-        return [Outbound(text)]
-    return service.renderer.render(outcome)
-
-
-def _locale(hint: str | None) -> str:
-    code = (hint or "").split("-")[0].lower()
-    return code if code in LOCALES else "en"
-
-
 def stop_chat(
-    repo: Repository, channel: str, chat_id: str, reason: str, now: dt.datetime
+    repo: UnitOfWork, channel: str, chat_id: str, reason: str, now: dt.datetime
 ) -> bool:
     """The bot left a group or was blocked: stop its schedule and record why."""
-    stopped = BookClubRepository(repo).stop_club(channel, chat_id, reason, now=now)
+    stopped = repo.bookclub.stop_club(channel, chat_id, reason, now=now)
     if stopped:
-        repo.add_event("bookclub_stop", interview_id=None, person_id=None, now=now, detail=reason)
+        repo.audit.add("bookclub_stop", interview_id=None, person_id=None, now=now, detail=reason)
     return stopped
-
-
-# -- private chats: inside the intake's step (bot/steps.py calls `dispatch`) -------------------
-
-
-def dispatch(step: Step) -> bool:
-    """Take a private `/bookclub`, a "Reflect privately" link, or the reflection typed after
-    it; False: not the book club's (the intake goes on as usual)."""
-    inbound = step.inbound
-    if not inbound.private:
-        return False
-    clubs = BookClubRepository(step.repo)
-    if inbound.kind is Kind.COMMAND and inbound.payload == COMMAND:
-        _took_over(step)
-        where = Where(inbound.channel, inbound.chat_id, "private", step.person.id,
-                      step.person.locale)
-        step.replies.extend(control(step.repo, where, inbound.args, step.now, admin=True))
-        return True
-    if (
-        inbound.kind is Kind.COMMAND
-        and inbound.payload == "start"
-        and inbound.args.strip().startswith(LINK_PREFIX)
-    ):
-        _took_over(step)
-        open_check_in(step, clubs, inbound.args.strip().removeprefix(LINK_PREFIX))
-        return True
-    pending = clubs.pending(step.person.id)
-    if pending is None:
-        return False
-    clubs.clear_pending(step.person.id)
-    series_key, week, asked_at = pending
-    if inbound.kind is not Kind.TEXT or step.now - asked_at > REFLECTION_WINDOW:
-        return False  # a command, a button, or much later: the check-in lapses quietly
-    _took_over(step)
-    clubs.add_reflection(step.person.id, series_key, week, inbound.payload.strip(), now=step.now)
-    # The audit trail says that a reflection was written, never its words, and ties it to
-    # no interview.
-    step.repo.add_event("bookclub_reflection", interview_id=None, person_id=step.person.id,
-                        now=step.now, detail=series_key)
-    step.replies.append(say("reflection_saved", week=week))
-    return True
-
-
-def _took_over(step: Step) -> None:
-    # The erasure rule: anything else sent between /forget and "yes, erase" lets it lapse.
-    step.repo.cancel_erasure(step.person.id)
-
-
-def open_check_in(step: Step, clubs: BookClubRepository, token: str) -> None:
-    delivery = clubs.delivery_by_token(token) if token.isascii() and len(token) < 40 else None
-    series = bundle().get(delivery.series_key) if delivery is not None else None
-    if delivery is None or series is None:
-        step.replies.append(say("link_unknown"))
-        return
-    week = series.week(delivery.week)
-    clubs.set_pending(step.person.id, series.key, delivery.week, now=step.now)
-    locale = step.person.locale
-    step.replies.append(
-        say(
-            "check_in",
-            title=series.text(series.title, locale),
-            week=delivery.week,
-            theme=series.text(week.theme, locale),
-            question=series.text(week.check_in, locale),
-            minutes=int(REFLECTION_WINDOW.total_seconds() // 60),
-        )
-    )
 
 
 # -- the scheduler's transactions ----------------------------------------------------------
@@ -517,9 +410,9 @@ class ClaimedWeek:
     locale: str
 
 
-def due_chats(repo: Repository, channel: str, now: dt.datetime) -> list[str]:
+def due_chats(repo: UnitOfWork, channel: str, now: dt.datetime) -> list[str]:
     """Chats with a week due at `now` (a read: the claim checks again in its transaction)."""
-    clubs = BookClubRepository(repo)
+    clubs = repo.bookclub
     due = []
     for club in clubs.running_clubs(channel):
         series = bundle().get(club.series_key)
@@ -532,10 +425,10 @@ def due_chats(repo: Repository, channel: str, now: dt.datetime) -> list[str]:
 
 
 def claim_due_week(
-    repo: Repository, channel: str, chat_id: str, now: dt.datetime, worker: str
+    repo: UnitOfWork, channel: str, chat_id: str, now: dt.datetime, worker: str
 ) -> ClaimedWeek | None:
     """Take the chat's due week in this transaction, or None if nothing is due (any more)."""
-    clubs = BookClubRepository(repo)
+    clubs = repo.bookclub
     club = clubs.club(channel, chat_id)
     series = bundle().get(club.series_key) if club is not None else None
     if club is None or series is None:
@@ -554,10 +447,10 @@ def claim_due_week(
 
 
 def reclaim(
-    repo: Repository, delivery: WeekDelivery, now: dt.datetime, worker: str
+    repo: UnitOfWork, delivery: WeekDelivery, now: dt.datetime, worker: str
 ) -> ClaimedWeek | None:
     """Take back a week Telegram refused for a while, unless another worker did."""
-    clubs = BookClubRepository(repo)
+    clubs = repo.bookclub
     club = clubs.club(delivery.channel, delivery.chat_id)
     if club is None or club.status == ScheduleStatus.STOPPED.value:
         clubs.mark_failed(delivery.id, status="failed", error="schedule stopped before retry")
@@ -580,9 +473,9 @@ def _claimed(delivery: WeekDelivery, club: ClubRecord) -> ClaimedWeek:
     )
 
 
-def next_wake(repo: Repository, channel: str, now: dt.datetime) -> dt.datetime | None:
+def next_wake(repo: UnitOfWork, channel: str, now: dt.datetime) -> dt.datetime | None:
     """The earliest instant something becomes due: a week at its slot, or a retry."""
-    clubs = BookClubRepository(repo)
+    clubs = repo.bookclub
     times = []
     for club in clubs.running_clubs(channel):
         series = bundle().get(club.series_key)
@@ -625,3 +518,93 @@ def render_week(series: Series, number: int, locale: str) -> WeekMessage:
     )
     button = macro(locale, LIBRARY, "reflect_button")()
     return WeekMessage(str(text).strip(), str(button).strip())
+
+
+# -- what a send came to, and what it means (transport-agnostic) -----------------------------
+
+
+class Sent(StrEnum):
+    """How a channel answered one week's message."""
+
+    DELIVERED = "sent"  # shown
+    LATER = "retry"  # certainly not shown; the channel asked to wait (or the chat moved)
+    REFUSED = "failed"  # refused for good (removed, blocked, no such chat)
+    NO_ANSWER = "unconfirmed"  # no answer: it may have been shown, so it is never repeated
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What an adapter learnt from sending a claimed week."""
+
+    outcome: Sent
+    error: str = ""
+    message_id: int | None = None
+    retry_at: dt.datetime | None = None
+    #: The chat became another one (a group turned supergroup): follow it.
+    moved_to: str | None = None
+    #: With REFUSED: the chat is gone for the bot (blocked, removed), so its schedule stops.
+    gone: bool = False
+
+
+def record_send(repo: UnitOfWork, claim: ClaimedWeek, report: SendReport, now: dt.datetime) -> None:
+    """Write down what a send came to, in the claimed week's row (one transaction)."""
+    clubs = repo.bookclub
+    if report.outcome is Sent.DELIVERED:
+        clubs.mark_sent(claim.delivery_id, message_id=report.message_id, now=now)
+    elif report.outcome is Sent.LATER:
+        if report.moved_to is not None:
+            clubs.move_chat(claim.channel, claim.chat_id, report.moved_to)
+        clubs.mark_retry(claim.delivery_id, retry_at=report.retry_at or now, error=report.error)
+    elif report.outcome is Sent.REFUSED:
+        clubs.mark_failed(claim.delivery_id, status="failed", error=report.error)
+        if report.gone:
+            reason = "blocked" if claim.kind == "private" else "removed"
+            stop_chat(repo, claim.channel, claim.chat_id, reason, now)
+    else:
+        clubs.mark_failed(claim.delivery_id, status="unconfirmed", error=report.error)
+
+
+class BookClubDesk:
+    """The book club's scheduled work, for adapters: what is due, claims, and send results.
+
+    Adapters never reach the store themselves: they ask the desk, send, and report back.
+    Every claim and every result is its own committed transaction.
+    """
+
+    def __init__(self, store: Backend, clock: Callable[[], dt.datetime]) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def next_wake(self, channel: str, now: dt.datetime) -> dt.datetime | None:
+        return await self.store.read(partial(next_wake, channel=channel, now=now))
+
+    async def due_chats(self, channel: str, now: dt.datetime) -> list[str]:
+        return await self.store.read(partial(due_chats, channel=channel, now=now))
+
+    async def retries_due(self, channel: str, now: dt.datetime) -> list[WeekDelivery]:
+        return await self.store.read(lambda repo: repo.bookclub.retries_due(channel, now))
+
+    async def claim(
+        self, channel: str, chat_id: str, now: dt.datetime, worker: str
+    ) -> ClaimedWeek | None:
+        return await self.store.run(
+            partial(claim_due_week, channel=channel, chat_id=chat_id, now=now, worker=worker)
+        )
+
+    async def reclaim(
+        self, delivery: WeekDelivery, now: dt.datetime, worker: str
+    ) -> ClaimedWeek | None:
+        return await self.store.run(partial(reclaim, delivery=delivery, now=now, worker=worker))
+
+    async def record(self, claim: ClaimedWeek, report: SendReport) -> None:
+        now = self.clock()
+        await self.store.run(partial(record_send, claim=claim, report=report, now=now))
+
+    async def chat_gone(self, channel: str, chat_id: str, reason: str) -> bool:
+        now = self.clock()
+        return await self.store.run(
+            partial(stop_chat, channel=channel, chat_id=chat_id, reason=reason, now=now)
+        )
+
+    async def chat_moved(self, channel: str, old: str, new: str) -> None:
+        await self.store.run(lambda repo: repo.bookclub.move_chat(channel, old, new))

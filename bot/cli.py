@@ -19,15 +19,12 @@ from bot.model import Outbound
 from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import database_label
+from bot.usage import CliError
 from flows.errors import FlowError
-from store.sqlite import StoreError
+from store.errors import StoreError
 
 if TYPE_CHECKING:
     from bot.service import DialogueService
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +122,8 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
-    from bot.telegram.runner import ServeError, Webhook, serve
+    from bot.telegram.runner import ServeError, serve
+    from bot.telegram.webhook import Webhook
 
     if settings.telegram_token is None:
         raise CliError(
@@ -177,7 +175,7 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
     import re
     from datetime import UTC, datetime
 
-    from bot.clinician import grant_role
+    from bot.features.clinician import grant_role
     from bot.storage import open_store
 
     if not re.fullmatch(r"\w{1,32}", args.channel) or not re.fullmatch(r"[\w.@-]{1,64}", args.id):

@@ -6,9 +6,8 @@ import asyncio
 import uuid
 from collections.abc import Callable
 
-from bot.model import Inbound, Kind, Outbound
+from bot.model import COMMANDS, Inbound, Kind, Outbound
 from bot.service import DialogueService
-from bot.steps import COMMANDS
 
 CHANNEL = "console"
 

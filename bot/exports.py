@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.model import Attachment, Outbound
 from bot.replies import Export
+from bot.wording import Wording
 from flows.answers import decode_value
 from flows.engine import Answer, Answers
 from flows.schema import Flow
 from messages.render import macro
-
-if TYPE_CHECKING:
-    from bot.render import Renderer
 
 LIBRARY = "clinician.j2"
 
@@ -30,7 +28,7 @@ def answers_of(export: Export) -> Answers:
     }
 
 
-def render_export(renderer: Renderer, export: Export, locale: str) -> list[Outbound]:
+def render_export(renderer: Wording, export: Export, locale: str) -> list[Outbound]:
     """The scored report for a submitted interview whose flow has rules; else the answers."""
     flow = renderer.catalog.get(export.flow)
     if export.state == "submitted":
@@ -64,7 +62,7 @@ def _scored(flow: Flow, export: Export, locale: str) -> list[Outbound] | None:
     return [Outbound(caption, attachment=attachment)]
 
 
-def _answer_list(renderer: Renderer, flow: Flow, export: Export, locale: str) -> Outbound:
+def _answer_list(renderer: Wording, flow: Flow, export: Export, locale: str) -> Outbound:
     rows = [
         {
             "number": number,

@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+#: The interview's words and commands; adapters map their own spelling onto these.
+COMMANDS = frozenset(
+    {
+        "start", "back", "skip", "pause", "resume", "review", "edit", "submit", "help",
+        "status", "quit", "lowexposure", "language",
+    }
+)
+
 
 class Kind(StrEnum):
     """What arrived."""
@@ -27,6 +35,9 @@ class Inbound:
     args: str = ""
     locale_hint: str | None = None  # e.g. the Telegram client's language
     private: bool = True  # False in a group chat
+    #: In a group: whether the sender is one of its admins (None: the channel could not
+    #: tell). Only admins change a group's book-club schedule.
+    chat_admin: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,9 @@ class Choice:
 
     label: str
     payload: str
+    #: What the button stands for, whatever its label: the label's macro ("agree",
+    #: "submit", "back"), or the option value it picks ("foster", "3").
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,3 +80,8 @@ class Outbound:
     #: Delete the person's own message that led to this reply, once this one is sent: set
     #: on the first reply when they asked for low exposure and their typed answer is saved.
     delete_inbound: bool = False
+    #: The message's stable id, `<library>.<macro>` ("replies.consent", "problems.range"):
+    #: what tests and adapters recognise a message by, whatever its wording.
+    key: str = ""
+    #: The question a "replies.ask" (or "replies.answered") message is about.
+    question: str | None = None

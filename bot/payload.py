@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flows.engine import Question
+from flows.schema import Flow
+
 #: Format version; a payload of another version is treated as stale, never guessed at.
 VERSION = "1"
 #: Telegram's limit for callback data.
@@ -58,3 +61,13 @@ def decode(text: str) -> Payload | None:
     except ValueError:
         return None
     return Payload(interview_id, int(revision), tag, kind, int(arg) if arg else None)
+
+
+def question_tag(flow: Flow, question: Question) -> str:
+    """A short, stable name for a question inside a flow version (for button payloads)."""
+    tag = str(flow.position(question.item.id))
+    if question.repeat_value is not None and question.section.repeat_for:
+        source = flow.item(question.section.repeat_for)
+        values = [o.value for o in source.options]
+        tag += f".{values.index(question.repeat_value)}"
+    return tag

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.data.render import render_data
 from bot.exports import render_export
 from bot.model import Choice, Outbound
-from bot.payload import Action, Payload
+from bot.payload import Action, Payload, question_tag
 from bot.replies import (
     Answered,
     Ask,
@@ -20,12 +21,10 @@ from bot.replies import (
     Review,
     Say,
 )
-from bot.steps import question_tag
-from flows.answers import decode_value
-from flows.catalog import FlowCatalog
-from flows.engine import AgeValue, Question, split_key
+from bot.wording import Wording
+from flows.engine import Question, split_key
 from flows.schema import Flow, Item, ItemType
-from messages.render import format_number, macro
+from messages.render import macro
 
 #: Telegram refuses longer messages; long reviews are split at row boundaries.
 MAX_MESSAGE_CHARS = 4000
@@ -34,16 +33,40 @@ def _m(locale: str, library: str, name: str, **params: Any) -> str:
     return str(macro(locale, library, name)(**params)).strip()
 
 
-class Renderer:
-    """Renders `Outcome`s; holds the catalog to look up question texts."""
+def message_id(reply: Reply) -> tuple[str, str | None]:
+    """A rendered reply's stable id, `<library>.<macro>`, and the question it asks, if any.
 
-    def __init__(self, catalog: FlowCatalog) -> None:
-        self.catalog = catalog
+    Tests and adapters recognise messages by these, never by their wording, which lives
+    in messages/ and may change.
+    """
+    if isinstance(reply, Say):
+        return f"{reply.library.removesuffix('.j2')}.{reply.message}", None
+    if isinstance(reply, Ask):
+        return "replies.ask", reply.key
+    if isinstance(reply, Answered):
+        return "replies.answered", reply.key
+    if isinstance(reply, Problem):
+        return f"problems.{reply.code}", None
+    if isinstance(reply, Export):
+        return f"report.{reply.audience}", None
+    if isinstance(reply, Files):
+        return f"{reply.library.removesuffix('.j2')}.{reply.message}", None
+    if isinstance(reply, Change):
+        return "report.change", None
+    return f"replies.{reply.type}", None
+
+
+class Renderer(Wording):
+    """Renders `Outcome`s; reads question texts through the catalog (bot/wording.py)."""
 
     def render(self, outcome: Outcome) -> list[Outbound]:
         messages: list[Outbound] = []
         for reply in outcome.replies:
-            messages.extend(self.reply(reply, outcome.locale))
+            key, question = message_id(reply)
+            messages.extend(
+                replace(m, key=m.key or key, question=question)
+                for m in self.reply(reply, outcome.locale)
+            )
         return messages
 
     def reply(self, reply: Reply, locale: str) -> list[Outbound]:
@@ -86,59 +109,11 @@ class Renderer:
             }
         text = _m(locale, reply.library, reply.message, **params)
         labels = "buttons.j2" if reply.library == "replies.j2" else reply.library
-        choices = [[Choice(_m(locale, labels, label), payload)] for label, payload in reply.choices]
+        choices = [
+            [Choice(_m(locale, labels, label), payload, key=label)]
+            for label, payload in reply.choices
+        ]
         return Outbound(text, choices=choices, chat_id=reply.chat_id, replace=reply.replace)
-
-    def prompt(self, flow: Flow, key: str, locale: str) -> str:
-        item_id, repeat = split_key(key)
-        item = flow.item(item_id)
-        text = flow.text(item.prompt, locale)
-        if repeat is not None:
-            section = flow.section_of(item_id)
-            assert section.repeat_for is not None
-            option = flow.item(section.repeat_for).option(repeat)
-            label = flow.text(option.label, locale) if option else repeat
-            text = text.replace("{option}", label)
-        return text
-
-    def section_title(self, flow: Flow, key: str, locale: str) -> str:
-        item_id, repeat = split_key(key)
-        section = flow.section_of(item_id)
-        title = flow.text(section.title, locale)
-        if repeat is not None and section.repeat_for:
-            option = flow.item(section.repeat_for).option(repeat)
-            if option is not None:
-                title = f"{title}: {flow.text(option.label, locale)}"
-        return title
-
-    def option_label(self, item: Item, flow: Flow, value: str, locale: str) -> str:
-        if item.type is ItemType.SCALE:
-            point = int(value)
-            anchor = item.anchors.get(point)
-            return f"{point} · {flow.text(anchor, locale)}" if anchor else str(point)
-        option = item.option(value)
-        return flow.text(option.label, locale) if option else value
-
-    def display(self, flow: Flow, key: str, encoded: Any, locale: str) -> str:
-        """How a stored answer reads back: labels for choices, words for ages."""
-        if encoded is None:
-            return _m(locale, "values.j2", "skipped")
-        item = flow.item(split_key(key)[0])
-        value = decode_value(encoded)
-        if isinstance(value, AgeValue):
-            if not value.exact:
-                return _m(locale, "values.j2", "age", years=0, months=0, raw=value.raw)
-            years, months = divmod(value.min_months, 12)
-            return _m(locale, "values.j2", "age", years=years, months=months, raw=None)
-        if isinstance(value, list):
-            return ", ".join(self.option_label(item, flow, v, locale) for v in value)
-        if item.type is ItemType.SCALE:
-            return self.option_label(item, flow, str(value), locale)
-        if item.type in (ItemType.SINGLE_CHOICE, ItemType.YES_NO_UNKNOWN):
-            return self.option_label(item, flow, str(value), locale)
-        if isinstance(value, int | float):
-            return format_number(value, locale)
-        return str(value)
 
     def ask(self, reply: Ask, locale: str) -> Outbound:
         flow = self.catalog.get(reply.flow)
@@ -187,21 +162,22 @@ class Renderer:
         if item.type is ItemType.SCALE:
             rows.append(
                 [
-                    Choice(str(i + int(item.min or 0)), payload(Action.OPTION, i))
-                    for i in range(len(labels))
+                    Choice(value, payload(Action.OPTION, i), key=value)
+                    for i, value in enumerate(reply.options)
                 ]
             )
         elif item.type is ItemType.MULTI_CHOICE:
             for i, (value, label) in enumerate(zip(reply.options, labels, strict=True)):
                 mark = "☑ " if value in reply.selected else "☐ "
-                rows.append([Choice(mark + label, payload(Action.TOGGLE, i))])
-            rows.append([Choice(_m(locale, "buttons.j2", "done"), payload(Action.DONE))])
+                rows.append([Choice(mark + label, payload(Action.TOGGLE, i), key=value)])
+            rows.append([Choice(_m(locale, "buttons.j2", "done"), payload(Action.DONE), "done")])
         elif item.type in (ItemType.SINGLE_CHOICE, ItemType.YES_NO_UNKNOWN):
             rows.extend(
-                [Choice(label, payload(Action.OPTION, i))] for i, label in enumerate(labels)
+                [Choice(label, payload(Action.OPTION, i), key=value)]
+                for i, (value, label) in enumerate(zip(reply.options, labels, strict=True))
             )
-        nav = [Choice(_m(locale, "buttons.j2", "back"), payload(Action.BACK))]
-        nav.append(Choice(_m(locale, "buttons.j2", "skip"), payload(Action.SKIP)))
+        nav = [Choice(_m(locale, "buttons.j2", "back"), payload(Action.BACK), "back")]
+        nav.append(Choice(_m(locale, "buttons.j2", "skip"), payload(Action.SKIP), "skip"))
         rows.append(nav)
         return rows
 

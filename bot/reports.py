@@ -19,7 +19,7 @@ from scoring import build_report, has_rules
 from scoring.chart import functional_map_png, timeline_png
 from scoring.report import AGE_WORDS, Report
 from store.backend import Backend
-from store.repository import Repository
+from store.contract import UnitOfWork
 
 #: How the child is called when no nickname was given: in the summary, in the report.
 CHILD_WORDS: dict[str, tuple[str, str]] = {
@@ -156,16 +156,16 @@ def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
     return paths
 
 
-def scored_interview(repo: Repository, catalog: FlowCatalog, interview_id: str,
+def scored_interview(repo: UnitOfWork, catalog: FlowCatalog, interview_id: str,
                      now: datetime, locale: str = "en") -> tuple[Report, list[AppendixRow]] | None:
     """Score a stored interview (inside `Store.read`); None if unknown or its flow has no rules."""
-    record = repo.interview(interview_id)
+    record = repo.interviews.get(interview_id)
     if record is None or not has_rules(record.flow_id):
         return None
     flow = catalog.get(record.flow_key)
     answers: Answers = {
         key: Answer(decode_value(value) if value is not None else None, skips)
-        for key, (value, skips) in repo.current_answers(interview_id).items()
+        for key, (value, skips) in repo.answers.current(interview_id).items()
     }
     return build_report(flow, answers, now), answer_appendix(flow, answers, locale)
 
@@ -186,6 +186,6 @@ async def write_interview_report(store: Backend, catalog: FlowCatalog, interview
     # Drawing the charts takes a few hundred milliseconds: off the event loop.
     paths = await asyncio.to_thread(write_clinician_report, report, appendix, folder, locale,
                                     interview_id)
-    await store.run(lambda repo: repo.add_event("exported", interview_id=interview_id,
+    await store.run(lambda repo: repo.audit.add("exported", interview_id=interview_id,
                                                 person_id=None, now=now, detail="operator"))
     return paths

@@ -1,4 +1,4 @@
-"""The safety net and the low-exposure option, wrapped around one step of a conversation."""
+"""The safety net's matcher: which words suggest danger now, and whom to point a person to."""
 
 from __future__ import annotations
 
@@ -7,18 +7,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING
 
 import yaml
 
-from bot.clinician import notify_owner
-from bot.model import Inbound, Kind
-from bot.replies import Outcome, Say
-from flows.lifecycle import State, Trigger
 from messages.render import LOCALES, messages_dir
-
-if TYPE_CHECKING:
-    from bot.steps import Step
 
 LIBRARY = "safety.j2"
 
@@ -105,89 +97,3 @@ class SafetyNet:
         """Whether the text matches a phrase suggesting danger now."""
         folded = fold(text)
         return bool(folded) and self._pattern.search(f" {folded} ") is not None
-
-
-def said(inbound: Inbound) -> str:
-    """The words a person wrote in this event (typed text, or a command's arguments)."""
-    if inbound.kind is Kind.TEXT:
-        return inbound.payload
-    if inbound.kind is Kind.COMMAND:
-        return inbound.args
-    return ""
-
-
-def guard(step: Step, net: SafetyNet | None) -> Outcome:
-    """Run a step; then answer danger at once, and mark a saved typed answer for deletion.
-
-    Both look at what the step did (was an answer saved?) rather than changing how it
-    does it, so the step's own logic stays as it is.
-    """
-    inbound = step.inbound
-    danger = net is not None and inbound.private and net.in_danger(said(inbound))
-    redact = (
-        inbound.kind is Kind.TEXT and inbound.private and step.repo.low_exposure(step.person.id)
-    )
-    before_id = step.person.active_interview
-    before = step.repo.answer_count(before_id) if (danger or redact) and before_id else 0
-    outcome = step.run()
-    if not (danger or redact):
-        return outcome
-    interview = step.interview
-    saved = (
-        interview is not None
-        and interview.id == before_id
-        and step.repo.answer_count(interview.id) > before
-    )
-    if danger:
-        assert net is not None
-        respond_to_danger(step, net, saved=saved)
-    return Outcome(
-        locale=step.person.locale,
-        replies=step.replies,
-        redact_inbound=redact and saved,
-    )
-
-
-def respond_to_danger(step: Step, net: SafetyNet, *, saved: bool) -> None:
-    """Support contacts first and alone; pause the interview; flag it for its clinician."""
-    interview = step.interview
-    paused = False
-    if interview is not None and State(interview.state) in (
-        State.CONSENT,
-        State.ANSWERING,
-        State.REVIEW,
-    ):
-        paused = step.fire(Trigger.PAUSE)
-        if paused:
-            step.touch()
-            step.event("paused", "safety")
-    elif interview is not None and State(interview.state) is State.PAUSED:
-        paused = True
-    # The audit trail records that the net caught something, never what was written.
-    step.event("safety_flag")
-    # The next question would read as if nothing had happened: it gives way to the help.
-    step.replies[:] = [
-        Say(
-            message="support",
-            library=LIBRARY,
-            params={"contacts": list(net.contacts), "saved": saved, "paused": paused},
-        )
-    ]
-    if interview is not None and interview.owner_id != step.person.id:
-        notify_owner(step, "clinician_flag", LIBRARY)
-
-
-def low_exposure_command(step: Step, args: str) -> None:
-    """`/lowexposure on|off`: delete typed answers from the chat once saved, or stop."""
-    word = args.strip().casefold()
-    if word in ("on", "yes", "si", "sí"):
-        step.repo.set_low_exposure(step.person.id, True)
-        step.event("low_exposure", "on")
-        step.replies.append(Say(message="low_exposure_on", library=LIBRARY))
-    elif word in ("off", "no"):
-        step.repo.set_low_exposure(step.person.id, False)
-        step.event("low_exposure", "off")
-        step.replies.append(Say(message="low_exposure_off", library=LIBRARY))
-    else:
-        on = step.repo.low_exposure(step.person.id)
-        step.replies.append(Say(message="low_exposure_usage", library=LIBRARY, params={"on": on}))

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bot.access import AccessPolicy
+from bot.bookclub import BookClubDesk
+from bot.features import standard
+from bot.intake.feature import Intake
 from bot.model import Inbound, Outbound
 from bot.reminders import due_reminders
 from bot.render import Renderer
-from bot.replies import Outcome, Submitted
+from bot.replies import Change, Export, Files, Outcome, Submitted
+from bot.router import Router
 from bot.safety import LIBRARY as SAFETY_LIBRARY
 from bot.safety import SafetyNet
-from bot.steps import handle
 from flows.catalog import FlowCatalog
 from messages.render import LOCALES, macro
 from store.backend import Backend
+from store.errors import StepNotSaved
 
 Clock = Callable[[], datetime]
 #: Called after a submission is committed; returns extra messages (e.g. where a report is).
@@ -28,6 +33,8 @@ PRUNE_EVERY = timedelta(hours=1)
 AfterSubmit = Callable[[Submitted, str], Awaitable[list[Outbound]]]
 
 log = logging.getLogger(__name__)
+#: Where reports and charts are drawn: off the event loop, one at a time.
+_RENDERING = ThreadPoolExecutor(1, thread_name_prefix="hearth-render")
 
 
 def utc_now() -> datetime:
@@ -61,21 +68,33 @@ class DialogueService:
         #: Signs of danger and the deployment's support contacts (bot/safety.py).
         self.safety = safety or SafetyNet()
         self.after_submit = after_submit
+        #: The book club's scheduled work, for adapters (claims, send results, chats gone).
+        self.bookclub = BookClubDesk(store, clock)
         #: How long processed deliveries are kept, and when to next drop older ones.
         self.delivery_retention = timedelta(days=7)
         self._next_prune: datetime | None = None
+        self._router: Router | None = None
+
+    @property
+    def router(self) -> Router:
+        """The router over the standard features, built on first use.
+
+        Built late so that `access` and `safety` stay replaceable until the first step.
+        """
+        if self._router is None:
+            intake = Intake()
+            self._router = Router(
+                standard(self.safety, intake),
+                catalog=self.catalog,
+                access=self.access,
+                conversation=intake,
+            )
+        return self._router
 
     async def step(self, inbound: Inbound) -> Outcome:
         """Process one event exactly once and return its reply intents (committed)."""
         return await self.store.run(
-            partial(
-                handle,
-                catalog=self.catalog,
-                inbound=inbound,
-                now=self.clock(),
-                access=self.access,
-                safety=self.safety,
-            )
+            partial(self.router.step, inbound=inbound, now=self.clock())
         )
 
     async def reminders(self, channel: str, idle: timedelta) -> list[Outbound]:
@@ -96,7 +115,7 @@ class DialogueService:
         now = self.clock()
         self._next_prune = now + PRUNE_EVERY
         return await self.store.run(
-            lambda repo: repo.prune_deliveries(now - self.delivery_retention)
+            lambda repo: repo.deliveries.prune(now - self.delivery_retention)
         )
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
@@ -110,13 +129,13 @@ class DialogueService:
             await self.prune()
         try:
             outcome = await self.step(inbound)
-        except sqlite3.Error as exc:
+        except StepNotSaved as exc:
             log.error("step not saved (%s %s): %s", inbound.channel, inbound.delivery_id, exc)
             hint = (inbound.locale_hint or "").split("-")[0].lower()
             locale = hint if hint in LOCALES else "en"
             text = str(macro(locale, SAFETY_LIBRARY, "store_failed")()).strip()
             return [Outbound(text)]
-        messages = self.renderer.render(outcome)
+        messages = await self.render(outcome)
         if outcome.redact_inbound and messages:
             messages[0] = dataclasses.replace(messages[0], delete_inbound=True)
         if self.after_submit is not None:
@@ -124,3 +143,15 @@ class DialogueService:
                 if isinstance(reply, Submitted):
                     messages.extend(await self.after_submit(reply, outcome.locale))
         return messages
+
+    async def render(self, outcome: Outcome) -> list[Outbound]:
+        """Render replies; reports, charts and files in a worker thread, off the event loop.
+
+        Drawing a report takes a few hundred milliseconds: on the loop it would hold up
+        every other person's reply for that long.
+        """
+        if any(isinstance(r, Export | Change | Files) for r in outcome.replies):
+            # One thread: matplotlib's font and text caches are not made for concurrent use.
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(_RENDERING, self.renderer.render, outcome)
+        return self.renderer.render(outcome)

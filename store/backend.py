@@ -6,21 +6,24 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from store.cipher import Cipher
-from store.repository import Repository
+from store.contract import UnitOfWork
 
 T = TypeVar("T")
 
 
 class Backend(Protocol):
-    """One committed transaction per `run`, a read-only view per `read`."""
+    """One committed transaction per `run`, a read-only view per `read`.
+
+    Both raise the store's own errors (store/errors.py), never a driver's.
+    """
 
     cipher: Cipher | None
 
-    async def run(self, step: Callable[[Repository], T]) -> T:
+    async def run(self, step: Callable[[UnitOfWork], T]) -> T:
         """Run a step in its own transaction; return once it is committed and durable."""
         ...
 
-    async def read(self, query: Callable[[Repository], T]) -> T:
+    async def read(self, query: Callable[[UnitOfWork], T]) -> T:
         """Run a query that changes nothing."""
         ...
 

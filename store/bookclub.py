@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from store.repository import Repository
+from store.repos.base import Session
 
 #: Bytes of randomness in a reflection link's token (72 bits, 12 URL-safe characters).
 TOKEN_BYTES = 9
@@ -113,16 +113,16 @@ def _delivery(row: tuple[Any, ...]) -> WeekDelivery:
 
 
 class BookClubRepository:
-    """Book-club reads and writes over a `Repository`'s connection (its transaction).
+    """Book-club reads and writes: schedules, claimed weeks, private reflections.
 
-    A separate class rather than more methods on `Repository`, so the book club and the
-    intake can change without touching each other's code; it shares the connection and
-    the cipher, so a step that uses both is still one transaction.
+    One repository of the unit of work like the others (store/unit_of_work.py): it shares
+    the session's connection and cipher, so a step that uses it and the intake is still
+    one transaction.
     """
 
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
-        self.conn = repo.conn
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.conn = session.conn
 
     # -- schedules --------------------------------------------------------------------------
 
@@ -337,7 +337,7 @@ class BookClubRepository:
         self.conn.execute(
             "INSERT INTO bookclub_reflections (person_id, series_key, week, text, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (person_id, series_key, week, self.repo._seal(text), _ts(now)),
+            (person_id, series_key, week, self.session.seal(text), _ts(now)),
         )
 
     def reflections(self, person_id: int) -> list[tuple[str, int, str, datetime]]:
@@ -348,7 +348,7 @@ class BookClubRepository:
             (person_id,),
         ).fetchall()
         return [
-            (str(s), int(w), self.repo._open(str(t)), datetime.fromisoformat(str(c)))
+            (str(s), int(w), self.session.open(str(t)), datetime.fromisoformat(str(c)))
             for s, w, t, c in rows
         ]
 

@@ -1,4 +1,4 @@
-"""A psycopg connection speaking the Repository's sqlite3 dialect: one query catalogue for both."""
+"""A psycopg connection speaking the repositories' sqlite3 dialect: one query catalogue for both."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.adapt import Dumper
 
-#: The Repository writes SQLite SQL. These rewrites are the whole difference it needs on
+#: The repositories write SQLite SQL. These rewrites are the whole difference it needs on
 #: PostgreSQL; anything else must be written in SQL both accept (see docs/deploy.md).
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     # SQLite's `IS NOT ?` / `IS ?` compare NULLs as values; PostgreSQL spells it out.
@@ -34,7 +34,7 @@ def _outside_literals(sql: str) -> list[tuple[bool, str]]:
 
 @lru_cache(maxsize=1024)
 def translate(sql: str, with_params: bool = True) -> str:
-    """SQLite SQL as the Repository writes it -> the same statement for psycopg."""
+    """SQLite SQL as the repositories write it -> the same statement for psycopg."""
     out: list[str] = []
     for is_code, text in _outside_literals(sql):
         if is_code:
@@ -86,7 +86,7 @@ class _BoolAsInt(Dumper):
 
 
 class PgCursor:
-    """The part of sqlite3.Cursor the Repository reads: rows, rowcount, lastrowid."""
+    """The part of sqlite3.Cursor the repositories read: rows, rowcount, lastrowid."""
 
     def __init__(self, cursor: psycopg.Cursor[Any], lastrowid: int | None = None) -> None:
         self._cursor = cursor
@@ -115,7 +115,7 @@ class PgCursor:
 
 
 class PgConnection:
-    """Wraps a psycopg connection with the subset of sqlite3.Connection the Repository uses.
+    """Wraps a psycopg connection with the subset of sqlite3.Connection the repositories use.
 
     `?` placeholders become `%s`, the few SQLite-only spellings are rewritten (translate),
     an INSERT into a table with an identity `id` gets `RETURNING id` so `lastrowid` works,

@@ -17,9 +17,10 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from store.cipher import CHECK, Cipher, DataKeyError
+from store.errors import OpenFailed, translate
 from store.pgconn import PgConnection, as_sqlite_error
-from store.repository import Repository
-from store.sqlite import StoreError, migrations
+from store.sqlite import migrations
+from store.unit_of_work import SqlUnitOfWork
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def pg_migrations() -> list[PgMigration]:
     found.sort(key=lambda m: m.number)
     sqlite_names = [m.name for m in migrations()]
     if [m.name for m in found] != sqlite_names:
-        raise StoreError(
+        raise OpenFailed(
             "store/migrations/postgres/ must mirror store/migrations/ file for file: "
             f"{[m.name for m in found]} != {sqlite_names}"
         )
@@ -86,7 +87,7 @@ def migrate_postgres(conn: psycopg.Connection[Any]) -> int:
         row = conn.execute("SELECT coalesce(max(number), 0) FROM hearth_schema").fetchone()
         current = int(row[0]) if row else 0
         if current > len(known):
-            raise StoreError(
+            raise OpenFailed(
                 f"the database has schema version {current}, newer than this Hearth knows "
                 f"({len(known)}): upgrade Hearth or use another database"
             )
@@ -99,7 +100,7 @@ def migrate_postgres(conn: psycopg.Connection[Any]) -> int:
                         (migration.number, migration.name),
                     )
             except psycopg.Error as exc:
-                raise StoreError(f"migration postgres/{migration.name} failed: {exc}") from exc
+                raise OpenFailed(f"migration postgres/{migration.name} failed: {exc}") from exc
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
         conn.autocommit = False
@@ -124,7 +125,7 @@ class PostgresStore:
     psycopg connection, as its OWN transaction: BEGIN, the step, COMMIT. There is no
     group commit here because the server already does it: concurrent COMMITs from
     separate connections wait on the same WAL flush, so N steps in flight share fsyncs
-    (synchronous_commit=on keeps every acknowledged step durable). The Repository locks
+    (synchronous_commit=on keeps every acknowledged step durable). The repositories lock
     the person and interview rows it reads (`FOR UPDATE`), so two workers' steps on one
     interview queue instead of interleaving. `read(fn)` runs in a READ ONLY transaction.
     """
@@ -167,7 +168,7 @@ class PostgresStore:
         try:
             cipher = Cipher(data_key) if data_key else None
         except DataKeyError as exc:
-            raise StoreError(f"HEARTH_DATA_KEY: {exc}") from None
+            raise OpenFailed(f"HEARTH_DATA_KEY: {exc}") from None
         store = cls(url, cipher=cipher, pool_size=pool_size, busy_timeout=busy_timeout)
         loop = asyncio.get_running_loop()
         try:
@@ -197,7 +198,7 @@ class PostgresStore:
         except sqlite3.Error as exc:
             # One line, as every start-up error (psycopg's message spans several).
             reason = " ".join(str(exc).split())
-            raise StoreError(f"cannot connect to the database: {reason}") from exc
+            raise OpenFailed(f"cannot connect to the database: {reason}") from exc
         migrate_postgres(conn.raw)
         self._identity.update(identity_tables(conn.raw))
         conn.identity_tables = frozenset(self._identity)
@@ -226,13 +227,13 @@ class PostgresStore:
                 )
             return
         if self.cipher is None:
-            raise StoreError("the database is encrypted: set HEARTH_DATA_KEY to its key")
+            raise OpenFailed("the database is encrypted: set HEARTH_DATA_KEY to its key")
         try:
             opened = self.cipher.open(str(row[0]))
         except DataKeyError:
             opened = None
         if opened != CHECK:
-            raise StoreError(
+            raise OpenFailed(
                 "HEARTH_DATA_KEY is not the key of the database: use the key it was created with"
             )
 
@@ -267,25 +268,30 @@ class PostgresStore:
                 conn.raw.close()
         self._opened.clear()
 
-    async def run(self, step: Callable[[Repository], T]) -> T:
+    async def run(self, step: Callable[[SqlUnitOfWork], T]) -> T:
         """Run one step as its own transaction; return once it is committed and durable."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._run, step)
+        try:
+            return await loop.run_in_executor(self._pool, self._run, step)
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
 
-    async def read(self, query: Callable[[Repository], T]) -> T:
+    async def read(self, query: Callable[[SqlUnitOfWork], T]) -> T:
         """Run a read-only query in a READ ONLY transaction (sees the last commits)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._read, query)
+        try:
+            return await loop.run_in_executor(self._pool, self._read, query)
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
 
     async def checkpoint(self) -> None:
         """Nothing to fold: PostgreSQL manages its own WAL (kept for API parity)."""
 
-    def _run(self, step: Callable[[Repository], T]) -> T:
+    def _run(self, step: Callable[[SqlUnitOfWork], T]) -> T:
         conn = self._take()
         try:
             for attempt in range(RETRIES + 1):
-                repository = Repository(conn, self.cipher)  # type: ignore[arg-type]
-                repository.row_lock = ROW_LOCK
+                repository = SqlUnitOfWork(conn, self.cipher, ROW_LOCK)  # type: ignore[arg-type]
                 conn.executed = 0
                 try:
                     value = step(repository)
@@ -312,13 +318,13 @@ class PostgresStore:
         finally:
             self._give_back(conn)
 
-    def _read(self, query: Callable[[Repository], T]) -> T:
+    def _read(self, query: Callable[[SqlUnitOfWork], T]) -> T:
         conn = self._take()
         try:
             for attempt in range(2):
                 conn.raw.read_only = True
                 try:
-                    return query(Repository(conn, self.cipher))  # type: ignore[arg-type]
+                    return query(SqlUnitOfWork(conn, self.cipher))  # type: ignore[arg-type]
                 except sqlite3.Error:
                     if attempt == 0 and conn.raw.broken:  # lost while idle: read again
                         conn = self._replace(conn)

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from store.cipher import CHECK, Cipher, DataKeyError
-from store.repository import Repository
+from store.errors import OpenFailed, translate
+from store.unit_of_work import SqlUnitOfWork
 
 T = TypeVar("T")
 Synchronous = Literal["FULL", "NORMAL", "EXTRA"]
@@ -21,10 +22,6 @@ Synchronous = Literal["FULL", "NORMAL", "EXTRA"]
 #: Most steps committed together by one fsync. Bounded so one batch never holds the
 #: writer long; under light load every batch is a single step.
 MAX_BATCH = 128
-
-
-class StoreError(Exception):
-    """The database could not be opened or migrated; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ def migrations() -> list[Migration]:
     found.sort(key=lambda m: m.number)
     numbers = [m.number for m in found]
     if numbers != list(range(1, len(found) + 1)):
-        raise StoreError(f"migrations are not numbered 1..n without gaps: {numbers}")
+        raise OpenFailed(f"migrations are not numbered 1..n without gaps: {numbers}")
     return found
 
 
@@ -71,7 +68,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     known = migrations()
     if current > len(known):
-        raise StoreError(
+        raise OpenFailed(
             f"the database has schema version {current}, newer than this Hearth knows "
             f"({len(known)}): upgrade Hearth or use another database file"
         )
@@ -84,7 +81,7 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK")
-            raise StoreError(f"migration {migration.name} failed: {exc}") from exc
+            raise OpenFailed(f"migration {migration.name} failed: {exc}") from exc
     return len(known)
 
 
@@ -133,7 +130,7 @@ class Store:
         self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="hearth-reader")
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
-        self._pending: list[tuple[Callable[[Repository], object], asyncio.Future[object]]] = []
+        self._pending: list[tuple[Callable[[SqlUnitOfWork], object], asyncio.Future[object]]] = []
         self._flushing = False
         self._flush_task: asyncio.Task[None] | None = None
         self.batches = 0
@@ -152,7 +149,7 @@ class Store:
         try:
             cipher = Cipher(data_key) if data_key else None
         except DataKeyError as exc:
-            raise StoreError(f"HEARTH_DATA_KEY: {exc}") from None
+            raise OpenFailed(f"HEARTH_DATA_KEY: {exc}") from None
         store = cls(Path(path), synchronous, cipher=cipher, busy_timeout=busy_timeout)
         loop = asyncio.get_running_loop()
         try:
@@ -175,9 +172,9 @@ class Store:
             migrate(self._writer)
             self._check_key(self._writer)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+            raise OpenFailed(f"cannot open the database {self.path}: {exc}") from exc
         except OSError as exc:
-            raise StoreError(f"cannot create the database {self.path}: {exc.strerror}") from exc
+            raise OpenFailed(f"cannot create the database {self.path}: {exc.strerror}") from exc
         finally:
             os.umask(umask)
 
@@ -192,7 +189,7 @@ class Store:
                 )
             return
         if self.cipher is None:
-            raise StoreError(
+            raise OpenFailed(
                 f"the database {self.path} is encrypted: set HEARTH_DATA_KEY to its key"
             )
         try:
@@ -200,7 +197,7 @@ class Store:
         except DataKeyError:
             opened = None
         if opened != CHECK:
-            raise StoreError(
+            raise OpenFailed(
                 f"HEARTH_DATA_KEY is not the key of the database {self.path}: "
                 "use the key it was created with"
             )
@@ -222,7 +219,7 @@ class Store:
         self._writer_pool.shutdown()
         self._reader_pool.shutdown()
 
-    async def run(self, step: Callable[[Repository], T]) -> T:
+    async def run(self, step: Callable[[SqlUnitOfWork], T]) -> T:
         """Run one step in its own savepoint; return once it is committed and durable."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[object] = loop.create_future()
@@ -232,16 +229,19 @@ class Store:
             self._flush_task = loop.create_task(self._flush())
         return await future  # type: ignore[return-value]
 
-    async def read(self, query: Callable[[Repository], T]) -> T:
+    async def read(self, query: Callable[[SqlUnitOfWork], T]) -> T:
         """Run a read-only query on the reader connection."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._reader_pool, self._read, query)
+        try:
+            return await loop.run_in_executor(self._reader_pool, self._read, query)
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
 
-    def _read(self, query: Callable[[Repository], T]) -> T:
+    def _read(self, query: Callable[[SqlUnitOfWork], T]) -> T:
         assert self._reader is not None
         self._reader.execute("BEGIN")
         try:
-            return query(Repository(self._reader, self.cipher))
+            return query(SqlUnitOfWork(self._reader, self.cipher))
         finally:
             self._reader.execute("COMMIT")
 
@@ -262,14 +262,16 @@ class Store:
                     if ok:
                         future.set_result(value)
                     else:
-                        future.set_exception(value)  # type: ignore[arg-type]
+                        future.set_exception(translate(value))  # type: ignore[arg-type]
         finally:
             self._flushing = False
 
-    def _run_batch(self, steps: list[Callable[[Repository], object]]) -> list[tuple[bool, object]]:
+    def _run_batch(
+        self, steps: list[Callable[[SqlUnitOfWork], object]]
+    ) -> list[tuple[bool, object]]:
         conn = self._writer
         assert conn is not None
-        repository = Repository(conn, self.cipher)
+        repository = SqlUnitOfWork(conn, self.cipher)
         results: list[tuple[bool, object]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
+from bot.usage import CliError
 
 if TYPE_CHECKING:
     from flows.catalog import FlowCatalog
@@ -57,7 +58,6 @@ async def _open(settings: Settings) -> Backend:
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
     """Write CSV + codebook or a FHIR Bundle per flow version; audit every interview."""
-    from bot.cli import CliError
     from bot.data.exporting import audit_export, export_files
     from bot.data.load import load_all
     from bot.data.render import text
@@ -106,10 +106,9 @@ def _resources(document: Any) -> list[Any]:
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
     """Check every response first; import all of them, or nothing."""
-    from bot.cli import CliError
     from bot.data.importer import Imported, ImportProblem, read_response, store_imported
     from bot.data.render import text
-    from store.repository import Repository
+    from store.contract import UnitOfWork
 
     match = _OWNER.match(args.owner)
     if match is None:
@@ -141,8 +140,8 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     channel, external_id = match.groups()
 
-    def write(repo: Repository) -> list[tuple[str, str, int]] | None:
-        owner = repo.find_person(channel, external_id)
+    def write(repo: UnitOfWork) -> list[tuple[str, str, int]] | None:
+        owner = repo.people.find(channel, external_id)
         if owner is None or owner.role != "clinician":
             return None
         now = datetime.now(UTC)
@@ -169,7 +168,6 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def stats_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the program figures; with --html, also write the page with its chart."""
-    from bot.cli import CliError
     from bot.data.figures import figures_html
     from bot.data.load import load_all
     from bot.data.render import text

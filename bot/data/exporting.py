@@ -10,7 +10,7 @@ from bot.data import fhir, tables
 from bot.data.load import InterviewData
 from bot.replies import DataFile
 from flows.catalog import FlowCatalog
-from store.repository import Repository
+from store.contract import UnitOfWork
 
 FORMATS = ("csv", "fhir")
 
@@ -69,10 +69,10 @@ def export_files(
 
 
 def audit_export(
-    repo: Repository, result: ExportResult, fmt: str, *, person_id: int | None, now: datetime
+    repo: UnitOfWork, result: ExportResult, fmt: str, *, person_id: int | None, now: datetime
 ) -> None:
     """Every exported interview gets an `exported` event (detail: the format and who)."""
     audience = "operator" if person_id is None else "clinician"
     for interview_id in result.exported:
-        repo.add_event("exported", interview_id=interview_id, person_id=person_id, now=now,
+        repo.audit.add("exported", interview_id=interview_id, person_id=person_id, now=now,
                        detail=f"{fmt}:{audience}")

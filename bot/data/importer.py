@@ -19,8 +19,8 @@ from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answer, Value, find_question, instance_key, missing_required
 from flows.lifecycle import State
 from flows.schema import Flow, Item, ItemType, Section
+from store.contract import UnitOfWork
 from store.records import InterviewRecord
-from store.repository import Repository
 
 #: The resource as a whole, where a problem is not about one linkId.
 WHOLE = "(resource)"
@@ -307,7 +307,7 @@ def _authored(text: Any) -> datetime | None:
 
 
 def store_imported(
-    repo: Repository, imported: Imported, *, owner_id: int, now: datetime
+    repo: UnitOfWork, imported: Imported, *, owner_id: int, now: datetime
 ) -> InterviewRecord:
     """Write a checked response as an interview owned by `owner_id` (one transaction)."""
     flow = imported.flow
@@ -317,7 +317,7 @@ def store_imported(
         (v for k, v in imported.answers.items() if k in NICKNAME_ITEMS and isinstance(v, str)),
         None,
     )
-    record = repo.create_interview(
+    record = repo.interviews.create(
         flow_id=flow.id,
         flow_version=flow.version,
         owner_id=owner_id,
@@ -328,7 +328,7 @@ def store_imported(
     )
     keys = sorted(imported.answers, key=lambda k: (flow.position(k.partition("[")[0]), k))
     for revision, key in enumerate(keys, start=1):
-        repo.append_answer(
+        repo.answers.append(
             record.id,
             key,
             encode_value(imported.answers[key]),
@@ -341,9 +341,9 @@ def store_imported(
     record.consented = True
     record.submitted_at = when if imported.state is State.SUBMITTED else None
     record.updated_at = when
-    repo.save_interview(record)
-    repo.add_event("created", interview_id=record.id, person_id=owner_id, now=now,
+    repo.interviews.save(record)
+    repo.audit.add("created", interview_id=record.id, person_id=owner_id, now=now,
                    detail=flow.key)
-    repo.add_event("imported", interview_id=record.id, person_id=owner_id, now=now,
+    repo.audit.add("imported", interview_id=record.id, person_id=owner_id, now=now,
                    detail="fhir")
     return record

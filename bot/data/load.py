@@ -8,8 +8,8 @@ from datetime import datetime
 from flows.answers import decode_value
 from flows.engine import Answer
 from flows.lifecycle import State
+from store.contract import UnitOfWork
 from store.records import InterviewRecord
-from store.repository import Repository
 
 #: Text items that hold the child's nickname: withheld unless a clinician exports their own.
 NICKNAME_ITEMS = frozenset({"child_name"})
@@ -48,25 +48,30 @@ def decoded(stored: dict[str, tuple[object | None, int]]) -> dict[str, Answer]:
     }
 
 
-def load(repo: Repository, record: InterviewRecord) -> InterviewData:
+def current_answers(repo: UnitOfWork, interview_id: str) -> dict[str, Answer]:
+    """An interview's current answers, decoded, as the engine reads them."""
+    return decoded(repo.answers.current(interview_id))
+
+
+def load(repo: UnitOfWork, record: InterviewRecord) -> InterviewData:
     """One interview's data (the repository opens sealed answers)."""
     return InterviewData(
         record=record,
-        answers=decoded(repo.current_answers(record.id)),
-        follow_up_of=repo.follow_up_of(record.id),
-        last_answer_at=repo.last_answer_at(record.id),
-        imported=any(e.kind == "imported" for e in repo.events(record.id)),
+        answers=decoded(repo.answers.current(record.id)),
+        follow_up_of=repo.interviews.follow_up_of(record.id),
+        last_answer_at=repo.answers.last_at(record.id),
+        imported=any(e.kind == "imported" for e in repo.audit.of_interview(record.id)),
     )
 
 
-def load_all(repo: Repository, flow_id: str | None = None) -> list[InterviewData]:
+def load_all(repo: UnitOfWork, flow_id: str | None = None) -> list[InterviewData]:
     """Every interview, oldest first (the operator's view)."""
-    return [load(repo, record) for record in repo.all_interviews(flow_id=flow_id)]
+    return [load(repo, record) for record in repo.interviews.all(flow_id=flow_id)]
 
 
-def load_owned(repo: Repository, owner_id: int, flow_id: str | None = None) -> list[InterviewData]:
+def load_owned(repo: UnitOfWork, owner_id: int, flow_id: str | None = None) -> list[InterviewData]:
     """A clinician's own interviews, oldest first."""
-    owned = repo.interviews_owned(owner_id, limit=CASELOAD_LIMIT)
+    owned = repo.interviews.owned_by(owner_id, limit=CASELOAD_LIMIT)
     chosen = [r for r in owned if flow_id is None or r.flow_id == flow_id]
     chosen.sort(key=lambda r: (r.created_at, r.id))
     return [load(repo, record) for record in chosen]

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.data.change import compare
 from bot.model import Attachment, Outbound
 from bot.replies import Change, Files, ReviewRow
+from bot.wording import Wording
 from flows.answers import decode_value
 from flows.engine import Answer, Answers
 from messages.render import macro
-
-if TYPE_CHECKING:
-    from bot.render import Renderer
 
 LIBRARY = "data.j2"
 HTML_LIBRARY = "data.html.j2"
@@ -24,7 +22,7 @@ def text(locale: str, message: str, library: str = LIBRARY, /, **params: Any) ->
     return str(macro(locale, library, message)(**params)).strip()
 
 
-def render_data(renderer: Renderer, reply: Files | Change, locale: str) -> list[Outbound]:
+def render_data(renderer: Wording, reply: Files | Change, locale: str) -> list[Outbound]:
     """Files become one message each (the caption on the first); a change, an HTML file."""
     if isinstance(reply, Files):
         return render_files(reply, locale)
@@ -62,7 +60,7 @@ def change_titles(locale: str, then: str, now: str) -> dict[str, str]:
     return titles
 
 
-def render_change(renderer: Renderer, reply: Change, locale: str) -> list[Outbound]:
+def render_change(renderer: Wording, reply: Change, locale: str) -> list[Outbound]:
     """The change report as a self-contained HTML file (with the then/now map)."""
     from bot.data.scores import scored
     from bot.reports import data_uri

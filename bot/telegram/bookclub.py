@@ -9,7 +9,6 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass, field
-from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -17,7 +16,6 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
-    NetworkError,
     RetryAfter,
     TelegramError,
 )
@@ -42,8 +40,7 @@ from bot.telegram.handlers import (
     locale_of,
 )
 from messages.render import macro
-from store.bookclub import BookClubRepository, WeekDelivery
-from store.repository import Repository
+from store.bookclub import WeekDelivery
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +108,7 @@ class BookClubScheduler:
     async def reschedule(self) -> dt.datetime:
         """Sleep until the next week or retry is due (at most MAX_WAIT)."""
         now = self.service.clock()
-        due = await self.service.store.read(
-            partial(bookclub.next_wake, channel=CHANNEL, now=now)
-        )
+        due = await self.service.bookclub.next_wake(CHANNEL, now)
         wake = min(due, now + MAX_WAIT) if due is not None else now + MAX_WAIT
         self.next_wake = wake
         self._schedule(max(0.0, (wake - now).total_seconds()))
@@ -142,27 +137,19 @@ class BookClubScheduler:
         try:
             async with self._ticking:
                 now = now or self.service.clock()
-                store = self.service.store
-                chats = await store.read(partial(bookclub.due_chats, channel=CHANNEL, now=now))
-                retries = await store.read(
-                    lambda repo: BookClubRepository(repo).retries_due(CHANNEL, now)
-                )
+                desk = self.service.bookclub
+                chats = await desk.due_chats(CHANNEL, now)
+                retries = await desk.retries_due(CHANNEL, now)
                 gate = asyncio.Semaphore(self.concurrency)
 
                 async def due(chat_id: str) -> str | None:
                     async with gate:
-                        claim = await store.run(
-                            partial(bookclub.claim_due_week, channel=CHANNEL, chat_id=chat_id,
-                                    now=now, worker=self.worker)
-                        )
+                        claim = await desk.claim(CHANNEL, chat_id, now, self.worker)
                         return None if claim is None else await self.send(claim, now)
 
                 async def retry(delivery: WeekDelivery) -> str | None:
                     async with gate:
-                        claim = await store.run(
-                            partial(bookclub.reclaim, delivery=delivery, now=now,
-                                    worker=self.worker)
-                        )
+                        claim = await desk.reclaim(delivery, now, self.worker)
                         return None if claim is None else await self.send(claim, now)
 
                 outcomes = await asyncio.gather(
@@ -179,8 +166,7 @@ class BookClubScheduler:
         return result
 
     async def send(self, claim: bookclub.ClaimedWeek, now: dt.datetime) -> str:
-        """Send a claimed week and record what Telegram said; returns the outcome."""
-        store = self.service.store
+        """Send a claimed week and report what Telegram said; returns the outcome."""
         series = bookclub.bundle()[claim.series_key]
         message = bookclub.render_week(series, claim.week, claim.locale)
         link = f"https://t.me/{self.application.bot.username}?start={bookclub.LINK_PREFIX}{claim.token}"
@@ -189,67 +175,41 @@ class BookClubScheduler:
         try:
             sent = await self.application.bot.send_message(chat_id, message.text,
                                                            reply_markup=markup)
-        except RetryAfter as exc:
-            # Certainly not shown (the rate limiter already waited and retried): send it
-            # again after the wait Telegram asked for. The week stays this chat's.
-            retry_at = now + dt.timedelta(seconds=_wait_of(exc))
-            await store.run(partial(_record_retry, claim=claim, retry_at=retry_at,
-                                    error=exc.message))
-            return "retry"
-        except ChatMigrated as exc:
-            # The group became a supergroup with a new id: follow it and send there.
-            await store.run(partial(_record_retry, claim=claim, retry_at=now,
-                                    error=exc.message, new_chat=str(exc.new_chat_id)))
-            return "retry"
-        except (Forbidden, BadRequest) as exc:
-            # Refused for good: removed from the group, blocked, the chat is gone.
-            gone = isinstance(exc, Forbidden) or "chat not found" in exc.message.lower()
-            await store.run(partial(_record_refusal, claim=claim, error=exc.message,
-                                    stop=gone, now=now))
-            log.info("book club week %s to %s refused: %s", claim.week, claim.chat_id,
-                     exc.message)
-            return "failed"
-        except (NetworkError, TelegramError) as exc:
-            # No answer (timeout, dropped connection): it may have been shown. Sending it
-            # again could post it twice, so it counts as sent and is never repeated.
-            error = exc.message
-            await store.run(lambda repo: BookClubRepository(repo).mark_failed(
-                claim.delivery_id, status="unconfirmed", error=error))
-            log.warning("book club week %s to %s unconfirmed: %s",
-                        claim.week, claim.chat_id, exc.message)
-            return "unconfirmed"
-        sent_at = self.service.clock()
-        await store.run(lambda repo: BookClubRepository(repo).mark_sent(
-            claim.delivery_id, message_id=sent.message_id, now=sent_at))
-        return "sent"
+        except TelegramError as exc:
+            report = _report_of(exc, now)
+            log.log(logging.WARNING if report.outcome is bookclub.Sent.NO_ANSWER else logging.INFO,
+                    "book club week %s to %s: %s (%s)", claim.week, claim.chat_id,
+                    report.outcome.value, exc.message)
+        else:
+            report = bookclub.SendReport(bookclub.Sent.DELIVERED, message_id=sent.message_id)
+        await self.service.bookclub.record(claim, report)
+        return report.outcome.value
+
+
+def _report_of(exc: TelegramError, now: dt.datetime) -> bookclub.SendReport:
+    """What a Telegram error says about a week's message (what it means: bot/bookclub.py)."""
+    if isinstance(exc, RetryAfter):
+        # Certainly not shown (the rate limiter already waited and retried): send it again
+        # after the wait Telegram asked for. The week stays this chat's.
+        wait = dt.timedelta(seconds=_wait_of(exc))
+        return bookclub.SendReport(bookclub.Sent.LATER, exc.message, retry_at=now + wait)
+    if isinstance(exc, ChatMigrated):
+        # The group became a supergroup with a new id: follow it and send there.
+        return bookclub.SendReport(bookclub.Sent.LATER, exc.message, retry_at=now,
+                                   moved_to=str(exc.new_chat_id))
+    if isinstance(exc, Forbidden | BadRequest):
+        # Refused for good: removed from the group, blocked, the chat is gone.
+        gone = isinstance(exc, Forbidden) or "chat not found" in exc.message.lower()
+        return bookclub.SendReport(bookclub.Sent.REFUSED, exc.message, gone=gone)
+    # No answer (timeout, dropped connection): it may have been shown. Sending it again
+    # could post it twice, so it counts as sent and is never repeated.
+    return bookclub.SendReport(bookclub.Sent.NO_ANSWER, exc.message)
 
 
 def _wait_of(exc: RetryAfter) -> float:
     # Read as a timedelta: the int form of `retry_after` is deprecated in PTB 22.
     wait = getattr(exc, "_retry_after", None)
     return wait.total_seconds() if isinstance(wait, dt.timedelta) else 1.0
-
-
-def _record_retry(
-    repo: Repository,
-    claim: bookclub.ClaimedWeek,
-    retry_at: dt.datetime,
-    error: str,
-    new_chat: str | None = None,
-) -> None:
-    clubs = BookClubRepository(repo)
-    if new_chat is not None:
-        clubs.move_chat(CHANNEL, claim.chat_id, new_chat)
-    clubs.mark_retry(claim.delivery_id, retry_at=retry_at, error=error)
-
-
-def _record_refusal(
-    repo: Repository, claim: bookclub.ClaimedWeek, error: str, stop: bool, now: dt.datetime
-) -> None:
-    BookClubRepository(repo).mark_failed(claim.delivery_id, status="failed", error=error)
-    if stop:
-        reason = "blocked" if claim.kind == "private" else "removed"
-        bookclub.stop_chat(repo, CHANNEL, claim.chat_id, reason, now)
 
 
 def scheduler_of(context: ContextTypes.DEFAULT_TYPE) -> BookClubScheduler:
@@ -287,9 +247,10 @@ async def on_bookclub(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             args=args,
             locale_hint=user.language_code,
             private=False,
+            chat_admin=admin,
         )
         parts = hearth(context)
-        replies = await bookclub.handle_group(parts.service, inbound, admin)
+        replies = await parts.service.handle(inbound)
         await parts.sender.deliver(replies, chat.id)
     # A setup, resume or skip may have made a week due sooner than the scheduler sleeps.
     if bookclub.verb_of(args)[0] == "skip":
@@ -324,12 +285,7 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     scheduler = scheduler_of(context)
     if status in _GONE:
         reason = "blocked" if chat.type == ChatType.PRIVATE else "removed"
-        service = hearth(context).service
-        now = service.clock()
-        await service.store.run(
-            partial(bookclub.stop_chat, channel=CHANNEL, chat_id=str(chat.id), reason=reason,
-                    now=now)
-        )
+        await hearth(context).service.bookclub.chat_gone(CHANNEL, str(chat.id), reason)
         # Nothing is sent: the bot can no longer write there.
         await scheduler.reschedule()
     elif chat.type != ChatType.PRIVATE and change.old_chat_member.status in _GONE:
@@ -346,9 +302,7 @@ async def on_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message is None or message.migrate_to_chat_id is None:
         return
     old, new = str(message.chat.id), str(message.migrate_to_chat_id)
-    await hearth(context).service.store.run(
-        lambda repo: BookClubRepository(repo).move_chat(CHANNEL, old, new)
-    )
+    await hearth(context).service.bookclub.chat_moved(CHANNEL, old, new)
 
 
 def install(

@@ -8,8 +8,6 @@ import importlib.util
 import logging
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from telegram.error import Conflict, InvalidToken, NetworkError
 from telegram.ext import Application
@@ -19,39 +17,13 @@ from bot.service import DialogueService
 from bot.settings import Settings
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_commands
 from bot.telegram.polling import Poller
+from bot.telegram.webhook import Webhook
 
 log = logging.getLogger(__name__)
 
 
 class ServeError(Exception):
     """The bot could not start; the message is one line saying why and what to do."""
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """Where Telegram posts updates and where this process listens for them."""
-
-    url: str
-    listen: str = "127.0.0.1"
-    port: int = 8443
-    secret_token: str | None = None
-    #: False for the extra workers behind one proxy: they listen, the primary registers.
-    register: bool = True
-
-    def __post_init__(self) -> None:
-        if not self.url.startswith("https://"):
-            raise ValueError(f"the webhook URL must start with https:// (got {self.url!r})")
-        if not self.register and not self.secret_token:
-            # A worker that only listens must refuse posts that did not come from Telegram.
-            raise ValueError(
-                "a listen-only webhook worker needs the secret token the primary registered "
-                "(--secret-token or HEARTH_TELEGRAM_WEBHOOK_SECRET)"
-            )
-
-    @property
-    def path(self) -> str:
-        """The local path to serve: the URL's own path, so a reverse proxy can pass it on."""
-        return urlsplit(self.url).path.lstrip("/")
 
 
 def webhooks_available() -> bool:

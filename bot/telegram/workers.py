@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
@@ -15,8 +15,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApp
 from tornado.web import RequestHandler
 
-if TYPE_CHECKING:
-    from bot.telegram.runner import Webhook
+from bot.telegram.webhook import Webhook
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
+from bot.data.load import current_answers
 from bot.model import Attachment, Choice, Inbound, Kind, Outbound
 from bot.payload import MAX_BYTES
 from bot.service import DialogueService
 from bot.settings import Settings
-from bot.steps import current_answers
 from bot.telegram import (
     ALLOWED_UPDATES,
     MENU,
@@ -84,7 +84,7 @@ def ana(bot: Running) -> Phone:
 
 async def answers_of(service: DialogueService, user_id: int) -> dict[str, object]:
     def read(repo: Any) -> dict[str, object]:
-        person = repo.find_person("telegram", str(user_id))
+        person = repo.people.find("telegram", str(user_id))
         if person is None or person.active_interview is None:
             return {}
         return {k: a.value for k, a in current_answers(repo, person.active_interview).items()}
@@ -94,10 +94,10 @@ async def answers_of(service: DialogueService, user_id: int) -> dict[str, object
 
 async def state_of(service: DialogueService, user_id: int) -> str | None:
     def read(repo: Any) -> str | None:
-        person = repo.find_person("telegram", str(user_id))
+        person = repo.people.find("telegram", str(user_id))
         if person is None or person.active_interview is None:
             return None
-        return str(repo.interview(person.active_interview).state)
+        return str(repo.interviews.get(person.active_interview).state)
 
     return await service.store.read(read)
 
@@ -277,10 +277,10 @@ async def test_double_tap__one_answer(bot: Running, ana: Phone) -> None:
         await bot.app.stop()
 
     def history(repo: Any) -> list[object]:
-        person = repo.find_person("telegram", str(ANA))
+        person = repo.people.find("telegram", str(ANA))
         return [
             r.value
-            for r in repo.answer_history(person.active_interview)
+            for r in repo.answers.history(person.active_interview)
             if r.item_key == "respondent"
         ]
 
@@ -674,7 +674,8 @@ async def test_serve__webhook__secret_checked__answers(
 
     import httpx
 
-    from bot.telegram.runner import Webhook, serve
+    from bot.telegram.runner import serve
+    from bot.telegram.webhook import Webhook
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

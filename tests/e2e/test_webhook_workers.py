@@ -52,7 +52,8 @@ def pg_url() -> Iterator[str]:
 async def fleet(
     pg_url: str, catalog: FlowCatalog, clock: Clock
 ) -> AsyncIterator[tuple[FakeBotApi, list[Worker]]]:
-    from bot.telegram.runner import Webhook, serve
+    from bot.telegram.runner import serve
+    from bot.telegram.webhook import Webhook
     from store.postgres import PostgresStore
 
     api = FakeBotApi()
@@ -134,8 +135,8 @@ async def test_redelivered_update__two_workers__saved_once(
     )
 
     def answers(repo):  # type: ignore[no-untyped-def]
-        person = repo.find_person("telegram", str(ANA))
-        return repo.answer_count(person.active_interview)
+        person = repo.people.find("telegram", str(ANA))
+        return repo.answers.count(person.active_interview)
 
     assert await workers[0].service.store.read(answers) == 1
 

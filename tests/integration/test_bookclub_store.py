@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from bot import bookclub
-from store.bookclub import BookClubRepository, ClubRecord
+from store.bookclub import ClubRecord
 from store.cipher import new_key
-from store.repository import Repository
+from store.contract import UnitOfWork
+from store.errors import Conflict
 from store.sqlite import Store
 
 NOW = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)
@@ -27,14 +27,14 @@ def group_club(chat_id: str, person_id: int | None = None, kind: str = "group") 
     )
 
 
-def add_club(repo: Repository, club: ClubRecord) -> None:
-    BookClubRepository(repo).save_club(club, now=NOW)
+def add_club(repo: UnitOfWork, club: ClubRecord) -> None:
+    repo.bookclub.save_club(club, now=NOW)
 
 
 async def test_claim__same_week_twice__second_refused(store: Store) -> None:
     await store.run(lambda repo: add_club(repo, group_club("-1")))
 
-    def claim(repo: Repository) -> bookclub.ClaimedWeek | None:
+    def claim(repo: UnitOfWork) -> bookclub.ClaimedWeek | None:
         return bookclub.claim_due_week(repo, "telegram", "-1", NOW, "w1")
 
     first = await store.run(claim)
@@ -66,7 +66,7 @@ async def test_claim__two_stores_on_one_file__each_week_claimed_once(db_path: Pa
 
 
 async def test_deliveries__unique_per_chat_series_week(store: Store) -> None:
-    def insert_twice(repo: Repository) -> None:
+    def insert_twice(repo: UnitOfWork) -> None:
         for _ in range(2):
             repo.conn.execute(
                 "INSERT INTO bookclub_deliveries (channel, chat_id, series_key, week, status, "
@@ -75,7 +75,7 @@ async def test_deliveries__unique_per_chat_series_week(store: Store) -> None:
                 (SERIES,),
             )
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(Conflict):
         await store.run(insert_twice)
 
 
@@ -84,9 +84,9 @@ async def test_reflections__sealed_at_rest(tmp_path: Path) -> None:
     store = await Store.open(db, data_key=new_key())
     words = "I shouted at breakfast and felt awful after"
     try:
-        def write(repo: Repository) -> list[tuple[str, int, str, dt.datetime]]:
-            person = repo.person("telegram", "77", now=NOW)
-            clubs = BookClubRepository(repo)
+        def write(repo: UnitOfWork) -> list[tuple[str, int, str, dt.datetime]]:
+            person = repo.people.get_or_create("telegram", "77", now=NOW)
+            clubs = repo.bookclub
             clubs.add_reflection(person.id, SERIES, 3, words, now=NOW)
             return clubs.reflections(person.id)
 
@@ -99,9 +99,9 @@ async def test_reflections__sealed_at_rest(tmp_path: Path) -> None:
 
 
 async def test_erase_person__reflections_and_private_subscription_gone(store: Store) -> None:
-    def prepare(repo: Repository) -> int:
-        person = repo.person("telegram", "77", now=NOW)
-        clubs = BookClubRepository(repo)
+    def prepare(repo: UnitOfWork) -> int:
+        person = repo.people.get_or_create("telegram", "77", now=NOW)
+        clubs = repo.bookclub
         clubs.save_club(group_club("77", person.id, kind="private"), now=NOW)
         clubs.save_club(group_club("-9", person.id), now=NOW)
         clubs.claim_week("telegram", "77", SERIES, 1, now=NOW, worker="w")
@@ -113,7 +113,7 @@ async def test_erase_person__reflections_and_private_subscription_gone(store: St
     person_id = await store.run(prepare)
     await store.run(lambda repo: repo.erase_person(person_id, now=NOW))
 
-    def left(repo: Repository) -> dict[str, list[tuple[object, ...]]]:
+    def left(repo: UnitOfWork) -> dict[str, list[tuple[object, ...]]]:
         return {
             table: [tuple(r) for r in repo.conn.execute(sql).fetchall()]
             for table, sql in {

@@ -15,7 +15,7 @@ from bot.model import Kind
 from bot.service import DialogueService
 from flows.answers import encode_value
 from flows.catalog import FlowCatalog
-from store.repository import Repository
+from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person, inbound
 from tests.integration.clinic import (
@@ -415,10 +415,10 @@ async def submitted_history(service: DialogueService, owner: str, respondent: st
     flow = service.catalog.latest("developmental_history")
     now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
-    def write(repo: Repository) -> str:
-        owner_id = repo.person("console", owner, now=now).id
-        respondent_id = repo.person("console", respondent, now=now).id
-        record = repo.create_interview(
+    def write(repo: UnitOfWork) -> str:
+        owner_id = repo.people.get_or_create("console", owner, now=now).id
+        respondent_id = repo.people.get_or_create("console", respondent, now=now).id
+        record = repo.interviews.create(
             flow_id=flow.id,
             flow_version=flow.version,
             owner_id=owner_id,
@@ -429,7 +429,7 @@ async def submitted_history(service: DialogueService, owner: str, respondent: st
         )
         for revision, (key, answer) in enumerate(family_mia().items(), start=1):
             assert answer.value is not None
-            repo.append_answer(
+            repo.answers.append(
                 record.id,
                 key,
                 encode_value(answer.value),

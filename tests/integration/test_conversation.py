@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.data.load import current_answers
 from bot.model import Kind
 from bot.service import DialogueService
-from bot.steps import current_answers
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue
 from store.sqlite import Store
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.both_backends
 
 async def answers_of(service: DialogueService, user: str = "ana") -> dict[str, object]:
     def read(repo):  # type: ignore[no-untyped-def]
-        person = repo.find_person("console", user)
+        person = repo.people.find("console", user)
         return {k: a.value for k, a in current_answers(repo, person.active_interview).items()}
 
     return await service.store.read(read)
@@ -196,8 +196,8 @@ async def test_every_step__audited_without_answer_content(person: Person) -> Non
     await person.command("pause")
 
     def read(repo):  # type: ignore[no-untyped-def]
-        person_row = repo.find_person("console", "ana")
-        return repo.events(person_row.active_interview)
+        person_row = repo.people.find("console", "ana")
+        return repo.audit.of_interview(person_row.active_interview)
 
     events = await person.service.store.read(read)
     assert [e.kind for e in events] == ["created", "consented", "answered", "paused"]

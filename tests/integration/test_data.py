@@ -20,7 +20,7 @@ from bot.model import Kind, Outbound
 from bot.service import DialogueService
 from flows.answers import encode_value
 from flows.catalog import FlowCatalog
-from store.repository import Repository
+from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person
 from tests.integration.clinic import (
@@ -157,7 +157,7 @@ async def _prepare(db: Path, catalog: FlowCatalog) -> str:
 async def _answers(db: Path, interview_id: str) -> dict[str, Any]:
     store = await Store.open(db)
     try:
-        stored = await store.read(lambda repo: repo.current_answers(interview_id))
+        stored = await store.read(lambda repo: repo.answers.current(interview_id))
         return {k: v for k, (v, _) in stored.items() if v is not None}
     finally:
         await store.close()
@@ -190,13 +190,14 @@ def test_cli_export_fhir_then_import__same_answers__owner_and_audit(
     async def check() -> None:
         store = await Store.open(db)
         try:
-            owner = await store.read(lambda r: r.find_person("console", DOC))
-            record = await store.read(lambda r: r.interview(imported))
+            owner = await store.read(lambda r: r.people.find("console", DOC))
+            record = await store.read(lambda r: r.interviews.get(imported))
             assert owner is not None and record is not None
             assert record.owner_id == owner.id and record.subject_nickname == "Sam"
-            kinds = [e.kind for e in await store.read(lambda r: r.events(original))]
+            kinds = [e.kind for e in await store.read(lambda r: r.audit.of_interview(original))]
             assert "exported" in kinds
-            assert "imported" in [e.kind for e in await store.read(lambda r: r.events(imported))]
+            events = await store.read(lambda r: r.audit.of_interview(imported))
+            assert "imported" in [e.kind for e in events]
         finally:
             await store.close()
 
@@ -254,7 +255,7 @@ def test_cli_import__owner_not_a_clinician__refused(
 async def _count(db: Path) -> int:
     store = await Store.open(db)
     try:
-        return len(await store.read(lambda r: r.all_interviews()))
+        return len(await store.read(lambda r: r.interviews.all()))
     finally:
         await store.close()
 
@@ -277,19 +278,19 @@ async def submitted_mia(service: DialogueService, owner: str, respondent: str) -
     flow = service.catalog.latest("developmental_history")
     now = datetime(2026, 5, 25, 9, 0, tzinfo=UTC)
 
-    def write(repo: Repository) -> str:
-        owner_id = repo.person("console", owner, now=now).id
-        respondent_id = repo.person("console", respondent, now=now).id
-        record = repo.create_interview(
+    def write(repo: UnitOfWork) -> str:
+        owner_id = repo.people.get_or_create("console", owner, now=now).id
+        respondent_id = repo.people.get_or_create("console", respondent, now=now).id
+        record = repo.interviews.create(
             flow_id=flow.id, flow_version=flow.version, owner_id=owner_id,
             respondent_id=respondent_id, nickname="Mia", state="submitted", now=now,
         )
         for revision, (key, answer) in enumerate(family_mia().items(), start=1):
             assert answer.value is not None
-            repo.append_answer(record.id, key, encode_value(answer.value), revision=revision,
+            repo.answers.append(record.id, key, encode_value(answer.value), revision=revision,
                                by=respondent_id, now=now)
         record.consented, record.submitted_at, record.revision = True, now, 99
-        repo.save_interview(record)
+        repo.interviews.save(record)
         return record.id
 
     return await service.store.run(write)
@@ -345,7 +346,7 @@ async def test_followup__history_carried_over__change_report(clinic: DialogueSer
     await fam.tap("Send my answers")
     assert "Your answers are sent and saved" in fam.text
 
-    stored = await clinic.store.read(lambda r: decoded(r.current_answers(followup_id)))
+    stored = await clinic.store.read(lambda r: decoded(r.answers.current(followup_id)))
     assert stored["rel_peri_bond"].value == "strong" and stored["adv_types"].value == ["none"]
     assert stored["bs_sleep"].value == "typical"  # asked afresh
 
@@ -437,7 +438,7 @@ async def test_followup__same_button__after_ticking_still_works__second_tap_stal
     assert "That question has moved on, so nothing was changed." in fam.text
     followup_id = (await rows(clinic, "SELECT id FROM interviews WHERE follow_up_of = ?",
                               earlier))[0][0]
-    stored = await clinic.store.read(lambda r: decoded(r.current_answers(followup_id)))
+    stored = await clinic.store.read(lambda r: decoded(r.answers.current(followup_id)))
     assert stored["adv_types"].value == ["none"]
     revisions = await rows(clinic, "SELECT count(*) FROM answers WHERE interview_id = ? "
                            "AND item_key = 'adv_types'", followup_id)

@@ -16,10 +16,13 @@ from bot.model import Kind
 from bot.service import DialogueService
 from bot.settings import SettingsError, load_settings
 from flows.catalog import FlowCatalog
-from store import repository
+from store import bookclub as bookclub_repo
+from store import unit_of_work
+from store.contract import UnitOfWork
+from store.errors import StoreError
 from store.pgconn import translate
-from store.repository import Repository
-from store.sqlite import StoreError, migrate, migrations
+from store.repos import access, answers, audit, deliveries, interviews, people
+from store.sqlite import migrate, migrations
 from tests.conftest import Clock, Person, inbound
 from tests.postgres import ENV, fresh_schema, postgres_url
 
@@ -47,23 +50,29 @@ def test_translate__placeholders_and_sqlite_spellings__literals_untouched() -> N
 
 
 def test_repository__uses_only_what_the_postgres_adapter_offers() -> None:
-    """Every `self.conn.<x>` in the Repository must exist on PgConnection as well."""
+    """Every `<x>.conn.<y>` in the SQL repositories must exist on PgConnection as well."""
     from store.pgconn import PgConnection
 
-    tree = ast.parse(inspect.getsource(repository))
+    modules = (
+        people, interviews, answers, audit, access, deliveries, bookclub_repo, unit_of_work
+    )
     used = {
         node.attr
-        for node in ast.walk(tree)
+        for module in modules
+        for node in ast.walk(ast.parse(inspect.getsource(module)))
         if isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Attribute)
-        and node.value.attr == "conn"
+        and (
+            (isinstance(node.value, ast.Attribute) and node.value.attr == "conn")
+            or (isinstance(node.value, ast.Name) and node.value.id == "conn")
+        )
     }
+    assert {"execute", "executemany"} <= used  # the scan sees the repositories' calls
     missing = {name for name in used if not hasattr(PgConnection, name)}
     assert not missing, f"store/pgconn.py PgConnection lacks {missing}: add it there"
 
 
 def test_migrations__postgres_twin_for_every_number() -> None:
-    folder = Path(repository.__file__).parent / "migrations"
+    folder = Path(unit_of_work.__file__).parent / "migrations"
     sqlite_names = sorted(p.name for p in folder.glob("[0-9][0-9][0-9][0-9]_*.sql"))
     pg_names = sorted(p.name for p in (folder / "postgres").glob("[0-9][0-9][0-9][0-9]_*.sql"))
     assert pg_names == sqlite_names, "each store/migrations/NNNN_x.sql needs postgres/NNNN_x.sql"
@@ -193,9 +202,9 @@ async def test_open__several_workers_at_once__migrate_once(pg_url: str) -> None:
         await store.close()
 
 
-def _new_interview(repo: Repository) -> str:
-    person = repo.person("console", "ana", now=NOW)
-    return repo.create_interview(
+def _new_interview(repo: UnitOfWork) -> str:
+    person = repo.people.get_or_create("console", "ana", now=NOW)
+    return repo.interviews.create(
         flow_id="sample", flow_version=1, owner_id=person.id, respondent_id=person.id,
         nickname=None, state="answering", now=NOW,
     ).id
@@ -209,14 +218,14 @@ async def test_two_workers__steps_on_one_interview__never_interleave(pg_url: str
     try:
         iid = await first.run(_new_interview)
 
-        def bump(repo: Repository) -> None:
-            record = repo.interview(iid)  # FOR UPDATE: the other worker waits here
+        def bump(repo: UnitOfWork) -> None:
+            record = repo.interviews.get(iid)  # FOR UPDATE: the other worker waits here
             assert record is not None
             record.revision += 1
-            repo.save_interview(record)
+            repo.interviews.save(record)
 
         await asyncio.gather(*(s.run(bump) for _ in range(60) for s in (first, second)))
-        record = await second.read(lambda repo: repo.interview(iid))
+        record = await second.read(lambda repo: repo.interviews.get(iid))
         assert record is not None and record.revision == 120
     finally:
         await first.close()
@@ -245,11 +254,11 @@ async def test_two_workers__same_update__applied_once_same_reply(
     ana = Person(one, "ana")
     await ana.command("start")
     await ana.tap("I agree")
-    before = await one.store.read(lambda r: r.answer_count(_active(r)))
+    before = await one.store.read(lambda r: r.answers.count(_active(r)))
     event = inbound(Kind.TEXT, "Sam", delivery="same-update-1")
     replies = await asyncio.gather(*(w.handle(event) for w in (one, two, one, two)))
     assert all(r == replies[0] for r in replies)
-    assert await two.store.read(lambda r: r.answer_count(_active(r))) == before + 1
+    assert await two.store.read(lambda r: r.answers.count(_active(r))) == before + 1
     deliveries = await two.store.read(
         lambda r: r.conn.execute(
             "SELECT count(*) FROM deliveries WHERE delivery_id = ?", ("same-update-1",)
@@ -276,8 +285,8 @@ async def test_two_workers__one_person_new_at_both__one_row(
     assert rows == (1,)
 
 
-def _active(repo: Repository) -> str:
-    person = repo.find_person("console", "ana")
+def _active(repo: UnitOfWork) -> str:
+    person = repo.people.find("console", "ana")
     assert person is not None and person.active_interview is not None
     return person.active_interview
 
@@ -291,7 +300,7 @@ async def test_connections_dropped_by_the_server__steps_and_reads_reconnect(pg_u
     store = await PostgresStore.open(pg_url, pool_size=2)
     try:
         iid = await store.run(_new_interview)
-        await asyncio.gather(*(store.run(lambda repo: repo.interview(iid)) for _ in range(4)))
+        await asyncio.gather(*(store.run(lambda repo: repo.interviews.get(iid)) for _ in range(4)))
         pids = [c.raw.info.backend_pid for c in store._opened if not c.raw.closed]
         assert pids
         with psycopg.connect(pg_url, autocommit=True) as admin:
@@ -299,9 +308,9 @@ async def test_connections_dropped_by_the_server__steps_and_reads_reconnect(pg_u
                 admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         await asyncio.sleep(0.1)
         found = await asyncio.gather(
-            *(store.run(lambda repo: repo.interview(iid)) for _ in range(4))
+            *(store.run(lambda repo: repo.interviews.get(iid)) for _ in range(4))
         )
         assert all(record is not None for record in found)
-        assert await store.read(lambda repo: repo.interview(iid)) is not None
+        assert await store.read(lambda repo: repo.interviews.get(iid)) is not None
     finally:
         await store.close()

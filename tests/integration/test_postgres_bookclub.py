@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from store.bookclub import BookClubRepository, WeekDelivery
-from store.repository import Repository
+from store.bookclub import WeekDelivery
+from store.contract import UnitOfWork
 from tests.postgres import fresh_schema, postgres_url
 
 if TYPE_CHECKING:
@@ -38,8 +38,8 @@ async def workers(pg_url: str) -> AsyncIterator[list[PostgresStore]]:
 async def test_claim__same_week_from_three_workers__exactly_one_wins(
     workers: list[PostgresStore],
 ) -> None:
-    def claim(worker: str, week: int, repo: Repository) -> WeekDelivery | None:
-        return BookClubRepository(repo).claim_week(
+    def claim(worker: str, week: int, repo: UnitOfWork) -> WeekDelivery | None:
+        return repo.bookclub.claim_week(
             "telegram", "-100", "what_happened@1", week, now=NOW, worker=worker
         )
 
@@ -61,13 +61,13 @@ async def test_reclaim_retry__due_week__taken_by_one_worker(
 ) -> None:
     first = workers[0]
     claimed = await first.run(
-        lambda repo: BookClubRepository(repo).claim_week(
+        lambda repo: repo.bookclub.claim_week(
             "telegram", "-100", "what_happened@1", 1, now=NOW, worker="w0"
         )
     )
     assert claimed is not None
     await first.run(
-        lambda repo: BookClubRepository(repo).mark_retry(
+        lambda repo: repo.bookclub.mark_retry(
             claimed.id, retry_at=NOW, error="429 too many requests"
         )
     )
@@ -75,7 +75,7 @@ async def test_reclaim_retry__due_week__taken_by_one_worker(
     taken = await asyncio.gather(
         *(
             store.run(
-                lambda repo, w=f"w{n}": BookClubRepository(repo).reclaim_retry(
+                lambda repo, w=f"w{n}": repo.bookclub.reclaim_retry(
                     claimed.id, now=later, worker=w
                 )
             )
@@ -99,7 +99,7 @@ async def test_claim_due_week__scheduler_race__one_worker_sends(
         weekday=NOW.weekday(), local_time="09:00", timezone="UTC", start=start.date(),
         status="active", active_since=start, skip_week=None, locale="en", person_id=None,
     )
-    await workers[0].run(lambda repo: BookClubRepository(repo).save_club(club, now=start))
+    await workers[0].run(lambda repo: repo.bookclub.save_club(club, now=start))
     due = await workers[1].read(
         lambda repo: bookclub.due_chats(repo, channel="telegram", now=NOW)
     )
@@ -118,6 +118,6 @@ async def test_claim_due_week__scheduler_race__one_worker_sends(
     won = [c for c in claims if c is not None]
     assert len(won) == 1
     log = await workers[2].read(
-        lambda repo: BookClubRepository(repo).deliveries("telegram", "-200", "what_happened@1")
+        lambda repo: repo.bookclub.deliveries("telegram", "-200", "what_happened@1")
     )
     assert [(d.week, d.status) for d in log] == [(won[0].week, "sending")]

@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from store.repository import Repository
-from store.sqlite import Store, StoreError, migrations
+from store.contract import UnitOfWork
+from store.errors import Conflict, StoreError
+from store.sqlite import Store, migrations
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 pytestmark = pytest.mark.both_backends
 
 
-def new_interview(repo: Repository, user: str = "ana") -> str:
-    person = repo.person("console", user, now=NOW)
-    record = repo.create_interview(
+def new_interview(repo: UnitOfWork, user: str = "ana") -> str:
+    person = repo.people.get_or_create("console", user, now=NOW)
+    record = repo.interviews.create(
         flow_id="sample",
         flow_version=1,
         owner_id=person.id,
@@ -61,33 +62,33 @@ async def test_open__newer_schema__refused_clearly(db_path: Path) -> None:
 async def test_answers__append_only_with_revisions(store: Store) -> None:
     iid = await store.run(new_interview)
 
-    def answer_twice(repo: Repository) -> None:
-        repo.append_answer(iid, "child_name", "Sam", revision=1, by=None, now=NOW)
-        repo.append_answer(iid, "child_name", "Sammy", revision=2, by=None, now=NOW)
-        repo.append_answer(iid, "siblings", None, revision=3, by=None, now=NOW)
+    def answer_twice(repo: UnitOfWork) -> None:
+        repo.answers.append(iid, "child_name", "Sam", revision=1, by=None, now=NOW)
+        repo.answers.append(iid, "child_name", "Sammy", revision=2, by=None, now=NOW)
+        repo.answers.append(iid, "siblings", None, revision=3, by=None, now=NOW)
 
     await store.run(answer_twice)
-    current = await store.read(lambda repo: repo.current_answers(iid))
+    current = await store.read(lambda repo: repo.answers.current(iid))
     assert current == {"child_name": ("Sammy", 0), "siblings": (None, 1)}
-    history = await store.read(lambda repo: repo.answer_history(iid))
+    history = await store.read(lambda repo: repo.answers.history(iid))
     assert [(h.item_key, h.revision, h.value) for h in history] == [
         ("child_name", 1, "Sam"),
         ("child_name", 2, "Sammy"),
         ("siblings", 3, None),
     ]
 
-    def overwrite(repo: Repository) -> None:
+    def overwrite(repo: UnitOfWork) -> None:
         repo.conn.execute("UPDATE answers SET value = '\"x\"'")
 
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(Conflict, match="append-only"):
         await store.run(overwrite)
 
 
 async def test_delivery__recorded_once(store: Store) -> None:
-    await store.run(lambda repo: repo.record_delivery("telegram", "42", "{}", NOW))
-    with pytest.raises(sqlite3.IntegrityError):
-        await store.run(lambda repo: repo.record_delivery("telegram", "42", "{}", NOW))
-    assert await store.read(lambda repo: repo.delivery_outcome("telegram", "42")) == "{}"
+    await store.run(lambda repo: repo.deliveries.record("telegram", "42", "{}", NOW))
+    with pytest.raises(Conflict):
+        await store.run(lambda repo: repo.deliveries.record("telegram", "42", "{}", NOW))
+    assert await store.read(lambda repo: repo.deliveries.outcome("telegram", "42")) == "{}"
 
 
 async def test_interview_ids__random_and_unguessable(store: Store) -> None:
@@ -101,12 +102,12 @@ async def test_concurrent_steps__failed_one_rolls_back_alone(store: Store, backe
     """Many steps at once on many interviews; one fails halfway; only it is lost."""
     ids = [await store.run(lambda repo, n=n: new_interview(repo, f"p{n}")) for n in range(40)]
 
-    def step(iid: str, fail: bool, repo: Repository) -> str:
-        repo.append_answer(iid, "child_name", "Kim", revision=1, by=None, now=NOW)
-        repo.add_event("answered", interview_id=iid, person_id=None, now=NOW)
+    def step(iid: str, fail: bool, repo: UnitOfWork) -> str:
+        repo.answers.append(iid, "child_name", "Kim", revision=1, by=None, now=NOW)
+        repo.audit.add("answered", interview_id=iid, person_id=None, now=NOW)
         if fail:
             raise RuntimeError("boom halfway through the step")
-        repo.append_answer(iid, "siblings", 2, revision=2, by=None, now=NOW)
+        repo.answers.append(iid, "siblings", 2, revision=2, by=None, now=NOW)
         return iid
 
     results = await asyncio.gather(
@@ -120,8 +121,8 @@ async def test_concurrent_steps__failed_one_rolls_back_alone(store: Store, backe
     if backend == "sqlite":  # PostgreSQL commits each step alone; the server shares fsyncs
         assert store.batches < len(ids) + 40  # steps were grouped into fewer commits
     for n, iid in enumerate(ids):
-        current = await store.read(lambda repo, i=iid: repo.current_answers(i))
-        events = await store.read(lambda repo, i=iid: repo.events(i))
+        current = await store.read(lambda repo, i=iid: repo.answers.current(i))
+        events = await store.read(lambda repo, i=iid: repo.audit.of_interview(i))
         if n == 17:
             assert current == {} and events == []
         else:
@@ -133,14 +134,14 @@ async def test_concurrent_steps__same_interview__serialised(store: Store) -> Non
     """Read-modify-write steps on one interview never interleave (no lost update)."""
     iid = await store.run(new_interview)
 
-    def bump(repo: Repository) -> None:
-        record = repo.interview(iid)
+    def bump(repo: UnitOfWork) -> None:
+        record = repo.interviews.get(iid)
         assert record is not None
         record.revision += 1
-        repo.save_interview(record)
+        repo.interviews.save(record)
 
     await asyncio.gather(*(store.run(bump) for _ in range(200)))
-    record = await store.read(lambda repo: repo.interview(iid))
+    record = await store.read(lambda repo: repo.interviews.get(iid))
     assert record is not None and record.revision == 200
 
 
@@ -168,7 +169,7 @@ async def test_old_deliveries__pruned_after_the_retention_window(
     clock.advance(days=5)
     await service.handle(inbound(Kind.COMMAND, "help", delivery="new-1"))
 
-    def ids(repo: Repository) -> list[str]:
+    def ids(repo: UnitOfWork) -> list[str]:
         return [r[0] for r in repo.conn.execute("SELECT delivery_id FROM deliveries")]
 
     assert await store.read(ids) == ["new-1"]

@@ -14,7 +14,8 @@ import pytest
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.cipher import new_key
-from store.sqlite import Store, StoreError
+from store.errors import StoreError
+from store.sqlite import Store
 from tests.conftest import Clock, Person
 
 #: A free-text answer no other byte sequence in the database could contain by chance.

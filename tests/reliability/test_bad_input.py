@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.model import Kind
-from store.repository import Repository
+from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Person
 
@@ -15,7 +15,7 @@ Snapshot = dict[str, list[tuple[object, ...]]]
 async def snapshot(store: Store) -> Snapshot:
     """What is saved about interviews and answers (deliveries and audit rows aside)."""
 
-    def read(repo: Repository) -> Snapshot:
+    def read(repo: UnitOfWork) -> Snapshot:
         return {
             table: sorted(repo.conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
             for table in ("answers", "current_answers", "interviews")
@@ -99,13 +99,13 @@ async def test_name__unicode_kept__invisible_controls_dropped(
     await person.type(typed)
     assert "How old is your child?" in person.text
     answers = await store.read(
-        lambda repo: [v for v, _ in repo.current_answers(_interview_of(repo)).values()]
+        lambda repo: [v for v, _ in repo.answers.current(_interview_of(repo)).values()]
     )
     assert answers == [kept]
 
 
-def _interview_of(repo: Repository) -> str:
-    person = repo.find_person("console", "ana")
+def _interview_of(repo: UnitOfWork) -> str:
+    person = repo.people.find("console", "ana")
     assert person is not None and person.active_interview is not None
     return person.active_interview
 

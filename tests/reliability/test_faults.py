@@ -17,7 +17,7 @@ import pytest
 from bot.model import Kind
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
-from store.repository import Repository
+from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person, inbound
 from tests.e2e.telegram_harness import FakeBotApi, Phone
@@ -78,11 +78,11 @@ def release(holder: subprocess.Popen[str]) -> None:
 async def history(store: Store, user: str = "ana") -> list[tuple[str, object]]:
     """Every answer revision of the person's interview, oldest first."""
 
-    def query(repo: Repository) -> list[tuple[str, object]]:
-        person = repo.find_person("console", user)
+    def query(repo: UnitOfWork) -> list[tuple[str, object]]:
+        person = repo.people.find("console", user)
         if person is None or person.active_interview is None:
             return []
-        return [(r.item_key, r.value) for r in repo.answer_history(person.active_interview)]
+        return [(r.item_key, r.value) for r in repo.answers.history(person.active_interview)]
 
     return await store.read(query)
 

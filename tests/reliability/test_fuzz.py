@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.model import Inbound, Kind, Outbound
+from bot.data.load import current_answers
+from bot.model import COMMANDS, Inbound, Kind, Outbound
 from bot.payload import Action, Payload, decode
 from bot.service import DialogueService
-from bot.steps import COMMANDS, current_answers
 from flows.catalog import FlowCatalog
 from flows.engine import find_question, is_valid_value
 from flows.lifecycle import State
-from store.repository import Repository
+from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock
 
@@ -127,7 +127,7 @@ class Run:
         assert self.snapshot()[1:4] == before, f"{inbound.payload!r} changed saved state"
 
     def snapshot(self) -> Snapshot:
-        def read(repo: Repository) -> Snapshot:
+        def read(repo: UnitOfWork) -> Snapshot:
             return tuple(
                 tuple(sorted(map(repr, repo.conn.execute(f"SELECT * FROM {table}"))))
                 for table in ("people", "interviews", "answers", "current_answers", "deliveries")
@@ -198,7 +198,7 @@ class Run:
         """How far this example's people got: the latest state of any of their interviews."""
         order = ["none", "withdrawn", "consent", "paused", "answering", "review", "submitted"]
 
-        def read(repo: Repository) -> str:
+        def read(repo: UnitOfWork) -> str:
             rows = repo.conn.execute(
                 "SELECT i.state FROM interviews i JOIN people p ON p.id = i.owner_id "
                 "WHERE p.external_id LIKE ?",
@@ -211,12 +211,12 @@ class Run:
     def check(self, catalog: FlowCatalog) -> None:
         """The invariants, for every person of this example."""
 
-        def read(repo: Repository) -> None:
+        def read(repo: UnitOfWork) -> None:
             for user in USERS:
-                person = repo.find_person("console", f"{self.prefix}-{user}")
+                person = repo.people.find("console", f"{self.prefix}-{user}")
                 if person is None or person.active_interview is None:
                     continue
-                interview = repo.interview(person.active_interview)
+                interview = repo.interviews.get(person.active_interview)
                 assert interview is not None
                 flow = catalog.get(interview.flow_key)
                 answers = current_answers(repo, interview.id)

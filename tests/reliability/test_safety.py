@@ -12,8 +12,8 @@ from bot.model import Kind
 from bot.safety import SafetyNet
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
+from store.contract import UnitOfWork
 from store.records import Event
-from store.repository import Repository
 from store.sqlite import Store
 from tests.conftest import Clock, Person, inbound
 from tests.e2e.test_console import PROMPT, Terminal
@@ -83,8 +83,8 @@ def test_ordinary_answers__not_caught(text: str) -> None:
 
 
 async def events_of(store: Store, user: str) -> list[Event]:
-    def query(repo: Repository) -> list[Event]:
-        person = repo.find_person("console", user)
+    def query(repo: UnitOfWork) -> list[Event]:
+        person = repo.people.find("console", user)
         assert person is not None
         rows = repo.conn.execute(
             "SELECT interview_id, person_id, kind, detail, at FROM events WHERE person_id = ? "
@@ -97,12 +97,12 @@ async def events_of(store: Store, user: str) -> list[Event]:
 
 
 async def state_and_answers(store: Store, user: str) -> tuple[str, dict[str, object]]:
-    def query(repo: Repository) -> tuple[str, dict[str, object]]:
-        person = repo.find_person("console", user)
+    def query(repo: UnitOfWork) -> tuple[str, dict[str, object]]:
+        person = repo.people.find("console", user)
         assert person is not None and person.active_interview is not None
-        interview = repo.interview(person.active_interview)
+        interview = repo.interviews.get(person.active_interview)
         assert interview is not None
-        answers = {k: v for k, (v, _) in repo.current_answers(interview.id).items()}
+        answers = {k: v for k, (v, _) in repo.answers.current(interview.id).items()}
         return interview.state, answers
 
     return await store.read(query)
@@ -180,10 +180,10 @@ async def test_redelivered_danger_message__one_flag__same_reply(
 async def test_clinicians_interview__clinician_notified_without_the_words(
     service: DialogueService, store: Store, clock: Clock
 ) -> None:
-    def setup(repo: Repository) -> str:
-        doctor = repo.person("console", "dr-lee", now=clock())
-        family = repo.person("console", "ana", now=clock())
-        interview = repo.create_interview(
+    def setup(repo: UnitOfWork) -> str:
+        doctor = repo.people.get_or_create("console", "dr-lee", now=clock())
+        family = repo.people.get_or_create("console", "ana", now=clock())
+        interview = repo.interviews.create(
             flow_id="sample",
             flow_version=1,
             owner_id=doctor.id,
@@ -193,7 +193,7 @@ async def test_clinicians_interview__clinician_notified_without_the_words(
             now=clock(),
         )
         family.active_interview = interview.id
-        repo.save_person(family)
+        repo.people.save(family)
         return interview.id
 
     interview_id = await store.run(setup)

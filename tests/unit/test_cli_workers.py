@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.telegram.runner import Webhook
+from bot.telegram.webhook import Webhook
 
 
 @pytest.fixture(autouse=True)

@@ -228,7 +228,25 @@ def test_lifecycle__one_machine_shared__models_do_not_accumulate(flow: Flow) -> 
     life = Lifecycle(flow)
     for _ in range(50):
         life.fire(State.CONSENT, Trigger.AGREE, {})
-    assert life._machine.models == []
+        life.may(State.ANSWERING, Trigger.SKIP, {})
+    assert len(life._machine.models) == 1
+
+
+@pytest.mark.parametrize("state", list(State))
+@pytest.mark.parametrize("trigger", list(Trigger))
+@pytest.mark.parametrize("consented", [True, False])
+def test_lifecycle__may__agrees_with_fire_for_every_state_and_trigger(
+    flow: Flow, state: State, trigger: Trigger, consented: bool
+) -> None:
+    # `may` reads the machine's transitions; `fire` runs them. They must never disagree,
+    # guards included (nothing answered: FINISH and SUBMIT are refused).
+    life = Lifecycle(flow)
+    try:
+        life.fire(state, trigger, {}, consented=consented)
+        fired = True
+    except NotAllowed:
+        fired = False
+    assert life.may(state, trigger, {}, consented=consented) is fired
 
 
 @settings(max_examples=150, deadline=None)

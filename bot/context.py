@@ -1,0 +1,217 @@
+"""The narrow context handed to every feature for one step: who, which interview, say/audit/fire."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.access import AccessPolicy
+from bot.data.load import decoded
+from bot.model import Inbound
+from bot.payload import Action, Payload
+from bot.replies import Reply, Say
+from flows.catalog import FlowCatalog
+from flows.engine import Answer, Question, question_at, questions
+from flows.lifecycle import Awaiting, NotAllowed, State, Trigger, awaits, is_open
+from flows.schema import Flow
+from store.contract import UnitOfWork
+from store.records import InterviewRecord, Person
+
+#: The message library of the interview's own replies (messages/<locale>/replies.j2).
+REPLIES = "replies.j2"
+
+
+class Conversation(Protocol):
+    """What other features may ask of the interview, without importing it.
+
+    The intake implements it (bot/intake/); the router puts it on the context, so a
+    clinician opening an interview or a follow-up's "same as last time" moves the
+    interview the one way the intake does.
+    """
+
+    def take_up(self, ctx: StepContext, interview: InterviewRecord) -> None:
+        """Make `interview` the person's active one and show what it waits for."""
+
+    def record_answer(self, ctx: StepContext, question: Question, value: Any) -> None:
+        """Save an answer as if its button had been pressed, then move on."""
+
+
+@dataclass
+class Hooks:
+    """Callbacks features declare for moments of another feature's work."""
+
+    #: After a question was asked (a follow-up offers last time's answer).
+    after_ask: list[Callable[[StepContext, Question], None]] = field(default_factory=list)
+    #: After an interview was submitted (the summary, the clinician's notification).
+    after_submit: list[Callable[[StepContext], None]] = field(default_factory=list)
+    #: After any step, with its replies (the safety net, low exposure).
+    after_step: list[Callable[[StepContext], None]] = field(default_factory=list)
+
+
+class StepContext:
+    """One step's view: the person, their interview and its answers, and the ways to act.
+
+    Features read and change the interview through it and reply with `say`; writes go to
+    `uow`, the step's one transaction. Nothing here renders text: replies are intents
+    (bot/replies.py) rendered after the commit.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        catalog: FlowCatalog,
+        inbound: Inbound,
+        now: datetime,
+        person: Person,
+        access: AccessPolicy,
+        hooks: Hooks,
+    ) -> None:
+        self.uow = uow
+        self.catalog = catalog
+        self.inbound = inbound
+        self.now = now
+        self.person = person
+        self.access = access
+        self.hooks = hooks
+        self.replies: list[Reply] = []
+        self.interview: InterviewRecord | None = None
+        #: Set by the router to the intake (see `Conversation`).
+        self.conversation: Conversation | None = None
+        #: Answers appended in this step (the safety net says whether one was kept).
+        self.saved = 0
+        #: The person's typed message should leave the chat once replied to (low exposure).
+        self.redact_inbound = False
+        self._answers: dict[str, Answer] | None = None
+        self._enabled: list[Question] | None = None
+
+    # -- the interview --------------------------------------------------------------------
+
+    @property
+    def flow(self) -> Flow:
+        assert self.interview is not None
+        return self.catalog.get(self.interview.flow_key)
+
+    @property
+    def answers(self) -> dict[str, Answer]:
+        assert self.interview is not None
+        if self._answers is None:
+            self._answers = decoded(self.uow.answers.current(self.interview.id))
+        return self._answers
+
+    @property
+    def enabled(self) -> list[Question]:
+        """The enabled questions for the current answers, computed once per change."""
+        if self._enabled is None:
+            self._enabled = questions(self.flow, self.answers)
+        return self._enabled
+
+    @property
+    def state(self) -> State:
+        assert self.interview is not None
+        return State(self.interview.state)
+
+    def switch_to(self, interview: InterviewRecord | None) -> None:
+        """Work on another interview from here on (its answers are read when needed)."""
+        self.interview = interview
+        self._answers = None
+        self._enabled = None
+
+    def set_answer(self, key: str, answer: Answer) -> None:
+        """Record a change to the answers in memory (the caller appended it to the store)."""
+        self.answers[key] = answer
+        self._enabled = None
+
+    def is_open(self) -> bool:
+        """Whether there is an interview the person can still work on."""
+        return self.interview is not None and is_open(self.state)
+
+    def awaits(self) -> Awaiting:
+        """What the interview waits for now (lifecycle data)."""
+        return awaits(self.state)
+
+    def may(self, trigger: Trigger) -> bool:
+        """Whether the lifecycle allows `trigger` now, guards included."""
+        if self.interview is None:
+            return False
+        return self.catalog.lifecycle(self.interview.flow_key).may(
+            self.state, trigger, self.answers, consented=self.interview.consented
+        )
+
+    def fire(self, trigger: Trigger) -> bool:
+        """Move the interview by `trigger` if the lifecycle allows it; False if not."""
+        assert self.interview is not None
+        try:
+            state = self.catalog.lifecycle(self.interview.flow_key).fire(
+                self.state, trigger, self.answers, consented=self.interview.consented
+            )
+        except NotAllowed:
+            return False
+        self.interview.state = state.value
+        return True
+
+    def touch(self) -> None:
+        """Save the interview; every change bumps the revision, so older buttons go stale."""
+        assert self.interview is not None
+        self.interview.revision += 1
+        self.interview.updated_at = self.now
+        self.uow.interviews.save(self.interview)
+
+    def cursor_question(self) -> Question | None:
+        """The question at the cursor if it is still enabled (its own conditions only)."""
+        assert self.interview is not None
+        if self.interview.cursor is None:
+            return None
+        return question_at(self.flow, self.answers, self.interview.cursor)
+
+    def payload(self, action: Action, arg: int | None = None, tag: str = "-") -> str:
+        """A button's data, bound to this interview at its current revision."""
+        assert self.interview is not None
+        return Payload(self.interview.id, self.interview.revision, tag, action, arg).encode()
+
+    # -- replying and recording ---------------------------------------------------------------
+
+    def say(
+        self,
+        message: str,
+        choices: list[tuple[str, str]] | None = None,
+        *,
+        library: str = REPLIES,
+        **params: Any,
+    ) -> None:
+        """Reply with the macro `message` of `library`, with buttons (label, payload)."""
+        self.replies.append(
+            Say(message=message, params=params, choices=choices or [], library=library)
+        )
+
+    def audit(
+        self, kind: str, detail: str | None = None, *, interview_id: str | None = None
+    ) -> None:
+        """An audit event by this person about `interview_id` (none unless named)."""
+        self.uow.audit.add(
+            kind, interview_id=interview_id, person_id=self.person.id, now=self.now, detail=detail
+        )
+
+    def event(self, kind: str, detail: str | None = None) -> None:
+        """An audit event by this person about the interview being worked on."""
+        self.audit(kind, detail, interview_id=self.interview.id if self.interview else None)
+
+    def notify_owner(self, message: str, library: str) -> None:
+        """Tell the interview's owner (its clinician) something, in their chat and language."""
+        interview = self.interview
+        assert interview is not None
+        owner = self.uow.people.by_id(interview.owner_id)
+        # An adapter can deliver only within its own channel.
+        if owner is None or owner.channel != self.inbound.channel:
+            return
+        self.replies.append(
+            Say(
+                message=message,
+                library=library,
+                params={"nickname": interview.subject_nickname, "interview_id": interview.id},
+                chat_id=self.uow.people.chat_of(owner.id),
+                locale=owner.locale,
+            )
+        )
+        self.event("notified", str(owner.id))

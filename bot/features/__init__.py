@@ -1,0 +1,30 @@
+"""The features of a conversation, each a handler the router asks in turn (bot/router.py).
+
+The order is the router's list (`standard`): adding a feature, or an adapter, touches
+that list and nothing else.
+"""
+
+from __future__ import annotations
+
+from bot.features.bookclub import BookClub
+from bot.features.clinician import Clinicians
+from bot.features.data import DataCommands
+from bot.features.erasure import Erasure
+from bot.features.followup import FollowUps
+from bot.features.safety import Safety
+from bot.intake.feature import Intake
+from bot.router import Feature
+from bot.safety import SafetyNet
+
+
+def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
+    """Every feature, in the order they are asked; the intake last, taking what is left."""
+    return [
+        Erasure(),  # first: nothing else may answer a pending "yes, erase"
+        BookClub(),  # groups end here; in private: /bookclub, check-in links, reflections
+        Clinicians(),
+        FollowUps(),
+        DataCommands(),
+        Safety(net),  # /lowexposure; its after-step hook sees every private step
+        intake,
+    ]

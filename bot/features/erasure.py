@@ -1,0 +1,77 @@
+"""Erasure: `/forget`, its confirmation, and the rule that anything else lets it lapse."""
+
+from __future__ import annotations
+
+from bot.access import is_clinician
+from bot.context import StepContext
+from bot.model import Kind
+
+LIBRARY = "clinician.j2"
+ERASE = "acc:erase"
+KEEP = "acc:keep"
+#: How a person confirms "/forget" by typing (compared after folding case and punctuation).
+#: ("sí, borrar" is what the Spanish confirmation asks for; "si" without the accent too.)
+ERASE_WORDS = frozenset(
+    {"yes erase", "yes, erase", "sí borrar", "sí, borrar", "si borrar", "si, borrar"}
+)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().replace("“", "").replace("”", "").strip(' ."!').split())
+
+
+class Erasure:
+    """First in a private chat, so that nothing else can answer a pending confirmation."""
+
+    name = "erasure"
+
+    def handle(self, ctx: StepContext) -> bool:
+        inbound = ctx.inbound
+        if not inbound.private:
+            return False
+        if inbound.kind is Kind.CHOICE and inbound.payload in (ERASE, KEEP):
+            if inbound.payload == ERASE:
+                self.confirm(ctx)
+            else:
+                ctx.uow.access.cancel_erasure(ctx.person.id)
+                ctx.say("forget_cancelled", library=LIBRARY)
+            return True
+        if ctx.uow.access.erasure_requested_at(ctx.person.id) is not None:
+            if inbound.kind is Kind.TEXT and _folded(inbound.payload) in ERASE_WORDS:
+                self.confirm(ctx)
+                return True
+            # Anything else lets the request lapse, so a later "yes, erase" typed as an
+            # answer can never erase by surprise.
+            ctx.uow.access.cancel_erasure(ctx.person.id)
+        if inbound.kind is Kind.COMMAND and inbound.payload == "forget":
+            self.forget(ctx)
+            return True
+        return False
+
+    @staticmethod
+    def forget(ctx: StepContext) -> None:
+        """`/forget`: ask for confirmation before erasing everything this person gave."""
+        access = ctx.uow.access
+        if is_clinician(ctx.person) or access.has_created_invites(ctx.person.id):
+            ctx.say("forget_refused", library=LIBRARY)
+            return
+        access.request_erasure(ctx.person.id, now=ctx.now)
+        ctx.say(
+            "forget_confirm",
+            [("button_erase", ERASE), ("button_keep", KEEP)],
+            library=LIBRARY,
+            count=len(ctx.uow.interviews.of_person(ctx.person.id)),
+            minutes=int(ctx.access.erase_window.total_seconds() // 60),
+        )
+
+    @staticmethod
+    def confirm(ctx: StepContext) -> None:
+        """Erase, if a "/forget" is pending and recent; otherwise change nothing."""
+        requested = ctx.uow.access.erasure_requested_at(ctx.person.id)
+        if requested is None or ctx.now - requested > ctx.access.erase_window:
+            ctx.uow.access.cancel_erasure(ctx.person.id)
+            ctx.say("forget_expired", library=LIBRARY)
+            return
+        ctx.uow.erase_person(ctx.person.id, now=ctx.now)
+        ctx.switch_to(None)
+        ctx.say("erased", library=LIBRARY)

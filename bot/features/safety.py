@@ -1,0 +1,88 @@
+"""The safety net and low exposure, as a feature: after every private step, and `/lowexposure`."""
+
+from __future__ import annotations
+
+from bot.context import Hooks, StepContext
+from bot.model import Inbound, Kind
+from bot.replies import Say
+from bot.safety import LIBRARY, SafetyNet
+from flows.lifecycle import Awaiting, Trigger
+
+
+def said(inbound: Inbound) -> str:
+    """The words a person wrote in this event (typed text, or a command's arguments)."""
+    if inbound.kind is Kind.TEXT:
+        return inbound.payload
+    if inbound.kind is Kind.COMMAND:
+        return inbound.args
+    return ""
+
+
+class Safety:
+    """Answers danger at once, whatever feature took the message; marks saved typed answers
+    for deletion when the person asked for low exposure."""
+
+    name = "safety"
+
+    def __init__(self, net: SafetyNet | None) -> None:
+        self.net = net
+
+    def install(self, hooks: Hooks) -> None:
+        hooks.after_step.append(self.after_step)
+
+    def handle(self, ctx: StepContext) -> bool:
+        inbound = ctx.inbound
+        if inbound.private and inbound.kind is Kind.COMMAND and inbound.payload == "lowexposure":
+            self.low_exposure(ctx, inbound.args)
+            return True
+        return False
+
+    def after_step(self, ctx: StepContext) -> None:
+        inbound = ctx.inbound
+        if not inbound.private:
+            return
+        saved = ctx.saved > 0
+        if inbound.kind is Kind.TEXT and saved and ctx.uow.people.low_exposure(ctx.person.id):
+            ctx.redact_inbound = True
+        if self.net is not None and self.net.in_danger(said(inbound)):
+            self.respond_to_danger(ctx, saved=saved)
+
+    def respond_to_danger(self, ctx: StepContext, *, saved: bool) -> None:
+        """Support contacts first and alone; pause the interview; flag it for its clinician."""
+        assert self.net is not None
+        paused = False
+        if ctx.interview is not None:
+            if ctx.may(Trigger.PAUSE):
+                paused = ctx.fire(Trigger.PAUSE)
+                ctx.touch()
+                ctx.event("paused", "safety")
+            else:
+                paused = ctx.awaits() is Awaiting.RESUME
+        # The audit trail records that the net caught something, never what was written.
+        ctx.event("safety_flag")
+        # The next question would read as if nothing had happened: it gives way to the help.
+        ctx.replies[:] = [
+            Say(
+                message="support",
+                library=LIBRARY,
+                params={"contacts": list(self.net.contacts), "saved": saved, "paused": paused},
+            )
+        ]
+        if ctx.interview is not None and ctx.interview.owner_id != ctx.person.id:
+            ctx.notify_owner("clinician_flag", LIBRARY)
+
+    @staticmethod
+    def low_exposure(ctx: StepContext, args: str) -> None:
+        """`/lowexposure on|off`: delete typed answers from the chat once saved, or stop."""
+        word = args.strip().casefold()
+        people = ctx.uow.people
+        if word in ("on", "yes", "si", "sí"):
+            people.set_low_exposure(ctx.person.id, True)
+            ctx.event("low_exposure", "on")
+            ctx.say("low_exposure_on", library=LIBRARY)
+        elif word in ("off", "no"):
+            people.set_low_exposure(ctx.person.id, False)
+            ctx.event("low_exposure", "off")
+            ctx.say("low_exposure_off", library=LIBRARY)
+        else:
+            ctx.say("low_exposure_usage", library=LIBRARY, on=people.low_exposure(ctx.person.id))

@@ -1,0 +1,1 @@
+"""The interview itself as a feature: asking, answering, the review, the lifecycle moves."""

@@ -1,0 +1,195 @@
+"""Moving through an interview and showing where it stands: consent, questions, review."""
+
+from __future__ import annotations
+
+from bot.context import StepContext
+from bot.payload import Action
+from bot.replies import Ask, Review, ReviewRow
+from flows.answers import encode_value
+from flows.engine import Question, enabled_options, next_question, progress, question_at
+from flows.lifecycle import Awaiting, State, Trigger
+from flows.schema import ItemType
+from messages.render import LOCALES
+
+#: Payload of a language button: not tied to an interview, valid at any time.
+LANGUAGE_PREFIX = "lang:"
+
+
+def language_choices(exclude: str | None = None) -> list[tuple[str, str]]:
+    """One button per language (label macro, payload), without `exclude`."""
+    return [(f"lang_{code}", f"{LANGUAGE_PREFIX}{code}") for code in LOCALES if code != exclude]
+
+
+def start(ctx: StepContext) -> None:
+    """`/start`: where the open interview stands, the last one sent, or a new one."""
+    if ctx.is_open():
+        reorient(ctx, welcome_back=True)
+        return
+    if ctx.interview is not None and ctx.state is State.SUBMITTED:
+        # Say the last one was sent (a kill may have hidden that reply) before a new one.
+        ctx.say("already_submitted", [("start_new", ctx.payload(Action.FRESH))])
+        return
+    new_interview(ctx)
+
+
+def new_interview(ctx: StepContext) -> None:
+    """A fresh interview on the default flow, owned and answered by this person."""
+    flow = ctx.catalog.latest(ctx.catalog.default_flow)
+    interview = ctx.uow.interviews.create(
+        flow_id=flow.id,
+        flow_version=flow.version,
+        owner_id=ctx.person.id,
+        respondent_id=ctx.person.id,
+        nickname=None,
+        state=State.CONSENT.value,
+        now=ctx.now,
+    )
+    ctx.switch_to(interview)
+    ctx.person.active_interview = interview.id
+    ctx.uow.people.save(ctx.person)
+    ctx.event("created", flow.key)
+    show_consent(ctx)
+
+
+def reorient(ctx: StepContext, *, welcome_back: bool = False) -> None:
+    """Show what the interview waits for (the lifecycle says what that is)."""
+    awaiting = ctx.awaits()
+    if awaiting is Awaiting.CONSENT:
+        show_consent(ctx)
+    elif awaiting is Awaiting.RESUME:
+        offer_resume(ctx)
+    elif awaiting in (Awaiting.ANSWER, Awaiting.REVIEW):
+        ask_current(ctx, welcome_back=welcome_back)
+    else:
+        ctx.say("no_interview")
+
+
+def show_consent(ctx: StepContext) -> None:
+    """The consent, with agree / not now, and the other languages under it."""
+    ctx.say(
+        "consent",
+        [
+            ("agree", ctx.payload(Action.AGREE)),
+            ("not_now", ctx.payload(Action.DECLINE)),
+            *language_choices(exclude=ctx.person.locale),
+        ],
+        flow=ctx.flow.key,
+    )
+
+
+def offer_resume(ctx: StepContext) -> None:
+    """A paused interview: how far it got, continue or start over."""
+    done = progress(ctx.flow, ctx.answers, None, ctx.enabled)
+    ctx.say(
+        "resume_offer",
+        [("continue", ctx.payload(Action.CONTINUE)), ("start_over", ctx.payload(Action.FRESH))],
+        answered=done.answered,
+        total=done.total,
+    )
+
+
+def ask_current(ctx: StepContext, *, welcome_back: bool = False) -> None:
+    """Ask the question at the cursor if still enabled; otherwise move on (or show review)."""
+    assert ctx.interview is not None
+    if ctx.awaits() is Awaiting.REVIEW:
+        ctx.touch()
+        show_review(ctx)
+        return
+    cursor = ctx.interview.cursor
+    question = question_at(ctx.flow, ctx.answers, cursor) if cursor else None
+    if question is None:
+        advance(ctx, welcome_back=welcome_back)
+        return
+    ctx.touch()
+    ask(ctx, question, welcome_back=welcome_back)
+
+
+def advance(ctx: StepContext, *, welcome_back: bool = False) -> None:
+    """Move the cursor to the next question (skip logic), or to the review."""
+    assert ctx.interview is not None
+    question = next_question(ctx.flow, ctx.answers, ctx.enabled)
+    ctx.interview.draft = None
+    if question is None:
+        ctx.fire(Trigger.FINISH)
+        ctx.interview.cursor = None
+        ctx.touch()
+        show_review(ctx)
+        return
+    if ctx.awaits() is Awaiting.REVIEW:
+        ctx.fire(Trigger.EDIT)
+    ctx.interview.cursor = question.key
+    ctx.touch()
+    ask(ctx, question, welcome_back=welcome_back)
+
+
+def ask(
+    ctx: StepContext, question: Question, *, welcome_back: bool = False, replace: bool = False
+) -> None:
+    """Ask one question (with its current answer, if any), then run the after-ask hooks."""
+    assert ctx.interview is not None
+    where = progress(ctx.flow, ctx.answers, question.key, ctx.enabled)
+    answer = ctx.answers.get(question.key)
+    current = encode_value(answer.value) if answer and answer.value is not None else None
+    ctx.replies.append(
+        Ask(
+            interview_id=ctx.interview.id,
+            flow=ctx.flow.key,
+            key=question.key,
+            revision=ctx.interview.revision,
+            position=where.position,
+            total=where.total,
+            options=option_values(ctx, question),
+            selected=ctx.interview.draft or [],
+            current=current,
+            replace=replace,
+            welcome_back=welcome_back,
+        )
+    )
+    if not replace:
+        for after in ctx.hooks.after_ask:
+            after(ctx, question)
+
+
+def option_values(ctx: StepContext, question: Question) -> list[str]:
+    """The values a question's buttons stand for, in the order shown."""
+    if question.item.type is ItemType.SCALE:
+        low, high = int(question.item.min or 0), int(question.item.max or 0)
+        return [str(point) for point in range(low, high + 1)]
+    return [o.value for o in enabled_options(ctx.flow, question, ctx.answers)]
+
+
+def missing_required(ctx: StepContext) -> list[str]:
+    """Keys of the enabled required questions without an answer."""
+    return [
+        q.key
+        for q in ctx.enabled
+        if q.required and not (q.key in ctx.answers and ctx.answers[q.key].given)
+    ]
+
+
+def show_review(ctx: StepContext) -> None:
+    """The list of answers; with a send button once nothing required is missing."""
+    assert ctx.interview is not None
+    rows = [
+        ReviewRow(
+            key=q.key,
+            value=encode_value(a.value)
+            if (a := ctx.answers.get(q.key)) and a.value is not None
+            else None,
+        )
+        for q in ctx.enabled
+    ]
+    missing = missing_required(ctx)
+    can_submit = ctx.awaits() is Awaiting.REVIEW and not missing
+    ctx.replies.append(
+        Review(
+            interview_id=ctx.interview.id,
+            flow=ctx.flow.key,
+            revision=ctx.interview.revision,
+            rows=rows,
+            missing=missing,
+            can_submit=can_submit,
+        )
+    )
+    if can_submit:
+        ctx.say("review_actions", [("submit", ctx.payload(Action.SUBMIT))])

@@ -1,0 +1,69 @@
+"""The review: change any answer by its number, and send once nothing required is missing."""
+
+from __future__ import annotations
+
+from bot.context import StepContext
+from bot.intake.asking import ask, ask_current, missing_required
+from bot.replies import Submitted
+from flows.lifecycle import Awaiting, Trigger
+
+#: Words that send the answers from the review (compared after folding case).
+SEND_WORDS = frozenset({"submit", "send", "enviar"})
+
+
+def review_text(ctx: StepContext, text: str) -> None:
+    """A typed word at the review: a row number to change, or "send"."""
+    word = text.strip().casefold()
+    if word in SEND_WORDS:
+        submit(ctx)
+    elif word.isdigit():
+        edit_row(ctx, int(word) - 1)
+    else:
+        ctx.say("review_help")
+
+
+def edit_command(ctx: StepContext, args: str) -> None:
+    """`/edit N`: change answer number N of the review list."""
+    number = args.strip()
+    if not number.isdigit():
+        ctx.say("edit_usage")
+        return
+    edit_row(ctx, int(number) - 1)
+
+
+def edit_row(ctx: StepContext, index: int) -> None:
+    """Ask the question of review row `index` again."""
+    assert ctx.interview is not None
+    enabled = ctx.enabled
+    if not 0 <= index < len(enabled):
+        ctx.say("no_such_row", count=len(enabled))
+        return
+    question = enabled[index]
+    ctx.fire(Trigger.EDIT)
+    ctx.interview.cursor = question.key
+    ctx.interview.draft = None
+    ctx.touch()
+    ctx.event("editing", question.key)
+    ask(ctx, question)
+
+
+def submit(ctx: StepContext) -> None:
+    """Send the answers if the lifecycle allows it; else say what is missing."""
+    assert ctx.interview is not None
+    ctx.fire(Trigger.FINISH)  # from the last question straight to sending, if nothing is left
+    if not ctx.fire(Trigger.SUBMIT):
+        missing = missing_required(ctx)
+        if ctx.awaits() is Awaiting.REVIEW and missing:
+            ctx.say("missing_required", count=len(missing))
+            edit_row(ctx, [q.key for q in ctx.enabled].index(missing[0]))
+        else:
+            ctx.say("not_ready")
+            ask_current(ctx)
+        return
+    ctx.interview.submitted_at = ctx.now
+    ctx.interview.cursor = None
+    ctx.touch()
+    ctx.event("submitted")
+    ctx.replies.append(Submitted(interview_id=ctx.interview.id, flow=ctx.flow.key))
+    for after in ctx.hooks.after_submit:
+        after(ctx)

@@ -1,0 +1,81 @@
+"""Report intents: an interview's answers packed for the report, and a follow-up's change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from bot.data.load import decoded
+from bot.replies import Change, Export, ReviewRow
+from flows.catalog import FlowCatalog
+from flows.engine import questions
+from flows.lifecycle import State
+from store.contract import UnitOfWork
+from store.records import InterviewRecord
+
+Audience = Literal["clinician", "caregiver"]
+
+
+def answer_rows(
+    uow: UnitOfWork, catalog: FlowCatalog, interview: InterviewRecord
+) -> list[ReviewRow]:
+    """Every current answer in question order (values encoded, None = skipped)."""
+    flow = catalog.get(interview.flow_key)
+    stored = uow.answers.current(interview.id)
+    answers = decoded(stored)
+    return [
+        ReviewRow(key=q.key, value=stored[q.key][0])
+        for q in questions(flow, answers)
+        if q.key in stored
+    ]
+
+
+def export_reply(
+    uow: UnitOfWork,
+    catalog: FlowCatalog,
+    interview: InterviewRecord,
+    audience: Audience,
+    now: datetime,
+) -> Export:
+    """An interview's current answers, packed to be rendered as a report or a summary."""
+    return Export(
+        interview_id=interview.id,
+        flow=interview.flow_key,
+        audience=audience,
+        nickname=interview.subject_nickname,
+        state=interview.state,
+        rows=answer_rows(uow, catalog, interview),
+        at=now,
+    )
+
+
+def change_reply(
+    uow: UnitOfWork,
+    catalog: FlowCatalog,
+    interview: InterviewRecord,
+    owner_id: int,
+    now: datetime,
+) -> Change | None:
+    """Beside a follow-up's full report: the change since the earlier interview, if any."""
+    if State(interview.state) is not State.SUBMITTED:
+        return None
+    earlier_id = uow.interviews.follow_up_of(interview.id)
+    earlier = uow.interviews.get(earlier_id) if earlier_id else None
+    # Only the owner's own earlier interview: a link never widens who sees what.
+    if (
+        earlier is None
+        or earlier.owner_id != owner_id
+        or State(earlier.state) is not State.SUBMITTED
+    ):
+        return None
+    return Change(
+        interview_id=interview.id,
+        earlier_id=earlier.id,
+        flow=interview.flow_key,
+        earlier_flow=earlier.flow_key,
+        nickname=interview.subject_nickname,
+        then_rows=answer_rows(uow, catalog, earlier),
+        now_rows=answer_rows(uow, catalog, interview),
+        then_at=earlier.submitted_at or earlier.updated_at,
+        at=now,
+    )

@@ -1,0 +1,98 @@
+"""The router: one step = an ordered list of features asked in turn, then the declared hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from bot.access import AccessPolicy
+from bot.context import Conversation, Hooks, StepContext
+from bot.model import Inbound
+from bot.replies import OUTCOME, Outcome
+from flows.catalog import FlowCatalog
+from store.contract import UnitOfWork
+
+
+class Feature(Protocol):
+    """One feature of the conversation: takes an event, or passes it on.
+
+    `handle` returns True when the feature answered the event; the router then stops
+    asking. A feature may also declare hooks (`install`) for moments of others' work.
+    Features never import each other: what they share goes through the `StepContext`.
+    """
+
+    name: str
+
+    def handle(self, ctx: StepContext) -> bool:
+        """Answer the event (True) or leave it to the next feature (False)."""
+        ...
+
+
+@runtime_checkable
+class HasHooks(Protocol):
+    """A feature that also acts at other features' moments."""
+
+    def install(self, hooks: Hooks) -> None:
+        """Add its callbacks to `hooks`."""
+        ...
+
+
+class Router:
+    """Runs one inbound event through the features, exactly once, inside one transaction."""
+
+    def __init__(
+        self,
+        features: Sequence[Feature],
+        *,
+        catalog: FlowCatalog,
+        access: AccessPolicy,
+        conversation: Conversation,
+    ) -> None:
+        names = [f.name for f in features]
+        if len(set(names)) != len(names):
+            raise ValueError(f"feature names must be unique, got {names}")
+        self.features = tuple(features)
+        self.catalog = catalog
+        self.access = access
+        self.conversation = conversation
+        self.hooks = Hooks()
+        for feature in self.features:
+            if isinstance(feature, HasHooks):
+                feature.install(self.hooks)
+
+    def step(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Outcome:
+        """Process one event; a redelivered one returns its first outcome and changes nothing."""
+        stored = uow.deliveries.outcome(inbound.channel, inbound.delivery_id)
+        if stored is not None:
+            return OUTCOME.validate_json(stored)
+        ctx = self.context(uow, inbound, now)
+        for feature in self.features:
+            if feature.handle(ctx):
+                break
+        for after in self.hooks.after_step:
+            after(ctx)
+        outcome = Outcome(
+            locale=ctx.person.locale, replies=ctx.replies, redact_inbound=ctx.redact_inbound
+        )
+        uow.deliveries.record(inbound.channel, inbound.delivery_id, outcome.model_dump_json(), now)
+        return outcome
+
+    def context(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> StepContext:
+        """The person (created on first contact) and their active interview."""
+        person = uow.people.get_or_create(
+            inbound.channel, inbound.user_id, now=now, locale=self._initial_locale(inbound)
+        )
+        ctx = StepContext(uow, self.catalog, inbound, now, person, self.access, self.hooks)
+        ctx.conversation = self.conversation
+        if inbound.private:
+            # Where notifications reach this person: the private chat they last wrote from.
+            uow.people.remember_chat(person.id, inbound.chat_id)
+            if person.active_interview:
+                ctx.switch_to(uow.interviews.get(person.active_interview))
+        return ctx
+
+    def _initial_locale(self, inbound: Inbound) -> str:
+        hint = (inbound.locale_hint or "").split("-")[0].lower()
+        flow = self.catalog.latest(self.catalog.default_flow)
+        return hint if hint in flow.locales else flow.locales[0]

@@ -1,0 +1,507 @@
+"""An in-memory unit of work and back end: the store contract on dicts, for fast unit tests.
+
+It keeps the promises features rely on (append-only answers with skip counts, one
+outcome per delivery key, a step rolled back whole when it raises) without SQL. The real
+SQLite and PostgreSQL stores are exercised by the integration tests; book-club week
+claims, which are about races between workers, exist only there.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from store.cipher import Cipher
+from store.contract import UnitOfWork
+from store.errors import Conflict
+from store.records import AnswerRevision, Erasure, Event, InterviewRecord, Invite, Person
+from store.repos.interviews import new_interview_id
+
+if TYPE_CHECKING:
+    from store.bookclub import ClubRecord, WeekDelivery
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Row:
+    """One stored answer revision."""
+
+    id: int
+    interview_id: str
+    item_key: str
+    revision: int
+    value: object | None
+    by: int | None
+    at: datetime
+
+
+@dataclass
+class _Tables:
+    """Everything the fake holds; copied before a step so a failing step leaves no trace."""
+
+    people: dict[int, Person] = field(default_factory=dict)
+    low_exposure: set[int] = field(default_factory=set)
+    chats: dict[int, str] = field(default_factory=dict)
+    interviews: dict[str, InterviewRecord] = field(default_factory=dict)
+    follow_ups: dict[str, str] = field(default_factory=dict)
+    answers: list[_Row] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    invites: dict[str, Invite] = field(default_factory=dict)
+    attempts: list[tuple[int, str, datetime]] = field(default_factory=list)
+    erasures: dict[int, datetime] = field(default_factory=dict)
+    deliveries: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
+    clubs: dict[tuple[str, str], ClubRecord] = field(default_factory=dict)
+    pending: dict[int, tuple[str, int, datetime]] = field(default_factory=dict)
+    reflections: list[tuple[int, str, int, str, datetime]] = field(default_factory=list)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+
+class _People:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get_or_create(
+        self, channel: str, external_id: str, *, now: datetime, locale: str = "en"
+    ) -> Person:
+        found = self.find(channel, external_id)
+        if found is not None:
+            return found
+        person = Person(next(self.t.ids), channel, external_id, "caregiver", locale, None)
+        self.t.people[person.id] = copy.copy(person)
+        return person
+
+    def find(self, channel: str, external_id: str) -> Person | None:
+        for person in self.t.people.values():
+            if person.channel == channel and person.external_id == external_id:
+                return copy.copy(person)
+        return None
+
+    def by_id(self, person_id: int) -> Person | None:
+        person = self.t.people.get(person_id)
+        return copy.copy(person) if person else None
+
+    def save(self, person: Person) -> None:
+        self.t.people[person.id] = copy.copy(person)
+
+    def set_role(self, person_id: int, role: str) -> None:
+        self.t.people[person_id].role = role
+
+    def low_exposure(self, person_id: int) -> bool:
+        return person_id in self.t.low_exposure
+
+    def set_low_exposure(self, person_id: int, on: bool) -> None:
+        (self.t.low_exposure.add if on else self.t.low_exposure.discard)(person_id)
+
+    def remember_chat(self, person_id: int, chat_id: str) -> None:
+        self.t.chats[person_id] = chat_id
+
+    def chat_of(self, person_id: int) -> str | None:
+        person = self.t.people.get(person_id)
+        return None if person is None else self.t.chats.get(person_id, person.external_id)
+
+
+class _Interviews:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def create(
+        self,
+        *,
+        flow_id: str,
+        flow_version: int,
+        owner_id: int,
+        respondent_id: int | None,
+        nickname: str | None,
+        state: str,
+        now: datetime,
+    ) -> InterviewRecord:
+        record = InterviewRecord(
+            new_interview_id(), flow_id, flow_version, owner_id, respondent_id, nickname,
+            state, False, None, 0, None, now, now, None,
+        )
+        self.t.interviews[record.id] = copy.deepcopy(record)
+        return record
+
+    def get(self, interview_id: str) -> InterviewRecord | None:
+        record = self.t.interviews.get(interview_id)
+        return copy.deepcopy(record) if record else None
+
+    def save(self, record: InterviewRecord) -> None:
+        self.t.interviews[record.id] = copy.deepcopy(record)
+
+    def _recent(self, keep: Callable[[InterviewRecord], bool], limit: int) -> list[InterviewRecord]:
+        found = [copy.deepcopy(r) for r in self.t.interviews.values() if keep(r)]
+        return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
+
+    def of_person(self, person_id: int, *, limit: int = 50) -> list[InterviewRecord]:
+        return self._recent(lambda r: person_id in (r.owner_id, r.respondent_id), limit)
+
+    def owned_by(self, owner_id: int, *, limit: int = 50) -> list[InterviewRecord]:
+        return self._recent(lambda r: r.owner_id == owner_id, limit)
+
+    def all(self, *, flow_id: str | None = None) -> list[InterviewRecord]:
+        found = [
+            copy.deepcopy(r)
+            for r in self.t.interviews.values()
+            if flow_id is None or r.flow_id == flow_id
+        ]
+        return sorted(found, key=lambda r: (r.created_at, r.id))
+
+    def paused_unreminded(
+        self, idle_before: datetime, *, limit: int = 200
+    ) -> list[InterviewRecord]:
+        reminded = {e.interview_id for e in self.t.events if e.kind == "reminded"}
+        found = [
+            copy.deepcopy(r)
+            for r in self.t.interviews.values()
+            if r.state == "paused"
+            and r.updated_at < idle_before
+            and r.respondent_id is not None
+            and r.id not in reminded
+        ]
+        return sorted(found, key=lambda r: r.updated_at)[:limit]
+
+    def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
+        self.t.follow_ups[interview_id] = earlier_id
+
+    def follow_up_of(self, interview_id: str) -> str | None:
+        return self.t.follow_ups.get(interview_id)
+
+
+class _Answers:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def current(self, interview_id: str) -> dict[str, tuple[object | None, int]]:
+        current: dict[str, tuple[object | None, int]] = {}
+        for row in self.t.answers:
+            if row.interview_id != interview_id:
+                continue
+            skips = current.get(row.item_key, (None, 0))[1]
+            is_skip = row.value is None
+            current[row.item_key] = (copy.deepcopy(row.value), skips + 1 if is_skip else 0)
+        return current
+
+    def append(
+        self,
+        interview_id: str,
+        item_key: str,
+        value: object | None,
+        *,
+        revision: int,
+        by: int | None,
+        now: datetime,
+    ) -> None:
+        row = _Row(
+            next(self.t.ids), interview_id, item_key, revision, copy.deepcopy(value), by, now
+        )
+        self.t.answers.append(row)
+
+    def count(self, interview_id: str) -> int:
+        return sum(1 for r in self.t.answers if r.interview_id == interview_id)
+
+    def history(self, interview_id: str) -> list[AnswerRevision]:
+        return [
+            AnswerRevision(r.item_key, r.revision, copy.deepcopy(r.value), r.by, r.at)
+            for r in self.t.answers
+            if r.interview_id == interview_id
+        ]
+
+    def last_at(self, interview_id: str) -> datetime | None:
+        times = [r.at for r in self.t.answers if r.interview_id == interview_id]
+        return max(times) if times else None
+
+
+class _Audit:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(
+        self,
+        kind: str,
+        *,
+        interview_id: str | None,
+        person_id: int | None,
+        now: datetime,
+        detail: str | None = None,
+    ) -> None:
+        self.t.events.append(Event(interview_id, person_id, kind, detail, now))
+
+    def of_interview(self, interview_id: str) -> list[Event]:
+        return [e for e in self.t.events if e.interview_id == interview_id]
+
+
+class _Access:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add_invite(
+        self,
+        code_hash: str,
+        *,
+        interview_id: str,
+        created_by: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        self.t.invites[code_hash] = Invite(
+            code_hash, interview_id, created_by, now, expires_at, None, None
+        )
+
+    def invite(self, code_hash: str) -> Invite | None:
+        return self.t.invites.get(code_hash)
+
+    def use_invite(self, code_hash: str, *, person_id: int, now: datetime) -> bool:
+        invite = self.t.invites.get(code_hash)
+        if invite is None or invite.used_at is not None:
+            return False
+        self.t.invites[code_hash] = dataclasses.replace(invite, used_at=now, used_by=person_id)
+        return True
+
+    def revoke_invites(self, interview_id: str, *, now: datetime) -> int:
+        unused = [
+            k for k, v in self.t.invites.items()
+            if v.interview_id == interview_id and v.used_at is None
+        ]
+        for key in unused:
+            self.t.invites[key] = dataclasses.replace(self.t.invites[key], used_at=now)
+        return len(unused)
+
+    def has_created_invites(self, person_id: int) -> bool:
+        return any(v.created_by == person_id for v in self.t.invites.values())
+
+    def add_attempt(self, person_id: int, kind: str, *, now: datetime) -> None:
+        self.t.attempts.append((person_id, kind, now))
+
+    def forget_attempts(self, person_id: int, kind: str, before: datetime) -> None:
+        self.t.attempts = [
+            a
+            for a in self.t.attempts
+            if not (a[0] == person_id and a[1] == kind and a[2] <= before)
+        ]
+
+    def _since(self, person_id: int, kind: str, since: datetime) -> list[datetime]:
+        return [
+            a[2] for a in self.t.attempts if a[0] == person_id and a[1] == kind and a[2] > since
+        ]
+
+    def attempts_since(self, person_id: int, kind: str, since: datetime) -> int:
+        return len(self._since(person_id, kind, since))
+
+    def oldest_attempt_since(self, person_id: int, kind: str, since: datetime) -> datetime | None:
+        times = self._since(person_id, kind, since)
+        return min(times) if times else None
+
+    def request_erasure(self, person_id: int, *, now: datetime) -> None:
+        self.t.erasures[person_id] = now
+
+    def erasure_requested_at(self, person_id: int) -> datetime | None:
+        return self.t.erasures.get(person_id)
+
+    def cancel_erasure(self, person_id: int) -> None:
+        self.t.erasures.pop(person_id, None)
+
+
+class _Deliveries:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def outcome(self, channel: str, delivery_id: str) -> str | None:
+        found = self.t.deliveries.get((channel, delivery_id))
+        return None if found is None else found[0]
+
+    def record(self, channel: str, delivery_id: str, outcome: str, now: datetime) -> None:
+        if (channel, delivery_id) in self.t.deliveries:
+            raise Conflict(f"delivery {channel}/{delivery_id} was recorded already")
+        self.t.deliveries[(channel, delivery_id)] = (outcome, now)
+
+    def prune(self, before: datetime) -> int:
+        old = [k for k, (_, at) in self.t.deliveries.items() if at < before]
+        for key in old:
+            del self.t.deliveries[key]
+        return len(old)
+
+
+class _BookClub:
+    """Subscriptions and private reflections; week claims belong to the SQL stores."""
+
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def club(self, channel: str, chat_id: str) -> ClubRecord | None:
+        return copy.deepcopy(self.t.clubs.get((channel, chat_id)))
+
+    def running_clubs(self, channel: str) -> list[ClubRecord]:
+        return [
+            copy.deepcopy(c)
+            for (ch, _), c in self.t.clubs.items()
+            if ch == channel and c.status != "stopped"
+        ]
+
+    def save_club(self, club: ClubRecord, *, now: datetime) -> None:
+        self.t.clubs[(club.channel, club.chat_id)] = copy.deepcopy(club)
+
+    def stop_club(self, channel: str, chat_id: str, reason: str, *, now: datetime) -> bool:
+        club = self.t.clubs.get((channel, chat_id))
+        if club is None or club.status == "stopped":
+            return False
+        club.status, club.skip_week, club.stopped_reason = "stopped", None, reason
+        return True
+
+    def move_chat(self, channel: str, old_chat: str, new_chat: str) -> None:
+        club = self.t.clubs.pop((channel, old_chat), None)
+        if club is not None:
+            club.chat_id = new_chat
+            self.t.clubs[(channel, new_chat)] = club
+
+    def _claims(self) -> NotImplementedError:
+        return NotImplementedError("book-club week claims run on the SQL stores only")
+
+    def weeks_taken(self, channel: str, chat_id: str, series_key: str) -> dict[int, datetime]:
+        return {}
+
+    def deliveries(self, channel: str, chat_id: str, series_key: str) -> list[WeekDelivery]:
+        return []
+
+    def claim_week(
+        self, channel: str, chat_id: str, series_key: str, week: int, *, now: datetime, worker: str
+    ) -> WeekDelivery | None:
+        raise self._claims()
+
+    def delivery_of(
+        self, channel: str, chat_id: str, series_key: str, week: int
+    ) -> WeekDelivery | None:
+        return None
+
+    def delivery_by_token(self, token: str) -> WeekDelivery | None:
+        return None
+
+    def retries_due(self, channel: str, now: datetime) -> list[WeekDelivery]:
+        return []
+
+    def next_retry_at(self, channel: str) -> datetime | None:
+        return None
+
+    def reclaim_retry(self, delivery_id: int, *, now: datetime, worker: str) -> bool:
+        raise self._claims()
+
+    def mark_sent(self, delivery_id: int, *, message_id: int | None, now: datetime) -> None:
+        raise self._claims()
+
+    def mark_retry(self, delivery_id: int, *, retry_at: datetime, error: str) -> None:
+        raise self._claims()
+
+    def mark_failed(self, delivery_id: int, *, status: str, error: str) -> None:
+        raise self._claims()
+
+    def set_pending(self, person_id: int, series_key: str, week: int, *, now: datetime) -> None:
+        self.t.pending[person_id] = (series_key, week, now)
+
+    def pending(self, person_id: int) -> tuple[str, int, datetime] | None:
+        return self.t.pending.get(person_id)
+
+    def clear_pending(self, person_id: int) -> None:
+        self.t.pending.pop(person_id, None)
+
+    def add_reflection(
+        self, person_id: int, series_key: str, week: int, text: str, *, now: datetime
+    ) -> None:
+        self.t.reflections.append((person_id, series_key, week, text, now))
+
+    def reflections(self, person_id: int) -> list[tuple[str, int, str, datetime]]:
+        return [(s, w, x, at) for p, s, w, x, at in self.t.reflections if p == person_id]
+
+    def erase_person(self, person_id: int) -> None:
+        self.t.reflections = [r for r in self.t.reflections if r[0] != person_id]
+        self.t.pending.pop(person_id, None)
+
+
+class MemoryUnitOfWork:
+    """The repositories over one `_Tables`."""
+
+    def __init__(self, tables: _Tables) -> None:
+        self.tables = tables
+        self.people = _People(tables)
+        self.interviews = _Interviews(tables)
+        self.answers = _Answers(tables)
+        self.audit = _Audit(tables)
+        self.access = _Access(tables)
+        self.deliveries = _Deliveries(tables)
+        self.bookclub = _BookClub(tables)
+
+    def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
+        t = self.tables
+        owned = [i for i, r in t.interviews.items() if r.owner_id == person_id]
+        shared = [
+            i for i, r in t.interviews.items()
+            if r.respondent_id == person_id and r.owner_id != person_id
+        ]
+        t.answers = [
+            a for a in t.answers
+            if a.interview_id not in owned and not (a.interview_id in shared and a.by == person_id)
+        ]
+        t.events = [
+            e for e in t.events if e.interview_id not in owned and e.person_id != person_id
+        ]
+        for interview_id in owned:
+            del t.interviews[interview_id]
+        for interview_id in shared:
+            record = t.interviews[interview_id]
+            record.respondent_id, record.state, record.cursor, record.draft = (
+                None, "withdrawn", None, None,
+            )
+            record.revision += 1
+            record.updated_at = now
+        for someone in t.people.values():
+            if someone.active_interview in owned:
+                someone.active_interview = None
+        erased = t.people[person_id]
+        erased.external_id, erased.role, erased.active_interview = (
+            f"erased:{person_id}", "caregiver", None,
+        )
+        t.chats.pop(person_id, None)
+        t.erasures.pop(person_id, None)
+        self.bookclub.erase_person(person_id)
+        tombstones: list[str | None] = [*owned, *shared, None]
+        for tombstone in tombstones:
+            self.audit.add("erased", interview_id=tombstone, person_id=person_id, now=now)
+        return Erasure(deleted=owned, withdrawn=shared)
+
+
+class MemoryStore:
+    """A `Backend` on dicts: `run` applies a step whole or not at all."""
+
+    cipher: Cipher | None = None
+
+    def __init__(self) -> None:
+        self.tables = _Tables()
+
+    async def run(self, step: Callable[[UnitOfWork], T]) -> T:
+        snapshot = copy.deepcopy(self.tables)
+        try:
+            return step(MemoryUnitOfWork(self.tables))
+        except BaseException:
+            self.tables = snapshot
+            raise
+
+    async def read(self, query: Callable[[UnitOfWork], T]) -> T:
+        return query(MemoryUnitOfWork(copy.deepcopy(self.tables)))
+
+    async def checkpoint(self) -> None:
+        """Nothing to fold."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+if TYPE_CHECKING:
+    from store.backend import Backend
+
+    def _conforms(uow: MemoryUnitOfWork, store: MemoryStore) -> tuple[UnitOfWork, Backend]:
+        return uow, store  # mypy checks the fake against the contract here

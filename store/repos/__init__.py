@@ -1,0 +1,1 @@
+"""The SQL repositories, one per aggregate, sharing one connection (one transaction)."""

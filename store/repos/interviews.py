@@ -1,0 +1,170 @@
+"""Interviews: which flow, whose, where each stands (state, cursor, revision, draft)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from store.records import InterviewRecord
+from store.repos.base import Repository, dt, ts
+
+#: Bytes of randomness in an interview id (72 bits: unguessable, short enough for buttons).
+ID_BYTES = 9
+
+
+def new_interview_id() -> str:
+    """A random, URL-safe interview id (12 characters)."""
+    return secrets.token_urlsafe(ID_BYTES)
+
+
+_COLUMNS = (
+    "id, flow_id, flow_version, owner_id, respondent_id, subject_nickname, state, consented, "
+    "cursor, revision, draft, created_at, updated_at, submitted_at"
+)
+
+
+def _interview(row: sqlite3.Row | tuple[Any, ...]) -> InterviewRecord:
+    return InterviewRecord(
+        id=row[0],
+        flow_id=row[1],
+        flow_version=row[2],
+        owner_id=row[3],
+        respondent_id=row[4],
+        subject_nickname=row[5],
+        state=row[6],
+        consented=bool(row[7]),
+        cursor=row[8],
+        revision=row[9],
+        draft=json.loads(row[10]) if row[10] is not None else None,
+        created_at=dt(row[11]),
+        updated_at=dt(row[12]),
+        submitted_at=dt(row[13]) if row[13] else None,
+    )
+
+
+class Interviews(Repository):
+    """The `interviews` table."""
+
+    def create(
+        self,
+        *,
+        flow_id: str,
+        flow_version: int,
+        owner_id: int,
+        respondent_id: int | None,
+        nickname: str | None,
+        state: str,
+        now: datetime,
+    ) -> InterviewRecord:
+        """Insert a new interview with a fresh random id."""
+        record = InterviewRecord(
+            id=new_interview_id(),
+            flow_id=flow_id,
+            flow_version=flow_version,
+            owner_id=owner_id,
+            respondent_id=respondent_id,
+            subject_nickname=nickname,
+            state=state,
+            consented=False,
+            cursor=None,
+            revision=0,
+            draft=None,
+            created_at=now,
+            updated_at=now,
+            submitted_at=None,
+        )
+        self.conn.execute(
+            f"INSERT INTO interviews ({_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id, flow_id, flow_version, owner_id, respondent_id, nickname, state,
+                0, None, 0, None, ts(now), ts(now), None,
+            ),
+        )
+        return record
+
+    def get(self, interview_id: str) -> InterviewRecord | None:
+        """The interview with this id, or None."""
+        row = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM interviews WHERE id = ?{self.session.row_lock}",
+            (interview_id,),
+        ).fetchone()
+        return None if row is None else _interview(row)
+
+    def save(self, record: InterviewRecord) -> None:
+        """Write back an interview's state, cursor, revision and draft."""
+        self.conn.execute(
+            "UPDATE interviews SET state = ?, consented = ?, cursor = ?, revision = ?, draft = ?, "
+            "updated_at = ?, submitted_at = ?, subject_nickname = ?, respondent_id = ?, "
+            "owner_id = ? WHERE id = ?",
+            (
+                record.state,
+                int(record.consented),
+                record.cursor,
+                record.revision,
+                json.dumps(record.draft) if record.draft is not None else None,
+                ts(record.updated_at),
+                ts(record.submitted_at) if record.submitted_at else None,
+                record.subject_nickname,
+                record.respondent_id,
+                record.owner_id,
+                record.id,
+            ),
+        )
+
+    def of_person(self, person_id: int, *, limit: int = 50) -> list[InterviewRecord]:
+        """Interviews a person owns or answers, most recently active first."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM interviews WHERE owner_id = ? "
+            "UNION "
+            f"SELECT {_COLUMNS} FROM interviews WHERE respondent_id = ? "
+            "ORDER BY updated_at DESC LIMIT ?",
+            (person_id, person_id, limit),
+        ).fetchall()
+        return [_interview(r) for r in rows]
+
+    def owned_by(self, owner_id: int, *, limit: int = 50) -> list[InterviewRecord]:
+        """Interviews a person owns (a clinician's caseload), most recently active first."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM interviews WHERE owner_id = ? "
+            "ORDER BY updated_at DESC LIMIT ?",
+            (owner_id, limit),
+        ).fetchall()
+        return [_interview(r) for r in rows]
+
+    def all(self, *, flow_id: str | None = None) -> list[InterviewRecord]:
+        """Every interview (optionally of one flow), oldest first: the operator's exports."""
+        where, params = ("WHERE flow_id = ?", (flow_id,)) if flow_id else ("", ())
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM interviews {where} ORDER BY created_at, id", params
+        ).fetchall()
+        return [_interview(r) for r in rows]
+
+    def paused_unreminded(
+        self, idle_before: datetime, *, limit: int = 200
+    ) -> list[InterviewRecord]:
+        """Interviews paused since before `idle_before` that were never sent a reminder."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM interviews i WHERE state = 'paused' "
+            "AND updated_at < ? AND respondent_id IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM events e WHERE e.interview_id = i.id AND e.kind = 'reminded') "
+            "ORDER BY updated_at LIMIT ?",
+            (ts(idle_before), limit),
+        ).fetchall()
+        return [_interview(r) for r in rows]
+
+    def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
+        """Link a re-assessment to the interview it repeats."""
+        self.conn.execute(
+            "UPDATE interviews SET follow_up_of = ? WHERE id = ?", (earlier_id, interview_id)
+        )
+
+    def follow_up_of(self, interview_id: str) -> str | None:
+        """The earlier interview this one repeats, if it is a follow-up."""
+        row = self.conn.execute(
+            "SELECT follow_up_of FROM interviews WHERE id = ?", (interview_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])

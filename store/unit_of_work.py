@@ -1,0 +1,105 @@
+"""The unit of work a step runs against: one transaction, one repository per aggregate."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from store.bookclub import BookClubRepository
+from store.cipher import Cipher
+from store.records import Erasure
+from store.repos.access import Access
+from store.repos.answers import Answers
+from store.repos.audit import Audit
+from store.repos.base import Session, ts
+from store.repos.deliveries import Deliveries
+from store.repos.interviews import Interviews
+from store.repos.people import People
+
+
+class SqlUnitOfWork:
+    """The repositories of one open transaction; the store commits or rolls it back.
+
+    Steps receive this from `Backend.run`/`read` and never see the connection's commit:
+    the store owns the transaction (group commit on SQLite, one per step on PostgreSQL).
+    """
+
+    def __init__(
+        self, conn: sqlite3.Connection, cipher: Cipher | None = None, row_lock: str = ""
+    ) -> None:
+        self.session = Session(conn, cipher, row_lock)
+        self.conn = conn
+        self.people = People(self.session)
+        self.interviews = Interviews(self.session)
+        self.answers = Answers(self.session)
+        self.audit = Audit(self.session)
+        self.access = Access(self.session)
+        self.deliveries = Deliveries(self.session)
+        self.bookclub = BookClubRepository(self.session)
+
+    def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
+        """Erase what a person gave, leaving tombstone events without content.
+
+        Interviews they own are deleted whole. In interviews someone else owns (a
+        clinician's) only their own answer revisions go; the interview is withdrawn and
+        keeps what others answered. The person row stays as an anonymous stub so its id is
+        never reused by a newcomer and the tombstones stay unambiguous. docs/security.md
+        states the rule; the caller decides who may be erased.
+        """
+        conn = self.conn
+        owned = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT id FROM interviews WHERE owner_id = ?", (person_id,)
+            ).fetchall()
+        ]
+        shared = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT id FROM interviews WHERE respondent_id = ? AND owner_id != ?",
+                (person_id, person_id),
+            ).fetchall()
+        ]
+        for interview_id in owned:
+            self.answers.delete_all(interview_id)
+            conn.execute("DELETE FROM invites WHERE interview_id = ?", (interview_id,))
+            conn.execute("DELETE FROM events WHERE interview_id = ?", (interview_id,))
+            conn.execute(
+                "UPDATE people SET active_interview = NULL WHERE active_interview = ?",
+                (interview_id,),
+            )
+            conn.execute("DELETE FROM interviews WHERE id = ?", (interview_id,))
+        for interview_id in shared:
+            self.answers.delete_by(interview_id, person_id)
+            conn.execute(
+                "UPDATE interviews SET respondent_id = NULL, state = 'withdrawn', cursor = NULL, "
+                "draft = NULL, revision = revision + 1, updated_at = ? WHERE id = ?",
+                (ts(now), interview_id),
+            )
+        conn.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (person_id,))
+        # Audit details name the questions answered, and skip logic makes that telling:
+        # everything the person caused goes, replaced below by content-free tombstones.
+        conn.execute("DELETE FROM events WHERE person_id = ?", (person_id,))
+        for interview_id in owned + shared:
+            self.deliveries.blank_mentioning(interview_id)
+        conn.execute("DELETE FROM attempts WHERE person_id = ?", (person_id,))
+        conn.execute("DELETE FROM erasure_requests WHERE person_id = ?", (person_id,))
+        # Book clubs: reflections, an opened check-in, a private subscription.
+        self.bookclub.erase_person(person_id)
+        conn.execute(
+            "UPDATE people SET external_id = 'erased:' || id, chat_id = NULL, "
+            "active_interview = NULL, role = 'caregiver' WHERE id = ?",
+            (person_id,),
+        )
+        for interview_id in owned + shared:
+            self.audit.add("erased", interview_id=interview_id, person_id=person_id, now=now)
+        self.audit.add("erased", interview_id=None, person_id=person_id, now=now)
+        return Erasure(deleted=owned, withdrawn=shared)
+
+
+if TYPE_CHECKING:
+    from store.contract import UnitOfWork
+
+    def _conforms(uow: SqlUnitOfWork) -> UnitOfWork:
+        return uow  # mypy checks the SQL unit of work against the contract here
