@@ -6,10 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from bot.danger.net import LOCALES, DangerNet
 from bot.settings import Settings
-
-#: Locales an operator may name (the net's; kept here so `hearth --help` loads no rules).
-CHOICES = ("en", "es")
 
 
 def add_safety_commands(sub: Any) -> None:
@@ -20,15 +18,13 @@ def add_safety_commands(sub: Any) -> None:
         "check",
         help="read messages one per line on stdin; print verdict<TAB>message for each",
     )
-    check.add_argument("--locale", choices=CHOICES, default=None,
+    check.add_argument("--locale", choices=LOCALES, default=None,
                        help="the messages' language (default: guess; a tie checks both)")
     check.set_defaults(run=check_command)
 
 
 def check_command(args: argparse.Namespace, settings: Settings) -> int:
     """One line out per line in, in order, so the output lines up with the input."""
-    from bot.danger.net import DangerNet
-
     net = DangerNet()
     for line in sys.stdin:
         message = line.rstrip("\r\n")

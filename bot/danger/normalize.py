@@ -23,6 +23,8 @@ _TOKEN = re.compile(r"\w+|,|[\u2600-\u27bf\U0001F300-\U0001FAFF]")
 # "dieeee", "nooooo": three or more of a letter are one.
 _REPEATS = re.compile(r"(\w)\1\1+")
 _DOUBLES = re.compile(r"(.)\1+")
+# "3yo", "18months", "2yrs": the number and its unit as two words.
+_NUMBER_UNIT = re.compile(r"^(\d+)([a-z]+)$")
 #: Tokens a sentence is cut into at most (scopes are windows, so a run-on message of a
 #: thousand words is read as pieces of this size: the work per message stays linear).
 MAX_SENTENCE = 64
@@ -125,6 +127,13 @@ class Tokenizer:
         self._expand = {k: tuple(v.split()) for k, v in self.contractions.items()}
         self._memo: dict[str, tuple[Token, ...]] = {}
 
+    def _parts(self, word: str) -> tuple[str, ...]:
+        expanded = self._expand.get(word)
+        if expanded is not None:
+            return expanded
+        unit = _NUMBER_UNIT.match(word) if word[:1].isdigit() else None
+        return unit.groups() if unit else (word,)
+
     def tokens(self, raw: Sequence[str]) -> list[Token]:
         out: list[Token] = []
         memo = self._memo
@@ -134,8 +143,7 @@ class Tokenizer:
                 if len(memo) > 50_000:  # junk words must not grow memory without bound
                     memo.clear()
                 found = tuple(
-                    Token(part, self.speller.canon(part))
-                    for part in self._expand.get(word, (word,))
+                    Token(part, self.speller.canon(part)) for part in self._parts(word)
                 )
                 memo[word] = found
             out.extend(found)

@@ -14,6 +14,26 @@ from bot.danger.normalize import Speller, Tokenizer
 
 # The C loader when PyYAML has it: start-up is part of the goal (docs/safety.md).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _duplicates(text: str) -> list[str]:
+    """Keys written twice in one mapping (YAML keeps only the last: a silent loss of rules)."""
+    seen: dict[tuple[int, str], int] = {}
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith(("#", "-")) or ":" not in stripped:
+            continue
+        key = stripped.split(":", 1)[0]
+        if " " in key:
+            continue
+        indent = len(line) - len(stripped)
+        for other in [k for k in seen if k[0] > indent]:
+            del seen[other]  # a new parent: its children start afresh
+        if (indent, key) in seen:
+            found.append(f"line {number}: {key!r} again (first at line {seen[indent, key]})")
+        seen[indent, key] = number
+    return found
 #: Concerns a target may name (docs/safety.md).
 CONCERNS = ("self_harm", "violence", "sexual_abuse", "weapon", "child_danger", "neglect")
 #: Who a message may say is affected.
@@ -43,9 +63,12 @@ def load_locale(locale: str, path: Path | None = None) -> LocaleRules:
     """Load and check one locale's rules."""
     path = path or rules_path(locale)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=_LOADER) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise RulesError(f"{path}: cannot read: {exc}") from exc
+    if twice := _duplicates(text):
+        raise RulesError(f"{path}: {'; '.join(twice)}: merge them into one")
     return build(locale, data, str(path))
 
 

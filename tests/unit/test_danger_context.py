@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.danger import DangerNet, Kind
 from bot.danger.normalize import MAX_SENTENCE, fold, sentences
-from bot.danger.rules import RulesError, build
+from bot.danger.rules import RulesError, build, load_locale
 
 RULES: dict[str, Any] = {
     "contractions": {"im": "i am", "wanna": "want to", "dont": "do not"},
@@ -189,3 +190,12 @@ def test_rules__unknown_concern__error_names_it() -> None:
 
 def test_bundled_rules__load_for_both_languages() -> None:
     assert DangerNet().locales == ("en", "es")
+
+
+def test_rules_file__key_written_twice__error_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "danger.yaml"
+    path.write_text(
+        "modifiers:\n  negated:\n    forward: [not]\n    forward: [never]\n", encoding="utf-8"
+    )
+    with pytest.raises(RulesError, match="line 4: 'forward' again"):
+        load_locale("xx", path)
