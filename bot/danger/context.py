@@ -224,11 +224,21 @@ class Matcher:
         numbers = self.numbers
         first = self._root.edges
         for i, (text, canon) in enumerate(tokens):
-            if text not in first and canon not in first:
-                continue  # most tokens start nothing: one lookup each
-            frontier = [self._root]
-            j = i
-            while frontier and j < n:
+            # Most tokens start nothing: one or two lookups, and on to the next.
+            start = first.get(text)
+            other = first.get(canon) if canon != text else None
+            if start is None and other is None:
+                continue
+            frontier = [x for x in (start, other) if x is not None]
+            if other is start:
+                frontier = frontier[:1]
+            j = i + 1
+            while True:
+                for node in frontier:
+                    for rule in node.ends:
+                        found.append((i, j, rule))
+                if j >= n:
+                    break
                 text, canon = tokens[j]
                 following: list[_Node] = []
                 for node in frontier:
@@ -246,11 +256,10 @@ class Matcher:
                         following.append(node.any)
                     if node.number is not None and (text.isdigit() or text in numbers):
                         following.append(node.number)
-                j += 1
-                for node in following:
-                    for rule in node.ends:
-                        found.append((i, j, rule))
+                if not following:
+                    break
                 frontier = following
+                j += 1
         return found
 
 
