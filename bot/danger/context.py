@@ -48,6 +48,8 @@ class Direction(StrEnum):
 
 NUMBER = "<n>"
 ANY = "*"
+#: The edge of a sentence: "<s> help <s>" is a sentence that says only "help".
+EDGE = "<s>"
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class Rule:
     applies_to: frozenset[str] | None = None  # concerns a modifier may modify (None: all)
     who: str | None = None  # experiencer cues, and a target's default
     tense: str = "any"  # targets: "past" forms (imperfect, "tried to") mean it is over
-    fuzzy: bool = True  # targets: tolerate misspellings of long words
+    fuzzy: bool = False  # targets: tolerate a typo in long words (opt-in: real words collide)
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,11 @@ class Matcher:
         """Words a phrase can start with (none starts with a wildcard or a number)."""
         return frozenset(self._root.edges)
 
+    def after(self, word: str) -> frozenset[str]:
+        """Words that may follow `word` at the start of a phrase."""
+        node = self._root.edges.get(word)
+        return frozenset(node.edges) if node else frozenset()
+
     def find(self, tokens: Sequence[Token]) -> list[tuple[int, int, Rule | Terminator]]:
         """Every match (start, end, rule); overlaps are left to the caller."""
         found: list[tuple[int, int, Rule | Terminator]] = []
@@ -304,14 +311,21 @@ class ConText:
         self._who = Matcher(self.who, self.numbers)
 
     def starts(self) -> frozenset[str]:
-        """Words a target can start with: a sentence without one has no finding."""
-        return self._targets.first_words
+        """Typed words a target can start with: a sentence without one has no finding."""
+        first = self._targets.first_words
+        after_edge = self._targets.after(EDGE)
+        return (first - {EDGE}) | after_edge
 
-    def target_words(self) -> set[str]:
-        """Words of target phrases that may be recognised despite a misspelling."""
+    @property
+    def uses_edges(self) -> bool:
+        """Whether some target is anchored at a sentence's edge (then tokens get them)."""
+        return EDGE in self._targets.first_words
+
+    def target_words(self, fuzzy_only: bool = False) -> set[str]:
+        """Words of target phrases (only of those that tolerate a typo, if asked)."""
         return {
             word
-            for rule in self.targets if rule.fuzzy
+            for rule in self.targets if rule.fuzzy or not fuzzy_only
             for element in parse_pattern(rule.pattern)
             for word in element.words - {ANY, NUMBER}
         }

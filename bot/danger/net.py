@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.danger.context import Category, Finding, Rule
+from bot.danger.context import EDGE, Category, Finding, Rule, Token
 from bot.danger.normalize import fold, sentences
 from bot.danger.rules import LocaleRules, load_locale
 
@@ -54,6 +54,7 @@ class Verdict:
 
 
 NONE = Verdict(Kind.NONE)
+_EDGE = Token(EDGE, EDGE)
 
 
 def judge(finding: Finding) -> Kind:
@@ -138,6 +139,8 @@ class DangerNet:
                     continue
                 seen.add(key)
                 tokens = rules.tokenizer.tokens(words)
+                if rules.context.uses_edges:
+                    tokens = [_EDGE, *tokens, _EDGE]
                 for finding in rules.context.analyse(tokens):
                     kind = judge(finding)
                     found = Evidence(

@@ -56,14 +56,17 @@ def sentences(folded: str) -> list[list[str]]:
 class Speller:
     """Recognises the rules' words despite typing: exact, sound-alike, then fuzzy.
 
-    Exact words are a set lookup. The sound-alike key folds doubled letters ("kil" =
-    "kill") and the locale's spelling habits ("kiero" = "quiero" in Spanish). Only tokens
-    of `min_length` or more that are still unknown go to rapidfuzz, and only against
-    target words with the same first letter: one edit up to 7 letters, two from 8. Every
-    answer is cached, so a word is looked up once per process.
+    Any word of any rule is taken as typed (a set lookup). Other tokens are looked up by
+    a sound-alike key among target words: doubled letters folded ("kil" = "kill") and the
+    locale's spelling habits ("kiero" = "quiero" in Spanish). Only tokens of `min_length`
+    or more still unknown go to rapidfuzz, and only against the words of targets that
+    opt in (`fuzzy: true`: Spanish inflections and English look-alikes such as "cooking"
+    and "choking" are one edit apart), with the same first letter: one edit up to 7
+    letters, two from 8. Every answer is cached, so a word is looked up once per process.
     """
 
     words: Iterable[str]
+    sound_words: Iterable[str]
     fuzzy_words: Iterable[str]
     sounds: Sequence[tuple[str, str]] = ()
     min_length: int = 5
@@ -77,7 +80,7 @@ class Speller:
         self._sounds = [(re.compile(a), b) for a, b in self.sounds]
         self._exact = frozenset(self.words)
         self._keys = {}
-        for word in sorted(self._exact):
+        for word in sorted(set(self.sound_words)):
             self._keys.setdefault(self.key(word), word)
         self._by_first = {}
         for word in sorted(set(self.fuzzy_words)):

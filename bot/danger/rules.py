@@ -100,7 +100,8 @@ def build(locale: str, data: dict[str, Any], where: str = "<rules>") -> LocaleRu
     fuzzy = data.get("fuzzy") or {}
     speller = Speller(
         words=context.words(),
-        fuzzy_words=context.target_words(),
+        sound_words=context.target_words(),
+        fuzzy_words=context.target_words(fuzzy_only=True),
         sounds=[(str(a), str(b)) for a, b in data.get("sounds") or []],
         min_length=int(fuzzy.get("min_length", 5)),
         never=frozenset(str(w) for w in fuzzy.get("never") or []),
@@ -128,7 +129,7 @@ def _targets(data: dict[str, Any], where: str) -> list[Rule]:
             rules.append(Rule(
                 str(spec["pattern"]), concern=concern, tense=tense,
                 who=_one_of(who, WHO, where, "who") if who else None,
-                fuzzy=bool(spec.get("fuzzy", True)),
+                fuzzy=bool(spec.get("fuzzy", False)),
             ))
     return rules
 

@@ -14,8 +14,8 @@ from bot.danger.rules import RulesError, build, load_locale
 RULES: dict[str, Any] = {
     "contractions": {"im": "i am", "wanna": "want to", "dont": "do not"},
     "targets": {
-        "self_harm": ["want to die", "kill myself", "suicidal"],
-        "violence": ["hit|hits me|her", {"pattern": "hitting", "fuzzy": False}],
+        "self_harm": ["want to die", "kill myself", {"pattern": "suicidal", "fuzzy": True}],
+        "violence": ["hit|hits me|her", "hitting"],
         "weapon": ["knife"],
         "neglect": [{"pattern": "locked me|her in", "tense": "past"}],
     },
@@ -145,7 +145,7 @@ def test_typing__tolerated(net: DangerNet, typed: str, expected: Kind) -> None:
     assert kind(net, typed) is expected
 
 
-def test_fuzzy__off_for_a_target__no_edits_only_sound_alike(net: DangerNet) -> None:
+def test_fuzzy__off_by_default__no_edits_only_sound_alike(net: DangerNet) -> None:
     assert kind(net, "he is hittng") is Kind.NONE  # an edit: not tolerated here
     assert kind(net, "he is hiting") is Kind.DANGER  # a doubled letter typed once still is
     assert kind(net, "he is hitting") is Kind.DANGER
@@ -199,3 +199,10 @@ def test_rules_file__key_written_twice__error_names_the_line(tmp_path: Path) -> 
     )
     with pytest.raises(RulesError, match="line 4: 'forward' again"):
         load_locale("xx", path)
+
+
+def test_edge__anchors_a_target_to_a_whole_sentence() -> None:
+    net = net_of({"targets": {"violence": ["<s> help <s>"]}})
+    assert kind(net, "Help!!! ") is Kind.DANGER
+    assert kind(net, "ok. help. now") is Kind.DANGER
+    assert kind(net, "help me with this question") is Kind.NONE
