@@ -73,6 +73,8 @@ def parse_pattern(source: str) -> tuple[Element, ...]:
         elements.append(Element(alternatives, optional))
     if not elements or all(e.optional for e in elements):
         raise ValueError(f"pattern {source!r} has no required word")
+    if ANY in elements[0].words:
+        raise ValueError(f"pattern {source!r} starts with {ANY}: start with a word")
     return tuple(elements)
 
 
@@ -82,7 +84,7 @@ def expand(elements: Sequence[Element]) -> list[tuple[Element, ...]]:
     variants = []
     for combo in itertools.product(*choices):
         variant = tuple(Element(e.words) for part in combo for e in part)
-        if variant and ANY not in variant[0].words and NUMBER not in variant[0].words:
+        if variant and ANY not in variant[0].words:
             variants.append(variant)
     return variants
 
@@ -216,7 +218,7 @@ class Matcher:
 
     @property
     def first_words(self) -> frozenset[str]:
-        """Words a phrase can start with (none starts with a wildcard or a number)."""
+        """Words a phrase can start with (none starts with a wildcard)."""
         return frozenset(self._root.edges)
 
     def after(self, word: str) -> frozenset[str]:
@@ -230,15 +232,19 @@ class Matcher:
         n = len(tokens)
         numbers = self.numbers
         first = self._root.edges
+        number = self._root.number
         for i, (text, canon) in enumerate(tokens):
             # Most tokens start nothing: one or two lookups, and on to the next.
             start = first.get(text)
             other = first.get(canon) if canon != text else None
-            if start is None and other is None:
+            counted = number if number is not None and (
+                text.isdigit() or text in numbers) else None
+            if start is None and other is None and counted is None:
                 continue
-            frontier = [x for x in (start, other) if x is not None]
-            if other is start:
-                frontier = frontier[:1]
+            frontier = []
+            for node in (start, other, counted):
+                if node is not None and node not in frontier:
+                    frontier.append(node)
             j = i + 1
             while True:
                 for node in frontier:

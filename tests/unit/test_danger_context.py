@@ -206,3 +206,19 @@ def test_edge__anchors_a_target_to_a_whole_sentence() -> None:
     assert kind(net, "Help!!! ") is Kind.DANGER
     assert kind(net, "ok. help. now") is Kind.DANGER
     assert kind(net, "help me with this question") is Kind.NONE
+
+
+def test_pattern__may_start_with_a_number() -> None:
+    rules = {
+        "targets": {"violence": ["punched me"]},
+        "modifiers": {"historical": {"both": ["ago"]}, "present": {"both": ["<n> hours ago"]}},
+        "numbers": ["an"],
+    }
+    assert kind(net_of(rules), "he punched me 2 hours ago") is Kind.DANGER
+    assert kind(net_of(rules), "he punched me an hours ago") is Kind.DANGER
+    assert kind(net_of(rules), "he punched me years ago") is Kind.DISCLOSURE
+
+
+def test_pattern__starting_with_a_wildcard__rejected() -> None:
+    with pytest.raises(RulesError, match="starts with"):
+        build("xx", {"targets": {"weapon": ["* knife"]}})
