@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import bookclub
 from bot.context import StepContext
 from bot.model import Kind
+from bot.router import Interest
 from store.contract import BookClubRepo
 
 
@@ -16,6 +17,9 @@ class BookClub:
     """
 
     name = "bookclub"
+    interest = Interest(
+        commands=frozenset({bookclub.COMMAND, "start"}), texts=True, groups=True
+    )
 
     def handle(self, ctx: StepContext) -> bool:
         inbound = ctx.inbound

@@ -13,6 +13,7 @@ from bot.context import Hooks, StepContext
 from bot.data.load import decoded
 from bot.model import Kind
 from bot.reporting import Audience, change_reply, export_reply
+from bot.router import Interest
 from flows.engine import progress
 from flows.lifecycle import State, is_open
 from scoring import has_rules
@@ -39,6 +40,12 @@ class Clinicians:
     """The clinicians' commands, invitation codes (`/start <code>`), and their notifications."""
 
     name = "clinician"
+    interest = Interest(
+        commands=frozenset(
+            {"clinician", "new", "invite", "interviews", "open", "report", "start"}
+        ),
+        buttons=(caseload.OPEN,),
+    )
 
     def __init__(self) -> None:
         self.commands: dict[str, Callable[[StepContext, str], None]] = {

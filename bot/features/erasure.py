@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.access import is_clinician
 from bot.context import StepContext
 from bot.model import Kind
+from bot.router import Interest
 
 LIBRARY = "clinician.j2"
 ERASE = "acc:erase"
@@ -24,6 +25,8 @@ class Erasure:
     """First in a private chat, so that nothing else can answer a pending confirmation."""
 
     name = "erasure"
+    #: Every private message: anything but a confirmation lets a pending request lapse.
+    interest = Interest(private=True)
 
     def handle(self, ctx: StepContext) -> bool:
         inbound = ctx.inbound

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Hooks, StepContext
 from bot.model import Inbound, Kind
 from bot.replies import Say
+from bot.router import Interest
 from bot.safety import LIBRARY, SafetyNet
 from flows.lifecycle import Awaiting, Trigger
 
@@ -23,6 +24,7 @@ class Safety:
     for deletion when the person asked for low exposure."""
 
     name = "safety"
+    interest = Interest(commands=frozenset({"lowexposure"}))
 
     def __init__(self, net: SafetyNet | None) -> None:
         self.net = net

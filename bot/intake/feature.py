@@ -9,6 +9,7 @@ from bot.context import StepContext
 from bot.intake import answering, asking, review, session
 from bot.model import COMMANDS, Kind
 from bot.payload import Action, Payload, decode
+from bot.router import EVERYTHING
 from flows.engine import Question
 from flows.lifecycle import Awaiting, State, Trigger
 from store.records import InterviewRecord
@@ -43,6 +44,7 @@ class Intake:
     """Starts, asks, records, reviews and submits interviews; also the `Conversation` port."""
 
     name = "intake"
+    interest = EVERYTHING
 
     def handle(self, ctx: StepContext) -> bool:
         kind, payload = ctx.inbound.kind, ctx.inbound.payload

@@ -10,7 +10,7 @@ import pytest
 from bot.context import StepContext
 from bot.data.load import current_answers
 from bot.model import Inbound, Kind, Outbound
-from bot.router import Router
+from bot.router import EVERYTHING, Router
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue
@@ -248,6 +248,7 @@ async def test_a_failing_step__rolled_back_whole(ana: Family, service: DialogueS
 
     class Breaks:
         name = "breaks"
+        interest = EVERYTHING
 
         def handle(self, ctx: StepContext) -> bool:
             assert ctx.interview is not None
@@ -281,3 +282,23 @@ def test_router__feature_names_unique(sample: FlowCatalog, service: DialogueServ
 def test_router__the_intake_answers_last(service: DialogueService) -> None:
     names = [f.name for f in service.router.features]
     assert names[0] == "erasure" and names[-1] == "intake"
+
+
+async def test_router__a_typed_answer_asks_only_the_features_that_want_text(
+    ana: Family, service: DialogueService
+) -> None:
+    await agree(ana)
+    asked: list[str] = []
+    for feature in service.router.features:
+        original = feature.handle
+
+        def spy(ctx: StepContext, name: str = feature.name, handle=original) -> bool:  # type: ignore[no-untyped-def]
+            asked.append(name)
+            return bool(handle(ctx))
+
+        feature.handle = spy  # type: ignore[method-assign]
+    await ana.type("Sam")
+    assert asked == ["erasure", "bookclub", "intake"]
+    asked.clear()
+    await ana.command("export")
+    assert asked == ["erasure", "data"]  # a clinician's command: the intake never sees it
