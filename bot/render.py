@@ -24,7 +24,7 @@ from bot.replies import (
 from bot.wording import Wording
 from flows.engine import Question, split_key
 from flows.schema import Flow, Item, ItemType
-from messages.render import macro
+from messages.render import macro, speaking_in
 
 #: Telegram refuses longer messages; long reviews are split at row boundaries.
 MAX_MESSAGE_CHARS = 4000
@@ -61,12 +61,13 @@ class Renderer(Wording):
 
     def render(self, outcome: Outcome) -> list[Outbound]:
         messages: list[Outbound] = []
-        for reply in outcome.replies:
-            key, question = message_id(reply)
-            messages.extend(
-                replace(m, key=m.key or key, question=question)
-                for m in self.reply(reply, outcome.locale)
-            )
+        with speaking_in(outcome.channel):
+            for reply in outcome.replies:
+                key, question = message_id(reply)
+                messages.extend(
+                    replace(m, key=m.key or key, question=question)
+                    for m in self.reply(reply, outcome.locale)
+                )
         return messages
 
     def reply(self, reply: Reply, locale: str) -> list[Outbound]:
@@ -128,8 +129,10 @@ class Renderer(Wording):
             "replies.j2",
             "ask",
             section=self.section_title(flow, reply.key, locale),
-            position=reply.position,
-            total=reply.total,
+            section_number=reply.section,
+            sections=reply.sections,
+            left_here=reply.left_here,
+            minutes_left=reply.minutes_left,
             prompt=self.prompt(flow, reply.key, locale),
             help=flow.text(item.help, locale) if item.help else "",
             options=labels,
@@ -185,7 +188,7 @@ class Renderer(Wording):
         flow = self.catalog.get(reply.flow)
         rows = [
             {
-                "number": n,
+                "number": row.number or n,
                 "prompt": self.prompt(flow, row.key, locale),
                 "display": self.display(flow, row.key, row.value, locale),
             }
@@ -203,6 +206,7 @@ class Renderer(Wording):
                     rows=chunk,
                     missing=missing,
                     can_submit=reply.can_submit,
+                    early=reply.early,
                 )
             )
 

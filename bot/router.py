@@ -111,7 +111,10 @@ class Router:
         for after in self.hooks.after_step:
             after(ctx)
         outcome = Outcome(
-            locale=ctx.person.locale, replies=ctx.replies, redact_inbound=ctx.redact_inbound
+            locale=ctx.person.locale,
+            replies=ctx.replies,
+            redact_inbound=ctx.redact_inbound,
+            channel=inbound.channel,
         )
         uow.deliveries.record(inbound.channel, inbound.delivery_id, outcome.model_dump_json(), now)
         return outcome

@@ -9,7 +9,7 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from flows.engine import Answers, missing_required, next_question
+from flows.engine import Answers, missing_needed, next_question
 from flows.schema import Flow
 
 
@@ -64,7 +64,7 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": "nothing_left_to_ask"},
     {"trigger": "edit", "source": ["review", "answering"], "dest": "answering"},
     {"trigger": "submit", "source": "review", "dest": "submitted",
-     "conditions": "all_required_answered"},
+     "conditions": "all_needed_answered"},
     {"trigger": "start_over", "source": "paused", "dest": "withdrawn"},
     {"trigger": "withdraw", "source": "*", "dest": "withdrawn"},
 ]
@@ -122,8 +122,8 @@ class _Subject:
     def nothing_left_to_ask(self) -> bool:
         return next_question(self.flow, self.answers) is None
 
-    def all_required_answered(self) -> bool:
-        return not missing_required(self.flow, self.answers)
+    def all_needed_answered(self) -> bool:
+        return not missing_needed(self.flow, self.answers)
 
 
 class Lifecycle:

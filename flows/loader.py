@@ -167,6 +167,10 @@ def line_map(node: yaml.Node | None) -> dict[Path_, int]:
     return lines
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().replace("\u2019", "'").split())
+
+
 def _fmt(values: Any) -> str:
     return ", ".join(str(v) for v in values)
 
@@ -331,6 +335,16 @@ class Checker:
                     seen_items[iid] = path
                     order[iid] = position
                     position += 1
+        needed = self.data.get("needed") or []
+        for n, item_id in enumerate(needed if isinstance(needed, list) else []):
+            if item_id not in order:
+                self.add(
+                    ProblemCode.UNKNOWN_REFERENCE,
+                    ("needed", n),
+                    None,
+                    f"'needed' names '{item_id}', which is no item of this flow",
+                    "list item ids the answers cannot be sent without",
+                )
         # Second pass: references need the full order of items.
         for i, section in self.sections():
             spath = ("sections", i)
@@ -484,6 +498,21 @@ class Checker:
         if isinstance(anchors, dict):
             for point, label in anchors.items():
                 self.check_translation((*path, "anchors", str(point)), label, locales, iid)
+        if isinstance(options, list):
+            self.check_synonyms(path, [o for o in options if isinstance(o, dict)], locales, iid)
+        point_words = item.get("point_words")
+        if isinstance(point_words, dict) and isinstance(low, int | float):
+            for point in point_words:
+                if isinstance(point, int) and isinstance(high, int | float) and not (
+                    low <= point <= high
+                ):
+                    self.add(
+                        ProblemCode.BAD_BOUNDS,
+                        (*path, "point_words", str(point)),
+                        iid,
+                        f"point_words names point {point}, outside the scale {low} to {high}",
+                        f"use a point from {low} to {high}",
+                    )
         if item.get("enable_when") is not None:
             section_items = {it.get("id") for p, i, it in self.items() if i == section_index}
             self.check_rule(
@@ -494,6 +523,12 @@ class Checker:
                 iid,
                 section_items={s for s in section_items if isinstance(s, str)},
             )
+
+    def check_synonyms(
+        self, path: Path_, options: list[dict[str, Any]], locales: list[str], iid: str | None
+    ) -> None:
+        for code, where, message, fix in synonym_problems(options, locales):
+            self.add(code, (*path, *where), iid, message, fix)
 
     def check_rule(
         self,
@@ -641,6 +676,47 @@ def _field_fix(kind: str, path: Path_) -> str:
         return "use lower-case letters, digits and underscores, starting with a letter"
     return "correct the value"
 
+
+
+def synonym_problems(
+    options: list[dict[str, Any]], locales: list[str]
+) -> Iterator[tuple[ProblemCode, Path_, str, str]]:
+    """Each typed word must lead to one option: a word on two options is a coin toss.
+
+    Yields (code, path under the item, message, fix) for the loader to report.
+    """
+    owner: dict[tuple[str, str], str] = {}
+    for option in options:
+        labels = option.get("label")
+        for locale, label in (labels.items() if isinstance(labels, dict) else []):
+            if isinstance(label, str):
+                owner.setdefault((str(locale), _folded(label)), str(option.get("value")))
+    for k, option in enumerate(options):
+        value = str(option.get("value"))
+        synonyms = option.get("synonyms")
+        if not isinstance(synonyms, dict):
+            continue
+        for locale, words in synonyms.items():
+            where: Path_ = ("options", k, "synonyms", locale)
+            if locale not in locales:
+                yield (
+                    ProblemCode.UNKNOWN_LOCALE,
+                    where,
+                    f"synonyms for locale '{locale}', which the file does not declare",
+                    f"use one of: {_fmt(locales)}",
+                )
+                continue
+            for word in words if isinstance(words, list) else []:
+                if not isinstance(word, str):
+                    continue
+                first = owner.setdefault((str(locale), _folded(word)), value)
+                if first != value:
+                    yield (
+                        ProblemCode.AMBIGUOUS_SYNONYM,
+                        where,
+                        f"'{word}' would lead to two options, '{first}' and '{value}'",
+                        "keep the word on one option only",
+                    )
 
 def load_flows(paths: list[Path] | None = None) -> dict[str, Flow]:
     """Load flow files (the bundled ones by default), keyed by `id@version`."""

@@ -17,9 +17,8 @@ class BookClub:
     """
 
     name = "bookclub"
-    interest = Interest(
-        commands=frozenset({bookclub.COMMAND, "start"}), texts=True, groups=True
-    )
+    #: Every private event too: anything but the reflection lets an opened check-in lapse.
+    interest = Interest(private=True, groups=True)
 
     def handle(self, ctx: StepContext) -> bool:
         inbound = ctx.inbound

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import StepContext
-from bot.intake.asking import advance, ask, ask_current, option_values
+from bot.intake.asking import Moment, advance, ask, ask_current, option_values
 from bot.payload import Action, Payload, question_tag
 from bot.replies import Answered, Problem
 from flows.answers import Invalid, checked_selection, choice_value, encode_value
@@ -50,6 +50,13 @@ def _append(ctx: StepContext, question: Question, value: Any) -> None:
     ctx.saved += 1
 
 
+def moment_of(previous: Answer | None) -> Moment:
+    """Whether a question was new, answered before, or skipped before."""
+    if previous is None:
+        return Moment.NEXT
+    return Moment.EDITED if previous.given else Moment.REVISITED
+
+
 def save(ctx: StepContext, question: Question, value: Any) -> None:
     """Keep an answer (append-only) and move on."""
     previous = ctx.answers.get(question.key)
@@ -57,7 +64,7 @@ def save(ctx: StepContext, question: Question, value: Any) -> None:
     ctx.set_answer(question.key, Answer(value))
     edited = previous is not None and previous.value is not None
     ctx.event("edited" if edited else "answered", question.key)
-    advance(ctx)
+    advance(ctx, moment=moment_of(previous))
 
 
 def record_button_answer(ctx: StepContext, question: Question, value: Any) -> None:
@@ -80,9 +87,9 @@ def skip(ctx: StepContext) -> None:
     skips = previous.skips + 1 if previous and previous.value is None else 1
     ctx.set_answer(question.key, Answer(None, skips))
     ctx.event("skipped", question.key)
-    if question.required:
-        ctx.say("skipped_required")
-    advance(ctx)
+    if question.required and skips == 1:
+        ctx.say("skipped_required")  # it will be offered again once every question was seen
+    advance(ctx, moment=moment_of(previous))
 
 
 def back(ctx: StepContext) -> None:

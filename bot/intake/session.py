@@ -11,6 +11,7 @@ from bot.intake.asking import (
     reorient,
     show_consent,
 )
+from bot.payload import Action
 from bot.replies import Say
 from flows.engine import progress
 from flows.lifecycle import Awaiting, Trigger
@@ -62,6 +63,15 @@ def resume(ctx: StepContext) -> None:
         show_consent(ctx)
         return
     ask_current(ctx, welcome_back=True)
+
+
+def confirm_start_over(ctx: StepContext) -> None:
+    """"Start again?" first: starting over withdraws the paused interview for good."""
+    choices = [
+        ("start_over_yes", ctx.payload(Action.FRESH, 1)),
+        ("continue", ctx.payload(Action.CONTINUE)),
+    ]
+    ctx.say("start_over_confirm", choices)
 
 
 def start_fresh(ctx: StepContext) -> None:

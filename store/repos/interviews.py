@@ -16,8 +16,10 @@ ID_BYTES = 9
 
 
 def new_interview_id() -> str:
-    """A random, URL-safe interview id (12 characters)."""
-    return secrets.token_urlsafe(ID_BYTES)
+    """A random, URL-safe interview id (12 characters), never starting with "-" (a CLI option)."""
+    while (token := secrets.token_urlsafe(ID_BYTES)).startswith("-"):
+        pass
+    return token
 
 
 _COLUMNS = (

@@ -140,12 +140,11 @@ async def test_back__previous_question_with_its_answer(ana: Family) -> None:
     assert ana.asked == "respondent"
 
 
-async def test_skip_required__said_and_asked_again_before_review(ana: Family) -> None:
+async def skip_name_then_finish(ana: Family) -> None:
     await agree(ana)
     await ana.command("skip")
     assert ana.keys[0] == "replies.skipped_required" and ana.asked == "child_age"
-    for text in ("1",):
-        await ana.type(text)
+    await ana.type("1")
     await ana.tap("parent")
     await ana.type("4")
     await ana.command("skip")  # siblings: optional, no warning
@@ -153,7 +152,64 @@ async def test_skip_required__said_and_asked_again_before_review(ana: Family) ->
     await ana.tap("none")
     await ana.tap("done")
     await ana.tap("unknown")
-    assert ana.asked == "child_name"  # the skipped required one comes back
+
+
+async def test_skipped__offered_once_at_a_clear_moment_not_at_once(ana: Family) -> None:
+    await skip_name_then_finish(ana)
+    # Every question was seen: the skipped one is offered, not asked unannounced.
+    assert ana.keys == ["replies.answered", "replies.revisit_offer"] and ana.asked is None
+    await ana.tap("answer_skipped")
+    assert ana.asked == "child_name"
+    await ana.type("Jo")
+    assert "replies.review" in ana.keys
+
+
+async def test_skipped__review_without_them_then_send(ana: Family) -> None:
+    await skip_name_then_finish(ana)
+    await ana.tap("to_review")
+    assert ana.keys == ["replies.review", "replies.review_actions"]
+    await ana.tap("submit")
+    await ana.tap("send_now")
+    assert "replies.submitted" in ana.keys  # only the age is needed to send
+
+
+async def test_skipping_the_last_question__offer_not_the_same_question_again(
+    ana: Family,
+) -> None:
+    await agree(ana)
+    await ana.command("skip")  # child_name, required
+    for text in ("1", "1", "4", "0"):
+        await ana.type(text)
+    await ana.tap("none")
+    await ana.tap("done")
+    await ana.command("skip")  # the last question, required
+    assert ana.keys == ["replies.skipped_required", "replies.revisit_offer"]
+    await ana.tap("answer_skipped")
+    assert ana.asked == "child_name"
+    await ana.command("skip")  # a second skip leaves it for good
+    assert ana.asked == "prenatal_stress"
+    await ana.command("skip")
+    assert ana.keys[0] == "replies.review"
+
+
+async def test_the_age_is_needed__sending_blocked_until_it_is_given(ana: Family) -> None:
+    await agree(ana)
+    await ana.type("Sam")
+    await ana.command("skip")  # the age: needed
+    for _ in range(3):  # respondent, sleep, siblings
+        await ana.command("skip")
+    await ana.tap("none")
+    await ana.tap("done")
+    await ana.tap("no")
+    await ana.tap("answer_skipped")  # the age, the respondent and sleep come back
+    offered = []
+    while ana.asked is not None:
+        offered.append(ana.asked)
+        await ana.command("skip")
+    assert offered == ["child_age", "respondent", "sleep"]
+    assert "replies.review" in ana.keys and "replies.review_actions" not in ana.keys
+    await ana.command("submit")
+    assert ana.keys[0] == "replies.missing_required" and ana.asked == "child_age"
 
 
 async def test_skip_at_review__refused_by_the_lifecycle(ana: Family) -> None:
@@ -194,12 +250,61 @@ async def test_stale_button__moved_on_nothing_changes(ana: Family) -> None:
     assert (await ana.answers())["respondent"] == "parent"
 
 
-async def test_review_to_submission__summary_reply_and_lifecycle_closed(ana: Family) -> None:
+async def test_review_to_submission__confirmed_then_sent_and_closed(ana: Family) -> None:
     await to_review(ana)
     await ana.tap("submit")
+    assert ana.keys == ["replies.send_confirm"]  # nothing sent yet
+    await ana.tap("not_yet")
+    assert ana.keys[0] == "replies.review"
+    await ana.type("send")
+    await ana.tap("send_now")
     assert "replies.submitted" in ana.keys
     await ana.command("skip")
     assert ana.keys == ["replies.no_interview"]
+    await ana.command("quit")
+    assert ana.keys == ["replies.goodbye"]
+
+
+async def test_review__a_typed_number_changes_that_answer_and_never_sends(ana: Family) -> None:
+    await to_review(ana)
+    await ana.type("1")
+    assert ana.asked == "child_name"
+    await ana.type("Sammy")
+    # Back at the review with a short word, not the whole list again.
+    assert ana.keys == ["replies.review_return"]
+    assert (await ana.answers())["child_name"] == "Sammy"
+    await ana.tap("show_answers")
+    assert ana.keys[0] == "replies.review"
+
+
+async def test_early_review__only_what_was_reached_with_its_own_numbers(ana: Family) -> None:
+    await agree(ana)
+    await ana.type("Sam")
+    await ana.type("3")
+    await ana.command("review")
+    review = ana.last[0]
+    assert review.key == "replies.review"
+    assert "Sam" in review.text and "\n3." not in review.text  # two rows: 1 and 2
+    await ana.command("edit", "2")
+    assert ana.asked == "child_age"
+    await ana.type("4")
+    assert ana.asked == "respondent"  # back where they were
+
+
+async def test_start_again__asks_first(ana: Family) -> None:
+    await agree(ana)
+    await ana.type("Sam")
+    await ana.command("pause")
+    await ana.command("start")
+    await ana.tap("start_over")
+    assert ana.keys == ["replies.start_over_confirm"]
+    await ana.tap("continue")
+    assert ana.asked == "child_age"  # nothing was withdrawn
+    await ana.command("pause")
+    await ana.command("start")
+    await ana.tap("start_over")
+    await ana.tap("start_over_yes")
+    assert ana.keys == ["replies.consent"]
 
 
 async def test_group_chat__never_reaches_the_intake(service: DialogueService) -> None:
@@ -301,4 +406,4 @@ async def test_router__a_typed_answer_asks_only_the_features_that_want_text(
     assert asked == ["erasure", "bookclub", "intake"]
     asked.clear()
     await ana.command("export")
-    assert asked == ["erasure", "data"]  # a clinician's command: the intake never sees it
+    assert asked == ["erasure", "bookclub", "data"]  # the intake never sees it
