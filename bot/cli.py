@@ -27,6 +27,7 @@ from store.errors import StoreError
 
 if TYPE_CHECKING:
     from bot.service import DialogueService
+    from store.contract import UnitOfWork
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,9 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(run=_run)
 
     clinician = sub.add_parser("clinician", help="register a clinician (or take the role back)")
-    clinician.add_argument("action", choices=["add", "remove"])
+    clinician.add_argument("action", choices=["add", "remove", "assign"],
+                           help="assign: hand the interviews held since a removal to them")
     clinician.add_argument("channel", help="where they talk to Hearth, e.g. telegram")
     clinician.add_argument("id", help="their id there (a Telegram user id is a number)")
+    clinician.add_argument("--to", default=None, metavar="CHANNEL:ID",
+                           help="remove: the colleague who takes over their interviews "
+                                "(without it they are held until you assign them)")
     clinician.set_defaults(run=_clinician)
 
     report = sub.add_parser("report", help="write an interview's report (HTML and charts)")
@@ -101,7 +106,19 @@ async def open_service(settings: Settings, flow: str | None = None):  # type: ig
         safety=SafetyNet(tuple(settings.safety_contacts)),
     )
     service.delivery_retention = timedelta(days=settings.delivery_days)
+    service.after_erasure = partial(forget_files, settings)
     return service
+
+
+async def forget_files(settings: Settings, interview_ids: list[str]) -> None:
+    """After an erasure: the reports, charts and exports about those interviews go too."""
+    from bot.files import delete_reports, exports_folder, reports_folder
+
+    def delete() -> None:
+        for folder in (reports_folder(settings), exports_folder(settings)):
+            delete_reports(interview_ids, folder)
+
+    await asyncio.to_thread(delete)
 
 
 def data_key(settings: Settings) -> str | None:
@@ -193,27 +210,45 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
     import re
     from datetime import UTC, datetime
 
-    from bot.features.clinician import grant_role
+    from bot.features.clinician import assign_held, end_role, grant_role
     from bot.storage import open_store
 
     if not re.fullmatch(r"\w{1,32}", args.channel) or not re.fullmatch(r"[\w.@-]{1,64}", args.id):
         raise CliError(
             f"expected a channel and an id, like: telegram 123456789 (got {args.channel} {args.id})"
         )
-    role = "clinician" if args.action == "add" else "caregiver"
+    to: tuple[str, str] | None = None
+    if args.to is not None:
+        channel, _, external_id = args.to.rpartition(":")
+        if args.action != "remove" or not channel or not external_id:
+            raise CliError("--to goes with remove, as CHANNEL:ID, like: --to telegram:987654321")
+        to = (channel, external_id)
 
-    async def main() -> None:
-        store = await open_store(settings)
+    def change(repo: UnitOfWork) -> str | None:
         now = datetime.now(UTC)
+        if args.action == "add":
+            grant_role(repo, args.channel, args.id, "clinician", by=None, now=now)
+            return "is now a clinician"
+        if args.action == "assign":
+            moved = assign_held(repo, args.channel, args.id, by=None, now=now)
+            return None if moved is None else f"now has the {len(moved)} held interview(s)"
+        handover = end_role(repo, args.channel, args.id, to=to, by=None, now=now)
+        if handover is None:
+            return None
+        where = f"{args.to}" if to else "held for the operator (hearth clinician assign)"
+        return f"is no longer a clinician; {len(handover.moved)} interview(s) moved to {where}"
+
+    async def main() -> str | None:
+        store = await open_store(settings)
         try:
-            await store.run(
-                lambda repo: grant_role(repo, args.channel, args.id, role, by=None, now=now)
-            )
+            return await store.run(change)
         finally:
             await store.close()
 
-    asyncio.run(main())
-    done = "is now a clinician" if args.action == "add" else "is no longer a clinician"
+    done = asyncio.run(main())
+    if done is None:
+        who = args.to if args.action == "remove" else f"{args.channel}:{args.id}"
+        raise CliError(f"{who} is not a registered clinician: nothing was changed")
     print(f"{args.channel}:{args.id} {done} (in {database_label(settings)})")
     return 0
 

@@ -88,7 +88,7 @@ class Renderer(Wording):
         if isinstance(reply, Review):
             return self.review(reply, locale)
         if isinstance(reply, Problem):
-            return [Outbound(_m(locale, "problems.j2", reply.code, **reply.params))]
+            return [self.problem(reply, locale)]
         if isinstance(reply, Export):
             return render_export(self, reply, locale)
         if isinstance(reply, Files | Change):
@@ -98,6 +98,19 @@ class Renderer(Wording):
         return [Outbound(_m(locale, "replies.j2", "submitted"))]
 
     # -- pieces ---------------------------------------------------------------------------
+
+    def problem(self, reply: Problem, locale: str) -> Outbound:
+        """What was expected; with "did you mean" buttons labelled by the options they pick."""
+        text = _m(locale, "problems.j2", reply.code, **reply.params)
+        choices: list[list[Choice]] = []
+        if reply.choices:
+            flow = self.catalog.get(reply.flow)
+            item = flow.item(split_key(reply.key)[0])
+            for label, payload in reply.choices:
+                value = label.removeprefix("option:")
+                shown = self.option_label(item, flow, value, locale)
+                choices.append([Choice(shown, payload, key=value)])
+        return Outbound(text, choices=choices)
 
     def say(self, reply: Say, locale: str) -> Outbound:
         locale = reply.locale or locale

@@ -93,6 +93,12 @@ class Problem(_Reply):
     type: Literal["problem"] = "problem"
     code: str
     params: dict[str, Any] = Field(default_factory=dict)
+    #: Buttons that answer with one of a few likely options ("did you mean ...?"):
+    #: (label, payload), the label "option:<value>" naming an option of the question.
+    choices: list[tuple[str, str]] = Field(default_factory=list)
+    #: The flow and question the option labels come from.
+    flow: str = ""
+    key: str = ""
 
 
 class Submitted(_Reply):
@@ -101,6 +107,15 @@ class Submitted(_Reply):
     type: Literal["submitted"] = "submitted"
     interview_id: str
     flow: str
+
+
+class SafetyNote(BaseModel):
+    """A message the safety net caught in an interview: danger now, or harm that is over."""
+
+    at: datetime
+    kind: Literal["danger", "disclosure"]
+    concern: str | None = None  # self_harm, violence, sexual_abuse, weapon, child_danger, ...
+    message: str = ""  # what the person wrote (sealed at rest like every answer)
 
 
 class Export(_Reply):
@@ -114,6 +129,8 @@ class Export(_Reply):
     state: str
     rows: list[ReviewRow]  # every current answer (value None = skipped), in question order
     at: datetime  # when it was exported: the report's date
+    #: For the clinician's report: what the safety net caught, with time and words.
+    safety: list[SafetyNote] = Field(default_factory=list)
 
 
 class DataFile(BaseModel):
@@ -168,6 +185,9 @@ class Outcome(BaseModel):
     #: The person asked for low exposure and their typed answer is saved: the adapter
     #: deletes their message from the chat (bot/safety.py).
     redact_inbound: bool = False
+    #: Interviews erased (deleted or withdrawn) by this step: their reports and exports on
+    #: disk are deleted after the commit (DialogueService.after_erasure).
+    erased: list[str] = []
 
 
 OUTCOME = TypeAdapter(Outcome)

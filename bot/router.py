@@ -115,6 +115,7 @@ class Router:
             replies=ctx.replies,
             redact_inbound=ctx.redact_inbound,
             channel=inbound.channel,
+            erased=ctx.erased,
         )
         uow.deliveries.record(inbound.channel, inbound.delivery_id, outcome.model_dump_json(), now)
         return outcome

@@ -74,6 +74,10 @@ class Words:
     ignore: frozenset[str] = frozenset()
     joiners: frozenset[str] = frozenset()
     since: frozenset[str] = frozenset()
+    send: frozenset[str] = frozenset()
+    erase: frozenset[str] = frozenset()
+    switch_on: frozenset[str] = frozenset()
+    switch_off: frozenset[str] = frozenset()
 
     def merged(self, other: Words) -> Words:
         """These words with `other`'s added (this locale wins where both define a phrase)."""
@@ -93,7 +97,7 @@ SECTIONS = frozenset(
     {"commands", "done", "yes_words", "no_words", "unknown_words", "none_words", "agree",
      "languages", "numbers", "ordinals", "hedges", "years", "months", "weeks", "filler",
      "age_phrases", "school_years", "ago", "ago_words", "whole_life", "ignore", "joiners",
-     "since"}
+     "since", "send", "erase", "switch_on", "switch_off"}
 )
 
 
@@ -140,6 +144,10 @@ def parse_words(locale: str, data: Mapping[str, Any]) -> Words:
         ignore=_phrases(data.get("ignore")),
         joiners=_phrases(data.get("joiners")),
         since=_phrases(data.get("since")),
+        send=_phrases(data.get("send")),
+        erase=_phrases(data.get("erase")),
+        switch_on=_phrases(data.get("switch_on")),
+        switch_off=_phrases(data.get("switch_off")),
     )
 
 
@@ -197,3 +205,24 @@ def language_named(text: str) -> str | None:
     words = typed_words(WORD_LOCALES[0])
     key = _lookup(text, words.languages)
     return words.languages[key] if key is not None else None
+
+
+def means_send(text: str, locale: str = "en") -> bool:
+    """Whether the text asks to send the answers, at the review ("send", "enviar")."""
+    return _lookup(text, typed_words(locale).send) is not None
+
+
+def means_erase(text: str, locale: str = "en") -> bool:
+    """Whether the text confirms erasing everything ("yes, erase", "sí, borrar")."""
+    folded = text.replace("\u201c", "").replace("\u201d", "").replace('"', "").replace(",", " ")
+    return _lookup(folded, typed_words(locale).erase) is not None
+
+
+def switch(text: str, locale: str = "en") -> bool | None:
+    """True for "on", False for "off" (in any language), None for anything else."""
+    words = typed_words(locale)
+    if _lookup(text, words.switch_on) is not None:
+        return True
+    if _lookup(text, words.switch_off) is not None:
+        return False
+    return None

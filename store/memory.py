@@ -167,6 +167,15 @@ class _Interviews:
         ]
         return sorted(found, key=lambda r: r.updated_at)[:limit]
 
+    def transfer_owner(self, from_id: int, to_id: int, *, now: datetime) -> list[str]:
+        moved = sorted(i for i, r in self.t.interviews.items() if r.owner_id == from_id)
+        for interview_id in moved:
+            record = self.t.interviews[interview_id]
+            record.owner_id, record.revision, record.updated_at = to_id, record.revision + 1, now
+            if record.respondent_id == from_id:
+                record.respondent_id = None
+        return moved
+
     def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
         self.t.follow_ups[interview_id] = earlier_id
 

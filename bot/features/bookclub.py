@@ -31,6 +31,9 @@ class BookClub:
         if inbound.kind is Kind.COMMAND and inbound.payload == bookclub.COMMAND:
             self.control(ctx, "private", admin=True)
             return True
+        if inbound.kind is Kind.CHOICE and inbound.payload == bookclub.SUBSCRIBE:
+            self.control(ctx, "private", admin=True, args="setup")
+            return True
         clubs = ctx.uow.bookclub
         link = inbound.args.strip()
         if (
@@ -43,12 +46,15 @@ class BookClub:
         return self.reflection(ctx, clubs)
 
     @staticmethod
-    def control(ctx: StepContext, kind: str, admin: bool | None) -> None:
+    def control(
+        ctx: StepContext, kind: str, admin: bool | None, args: str | None = None
+    ) -> None:
         inbound = ctx.inbound
         where = bookclub.Where(
             inbound.channel, inbound.chat_id, kind, ctx.person.id, ctx.person.locale
         )
-        ctx.replies.extend(bookclub.control(ctx.uow, where, inbound.args, ctx.now, admin))
+        words = inbound.args if args is None else args
+        ctx.replies.extend(bookclub.control(ctx.uow, where, words, ctx.now, admin))
 
     @staticmethod
     def open_check_in(ctx: StepContext, clubs: BookClubRepo, token: str) -> None:

@@ -7,15 +7,13 @@ from bot.intake.asking import ask, ask_current, missing_needed, show_review, to_
 from bot.payload import Action
 from bot.replies import Submitted
 from flows.lifecycle import Awaiting, Trigger
-
-#: Words that send the answers from the review (compared after folding case).
-SEND_WORDS = frozenset({"submit", "send", "enviar"})
+from messages.words import means_send
 
 
 def review_text(ctx: StepContext, text: str) -> None:
     """A typed word at the review: a row number to change, or "send"."""
     word = text.strip().casefold()
-    if word in SEND_WORDS:
+    if means_send(word, ctx.person.locale):
         ask_to_send(ctx)
     elif word.isdigit():
         edit_row(ctx, int(word) - 1)

@@ -16,14 +16,12 @@ from bot.replies import Say
 from flows.engine import progress
 from flows.lifecycle import Awaiting, Trigger
 from messages.render import LOCALES
-
-#: Words that accept the consent when typed (compared after folding case).
-AGREE_WORDS = frozenset({"yes", "y", "i agree", "agree", "ok", "sí", "si"})
+from messages.words import language_named, means_agree
 
 
 def consent_text(ctx: StepContext, text: str) -> None:
     """A typed answer to the consent: agreement, or the consent again."""
-    if text.strip().casefold() in AGREE_WORDS:
+    if means_agree(text, ctx.person.locale):
         agree(ctx)
     else:
         ctx.say("consent_needed")
@@ -91,7 +89,8 @@ def status(ctx: StepContext) -> None:
 
 def language(ctx: StepContext, code: str) -> None:
     """Switch the person's language; answers are values, so nothing else changes."""
-    code = code.strip().lower()[:8]
+    code = code.strip().lower()[:24]
+    code = language_named(code) or code  # "español", "English", "inglés" as well as "es"
     if not code:
         ctx.say("language_offer", language_choices(), current=ctx.person.locale)
         return
