@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -126,12 +127,35 @@ async def test_danger_in_free_text__help_at_once__saved__paused__resumable(
     assert answers == {"child_name": "I'm going to kill myself"}  # the answer is still kept
     kinds = [e.kind for e in await events_of(store, "ana")]
     assert "safety_flag" in kinds
-    assert all(e.detail is None for e in await events_of(store, "ana") if e.kind == "safety_flag")
+    # The clinician's report shows what was caught: concern and words, kept with the event
+    # (sealed like an answer when a key is set).
+    flags = [e for e in await events_of(store, "ana") if e.kind == "safety_flag"]
+    assert len(flags) == 1 and flags[0].detail is not None
+    kept = json.loads(flags[0].detail)
+    assert kept["concern"] == "self_harm" and kept["message"] == "I'm going to kill myself"
 
     await person.command("start")
     assert "You have a paused interview" in person.text
     await person.tap("Continue where I stopped")
     assert "How old is your child?" in person.text
+
+
+async def test_past_harm__disclosure_marked__interview_goes_on(
+    person: Person, store: Store
+) -> None:
+    await person.command("start")
+    await person.type("yes")
+    await person.type("his dad hit him when he was 2")  # the first question: a name, saved
+    assert "safety.support" not in [m.key for m in person.last]
+    assert person.last[-1].key == "replies.ask"  # the next question, as usual
+    assert person.last[-1].question == "child_age"
+    state, _ = await state_and_answers(store, "ana")
+    assert state == "answering"
+    events = await events_of(store, "ana")
+    assert "safety_flag" not in [e.kind for e in events]
+    disclosures = [e for e in events if e.kind == "safety_disclosure"]
+    assert len(disclosures) == 1 and disclosures[0].detail is not None
+    assert json.loads(disclosures[0].detail)["message"] == "his dad hit him when he was 2"
 
 
 async def test_danger_where_a_number_is_expected__help__nothing_saved(
