@@ -116,6 +116,26 @@ def inbound(
 Say = Callable[..., "list[Outbound]"]
 
 
+def ids(seen: Person | Outbound | list[Outbound]) -> list[str]:
+    """The message ids of a person's last replies, of one message, or of a list of them."""
+    if isinstance(seen, Person):
+        return seen.keys
+    if isinstance(seen, Outbound):
+        return [seen.key]
+    return [m.key for m in seen]
+
+
+def questions(seen: object) -> list[str | None]:
+    """The question keys asked in a person's last replies, one message, or a list of them
+    (anything with `.last`, `.question` or a list of such: a Telegram harness's message too).
+    """
+    if isinstance(seen, Person):
+        return [m.question for m in seen.last]
+    if isinstance(seen, list):
+        return [m.question for m in seen]
+    return [seen.question]
+
+
 def said(key: str, locale: str = "en", **params: object) -> str:
     """What the message `key` ("telegram.unsupported") reads with these values, in the
     templates' current wording: for a test about which variant was sent, not its words.

@@ -30,7 +30,7 @@ from bot.telegram.polling import Poller
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue
 from store.sqlite import Store
-from tests.conftest import Clock, said
+from tests.conftest import Clock, questions, said
 from tests.e2e.telegram_harness import BOT_USERNAME, FakeBotApi, Phone, record_deliveries
 
 TOKEN = "123456:offline-test-token"
@@ -300,7 +300,7 @@ async def test_double_tap__one_answer(bot: Running, ana: Phone) -> None:
 
     assert await bot.service.store.read(history) == ["parent"]
     assert ana.last.key == "replies.stale"
-    assert [m.question for m in ana.screen].count("sleep") == 1
+    assert questions(ana.screen).count("sleep") == 1
     assert bot.api.answered == {query: 1 for query in bot.api.queries}
 
 

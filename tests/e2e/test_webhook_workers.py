@@ -112,7 +112,7 @@ async def test_three_workers__one_registers__any_answers__state_shared(
     # One conversation, each step through another worker, as a proxy would spread them.
     assert await _post(workers[0].local, ana.command("start").to_dict()) == 200
     await api.wait_until(lambda: shown(api, "Do you agree"))
-    assert await _post(workers[1].local, ana.tap("I agree").to_dict()) == 200
+    assert await _post(workers[1].local, ana.tap_key("agree").to_dict()) == 200
     await api.wait_until(lambda: shown(api, "question 1"))
     assert await _post(workers[2].local, ana.text("Sam").to_dict()) == 200
     await api.wait_until(lambda: shown(api, "question 2"))
@@ -125,7 +125,7 @@ async def test_redelivered_update__two_workers__saved_once(
     ana = Phone(api, None, ANA)
     assert await _post(workers[0].local, ana.command("start").to_dict()) == 200
     await api.wait_until(lambda: shown(api, "Do you agree"))
-    assert await _post(workers[0].local, ana.tap("I agree").to_dict()) == 200
+    assert await _post(workers[0].local, ana.tap_key("agree").to_dict()) == 200
     await api.wait_until(lambda: shown(api, "question 1"))
     body = ana.text("Sam").to_dict()  # Telegram retried it: it reaches two workers
     codes = await asyncio.gather(*(_post(w.local, body) for w in workers[1:]))

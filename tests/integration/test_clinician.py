@@ -17,7 +17,7 @@ from flows.answers import encode_value
 from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.sqlite import Store
-from tests.conftest import Clock, Person, inbound
+from tests.conftest import Clock, Person, ids, inbound, questions
 from tests.integration.clinic import (
     answer_sample,
     clinic_service,
@@ -56,7 +56,7 @@ async def test_clinician_add__by_non_operator__refused_role_unchanged(
 ) -> None:
     mallory = Person(clinic, "mallory")
     await mallory.command("clinician", "add mallory")
-    assert "Only the service's operator can register clinicians." in mallory.text
+    assert "clinician.not_admin" in ids(mallory)
     row = await person_row(clinic, "mallory")
     assert row is not None and row[1] == "caregiver"
     denied = await rows(clinic, "SELECT kind, detail FROM events WHERE person_id = ?", row[0])
@@ -69,7 +69,7 @@ async def test_clinician_commands__caregiver__refused_nothing_created(
     ana = Person(clinic, "ana")
     for name, args in [("new", "Sam"), ("interviews", ""), ("open", "abc"), ("invite", "abc")]:
         await ana.command(name, args)
-        assert "This command is for clinicians." in ana.text, name
+        assert "clinician.not_clinician" in ids(ana), name
     assert await rows(clinic, "SELECT id FROM interviews") == []
     assert await rows(clinic, "SELECT code_hash FROM invites") == []
 
@@ -111,11 +111,11 @@ async def test_invite__claim_complete__clinician_notified_and_gets_report(
     fam = Person(clinic, "fam")
     await fam.command("start", code)
     assert "Your clinician has prepared this interview about Sam." in fam.text
-    assert "Do you agree" in fam.text
-    await fam.tap("I agree")
+    assert "replies.consent" in ids(fam)
+    await fam.tap_key("agree")
     await answer_sample(fam)
-    sent = await fam.tap("Send my answers")
-    assert "Your answers are sent and saved" in fam.text
+    sent = await fam.tap_key("submit")
+    assert "replies.submitted" in ids(fam)
 
     notes = to_chat(sent, "doc")
     assert len(notes) == 1
@@ -162,7 +162,7 @@ async def test_invite__single_use__second_person_refused(clinic: DialogueService
     fam, other = Person(clinic, "fam"), Person(clinic, "other")
     await fam.command("start", code)
     await other.command("start", code)
-    assert "This invitation has already been used" in other.text
+    assert "clinician.invite_used" in ids(other)
     other_row = await person_row(clinic, "other")
     assert other_row is not None and other_row[2] is None  # no interview became theirs
     fam_row = await person_row(clinic, "fam")
@@ -170,7 +170,7 @@ async def test_invite__single_use__second_person_refused(clinic: DialogueService
     assert await rows(clinic, "SELECT respondent_id FROM interviews") == [(fam_row[0],)]
     # The family tapping their own link again simply carries on.
     await fam.command("start", code)
-    assert "Do you agree" in fam.text
+    assert "replies.consent" in ids(fam)
 
 
 @pytest.mark.parametrize(
@@ -187,9 +187,9 @@ async def test_invite__expiry__seven_days_by_default(
     await fam.command("start", code)
     respondents = await rows(clinic, "SELECT respondent_id FROM interviews")
     if claimed:
-        assert "Do you agree" in fam.text and respondents[0][0] is not None
+        assert "replies.consent" in ids(fam) and respondents[0][0] is not None
     else:
-        assert "This invitation has expired." in fam.text
+        assert "clinician.invite_expired" in ids(fam)
         assert respondents == [(None,)]
         assert await rows(clinic, "SELECT used_at FROM invites") == [(None,)]
 
@@ -202,14 +202,14 @@ async def test_wrong_code__five_per_hour__then_refused_even_the_right_one(
     guesser = Person(clinic, "guesser")
     for attempt in range(5):
         await guesser.command("start", f"wrong-code-number-{attempt:04d}")
-        assert "doesn't match any invitation" in guesser.text
+        assert "clinician.invite_unknown" in ids(guesser)
         clock.advance(minutes=1)
     await guesser.command("start", code)
     assert "Too many invitation codes didn't match. Please wait about 55 minutes" in guesser.text
     assert await rows(clinic, "SELECT respondent_id FROM interviews") == [(None,)]
     clock.advance(minutes=55)  # the first wrong attempt leaves the hour's window
     await guesser.command("start", code)
-    assert "Do you agree" in guesser.text
+    assert "replies.consent" in ids(guesser)
     assert len(await rows(clinic, "SELECT id FROM attempts")) == 4  # only the window is kept
 
 
@@ -220,18 +220,18 @@ async def test_new_invite__old_code_retired(clinic: DialogueService) -> None:
     fresh = doc.text.split("start=")[1].split()[0]
     fam = Person(clinic, "fam")
     await fam.command("start", old)
-    assert "already been used, or a newer one has replaced it" in fam.text
+    assert "clinician.invite_used" in ids(fam)
     await fam.command("start", fresh)
-    assert "Do you agree" in fam.text
+    assert "replies.consent" in ids(fam)
     await doc.command("invite", interview_id)
-    assert "already has its family" in doc.text
+    assert "clinician.invite_not_possible" in ids(doc)
 
 
 async def test_clinician__cannot_claim_an_invitation(clinic: DialogueService) -> None:
     doc, other_doc = await register(clinic, "doc"), await register(clinic, "doc2")
     code, _ = await new_interview(doc, "Sam")
     await other_doc.command("start", code)
-    assert "Clinicians don't answer as a family through a link." in other_doc.text
+    assert "clinician.invite_clinician" in ids(other_doc)
     assert await rows(
         clinic,
         "SELECT respondent_id, used_at FROM invites JOIN interviews "
@@ -242,9 +242,9 @@ async def test_clinician__cannot_claim_an_invitation(clinic: DialogueService) ->
 async def test_start_now_button__clinician_answers_from_consent(clinic: DialogueService) -> None:
     doc = await register(clinic, "doc")
     _, interview_id = await new_interview(doc, "Sam")
-    await doc.tap("Start it now")
-    assert "you are answering now" in doc.text and "Do you agree" in doc.text
-    await doc.tap("I agree")
+    await doc.tap_key("button_start_now")
+    assert "clinician.opened" in ids(doc) and "replies.consent" in ids(doc)
+    await doc.tap_key("agree")
     await doc.type("Sam")
     doc_row = await person_row(clinic, "doc")
     assert doc_row is not None and doc_row[2] == interview_id
@@ -279,7 +279,7 @@ async def test_interviews__lists_only_own__each_listing_audited(
 async def test_interviews__none_yet(clinic: DialogueService) -> None:
     doc = await register(clinic, "doc")
     await doc.command("interviews")
-    assert "You have no interviews yet." in doc.text
+    assert "clinician.interviews_none" in ids(doc)
 
 
 async def test_open__resumes_at_the_question_where_family_stopped(
@@ -289,10 +289,10 @@ async def test_open__resumes_at_the_question_where_family_stopped(
     code, interview_id = await new_interview(doc, "Sam")
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await fam.type("Sam")
     await fam.type("3")
-    await fam.tap("A parent")
+    await fam.choose("parent")
     await fam.command("pause")
     assert "Paused. 3 answers are saved." in fam.text
 
@@ -300,10 +300,10 @@ async def test_open__resumes_at_the_question_where_family_stopped(
     assert "paused · 3 of about" in doc.text
     await doc.command("open", interview_id)
     assert (
-        "Interview for Sam" in doc.text and "Welcome back. Here is where you stopped." in doc.text
+        "Interview for Sam" in doc.text and "replies.ask" in ids(doc)
     )
-    assert "How easily does your child settle to sleep" in doc.text
-    await doc.tap("4")
+    assert "sleep" in questions(doc)
+    await doc.choose("4")
     doc_row = await person_row(clinic, "doc")
     assert doc_row is not None and doc_row[2] == interview_id
     assert await rows(clinic, "SELECT answered_by FROM answers WHERE item_key = 'sleep'") == [
@@ -317,9 +317,9 @@ async def test_open__submitted_interview__closed_but_reportable(clinic: Dialogue
     code, interview_id = await new_interview(doc, "Sam")
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await answer_sample(fam)
-    await fam.tap("Send my answers")
+    await fam.tap_key("submit")
     await doc.command("open", interview_id)
     assert f"Interview {interview_id} is submitted, so it can't be continued." in doc.text
 
@@ -358,21 +358,21 @@ async def test_caregiver_report__after_submission_only__summary_of_own(
     code, interview_id = await new_interview(doc, "Sam")
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await fam.type("Sam")
     await fam.command("report")
-    assert "Your summary is ready once you have sent your answers." in fam.text
+    assert "clinician.report_not_ready" in ids(fam)
     await fam.type("3")  # the interview goes on where it was
-    await fam.tap("A parent")
-    await fam.tap("3")
+    await fam.choose("parent")
+    await fam.choose("3")
     await fam.type("0")
-    await fam.tap("Nothing right now")
-    await fam.tap("Done")
-    await fam.tap("No")
-    await fam.tap("Send my answers")
+    await fam.choose("none")
+    await fam.tap_key("done")
+    await fam.choose("no")
+    await fam.tap_key("submit")
     [summary] = await fam.command("report")
     assert summary.attachment is not None
-    assert "Here are the answers you sent." in summary.text
+    assert summary.key == "report.caregiver"
     assert "Nothing right now" in summary.attachment.data.decode()
     fam_row = await person_row(clinic, "fam")
     assert fam_row is not None
@@ -406,7 +406,7 @@ async def test_group_chat__access_commands_refused(clinic: DialogueService) -> N
     [reply] = await clinic.handle(
         inbound(Kind.COMMAND, "new", user="doc", args="Sam", private=False)
     )
-    assert "only in a private chat" in reply.text
+    assert "replies.group_refused" in ids(reply)
     assert await rows(clinic, "SELECT id FROM interviews") == []
 
 
