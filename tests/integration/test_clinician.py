@@ -17,7 +17,7 @@ from flows.answers import encode_value
 from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.sqlite import Store
-from tests.conftest import Clock, Person, ids, inbound, questions
+from tests.conftest import Clock, Person, ids, inbound, said
 from tests.integration.clinic import (
     answer_sample,
     clinic_service,
@@ -48,7 +48,7 @@ async def test_operator_registers_clinician__role_stored__new_allowed(
     row = await person_row(clinic, "doc")
     assert row is not None and row[1] == "clinician"
     await doc.command("new", "Sam")
-    assert "Interview for Sam is ready" in doc.text
+    assert doc.keys == ["clinician.invite_created"] and "Sam" in doc.text
 
 
 async def test_clinician_add__by_non_operator__refused_role_unchanged(
@@ -83,7 +83,7 @@ def test_cli_clinician_add__role_in_database(tmp_path: Path, catalog: FlowCatalo
         try:
             doc = Person(DialogueService(store, catalog), "doc")
             await doc.command("new", "Sam")
-            assert "Interview for Sam is ready" in doc.text
+            assert doc.keys == ["clinician.invite_created"] and "Sam" in doc.text
         finally:
             await store.close()
 
@@ -110,7 +110,8 @@ async def test_invite__claim_complete__clinician_notified_and_gets_report(
 
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    assert "Your clinician has prepared this interview about Sam." in fam.text
+    assert fam.reply("clinician.invite_claimed").text == said(
+        "clinician.invite_claimed", nickname="Sam", interview_id=interview_id)
     assert "replies.consent" in ids(fam)
     await fam.tap_key("agree")
     await answer_sample(fam)
@@ -205,7 +206,8 @@ async def test_wrong_code__five_per_hour__then_refused_even_the_right_one(
         assert "clinician.invite_unknown" in ids(guesser)
         clock.advance(minutes=1)
     await guesser.command("start", code)
-    assert "Too many invitation codes didn't match. Please wait about 55 minutes" in guesser.text
+    assert guesser.keys == ["clinician.too_many_attempts"]
+    assert guesser.text == said("clinician.too_many_attempts", minutes=55)
     assert await rows(clinic, "SELECT respondent_id FROM interviews") == [(None,)]
     clock.advance(minutes=55)  # the first wrong attempt leaves the hour's window
     await guesser.command("start", code)
@@ -267,9 +269,13 @@ async def test_interviews__lists_only_own__each_listing_audited(
     assert "Sam" in doc.text and "Kim" in doc.text and sam in doc.text and kim in doc.text
     assert "Lou" not in doc.text and lou not in doc.text
     assert doc.text.index("Kim") < doc.text.index("Sam")  # most recently active first
-    assert "consent (invitation not yet used) · 0 of about 7 answered" in doc.text
-    assert "last activity 2026-11-25 09:00 UTC" in doc.text
-    assert "last activity 2026-11-25 09:05 UTC" in doc.text
+    listed = [
+        {"nickname": name, "state": "consent", "claimed": False, "answered": 0, "total": 7,
+         "updated": f"2026-11-25 {at} UTC", "interview_id": interview}
+        for name, at, interview in (("Kim", "09:05", kim), ("Sam", "09:00", sam))
+    ]
+    assert doc.keys == ["clinician.interviews_list"]
+    assert doc.text == said("clinician.interviews_list", rows=listed)
     doc_row = await person_row(clinic, "doc")
     assert doc_row is not None
     assert ("viewed", doc_row[0], "list") in await events(clinic, sam)
@@ -294,15 +300,13 @@ async def test_open__resumes_at_the_question_where_family_stopped(
     await fam.type("3")
     await fam.choose("parent")
     await fam.command("pause")
-    assert "Paused. 3 answers are saved." in fam.text
+    assert fam.text == said("replies.paused", answered=3)
 
     await doc.command("interviews")
-    assert "paused · 3 of about" in doc.text
+    assert doc.keys == ["clinician.interviews_list"] and "· paused ·" in doc.text
     await doc.command("open", interview_id)
-    assert (
-        "Interview for Sam" in doc.text and "replies.ask" in ids(doc)
-    )
-    assert "sleep" in questions(doc)
+    assert doc.keys == ["clinician.opened", "replies.ask"] and doc.asked == "sleep"
+    assert doc.last[0].text == said("clinician.opened", nickname="Sam", interview_id=interview_id)
     await doc.choose("4")
     doc_row = await person_row(clinic, "doc")
     assert doc_row is not None and doc_row[2] == interview_id
@@ -321,7 +325,9 @@ async def test_open__submitted_interview__closed_but_reportable(clinic: Dialogue
     await answer_sample(fam)
     await fam.tap_key("submit")
     await doc.command("open", interview_id)
-    assert f"Interview {interview_id} is submitted, so it can't be continued." in doc.text
+    assert doc.keys == ["clinician.interview_closed"]
+    assert doc.text == said("clinician.interview_closed", state="submitted",
+                            interview_id=interview_id)
 
 
 async def test_foreign_and_unknown_ids__same_not_found__nothing_leaks(
@@ -452,11 +458,14 @@ async def test_report__flow_with_scoring__clinician_html_and_family_summary(
     assert report.attachment.filename == f"hearth-report-{interview_id}.html"
     html = report.attachment.data.decode()
     assert "<html" in html.casefold() and "Mia" in html and "data:image/png;base64," in html
-    assert "Report for Mia" in report.text and "not a diagnosis" in report.text
+    assert report.key == "report.clinician"
+    assert report.text == said("clinician.report_caption", nickname="Mia",
+                               interview_id=interview_id)
 
     fam = Person(clinic, "fam")
     [summary] = await fam.command("report", interview_id)
     assert summary.attachment is None and "Mia" in summary.text
+    assert summary.key == "report.caregiver"
     fam_row = await person_row(clinic, "fam")
     assert fam_row is not None
     assert ("exported", fam_row[0], "caregiver") in await events(clinic, interview_id)

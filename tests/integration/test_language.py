@@ -14,7 +14,8 @@ async def test_client_language__preselects_spanish(service: DialogueService) -> 
     flow = service.catalog.latest("sample")
     assert replies[0].key == "replies.consent"
     assert replies[0].text == said(
-        "replies.consent", "es", title=flow.text(flow.title, "es"), text=flow.text(flow.consent, "es")
+        "replies.consent", "es",
+        title=flow.text(flow.title, "es"), text=flow.text(flow.consent, "es"),
     )
     buttons = [c for row in replies[0].choices for c in row]
     assert [c.key for c in buttons] == ["agree", "not_now", "lang_en"]

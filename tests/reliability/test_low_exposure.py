@@ -37,7 +37,7 @@ async def test_on__answer_not_accepted__message_kept_to_correct(person: Person) 
     await started(person)
     await person.type("Sam")
     replies = await person.type("a long time ago")  # not an age: nothing saved
-    assert "Please send an age" in person.text
+    assert "problems.not_an_age" in person.keys
     assert not any(m.delete_inbound for m in replies)
 
 
