@@ -22,12 +22,29 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.reports import answer_appendix, caregiver_summary, clinician_html  # noqa: E402
+from bot.reports import (  # noqa: E402
+    age_text,
+    answer_appendix,
+    caregiver_summary,
+    clinician_html,
+    report_words,
+)
 from flows.engine import AgeValue, Answer, Value  # noqa: E402
 from flows.loader import bundled_flow_paths, load_flow_file  # noqa: E402
 from flows.schema import Flow  # noqa: E402
 from scoring import build_report  # noqa: E402
-from scoring.chart import functional_map_png, timeline_png  # noqa: E402
+from scoring.chart import functional_map_png as _map  # noqa: E402
+from scoring.chart import timeline_png as _timeline  # noqa: E402
+from scoring.report import Report  # noqa: E402
+
+
+def functional_map_png(report: Report) -> bytes:
+    """The map with the English words the report passes in."""
+    return _map(report, report_words("en")["chart"], age_text(report.age, "en"))
+
+
+def timeline_png(report: Report) -> bytes:
+    return _timeline(report, report_words("en")["chart"])
 
 TARGET_MS = 300.0
 IMPORT_SNIPPET = (

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 LIBRARY = "bookclub.j2"
 COMMAND = "bookclub"
+#: The button of a parent's one-tap subscription (answered by the book-club feature).
+SUBSCRIBE = "bc:subscribe"
 #: A "Reflect privately" deep link: /start r_<token>.
 LINK_PREFIX = "r_"
 #: How long after opening a check-in the next typed message counts as the reflection.
@@ -224,11 +226,30 @@ def control(
     club = clubs.club(where.channel, where.chat_id)
     if verb == "setup":
         return setup(repo, where, club, rest, now)
+    if club is None and where.kind == "private" and verb == "status" and not rest:
+        return [subscribe_offer(where)]
     if club is None:
         return [say("status_none", group=where.kind == "group")]
     if verb == "status":
         return [status_reply(clubs, club, now)]
     return change(repo, club, verb, now)
+
+
+def subscribe_offer(where: Where) -> Say:
+    """A parent's bare `/bookclub`: one tap subscribes them to the default series."""
+    series = default_series()
+    return Say(
+        message="subscribe_offer",
+        library=LIBRARY,
+        params={
+            "title": series.text(series.title, where.locale),
+            "weeks": series.total_weeks,
+            "weekday": WEEKDAYS[DEFAULT_WEEKDAY],
+            "time": f"{DEFAULT_TIME:%H:%M}",
+            "timezone": DEFAULT_TIMEZONE,
+        },
+        choices=[("subscribe_button", SUBSCRIBE)],
+    )
 
 
 def help_reply(where: Where) -> Say:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.data.cli import add_data_commands
+from bot.files import private_folder, reports_folder
 from bot.model import Outbound
 from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
@@ -24,6 +26,7 @@ from store.errors import StoreError
 
 if TYPE_CHECKING:
     from bot.service import DialogueService
+    from store.contract import UnitOfWork
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,15 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(run=_run)
 
     clinician = sub.add_parser("clinician", help="register a clinician (or take the role back)")
-    clinician.add_argument("action", choices=["add", "remove"])
+    clinician.add_argument("action", choices=["add", "remove", "assign"],
+                           help="assign: hand the interviews held since a removal to them")
     clinician.add_argument("channel", help="where they talk to Hearth, e.g. telegram")
     clinician.add_argument("id", help="their id there (a Telegram user id is a number)")
+    clinician.add_argument("--to", default=None, metavar="CHANNEL:ID",
+                           help="remove: the colleague who takes over their interviews "
+                                "(without it they are held until you assign them)")
     clinician.set_defaults(run=_clinician)
 
     report = sub.add_parser("report", help="write an interview's report (HTML and charts)")
-    report.add_argument("interview", help="the interview id")
+    # An older id may start with "-": `hearth report -- -2mF...` or `--id=-2mF...` reach it.
+    report.add_argument("interview", nargs="?", help="the interview id")
+    report.add_argument("--id", dest="interview_id", default=None,
+                        help="the interview id (for an id starting with '-': --id=-2mF...)")
     report.add_argument("--out", type=Path, default=None,
-                        help="folder for the files (default: reports/ beside the database)")
+                        help="folder for the files (default: reports/ beside the database; "
+                             "required when HEARTH_DATA_KEY is set)")
     report.add_argument("--locale", default=None,
                         help="language of the report (default: HEARTH_LOCALE)")
     report.set_defaults(run=_report)
@@ -93,7 +104,19 @@ async def open_service(settings: Settings, flow: str | None = None):  # type: ig
         safety=SafetyNet(tuple(settings.safety_contacts)),
     )
     service.delivery_retention = timedelta(days=settings.delivery_days)
+    service.after_erasure = partial(forget_files, settings)
     return service
+
+
+async def forget_files(settings: Settings, interview_ids: list[str]) -> None:
+    """After an erasure: the reports, charts and exports about those interviews go too."""
+    from bot.files import delete_reports, exports_folder, reports_folder
+
+    def delete() -> None:
+        for folder in (reports_folder(settings), exports_folder(settings)):
+            delete_reports(interview_ids, folder)
+
+    await asyncio.to_thread(delete)
 
 
 def data_key(settings: Settings) -> str | None:
@@ -102,16 +125,28 @@ def data_key(settings: Settings) -> str | None:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.console import ConsoleChat
+    from bot.console import CHANNEL, ConsoleChat
+    from messages.render import macro
 
+    user = args.user or getpass.getuser()
     with asyncio.Runner() as runner:
         service = runner.run(open_service(settings, args.flow))
-        service.after_submit = partial(_console_report, service, reports_folder(settings))
-        print(f"Hearth · answers are saved in {database_label(settings)}")
+        # With a key, nothing of the answers is kept in clear: the report is not written
+        # on its own, only by `hearth report --out` when the operator asks (docs/security.md).
+        folder = None if settings.data_key else reports_folder(settings)
+        service.after_submit = partial(_console_report, service, folder)
+
+        def person_locale() -> str:
+            # Someone who chose a language is spoken to in it; a new person in HEARTH_LOCALE.
+            known = runner.run(service.store.read(lambda uow: uow.people.find(CHANNEL, user)))
+            return known.locale if known is not None else settings.locale
+
+        label = database_label(settings)
+        print(str(macro(person_locale(), "console.j2", "started")(database=label)))
         try:
-            ConsoleChat(service, args.user or getpass.getuser()).run(runner)
+            ConsoleChat(service, user, locale=settings.locale).run(runner)
         except KeyboardInterrupt:
-            print("\nStopped. Your answers so far are saved.")
+            print("\n" + str(macro(person_locale(), "console.j2", "stopped")()))
         finally:
             runner.run(service.store.close())
     return 0
@@ -173,27 +208,45 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
     import re
     from datetime import UTC, datetime
 
-    from bot.features.clinician import grant_role
+    from bot.features.clinician import assign_held, end_role, grant_role
     from bot.storage import open_store
 
     if not re.fullmatch(r"\w{1,32}", args.channel) or not re.fullmatch(r"[\w.@-]{1,64}", args.id):
         raise CliError(
             f"expected a channel and an id, like: telegram 123456789 (got {args.channel} {args.id})"
         )
-    role = "clinician" if args.action == "add" else "caregiver"
+    to: tuple[str, str] | None = None
+    if args.to is not None:
+        channel, _, external_id = args.to.rpartition(":")
+        if args.action != "remove" or not channel or not external_id:
+            raise CliError("--to goes with remove, as CHANNEL:ID, like: --to telegram:987654321")
+        to = (channel, external_id)
 
-    async def main() -> None:
-        store = await open_store(settings)
+    def change(repo: UnitOfWork) -> str | None:
         now = datetime.now(UTC)
+        if args.action == "add":
+            grant_role(repo, args.channel, args.id, "clinician", by=None, now=now)
+            return "is now a clinician"
+        if args.action == "assign":
+            moved = assign_held(repo, args.channel, args.id, by=None, now=now)
+            return None if moved is None else f"now has the {len(moved)} held interview(s)"
+        handover = end_role(repo, args.channel, args.id, to=to, by=None, now=now)
+        if handover is None:
+            return None
+        where = f"{args.to}" if to else "held for the operator (hearth clinician assign)"
+        return f"is no longer a clinician; {len(handover.moved)} interview(s) moved to {where}"
+
+    async def main() -> str | None:
+        store = await open_store(settings)
         try:
-            await store.run(
-                lambda repo: grant_role(repo, args.channel, args.id, role, by=None, now=now)
-            )
+            return await store.run(change)
         finally:
             await store.close()
 
-    asyncio.run(main())
-    done = "is now a clinician" if args.action == "add" else "is no longer a clinician"
+    done = asyncio.run(main())
+    if done is None:
+        who = args.to if args.action == "remove" else f"{args.channel}:{args.id}"
+        raise CliError(f"{who} is not a registered clinician: nothing was changed")
     print(f"{args.channel}:{args.id} {done} (in {database_label(settings)})")
     return 0
 
@@ -206,17 +259,24 @@ def _keygen(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def reports_folder(settings: Settings) -> Path:
-    """Where reports are written unless told otherwise: beside the database."""
-    return settings.database.parent / "reports"
-
-
-async def _console_report(service: DialogueService, folder: Path, submitted: Submitted,
+async def _console_report(service: DialogueService, folder: Path | None, submitted: Submitted,
                           locale: str) -> list[Outbound]:
-    """In the console the operator is at the keyboard: write the full report and say where."""
+    """In the console the operator is at the keyboard: write the full report and say where.
+
+    `folder` is None when answers are sealed (HEARTH_DATA_KEY): then the report stays off
+    the disk and the reply says how to write it on demand.
+    """
     from bot.reports import write_interview_report
     from messages.render import macro
+    from scoring import has_rules
 
+    if folder is None:
+        if not has_rules(service.catalog.get(submitted.flow).id):
+            return []
+        text = str(macro(locale, "replies.j2", "report_not_kept")(
+            interview_id=submitted.interview_id))
+        return [Outbound(text.strip())]
+    private_folder(folder, ours=True)
     paths = await write_interview_report(service.store, service.catalog,
                                          submitted.interview_id, folder, service.clock(), locale)
     if not paths:
@@ -226,21 +286,37 @@ async def _console_report(service: DialogueService, folder: Path, submitted: Sub
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.data.render import text
     from bot.reports import write_interview_report
     from bot.service import utc_now
+    from messages.render import LOCALES
+
+    if args.interview and args.interview_id and args.interview != args.interview_id:
+        raise CliError("give the interview id once: as an argument or as --id, not both")
+    interview = (args.interview_id or args.interview or "").strip()
+    if not interview:
+        raise CliError("which interview? give its id: hearth report ID (or --id ID)")
+    locale = args.locale or settings.locale
+    if locale not in LOCALES:
+        raise CliError(f"--locale: {locale!r} is not a language of the reports "
+                       f"(use one of: {', '.join(LOCALES)})")
+
+    if args.out is None and settings.data_key:
+        raise CliError(text("en", "report_needs_out"))
 
     async def main() -> list[Path] | None:
         service = await open_service(settings)
         try:
+            folder = args.out or private_folder(reports_folder(settings), ours=True)
             return await write_interview_report(
-                service.store, service.catalog, args.interview.strip(),
-                args.out or reports_folder(settings), utc_now(), args.locale or settings.locale)
+                service.store, service.catalog, interview,
+                folder, utc_now(), locale)
         finally:
             await service.store.close()
 
     paths = asyncio.run(main())
     if paths is None:
-        raise CliError(f"no scored interview with id {args.interview!r} "
+        raise CliError(f"no scored interview with id {interview!r} "
                        "(check the id; interviews on a flow without scoring rules have no report)")
     for path in paths:
         print(path)
@@ -283,6 +359,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CliError, StoreError, FlowError) as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`hearth stats | head -1`): stop quietly, like other tools.
+        # Python would flush stdout again at exit and complain, so point it at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -8,24 +8,12 @@ from collections.abc import Callable
 
 from bot.model import COMMANDS, Inbound, Kind, Outbound
 from bot.service import DialogueService
+from messages.words import command_named
 
 CHANNEL = "console"
 
-#: Words typed at the prompt that are commands, not answers (English, and Spanish aliases).
-WORDS: dict[str, str] = {word: word for word in COMMANDS - {"start"}} | {
-    "atrás": "back",
-    "atras": "back",
-    "saltar": "skip",
-    "pausa": "pause",
-    "seguir": "resume",
-    "revisar": "review",
-    "editar": "edit",
-    "enviar": "submit",
-    "ayuda": "help",
-    "estado": "status",
-    "salir": "quit",
-    "idioma": "language",
-}
+#: How the console names the buttons under a message: "a) I agree", "b) Not now".
+LETTERS = "abcdefgh"
 
 Reader = Callable[[str], str]
 Writer = Callable[[str], None]
@@ -35,16 +23,27 @@ class ConsoleChat:
     """Reads lines, turns them into `Inbound`s, prints the `Outbound`s."""
 
     def __init__(
-        self, service: DialogueService, user: str, *, read: Reader = input, write: Writer = print
+        self,
+        service: DialogueService,
+        user: str,
+        *,
+        read: Reader = input,
+        write: Writer = print,
+        locale: str | None = None,
     ) -> None:
         self.service = service
         self.user = user
+        #: The language a new person starts in (HEARTH_LOCALE); a stored choice wins.
+        self.locale = locale
         self.read = read
         self.write = write
-        self.buttons: list[str] = []  # payloads of the last non-question choices, numbered
+        self.buttons: list[str] = []  # payloads of the last non-question choices, lettered
 
     def inbound(self, kind: Kind, payload: str, args: str = "") -> Inbound:
-        return Inbound(CHANNEL, self.user, self.user, kind, payload, uuid.uuid4().hex, args)
+        return Inbound(
+            CHANNEL, self.user, self.user, kind, payload, uuid.uuid4().hex, args,
+            locale_hint=self.locale,
+        )
 
     async def send(self, inbound: Inbound) -> None:
         for message in await self.service.handle(inbound):
@@ -57,10 +56,12 @@ class ConsoleChat:
             self.buttons = []
             return
         if message.choices:
+            # Letters, not numbers: at the review a number is an answer's own number
+            # ("3" changes answer 3), never a button that sends everything.
             self.buttons = [choice.payload for row in message.choices for choice in row]
             labels = [choice.label for row in message.choices for choice in row]
-            for number, label in enumerate(labels, start=1):
-                self.write(f"  {number}) {label}")
+            for letter, label in zip(LETTERS, labels, strict=False):
+                self.write(f"  {letter}) {label}")
 
     def classify(self, line: str) -> Inbound:
         text = line.strip()
@@ -68,10 +69,13 @@ class ConsoleChat:
         if word.startswith("/") and len(word) > 1:
             # As in Telegram, "/name args" is a command whatever the name (/new Sam, /forget).
             return self.inbound(Kind.COMMAND, word[1:].casefold(), rest.strip())
-        if word.casefold() in WORDS:
-            return self.inbound(Kind.COMMAND, WORDS[word.casefold()], rest)
-        if text.isdigit() and self.buttons and 1 <= int(text) <= len(self.buttons):
-            return self.inbound(Kind.CHOICE, self.buttons[int(text) - 1])
+        command = word.casefold() if word.casefold() in COMMANDS - {"start"} else None
+        command = command or command_named(word)
+        if command is not None:
+            return self.inbound(Kind.COMMAND, command, rest)
+        letter = text.casefold()
+        if len(letter) == 1 and letter in LETTERS[: len(self.buttons)]:
+            return self.inbound(Kind.CHOICE, self.buttons[LETTERS.index(letter)])
         return self.inbound(Kind.TEXT, line)
 
     def run(self, runner: asyncio.Runner) -> None:
@@ -90,5 +94,5 @@ class ConsoleChat:
                 self.write("")
                 runner.run(self.send(self.inbound(Kind.COMMAND, "pause")))
                 return
-            if inbound.kind is Kind.COMMAND and inbound.payload == "quit":
-                return
+            if inbound.kind is Kind.COMMAND and inbound.payload in ("quit", "pause"):
+                return  # paused (the reply said how to come back) or left

@@ -83,6 +83,8 @@ class StepContext:
         self.saved = 0
         #: The person's typed message should leave the chat once replied to (low exposure).
         self.redact_inbound = False
+        #: Interviews erased in this step: the service deletes their files once committed.
+        self.erased: list[str] = []
         self._answers: dict[str, Answer] | None = None
         self._enabled: list[Question] | None = None
 
@@ -202,8 +204,9 @@ class StepContext:
         interview = self.interview
         assert interview is not None
         owner = self.uow.people.by_id(interview.owner_id)
-        # An adapter can deliver only within its own channel.
-        if owner is None or owner.channel != self.inbound.channel:
+        # An adapter can deliver only within its own channel; a clinician whose role ended
+        # hears nothing more (their interviews moved on with it: bot/features/clinician.py).
+        if owner is None or owner.channel != self.inbound.channel or owner.role != "clinician":
             return
         self.replies.append(
             Say(

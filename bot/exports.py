@@ -51,8 +51,9 @@ def _scored(flow: Flow, export: Export, locale: str) -> list[Outbound] | None:
     answers = answers_of(export)
     report = build_report(flow, answers, export.at)
     if export.audience == "caregiver":
-        return [Outbound(reports.caregiver_summary(report, locale))]
-    html = reports.clinician_html(report, reports.answer_appendix(flow, answers, locale), locale)
+        return [Outbound(reports.caregiver_summary(report, locale, flow))]
+    html = reports.clinician_html(report, reports.answer_appendix(flow, answers, locale), locale,
+                                  flow=flow)
     caption = _m(
         locale, "report_caption", nickname=export.nickname, interview_id=export.interview_id
     )

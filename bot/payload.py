@@ -28,9 +28,11 @@ class Action(StrEnum):
     AGREE = "a"  # consent
     DECLINE = "x"  # consent: not now
     CONTINUE = "c"  # resume a paused interview
-    FRESH = "f"  # start a new interview instead
+    FRESH = "f"  # start a new interview instead (asks first; with arg 1: confirmed)
     EDIT = "e"  # edit review row `arg`
-    SUBMIT = "s"
+    SUBMIT = "s"  # ask "send now?"; with arg 1: send (the confirmation's button)
+    REVIEW = "r"  # show the review list (the skipped-questions offer, "not yet")
+    REVISIT = "v"  # answer the skipped questions now
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from bot.replies import (
 from bot.wording import Wording
 from flows.engine import Question, split_key
 from flows.schema import Flow, Item, ItemType
-from messages.render import macro
+from messages.render import macro, speaking_in
 
 #: Telegram refuses longer messages; long reviews are split at row boundaries.
 MAX_MESSAGE_CHARS = 4000
@@ -61,12 +61,13 @@ class Renderer(Wording):
 
     def render(self, outcome: Outcome) -> list[Outbound]:
         messages: list[Outbound] = []
-        for reply in outcome.replies:
-            key, question = message_id(reply)
-            messages.extend(
-                replace(m, key=m.key or key, question=question)
-                for m in self.reply(reply, outcome.locale)
-            )
+        with speaking_in(outcome.channel):
+            for reply in outcome.replies:
+                key, question = message_id(reply)
+                messages.extend(
+                    replace(m, key=m.key or key, question=question)
+                    for m in self.reply(reply, outcome.locale)
+                )
         return messages
 
     def reply(self, reply: Reply, locale: str) -> list[Outbound]:
@@ -87,7 +88,7 @@ class Renderer(Wording):
         if isinstance(reply, Review):
             return self.review(reply, locale)
         if isinstance(reply, Problem):
-            return [Outbound(_m(locale, "problems.j2", reply.code, **reply.params))]
+            return [self.problem(reply, locale)]
         if isinstance(reply, Export):
             return render_export(self, reply, locale)
         if isinstance(reply, Files | Change):
@@ -97,6 +98,19 @@ class Renderer(Wording):
         return [Outbound(_m(locale, "replies.j2", "submitted"))]
 
     # -- pieces ---------------------------------------------------------------------------
+
+    def problem(self, reply: Problem, locale: str) -> Outbound:
+        """What was expected; with "did you mean" buttons labelled by the options they pick."""
+        text = _m(locale, "problems.j2", reply.code, **reply.params)
+        choices: list[list[Choice]] = []
+        if reply.choices:
+            flow = self.catalog.get(reply.flow)
+            item = flow.item(split_key(reply.key)[0])
+            for label, payload in reply.choices:
+                value = label.removeprefix("option:")
+                shown = self.option_label(item, flow, value, locale)
+                choices.append([Choice(shown, payload, key=value)])
+        return Outbound(text, choices=choices)
 
     def say(self, reply: Say, locale: str) -> Outbound:
         locale = reply.locale or locale
@@ -128,8 +142,10 @@ class Renderer(Wording):
             "replies.j2",
             "ask",
             section=self.section_title(flow, reply.key, locale),
-            position=reply.position,
-            total=reply.total,
+            section_number=reply.section,
+            sections=reply.sections,
+            left_here=reply.left_here,
+            minutes_left=reply.minutes_left,
             prompt=self.prompt(flow, reply.key, locale),
             help=flow.text(item.help, locale) if item.help else "",
             options=labels,
@@ -185,7 +201,7 @@ class Renderer(Wording):
         flow = self.catalog.get(reply.flow)
         rows = [
             {
-                "number": n,
+                "number": row.number or n,
                 "prompt": self.prompt(flow, row.key, locale),
                 "display": self.display(flow, row.key, row.value, locale),
             }
@@ -203,6 +219,7 @@ class Renderer(Wording):
                     rows=chunk,
                     missing=missing,
                     can_submit=reply.can_submit,
+                    early=reply.early,
                 )
             )
 

@@ -42,6 +42,11 @@ class Ask(_Reply):
     revision: int
     position: int
     total: int
+    #: Section `section` of `sections`, `left_here` questions of it to go, minutes left.
+    section: int = 0
+    sections: int = 0
+    left_here: int = 0
+    minutes_left: int = 0
     options: list[str] = Field(default_factory=list)  # enabled option values, shown order
     selected: list[str] = Field(default_factory=list)  # multiple choice being ticked
     current: Any = None  # the stored answer (when going back or editing)
@@ -63,6 +68,9 @@ class ReviewRow(BaseModel):
 
     key: str
     value: Any  # encoded value; None if skipped
+    #: The row's own number, which `edit N` takes: its place among the enabled questions,
+    #: the same whether the list is shown early (reached rows only) or in full.
+    number: int = 0
 
 
 class Review(_Reply):
@@ -75,6 +83,8 @@ class Review(_Reply):
     rows: list[ReviewRow]
     missing: list[str]
     can_submit: bool
+    #: Shown mid-way: only the questions reached so far.
+    early: bool = False
 
 
 class Problem(_Reply):
@@ -83,6 +93,12 @@ class Problem(_Reply):
     type: Literal["problem"] = "problem"
     code: str
     params: dict[str, Any] = Field(default_factory=dict)
+    #: Buttons that answer with one of a few likely options ("did you mean ...?"):
+    #: (label, payload), the label "option:<value>" naming an option of the question.
+    choices: list[tuple[str, str]] = Field(default_factory=list)
+    #: The flow and question the option labels come from.
+    flow: str = ""
+    key: str = ""
 
 
 class Submitted(_Reply):
@@ -153,9 +169,14 @@ class Outcome(BaseModel):
 
     locale: str
     replies: list[Reply]
+    #: Where the replies will be read ("telegram", "console"): their verbs follow it.
+    channel: str = ""
     #: The person asked for low exposure and their typed answer is saved: the adapter
     #: deletes their message from the chat (bot/safety.py).
     redact_inbound: bool = False
+    #: Interviews erased (deleted or withdrawn) by this step: their reports and exports on
+    #: disk are deleted after the commit (DialogueService.after_erasure).
+    erased: list[str] = []
 
 
 OUTCOME = TypeAdapter(Outcome)

@@ -7,25 +7,25 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from bot.files import private_folder, write_private
 from flows.answers import decode_value
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answer, Answers, Value, questions, split_key
 from flows.schema import Flow
-from messages.render import document_environment, macro
+from messages.render import LOCALES, document_environment, macro, messages_dir
 from scoring import build_report, has_rules
 from scoring.chart import functional_map_png, timeline_png
-from scoring.report import AGE_WORDS, Report
+from scoring.report import Recommendation, Report
+from scoring.rules import bundled_rules
 from store.backend import Backend
 from store.contract import UnitOfWork
 
-#: How the child is called when no nickname was given: in the summary, in the report.
-CHILD_WORDS: dict[str, tuple[str, str]] = {
-    "en": ("your child", "the child"),
-    "es": ("su hijo o hija", "el niño o la niña"),
-}
 SUMMARY_TEMPLATE = "{locale}/summary.txt.j2"
 CLINICIAN_TEMPLATE = "{locale}/report.html.j2"
 #: Telegram refuses longer messages; the summary template is written (and tested) to fit.
@@ -58,16 +58,28 @@ def _label(text: Mapping[str, str], locale: str) -> str:
     return text.get(locale) or next(iter(text.values()), "")
 
 
+@lru_cache(maxsize=4)
+def report_words(locale: str) -> dict[str, dict[str, str]]:
+    """The words reports and charts are drawn with (messages/<locale>/report_words.yaml)."""
+    chosen = locale if locale in LOCALES else "en"
+    path = messages_dir() / chosen / "report_words.yaml"
+    loaded: dict[str, dict[str, str]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def age_text(age: AgeValue | None, locale: str) -> str:
+    """An age as people say it ("6 years 4 months", "3 to 4 years"): the one way reports
+    and charts write it."""
+    return str(macro(locale, "values.j2", "age_span")(age)).strip()
+
+
 def answer_text(flow: Flow, item_id: str, value: Value | None, locale: str) -> str:
     """An answer in words: option labels, an age in years and months, or "(skipped)"."""
     if value is None:
         return str(macro(locale, "values.j2", "skipped")()).strip()
     item = flow.item(item_id)
     if isinstance(value, AgeValue):
-        low, high = value.min_months, value.max_months
-        unit = AGE_WORDS.get(locale, AGE_WORDS["en"])
-        words = (f"{low} {unit['months']}" if low == high
-                 else f"{low} {unit['to']} {high} {unit['months']}")
+        words = age_text(value, locale)
         return f"{words} (\"{value.raw}\")" if value.raw else words
     if isinstance(value, list):
         return "; ".join(_option_label(item_id, v, flow, locale) for v in value)
@@ -98,17 +110,63 @@ def answer_appendix(flow: Flow, answers: Answers, locale: str = "en") -> list[Ap
     return rows
 
 
-def summary_context(report: Report, locale: str = "en") -> dict[str, Any]:
+@lru_cache(maxsize=8)
+def _bundled_flow(flow_id: str, version: int) -> Flow | None:
+    catalog = FlowCatalog.bundled(flow_id)
+    key = f"{flow_id}@{version}"
+    return catalog.get(key) if key in catalog.flows else None
+
+
+def _options(flow: Flow | None, item_id: str | None, values: tuple[str, ...] | str | None,
+             locale: str) -> list[str]:
+    """Option values of one item in words (the flow's labels)."""
+    if values is None or item_id is None:
+        return []
+    chosen = (values,) if isinstance(values, str) else values
+    if flow is None or not flow.has_item(item_id):
+        return list(chosen)
+    return [_option_label(item_id, v, flow, locale) for v in chosen]
+
+
+def _option(flow: Flow | None, item_id: str | None, value: str | None,
+            locale: str) -> str | None:
+    """One option value in words, or None when not given."""
+    words = _options(flow, item_id, value, locale)
+    return words[0] if words else None
+
+
+def _builds_on(report: Report, flow: Flow | None, locale: str) -> dict[str, list[str]]:
+    items = bundled_rules(report.flow_id).scoring.items
+    return {rec.id: _options(flow, items.strengths, rec.builds_on, locale)
+            for rec in report.recommendations}
+
+
+def _family_steps(report: Report) -> tuple[list[Recommendation], list[Recommendation]]:
+    """What the family tries at home, in order; and what to ask a professional about."""
+    asks = [r for r in report.recommendations if r.stage in ("safety", "referral")]
+    steps = [r for r in report.recommendations if r.stage not in ("safety", "referral")]
+    return steps, asks
+
+
+def summary_context(report: Report, locale: str = "en",
+                    flow: Flow | None = None) -> dict[str, Any]:
     """What `summary.txt.j2` needs."""
-    name = report.child_name or CHILD_WORDS.get(locale, CHILD_WORDS["en"])[0]
-    return {"report": report, "locale": locale, "name": name}
+    words = report_words(locale)
+    flow = flow or _bundled_flow(report.flow_id, report.flow_version)
+    items = bundled_rules(report.flow_id).scoring.items
+    name = report.child_name or words["child"]["summary"]
+    steps, asks = _family_steps(report)
+    return {"report": report, "locale": locale, "name": name, "steps": steps, "asks": asks,
+            "strengths": _options(flow, items.strengths, report.strengths, locale),
+            "builds_on": _builds_on(report, flow, locale),
+            "note": report.family_note}
 
 
-def caregiver_summary(report: Report, locale: str = "en") -> str:
+def caregiver_summary(report: Report, locale: str = "en", flow: Flow | None = None) -> str:
     """The plain-text summary sent in chat (always within Telegram's 4096 characters)."""
     locale = report_locale(locale)
     template = document_environment().get_template(SUMMARY_TEMPLATE.format(locale=locale))
-    text = template.render(summary_context(report, locale)).strip() + "\n"
+    text = template.render(summary_context(report, locale, flow)).strip() + "\n"
     if len(text) > TELEGRAM_LIMIT:
         # The template is tested against a worst case; this only guards future edits.
         text = text[: TELEGRAM_LIMIT - 2].rstrip() + "…\n"
@@ -120,39 +178,111 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def chart_pngs(report: Report, locale: str) -> tuple[bytes, bytes]:
+    """The functional brain map and the timeline, drawn with the locale's words."""
+    words = report_words(locale)["chart"]
+    return (functional_map_png(report, words, age_text(report.age, locale), locale),
+            timeline_png(report, words, locale))
+
+
+def _trigger_words(trigger: str, report: Report, flow: Flow | None,
+                   rows: Mapping[str, AppendixRow], locale: str) -> str:
+    """One thing a recommendation rests on, as a clinician reads it: the question and its
+    answer, or the score in words (never an internal id)."""
+    words = report_words(locale)["scores"]
+    if trigger in rows:
+        row = rows[trigger]
+        return f"{row.prompt} — {row.answer}"
+    kind, _, rest = trigger.partition(":")
+    if kind == "score":
+        head, _, detail = rest.partition(".")
+        if head == "region":
+            region = next((r for r in report.regions if r.id == detail), None)
+            if region is not None:
+                return f"{words['region']}: {_label(region.label, locale)} ({region.band.value})"
+        if head == "risk" and detail:
+            period = next((p for p in report.periods if p.period == detail), None)
+            if period is not None:
+                return f"{words['risk']}: {_label(period.label, locale)} ({period.band})"
+        if head == "experience" and detail:
+            items = bundled_rules(report.flow_id).scoring.adversity.item
+            return f"{words['experience']}: {', '.join(_options(flow, items, detail, locale))}"
+        if head in words:
+            return words[head]
+    if kind == "recommendation":
+        return ""
+    return trigger  # an answer the appendix does not hold (not asked): shown as is
+
+
 def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
-                      map_png: bytes, history_png: bytes) -> dict[str, Any]:
+                      map_png: bytes, history_png: bytes,
+                      flow: Flow | None = None) -> dict[str, Any]:
     """What `report.html.j2` needs."""
-    name = report.child_name or CHILD_WORDS.get(locale, CHILD_WORDS["en"])[1]
-    return {"report": report, "locale": locale, "name": name,
+    words = report_words(locale)
+    flow = flow or _bundled_flow(report.flow_id, report.flow_version)
+    items = bundled_rules(report.flow_id).scoring.items
+    rows = {row.key: row for row in appendix}
+    name = report.child_name or words["child"]["report"]
+    triggers = {rec.id: [t for t in (_trigger_words(k, report, flow, rows, locale)
+                                     for k in rec.triggered_by) if t]
+                for rec in report.recommendations}
+    facts = [rows[key] for key in ("respondent", "living", "child_gender", "home_language",
+                                   "custody", "day_place", "diagnoses") if key in rows]
+    scoring_rules = bundled_rules(report.flow_id).scoring
+    state = rows.get(scoring_rules.functioning.state_item)
+    a = scoring_rules.adversity
+    experiences = [{
+        "entry": e,
+        "when": [_label(p.short, locale) for p in report.periods if p.period in e.periods],
+        "severity": _option(flow, a.severity_item, e.severity, locale),
+        "pattern": _option(flow, a.pattern_item, e.pattern, locale),
+        "control": _option(flow, a.predictability_item, e.predictability, locale),
+    } for e in report.adversities]
+    strained = [rows[k].prompt if k in rows else k for k in report.caregiving.strained_items]
+    steps, asks = _family_steps(report)
+    return {"report": report, "locale": locale, "name": name, "age": age_text(report.age, locale),
             "appendix": appendix, "map_png": data_uri(map_png),
-            "timeline_png": data_uri(history_png)}
+            "timeline_png": data_uri(history_png), "triggers": triggers, "facts": facts,
+            "state": state.answer if state is not None else None,
+            "respondent": rows["respondent"].answer if "respondent" in rows else None,
+            "urgent": _options(flow, items.urgent, report.urgent, locale),
+            "stress_signs": _options(flow, items.stress_signs, report.stress_signs, locale),
+            "helpers": _options(flow, items.helpers, report.helpers, locale),
+            "helpers_rating": _option(flow, items.helpers_rating, report.helpers_rating, locale),
+            "helpers_often": _option(flow, items.helpers_often, report.helpers_often, locale),
+            "strengths": _options(flow, items.strengths, report.strengths, locale),
+            "builds_on": _builds_on(report, flow, locale),
+            "steps": steps, "asks": asks, "experiences": experiences, "strained": strained,
+            "note": report.family_note}
 
 
 def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "en",
-                   charts: tuple[bytes, bytes] | None = None) -> str:
+                   charts: tuple[bytes, bytes] | None = None, flow: Flow | None = None) -> str:
     """The self-contained HTML report (charts drawn unless given as (map, timeline) PNGs)."""
     locale = report_locale(locale)
-    map_png, history_png = charts or (functional_map_png(report, locale),
-                                      timeline_png(report, locale))
+    map_png, history_png = charts or chart_pngs(report, locale)
     template = document_environment().get_template(CLINICIAN_TEMPLATE.format(locale=locale))
-    return template.render(clinician_context(report, appendix, locale, map_png, history_png))
+    return template.render(clinician_context(report, appendix, locale, map_png, history_png,
+                                             flow))
 
 
 def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
                            folder: Path, locale: str = "en",
                            stem_suffix: str | None = None) -> list[Path]:
-    """Write the HTML report and its two charts as PNG files; return the three paths."""
+    """Write the HTML report and its two charts as PNG files; return the three paths.
+
+    Each file is 0600 and a folder made for them 0700, whatever the umask (bot/files.py).
+    """
     locale = report_locale(locale)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     stem = f"{report.flow_id}-{stem_suffix or f'{report.generated_at:%Y%m%d-%H%M%S}'}"
-    map_png, history_png = functional_map_png(report, locale), timeline_png(report, locale)
+    map_png, history_png = chart_pngs(report, locale)
     html = clinician_html(report, answers_appendix, locale, (map_png, history_png))
     paths = [folder / f"{stem}.html", folder / f"{stem}-brain-map.png",
              folder / f"{stem}-timeline.png"]
-    paths[0].write_text(html, encoding="utf-8")
-    paths[1].write_bytes(map_png)
-    paths[2].write_bytes(history_png)
+    write_private(paths[0], html.encode("utf-8"))
+    write_private(paths[1], map_png)
+    write_private(paths[2], history_png)
     return paths
 
 

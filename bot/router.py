@@ -3,26 +3,64 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.access import AccessPolicy
 from bot.context import Conversation, Hooks, StepContext
-from bot.model import Inbound
+from bot.model import Inbound, Kind
 from bot.replies import OUTCOME, Outcome
 from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Interest:
+    """Which events a feature wants to be asked about, declared as data.
+
+    The router checks it before asking (like python-telegram-bot's `check_update`), so a
+    typed answer never passes through the modules of commands it is not.
+    """
+
+    #: Command names it answers (in a private chat).
+    commands: frozenset[str] = frozenset()
+    #: Button payload prefixes it answers (in a private chat).
+    buttons: tuple[str, ...] = ()
+    #: Typed text in a private chat (an answer to something it asked).
+    texts: bool = False
+    #: Everything in a group chat.
+    groups: bool = False
+    #: Everything in a private chat.
+    private: bool = False
+
+    def wants(self, inbound: Inbound) -> bool:
+        if not inbound.private:
+            return self.groups
+        if self.private:
+            return True
+        if inbound.kind is Kind.COMMAND:
+            return inbound.payload in self.commands
+        if inbound.kind is Kind.CHOICE:
+            return inbound.payload.startswith(self.buttons) if self.buttons else False
+        return self.texts
+
+
+#: Every event, private or group: the intake's interest.
+EVERYTHING = Interest(groups=True, private=True)
 
 
 class Feature(Protocol):
     """One feature of the conversation: takes an event, or passes it on.
 
     `handle` returns True when the feature answered the event; the router then stops
-    asking. A feature may also declare hooks (`install`) for moments of others' work.
-    Features never import each other: what they share goes through the `StepContext`.
+    asking. `interest` says which events it is asked about at all. A feature may also
+    declare hooks (`install`) for moments of others' work. Features never import each
+    other: what they share goes through the `StepContext`.
     """
 
     name: str
+    interest: Interest
 
     def handle(self, ctx: StepContext) -> bool:
         """Answer the event (True) or leave it to the next feature (False)."""
@@ -68,12 +106,16 @@ class Router:
             return OUTCOME.validate_json(stored)
         ctx = self.context(uow, inbound, now)
         for feature in self.features:
-            if feature.handle(ctx):
+            if feature.interest.wants(inbound) and feature.handle(ctx):
                 break
         for after in self.hooks.after_step:
             after(ctx)
         outcome = Outcome(
-            locale=ctx.person.locale, replies=ctx.replies, redact_inbound=ctx.redact_inbound
+            locale=ctx.person.locale,
+            replies=ctx.replies,
+            redact_inbound=ctx.redact_inbound,
+            channel=inbound.channel,
+            erased=ctx.erased,
         )
         uow.deliveries.record(inbound.channel, inbound.delivery_id, outcome.model_dump_json(), now)
         return outcome

@@ -31,6 +31,10 @@ Clock = Callable[[], datetime]
 #: How often old deliveries are dropped: one indexed DELETE, far from every step.
 PRUNE_EVERY = timedelta(hours=1)
 AfterSubmit = Callable[[Submitted, str], Awaitable[list[Outbound]]]
+#: Deletes what is on disk about erased interviews (reports, charts, exports), given
+#: their ids; called after the erasure is committed, and again on a redelivery (so it
+#: must be idempotent).
+AfterErasure = Callable[[list[str]], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 #: Where reports and charts are drawn: off the event loop, one at a time.
@@ -58,6 +62,7 @@ class DialogueService:
         access: AccessPolicy | None = None,
         safety: SafetyNet | None = None,
         after_submit: AfterSubmit | None = None,
+        after_erasure: AfterErasure | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -68,6 +73,7 @@ class DialogueService:
         #: Signs of danger and the deployment's support contacts (bot/safety.py).
         self.safety = safety or SafetyNet()
         self.after_submit = after_submit
+        self.after_erasure = after_erasure
         #: The book club's scheduled work, for adapters (claims, send results, chats gone).
         self.bookclub = BookClubDesk(store, clock)
         #: How long processed deliveries are kept, and when to next drop older ones.
@@ -136,6 +142,8 @@ class DialogueService:
             locale = hint if hint in LOCALES else "en"
             text = str(macro(locale, SAFETY_LIBRARY, "store_failed")()).strip()
             return [Outbound(text, key=f"{SAFETY_LIBRARY.removesuffix('.j2')}.store_failed")]
+        if outcome.erased and self.after_erasure is not None:
+            await self.after_erasure(outcome.erased)
         messages = await self.render(outcome)
         if outcome.redact_inbound and messages:
             messages[0] = dataclasses.replace(messages[0], delete_inbound=True)

@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from messages.render import LOCALES
 from store.cipher import check_key
 
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -133,9 +134,10 @@ class Settings(BaseSettings):
     @field_validator("locale")
     @classmethod
     def _locale(cls, value: str) -> str:
-        if not value.isalpha() or len(value) != 2:
-            raise ValueError("expected a two-letter language code such as 'en'")
-        return value.lower()
+        code = value.strip().lower()
+        if code not in LOCALES:
+            raise ValueError(f"expected one of the languages Hearth speaks: {', '.join(LOCALES)}")
+        return code
 
     @field_validator("data_key")
     @classmethod

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flows.engine import AgeValue, Value
+from flows.match import Match, is_unknown_option, match_option, normal_set, normalise
 from flows.schema import Item, ItemType, Option
+from flows.timing import parse_timing, periods_for
+from flows.vocabulary import Vocabulary, bundled_vocabulary
 
 #: Longest free-text answer kept when an item sets no `max_length`.
 DEFAULT_MAX_TEXT = 2000
@@ -24,122 +28,45 @@ class Invalid:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-# -- words per locale (data, not code) -------------------------------------------------
+@dataclass(frozen=True)
+class Unsure(Invalid):
+    """The words could mean one of a few options: ask "did you mean ...?" before saving.
 
-NUMBER_WORDS: dict[str, dict[str, float]] = {
-    "en": {
-        "zero": 0,
-        "a": 1,
-        "an": 1,
-        "one": 1,
-        "two": 2,
-        "three": 3,
-        "four": 4,
-        "five": 5,
-        "six": 6,
-        "seven": 7,
-        "eight": 8,
-        "nine": 9,
-        "ten": 10,
-        "eleven": 11,
-        "twelve": 12,
-        "thirteen": 13,
-        "fourteen": 14,
-        "fifteen": 15,
-        "sixteen": 16,
-        "seventeen": 17,
-        "eighteen": 18,
-        "half": 0.5,
-    },
-    "es": {
-        "cero": 0,
-        "un": 1,
-        "uno": 1,
-        "una": 1,
-        "dos": 2,
-        "tres": 3,
-        "cuatro": 4,
-        "cinco": 5,
-        "seis": 6,
-        "siete": 7,
-        "ocho": 8,
-        "nueve": 9,
-        "diez": 10,
-        "once": 11,
-        "doce": 12,
-        "trece": 13,
-        "catorce": 14,
-        "quince": 15,
-        "dieciséis": 16,
-        "diecisiete": 17,
-        "dieciocho": 18,
-        "medio": 0.5,
-    },
-}
-YEAR_UNITS = {"y", "yr", "yrs", "year", "years", "yo", "a", "año", "años", "ano", "anos"}
-MONTH_UNITS = {"m", "mo", "mos", "mth", "mths", "month", "months", "mes", "meses"}
-WEEK_UNITS = {"w", "wk", "wks", "week", "weeks", "semana", "semanas"}
-HEDGES = {
-    "about",
-    "around",
-    "roughly",
-    "approximately",
-    "approx",
-    "maybe",
-    "almost",
-    "nearly",
-    "~",
-    "circa",
-    "ca",
-    "like",
-    "probably",
-    "unos",
-    "unas",
-    "casi",
-    "aproximadamente",
-    "alrededor",
-    "de",
-    "más",
-    "mas",
-    "o",
-    "menos",
-    "cerca",
-}
-#: Plain-language ages, stored as a range of months with the words kept.
-AGE_PHRASES: dict[str, tuple[int, int]] = {
-    "newborn": (0, 1),
-    "recién nacido": (0, 1),
-    "recien nacido": (0, 1),
-    "baby": (0, 12),
-    "infant": (0, 12),
-    "bebé": (0, 12),
-    "bebe": (0, 12),
-    "toddler": (12, 36),
-    "before school": (0, 59),
-    "preschool": (36, 59),
-    "antes de la escuela": (0, 59),
-    "teen": (156, 227),
-    "teenager": (156, 227),
-    "adolescente": (144, 227),
-    "a few months": (2, 6),
-    "unos meses": (2, 6),
-}
-YES_WORDS = {"yes", "y", "yeah", "yep", "si", "sí", "s"}
-NO_WORDS = {"no", "n", "nope"}
-UNKNOWN_WORDS = {
-    "dk",
-    "don't know",
-    "dont know",
-    "not sure",
-    "unknown",
-    "?",
-    "idk",
-    "no sé",
-    "no se",
-    "no lo sé",
-    "no lo se",
-    "ns",
-}
+    An `Invalid` too, so a caller that only knows `Invalid` shows the question again
+    with the message (codes `did_you_mean`, `which_period` in messages/*/problems.j2).
+    `candidates` are option values, best first; `when` is the time the words gave (period
+    questions); `chosen` the options of a multiple choice already understood.
+    """
+
+    candidates: tuple[str, ...] = ()
+    when: AgeValue | None = None
+    chosen: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A typed answer understood: the value to save, and any words that followed it."""
+
+    value: Value
+    #: "yes, mum has depression" -> "mum has depression" (the value is "yes").
+    note: str | None = None
+
+
+class Periods(list[str]):
+    """The periods of life a time in words fell in, keeping the words and their range.
+
+    A list of option values like any multiple-choice answer (conditions, scoring and
+    exports see a list); `when` adds the months of age the words meant.
+    """
+
+    def __init__(self, values: list[str], when: AgeValue) -> None:
+        super().__init__(values)
+        self.when = when
+
+    def __repr__(self) -> str:
+        return f"Periods({list(self)!r}, {self.when!r})"
+
 
 # Bidirectional overrides and isolates (U+202A-202E, U+2066-2069) go too: right-to-left
 # letters stay as typed, but these invisible marks can make a saved answer read backwards
@@ -154,8 +81,22 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
 
 
-def parse_answer(item: Item, text: str, options: list[Option], locale: str) -> Value | Invalid:
-    """Parse a typed answer for `item`; `options` are the ones enabled now, in shown order."""
+def read_answer(
+    item: Item,
+    text: str,
+    options: list[Option],
+    locale: str,
+    *,
+    words: Vocabulary | None = None,
+    child_age_months: float | None = None,
+) -> Accepted | Invalid:
+    """Read a typed answer for `item`; `options` are the ones enabled now, in shown order.
+
+    Returns the value with any comment that followed it, an `Unsure` when the words fit
+    a few options (ask which), or an `Invalid` saying what was expected. The child's age
+    (months) lets "last summer" or "since she was a baby" be placed in a period of life.
+    """
+    words = words or bundled_vocabulary(locale)
     text = clean_text(text)
     if not text:
         return Invalid("empty")
@@ -163,18 +104,37 @@ def parse_answer(item: Item, text: str, options: list[Option], locale: str) -> V
         limit = item.max_length or DEFAULT_MAX_TEXT
         if len(text) > limit:
             return Invalid("too_long", {"limit": limit, "length": len(text)})
-        return text
+        return Accepted(text)
     if len(text) > 200:
         return Invalid("too_long", {"limit": 200, "length": len(text)})
     if item.type in (ItemType.SINGLE_CHOICE, ItemType.YES_NO_UNKNOWN):
-        return _parse_single(item, text, options, locale)
+        return _parse_single(text, options, locale, words, child_age_months)
     if item.type is ItemType.MULTI_CHOICE:
-        return _parse_multi(text, options, locale)
+        return _parse_multi(text, options, locale, words, child_age_months)
+    value: Value | Invalid
     if item.type is ItemType.SCALE:
-        return _parse_scale(item, text, locale)
-    if item.type is ItemType.NUMBER:
-        return _parse_number_answer(item, text, locale)
-    return parse_age(text, locale, item)
+        value = _parse_scale(item, text, locale, words)
+    elif item.type is ItemType.NUMBER:
+        value = _parse_number_answer(item, text, locale, words)
+    else:
+        value = parse_age(text, locale, item, words=words)
+    return value if isinstance(value, Invalid) else Accepted(value)
+
+
+def parse_answer(
+    item: Item,
+    text: str,
+    options: list[Option],
+    locale: str,
+    *,
+    words: Vocabulary | None = None,
+    child_age_months: float | None = None,
+) -> Value | Invalid:
+    """`read_answer` without the comment: the value, or why not (an `Unsure` is an `Invalid`)."""
+    result = read_answer(
+        item, text, options, locale, words=words, child_age_months=child_age_months
+    )
+    return result.value if isinstance(result, Accepted) else result
 
 
 def choice_value(item: Item, value: str, options: list[Option]) -> Value | Invalid:
@@ -184,46 +144,198 @@ def choice_value(item: Item, value: str, options: list[Option]) -> Value | Inval
     return Invalid("unknown_choice", {"count": len(options)})
 
 
-def _match_option(text: str, options: list[Option], locale: str) -> Option | None:
-    folded = text.casefold().strip(" .!")
-    if folded.isdigit():
-        index = int(folded)
-        return options[index - 1] if 1 <= index <= len(options) else None
-    for option in options:
-        label = option.label.get(locale) or next(iter(option.label.values()))
-        if folded in (label.casefold(), option.value):
-            return option
-    return None
+def confirmed(unsure: Unsure, value: str, item: Item) -> Value:
+    """The answer to save once the person picked `value` from an `Unsure`'s candidates.
+
+    A period question keeps the time in words ("about 1" -> infancy, with 10-14 months);
+    a multiple choice keeps the options already understood beside the picked one.
+    """
+    if item.type is ItemType.SCALE:
+        return int(value)  # a scale's candidates are its points, "0" to "4"
+    if item.type is not ItemType.MULTI_CHOICE:
+        return value
+    chosen = [*unsure.chosen, *([] if value in unsure.chosen else [value])]
+    return Periods(chosen, unsure.when) if unsure.when is not None else chosen
 
 
-def _parse_single(item: Item, text: str, options: list[Option], locale: str) -> Value | Invalid:
-    option = _match_option(text, options, locale)
-    if option is None and item.type is ItemType.YES_NO_UNKNOWN:
-        folded = text.casefold().strip(" .!")
-        for value, words in (("yes", YES_WORDS), ("no", NO_WORDS), ("unknown", UNKNOWN_WORDS)):
-            if folded in words and value in {o.value for o in options}:
-                return value
-    if option is None:
+def _label(option: Option, locale: str) -> str:
+    return option.label.get(locale) or next(iter(option.label.values()))
+
+
+def _by_index(text: str, options: list[Option]) -> Option | bool | None:
+    """A number typed for an option: the option, None if out of range, False if no number."""
+    folded = text.strip(" .!)")
+    if not folded.isdigit():
+        return False
+    index = int(folded)
+    return options[index - 1] if 1 <= index <= len(options) else None
+
+
+def _unsure(match: Match, locale: str, count: int, **extra: Any) -> Unsure:
+    return Unsure(
+        "did_you_mean",
+        {"options": [_label(o, locale) for o in match.options], "count": count},
+        candidates=tuple(o.value for o in match.options),
+        **extra,
+    )
+
+
+def _parse_single(
+    text: str,
+    options: list[Option],
+    locale: str,
+    words: Vocabulary,
+    child_age_months: float | None,
+) -> Accepted | Invalid:
+    indexed = _by_index(text, options)
+    if isinstance(indexed, Option):
+        return Accepted(indexed.value)
+    if indexed is None:
         return Invalid("choose_one", {"count": len(options)})
-    return option.value
+    if any(o.months is not None for o in options):
+        timed = _parse_periods(text, options, locale, words, child_age_months, multiple=False)
+        if timed is not None:
+            return timed
+    match = match_option(text, options, locale, words)
+    if match is None:
+        return Invalid("choose_one", {"count": len(options)})
+    if not match.sure:
+        return _unsure(match, locale, len(options), note=match.note)
+    return Accepted(match.options[0].value, match.note)
 
 
-def _parse_multi(text: str, options: list[Option], locale: str) -> Value | Invalid:
-    parts = [
-        p
-        for p in re.split(r"[,;\s]+" if re.fullmatch(r"[\d,;\s]+", text) else r"[,;]+", text)
-        if p.strip()
-    ]
-    chosen: list[str] = []
+def _parse_periods(
+    text: str,
+    options: list[Option],
+    locale: str,
+    words: Vocabulary,
+    child_age_months: float | None,
+    *,
+    multiple: bool,
+) -> Accepted | Invalid | None:
+    """A time in words on a question of periods of life; None if the words are no time."""
+    if _exact_option(text, options, locale, words) is not None:
+        return None  # a label or synonym typed as is: the ordinary matcher takes it
+
+    def age(part: str) -> AgeValue | None:
+        value = parse_age(part, locale, words=words)
+        return value if isinstance(value, AgeValue) else None
+
+    timing = parse_timing(text, words, child_age_months, age)
+    if timing is None:
+        return None
+    periods = periods_for(timing, options, child_age_months)
+    if not periods:
+        return Invalid("period_not_found", {"words": text, "count": len(options)})
+    values = [o.value for o in periods]
+    if len(periods) == 1 or (timing.span and multiple):
+        return Accepted(Periods(values, timing.when) if multiple else values[0])
+    return Unsure(
+        "which_period",
+        {"options": [_label(o, locale) for o in periods], "words": text, "count": len(options)},
+        candidates=tuple(values),
+        when=timing.when,
+    )
+
+
+def _exact_option(
+    text: str, options: list[Option], locale: str, words: Vocabulary
+) -> Option | None:
+    match = match_option(text, options, locale, words)
+    typed = normalise(text)
+    if match is None or not match.sure or match.note:
+        return None
+    option = match.options[0]
+    if is_unknown_option(option, words) and typed in normal_set(words.unknown):
+        return option
+    names = {normalise(label) for label in option.label.values()}
+    names |= {normalise(w) for ws in option.synonyms.values() for w in ws}
+    return option if typed in names else None
+
+
+def _parse_multi(
+    text: str,
+    options: list[Option],
+    locale: str,
+    words: Vocabulary,
+    child_age_months: float | None,
+) -> Accepted | Invalid:
+    if re.fullmatch(r"[\d,;\s]+", text):
+        chosen: list[str] = []
+        for part in re.split(r"[,;\s]+", text):
+            if not part:
+                continue
+            indexed = _by_index(part, options)
+            if not isinstance(indexed, Option):
+                return Invalid("choose_some", {"count": len(options), "bad": part[:40]})
+            if indexed.value not in chosen:
+                chosen.append(indexed.value)
+        return _checked(chosen, options, locale)
+    if any(o.months is not None for o in options):
+        timed = _parse_periods(text, options, locale, words, child_age_months, multiple=True)
+        if timed is not None:
+            return timed
+    whole = match_option(text, options, locale, words)
+    parts = _split_choices(text, words)
+    several = _all_sure(parts, options, locale, words)
+    if whole is not None and whole.sure and not whole.note and not several:
+        # One label may hold "and" ("Strong and steady"); several labels win only when
+        # every part is one ("violence at home and neglect").
+        return _checked([whole.options[0].value], options, locale)
+    if len(parts) <= 1:
+        return _whole_or_invalid(whole, text, options, locale)
+    chosen = []
     for part in parts:
-        option = _match_option(part, options, locale)
-        if option is None:
-            return Invalid("choose_some", {"count": len(options), "bad": part.strip()[:40]})
-        if option.value not in chosen:
-            chosen.append(option.value)
-    if not chosen:
-        return Invalid("choose_some", {"count": len(options), "bad": ""})
-    return checked_selection(chosen, options, locale)
+        indexed = _by_index(part, options)
+        if indexed is None:
+            return Invalid("choose_some", {"count": len(options), "bad": part[:40]})
+        match = (
+            Match((indexed,), True)
+            if isinstance(indexed, Option)
+            else match_option(part, options, locale, words)
+        )
+        if match is None or match.note:
+            # "Yes, mum has depression" on a list: one answer with a comment after it.
+            return _whole_or_invalid(whole, part, options, locale)
+        if not match.sure:
+            return _unsure(match, locale, len(options), chosen=tuple(chosen))
+        if match.options[0].value not in chosen:
+            chosen.append(match.options[0].value)
+    return _checked(chosen, options, locale)
+
+
+def _all_sure(parts: list[str], options: list[Option], locale: str, words: Vocabulary) -> bool:
+    if len(parts) <= 1:
+        return False
+    for part in parts:
+        match = match_option(part, options, locale, words)
+        if match is None or not match.sure or match.note:
+            return False
+    return True
+
+
+def _whole_or_invalid(
+    whole: Match | None, bad: str, options: list[Option], locale: str
+) -> Accepted | Invalid:
+    if whole is not None and whole.sure:
+        return _checked([whole.options[0].value], options, locale, whole.note)
+    if whole is not None:
+        return _unsure(whole, locale, len(options))
+    return Invalid("choose_some", {"count": len(options), "bad": bad.strip()[:40]})
+
+
+def _split_choices(text: str, words: Vocabulary) -> list[str]:
+    """ "sleep, eating and moods" -> three parts; joiners are words of any locale."""
+    joiners = "|".join(re.escape(j) for j in sorted(words.joiners, key=len, reverse=True))
+    pattern = r"[,;]+" + (rf"|\s+(?:{joiners})\s+" if joiners else "")
+    return [p.strip() for p in re.split(pattern, text, flags=re.IGNORECASE) if p.strip()]
+
+
+def _checked(
+    chosen: list[str], options: list[Option], locale: str, note: str | None = None
+) -> Accepted | Invalid:
+    value = checked_selection(chosen, options, locale)
+    return value if isinstance(value, Invalid) else Accepted(value, note)
 
 
 def checked_selection(chosen: list[str], options: list[Option], locale: str) -> Value | Invalid:
@@ -235,25 +347,49 @@ def checked_selection(chosen: list[str], options: list[Option], locale: str) -> 
         return Invalid("unknown_choice", {"count": len(options)})
     exclusive = [by_value[v] for v in chosen if by_value[v].exclusive]
     if exclusive and len(chosen) > 1:
-        label = exclusive[0].label.get(locale) or next(iter(exclusive[0].label.values()))
-        return Invalid("exclusive_choice", {"option": label})
+        return Invalid("exclusive_choice", {"option": _label(exclusive[0], locale)})
     order = [o.value for o in options]
     return sorted(chosen, key=order.index)
 
 
-def _parse_scale(item: Item, text: str, locale: str) -> Value | Invalid:
+def _parse_scale(item: Item, text: str, locale: str, words: Vocabulary) -> Value | Invalid:
     low, high = int(item.min or 0), int(item.max or 0)
-    for point, label in item.anchors.items():
-        if text.casefold() == (label.get(locale) or "").casefold():
-            return point
-    number = parse_number(text, locale)
-    if number is None or number != int(number) or not low <= number <= high:
-        return Invalid("scale_out_of_range", {"min": low, "max": high})
-    return int(number)
+    number = parse_number(text, locale, words)
+    if number is not None:
+        if number != int(number) or not low <= number <= high:
+            return Invalid("scale_out_of_range", {"min": low, "max": high})
+        return int(number)
+    # The anchors and the item's point_words, matched like options ("pretty easy" -> 3).
+    points = sorted(set(item.anchors) | set(item.point_words))
+    named = [
+        Option(
+            value=f"p{point}",
+            label=item.anchors.get(point) or _first_words(item.point_words.get(point), point),
+            synonyms=item.point_words.get(point, {}),
+        )
+        for point in points
+        if low <= point <= high
+    ]
+    match = match_option(text, named, locale, words) if named else None
+    if match is not None and match.sure:
+        return int(match.options[0].value[1:])
+    if match is not None:
+        return Unsure(
+            "did_you_mean",
+            {"options": [_label(o, locale) for o in match.options], "count": high - low + 1},
+            candidates=tuple(o.value[1:] for o in match.options),
+        )
+    return Invalid("scale_out_of_range", {"min": low, "max": high})
 
 
-def _parse_number_answer(item: Item, text: str, locale: str) -> Value | Invalid:
-    number = parse_number(text, locale)
+def _first_words(words: dict[str, list[str]] | None, point: int) -> dict[str, str]:
+    """A scale point's name for "did you mean": its first point word, else the number."""
+    named = {locale: spellings[0] for locale, spellings in (words or {}).items() if spellings}
+    return named or {"en": str(point)}
+
+
+def _parse_number_answer(item: Item, text: str, locale: str, words: Vocabulary) -> Value | Invalid:
+    number = parse_number(text, locale, words)
     params = {"min": _plain(item.min), "max": _plain(item.max)}
     if number is None:
         return Invalid("not_a_number", params)
@@ -273,12 +409,13 @@ def _plain(bound: float | None) -> int | float | None:
 _NUMBER = re.compile(r"^[^\d\-+]*?([-+]?\d[\d.,\s]*\d|[-+]?\d)\s*([^\d\s]*)\s*$")
 
 
-def parse_number(text: str, locale: str) -> float | None:
-    """Read a number written by a person: "3", "1,5", "1,000", "12 kg", "three"."""
-    folded = text.casefold().strip()
-    words = NUMBER_WORDS.get(locale, {}) | NUMBER_WORDS["en"]
-    if folded in words:
-        return float(words[folded])
+def parse_number(text: str, locale: str, words: Vocabulary | None = None) -> float | None:
+    """Read a number written by a person: "3", "1,5", "1,000", "12 kg", "three", "none"."""
+    folded = text.casefold().strip(" .!")
+    numbers = (words or bundled_vocabulary(locale)).numbers
+    for candidate in (folded, normalise(folded)):
+        if candidate in numbers:
+            return float(numbers[candidate])
     match = _NUMBER.match(folded)
     if not match:
         return None
@@ -312,21 +449,25 @@ def _normalise_separators(digits: str, locale: str) -> str:
 # -- ages -------------------------------------------------------------------------------
 
 
-def parse_age(text: str, locale: str, item: Item | None = None) -> Value | Invalid:
+def parse_age(
+    text: str, locale: str, item: Item | None = None, *, words: Vocabulary | None = None
+) -> Value | Invalid:
     """Read an age: "3", "3 years", "2y 6m", "18 months", "two and a half", "about 3".
 
     Exact ages come back as a one-month range; fuzzy ones as a wider range with the words.
     """
+    words = words or bundled_vocabulary(locale)
     raw = clean_text(text)
     folded = raw.casefold().replace("½", ".5").replace("’", "'")
     folded = re.sub(r"\band a half\b|\by medio\b", ".5", folded)
     folded = re.sub(r"\s+\.5", ".5", folded)
-    phrase = folded.strip(" .!?")
-    if phrase in AGE_PHRASES:
-        low, high = AGE_PHRASES[phrase]
+    phrase = " ".join(folded.strip(" .!?").split())
+    if phrase in words.age_phrases:
+        low, high = words.age_phrases[phrase]
         return _bounded(AgeValue(low, high, raw), item)
     tokens = re.findall(r"\d+(?:[.,]\d+)?|[^\W\d_]+(?:\.5)?|~|\.5", folded)
-    words = NUMBER_WORDS.get(locale, {}) | NUMBER_WORDS["en"]
+    hedges = {token for hedge in words.hedges for token in hedge.split()}
+    units = words.years | words.months | words.weeks
     hedged = False
     total = 0.0
     pending: float | None = None
@@ -334,10 +475,11 @@ def parse_age(text: str, locale: str, item: Item | None = None) -> Value | Inval
     for token in tokens:
         if token == "y" and pending is None:
             continue  # Spanish "and" ("2 años y 6 meses"); after a number it means years
-        if token in HEDGES or token in {"and", "old", "of", "age", "edad", "tiene", "is"}:
-            hedged = hedged or token in HEDGES
+        is_unit = pending is not None and token in units  # "2 y": years, not Spanish "and"
+        if token in hedges or (token in words.filler and not is_unit):
+            hedged = hedged or token in hedges
             continue
-        number = _token_number(token, words, locale)
+        number = _token_number(token, words.numbers, locale)
         if number is not None:
             if pending is not None:
                 return Invalid("not_an_age")
@@ -345,15 +487,15 @@ def parse_age(text: str, locale: str, item: Item | None = None) -> Value | Inval
             continue
         unit = token.rstrip(".")
         if pending is None:
-            if unit in YEAR_UNITS | MONTH_UNITS | WEEK_UNITS:
+            if unit in units:
                 pending = 1.0  # "a year", "month"
             else:
                 return Invalid("not_an_age")
-        if unit in YEAR_UNITS:
+        if unit in words.years:
             total += pending * 12
-        elif unit in MONTH_UNITS:
+        elif unit in words.months:
             total += pending
-        elif unit in WEEK_UNITS:
+        elif unit in words.weeks:
             total += pending * 12 / 52
         else:
             return Invalid("not_an_age")
@@ -377,7 +519,7 @@ def parse_age(text: str, locale: str, item: Item | None = None) -> Value | Inval
     return _bounded(AgeValue(months, months), item)
 
 
-def _token_number(token: str, words: dict[str, float], locale: str) -> float | None:
+def _token_number(token: str, words: Mapping[str, float], locale: str) -> float | None:
     if token == ".5":
         return 0.5
     if token.endswith(".5") and token[:-2] in words:
@@ -408,6 +550,9 @@ def encode_value(value: Value) -> Any:
     """The JSON form of a value, as stored."""
     if isinstance(value, AgeValue):
         return {"age": [value.min_months, value.max_months], "raw": value.raw}
+    if isinstance(value, Periods):
+        when = value.when
+        return {"choices": list(value), "when": [when.min_months, when.max_months], "raw": when.raw}
     return value
 
 
@@ -416,6 +561,10 @@ def decode_value(data: Any) -> Value:
     if isinstance(data, dict) and "age" in data:
         low, high = data["age"]
         return AgeValue(int(low), int(high), data.get("raw"))
+    if isinstance(data, dict) and "choices" in data:
+        low, high = data["when"]
+        when = AgeValue(int(low), int(high), data.get("raw"))
+        return Periods([str(v) for v in data["choices"]], when)
     if isinstance(data, list):
         return [str(v) for v in data]
     if isinstance(data, str | int | float):

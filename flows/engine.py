@@ -206,22 +206,52 @@ def question_at(flow: Flow, answers: Answers, key: str) -> Question | None:
 def next_question(
     flow: Flow, answers: Answers, enabled: Sequence[Question] | None = None
 ) -> Question | None:
-    """What to ask next; None when it is time to review.
+    """The first enabled question never answered nor skipped; None when all were seen.
 
-    First every enabled question never answered nor skipped, in order; then, once,
-    every required question that was skipped ("asked again before review").
-    `enabled` is `questions(flow, answers)` when the caller already has it.
+    Skipped questions are not asked again here: once every question was seen, the
+    person is told how many important ones they skipped and chooses whether to answer
+    them now (`revisit`) or go to the review. `enabled` is `questions(flow, answers)`
+    when the caller already has it.
     """
     if enabled is None:
         enabled = questions(flow, answers)
     for question in enabled:
         if question.key not in answers:
             return question
-    for question in enabled:
-        answer = answers[question.key]
-        if question.required and not answer.given and answer.skips < 2:
-            return question
     return None
+
+
+def revisit(
+    flow: Flow, answers: Answers, enabled: Sequence[Question] | None = None
+) -> list[Question]:
+    """Required questions skipped once: offered again, once, after every question was seen.
+
+    Skipping one of them again (a second skip) leaves it for good; optional questions
+    never come back.
+    """
+    if enabled is None:
+        enabled = questions(flow, answers)
+    return [
+        q
+        for q in enabled
+        if q.required
+        and q.key in answers
+        and not answers[q.key].given
+        and answers[q.key].skips == 1
+    ]
+
+
+def missing_needed(
+    flow: Flow, answers: Answers, enabled: Sequence[Question] | None = None
+) -> list[Question]:
+    """Enabled questions the flow cannot be sent without (`Flow.needed`), unanswered."""
+    if not flow.needed:
+        return []
+    return [
+        q
+        for q in (enabled if enabled is not None else questions(flow, answers))
+        if q.item.id in flow.needed and not (q.key in answers and answers[q.key].given)
+    ]
 
 
 def previous_question(
@@ -273,6 +303,106 @@ def progress(
     answered = sum(1 for k in keys if k in answers and answers[k].given)
     position = keys.index(current) + 1 if current in keys else len(keys)
     return Progress(position, len(keys), answered)
+
+
+#: Seconds a caregiver takes per question on a phone, typed and tapped answers together:
+#: the ordinary developmental-history path (75 questions) took 12 to 15 minutes in
+#: walk-throughs (docs/interview.md), about 11 s each.
+SECONDS_PER_QUESTION = 11
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where a person is, as a phone shows it: "Section 3 of 7 · 4 left here · about 8 min"."""
+
+    section: int  # 1-based among the sections shown (a repeated section counts once)
+    sections: int
+    title_section: str  # the section's id
+    left_here: int  # questions of this section not yet seen, the current one included
+    minutes_left: int
+
+
+#: The child's age a typical path is walked at (6 years: the middle of the ages served).
+TYPICAL_AGE_MONTHS = 72
+_TYPICAL: dict[str, dict[str, int]] = {}
+
+
+def _typical_value(question: Question, offered: list[Option]) -> Value | None:
+    """A plain, middle-of-the-road answer, for estimating how long a path is."""
+    item = question.item
+    if item.type is ItemType.AGE:
+        return AgeValue(TYPICAL_AGE_MONTHS, TYPICAL_AGE_MONTHS)
+    if item.type is ItemType.YES_NO_UNKNOWN:
+        return "no"
+    if item.type is ItemType.SINGLE_CHOICE:
+        return offered[0].value if offered else None
+    if item.type is ItemType.MULTI_CHOICE:
+        plain = [o.value for o in offered if not o.exclusive]
+        return plain[:2] or ([offered[0].value] if offered else None)
+    if item.type is ItemType.SCALE:
+        return int(((item.min or 0) + (item.max or 0)) // 2)
+    if item.type is ItemType.NUMBER:
+        return int(item.min or 0) + 1
+    return "-"
+
+
+def typical_counts(flow: Flow) -> dict[str, int]:
+    """Questions per section on a typical path (a 6-year-old, two of each list ticked,
+    "no" to yes/no questions): the path statistics the minutes-left estimate rests on for
+    sections not reached yet. Computed once per flow version."""
+    found = _TYPICAL.get(flow.key)
+    if found is not None:
+        return found
+    given: dict[str, Answer] = {}
+    counts: dict[str, int] = {}
+    while (question := next_question(flow, given)) is not None:
+        counts[question.section.id] = counts.get(question.section.id, 0) + 1
+        value = _typical_value(question, enabled_options(flow, question, given))
+        given[question.key] = Answer(value, 0 if value is not None else 1)
+    _TYPICAL[flow.key] = counts
+    return counts
+
+
+def stage(
+    flow: Flow, answers: Answers, current: str | None, enabled: Sequence[Question] | None = None
+) -> Stage:
+    """The section of `current`, how many of its questions are left, and minutes to go.
+
+    Sections are the flow's own, counted once however often a section repeats, so the
+    counter moves one section at a time. Minutes count the questions not yet seen in the
+    sections already reached, and a typical path's questions in the sections still ahead
+    (`typical_counts`), so learning the child's age or ticking a list changes the estimate
+    only as each section is reached.
+    """
+    if enabled is None:
+        enabled = questions(flow, answers)
+    here = next((q.section.id for q in enabled if q.key == current), None)
+    order = [section.id for section in flow.sections]
+    if here is None:
+        here = next((q.section.id for q in reversed(enabled) if q.key in answers), order[0])
+    position = order.index(here)
+    active = {q.section.id for q in enabled}
+    typical = typical_counts(flow)
+    # Sections behind or at the cursor as they are; those ahead if enabled now or typical.
+    shown = [
+        sid for n, sid in enumerate(order)
+        if sid in active or (n > position and typical.get(sid, 0) > 0) or sid == here
+    ]
+    unseen_here = [
+        q
+        for q in enabled
+        if q.section.id == here and (q.key not in answers or q.key == current)
+    ]
+    ahead = sum(typical.get(sid, 0) for sid in order[position + 1 :])
+    unseen = len(unseen_here) + ahead
+    seconds = unseen * SECONDS_PER_QUESTION
+    return Stage(
+        section=shown.index(here) + 1,
+        sections=len(shown),
+        title_section=here,
+        left_here=len(unseen_here),
+        minutes_left=max(1, -(-seconds // 60)) if unseen else 0,
+    )
 
 
 def is_valid_value(flow: Flow, question: Question, value: Value, answers: Answers) -> bool:

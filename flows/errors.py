@@ -26,6 +26,8 @@ class ProblemCode(StrEnum):
     LONG_PROMPT = "long_prompt"
     WRONG_PROMPT_COUNT = "wrong_prompt_count"
     WEEK_NUMBERING = "week_numbering"
+    AMBIGUOUS_SYNONYM = "ambiguous_synonym"
+    UNKNOWN_LOCALE = "unknown_locale"
 
 
 @dataclass(frozen=True)

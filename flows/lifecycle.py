@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from transitions import Machine, MachineError
 
-from flows.engine import Answers, missing_required, next_question
+from flows.engine import Answers, missing_needed, next_question
 from flows.schema import Flow
 
 
@@ -63,7 +64,7 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": "nothing_left_to_ask"},
     {"trigger": "edit", "source": ["review", "answering"], "dest": "answering"},
     {"trigger": "submit", "source": "review", "dest": "submitted",
-     "conditions": "all_required_answered"},
+     "conditions": "all_needed_answered"},
     {"trigger": "start_over", "source": "paused", "dest": "withdrawn"},
     {"trigger": "withdraw", "source": "*", "dest": "withdrawn"},
 ]
@@ -121,12 +122,19 @@ class _Subject:
     def nothing_left_to_ask(self) -> bool:
         return next_question(self.flow, self.answers) is None
 
-    def all_required_answered(self) -> bool:
-        return not missing_required(self.flow, self.answers)
+    def all_needed_answered(self) -> bool:
+        return not missing_needed(self.flow, self.answers)
 
 
 class Lifecycle:
-    """One machine for one flow, shared by every interview on it (`model=None`)."""
+    """One machine for one flow, shared by every interview on it (`model=None`).
+
+    The machine holds one long-lived subject; a query sets that subject's state and what
+    the guards read, then asks the machine (`trigger`, `may_<trigger>`). Adding and
+    removing a model per query would rebuild its trigger methods every time (~0.7 ms,
+    more than a whole step); the lock keeps concurrent steps (PostgreSQL's worker
+    threads) from sharing the subject at once.
+    """
 
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
@@ -138,29 +146,47 @@ class Lifecycle:
             auto_transitions=False,
             ignore_invalid_triggers=False,
         )
+        self._subject = _Subject(flow, {}, True, State.CONSENT.value)
+        self._machine.add_model(self._subject)
+        self._lock = threading.Lock()
+        # The machine's own transitions per (state, trigger), read once: `may` evaluates
+        # their guards directly, as the machine would, without its per-call trigger scan.
+        self._moves = {
+            (state, trigger): [
+                [(str(c.func), bool(c.target)) for c in t.conditions]
+                for t in self._machine.events[trigger.value].transitions.get(state.value, [])
+            ]
+            for state in State
+            for trigger in Trigger
+        }
+
+    def _load(self, state: State, answers: Answers, consented: bool) -> _Subject:
+        subject = self._subject
+        subject.answers, subject.consented = answers, consented
+        self._machine.set_state(state.value, model=subject)
+        return subject
 
     def fire(
         self, state: State, trigger: Trigger, answers: Answers, *, consented: bool = True
     ) -> State:
         """Return the state after `trigger`, or raise `NotAllowed`."""
-        subject = _Subject(self.flow, answers, consented, state.value)
-        self._machine.add_model(subject, initial=state.value)
-        try:
-            moved = subject.trigger(trigger.value)  # type: ignore[attr-defined]
-        except MachineError:
-            moved = False
-        finally:
-            self._machine.remove_model(subject)
+        with self._lock:
+            subject = self._load(state, answers, consented)
+            try:
+                moved = subject.trigger(trigger.value)  # type: ignore[attr-defined]
+            except MachineError:
+                moved = False
+            after = State(subject.state)
         if not moved:
             raise NotAllowed(state, trigger)
-        return State(subject.state)
+        return after
 
     def may(
         self, state: State, trigger: Trigger, answers: Answers, *, consented: bool = True
     ) -> bool:
-        """Whether `trigger` would succeed now (guards included)."""
-        try:
-            self.fire(state, trigger, answers, consented=consented)
-        except NotAllowed:
-            return False
-        return True
+        """Whether `trigger` would succeed now (guards included); changes nothing."""
+        subject = _Subject(self.flow, answers, consented, state.value)
+        return any(
+            all(bool(getattr(subject, name)()) is wanted for name, wanted in guards)
+            for guards in self._moves[state, trigger]
+        )

@@ -59,7 +59,7 @@ def load_flow_text(text: str, filename: str = "<flow>") -> LoadResult:
     return LoadResult(flow, checker.warnings)
 
 
-C = TypeVar("C", bound="Checker")
+C = TypeVar("C", bound="ProblemLog")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -96,7 +96,7 @@ def start_checks(kind: type[C], text: str, filename: str, how_to_start: str) -> 
     return checker
 
 
-def finish_checks(checker: Checker, model: type[M]) -> M:
+def finish_checks(checker: ProblemLog, model: type[M]) -> M:
     """Validate the checked data into `model`; raise every problem found, in file order."""
     result: M | None = None
     try:
@@ -167,12 +167,20 @@ def line_map(node: yaml.Node | None) -> dict[Path_, int]:
     return lines
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().replace("\u2019", "'").split())
+
+
 def _fmt(values: Any) -> str:
     return ", ".join(str(v) for v in values)
 
 
-class Checker:
-    """Collects problems in a raw flow mapping, located by path."""
+class ProblemLog:
+    """Collects problems in a raw mapping loaded from YAML, located by path (file, line, item).
+
+    The base of every checker of bundled data (flows, prompt series): where a problem is,
+    how it is worded, and the checks any localized file needs.
+    """
 
     def __init__(self, filename: str, data: dict[str, Any], lines: dict[Path_, int]) -> None:
         self.filename = filename
@@ -180,8 +188,6 @@ class Checker:
         self.lines = lines
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
-
-    # -- bookkeeping -------------------------------------------------------------------
 
     def line_of(self, path: Path_) -> int | None:
         for end in range(len(path), -1, -1):
@@ -226,7 +232,64 @@ class Checker:
         )
         (self.warnings if warning else self.problems).append(problem)
 
-    # -- walking -----------------------------------------------------------------------
+    def locales(self) -> list[str]:
+        locales = self.data.get("locales")
+        return [loc for loc in locales if isinstance(loc, str)] if isinstance(locales, list) else []
+
+    def check_translation(
+        self,
+        path: Path_,
+        text: Any,
+        locales: list[str],
+        iid: str | None,
+        *,
+        what: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        if not isinstance(text, dict):
+            return  # missing or wrong shape: pydantic reports it
+        for locale in locales:
+            if not text.get(locale):
+                label = what or str(path[-1])
+                self.add(
+                    ProblemCode.MISSING_TRANSLATION,
+                    path,
+                    iid,
+                    f"{label} has no '{locale}' text (the file declares locale '{locale}')",
+                    fix or f"add `{locale}: ...` under {path[-1]}",
+                )
+
+    def add_validation_errors(self, exc: ValidationError) -> None:
+        reported: set[Path_] = set()
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            # A tagged-union failure reports once per alternative; keep the first per place.
+            path = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
+            if path in reported:
+                continue
+            reported.add(path)
+            if path and path[-1] == "type" and error["type"] == "enum":
+                allowed = _fmt(t.value for t in ItemType)
+                self.add(
+                    ProblemCode.UNKNOWN_TYPE,
+                    path,
+                    None,
+                    f"unknown item type '{error.get('input')}'",
+                    f"use one of: {allowed}",
+                )
+                continue
+            where = ".".join(str(p) for p in path) or "(top level)"
+            self.add(
+                ProblemCode.INVALID_FIELD,
+                path,
+                None,
+                f"{where}: {error['msg']}",
+                _field_fix(error["type"], path),
+            )
+
+
+class ItemChecks(ProblemLog):
+    """The checks of one item and its conditions: types, options, bounds, `enable_when`."""
 
     def sections(self) -> Iterator[tuple[int, dict[str, Any]]]:
         sections = self.data.get("sections")
@@ -242,150 +305,6 @@ class Checker:
                 for j, item in enumerate(items):
                     if isinstance(item, dict):
                         yield ("sections", i, "items", j), i, item
-
-    def locales(self) -> list[str]:
-        locales = self.data.get("locales")
-        return [loc for loc in locales if isinstance(loc, str)] if isinstance(locales, list) else []
-
-    # -- option sets -------------------------------------------------------------------
-
-    def resolve_option_sets(self) -> None:
-        """Replace `options: <set name>` with the named list from `option_sets`."""
-        sets = self.data.pop("option_sets", None) or {}
-        if not isinstance(sets, dict):
-            self.add(
-                ProblemCode.INVALID_FIELD,
-                ("option_sets",),
-                None,
-                "option_sets must be a mapping of name to a list of options",
-                "write `option_sets:` followed by `name: [ {value, label}, ... ]`",
-            )
-            sets = {}
-        for path, _, item in self.items():
-            ref = item.get("options")
-            if isinstance(ref, str):
-                if ref in sets:
-                    item["options"] = [dict(o) if isinstance(o, dict) else o for o in sets[ref]]
-                else:
-                    # Reported here; the item is otherwise checked as if it had no options.
-                    item["options"] = []
-                    item["_unresolved_options"] = True
-                    self.add(
-                        ProblemCode.UNKNOWN_OPTION_SET,
-                        (*path, "options"),
-                        None,
-                        f"options refer to an option set '{ref}' that is not defined",
-                        f"define '{ref}' under option_sets, or use one of: "
-                        f"{_fmt(sets) or '(none defined)'}",
-                    )
-            if item.get("type") == ItemType.YES_NO_UNKNOWN and "options" not in item:
-                item["options"] = [
-                    {"value": value, "label": {loc: labels[loc] for loc in labels}}
-                    for value, labels in YES_NO_UNKNOWN.items()
-                ]
-                item["_builtin_options"] = True
-
-    # -- semantic checks on the raw mapping (so they run even when fields are invalid) --
-
-    def check_semantics(self) -> None:
-        locales = self.locales()
-        self.check_translation(("title",), self.data.get("title"), locales, None)
-        self.check_translation(("consent",), self.data.get("consent"), locales, None)
-        seen_items: dict[str, Path_] = {}
-        seen_sections: dict[str, Path_] = {}
-        order: dict[str, int] = {}
-        position = 0
-        for i, section in self.sections():
-            spath: Path_ = ("sections", i)
-            sid = section.get("id")
-            if isinstance(sid, str):
-                if sid in seen_sections:
-                    self.add(
-                        ProblemCode.DUPLICATE_ID,
-                        (*spath, "id"),
-                        None,
-                        f"section id '{sid}' is used twice (first on line "
-                        f"{self.line_of(seen_sections[sid])})",
-                        "give every section its own id",
-                    )
-                seen_sections[sid] = spath
-            self.check_translation((*spath, "title"), section.get("title"), locales, None)
-            if "intro" in section:
-                self.check_translation((*spath, "intro"), section.get("intro"), locales, None)
-            for path, _, item in self.items():
-                if path[1] != i:
-                    continue
-                iid = item.get("id")
-                if not isinstance(iid, str):
-                    continue
-                if iid in seen_items:
-                    self.add(
-                        ProblemCode.DUPLICATE_ID,
-                        (*path, "id"),
-                        iid,
-                        f"item id '{iid}' is used twice (first on line "
-                        f"{self.line_of(seen_items[iid])})",
-                        "give every item its own id; ids are stable keys for answers",
-                    )
-                else:
-                    seen_items[iid] = path
-                    order[iid] = position
-                    position += 1
-        # Second pass: references need the full order of items.
-        for i, section in self.sections():
-            spath = ("sections", i)
-            first_item = self._first_item_position(i, order)
-            repeat = section.get("repeat_for")
-            if repeat is not None:
-                self.check_repeat(spath, repeat, order, first_item)
-            if section.get("enable_when") is not None:
-                self.check_rule(
-                    (*spath, "enable_when"),
-                    section["enable_when"],
-                    order,
-                    first_item,
-                    None,
-                    section_items=set(),
-                )
-        for path, i, item in self.items():
-            self.check_item(path, item, locales, order, i)
-
-    def _first_item_position(self, section_index: int, order: dict[str, int]) -> int:
-        for _, i, item in self.items():
-            if i == section_index and item.get("id") in order:
-                return order[item["id"]]
-        return len(order)
-
-    def check_repeat(
-        self, spath: Path_, repeat: Any, order: dict[str, int], first_item: int
-    ) -> None:
-        path = (*spath, "repeat_for")
-        if not isinstance(repeat, str) or repeat not in order:
-            self.add(
-                ProblemCode.UNKNOWN_REFERENCE,
-                path,
-                None,
-                f"repeat_for names '{repeat}', which is not an item in this flow",
-                "name a multiple-choice item asked before this section",
-            )
-            return
-        if order[repeat] >= first_item:
-            self.add(
-                ProblemCode.FORWARD_REFERENCE,
-                path,
-                None,
-                f"repeat_for names '{repeat}', which is not asked before this section",
-                "move the section after that item",
-            )
-        target = self._item_by_id(repeat)
-        if target is not None and target.get("type") != ItemType.MULTI_CHOICE:
-            self.add(
-                ProblemCode.BAD_REPEAT,
-                path,
-                None,
-                f"repeat_for names '{repeat}', which is not a multiple-choice item",
-                "repeat a section for each option ticked in a multi_choice item",
-            )
 
     def _item_by_id(self, item_id: str) -> dict[str, Any] | None:
         for _, _, item in self.items():
@@ -484,6 +403,21 @@ class Checker:
         if isinstance(anchors, dict):
             for point, label in anchors.items():
                 self.check_translation((*path, "anchors", str(point)), label, locales, iid)
+        if isinstance(options, list):
+            self.check_synonyms(path, [o for o in options if isinstance(o, dict)], locales, iid)
+        point_words = item.get("point_words")
+        if isinstance(point_words, dict) and isinstance(low, int | float):
+            for point in point_words:
+                if isinstance(point, int) and isinstance(high, int | float) and not (
+                    low <= point <= high
+                ):
+                    self.add(
+                        ProblemCode.BAD_BOUNDS,
+                        (*path, "point_words", str(point)),
+                        iid,
+                        f"point_words names point {point}, outside the scale {low} to {high}",
+                        f"use a point from {low} to {high}",
+                    )
         if item.get("enable_when") is not None:
             section_items = {it.get("id") for p, i, it in self.items() if i == section_index}
             self.check_rule(
@@ -494,6 +428,12 @@ class Checker:
                 iid,
                 section_items={s for s in section_items if isinstance(s, str)},
             )
+
+    def check_synonyms(
+        self, path: Path_, options: list[dict[str, Any]], locales: list[str], iid: str | None
+    ) -> None:
+        for code, where, message, fix in synonym_problems(options, locales):
+            self.add(code, (*path, *where), iid, message, fix)
 
     def check_rule(
         self,
@@ -563,57 +503,154 @@ class Checker:
                     f"use one of: {_fmt(sorted(str(k) for k in known))}",
                 )
 
-    def check_translation(
-        self,
-        path: Path_,
-        text: Any,
-        locales: list[str],
-        iid: str | None,
-        *,
-        what: str | None = None,
-        fix: str | None = None,
-    ) -> None:
-        if not isinstance(text, dict):
-            return  # missing or wrong shape: pydantic reports it
-        for locale in locales:
-            if not text.get(locale):
-                label = what or str(path[-1])
-                self.add(
-                    ProblemCode.MISSING_TRANSLATION,
-                    path,
-                    iid,
-                    f"{label} has no '{locale}' text (the file declares locale '{locale}')",
-                    fix or f"add `{locale}: ...` under {path[-1]}",
-                )
 
-    # -- structural errors from pydantic -------------------------------------------------
+class Checker(ItemChecks):
+    """Collects problems in a raw flow mapping: sections, option sets, references, warnings."""
 
-    def add_validation_errors(self, exc: ValidationError) -> None:
-        reported: set[Path_] = set()
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            # A tagged-union failure reports once per alternative; keep the first per place.
-            path = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
-            if path in reported:
-                continue
-            reported.add(path)
-            if path and path[-1] == "type" and error["type"] == "enum":
-                allowed = _fmt(t.value for t in ItemType)
-                self.add(
-                    ProblemCode.UNKNOWN_TYPE,
-                    path,
-                    None,
-                    f"unknown item type '{error.get('input')}'",
-                    f"use one of: {allowed}",
-                )
-                continue
-            where = ".".join(str(p) for p in path) or "(top level)"
+    def resolve_option_sets(self) -> None:
+        """Replace `options: <set name>` with the named list from `option_sets`."""
+        sets = self.data.pop("option_sets", None) or {}
+        if not isinstance(sets, dict):
             self.add(
                 ProblemCode.INVALID_FIELD,
+                ("option_sets",),
+                None,
+                "option_sets must be a mapping of name to a list of options",
+                "write `option_sets:` followed by `name: [ {value, label}, ... ]`",
+            )
+            sets = {}
+        for path, _, item in self.items():
+            ref = item.get("options")
+            if isinstance(ref, str):
+                if ref in sets:
+                    item["options"] = [dict(o) if isinstance(o, dict) else o for o in sets[ref]]
+                else:
+                    # Reported here; the item is otherwise checked as if it had no options.
+                    item["options"] = []
+                    item["_unresolved_options"] = True
+                    self.add(
+                        ProblemCode.UNKNOWN_OPTION_SET,
+                        (*path, "options"),
+                        None,
+                        f"options refer to an option set '{ref}' that is not defined",
+                        f"define '{ref}' under option_sets, or use one of: "
+                        f"{_fmt(sets) or '(none defined)'}",
+                    )
+            if item.get("type") == ItemType.YES_NO_UNKNOWN and "options" not in item:
+                item["options"] = [
+                    {"value": value, "label": {loc: labels[loc] for loc in labels}}
+                    for value, labels in YES_NO_UNKNOWN.items()
+                ]
+                item["_builtin_options"] = True
+
+    def check_semantics(self) -> None:
+        locales = self.locales()
+        self.check_translation(("title",), self.data.get("title"), locales, None)
+        self.check_translation(("consent",), self.data.get("consent"), locales, None)
+        seen_items: dict[str, Path_] = {}
+        seen_sections: dict[str, Path_] = {}
+        order: dict[str, int] = {}
+        position = 0
+        for i, section in self.sections():
+            spath: Path_ = ("sections", i)
+            sid = section.get("id")
+            if isinstance(sid, str):
+                if sid in seen_sections:
+                    self.add(
+                        ProblemCode.DUPLICATE_ID,
+                        (*spath, "id"),
+                        None,
+                        f"section id '{sid}' is used twice (first on line "
+                        f"{self.line_of(seen_sections[sid])})",
+                        "give every section its own id",
+                    )
+                seen_sections[sid] = spath
+            self.check_translation((*spath, "title"), section.get("title"), locales, None)
+            if "intro" in section:
+                self.check_translation((*spath, "intro"), section.get("intro"), locales, None)
+            for path, _, item in self.items():
+                if path[1] != i:
+                    continue
+                iid = item.get("id")
+                if not isinstance(iid, str):
+                    continue
+                if iid in seen_items:
+                    self.add(
+                        ProblemCode.DUPLICATE_ID,
+                        (*path, "id"),
+                        iid,
+                        f"item id '{iid}' is used twice (first on line "
+                        f"{self.line_of(seen_items[iid])})",
+                        "give every item its own id; ids are stable keys for answers",
+                    )
+                else:
+                    seen_items[iid] = path
+                    order[iid] = position
+                    position += 1
+        needed = self.data.get("needed") or []
+        for n, item_id in enumerate(needed if isinstance(needed, list) else []):
+            if item_id not in order:
+                self.add(
+                    ProblemCode.UNKNOWN_REFERENCE,
+                    ("needed", n),
+                    None,
+                    f"'needed' names '{item_id}', which is no item of this flow",
+                    "list item ids the answers cannot be sent without",
+                )
+        # Second pass: references need the full order of items.
+        for i, section in self.sections():
+            spath = ("sections", i)
+            first_item = self._first_item_position(i, order)
+            repeat = section.get("repeat_for")
+            if repeat is not None:
+                self.check_repeat(spath, repeat, order, first_item)
+            if section.get("enable_when") is not None:
+                self.check_rule(
+                    (*spath, "enable_when"),
+                    section["enable_when"],
+                    order,
+                    first_item,
+                    None,
+                    section_items=set(),
+                )
+        for path, i, item in self.items():
+            self.check_item(path, item, locales, order, i)
+
+    def _first_item_position(self, section_index: int, order: dict[str, int]) -> int:
+        for _, i, item in self.items():
+            if i == section_index and item.get("id") in order:
+                return order[item["id"]]
+        return len(order)
+
+    def check_repeat(
+        self, spath: Path_, repeat: Any, order: dict[str, int], first_item: int
+    ) -> None:
+        path = (*spath, "repeat_for")
+        if not isinstance(repeat, str) or repeat not in order:
+            self.add(
+                ProblemCode.UNKNOWN_REFERENCE,
                 path,
                 None,
-                f"{where}: {error['msg']}",
-                _field_fix(error["type"], path),
+                f"repeat_for names '{repeat}', which is not an item in this flow",
+                "name a multiple-choice item asked before this section",
+            )
+            return
+        if order[repeat] >= first_item:
+            self.add(
+                ProblemCode.FORWARD_REFERENCE,
+                path,
+                None,
+                f"repeat_for names '{repeat}', which is not asked before this section",
+                "move the section after that item",
+            )
+        target = self._item_by_id(repeat)
+        if target is not None and target.get("type") != ItemType.MULTI_CHOICE:
+            self.add(
+                ProblemCode.BAD_REPEAT,
+                path,
+                None,
+                f"repeat_for names '{repeat}', which is not a multiple-choice item",
+                "repeat a section for each option ticked in a multi_choice item",
             )
 
     def check_warnings(self, flow: Flow) -> None:
@@ -641,6 +678,47 @@ def _field_fix(kind: str, path: Path_) -> str:
         return "use lower-case letters, digits and underscores, starting with a letter"
     return "correct the value"
 
+
+
+def synonym_problems(
+    options: list[dict[str, Any]], locales: list[str]
+) -> Iterator[tuple[ProblemCode, Path_, str, str]]:
+    """Each typed word must lead to one option: a word on two options is a coin toss.
+
+    Yields (code, path under the item, message, fix) for the loader to report.
+    """
+    owner: dict[tuple[str, str], str] = {}
+    for option in options:
+        labels = option.get("label")
+        for locale, label in (labels.items() if isinstance(labels, dict) else []):
+            if isinstance(label, str):
+                owner.setdefault((str(locale), _folded(label)), str(option.get("value")))
+    for k, option in enumerate(options):
+        value = str(option.get("value"))
+        synonyms = option.get("synonyms")
+        if not isinstance(synonyms, dict):
+            continue
+        for locale, words in synonyms.items():
+            where: Path_ = ("options", k, "synonyms", locale)
+            if locale not in locales:
+                yield (
+                    ProblemCode.UNKNOWN_LOCALE,
+                    where,
+                    f"synonyms for locale '{locale}', which the file does not declare",
+                    f"use one of: {_fmt(locales)}",
+                )
+                continue
+            for word in words if isinstance(words, list) else []:
+                if not isinstance(word, str):
+                    continue
+                first = owner.setdefault((str(locale), _folded(word)), value)
+                if first != value:
+                    yield (
+                        ProblemCode.AMBIGUOUS_SYNONYM,
+                        where,
+                        f"'{word}' would lead to two options, '{first}' and '{value}'",
+                        "keep the word on one option only",
+                    )
 
 def load_flows(paths: list[Path] | None = None) -> dict[str, Flow]:
     """Load flow files (the bundled ones by default), keyed by `id@version`."""

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 #: Text keyed by locale code ("en", "es").
 LocalizedText = dict[str, str]
+#: Other words a person may type for an option or a scale point, keyed by locale code.
+LocalizedWords = dict[str, list[Annotated[str, Field(min_length=1, max_length=80)]]]
 
 
 class ItemType(StrEnum):
@@ -74,6 +76,17 @@ class Option(_Strict):
     enable_when: Rule | None = None
     #: In a multiple choice, an option like "none of these" that cannot be combined.
     exclusive: bool = False
+    #: What else a person may type for this option ("foster" for "A foster parent").
+    synonyms: LocalizedWords = Field(default_factory=dict)
+    #: For a period of life: the months of age it covers, [from, to) ("toddler" -> [12, 48]).
+    #: Lets "when she was a baby" or "about 2" be read as this option.
+    months: tuple[int, int] | None = None
+
+    @model_validator(mode="after")
+    def _months_ordered(self) -> Option:
+        if self.months is not None and not 0 <= self.months[0] < self.months[1]:
+            raise ValueError("months must be [from, to) with 0 <= from < to")
+        return self
 
 
 class Item(_Strict):
@@ -91,6 +104,8 @@ class Item(_Strict):
     #: A number item takes whole numbers unless this is set ("1,5" children is a typo).
     decimals: bool = False
     anchors: dict[int, LocalizedText] = Field(default_factory=dict)
+    #: For a scale: other words a person may type for a point ("pretty easy" -> 3).
+    point_words: dict[int, LocalizedWords] = Field(default_factory=dict)
     enable_when: Rule | None = None
 
     def option(self, value: str) -> Option | None:
@@ -121,6 +136,10 @@ class Flow(_Strict):
     title: LocalizedText
     locales: list[str] = Field(min_length=1)
     consent: LocalizedText
+    #: Items the answers cannot be sent without (the scoring needs them: the child's age
+    #: places every period). Every other question may be skipped and still sent; the
+    #: consent says which these are.
+    needed: list[str] = Field(default_factory=list)
     sections: list[Section] = Field(min_length=1)
 
     _items: dict[str, tuple[Section, Item]] = PrivateAttr(default_factory=dict)

@@ -14,7 +14,14 @@ from flows.errors import Problem, ProblemCode
 
 # A series file is checked like a flow file: same line map, problem bookkeeping and
 # pydantic-error translation.
-from flows.loader import LONG_PROMPT_CHARS, Checker, Path_, finish_checks, load_keyed, start_checks
+from flows.loader import (
+    LONG_PROMPT_CHARS,
+    Path_,
+    ProblemLog,
+    finish_checks,
+    load_keyed,
+    start_checks,
+)
 from flows.schema import LocalizedText, _Strict
 
 #: A week offers this many discussion prompts: enough to talk about, few enough for a phone.
@@ -125,7 +132,7 @@ def load_bundled_series(paths: list[Path] | None = None) -> dict[str, Series]:
     )
 
 
-class _SeriesChecker(Checker):
+class _SeriesChecker(ProblemLog):
     """Collects problems in a raw series mapping; a week stands where a flow has an item."""
 
     def item_at(self, path: Path_) -> str | None:

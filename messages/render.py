@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -24,6 +27,10 @@ from jinja2 import (
 LOCALES = ("en", "es")
 #: What a person sees while a text has no translation yet (the parity test forbids that).
 FALLBACK = "en"
+#: Where a message is read: its verbs differ ("tap" a button in Telegram, "type its number"
+#: in a terminal). Templates see it as the variable `channel`.
+CHANNELS = ("telegram", "console", "web")
+DEFAULT_CHANNEL = "telegram"
 
 
 #: Render from another copy of the templates instead: only for tests/tools/wording_check.py,
@@ -93,11 +100,35 @@ def render(locale: str, name: str, **context: Any) -> str:
     return template(locale, name).render(**context).strip()
 
 
-def macro(locale: str, library: str, name: str) -> Any:
-    """A macro from a template library, e.g. `macro("en", "replies.j2", "paused")`."""
-    module = template(locale, library).module
+#: The channel of the replies being rendered now (set around one outcome's rendering).
+_CHANNEL: ContextVar[str] = ContextVar("hearth_channel", default=DEFAULT_CHANNEL)
+
+
+@contextmanager
+def speaking_in(channel: str) -> Iterator[None]:
+    """Render the messages inside this block with `channel`'s verbs."""
+    token = _CHANNEL.set(channel if channel in CHANNELS else DEFAULT_CHANNEL)
+    try:
+        yield
+    finally:
+        _CHANNEL.reset(token)
+
+
+@lru_cache(maxsize=512)
+def _module(locale: str, library: str, channel: str) -> Any:
+    """A library's macros, built once per channel (they read `channel` for their verbs)."""
+    return template(locale, library).make_module({"channel": channel})
+
+
+def macro(locale: str, library: str, name: str, channel: str | None = None) -> Any:
+    """A macro from a template library, e.g. `macro("en", "replies.j2", "paused")`.
+
+    Its verbs follow `channel`, by default the one set by `speaking_in`.
+    """
+    channel = channel if channel in CHANNELS else _CHANNEL.get()
+    module = _module(locale if locale in LOCALES else FALLBACK, library, channel)
     if not hasattr(module, name):
-        module = template(FALLBACK, library).module
+        module = _module(FALLBACK, library, channel)
     if not hasattr(module, name):
         raise KeyError(f"messages/{locale}/{library} has no message '{name}'")
     return getattr(module, name)

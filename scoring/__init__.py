@@ -57,7 +57,7 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
         raise RulesError([RuleProblem(f"rules for {flow.id}", None, "", p) for p in problems])
     s = rules.scoring
     age = child_age(s, answers)
-    entries = adversity_entries(s, flow, answers)
+    entries = adversity_entries(s, flow, answers, age)
     periods = period_scores(s, answers, entries, age)
     now_connection = current_relational(s, answers)
     functions = function_scores(s, flow, answers)
@@ -66,9 +66,12 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
     state = answers.get(s.functioning.state_item)
     name = answers.get(s.items.name)
     respondent = answers.get(s.items.respondent)
+    overall = overall_risk(s, periods, now_connection, answers, entries)
+    strengths = _picked(answers, s.items.strengths)
     recommendations = recommend(rules.recommendations, Scores(
         answers=answers, functions=functions, regions=regions, periods=periods,
-        current_relational=now_connection, caregiving=reserve))
+        current_relational=now_connection, caregiving=reserve, adversities=tuple(entries),
+        overall=overall, age=age, strengths=frozenset(strengths)))
     return Report(
         flow_id=flow.id,
         flow_version=flow.version,
@@ -79,7 +82,7 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
                     and isinstance(respondent.value, str) else None),
         adversities=tuple(entries),
         periods=tuple(periods),
-        overall_risk=overall_risk(s, periods, now_connection),
+        overall_risk=overall,
         functions=tuple(functions),
         regions=tuple(regions),
         factors=tuple(factor_scores(s, functions)),
@@ -87,4 +90,29 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
         current_relational=now_connection,
         caregiving=reserve,
         recommendations=tuple(recommendations),
+        family_note=_text(answers, s.items.note),
+        strengths=strengths,
+        stress_signs=_picked(answers, s.items.stress_signs),
+        urgent=_picked(answers, s.items.urgent),
+        helpers=_picked(answers, s.items.helpers),
+        helpers_often=_text(answers, s.items.helpers_often),
+        helpers_rating=_text(answers, s.items.helpers_rating),
     )
+
+
+#: Exclusive answers ("nothing of this", "I don't know") are not things the child has.
+_NOT_A_PICK = frozenset({"none", "unknown"})
+
+
+def _picked(answers: Answers, item_id: str | None) -> tuple[str, ...]:
+    answer = answers.get(item_id) if item_id else None
+    value = answer.value if answer is not None else None
+    if not isinstance(value, list):
+        return ()
+    return tuple(v for v in value if isinstance(v, str) and v not in _NOT_A_PICK)
+
+
+def _text(answers: Answers, item_id: str | None) -> str | None:
+    answer = answers.get(item_id) if item_id else None
+    value = answer.value if answer is not None else None
+    return value if isinstance(value, str) and value.strip() else None

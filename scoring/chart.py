@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from scoring.report import FunctionScore, Report
 from scoring.rules import Band
+from scoring.text import chart_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -29,49 +31,13 @@ TEXT_COLOURS: dict[Band, str] = {
 }
 MARKS: dict[Band, str] = {Band.TYPICAL: "", Band.MODERATE: " !", Band.SIGNIFICANT: " !!",
                           Band.UNRATED: " ?"}
-#: Every word the charts draw themselves, per locale (function, region and period labels
-#: come from the rules with the report). A new language adds its block here.
-CHART_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "typical": "Typical for age", "moderate": "Moderate (!)",
-        "significant": "Significant (!!)", "unrated": "Not rated (?)",
-        "region_typical": "typical overall", "region_moderate": "moderate overall (!)",
-        "region_significant": "significant overall (!!)", "region_unrated": "not rated",
-        "your_child": "your child", "map_title": "How {who} is doing now",
-        "now_age": "Now, age {age}", "expected": "Expected",
-        "map_note": "Bottom: body basics. Top: thinking and learning.",
-        "hard_times": "Hard times", "connection_axis": "Connection %", "not_known": "not known",
-        "timeline_title": "Hard times and connection, by age",
-        "timeline_note": "Word above each bar: weighted risk for that age.",
-        "harm": "Harm or threat", "loss": "Loss or lack of care",
-        "connection_note": "Connection: bond, family, community",
-        "low": "low", "high": "high", "band_moderate": "moderate", "not_reached": "not reached",
-    },
-    "es": {
-        "typical": "Típico para su edad", "moderate": "Moderado (!)",
-        "significant": "Significativo (!!)", "unrated": "Sin valorar (?)",
-        "region_typical": "típico en conjunto", "region_moderate": "moderado en conjunto (!)",
-        "region_significant": "significativo en conjunto (!!)", "region_unrated": "sin valorar",
-        "your_child": "su hijo o hija", "map_title": "Cómo está {who} ahora",
-        "now_age": "Ahora, con {age}", "expected": "Lo esperado",
-        "map_note": "Abajo: lo básico del cuerpo. Arriba: pensar y aprender.",
-        "hard_times": "Momentos difíciles", "connection_axis": "Vínculos %",
-        "not_known": "no se sabe",
-        "timeline_title": "Momentos difíciles y vínculos, por edad",
-        "timeline_note": "Palabra sobre cada barra: riesgo ponderado para esa edad.",
-        "harm": "Daño o amenaza", "loss": "Pérdida o falta de cuidado",
-        "connection_note": "Vínculos: apego, familia, comunidad",
-        "low": "bajo", "high": "alto", "band_moderate": "moderado", "not_reached": "sin alcanzar",
-    },
-}
+#: The chart's own words ("Typical for age", "Weighted risk" ...) are passed in by the
+#: caller (bot/reports.py reads them from messages/<locale>/report_words.yaml): scoring/
+#: holds no sentence. Function, region and period labels come from the rules.
+ChartWords = Mapping[str, str]
 
 
-def chart_words(locale: str) -> dict[str, str]:
-    """The charts' own words in `locale`, or in English for a locale without them."""
-    return CHART_WORDS.get(locale, CHART_WORDS["en"])
-
-
-def _risk_word(band: str, words: dict[str, str]) -> str:
+def _risk_word(band: str, words: ChartWords) -> str:
     return words.get("band_moderate" if band == "moderate" else band, band)
 
 
@@ -124,9 +90,13 @@ class _InchCanvas:
         self.figure.text(x, y, text, transform=self.figure.dpi_scale_trans, **style)
 
 
-def functional_map_png(report: Report, locale: str = "en") -> bytes:
+def functional_map_png(report: Report, words: ChartWords, age_text: str,
+                       locale: str = "en") -> bytes:
     """The functional brain map: one cell per function, brainstem at the bottom, cortex on top,
-    coloured by severity, beside the map expected for the child's age (every cell typical)."""
+    coloured by severity, beside the map expected for the child's age (every cell typical).
+
+    `words` are the chart's words in `locale`, `age_text` the child's age in words.
+    """
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
@@ -139,7 +109,6 @@ def functional_map_png(report: Report, locale: str = "en") -> bytes:
     # Drawn straight onto the figure in inches: no axes, so none of their ticks to build
     # (a third of the drawing time), and placement is exact.
     ax = _InchCanvas(figure)
-    words = chart_words(locale)
     cell_w, age_w = NOW_W / COLUMNS, AGE_W / COLUMNS
     y = LEGEND_H
     for region, functions in blocks:  # bottom-up: brainstem first, drawn lowest
@@ -166,9 +135,9 @@ def functional_map_png(report: Report, locale: str = "en") -> bytes:
     who = report.child_name or words["your_child"]
     if len(who) > 18:  # a 40-character nickname would run off a phone-width title
         who = who[:17].rstrip() + "…"
-    ax.text(MAP_WIDTH / 2, height - 0.22, words["map_title"].format(who=who), ha="center",
-            va="top", fontsize=12.5, fontweight="bold")
-    ax.text(NOW_X + NOW_W / 2, height - 0.58, words["now_age"].format(age=report.age_in(locale)),
+    ax.text(MAP_WIDTH / 2, height - 0.22, words["map_title"].format(who=chart_text(who)),
+            ha="center", va="top", fontsize=12.5, fontweight="bold")
+    ax.text(NOW_X + NOW_W / 2, height - 0.58, words["now_age"].format(age=age_text),
             ha="center", va="top", fontsize=9.5, color="#3b4552")
     ax.text(AGE_X + AGE_W / 2, height - 0.58, words["expected"], ha="center", va="top",
             fontsize=9.5, color="#3b4552")
@@ -197,8 +166,19 @@ def _nice_ceiling(value: float) -> float:
     return float(-(-value // 50) * 50)
 
 
-def timeline_png(report: Report, locale: str = "en") -> bytes:
-    """Adversity (stacked: threat, relational poverty) against connection, period by period."""
+RISK_COLOURS = {"low": COLOURS[Band.TYPICAL], "moderate": COLOURS[Band.MODERATE],
+                "high": COLOURS[Band.SIGNIFICANT]}
+
+
+def timeline_bars(report: Report) -> list[float]:
+    """The height of each period's bar: its weighted risk, the number the report's text
+    gives (not the unweighted load, whose tallest bar can be another period)."""
+    return [p.risk for p in report.reached_periods]
+
+
+def timeline_png(report: Report, words: ChartWords, locale: str = "en") -> bytes:
+    """Weighted risk per period reached (the number the report's text gives, coloured by its
+    band) over a panel of connection per period; "not known" where most was not known."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
@@ -207,11 +187,10 @@ def timeline_png(report: Report, locale: str = "en") -> bytes:
     # Drawn in inches without axes, like the map: a bar chart this simple needs no tick
     # machinery, and skipping it halves the drawing time.
     canvas = _InchCanvas(figure)
-    words = chart_words(locale)
     slot = PLOT_W / max(len(periods), 3)
     first = PLOT_X + (PLOT_W - slot * len(periods)) / 2
     bar_w = slot * 0.62
-    ceiling = _nice_ceiling(max([p.load for p in periods] + [4.0]) * 1.15)
+    ceiling = _nice_ceiling(max([*timeline_bars(report), 4.0]) * 1.15)
 
     def grid(base: float, height: float, ticks: list[tuple[float, str]], title: str) -> None:
         for fraction, label in ticks:
@@ -225,44 +204,43 @@ def timeline_png(report: Report, locale: str = "en") -> bytes:
                     rotation=90)
 
     grid(HARD_BASE, HARD_H, [(0, "0"), (0.5, f"{ceiling / 2:g}"), (1, f"{ceiling:g}")],
-         words["hard_times"])
+         words["risk_axis"])
     grid(LINK_BASE, LINK_H, [(0, "0"), (0.5, "50"), (1, "100")], words["connection_axis"])
-    for index, period in enumerate(periods):
+    for index, (period, value) in enumerate(zip(periods, timeline_bars(report), strict=True)):
         x = first + index * slot + (slot - bar_w) / 2
         centre = x + bar_w / 2
-        harm = HARD_H * period.adversity / ceiling
-        loss = HARD_H * period.relational_poverty / ceiling
-        if harm:
-            canvas.add_patch(Rectangle((x, HARD_BASE), bar_w, harm, facecolor=ADVERSITY_COLOUR,
-                                       linewidth=0))
-        if loss:
-            canvas.add_patch(Rectangle((x, HARD_BASE + harm), bar_w, loss, hatch="..",
-                                       facecolor=POVERTY_COLOUR, edgecolor="#8A6A10",
-                                       linewidth=0))
-        canvas.text(centre, HARD_BASE + harm + loss + 0.05, _risk_word(period.band, words),
+        height = HARD_H * value / ceiling
+        if height:
+            canvas.add_patch(Rectangle((x, HARD_BASE), bar_w, height,
+                                       facecolor=RISK_COLOURS.get(period.band, "#999999"),
+                                       hatch="//" if period.unknown_timing else None,
+                                       edgecolor="#555555", linewidth=0))
+        mark = " ?" if period.unknown_timing else ""
+        canvas.text(centre, HARD_BASE + height + 0.05, _risk_word(period.band, words) + mark,
                     ha="center", va="bottom", fontsize=9.5,
                     fontweight="bold" if period.band == "high" else "normal")
-        health = period.relational_health
-        height = LINK_H * (health or 0.0)
-        if height:
-            canvas.add_patch(Rectangle((x, LINK_BASE), bar_w, height,
+        health = period.shown_health
+        shown = health is not None
+        bar = LINK_H * (health or 0.0)
+        if bar:
+            canvas.add_patch(Rectangle((x, LINK_BASE), bar_w, bar,
                                        facecolor=CONNECTION_COLOUR, linewidth=0))
-        canvas.text(centre, LINK_BASE + height + 0.05,
-                    words["not_known"] if health is None else f"{100 * health:.0f}%",
+        canvas.text(centre, LINK_BASE + bar + 0.05,
+                    f"{100 * (health or 0):.0f}%" if shown else words["not_known"],
                     ha="center", va="bottom", fontsize=9.5)
         canvas.text(centre, LINK_BASE - 0.1, _text(period.short, locale), ha="center",
                     va="top", fontsize=9.5)
     canvas.text(0.15, TIMELINE_HEIGHT - 0.15, words["timeline_title"],
                 ha="left", va="top", fontsize=12.5, fontweight="bold")
     canvas.text(0.15, TIMELINE_HEIGHT - 0.5, words["timeline_note"],
-                ha="left", va="top", fontsize=9, color="#3b4552")
-    for offset, colour, hatch, label in ((0.0, ADVERSITY_COLOUR, None, words["harm"]),
-                                         (2.0, POVERTY_COLOUR, "..", words["loss"])):
-        canvas.add_patch(Rectangle((PLOT_X + offset, 4.66), 0.26, 0.16, facecolor=colour,
-                                   hatch=hatch, edgecolor="#8A6A10", linewidth=0))
-        canvas.text(PLOT_X + offset + 0.34, 4.74, label, ha="left", va="center", fontsize=9.5)
+                ha="left", va="top", fontsize=8, color="#3b4552")
+    for offset, band in ((0.0, "low"), (1.3, "moderate"), (2.6, "high")):
+        canvas.add_patch(Rectangle((PLOT_X + offset, 4.66), 0.26, 0.16,
+                                   facecolor=RISK_COLOURS[band], linewidth=0))
+        canvas.text(PLOT_X + offset + 0.34, 4.74, _risk_word(band, words), ha="left",
+                    va="center", fontsize=9.5)
     canvas.text(PLOT_X, LINK_BASE + LINK_H + 0.3, words["connection_note"],
-                ha="left", va="bottom", fontsize=10)
+                ha="left", va="bottom", fontsize=9)
     return _png(figure)
 
 

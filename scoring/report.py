@@ -12,6 +12,33 @@ LocalizedText = dict[str, str]
 
 
 @dataclass(frozen=True)
+class Basis:
+    """How many of the answers behind a score were known, and how many were not.
+
+    "Unknown" covers "I don't know", "not sure", a skip, and an experience whose timing
+    is not known: a score is only as firm as its basis, and the reports say so.
+    """
+
+    known: int
+    unknown: int
+
+    @property
+    def asked(self) -> int:
+        return self.known + self.unknown
+
+    @property
+    def unknown_share(self) -> float:
+        """0 (all known) .. 1 (nothing known); 0 when nothing was asked."""
+        return self.unknown / self.asked if self.asked else 0.0
+
+    def __add__(self, other: Basis) -> Basis:
+        return Basis(self.known + other.known, self.unknown + other.unknown)
+
+
+NO_BASIS = Basis(0, 0)
+
+
+@dataclass(frozen=True)
 class AdversityEntry:
     """One ticked category of adversity and the points it adds to each period it happened in."""
 
@@ -24,6 +51,16 @@ class AdversityEntry:
     points: float
     item_keys: tuple[str, ...]
     from_background: bool = False  # a family-background "yes", not a Part A experience
+    #: False when the caregiver did not know when it happened: `periods` then holds every
+    #: period the child has lived, and the points are spread evenly over them.
+    timing_known: bool = True
+    predictability: str | None = None
+
+    def points_in(self, period: str) -> float:
+        """The points this experience adds to one period."""
+        if period not in self.periods:
+            return 0.0
+        return self.points if self.timing_known else self.points / len(self.periods)
 
 
 @dataclass(frozen=True)
@@ -41,11 +78,24 @@ class PeriodScore:
     band: str  # "low", "moderate", "high", or "not_reached"
     adversity_keys: tuple[str, ...]
     relational_items: tuple[str, ...]
+    unknown_timing: float = 0.0  # points (in adversity + poverty) spread here, timing unknown
+    basis: Basis = NO_BASIS  # connection answers and experiences' timing, known vs not
+    connection: Basis = NO_BASIS  # the period's connection answers alone
 
     @property
     def load(self) -> float:
-        """Adversity and relational poverty together, unweighted: the timeline's bar."""
+        """Adversity and relational poverty together, unweighted."""
         return self.adversity + self.relational_poverty
+
+    @property
+    def shown_health(self) -> float | None:
+        """Relational health as the reports show it: None ("not known") unless at least half
+        of the period's connection answers were known. The score still uses what was known
+        (and `unknown_relational` when nothing was), but a percentage resting on one answer
+        in three would read as a fact."""
+        if self.relational_health is None or 2 * self.connection.known < self.connection.asked:
+            return None
+        return self.relational_health
 
 
 @dataclass(frozen=True)
@@ -56,6 +106,8 @@ class OverallRisk:
     band: str  # "low", "moderate", "high"
     from_history: float
     from_current_relational: float
+    basis: Basis = NO_BASIS
+    unknown_timing: int = 0  # experiences whose timing was not known (spread, not dropped)
 
 
 @dataclass(frozen=True)
@@ -82,6 +134,7 @@ class GroupScore:
     band: Band
     item_ids: tuple[str, ...]
     plain: LocalizedText | None = None
+    basis: Basis = NO_BASIS  # functions asked at this age: rated vs not sure or skipped
 
 
 @dataclass(frozen=True)
@@ -91,6 +144,7 @@ class CurrentRelational:
     score: float | None
     band: str  # "strong", "mixed", "thin", "unknown"
     answers: tuple[tuple[str, str], ...]  # (item id, value) for the items answered
+    basis: Basis = NO_BASIS
 
 
 @dataclass(frozen=True)
@@ -103,6 +157,7 @@ class CaregivingReserve:
     band: str  # "reserve", "stretched", "depleted", or "unknown" when nothing was answered
     strained_items: tuple[str, ...]  # items answered at their hardest
     answered: int = 0  # how many of the estimator's items were answered
+    basis: Basis = NO_BASIS
 
 
 @dataclass(frozen=True)
@@ -117,6 +172,11 @@ class Recommendation:
     how_long: LocalizedText
     why: LocalizedText
     triggered_by: tuple[str, ...]
+    stage: str = "maintain"
+    clinical: LocalizedText | None = None
+    clinical_title: LocalizedText | None = None
+    variant: str | None = None  # the id of the variant whose words were used, if any
+    builds_on: tuple[str, ...] = ()  # the child's strengths (option values) it can use
 
 
 @dataclass(frozen=True)
@@ -139,25 +199,18 @@ class Report:
     current_relational: CurrentRelational
     caregiving: CaregivingReserve
     recommendations: tuple[Recommendation, ...]
+    # Passed on as given (option values; the reports put them into words):
+    family_note: str | None = None  # what else they want us to know or want help with
+    strengths: tuple[str, ...] = ()
+    stress_signs: tuple[str, ...] = ()
+    urgent: tuple[str, ...] = ()  # ages 12-18: worries the clinician reads first
+    helpers: tuple[str, ...] = ()
+    helpers_often: str | None = None
+    helpers_rating: str | None = None
 
     @property
     def flow_key(self) -> str:
         return f"{self.flow_id}@{self.flow_version}"
-
-    @property
-    def age_text(self) -> str:
-        """The age in plain English words ("3 years 2 months"), or "unknown"."""
-        return self.age_in("en")
-
-    def age_in(self, locale: str) -> str:
-        """The age in plain words of `locale` ("3 años 2 meses"); English for an unknown one."""
-        words = AGE_WORDS.get(locale, AGE_WORDS["en"])
-        if self.age is None:
-            return words["unknown"]
-        if self.age.exact:
-            return _months_text(self.age.min_months, words)
-        return (f"{_months_text(self.age.min_months, words)} {words['to']} "
-                f"{_months_text(self.age.max_months, words)}")
 
     @property
     def reached_periods(self) -> tuple[PeriodScore, ...]:
@@ -192,21 +245,3 @@ class Report:
     @property
     def typical_regions(self) -> tuple[GroupScore, ...]:
         return tuple(r for r in self.regions if r.band is Band.TYPICAL)
-
-
-#: The words an age is written with, per locale (a new language adds its own here).
-AGE_WORDS: dict[str, dict[str, str]] = {
-    "en": {"year": "year", "years": "years", "month": "month", "months": "months",
-           "to": "to", "unknown": "unknown"},
-    "es": {"year": "año", "years": "años", "month": "mes", "months": "meses",
-           "to": "a", "unknown": "desconocida"},
-}
-
-
-def _months_text(months: int, words: dict[str, str]) -> str:
-    years, rest = divmod(months, 12)
-    month_text = f"{rest} {words['month'] if rest == 1 else words['months']}"
-    if years == 0:
-        return month_text
-    text = f"{years} {words['year'] if years == 1 else words['years']}"
-    return f"{text} {month_text}" if rest else text

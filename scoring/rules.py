@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -41,11 +42,19 @@ class _Strict(BaseModel):
 
 
 class ItemRefs(_Strict):
-    """Items that identify the child and the person answering."""
+    """Items that identify the child and the person answering, and those the report passes
+    on as they were given (the family's own words, strengths, stress signs, worries)."""
 
     name: Id
     age: Id
     respondent: Id
+    note: Id | None = None  # free text: anything else, or what they most want help with
+    strengths: Id | None = None  # what the child enjoys, what already calms them
+    stress_signs: Id | None = None
+    urgent: Id | None = None  # ages 12-18: worries that go to the top of the report
+    helpers: Id | None = None  # the therapeutic web
+    helpers_often: Id | None = None
+    helpers_rating: Id | None = None
 
 
 class PeriodRule(_Strict):
@@ -70,6 +79,16 @@ class AdversityRules(_Strict):
     pattern_multiplier: dict[str, NonNegative] = Field(min_length=1)
     missing_severity: NonNegative
     missing_pattern: NonNegative
+    #: Whether the stress could be seen coming and had any way out: the item and its
+    #: multiplier (predictable, controllable stress sensitises less: shared/domain.md).
+    predictability_item: Id | None = None
+    predictability_multiplier: dict[str, NonNegative] = Field(default_factory=dict)
+    missing_predictability: NonNegative = 1.0
+    #: Where an experience whose timing is not known counts (docs/scoring.md says why):
+    #: spread evenly over every period the child has lived.
+    unknown_timing: Literal["spread_over_lived_periods"] = "spread_over_lived_periods"
+    unknown_period: str = "not_sure"
+    unknown_story: str = "unknown"  # the exclusive "I don't know their early story"
     categories: dict[str, Literal["adversity", "relational_poverty"]] = Field(min_length=1)
 
 
@@ -157,6 +176,8 @@ class FunctioningRules(_Strict):
     function_bands: FunctionBands
     group_bands: GroupBands
     significant_function_lifts_region_to: Literal["typical", "moderate", "significant"]
+    #: This many functions in real trouble make their region significant, whatever the mean.
+    significant_functions_make_region_significant: int = Field(default=2, ge=1)
     state_item: Id
     factors: list[FactorRule] = Field(min_length=1)
     regions: list[RegionRule] = Field(min_length=1)
@@ -215,6 +236,10 @@ class CaregivingRules(_Strict):
     resources: dict[str, PointsRule]
     demands: dict[str, PointsRule]
     children_item: Id
+    #: One challenge rating per other child at home; a child not rated counts
+    #: `per_extra_child`, and all the other children together at most `children_cap`.
+    other_children: list[Id] = Field(default_factory=list)
+    other_child_points: dict[str, NonNegative] = Field(default_factory=dict)
     per_extra_child: NonNegative
     children_cap: NonNegative
     bands: ReserveBands
@@ -299,6 +324,43 @@ class PeriodRiskAtLeast(_Strict):
     period_risk_at_least: Literal["moderate", "high"]
 
 
+SeverityName = Literal["mild", "moderate", "severe"]
+
+
+class Experienced(_Strict):
+    """One of these hard experiences was reported (at least this severe, if given).
+
+    A skipped severity counts as meeting the threshold: an unknown is never reassurance.
+    """
+
+    experienced: list[Id] = Field(min_length=1)
+    severity_at_least: SeverityName | None = None
+
+
+class RatedAtLeast(_Strict):
+    """At least this share of the functions asked was rated, and no region is all unknown."""
+
+    rated_at_least: float = Field(gt=0, le=1)
+
+
+class OverallRiskIs(_Strict):
+    """The overall developmental risk is one of these bands."""
+
+    overall_risk: list[Literal["low", "moderate", "high"]] = Field(min_length=1)
+
+
+class AgeAtLeast(_Strict):
+    """The child is (possibly) at least this many months old."""
+
+    age_at_least: int = Field(ge=0, le=216)
+
+
+class NoneRecommended(_Strict):
+    """None of these recommendations was chosen (judged after every other rule)."""
+
+    none_of: list[Id] = Field(min_length=1)
+
+
 class AllOf(_Strict):
     """Every nested condition holds."""
 
@@ -319,22 +381,51 @@ class NotOf(_Strict):
 
 When = Annotated[
     ReserveIs | RegionAtLeast | FunctionsAtLeast | AnswerIn | CurrentRelationalIs
-    | PeriodRiskAtLeast | AllOf | AnyOf | NotOf,
+    | PeriodRiskAtLeast | Experienced | RatedAtLeast | OverallRiskIs | AgeAtLeast
+    | NoneRecommended | AllOf | AnyOf | NotOf,
     Field(union_mode="left_to_right"),
 ]
 
 
+#: What a recommendation is for. The treatment sequence (shared/domain.md) is regulate,
+#: then relate, then reason: `RecommendationRules` checks that the tiers keep that order.
+Stage = Literal["caregiver", "safety", "note", "regulate", "relate", "reason", "referral",
+                "maintain"]
+SEQUENCE: tuple[Stage, ...] = ("regulate", "relate", "reason")
+
+
+class Variant(_Strict):
+    """Other words for a recommendation when a condition holds (the first that holds wins):
+    advice that avoids touch for a child harmed by touch, for instance."""
+
+    id: Id
+    when: When
+    try_: LocalizedText = Field(alias="try")
+    why: LocalizedText | None = None
+
+
 class RecommendationRule(_Strict):
-    """One recommendation: when it applies and what it says (what, how often, how long, why)."""
+    """One recommendation: when it applies and what it says (what, how often, how long, why).
+
+    `try`, `how_often`, `how_long` and `why` speak to the family; `clinical` says the same
+    finding and action to a clinician.
+    """
 
     id: Id
     tier: int = Field(ge=0)
+    stage: Stage
     when: When
+    #: Strengths (values of `items.strengths`) this advice can be built on: the report
+    #: names those the child has ("she loves swinging").
+    builds_on: list[str] = Field(default_factory=list)
     title: LocalizedText
     try_: LocalizedText = Field(alias="try")
     how_often: LocalizedText
     how_long: LocalizedText
     why: LocalizedText
+    clinical_title: LocalizedText
+    clinical: LocalizedText
+    variants: list[Variant] = Field(default_factory=list)
 
 
 class RecommendationRules(_Strict):
@@ -350,10 +441,17 @@ class RecommendationRules(_Strict):
             if rule.id in seen:
                 raise ValueError(f"recommendation id '{rule.id}' is used twice")
             seen.add(rule.id)
+        # Regulate, then relate, then reason: every tier of an earlier stage comes first.
+        tiers = {stage: [r.tier for r in self.recommendations if r.stage == stage]
+                 for stage in SEQUENCE}
+        for earlier, later in itertools.pairwise(SEQUENCE):
+            if tiers[earlier] and tiers[later] and max(tiers[earlier]) >= min(tiers[later]):
+                raise ValueError(f"every '{earlier}' recommendation must come before (a lower "
+                                 f"tier than) every '{later}' one: regulate, relate, reason")
         return self
 
 
-for _model in (AllOf, AnyOf, NotOf):
+for _model in (AllOf, AnyOf, NotOf, Variant):
     _model.model_rebuild()
 
 
@@ -496,6 +594,9 @@ def check_against_flow(rules: RuleSet, flow: Flow) -> list[str]:
          values={p.id for p in s.periods})
     need(a.severity_item, "adversity.severity_item", values=set(a.severity_points))
     need(a.pattern_item, "adversity.pattern_item", values=set(a.pattern_multiplier))
+    if a.predictability_item is not None:
+        need(a.predictability_item, "adversity.predictability_item",
+             values=set(a.predictability_multiplier))
     for item_id in s.background.items:
         need(item_id, "background.items", kind={ItemType.YES_NO_UNKNOWN})
     for period, items in s.relational_history.items():
@@ -511,10 +612,36 @@ def check_against_flow(rules: RuleSet, flow: Flow) -> list[str]:
         for item_id, rule in getattr(s.caregiving, group).items():
             need(item_id, f"caregiving.{group}", values=set(rule.points))
     need(s.caregiving.children_item, "caregiving.children_item", kind={ItemType.NUMBER})
+    for item_id in s.caregiving.other_children:
+        need(item_id, "caregiving.other_children", values=set(s.caregiving.other_child_points))
+    for field_name in ("note", "strengths", "stress_signs", "urgent", "helpers",
+                       "helpers_often", "helpers_rating"):
+        ref = getattr(s.items, field_name)
+        if ref is not None:
+            need(ref, f"items.{field_name}")
+    strengths = ({o.value for o in flow.item(s.items.strengths).options}
+                 if s.items.strengths and flow.has_item(s.items.strengths) else set())
+    for rec in rules.recommendations.recommendations:
+        unknown = sorted(set(rec.builds_on) - strengths)
+        if unknown:
+            problems.append(f"recommendation {rec.id}: builds_on names unknown strength(s) "
+                            f"{', '.join(unknown)}")
     regions = {r.id for r in s.functioning.regions}
     functions = {f.item for r in s.functioning.regions for f in r.functions}
+    rec_ids = {r.id for r in rules.recommendations.recommendations}
     for rec in rules.recommendations.recommendations:
-        for cond in _walk(rec.when):
+        conditions = [*_walk(rec.when), *(c for v in rec.variants for c in _walk(v.when))]
+        for cond in conditions:
+            if isinstance(cond, Experienced):
+                unknown = sorted(set(cond.experienced) - set(a.categories))
+                if unknown:
+                    problems.append(f"recommendation {rec.id}: unknown experience(s) "
+                                    f"{', '.join(unknown)}")
+            if isinstance(cond, NoneRecommended):
+                unknown = sorted(set(cond.none_of) - rec_ids)
+                if unknown:
+                    problems.append(f"recommendation {rec.id}: unknown recommendation(s) "
+                                    f"{', '.join(unknown)}")
             if isinstance(cond, RegionAtLeast) and cond.region not in regions:
                 problems.append(f"recommendation {rec.id}: unknown region '{cond.region}'")
             if isinstance(cond, FunctionsAtLeast):

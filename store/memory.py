@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from store.cipher import Cipher
+from store.contract import UnitOfWork
 from store.errors import Conflict
 from store.records import AnswerRevision, Erasure, Event, InterviewRecord, Invite, Person
 from store.repos.interviews import new_interview_id
@@ -165,6 +166,15 @@ class _Interviews:
             and r.id not in reminded
         ]
         return sorted(found, key=lambda r: r.updated_at)[:limit]
+
+    def transfer_owner(self, from_id: int, to_id: int, *, now: datetime) -> list[str]:
+        moved = sorted(i for i, r in self.t.interviews.items() if r.owner_id == from_id)
+        for interview_id in moved:
+            record = self.t.interviews[interview_id]
+            record.owner_id, record.revision, record.updated_at = to_id, record.revision + 1, now
+            if record.respondent_id == from_id:
+                record.respondent_id = None
+        return moved
 
     def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
         self.t.follow_ups[interview_id] = earlier_id
@@ -481,7 +491,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.tables = _Tables()
 
-    async def run(self, step: Callable[[MemoryUnitOfWork], T]) -> T:
+    async def run(self, step: Callable[[UnitOfWork], T]) -> T:
         snapshot = copy.deepcopy(self.tables)
         try:
             return step(MemoryUnitOfWork(self.tables))
@@ -489,7 +499,7 @@ class MemoryStore:
             self.tables = snapshot
             raise
 
-    async def read(self, query: Callable[[MemoryUnitOfWork], T]) -> T:
+    async def read(self, query: Callable[[UnitOfWork], T]) -> T:
         return query(MemoryUnitOfWork(copy.deepcopy(self.tables)))
 
     async def checkpoint(self) -> None:
@@ -500,7 +510,7 @@ class MemoryStore:
 
 
 if TYPE_CHECKING:
-    from store.contract import UnitOfWork
+    from store.backend import Backend
 
-    def _conforms(uow: MemoryUnitOfWork) -> UnitOfWork:
-        return uow  # mypy checks the fake against the contract here
+    def _conforms(uow: MemoryUnitOfWork, store: MemoryStore) -> tuple[UnitOfWork, Backend]:
+        return uow, store  # mypy checks the fake against the contract here

@@ -19,6 +19,7 @@ from psycopg import errors as pg_errors
 from store.cipher import CHECK, Cipher, DataKeyError
 from store.errors import OpenFailed, translate
 from store.pgconn import PgConnection, as_sqlite_error
+from store.reseal import needs_reseal, reseal
 from store.sqlite import migrations
 from store.unit_of_work import SqlUnitOfWork
 
@@ -205,6 +206,9 @@ class PostgresStore:
         conn.raw.commit()
         try:
             self._check_key(conn)
+            if self.cipher is not None and needs_reseal(conn):
+                # Under the key check's row lock: workers starting together reseal once.
+                reseal(conn, self.cipher, postgres=True)
             conn.raw.commit()
         except BaseException:
             conn.raw.rollback()

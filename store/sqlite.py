@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 from collections.abc import Callable
@@ -14,9 +15,11 @@ from typing import Literal, TypeVar
 
 from store.cipher import CHECK, Cipher, DataKeyError
 from store.errors import OpenFailed, translate
+from store.reseal import needs_reseal, reseal
 from store.unit_of_work import SqlUnitOfWork
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 Synchronous = Literal["FULL", "NORMAL", "EXTRA"]
 
 #: Most steps committed together by one fsync. Bounded so one batch never holds the
@@ -135,6 +138,8 @@ class Store:
         self._flush_task: asyncio.Task[None] | None = None
         self.batches = 0
         self.steps = 0
+        #: WAL truncations after erasures (tests and the operator's figures).
+        self.folds = 0
 
     @classmethod
     async def open(
@@ -171,6 +176,7 @@ class Store:
             self._writer = _connect(self.path, self.synchronous, busy_timeout=self.busy_timeout)
             migrate(self._writer)
             self._check_key(self._writer)
+            self._reseal(self._writer)
         except sqlite3.Error as exc:
             raise OpenFailed(f"cannot open the database {self.path}: {exc}") from exc
         except OSError as exc:
@@ -201,6 +207,21 @@ class Store:
                 f"HEARTH_DATA_KEY is not the key of the database {self.path}: "
                 "use the key it was created with"
             )
+
+    def _reseal(self, conn: sqlite3.Connection) -> None:
+        """Seal what was written in clear before this key or this version (once)."""
+        if self.cipher is None or not needs_reseal(conn):
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            reseal(conn, self.cipher, postgres=False)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        # The clear values are overwritten in the pages (secure_delete); fold the WAL so
+        # no earlier page image of them stays behind in it.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _open_reader(self) -> None:
         self._reader = _connect(
@@ -296,9 +317,23 @@ class Store:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if repository.session.erased:
+            # Before any caller hears "erased": secure_delete zeroed the content in the
+            # pages, but the WAL still holds their earlier images until a checkpoint.
+            self._fold_wal(conn)
         self.batches += 1
         self.steps += len(steps)
         return results
+
+    def _fold_wal(self, conn: sqlite3.Connection) -> None:
+        """Checkpoint and truncate the WAL; a reader in the middle of a query can make
+        SQLite skip the truncation, so try a few times before leaving it to the next."""
+        for _ in range(5):
+            busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                self.folds += 1
+                return
+        log.warning("the WAL could not be truncated after an erasure: a reader held it")
 
     async def checkpoint(self) -> None:
         """Fold the WAL into the main file (used before byte-level checks and backups)."""

@@ -48,6 +48,9 @@ class SqlUnitOfWork:
         states the rule; the caller decides who may be erased.
         """
         conn = self.conn
+        # The store folds the WAL into the file right after this commit (store/sqlite.py):
+        # until then the erased text is still in the -wal file's page images.
+        self.session.erased = True
         owned = [
             str(r[0])
             for r in conn.execute(

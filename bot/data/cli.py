@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.files import exports_folder, private_folder, write_private
 from bot.settings import Settings
 from bot.usage import CliError
 
@@ -28,7 +29,8 @@ def add_data_commands(sub: Any) -> None:
     """Register the data subcommands on `hearth`'s subparsers."""
     export = sub.add_parser("export", help="export every interview as CSV or FHIR R4 JSON")
     export.add_argument("--format", choices=("csv", "fhir"), default="csv")
-    export.add_argument("--out", type=Path, default=Path("."), help="folder to write into")
+    export.add_argument("--out", type=Path, default=None,
+                        help="folder to write into (default: exports/ beside the database)")
     export.add_argument("--flow", default=None, help="only interviews of this flow id")
     export.set_defaults(run=export_command)
 
@@ -63,6 +65,7 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.data.render import text
 
     catalog = _catalog(settings)
+    out: Path = args.out or exports_folder(settings)
 
     async def main() -> tuple[list[Path], int, int]:
         store = await _open(settings)
@@ -71,14 +74,11 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
             # The operator's export leaves nicknames out: it leaves the clinic's hands.
             result = export_files(catalog, interviews, args.format, include_nicknames=False)
             try:
-                args.out.mkdir(parents=True, exist_ok=True)
-                paths = []
-                for file in result.files:
-                    path = args.out / file.filename
-                    path.write_bytes(file.data)
-                    paths.append(path)
+                # 0700 if made here (or if it is Hearth's own exports/), files 0600.
+                private_folder(out, ours=args.out is None)
+                paths = [write_private(out / file.filename, file.data) for file in result.files]
             except OSError as exc:
-                raise CliError(f"cannot write to {args.out}: {exc.strerror}") from None
+                raise CliError(f"cannot write to {out}: {exc.strerror}") from None
             now = datetime.now(UTC)
             await store.run(lambda repo: audit_export(repo, result, args.format,
                                                       person_id=None, now=now))
@@ -106,7 +106,15 @@ def _resources(document: Any) -> list[Any]:
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
     """Check every response first; import all of them, or nothing."""
-    from bot.data.importer import Imported, ImportProblem, read_response, store_imported
+    from bot.data.importer import (
+        MAX_DOCUMENT_BYTES,
+        DocumentRefused,
+        Imported,
+        ImportProblem,
+        parse_document,
+        read_response,
+        store_imported,
+    )
     from bot.data.render import text
     from store.contract import UnitOfWork
 
@@ -114,10 +122,13 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     if match is None:
         raise CliError(text("en", "owner_usage", got=args.owner))
     try:
-        document = json.loads(args.file.read_text(encoding="utf-8"))
+        with args.file.open("rb") as file:
+            document = parse_document(file.read(MAX_DOCUMENT_BYTES + 1))
     except OSError as exc:
         raise CliError(text("en", "import_bad_file", path=str(args.file),
                             reason=exc.strerror)) from None
+    except DocumentRefused as exc:
+        raise CliError(text("en", exc.code, path=str(args.file), **exc.params)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CliError(text("en", "import_bad_file", path=str(args.file),
                             reason=str(exc))) from None
@@ -188,7 +199,7 @@ def stats_command(args: argparse.Namespace, settings: Settings) -> int:
     print(text("en", "stats_text", figures=figures))
     if args.html is not None:
         try:
-            args.html.write_text(figures_html(figures, now), encoding="utf-8")
+            write_private(args.html, figures_html(figures, now).encode("utf-8"))
         except OSError as exc:
             raise CliError(f"cannot write {args.html}: {exc.strerror}") from None
         print(text("en", "stats_written", path=str(args.html)))

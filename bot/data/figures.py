@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.data.stats import BANDS, ProgramFigures
 from messages.render import macro
 from scoring.chart import COLOURS
 from scoring.rules import Band
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 HTML_LIBRARY = "data.html.j2"
 
@@ -19,6 +23,14 @@ def _words(name: str, **params: object) -> str:
 
 def figures_png(figures: ProgramFigures) -> bytes:
     """Three bar panels: interviews by state, drop-off by section, region bands."""
+    figure = figures_figure(figures)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, facecolor="white")
+    return buffer.getvalue()
+
+
+def figures_figure(figures: ProgramFigures) -> Figure:
+    """The three panels, drawn; a panel with nothing to count says so instead of a bare axis."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -29,7 +41,7 @@ def figures_png(figures: ProgramFigures) -> bytes:
     labels = list(figures.by_state)
     states.barh(labels, [figures.by_state[s] for s in labels], color="#2F6DA8")
     states.set_title(_words("stats_chart_states"), loc="left")
-    sections = list(figures.drop_off) or ["-"]
+    sections = list(figures.drop_off)
     drop.barh(sections, [figures.drop_off.get(s, 0) for s in sections], color="#F2C45A")
     drop.set_title(_words("stats_chart_drop_off"), loc="left")
     names = list(figures.region_bands)
@@ -42,14 +54,22 @@ def figures_png(figures: ProgramFigures) -> bytes:
     regions.set_title(_words("stats_chart_regions"), loc="left")
     if names:
         regions.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=8)
-    for axes in (states, drop, regions):
+    counted = (
+        (states, sum(figures.by_state.values())),
+        (drop, sum(figures.drop_off.values())),
+        (regions, sum(sum(bands.values()) for bands in figures.region_bands.values())),
+    )
+    for axes, total in counted:
         axes.invert_yaxis()  # first row on top, as in the tables
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of interviews
         axes.spines[["top", "right"]].set_visible(False)
+        if not total:
+            # An empty bar chart draws an axis from -0.045 to 0.045: say it plainly instead.
+            axes.set_axis_off()
+            axes.text(0.5, 0.5, _words("stats_chart_empty"), ha="center", va="center",
+                      transform=axes.transAxes, color="#555555")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, facecolor="white")
-    return buffer.getvalue()
+    return figure
 
 
 def figures_html(figures: ProgramFigures, generated: datetime, *, chart: bool = True) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answer, Value, find_question, instance_key, missing_required
 from flows.lifecycle import State
 from flows.schema import Flow, Item, ItemType, Section
+from flows.text import clean_nickname
 from store.contract import UnitOfWork
 from store.records import InterviewRecord
 
@@ -28,6 +30,56 @@ WHOLE = "(resource)"
 STATES = {"completed": State.SUBMITTED, "amended": State.SUBMITTED, "in-progress": State.PAUSED}
 #: Units an age may come in, as months per unit (UCUM codes).
 AGE_UNITS = {"mo": 1, "a": 12, "wk": 12 / 52}
+#: The largest file `hearth import` reads: thousands of paper interviews fit in far less.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+#: The deepest JSON nesting accepted: a Bundle of responses with groups of items and their
+#: answers is about a dozen levels; much deeper is a mistake or an attack on the parser.
+MAX_DOCUMENT_DEPTH = 64
+
+
+class DocumentRefused(Exception):
+    """The file is refused before it is read as FHIR; `code` names the message in data.j2."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def parse_document(raw: bytes) -> Any:
+    """The JSON in `raw`, refused whole if too large or too deeply nested.
+
+    At most `MAX_DOCUMENT_BYTES + 1` bytes should be read to call this (the caller reads no
+    more, so a huge file is not loaded to be refused). Raises `DocumentRefused`, or
+    `ValueError` (`json.JSONDecodeError`, `UnicodeDecodeError`) for what is not JSON.
+    """
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise DocumentRefused("import_too_big", limit=MAX_DOCUMENT_BYTES // (1024 * 1024))
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        # The parser's own guard; shallower nesting is caught below, before any reader
+        # of ours recurses into it.
+        raise DocumentRefused("import_too_deep", limit=MAX_DOCUMENT_DEPTH) from None
+    if _depth(document) > MAX_DOCUMENT_DEPTH:
+        raise DocumentRefused("import_too_deep", limit=MAX_DOCUMENT_DEPTH)
+    return document
+
+
+def _depth(document: Any) -> int:
+    """How deeply lists and objects nest (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list):
+            level += 1
+            deepest = max(deepest, level)
+            if level > MAX_DOCUMENT_DEPTH:
+                return level
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, level) for child in children)
+    return deepest
 
 
 @dataclass(frozen=True)
@@ -314,7 +366,8 @@ def store_imported(
     # Dated when it was answered (on paper), never in the future.
     when = min(imported.authored or now, now)
     nickname = next(
-        (v for k, v in imported.answers.items() if k in NICKNAME_ITEMS and isinstance(v, str)),
+        (clean_nickname(v) for k, v in imported.answers.items()
+         if k in NICKNAME_ITEMS and isinstance(v, str)),
         None,
     )
     record = repo.interviews.create(

@@ -15,7 +15,7 @@ from flows.schema import Flow, Item, ItemType, Section
 from messages.render import macro
 
 LIBRARY = "data.j2"
-#: What a spreadsheet would read as a formula at the start of a cell.
+#: What a spreadsheet would read as a formula at the start of a cell (after any spaces).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 META_COLUMNS = (
     "interview_id",
@@ -100,10 +100,6 @@ def cell(column: Column, answer: Answer | None, *, include_nicknames: bool) -> s
         return value.min_months if column.part == "min" else value.max_months
     if isinstance(value, list):
         return " ".join(value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        # A typed answer like "=HYPERLINK(...)" must stay text when the file is opened
-        # in a spreadsheet, not become a formula.
-        return "'" + value
     return value
 
 
@@ -210,10 +206,33 @@ def codebook(flow: Flow, *, include_nicknames: bool) -> tuple[list[str], list[li
     return header, body
 
 
+def neutralise(value: str | int | float) -> str | int | float:
+    """One exported cell, safe to open in a spreadsheet: text that would run as a formula
+    gets a leading `'`.
+
+    A cell is a formula to Excel, LibreOffice or Google Sheets when it starts with
+    `= + - @` (also after leading spaces, which some of them skip) or with a tab or a
+    carriage return: `=HYPERLINK(...)`, `+cmd|...`, `-2+3`, `@SUM(...)`. The apostrophe
+    makes them keep it as the text it is. Numbers are written as numbers (a negative score
+    stays -1.5); only text is ever prefixed. Every cell of every CSV goes through here
+    (`to_csv`), whoever typed it: answers, nicknames, flow texts in the codebook.
+    """
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_STARTS) or value.lstrip().startswith(FORMULA_STARTS)
+    ):
+        return "'" + value
+    return value
+
+
 def to_csv(header: Sequence[str], body: Iterable[Sequence[str | int | float]]) -> bytes:
-    """UTF-8 CSV bytes (with a BOM, so spreadsheet programs read the accents right)."""
+    """UTF-8 CSV bytes (with a BOM, so spreadsheet programs read the accents right).
+
+    The only way a CSV file is made here: every cell is neutralised on the way out. Lines
+    end in CRLF (RFC 4180), which also makes the writer quote a cell holding a lone CR: with
+    "\n" alone, a typed "\r" would split the row in two for any reader.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(body)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(name) for name in header])
+    writer.writerows([neutralise(value) for value in row] for row in body)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

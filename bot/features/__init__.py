@@ -11,6 +11,7 @@ from bot.features.clinician import Clinicians
 from bot.features.data import DataCommands
 from bot.features.erasure import Erasure
 from bot.features.followup import FollowUps
+from bot.features.invitations import Invitations
 from bot.features.safety import Safety
 from bot.intake.feature import Intake
 from bot.router import Feature
@@ -22,6 +23,7 @@ def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
     return [
         Erasure(),  # first: nothing else may answer a pending "yes, erase"
         BookClub(),  # groups end here; in private: /bookclub, check-in links, reflections
+        Invitations(),  # /start <code> (a /start r_… check-in link was the book club's)
         Clinicians(),
         FollowUps(),
         DataCommands(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import bookclub
 from bot.context import StepContext
 from bot.model import Kind
+from bot.router import Interest
 from store.contract import BookClubRepo
 
 
@@ -16,6 +17,8 @@ class BookClub:
     """
 
     name = "bookclub"
+    #: Every private event too: anything but the reflection lets an opened check-in lapse.
+    interest = Interest(private=True, groups=True)
 
     def handle(self, ctx: StepContext) -> bool:
         inbound = ctx.inbound
@@ -27,6 +30,9 @@ class BookClub:
             return True
         if inbound.kind is Kind.COMMAND and inbound.payload == bookclub.COMMAND:
             self.control(ctx, "private", admin=True)
+            return True
+        if inbound.kind is Kind.CHOICE and inbound.payload == bookclub.SUBSCRIBE:
+            self.control(ctx, "private", admin=True, args="setup")
             return True
         clubs = ctx.uow.bookclub
         link = inbound.args.strip()
@@ -40,12 +46,15 @@ class BookClub:
         return self.reflection(ctx, clubs)
 
     @staticmethod
-    def control(ctx: StepContext, kind: str, admin: bool | None) -> None:
+    def control(
+        ctx: StepContext, kind: str, admin: bool | None, args: str | None = None
+    ) -> None:
         inbound = ctx.inbound
         where = bookclub.Where(
             inbound.channel, inbound.chat_id, kind, ctx.person.id, ctx.person.locale
         )
-        ctx.replies.extend(bookclub.control(ctx.uow, where, inbound.args, ctx.now, admin))
+        words = inbound.args if args is None else args
+        ctx.replies.extend(bookclub.control(ctx.uow, where, words, ctx.now, admin))
 
     @staticmethod
     def open_check_in(ctx: StepContext, clubs: BookClubRepo, token: str) -> None:

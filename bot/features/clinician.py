@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot import caseload
-from bot.access import WRONG_CODE, find_invite, is_clinician, may_export_full_report
+from bot.access import is_clinician, may_export_full_report
 from bot.context import Hooks, StepContext
 from bot.data.load import decoded
 from bot.model import Kind
 from bot.reporting import Audience, change_reply, export_reply
+from bot.router import Interest
 from flows.engine import progress
 from flows.lifecycle import State, is_open
 from scoring import has_rules
@@ -35,10 +36,93 @@ def grant_role(
     return person
 
 
+#: The account that holds a removed clinician's interviews until the operator hands them
+#: on: on a channel no adapter serves, so nobody can write as it and nothing reaches it.
+HOLD = ("operator", "held")
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A clinician's role ended: who they were, who has their interviews now, which."""
+
+    person: Person
+    heir: Person | None  # None: held for the operator
+    moved: list[str]
+
+
+def end_role(
+    uow: UnitOfWork,
+    channel: str,
+    external_id: str,
+    *,
+    to: tuple[str, str] | None,
+    by: int | None,
+    now: datetime,
+) -> Handover | None:
+    """Take the clinician role back and end every access it gave, at once.
+
+    Their interviews go to `to` (a registered clinician) or to the operator's hold; their
+    active interview is released; each move is audited (`reassigned`, `<from>:<to>`).
+    None, with nothing changed, when `to` is not a clinician (or is the same person).
+    """
+    heir = uow.people.find(*to) if to is not None else None
+    person = uow.people.find(channel, external_id)
+    if to is not None and (
+        heir is None or not is_clinician(heir) or (person is not None and heir.id == person.id)
+    ):
+        return None
+    person = grant_role(uow, channel, external_id, "caregiver", by=by, now=now)
+    if person.active_interview is not None:
+        person.active_interview = None
+        uow.people.save(person)
+    keeper = heir or uow.people.get_or_create(*HOLD, now=now)
+    moved = uow.interviews.transfer_owner(person.id, keeper.id, now=now)
+    for interview_id in moved:
+        if heir is None:  # nobody may continue a held interview: its links stop working
+            uow.access.revoke_invites(interview_id, now=now)
+        uow.audit.add(
+            "reassigned", interview_id=interview_id, person_id=by, now=now,
+            detail=f"{person.id}:{heir.id if heir else 'held'}",
+        )
+    return Handover(person, heir, moved)
+
+
+def assign_held(
+    uow: UnitOfWork, channel: str, external_id: str, *, by: int | None, now: datetime
+) -> list[str] | None:
+    """Hand every held interview to a registered clinician (None if they are not one)."""
+    heir = uow.people.find(channel, external_id)
+    keeper = uow.people.find(*HOLD)
+    if heir is None or not is_clinician(heir):
+        return None
+    if keeper is None:
+        return []
+    moved = uow.interviews.transfer_owner(keeper.id, heir.id, now=now)
+    for interview_id in moved:
+        uow.audit.add(
+            "reassigned", interview_id=interview_id, person_id=by, now=now,
+            detail=f"held:{heir.id}",
+        )
+    return moved
+
+
+def _parse_target(raw: str, default_channel: str) -> tuple[str, str] | None:
+    if not raw or " " in raw or len(raw) > 80:
+        return None
+    channel, _, external_id = raw.rpartition(":")
+    return (channel or default_channel, external_id) if external_id else None
+
+
 class Clinicians:
-    """The clinicians' commands, invitation codes (`/start <code>`), and their notifications."""
+    """The clinicians' commands and their notifications (invitation codes: invitations.py)."""
 
     name = "clinician"
+    interest = Interest(
+        commands=frozenset(
+            {"clinician", "new", "invite", "interviews", "open", "report"}
+        ),
+        buttons=(caseload.OPEN,),
+    )
 
     def __init__(self) -> None:
         self.commands: dict[str, Callable[[StepContext, str], None]] = {
@@ -63,9 +147,6 @@ class Clinicians:
         if inbound.kind is not Kind.COMMAND:
             return False
         args = inbound.args.strip()
-        if inbound.payload == "start" and args:
-            self.claim(ctx, args)
-            return True
         command = self.commands.get(inbound.payload)
         if command is None:
             return False
@@ -81,19 +162,29 @@ class Clinicians:
             ctx.audit("denied", "clinician")
             ctx.say("not_admin", library=LIBRARY)
             return
-        verb, _, target = args.partition(" ")
-        target = target.strip()
-        if verb not in ("add", "remove") or not target or " " in target or len(target) > 80:
+        words = args.split()
+        verb, target, *_ = [*words, "", ""]
+        heir = ""
+        if len(words) == 4 and verb == "remove" and words[2] == "--to":
+            heir = words[3]
+        elif len(words) != 2:
+            verb = ""
+        here = ctx.inbound.channel
+        who = _parse_target(target, here)
+        to = _parse_target(heir, here) if heir else None
+        if verb not in ("add", "remove") or who is None or (heir and to is None):
             ctx.say("clinician_usage", library=LIBRARY)
             return
-        channel, _, external_id = target.rpartition(":")
-        role = "clinician" if verb == "add" else "caregiver"
-        person = grant_role(
-            ctx.uow, channel or ctx.inbound.channel, external_id, role, by=ctx.person.id,
-            now=ctx.now,
-        )
-        message = "clinician_added" if verb == "add" else "clinician_removed"
-        ctx.say(message, library=LIBRARY, who=target, person=person.id)
+        if verb == "add":
+            person = grant_role(ctx.uow, *who, "clinician", by=ctx.person.id, now=ctx.now)
+            ctx.say("clinician_added", library=LIBRARY, who=target, person=person.id)
+            return
+        handover = end_role(ctx.uow, *who, to=to, by=ctx.person.id, now=ctx.now)
+        if handover is None:
+            ctx.say("clinician_heir_unknown", library=LIBRARY, to=heir)
+            return
+        ctx.say("clinician_removed", library=LIBRARY, who=target, person=handover.person.id,
+                moved=len(handover.moved), to=heir or None)
 
     # -- creating and inviting ----------------------------------------------------------------
 
@@ -177,61 +268,6 @@ class Clinicians:
         ctx.say("opened", library=LIBRARY, nickname=interview.subject_nickname,
                 interview_id=interview.id)
         assert ctx.conversation is not None
-        ctx.conversation.take_up(ctx, interview)
-
-    # -- families: claiming an invitation ---------------------------------------------------------
-
-    @staticmethod
-    def claim(ctx: StepContext, code: str) -> None:
-        """`/start <code>`: become the respondent of a clinician's interview."""
-        access, person, now = ctx.uow.access, ctx.person, ctx.now
-        assert ctx.conversation is not None
-        window_start = now - ctx.access.wrong_code_window
-        access.forget_attempts(person.id, WRONG_CODE, window_start)
-        # Checked before the code, so guessing stops counting once the limit is reached.
-        tried = access.attempts_since(person.id, WRONG_CODE, window_start)
-        if tried >= ctx.access.wrong_codes_allowed:
-            oldest = access.oldest_attempt_since(person.id, WRONG_CODE, window_start)
-            wait = (oldest or now) + ctx.access.wrong_code_window - now
-            ctx.audit("invite_refused", "rate_limited")
-            ctx.say("too_many_attempts", library=LIBRARY,
-                    minutes=max(1, math.ceil(wait.total_seconds() / 60)))
-            return
-        found = find_invite(ctx.uow, code.strip())
-        if found is None:
-            access.add_attempt(person.id, WRONG_CODE, now=now)
-            ctx.audit("invite_refused", "wrong")
-            ctx.say("invite_unknown", library=LIBRARY)
-            return
-        interview = ctx.uow.interviews.get(found.interview_id)
-        still_open = interview is not None and is_open(State(interview.state))
-        if found.used_at is not None:
-            if found.used_by == person.id and interview is not None and still_open:
-                ctx.conversation.take_up(ctx, interview)  # their link tapped again: carry on
-                return
-            ctx.audit("invite_refused", "used")
-            ctx.say("invite_used", library=LIBRARY)
-            return
-        if now >= found.expires_at:
-            ctx.audit("invite_refused", "expired")
-            ctx.say("invite_expired", library=LIBRARY)
-            return
-        if is_clinician(person):
-            ctx.say("invite_clinician", library=LIBRARY, interview_id=found.interview_id)
-            return
-        if interview is None or interview.respondent_id is not None or not still_open:
-            ctx.audit("invite_refused", "closed")
-            ctx.say("invite_used", library=LIBRARY)
-            return
-        if not access.use_invite(found.code_hash, person_id=person.id, now=now):
-            ctx.say("invite_used", library=LIBRARY)
-            return
-        interview.respondent_id = person.id
-        ctx.switch_to(interview)
-        ctx.touch()
-        ctx.event("claimed")
-        ctx.say("invite_claimed", library=LIBRARY, nickname=interview.subject_nickname,
-                interview_id=interview.id)
         ctx.conversation.take_up(ctx, interview)
 
     # -- reports and notifications ---------------------------------------------------------------

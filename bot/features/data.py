@@ -8,6 +8,7 @@ from bot.data.exporting import FORMATS, audit_export, export_files
 from bot.data.load import load_owned
 from bot.model import Kind
 from bot.replies import Files
+from bot.router import Interest
 
 LIBRARY = "data.j2"
 
@@ -16,6 +17,7 @@ class DataCommands:
     """`/export`: each interview exported is audited; nicknames stay in (their own families)."""
 
     name = "data"
+    interest = Interest(commands=frozenset({"export"}))
 
     def handle(self, ctx: StepContext) -> bool:
         inbound = ctx.inbound

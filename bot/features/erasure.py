@@ -5,25 +5,18 @@ from __future__ import annotations
 from bot.access import is_clinician
 from bot.context import StepContext
 from bot.model import Kind
+from bot.router import Interest
+from messages.words import means_erase
 
 LIBRARY = "clinician.j2"
 ERASE = "acc:erase"
 KEEP = "acc:keep"
-#: How a person confirms "/forget" by typing (compared after folding case and punctuation).
-#: ("sí, borrar" is what the Spanish confirmation asks for; "si" without the accent too.)
-ERASE_WORDS = frozenset(
-    {"yes erase", "yes, erase", "sí borrar", "sí, borrar", "si borrar", "si, borrar"}
-)
-
-
-def _folded(text: str) -> str:
-    return " ".join(text.casefold().replace("“", "").replace("”", "").strip(' ."!').split())
-
-
 class Erasure:
     """First in a private chat, so that nothing else can answer a pending confirmation."""
 
     name = "erasure"
+    #: Every private message: anything but a confirmation lets a pending request lapse.
+    interest = Interest(private=True)
 
     def handle(self, ctx: StepContext) -> bool:
         inbound = ctx.inbound
@@ -37,7 +30,8 @@ class Erasure:
                 ctx.say("forget_cancelled", library=LIBRARY)
             return True
         if ctx.uow.access.erasure_requested_at(ctx.person.id) is not None:
-            if inbound.kind is Kind.TEXT and _folded(inbound.payload) in ERASE_WORDS:
+            # The words the confirmation asks for ("yes, erase"; "sí, borrar"): words.yaml.
+            if inbound.kind is Kind.TEXT and means_erase(inbound.payload, ctx.person.locale):
                 self.confirm(ctx)
                 return True
             # Anything else lets the request lapse, so a later "yes, erase" typed as an
@@ -72,6 +66,7 @@ class Erasure:
             ctx.uow.access.cancel_erasure(ctx.person.id)
             ctx.say("forget_expired", library=LIBRARY)
             return
-        ctx.uow.erase_person(ctx.person.id, now=ctx.now)
+        erasure = ctx.uow.erase_person(ctx.person.id, now=ctx.now)
+        ctx.erased = erasure.deleted + erasure.withdrawn
         ctx.switch_to(None)
         ctx.say("erased", library=LIBRARY)

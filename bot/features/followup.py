@@ -9,6 +9,7 @@ from bot.context import Hooks, StepContext
 from bot.model import Kind
 from bot.payload import question_tag
 from bot.replies import Say
+from bot.router import Interest
 from flows.answers import decode_value
 from flows.engine import AgeValue, Question, Value, enabled_options, is_valid_value
 from flows.lifecycle import State, Trigger
@@ -43,6 +44,7 @@ class FollowUps:
     """`/followup`, the "same as last time" button, and the offer after each carried question."""
 
     name = "followup"
+    interest = Interest(commands=frozenset({"followup"}), buttons=(SAME,))
 
     def install(self, hooks: Hooks) -> None:
         hooks.after_ask.append(self.offer_previous)

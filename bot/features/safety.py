@@ -5,8 +5,10 @@ from __future__ import annotations
 from bot.context import Hooks, StepContext
 from bot.model import Inbound, Kind
 from bot.replies import Say
+from bot.router import Interest
 from bot.safety import LIBRARY, SafetyNet
 from flows.lifecycle import Awaiting, Trigger
+from messages.words import switch
 
 
 def said(inbound: Inbound) -> str:
@@ -23,6 +25,7 @@ class Safety:
     for deletion when the person asked for low exposure."""
 
     name = "safety"
+    interest = Interest(commands=frozenset({"lowexposure"}))
 
     def __init__(self, net: SafetyNet | None) -> None:
         self.net = net
@@ -74,13 +77,13 @@ class Safety:
     @staticmethod
     def low_exposure(ctx: StepContext, args: str) -> None:
         """`/lowexposure on|off`: delete typed answers from the chat once saved, or stop."""
-        word = args.strip().casefold()
+        wanted = switch(args.strip(), ctx.person.locale)
         people = ctx.uow.people
-        if word in ("on", "yes", "si", "sí"):
+        if wanted is True:
             people.set_low_exposure(ctx.person.id, True)
             ctx.event("low_exposure", "on")
             ctx.say("low_exposure_on", library=LIBRARY)
-        elif word in ("off", "no"):
+        elif wanted is False:
             people.set_low_exposure(ctx.person.id, False)
             ctx.event("low_exposure", "off")
             ctx.say("low_exposure_off", library=LIBRARY)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import StepContext
-from bot.intake.asking import advance, ask, ask_current, option_values
+from bot.intake.asking import Moment, advance, ask, ask_current, option_values
 from bot.payload import Action, Payload, question_tag
 from bot.replies import Answered, Problem
-from flows.answers import Invalid, checked_selection, choice_value, encode_value
+from flows.answers import Invalid, Unsure, checked_selection, choice_value, encode_value
 from flows.answers import parse_answer as parse_typed
-from flows.engine import Answer, Question, enabled_options, previous_question
+from flows.engine import AgeValue, Answer, Question, enabled_options, previous_question
 from flows.lifecycle import Awaiting, Trigger
 from flows.schema import ItemType
+from messages.words import means_done, typed_words
 
 
 def answer_typed(ctx: StepContext, text: str) -> None:
@@ -22,11 +23,49 @@ def answer_typed(ctx: StepContext, text: str) -> None:
         advance(ctx)
         return
     options = enabled_options(ctx.flow, question, ctx.answers)
-    value = parse_typed(question.item, text, options, ctx.person.locale)
+    locale = ctx.person.locale
+    if question.item.type is ItemType.MULTI_CHOICE and means_done(text, locale):
+        finish_selection(ctx, question)  # "done" typed, as tapping Done
+        return
+    value = parse_typed(
+        question.item, text, options, locale,
+        words=typed_words(locale), child_age_months=child_age_months(ctx),
+    )
+    if isinstance(value, Unsure):
+        did_you_mean(ctx, value, question)
+        return
     if isinstance(value, Invalid):
         problem(ctx, value, question)
         return
     save(ctx, question, value)
+
+
+def child_age_months(ctx: StepContext) -> float | None:
+    """The upper end of the child's age, as the engine reads which periods were reached."""
+    for answer in ctx.answers.values():
+        if isinstance(answer.value, AgeValue):
+            return float(answer.value.max_months)
+    return None
+
+
+def did_you_mean(ctx: StepContext, unsure: Unsure, question: Question) -> None:
+    """The words fit a few options: a button for each, then the question again."""
+    assert ctx.interview is not None
+    values = option_values(ctx, question)
+    action = Action.TOGGLE if question.item.type is ItemType.MULTI_CHOICE else Action.OPTION
+    tag = question_tag(ctx.flow, question)
+    choices = [
+        (f"option:{value}", ctx.payload(action, values.index(value), tag))
+        for value in unsure.candidates
+        if value in values
+    ]
+    ctx.replies.append(
+        Problem(
+            code=unsure.code, params=unsure.params, choices=choices,
+            flow=ctx.flow.key, key=question.key,
+        )
+    )
+    ask(ctx, question)
 
 
 def problem(ctx: StepContext, invalid: Invalid, question: Question) -> None:
@@ -50,6 +89,13 @@ def _append(ctx: StepContext, question: Question, value: Any) -> None:
     ctx.saved += 1
 
 
+def moment_of(previous: Answer | None) -> Moment:
+    """Whether a question was new, answered before, or skipped before."""
+    if previous is None:
+        return Moment.NEXT
+    return Moment.EDITED if previous.given else Moment.REVISITED
+
+
 def save(ctx: StepContext, question: Question, value: Any) -> None:
     """Keep an answer (append-only) and move on."""
     previous = ctx.answers.get(question.key)
@@ -57,7 +103,7 @@ def save(ctx: StepContext, question: Question, value: Any) -> None:
     ctx.set_answer(question.key, Answer(value))
     edited = previous is not None and previous.value is not None
     ctx.event("edited" if edited else "answered", question.key)
-    advance(ctx)
+    advance(ctx, moment=moment_of(previous))
 
 
 def record_button_answer(ctx: StepContext, question: Question, value: Any) -> None:
@@ -80,9 +126,9 @@ def skip(ctx: StepContext) -> None:
     skips = previous.skips + 1 if previous and previous.value is None else 1
     ctx.set_answer(question.key, Answer(None, skips))
     ctx.event("skipped", question.key)
-    if question.required:
-        ctx.say("skipped_required")
-    advance(ctx)
+    if question.required and skips == 1:
+        ctx.say("skipped_required")  # it will be offered again once every question was seen
+    advance(ctx, moment=moment_of(previous))
 
 
 def back(ctx: StepContext) -> None:
@@ -110,11 +156,7 @@ def answer_button(ctx: StepContext, payload: Payload) -> None:
         return
     options = enabled_options(ctx.flow, question, ctx.answers)
     if payload.action is Action.DONE:
-        result = checked_selection(ctx.interview.draft or [], options, ctx.person.locale)
-        if isinstance(result, Invalid):
-            problem(ctx, result, question)
-        else:
-            record_button_answer(ctx, question, result)
+        finish_selection(ctx, question)
         return
     values = option_values(ctx, question)
     if payload.arg is None or not 0 <= payload.arg < len(values):
@@ -132,6 +174,17 @@ def answer_button(ctx: StepContext, payload: Payload) -> None:
         problem(ctx, checked, question)
         return
     record_button_answer(ctx, question, checked)
+
+
+def finish_selection(ctx: StepContext, question: Question) -> None:
+    """The ticked options of a multiple choice become its answer ("Done")."""
+    assert ctx.interview is not None
+    options = enabled_options(ctx.flow, question, ctx.answers)
+    result = checked_selection(ctx.interview.draft or [], options, ctx.person.locale)
+    if isinstance(result, Invalid):
+        problem(ctx, result, question)
+    else:
+        record_button_answer(ctx, question, result)
 
 
 def toggle(ctx: StepContext, question: Question, value: str) -> None:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from bot.context import StepContext
 from bot.payload import Action
 from bot.replies import Ask, Review, ReviewRow
 from flows.answers import encode_value
-from flows.engine import Question, enabled_options, next_question, progress, question_at
+from flows.engine import (
+    Question,
+    enabled_options,
+    next_question,
+    progress,
+    question_at,
+    revisit,
+    stage,
+)
+from flows.engine import missing_needed as engine_missing_needed
 from flows.lifecycle import Awaiting, State, Trigger
 from flows.schema import ItemType
 from messages.render import LOCALES
@@ -88,6 +99,14 @@ def offer_resume(ctx: StepContext) -> None:
     )
 
 
+class Moment(StrEnum):
+    """What just happened, which decides where `advance` goes once every question was seen."""
+
+    NEXT = "next"  # a question seen for the first time was answered or skipped
+    EDITED = "edited"  # an answer given before was changed
+    REVISITED = "revisited"  # a skipped question, offered again, was answered or skipped
+
+
 def ask_current(ctx: StepContext, *, welcome_back: bool = False) -> None:
     """Ask the question at the cursor if still enabled; otherwise move on (or show review)."""
     assert ctx.interview is not None
@@ -104,22 +123,62 @@ def ask_current(ctx: StepContext, *, welcome_back: bool = False) -> None:
     ask(ctx, question, welcome_back=welcome_back)
 
 
-def advance(ctx: StepContext, *, welcome_back: bool = False) -> None:
-    """Move the cursor to the next question (skip logic), or to the review."""
+def advance(
+    ctx: StepContext, *, welcome_back: bool = False, moment: Moment = Moment.NEXT
+) -> None:
+    """Move the cursor to the next question never seen; once none is left, to the
+    skipped ones (if the person chooses), then to the review."""
     assert ctx.interview is not None
     question = next_question(ctx.flow, ctx.answers, ctx.enabled)
     ctx.interview.draft = None
-    if question is None:
-        ctx.fire(Trigger.FINISH)
-        ctx.interview.cursor = None
-        ctx.touch()
-        show_review(ctx)
+    if question is not None:
+        if ctx.awaits() is Awaiting.REVIEW:
+            ctx.fire(Trigger.EDIT)
+        move_to(ctx, question, welcome_back=welcome_back)
         return
-    if ctx.awaits() is Awaiting.REVIEW:
-        ctx.fire(Trigger.EDIT)
+    skipped = revisit(ctx.flow, ctx.answers, ctx.enabled)
+    if skipped and moment is Moment.REVISITED:
+        move_to(ctx, skipped[0])
+    elif skipped and moment is Moment.NEXT and ctx.awaits() is Awaiting.ANSWER:
+        offer_revisit(ctx, len(skipped))
+    else:
+        to_review(ctx, compact=moment is Moment.EDITED)
+
+
+def move_to(ctx: StepContext, question: Question, *, welcome_back: bool = False) -> None:
+    """Put the cursor on `question` and ask it."""
+    assert ctx.interview is not None
     ctx.interview.cursor = question.key
     ctx.touch()
     ask(ctx, question, welcome_back=welcome_back)
+
+
+def offer_revisit(ctx: StepContext, count: int) -> None:
+    """Every question was seen: the skipped important ones now, or the review without them."""
+    assert ctx.interview is not None
+    ctx.interview.cursor = None
+    ctx.touch()
+    choices = [
+        ("answer_skipped", ctx.payload(Action.REVISIT)),
+        ("to_review", ctx.payload(Action.REVIEW)),
+    ]
+    ctx.say("revisit_offer", choices, count=count)
+
+
+def to_review(ctx: StepContext, *, compact: bool = False) -> None:
+    """Finish answering and show the review; after an edit, a short word instead of the list."""
+    assert ctx.interview is not None
+    ctx.fire(Trigger.FINISH)
+    ctx.interview.cursor = None
+    ctx.interview.draft = None
+    ctx.touch()
+    if compact and ctx.awaits() is Awaiting.REVIEW:
+        missing = missing_needed(ctx)
+        choices = [] if missing else [("submit", ctx.payload(Action.SUBMIT))]
+        choices.append(("show_answers", ctx.payload(Action.REVIEW)))
+        ctx.say("review_return", choices, missing=len(missing))
+    else:
+        show_review(ctx)
 
 
 def ask(
@@ -128,6 +187,7 @@ def ask(
     """Ask one question (with its current answer, if any), then run the after-ask hooks."""
     assert ctx.interview is not None
     where = progress(ctx.flow, ctx.answers, question.key, ctx.enabled)
+    at = stage(ctx.flow, ctx.answers, question.key, ctx.enabled)
     answer = ctx.answers.get(question.key)
     current = encode_value(answer.value) if answer and answer.value is not None else None
     ctx.replies.append(
@@ -138,6 +198,10 @@ def ask(
             revision=ctx.interview.revision,
             position=where.position,
             total=where.total,
+            section=at.section,
+            sections=at.sections,
+            left_here=at.left_here,
+            minutes_left=at.minutes_left,
             options=option_values(ctx, question),
             selected=ctx.interview.draft or [],
             current=current,
@@ -158,29 +222,29 @@ def option_values(ctx: StepContext, question: Question) -> list[str]:
     return [o.value for o in enabled_options(ctx.flow, question, ctx.answers)]
 
 
-def missing_required(ctx: StepContext) -> list[str]:
-    """Keys of the enabled required questions without an answer."""
-    return [
-        q.key
-        for q in ctx.enabled
-        if q.required and not (q.key in ctx.answers and ctx.answers[q.key].given)
-    ]
+def missing_needed(ctx: StepContext) -> list[str]:
+    """Keys of the enabled questions the answers cannot be sent without, unanswered."""
+    return [q.key for q in engine_missing_needed(ctx.flow, ctx.answers, ctx.enabled)]
 
 
 def show_review(ctx: StepContext) -> None:
-    """The list of answers; with a send button once nothing required is missing."""
+    """The list of answers, each with its own number; with a send button once nothing
+    needed is missing. Mid-way (`review` while answering) it lists only what was reached."""
     assert ctx.interview is not None
+    early = ctx.awaits() is not Awaiting.REVIEW
     rows = [
         ReviewRow(
             key=q.key,
             value=encode_value(a.value)
             if (a := ctx.answers.get(q.key)) and a.value is not None
             else None,
+            number=number,
         )
-        for q in ctx.enabled
+        for number, q in enumerate(ctx.enabled, start=1)
+        if not early or q.key in ctx.answers
     ]
-    missing = missing_required(ctx)
-    can_submit = ctx.awaits() is Awaiting.REVIEW and not missing
+    missing = missing_needed(ctx)
+    can_submit = not early and not missing
     ctx.replies.append(
         Review(
             interview_id=ctx.interview.id,
@@ -189,6 +253,7 @@ def show_review(ctx: StepContext) -> None:
             rows=rows,
             missing=missing,
             can_submit=can_submit,
+            early=early,
         )
     )
     if can_submit:

@@ -9,7 +9,8 @@ from bot.context import StepContext
 from bot.intake import answering, asking, review, session
 from bot.model import COMMANDS, Kind
 from bot.payload import Action, Payload, decode
-from flows.engine import Question
+from bot.router import EVERYTHING
+from flows.engine import Question, revisit
 from flows.lifecycle import Awaiting, State, Trigger
 from store.records import InterviewRecord
 
@@ -20,7 +21,7 @@ _MOVES: dict[str, tuple[Trigger, Move]] = {
     "back": (Trigger.BACK, answering.back),
     "skip": (Trigger.SKIP, answering.skip),
     "review": (Trigger.REVIEW, asking.show_review),
-    "submit": (Trigger.REVIEW, review.submit),
+    "submit": (Trigger.REVIEW, review.ask_to_send),
 }
 
 #: Buttons of the interview's messages, each with the trigger that must allow it.
@@ -36,6 +37,8 @@ _BUTTONS: dict[Action, Trigger] = {
     Action.OPTION: Trigger.ANSWER,
     Action.TOGGLE: Trigger.ANSWER,
     Action.DONE: Trigger.ANSWER,
+    Action.REVIEW: Trigger.REVIEW,
+    Action.REVISIT: Trigger.ANSWER,
 }
 
 
@@ -43,6 +46,7 @@ class Intake:
     """Starts, asks, records, reviews and submits interviews; also the `Conversation` port."""
 
     name = "intake"
+    interest = EVERYTHING
 
     def handle(self, ctx: StepContext) -> bool:
         kind, payload = ctx.inbound.kind, ctx.inbound.payload
@@ -86,7 +90,7 @@ class Intake:
             # Said before "no interview" or "paused": the person typed something we don't know.
             ctx.say("unknown_command", commands=sorted(COMMANDS))
         elif not ctx.is_open():
-            ctx.say("no_interview")
+            ctx.say("goodbye" if name == "quit" else "no_interview")
         elif name == "status":
             session.status(ctx)
         elif name in ("pause", "quit"):
@@ -154,14 +158,28 @@ class Intake:
         elif action is Action.CONTINUE:
             session.resume(ctx)
         elif action is Action.FRESH:
-            session.start_fresh(ctx)
+            if payload.arg == 1:
+                session.start_fresh(ctx)
+            else:
+                session.confirm_start_over(ctx)
         elif action is Action.EDIT:
             if payload.arg is None:
                 ctx.say("stale")
             else:
                 review.edit_row(ctx, payload.arg)
         elif action is Action.SUBMIT:
-            review.submit(ctx)
+            if payload.arg == 1:
+                review.submit(ctx)
+            else:
+                review.ask_to_send(ctx)
+        elif action is Action.REVIEW:
+            review.go_to_review(ctx)
+        elif action is Action.REVISIT:
+            skipped = revisit(ctx.flow, ctx.answers, ctx.enabled)
+            if skipped:
+                asking.move_to(ctx, skipped[0])
+            else:
+                asking.to_review(ctx)
         elif action is Action.BACK:
             answering.back(ctx)
         elif action is Action.SKIP:

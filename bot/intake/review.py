@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from bot.context import StepContext
-from bot.intake.asking import ask, ask_current, missing_required
+from bot.intake.asking import ask, ask_current, missing_needed, show_review, to_review
+from bot.payload import Action
 from bot.replies import Submitted
 from flows.lifecycle import Awaiting, Trigger
-
-#: Words that send the answers from the review (compared after folding case).
-SEND_WORDS = frozenset({"submit", "send", "enviar"})
+from messages.words import means_send
 
 
 def review_text(ctx: StepContext, text: str) -> None:
     """A typed word at the review: a row number to change, or "send"."""
     word = text.strip().casefold()
-    if word in SEND_WORDS:
-        submit(ctx)
+    if means_send(word, ctx.person.locale):
+        ask_to_send(ctx)
     elif word.isdigit():
         edit_row(ctx, int(word) - 1)
     else:
@@ -47,18 +46,43 @@ def edit_row(ctx: StepContext, index: int) -> None:
     ask(ctx, question)
 
 
-def submit(ctx: StepContext) -> None:
-    """Send the answers if the lifecycle allows it; else say what is missing."""
+def go_to_review(ctx: StepContext) -> None:
+    """The review list: after the skipped-questions offer, or "not yet" at sending."""
+    if ctx.awaits() is Awaiting.ANSWER:
+        to_review(ctx)
+    else:
+        show_review(ctx)
+
+
+def ask_to_send(ctx: StepContext) -> None:
+    """"Send now?" with yes / not yet: sending is its own, confirmed step in every channel.
+
+    If something needed is missing, or questions are still to come, say so instead.
+    """
     assert ctx.interview is not None
-    ctx.fire(Trigger.FINISH)  # from the last question straight to sending, if nothing is left
-    if not ctx.fire(Trigger.SUBMIT):
-        missing = missing_required(ctx)
+    if ctx.fire(Trigger.FINISH):  # from the last question straight to sending
+        ctx.touch()
+    if not ctx.may(Trigger.SUBMIT):
+        missing = missing_needed(ctx)
         if ctx.awaits() is Awaiting.REVIEW and missing:
             ctx.say("missing_required", count=len(missing))
             edit_row(ctx, [q.key for q in ctx.enabled].index(missing[0]))
         else:
             ctx.say("not_ready")
             ask_current(ctx)
+        return
+    ctx.say(
+        "send_confirm",
+        [("send_now", ctx.payload(Action.SUBMIT, 1)), ("not_yet", ctx.payload(Action.REVIEW))],
+    )
+
+
+def submit(ctx: StepContext) -> None:
+    """Send the answers (the confirmation was given); the lifecycle checks what is needed."""
+    assert ctx.interview is not None
+    if not ctx.fire(Trigger.SUBMIT):
+        ctx.say("not_ready")
+        ask_current(ctx)
         return
     ctx.interview.submitted_at = ctx.now
     ctx.interview.cursor = None

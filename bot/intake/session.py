@@ -11,18 +11,17 @@ from bot.intake.asking import (
     reorient,
     show_consent,
 )
+from bot.payload import Action
 from bot.replies import Say
 from flows.engine import progress
 from flows.lifecycle import Awaiting, Trigger
 from messages.render import LOCALES
-
-#: Words that accept the consent when typed (compared after folding case).
-AGREE_WORDS = frozenset({"yes", "y", "i agree", "agree", "ok", "sí", "si"})
+from messages.words import language_named, means_agree
 
 
 def consent_text(ctx: StepContext, text: str) -> None:
     """A typed answer to the consent: agreement, or the consent again."""
-    if text.strip().casefold() in AGREE_WORDS:
+    if means_agree(text, ctx.person.locale):
         agree(ctx)
     else:
         ctx.say("consent_needed")
@@ -64,6 +63,15 @@ def resume(ctx: StepContext) -> None:
     ask_current(ctx, welcome_back=True)
 
 
+def confirm_start_over(ctx: StepContext) -> None:
+    """"Start again?" first: starting over withdraws the paused interview for good."""
+    choices = [
+        ("start_over_yes", ctx.payload(Action.FRESH, 1)),
+        ("continue", ctx.payload(Action.CONTINUE)),
+    ]
+    ctx.say("start_over_confirm", choices)
+
+
 def start_fresh(ctx: StepContext) -> None:
     """Withdraw the paused interview and begin a new one."""
     ctx.fire(Trigger.START_OVER)
@@ -81,7 +89,8 @@ def status(ctx: StepContext) -> None:
 
 def language(ctx: StepContext, code: str) -> None:
     """Switch the person's language; answers are values, so nothing else changes."""
-    code = code.strip().lower()[:8]
+    code = code.strip().lower()[:24]
+    code = language_named(code) or code  # "español", "English", "inglés" as well as "es"
     if not code:
         ctx.say("language_offer", language_choices(), current=ctx.person.locale)
         return

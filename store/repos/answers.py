@@ -19,7 +19,11 @@ class Answers(Repository):
             "JOIN answers a ON a.id = c.answer_id WHERE c.interview_id = ?",
             (interview_id,),
         ).fetchall()
-        return {key: (self.session.value(value), skips) for key, value, skips in rows}
+        session = self.session
+        return {
+            session.open_item(interview_id, key): (session.value(value, interview_id), skips)
+            for key, value, skips in rows
+        }
 
     def append(
         self,
@@ -32,9 +36,15 @@ class Answers(Repository):
         now: datetime,
     ) -> None:
         """Add a revision (value None = skipped) and point the current answer at it."""
+        # The value and, in a repeated section, the option in the key are sealed: a key
+        # like `adv_severity[sexual_harm]` says as much as the answer.
+        session = self.session
         encoded = (
-            self.session.seal(json.dumps(value, ensure_ascii=False)) if value is not None else None
+            session.seal(json.dumps(value, ensure_ascii=False), interview_id)
+            if value is not None
+            else None
         )
+        item_key = session.seal_item(interview_id, item_key)
         cur = self.conn.execute(
             "INSERT INTO answers (interview_id, item_key, revision, value, answered_by, "
             "answered_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -63,7 +73,13 @@ class Answers(Repository):
             "WHERE interview_id = ? ORDER BY id",
             (interview_id,),
         ).fetchall()
-        return [AnswerRevision(k, r, self.session.value(v), b, dt(t)) for k, r, v, b, t in rows]
+        session = self.session
+        return [
+            AnswerRevision(
+                session.open_item(interview_id, k), r, session.value(v, interview_id), b, dt(t)
+            )
+            for k, r, v, b, t in rows
+        ]
 
     def last_at(self, interview_id: str) -> datetime | None:
         """When the newest answer revision of an interview was written."""

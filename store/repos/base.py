@@ -34,15 +34,32 @@ class Session:
     #: interleaving; SQLite's single writer already orders them ("").
     row_lock: str = ""
 
-    def seal(self, text: str) -> str:
-        return self.cipher.seal(text) if self.cipher is not None else text
+    #: Set by an erasure: the store folds the WAL into the file right after the commit,
+    #: so the erased text does not outlive the step in the -wal file (store/sqlite.py).
+    erased: bool = False
 
-    def open(self, stored: str) -> str:
-        return self.cipher.open(stored) if self.cipher is not None else stored
+    def seal(self, text: str, context: str = "") -> str:
+        return self.cipher.seal(text, context) if self.cipher is not None else text
 
-    def value(self, stored: str | None) -> object | None:
+    def open(self, stored: str, context: str = "") -> str:
+        return self.cipher.open(stored, context) if self.cipher is not None else stored
+
+    def seal_opt(self, text: str | None, context: str = "") -> str | None:
+        return None if text is None else self.seal(text, context)
+
+    def open_opt(self, stored: str | None, context: str = "") -> str | None:
+        return None if stored is None else self.open(stored, context)
+
+    def seal_item(self, interview_id: str, item_key: str) -> str:
+        """An item key as stored: a repeated section's option sealed (see Cipher.seal_item)."""
+        return self.cipher.seal_item(interview_id, item_key) if self.cipher else item_key
+
+    def open_item(self, interview_id: str, stored: str) -> str:
+        return self.cipher.open_item(interview_id, stored) if self.cipher else stored
+
+    def value(self, stored: str | None, context: str = "") -> object | None:
         """A stored answer value, opened and decoded (None for a skip)."""
-        return json.loads(self.open(stored)) if stored is not None else None
+        return json.loads(self.open(stored, context)) if stored is not None else None
 
 
 class Repository:

@@ -9,15 +9,17 @@ from datetime import datetime
 from typing import Any
 
 from store.records import InterviewRecord
-from store.repos.base import Repository, dt, ts
+from store.repos.base import Repository, Session, dt, ts
 
 #: Bytes of randomness in an interview id (72 bits: unguessable, short enough for buttons).
 ID_BYTES = 9
 
 
 def new_interview_id() -> str:
-    """A random, URL-safe interview id (12 characters)."""
-    return secrets.token_urlsafe(ID_BYTES)
+    """A random, URL-safe interview id (12 characters), never starting with "-" (a CLI option)."""
+    while (token := secrets.token_urlsafe(ID_BYTES)).startswith("-"):
+        pass
+    return token
 
 
 _COLUMNS = (
@@ -26,19 +28,24 @@ _COLUMNS = (
 )
 
 
-def _interview(row: sqlite3.Row | tuple[Any, ...]) -> InterviewRecord:
+def _interview(session: Session, row: sqlite3.Row | tuple[Any, ...]) -> InterviewRecord:
+    # The cursor names the question asked (in a repeated section, the option ticked), the
+    # draft the options being ticked, the nickname the child: sealed, bound to the row.
+    iid = str(row[0])
+    draft = session.open_opt(row[10], iid)
+    cursor = session.open_opt(row[8], iid)
     return InterviewRecord(
-        id=row[0],
+        id=iid,
         flow_id=row[1],
         flow_version=row[2],
         owner_id=row[3],
         respondent_id=row[4],
-        subject_nickname=row[5],
+        subject_nickname=session.open_opt(row[5], iid),
         state=row[6],
         consented=bool(row[7]),
-        cursor=row[8],
+        cursor=cursor,
         revision=row[9],
-        draft=json.loads(row[10]) if row[10] is not None else None,
+        draft=json.loads(draft) if draft is not None else None,
         created_at=dt(row[11]),
         updated_at=dt(row[12]),
         submitted_at=dt(row[13]) if row[13] else None,
@@ -80,7 +87,8 @@ class Interviews(Repository):
             f"INSERT INTO interviews ({_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                record.id, flow_id, flow_version, owner_id, respondent_id, nickname, state,
+                record.id, flow_id, flow_version, owner_id, respondent_id,
+                self.session.seal_opt(nickname, record.id), state,
                 0, None, 0, None, ts(now), ts(now), None,
             ),
         )
@@ -92,10 +100,11 @@ class Interviews(Repository):
             f"SELECT {_COLUMNS} FROM interviews WHERE id = ?{self.session.row_lock}",
             (interview_id,),
         ).fetchone()
-        return None if row is None else _interview(row)
+        return None if row is None else _interview(self.session, row)
 
     def save(self, record: InterviewRecord) -> None:
         """Write back an interview's state, cursor, revision and draft."""
+        session, iid = self.session, record.id
         self.conn.execute(
             "UPDATE interviews SET state = ?, consented = ?, cursor = ?, revision = ?, draft = ?, "
             "updated_at = ?, submitted_at = ?, subject_nickname = ?, respondent_id = ?, "
@@ -103,12 +112,12 @@ class Interviews(Repository):
             (
                 record.state,
                 int(record.consented),
-                record.cursor,
+                session.seal_opt(record.cursor, iid),
                 record.revision,
-                json.dumps(record.draft) if record.draft is not None else None,
+                session.seal(json.dumps(record.draft), iid) if record.draft is not None else None,
                 ts(record.updated_at),
                 ts(record.submitted_at) if record.submitted_at else None,
-                record.subject_nickname,
+                session.seal_opt(record.subject_nickname, iid),
                 record.respondent_id,
                 record.owner_id,
                 record.id,
@@ -124,7 +133,7 @@ class Interviews(Repository):
             "ORDER BY updated_at DESC LIMIT ?",
             (person_id, person_id, limit),
         ).fetchall()
-        return [_interview(r) for r in rows]
+        return [_interview(self.session, r) for r in rows]
 
     def owned_by(self, owner_id: int, *, limit: int = 50) -> list[InterviewRecord]:
         """Interviews a person owns (a clinician's caseload), most recently active first."""
@@ -133,7 +142,7 @@ class Interviews(Repository):
             "ORDER BY updated_at DESC LIMIT ?",
             (owner_id, limit),
         ).fetchall()
-        return [_interview(r) for r in rows]
+        return [_interview(self.session, r) for r in rows]
 
     def all(self, *, flow_id: str | None = None) -> list[InterviewRecord]:
         """Every interview (optionally of one flow), oldest first: the operator's exports."""
@@ -141,7 +150,7 @@ class Interviews(Repository):
         rows = self.conn.execute(
             f"SELECT {_COLUMNS} FROM interviews {where} ORDER BY created_at, id", params
         ).fetchall()
-        return [_interview(r) for r in rows]
+        return [_interview(self.session, r) for r in rows]
 
     def paused_unreminded(
         self, idle_before: datetime, *, limit: int = 200
@@ -154,7 +163,28 @@ class Interviews(Repository):
             "ORDER BY updated_at LIMIT ?",
             (ts(idle_before), limit),
         ).fetchall()
-        return [_interview(r) for r in rows]
+        return [_interview(self.session, r) for r in rows]
+
+    def transfer_owner(self, from_id: int, to_id: int, *, now: datetime) -> list[str]:
+        """Give every interview `from_id` owns to `to_id`; return their ids.
+
+        The revision moves on, so buttons the former owner still has are stale; if the
+        former owner was also answering one themselves, that stops too.
+        """
+        moved = [
+            str(r[0])
+            for r in self.conn.execute(
+                f"SELECT id FROM interviews WHERE owner_id = ? ORDER BY id{self.session.row_lock}",
+                (from_id,),
+            ).fetchall()
+        ]
+        self.conn.execute(
+            "UPDATE interviews SET owner_id = ?, revision = revision + 1, updated_at = ?, "
+            "respondent_id = CASE WHEN respondent_id = ? THEN NULL ELSE respondent_id END "
+            "WHERE owner_id = ?",
+            (to_id, ts(now), from_id, from_id),
+        )
+        return moved
 
     def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
         """Link a re-assessment to the interview it repeats."""

@@ -18,6 +18,7 @@ from tests.integration.clinic import (
     register,
     rows,
 )
+from tests.reliability.test_at_rest import database_bytes
 
 NOTE = "Wakes at 3am most nights"
 
@@ -76,9 +77,9 @@ async def test_forget__confirmed_by_button__answers_gone_tombstone_kept(
     ]
     outcomes = await rows(clinic, "SELECT outcome FROM deliveries")
     assert not any(NOTE in o or "Samuel" in o for (o,) in outcomes)
-    if isinstance(clinic.store, Store):  # the file's bytes: an SQLite-only promise
-        await clinic.store.checkpoint()
-        raw = clinic.store.path.read_bytes()
+    if isinstance(clinic.store, Store):  # the files' bytes: an SQLite-only promise
+        # No checkpoint of the test's own: the store truncated the WAL after the erasure.
+        raw = database_bytes(clinic.store.path)
         assert NOTE.encode() not in raw and b"Samuel" not in raw  # secure_delete zeroed them
 
 

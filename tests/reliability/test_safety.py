@@ -182,6 +182,7 @@ async def test_clinicians_interview__clinician_notified_without_the_words(
 ) -> None:
     def setup(repo: UnitOfWork) -> str:
         doctor = repo.people.get_or_create("console", "dr-lee", now=clock())
+        repo.people.set_role(doctor.id, "clinician")  # only a clinician is told
         family = repo.people.get_or_create("console", "ana", now=clock())
         interview = repo.interviews.create(
             flow_id="sample",

@@ -99,7 +99,7 @@ def family_mia() -> dict[str, Answer]:
         "bs_arousal", "bs_feeding", "bs_startle", "bs_temperature", "bs_attention",
         "dc_gross_motor", "dc_fine_motor", "dc_rhythm", "dc_sensory", "dc_self_soothe",
         "dc_tone", "lb_attune", "lb_caregivers", "lb_peers", "lb_mood", "lb_emotion_reg",
-        "lb_play", "lb_empathy", "cx_language", "cx_concrete"
+        "lb_play", "lb_empathy", "cx_first_words", "cx_concrete"
     ], "typical")
     return answers(
         child_name="Mia", child_age=age(30), respondent="parent", living="two_parents",

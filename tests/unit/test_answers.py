@@ -31,7 +31,7 @@ def item(kind: ItemType, **extra: object) -> Item:
         ("a year", (12, 12), None),
         ("about 3", (30, 42), "about 3"),
         ("~4", (42, 54), "~4"),
-        ("before school", (0, 59), "before school"),
+        ("before school", (0, 47), "before school"),  # school age is 4 and up in the flows
         ("2 años y 6 meses", (30, 30), None),
     ],
 )
@@ -158,6 +158,9 @@ def test_every_problem_code__has_a_message_in_every_locale() -> None:
         "not_an_age",
         "age_unit_needed",
         "age_out_of_range",
+        "did_you_mean",
+        "which_period",
+        "period_not_found",
     ]
     for locale in LOCALES:
         assert [c for c in codes if not has_macro(locale, "problems.j2", c)] == []

@@ -6,11 +6,22 @@ import struct
 
 import pytest
 
-from scoring import build_report
-from scoring.chart import functional_map_png, timeline_png
+from bot.reports import report_words
+from scoring import Report, build_report
+from scoring.chart import functional_map_png as _map
+from scoring.chart import timeline_png as _timeline
 from tests.unit.families import NOW, age, answers, default_flow, family_ana, family_jay, family_mia
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+WORDS = report_words("en")["chart"]
+
+
+def functional_map_png(report: Report) -> bytes:
+    return _map(report, WORDS, "8 years")
+
+
+def timeline_png(report: Report) -> bytes:
+    return _timeline(report, WORDS)
 
 
 def png_size(data: bytes) -> tuple[int, int]:

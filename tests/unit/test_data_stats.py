@@ -69,13 +69,15 @@ def test_drop_off__where_paused_withdrawn_abandoned_stopped(figures: ProgramFigu
 
 
 def test_region_bands_and_spread(figures: ProgramFigures) -> None:
-    # Brainstem: Mia 8.3 (sleep some), Jay 50, Ana 0, Mia later 33.3 (arousal, startle a lot).
-    assert figures.region_bands["brainstem"] == {"typical": 2, "moderate": 2,
-                                                 "significant": 0, "unrated": 0}
+    # Brainstem: Mia 8.3 (sleep some), Jay 50, Ana 0, Mia later 33.3; Jay and Mia later both
+    # have arousal and startle "a lot", which makes the region significant (docs/scoring.md).
+    assert figures.region_bands["brainstem"] == {"typical": 2, "moderate": 0,
+                                                 "significant": 2, "unrated": 0}
     # Cortex: Jay 30; Ana 10 but one significant function lifts it to moderate.
     assert figures.region_bands["cortex"]["moderate"] == 2
-    assert figures.region_bands["limbic"] == {"typical": 3, "moderate": 1,
-                                              "significant": 0, "unrated": 0}
+    # Limbic: Jay's peers and big feelings are both "a lot": significant.
+    assert figures.region_bands["limbic"] == {"typical": 3, "moderate": 0,
+                                              "significant": 1, "unrated": 0}
     spread = figures.region_difficulty["brainstem"]
     # Sorted 0, 8.3, 33.3, 50: median (8.3 + 33.3) / 2; Q1 .75 * 8.3; Q3 33.3 + .25 * 16.7.
     assert spread.count == 4 and spread.median == pytest.approx(20.8)

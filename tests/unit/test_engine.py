@@ -8,13 +8,18 @@ from hypothesis import strategies as st
 
 from flows.catalog import FlowCatalog
 from flows.engine import (
+    SECONDS_PER_QUESTION,
     AgeValue,
     Answer,
+    missing_needed,
     missing_required,
     next_question,
     previous_question,
     progress,
     questions,
+    revisit,
+    stage,
+    typical_counts,
 )
 from flows.lifecycle import Lifecycle, NotAllowed, State, Trigger
 from flows.schema import Flow
@@ -107,21 +112,22 @@ def test_yes_no_condition__follow_up_only_after_yes(flow: Flow) -> None:
     assert "prenatal_note" in keys(flow, answers)
 
 
-def test_skipped_required__asked_again_once_before_review(flow: Flow) -> None:
+def test_skipped_required__offered_again_once_after_every_question_was_seen(flow: Flow) -> None:
     answers = {
         **BASE,
         "respondent": Answer(None, skips=1),
         "worries": Answer(["none"]),
         "prenatal_stress": Answer("no"),
     }
-    question = next_question(flow, answers)
-    assert question is not None and question.key == "respondent"
-    answers["respondent"] = Answer(None, skips=2)
-    assert next_question(flow, answers) is None
+    assert next_question(flow, answers) is None  # every question was seen
+    assert [q.key for q in revisit(flow, answers)] == ["respondent"]
+    answers["respondent"] = Answer(None, skips=2)  # skipped again: left for good
+    assert revisit(flow, answers) == []
     assert [q.key for q in missing_required(flow, answers)] == ["respondent"]
+    assert missing_needed(flow, answers) == []  # the flow can be sent without it
 
 
-def test_skipped_optional__not_asked_again(flow: Flow) -> None:
+def test_skipped_optional__not_offered_again(flow: Flow) -> None:
     answers = {
         **BASE,
         "siblings": Answer(None, skips=1),
@@ -129,7 +135,36 @@ def test_skipped_optional__not_asked_again(flow: Flow) -> None:
         "prenatal_stress": Answer("no"),
     }
     assert next_question(flow, answers) is None
+    assert revisit(flow, answers) == []
     assert missing_required(flow, answers) == []
+
+
+def test_needed__only_the_flows_needed_items_block_sending(flow: Flow) -> None:
+    assert flow.needed == ["child_age"]
+    answers = {**BASE, "child_age": Answer(None, skips=2), "worries": Answer(["none"])}
+    assert [q.key for q in missing_needed(flow, answers)] == ["child_age"]
+    assert not Lifecycle(flow).may(State.REVIEW, Trigger.SUBMIT, answers)
+    answers["child_age"] = Answer(AgeValue(30, 30))
+    answers["respondent"] = Answer(None, skips=2)
+    assert Lifecycle(flow).may(State.REVIEW, Trigger.SUBMIT, answers)
+
+
+def test_stage__sections_counted_once_questions_left_and_minutes(flow: Flow) -> None:
+    answers = {"child_name": Answer("Sam"), "child_age": Answer(AgeValue(30, 30))}
+    at = stage(flow, answers, "respondent")
+    assert (at.section, at.title_section, at.left_here) == (1, "about", 1)
+    # The rest of this part as it is, the parts ahead as a typical path has them.
+    typical = typical_counts(flow)
+    ahead = sum(typical.get(s.id, 0) for s in flow.sections[1:])
+    assert ahead > 0
+    assert at.minutes_left == -(-(1 + ahead) * SECONDS_PER_QUESTION // 60)
+    ticked = {**answers, "respondent": Answer("parent"), "sleep": Answer(2),
+              "siblings": Answer(0), "worries": Answer(["sleep", "eating", "moods"])}
+    first_repeat = stage(flow, ticked, "worry_since[sleep]")
+    last_repeat = stage(flow, ticked, "worry_level[moods]")
+    # A section repeated for three worries is one part of the count, not three.
+    assert first_repeat.section == last_repeat.section == 3
+    assert first_repeat.sections == stage(flow, ticked, "respondent").sections
 
 
 def test_edit_that_disables_answers__they_stop_counting_but_are_kept(flow: Flow) -> None:
@@ -194,16 +229,18 @@ def test_lifecycle__finish_guarded_by_questions_left(flow: Flow) -> None:
     assert life.fire(State.ANSWERING, Trigger.FINISH, done) is State.REVIEW
 
 
-def test_lifecycle__submit_guarded_by_required_answers(flow: Flow) -> None:
+def test_lifecycle__submit_guarded_by_the_needed_answers_only(flow: Flow) -> None:
     life = Lifecycle(flow)
     gaps = {
         **BASE,
+        "child_age": Answer(None, 2),
         "respondent": Answer(None, 2),
         "worries": Answer(["none"]),
         "prenatal_stress": Answer("no"),
     }
-    assert not life.may(State.REVIEW, Trigger.SUBMIT, gaps)
-    gaps["respondent"] = Answer("kin")
+    assert not life.may(State.REVIEW, Trigger.SUBMIT, gaps)  # the age is needed
+    gaps["child_age"] = Answer(AgeValue(30, 30))
+    # "respondent" is required (offered again once) but not needed to send.
     assert life.fire(State.REVIEW, Trigger.SUBMIT, gaps) is State.SUBMITTED
 
 
@@ -228,7 +265,25 @@ def test_lifecycle__one_machine_shared__models_do_not_accumulate(flow: Flow) -> 
     life = Lifecycle(flow)
     for _ in range(50):
         life.fire(State.CONSENT, Trigger.AGREE, {})
-    assert life._machine.models == []
+        life.may(State.ANSWERING, Trigger.SKIP, {})
+    assert len(life._machine.models) == 1
+
+
+@pytest.mark.parametrize("state", list(State))
+@pytest.mark.parametrize("trigger", list(Trigger))
+@pytest.mark.parametrize("consented", [True, False])
+def test_lifecycle__may__agrees_with_fire_for_every_state_and_trigger(
+    flow: Flow, state: State, trigger: Trigger, consented: bool
+) -> None:
+    # `may` reads the machine's transitions; `fire` runs them. They must never disagree,
+    # guards included (nothing answered: FINISH and SUBMIT are refused).
+    life = Lifecycle(flow)
+    try:
+        life.fire(state, trigger, {}, consented=consented)
+        fired = True
+    except NotAllowed:
+        fired = False
+    assert life.may(state, trigger, {}, consented=consented) is fired
 
 
 @settings(max_examples=150, deadline=None)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
 
-from flows.engine import AgeValue, Answer, enabled_options, find_question, next_question, questions
+from flows.engine import (
+    SECONDS_PER_QUESTION,
+    AgeValue,
+    Answer,
+    Stage,
+    enabled_options,
+    find_question,
+    next_question,
+    questions,
+    stage,
+)
 from flows.loader import LONG_PROMPT_CHARS, bundled_flow_paths, load_flow_file
 from flows.schema import ItemType
 from scoring.rules import bundled_rules, check_against_flow
@@ -76,7 +87,7 @@ def test_flow__sections__follow_the_outline_in_order() -> None:
     assert order == ["about", "background", "adversity", "adversity_detail", "connection_early",
                      "connection_then",
                      "fn_brainstem", "fn_diencephalon", "fn_limbic", "fn_cortex",
-                     "hard_moments", "connection_now", "caregiver", "finish"]
+                     "hard_moments", "connection_now", "what_helps", "caregiver", "finish"]
 
 
 def test_flow__about__asks_age_in_months_and_who_is_answering() -> None:
@@ -165,7 +176,8 @@ def test_toddler__no_school_questions_and_only_reached_periods() -> None:
     asked = set(given)
     assert not asked & SCHOOL_ITEMS
     assert not any(k.startswith(("rel_child_", "rel_teen_")) for k in asked)
-    assert {"rel_peri_bond", "rel_inf_bond", "rel_early_bond", "cx_language"} <= asked
+    assert {"rel_peri_bond", "rel_inf_bond", "rel_early_bond", "cx_first_words"} <= asked
+    assert "cx_language" not in asked  # a 30-month-old is asked about first words instead
     assert given["adv_periods[medical]"].value == ["early"]
 
 
@@ -207,14 +219,42 @@ def test_path_lengths__ordinary_and_longest() -> None:
     flow = default_flow()
     ordinary = walk(flow, ordinary_policy(96, ["loss", "medical"]))
     longest = walk(flow, longest_policy)
-    assert len(ordinary) == 75
-    assert len(longest) == 114
-    assert len(questions(flow, longest)) == 114
-    # About 15 minutes for an ordinary history: taps at roughly 10-12 seconds each.
-    assert len(ordinary) * 12 <= 15 * 60
+    assert len(ordinary) == 87
+    assert len(walk(flow, ordinary_policy(96, ["none"]))) == 79
+    assert len(walk(flow, ordinary_policy(96, ["unknown"]))) == 73
+    assert len(walk(flow, ordinary_policy(30, ["none"]))) == 67
+    assert len(walk(flow, ordinary_policy(5, ["none"]))) == 55
+    assert len(walk(flow, ordinary_policy(180, ["loss", "medical"]))) == 91
+    assert len(longest) == 142
+    assert len(questions(flow, longest)) == 142
+    # About 15 minutes for an ordinary history: taps at roughly 10 seconds each.
+    assert len(ordinary) * 10 <= 15 * 60
 
 
 def test_walk__ends_at_review() -> None:
     flow = default_flow()
     given = walk(flow, ordinary_policy(40, ["separation"]))
     assert next_question(flow, given) is None
+
+
+@pytest.mark.parametrize("policy", ["ordinary", "longest"])
+def test_progress__parts_move_one_at_a_time_and_minutes_never_leap(policy: str) -> None:
+    """A phone shows "Part 3 of 7 · 4 left here · about 8 min": it must not jump about."""
+    flow = default_flow()
+    chosen = ordinary_policy(76, ["separation", "loss"]) if policy == "ordinary" else longest_policy
+    given: dict[str, Answer] = {}
+    seen: list[Stage] = []
+    while (question := next_question(flow, given)) is not None:
+        seen.append(stage(flow, given, question.key))
+        offered = [o.value for o in enabled_options(flow, question, given)]
+        value = chosen(question, offered)
+        given[question.key] = Answer(value, 0 if value is not None else 1)
+    longest_section = max(
+        sum(1 for q in questions(flow, given) if q.section.id == section.id)
+        for section in flow.sections
+    )
+    leap = -(-longest_section * SECONDS_PER_QUESTION // 60)
+    for before, after in itertools.pairwise(seen):
+        assert after.section in (before.section, before.section + 1)
+        assert after.minutes_left - before.minutes_left <= leap
+    assert seen[0].section == 1 and seen[-1].minutes_left <= 1

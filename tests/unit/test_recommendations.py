@@ -35,22 +35,25 @@ def test_rules__bundled__valid_with_what_how_often_how_long_why() -> None:
 
 def test_rules__duplicate_id__rejected_with_line() -> None:
     text = ("flow: x\nrecommendations:\n"
-            "  - {id: a, tier: 0, when: {reserve: [depleted]}, title: {en: t}, try: {en: t},\n"
-            "     how_often: {en: t}, how_long: {en: t}, why: {en: t}}\n"
-            "  - {id: a, tier: 1, when: {reserve: [stretched]}, title: {en: t}, try: {en: t},\n"
-            "     how_often: {en: t}, how_long: {en: t}, why: {en: t}}\n")
+            "  - {id: a, tier: 0, stage: caregiver, when: {reserve: [depleted]}, title: {en: t},\n"
+            "     try: {en: t}, how_often: {en: t}, how_long: {en: t}, why: {en: t},\n"
+            "     clinical: {en: t}, clinical_title: {en: t}}\n"
+            "  - {id: a, tier: 1, stage: caregiver, when: {reserve: [stretched]}, title: {en: t},\n"
+            "     try: {en: t}, how_often: {en: t}, how_long: {en: t}, why: {en: t},\n"
+            "     clinical: {en: t}, clinical_title: {en: t}}\n")
     with pytest.raises(RulesError, match="'a' is used twice"):
         parse_recommendation_rules(text, "recs.yaml")
 
 
 def test_rules__unknown_condition__located() -> None:
     text = ("flow: x\nrecommendations:\n"
-            "  - id: a\n    tier: 0\n    when: {weather: sunny}\n"
+            "  - id: a\n    tier: 0\n    stage: caregiver\n    when: {weather: sunny}\n"
             "    title: {en: t}\n    try: {en: t}\n    how_often: {en: t}\n"
-            "    how_long: {en: t}\n    why: {en: t}\n")
+            "    how_long: {en: t}\n    why: {en: t}\n    clinical: {en: t}\n"
+            "    clinical_title: {en: t}\n")
     with pytest.raises(RulesError) as caught:
         parse_recommendation_rules(text, "recs.yaml")
-    assert {p.line for p in caught.value.problems} == {5}
+    assert {p.line for p in caught.value.problems} == {6}
     assert all(p.file == "recs.yaml" for p in caught.value.problems)
 
 
@@ -74,8 +77,8 @@ def test_nothing_compromised__keep_going_only() -> None:
         child_age=age(100), upset_often="rarely", now_family="strong", now_peers="strong",
         now_school="strong", now_community="strong", **typical, **CAREGIVER["ok"]), NOW)
     assert [r.id for r in report.recommendations] == ["keep_going"]
-    assert set(report.recommendations[0].triggered_by) == {
-        f"score:region.{r}" for r in REGION_ORDER}
+    # It rests on enough rated answers and a low overall risk, and says so.
+    assert set(report.recommendations[0].triggered_by) == {"score:rated", "score:risk"}
 
 
 @settings(max_examples=80, deadline=None)
@@ -101,3 +104,17 @@ def test_property__order__caregiver_then_state_then_bottom_up(
         assert rec.triggered_by
         for trigger in rec.triggered_by:
             assert trigger.startswith("score:") or trigger in given_answers
+
+
+def test_rules__relate_before_regulate__rejected() -> None:
+    """The order the model teaches is enforced on the data: a relate step may not come
+    before (or alongside) a regulate step."""
+    def rec(rid: str, tier: int, stage: str) -> str:
+        return (f"  - {{id: {rid}, tier: {tier}, stage: {stage}, when: {{reserve: [depleted]}},\n"
+                "     title: {en: t}, try: {en: t}, how_often: {en: t}, how_long: {en: t},\n"
+                "     why: {en: t}, clinical: {en: t}, clinical_title: {en: t}}\n")
+    text = "flow: x\nrecommendations:\n" + rec("a", 3, "relate") + rec("b", 3, "regulate")
+    with pytest.raises(RulesError, match="regulate, relate, reason"):
+        parse_recommendation_rules(text, "recs.yaml")
+    ordered = "flow: x\nrecommendations:\n" + rec("a", 2, "regulate") + rec("b", 3, "relate")
+    assert len(parse_recommendation_rules(ordered).recommendations) == 2

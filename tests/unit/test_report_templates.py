@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from bot.reports import (
     TELEGRAM_LIMIT,
+    age_text,
     answer_appendix,
     caregiver_summary,
+    chart_pngs,
     clinician_context,
     clinician_html,
     summary_context,
@@ -20,11 +23,10 @@ from bot.reports import (
 )
 from flows.engine import Answer
 from scoring import Report, build_report
-from scoring.chart import functional_map_png, timeline_png
 from scoring.recommend import Scores, recommend
 from scoring.report import Recommendation
 from scoring.rules import bundled_rules
-from tests.unit.families import NOW, default_flow, family_ana, family_jay, family_mia
+from tests.unit.families import NOW, age, answers, default_flow, family_ana, family_jay, family_mia
 
 MESSAGES = Path(__file__).resolve().parents[2] / "messages"
 TINY_PNG = b"\x89PNG\r\n\x1a\nfake"
@@ -41,9 +43,13 @@ def worst_case() -> Report:
     report = build_report(default_flow(), family_jay(), NOW)
     everything = tuple(
         Recommendation(r.id, r.tier, r.title, r.try_, r.how_often, r.how_long, r.why,
-                       ("score:x",))
+                       ("score:x",), r.stage, r.clinical, r.clinical_title, None,
+                       tuple(r.builds_on))
         for r in bundled_rules(report.flow_id).recommendations.recommendations)
-    return replace(report, child_name="W" * 40, recommendations=everything)
+    return replace(report, child_name="W" * 40, recommendations=everything,
+                   family_note="N" * 1000, urgent=("self_harm", "suicidal"),
+                   strengths=tuple(o.value for o in default_flow().item("loves").options
+                                   if not o.exclusive))
 
 
 def test_summary__plain_text_mentions_not_diagnosis_and_next_steps(env: Environment) -> None:
@@ -69,7 +75,8 @@ def test_summary__worst_case__fits_one_telegram_message(env: Environment) -> Non
     text = env.get_template("en/summary.txt.j2").render(summary_context(report))
     assert len(text) <= TELEGRAM_LIMIT
     assert caregiver_summary(report) == text.strip() + "\n"
-    assert f"{len(report.recommendations)}. " in text  # every step at least named
+    for rec in report.recommendations:  # every step at least named
+        assert rec.title["en"] in text
 
 
 def test_summary__ordinary_family__going_well_and_keep_going(env: Environment) -> None:
@@ -86,17 +93,16 @@ def test_html__self_contained_with_everything(env: Environment) -> None:
     report = build_report(flow, given, NOW)
     appendix = answer_appendix(flow, given)
     html = env.get_template("en/report.html.j2").render(clinician_context(
-        report, appendix, "en", functional_map_png(report), timeline_png(report)))
+        report, appendix, "en", *chart_pngs(report, "en")))
     assert html.count('src="data:image/png;base64,') == 2
     assert not re.search(r'(src|href)="(https?:)?//', html)  # works offline
     assert "developmental_history@1" in html and "2026-11-25 16:00" in html
     assert "not a diagnosis" in html
     for rec in report.recommendations:
-        assert rec.title["en"] in html
-    assert "Triggered by:" in html and "score:caregiving_reserve" in html
+        assert rec.clinical_title is not None and rec.clinical_title["en"] in html
     assert "Not being fed, kept safe or cared for enough" in html
     for row in appendix:
-        assert row.key in html
+        assert str(escape(row.prompt)) in html
     assert len(appendix) == len(given)
 
 
@@ -115,9 +121,10 @@ def test_appendix__prompts_name_the_repeated_option_and_answers_in_words() -> No
     rows = {r.key: r for r in answer_appendix(flow, family_ana())}
     assert rows["adv_severity[loss]"].prompt.startswith('"Losing someone they loved"')
     assert rows["adv_severity[medical]"].answer == "(skipped)"
-    assert rows["child_age"].answer == "180 months"
-    assert rows["adv_periods[discrimination]"].answer == (
-        "In childhood (4 to 11 years); As a teenager (12 and up)")
+    assert rows["child_age"].answer == "15 years"
+    flow_periods = flow.item("adv_periods")
+    assert rows["adv_periods[discrimination]"].answer == "; ".join(
+        flow_periods.option(v).label["en"] for v in ("childhood", "adolescence"))
 
 
 def test_write_clinician_report__html_and_two_pngs(tmp_path: Path) -> None:
@@ -157,6 +164,118 @@ def test_reports__spanish__whole_report_in_spanish() -> None:
     html = clinician_html(report, answer_appendix(flow, given, "es"), "es",
                           charts=(TINY_PNG, TINY_PNG))
     assert '<html lang="es">' in html and "Anexo: todas las respuestas" in html
-    assert "(saltada)" in html and "180 meses" in html
+    assert "(saltada)" in html and "15 años" in html
     for rec in report.recommendations:
-        assert rec.title["es"] in summary and rec.title["es"] in html
+        assert rec.title["es"] in summary
+        assert rec.clinical_title is not None and rec.clinical_title["es"] in html
+
+
+# -- reports for their reader (issue 15) -----------------------------------------------------
+
+INTERNAL_IDS = re.compile(r"\b(score:|upset_often|bs_[a-z]+|cx_[a-z]+|lb_[a-z]+|dc_[a-z]+|"
+                          r"cg_[a-z]+|now_[a-z]+|adv_[a-z]+|rel_[a-z]+)\b")
+
+
+def _clinician(given: dict[str, Answer], locale: str = "en") -> str:
+    flow = default_flow()
+    report = build_report(flow, given, NOW)
+    return clinician_html(report, answer_appendix(flow, given, locale), locale,
+                          charts=(TINY_PNG, TINY_PNG), flow=flow)
+
+
+def test_clinician_report__speaks_to_a_clinician__no_ids_no_you() -> None:
+    """Findings rest on question text, never on internal ids; nothing addresses the
+    reader as the parent ("You are running close to empty")."""
+    for family in (family_jay(), family_mia(), family_ana()):
+        html = _clinician(family)
+        body = re.sub(r"<[^>]+>", " ", html.split("<h2>Appendix")[0])
+        for row in answer_appendix(default_flow(), family):  # questions quoted as asked
+            body = body.replace(str(escape(row.prompt)), "")
+        assert not INTERNAL_IDS.search(body), INTERNAL_IDS.search(body)
+        assert not re.search(r"\b[Yy]ou\b", body)
+
+
+def test_clinician_report__one_age_everywhere() -> None:
+    """One consistent age: "8 years" in the header and in the appendix, never "96 months"."""
+    html = _clinician(family_jay())
+    assert "Age 8 years" in html and "96 months" not in html
+    assert age_text(build_report(default_flow(), family_jay(), NOW).age, "en") == "8 years"
+
+
+def test_clinician_report__state_in_words_and_what_recs_rest_on() -> None:
+    flow = default_flow()
+    html = _clinician(family_jay())
+    assert flow.item("upset_often").option("daily").label["en"] in html  # "Most days"
+    assert ">daily<" not in html and "weekly" not in html
+    assert "Rests on:" in html and flow.item("bs_arousal").prompt["en"] in html
+
+
+def test_reports__family_words__quoted_in_both() -> None:
+    given = {**family_jay(), "finish_note": Answer("Nightmares since the crash; help with bedtime")}
+    report = build_report(default_flow(), given, NOW)
+    assert "Nightmares since the crash" in caregiver_summary(report)
+    assert "Nightmares since the crash" in _clinician(given)
+
+
+def test_summary__names_no_report_the_family_does_not_get() -> None:
+    for report in (worst_case(), build_report(default_flow(), family_jay(), NOW)):
+        for locale in ("en", "es"):
+            text = caregiver_summary(report, locale).casefold()
+            assert "full report" not in text and "informe completo" not in text
+
+
+def test_summary__says_why_and_builds_on_what_the_child_enjoys() -> None:
+    given = {**family_jay(), "loves": Answer(["moving", "music"])}
+    report = build_report(default_flow(), given, NOW)
+    text = caregiver_summary(report)
+    rhythm = next(r for r in report.recommendations if r.id == "calm_before_talk")
+    assert rhythm.builds_on == ("music",)
+    assert "Why: " + report.recommendations[0].why["en"] in text
+    assert "Music, singing or rhythm" in text
+
+
+def test_teen_worries__urgent_note_at_the_top_of_the_clinician_report() -> None:
+    given = {**family_ana(), "teen_worries": Answer(["self_harm", "substances"])}
+    html = _clinician(given)
+    urgent = html.index('class="urgent"')
+    assert urgent < html.index("Developmental risk over time")
+    assert default_flow().item("teen_worries").option("self_harm").label["en"] in html
+    report = build_report(default_flow(), given, NOW)
+    assert report.recommendations[0].id == "teen_safety"  # before any regulate step
+
+
+def test_teen_worries__nothing_of_this__no_urgent_note() -> None:
+    html = _clinician({**family_ana(), "teen_worries": Answer(["none"])})
+    assert 'class="urgent"' not in html
+
+
+def test_clinician_report__unknown_timing_marked() -> None:
+    given = answers(child_age=age(96), adv_types=["sexual_harm"],
+                    adv_periods__sexual_harm=["not_sure"], adv_severity__sexual_harm="severe")
+    html = _clinician(given)
+    assert "timing unknown" in html and "spread evenly over the periods lived" in html
+
+
+def test_connection_mostly_unknown__shown_as_not_known_not_zero() -> None:
+    """Two of three "I don't know" and one "very little": the period's connection is not
+    known, and no 0% appears for it."""
+    given = answers(child_age=age(96), rel_peri_bond="little", rel_peri_family="unknown",
+                    rel_peri_community="unknown")
+    report = build_report(default_flow(), given, NOW)
+    perinatal = report.period("perinatal")
+    assert perinatal.relational_health == 0 and perinatal.shown_health is None
+    row = _clinician(given).split(perinatal.label["en"])[1].split("</tr>")[0]
+    assert "not known" in row and "0%" not in row
+
+
+def test_timeline__tallest_bar_is_the_highest_weighted_risk() -> None:
+    """Ana: more unweighted load in childhood and adolescence, but the highest weighted risk
+    is perinatal; the picture must show what the text says."""
+    from scoring.chart import timeline_bars
+
+    report = build_report(default_flow(), family_ana(), NOW)
+    bars = timeline_bars(report)
+    periods = list(report.reached_periods)
+    tallest = periods[bars.index(max(bars))]
+    assert tallest.risk == max(p.risk for p in periods)
+    assert max(periods, key=lambda p: p.load).period != tallest.period
