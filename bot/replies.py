@@ -109,6 +109,15 @@ class Submitted(_Reply):
     flow: str
 
 
+class SafetyNote(BaseModel):
+    """A message the safety net caught in an interview: danger now, or harm that is over."""
+
+    at: datetime
+    kind: Literal["danger", "disclosure"]
+    concern: str | None = None  # self_harm, violence, sexual_abuse, weapon, child_danger, ...
+    message: str = ""  # what the person wrote (sealed at rest like every answer)
+
+
 class Export(_Reply):
     """An interview sent as a report: the clinician's full report or the caregiver's summary."""
 
@@ -120,6 +129,8 @@ class Export(_Reply):
     state: str
     rows: list[ReviewRow]  # every current answer (value None = skipped), in question order
     at: datetime  # when it was exported: the report's date
+    #: For the clinician's report: what the safety net caught, with time and words.
+    safety: list[SafetyNote] = Field(default_factory=list)
 
 
 class DataFile(BaseModel):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Literal
 
 from bot.data.load import decoded
-from bot.replies import Change, Export, ReviewRow
+from bot.replies import Change, Export, ReviewRow, SafetyNote
 from flows.catalog import FlowCatalog
 from flows.engine import questions
 from flows.lifecycle import State
@@ -30,6 +31,35 @@ def answer_rows(
     ]
 
 
+#: Audit kinds the safety net writes, and what each means for the clinician.
+SAFETY_KINDS: dict[str, Literal["danger", "disclosure"]] = {
+    "safety_flag": "danger",
+    "safety_disclosure": "disclosure",
+}
+
+
+def safety_notes(uow: UnitOfWork, interview_id: str) -> list[SafetyNote]:
+    """What the safety net caught in an interview, oldest first (for its clinician)."""
+    notes = []
+    for event in uow.audit.of_interview(interview_id):
+        kind = SAFETY_KINDS.get(event.kind)
+        if kind is None:
+            continue
+        try:
+            detail = json.loads(event.detail) if event.detail else {}
+        except ValueError:
+            detail = {}  # written before details were kept: the time alone
+        notes.append(
+            SafetyNote(
+                at=event.at,
+                kind=kind,
+                concern=detail.get("concern") if isinstance(detail, dict) else None,
+                message=str(detail.get("message", "")) if isinstance(detail, dict) else "",
+            )
+        )
+    return notes
+
+
 def export_reply(
     uow: UnitOfWork,
     catalog: FlowCatalog,
@@ -46,6 +76,7 @@ def export_reply(
         state=interview.state,
         rows=answer_rows(uow, catalog, interview),
         at=now,
+        safety=safety_notes(uow, interview.id) if audience == "clinician" else [],
     )
 
 

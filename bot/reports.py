@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 
 from bot.files import private_folder, write_private
+from bot.replies import SafetyNote
+from bot.reporting import safety_notes
 from flows.answers import decode_value
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answer, Answers, Value, questions, split_key
@@ -159,7 +161,7 @@ def summary_context(report: Report, locale: str = "en",
     return {"report": report, "locale": locale, "name": name, "steps": steps, "asks": asks,
             "strengths": _options(flow, items.strengths, report.strengths, locale),
             "builds_on": _builds_on(report, flow, locale),
-            "note": report.family_note}
+            "note": report.family_note, "safety": []}
 
 
 def caregiver_summary(report: Report, locale: str = "en", flow: Flow | None = None) -> str:
@@ -257,18 +259,26 @@ def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
 
 
 def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "en",
-                   charts: tuple[bytes, bytes] | None = None, flow: Flow | None = None) -> str:
-    """The self-contained HTML report (charts drawn unless given as (map, timeline) PNGs)."""
+                   charts: tuple[bytes, bytes] | None = None, flow: Flow | None = None,
+                   safety: Sequence[SafetyNote] = ()) -> str:
+    """The self-contained HTML report (charts drawn unless given as (map, timeline) PNGs),
+    with what the safety net caught (`safety`) at the top."""
     locale = report_locale(locale)
     map_png, history_png = charts or chart_pngs(report, locale)
     template = document_environment().get_template(CLINICIAN_TEMPLATE.format(locale=locale))
-    return template.render(clinician_context(report, appendix, locale, map_png, history_png,
-                                             flow))
+    context = clinician_context(report, appendix, locale, map_png, history_png, flow)
+    context["safety"] = [
+        {"at": f"{note.at:%Y-%m-%d %H:%M} UTC", "kind": note.kind,
+         "concern": note.concern, "message": note.message}
+        for note in safety
+    ]
+    return template.render(context)
 
 
 def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
                            folder: Path, locale: str = "en",
-                           stem_suffix: str | None = None) -> list[Path]:
+                           stem_suffix: str | None = None,
+                           safety: Sequence[SafetyNote] = ()) -> list[Path]:
     """Write the HTML report and its two charts as PNG files; return the three paths.
 
     Each file is 0600 and a folder made for them 0700, whatever the umask (bot/files.py).
@@ -277,7 +287,8 @@ def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
     private_folder(folder)
     stem = f"{report.flow_id}-{stem_suffix or f'{report.generated_at:%Y%m%d-%H%M%S}'}"
     map_png, history_png = chart_pngs(report, locale)
-    html = clinician_html(report, answers_appendix, locale, (map_png, history_png))
+    html = clinician_html(report, answers_appendix, locale, (map_png, history_png),
+                          safety=safety)
     paths = [folder / f"{stem}.html", folder / f"{stem}-brain-map.png",
              folder / f"{stem}-timeline.png"]
     write_private(paths[0], html.encode("utf-8"))
@@ -313,9 +324,10 @@ async def write_interview_report(store: Backend, catalog: FlowCatalog, interview
     if scored is None:
         return None
     report, appendix = scored
+    notes = await store.read(lambda repo: safety_notes(repo, interview_id))
     # Drawing the charts takes a few hundred milliseconds: off the event loop.
     paths = await asyncio.to_thread(write_clinician_report, report, appendix, folder, locale,
-                                    interview_id)
+                                    interview_id, notes)
     await store.run(lambda repo: repo.audit.add("exported", interview_id=interview_id,
                                                 person_id=None, now=now, detail="operator"))
     return paths

@@ -12,7 +12,7 @@ from bot.access import is_clinician, may_export_full_report
 from bot.context import Hooks, StepContext
 from bot.data.load import decoded
 from bot.model import Kind
-from bot.reporting import Audience, change_reply, export_reply
+from bot.reporting import Audience, change_reply, export_reply, safety_notes
 from bot.router import Interest
 from flows.engine import progress
 from flows.lifecycle import State, is_open
@@ -235,6 +235,7 @@ class Clinicians:
             flow = ctx.catalog.get(interview.flow_key)
             answers = decoded(ctx.uow.answers.current(interview.id))
             done = progress(flow, answers, interview.cursor)
+            caught = [note.kind for note in safety_notes(ctx.uow, interview.id)]
             rows.append(
                 {
                     "nickname": interview.subject_nickname or "",
@@ -244,6 +245,8 @@ class Clinicians:
                     "updated": f"{interview.updated_at:%Y-%m-%d %H:%M} UTC",
                     "interview_id": interview.id,
                     "claimed": interview.respondent_id is not None,
+                    "danger": caught.count("danger"),
+                    "disclosures": caught.count("disclosure"),
                 }
             )
             ctx.audit("viewed", "list", interview_id=interview.id)

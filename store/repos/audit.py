@@ -10,7 +10,7 @@ from store.repos.base import Repository, dt, ts
 
 #: Kinds that are themselves derived from what a person wrote: with a key, the row's kind
 #: reads SEALED_KIND and the real kind travels sealed in the detail.
-SENSITIVE_KINDS = frozenset({"safety_flag"})
+SENSITIVE_KINDS = frozenset({"safety_flag", "safety_disclosure"})
 SEALED_KIND = "sealed"
 
 

@@ -147,7 +147,7 @@ def test_summary__spanish_worst_case__fits_one_telegram_message() -> None:
     text = caregiver_summary(report, "es")
     assert len(text) <= TELEGRAM_LIMIT
     assert not text.endswith("…\n")  # fits whole, not cut by the guard
-    assert text.startswith("Gracias por contarnos sobre " + "W" * 40)
+    assert text.startswith("Gracias por hablarnos de " + "W" * 40)
     for rec in report.recommendations:  # every step at least named
         assert rec.title["es"] in text
 
@@ -211,7 +211,7 @@ async def test_sample_interview__whole_in_spanish(person: Person, catalog: FlowC
     await person.tap("Español")
     assert "Le damos la bienvenida" in person.text and "pausa" in person.text
     await person.tap("Estoy de acuerdo")
-    assert "[Sobre su hijo o hija · pregunta 1 de unas 7]" in person.text
+    assert "[Parte 1 de 5 · Sobre su hijo o hija · quedan 3 preguntas aquí" in person.text
     await person.type("Sam")
     await person.type("2 años 6 meses")
     await person.tap("Familia de acogida")
@@ -229,6 +229,7 @@ async def test_sample_interview__whole_in_spanish(person: Person, catalog: FlowC
     assert "Familia de acogida" in person.text and "Se despierta a las 3" in person.text
     _no_english(person.last, english)
     await person.tap("Enviar mis respuestas")
+    await person.tap("Sí, enviar ahora")
     assert "Sus respuestas se enviaron y están guardadas" in person.text
     _no_english(person.last, english)
 
@@ -246,9 +247,10 @@ async def test_history_interview__spanish__summary_in_spanish(
     assert await _answer_all_in_spanish(person, english) > 40
     assert "8 años" in person.text
     await person.tap("Enviar mis respuestas")
+    await person.tap("Sí, enviar ahora")
     summary = person.text
     assert "Sus respuestas se enviaron y están guardadas" in summary
-    assert "Gracias por contarnos sobre Sam." in summary
+    assert "Gracias por hablarnos de Sam." in summary
     assert "No es un diagnóstico" in summary and "Próximos pasos" in summary
     assert "Cosas que probar, en este orden" in summary
     _no_english(person.last, english)
@@ -277,7 +279,8 @@ async def test_history_interview__switch_to_spanish_midway__answers_kept(
     await _answer_all_in_spanish(person, english)
     assert "Familia de acogida" in person.text and "8 años" in person.text
     await person.tap("Enviar mis respuestas")
-    assert "Gracias por contarnos sobre Sam." in person.text
+    await person.tap("Sí, enviar ahora")
+    assert "Gracias por hablarnos de Sam." in person.text
     _no_english(person.last, english)
 
 
@@ -296,7 +299,8 @@ async def test_history_report__clinician_in_spanish__html_in_spanish(
     english = _english_texts("developmental_history@1", history_catalog)
     await _answer_all_in_spanish(family, english)
     await family.tap("Enviar mis respuestas")
-    assert "Gracias por contarnos sobre Sam." in family.text
+    await family.tap("Sí, enviar ahora")
+    assert "Gracias por hablarnos de Sam." in family.text
 
     [report] = await doc.command("report", interview_id)
     assert "Informe sobre Sam" in report.text and "no es un diagnóstico" in report.text
