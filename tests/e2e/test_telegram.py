@@ -170,6 +170,8 @@ async def test_whole_interview__buttons_and_text__submitted(bot: Running, ana: P
         await bot.send(ana.choose(value))
     assert "replies.review" in ana.keys
     await bot.send(ana.tap_key("submit"))
+    assert ana.last.key == "replies.send_confirm"  # sending is a step of its own
+    await bot.send(ana.tap_key("send_now"))
 
     assert "replies.submitted" in ana.keys[-3:]
     assert await state_of(bot.service, ANA) == "submitted"
