@@ -284,7 +284,7 @@ async def _console_report(service: DialogueService, folder: Path | None, submitt
     if not paths:
         return []
     text = str(macro(locale, "replies.j2", "report_written")(path=str(paths[0])))
-    return [Outbound(text.strip())]
+    return [Outbound(text.strip(), key="replies.report_written")]
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:

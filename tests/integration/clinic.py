@@ -10,7 +10,7 @@ from bot.model import Outbound
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
-from tests.conftest import Clock, Person
+from tests.conftest import Clock, Person, ids
 
 OPERATOR = "op"
 BOT = "hearth_test_bot"
@@ -41,7 +41,7 @@ async def register(service: DialogueService, user: str) -> Person:
     """The operator makes `user` a clinician; returns the clinician's driver."""
     operator = Person(service, OPERATOR)
     await operator.command("clinician", f"add {user}")
-    assert "is now registered as a clinician" in operator.text
+    assert "clinician.clinician_added" in ids(operator)
     return Person(service, user)
 
 
@@ -58,16 +58,16 @@ async def answer_sample(person: Person, *, note: str = "Wakes at 3am most nights
     """From the first question of the sample flow to its review list."""
     await person.type("Sam")
     await person.type("2 years 6 months")
-    await person.tap("A foster parent")
-    await person.tap("3")
+    await person.choose("foster")
+    await person.choose("3")
     await person.type("2")
-    await person.tap("Sleep")
-    await person.tap("Done")
+    await person.choose("sleep")
+    await person.tap_key("done")
     await person.type("1, 2")
     await person.type("3")
     await person.type(note)
-    await person.tap("No")
-    assert "Here are your answers" in person.text
+    await person.choose("no")
+    assert "replies.review" in ids(person)
 
 
 def to_chat(messages: list[Outbound], chat_id: str) -> list[Outbound]:
