@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.access import AccessPolicy
+from bot.access import AccessPolicy, code_hash
 from bot.model import Outbound
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
@@ -46,12 +46,21 @@ async def register(service: DialogueService, user: str) -> Person:
 
 
 async def new_interview(clinician: Person, nickname: str) -> tuple[str, str]:
-    """`/new nickname`: returns (invitation code, interview id) read from the reply."""
+    """`/new nickname`: returns (invitation code, interview id).
+
+    The code is read from the link in the reply (data, not wording); the id from the store,
+    as the interview that code invites to.
+    """
     await clinician.command("new", nickname)
+    assert clinician.keys == ["clinician.invite_created"], clinician.keys
     link = re.search(rf"https://t\.me/{BOT}\?start=([A-Za-z0-9_-]+)", clinician.text)
-    interview = re.search(r"\(id ([A-Za-z0-9_-]+)\)", clinician.text)
-    assert link and interview, clinician.text
-    return link.group(1), interview.group(1)
+    assert link, clinician.text
+    code = link.group(1)
+    found = await rows(
+        clinician.service, "SELECT interview_id FROM invites WHERE code_hash = ?", code_hash(code)
+    )
+    assert found, "no invitation stored for that code"
+    return code, str(found[0][0])
 
 
 async def answer_sample(person: Person, *, note: str = "Wakes at 3am most nights") -> None:

@@ -115,7 +115,8 @@ async def test_invite__claim_complete__clinician_notified_and_gets_report(
     assert "replies.consent" in ids(fam)
     await fam.tap_key("agree")
     await answer_sample(fam)
-    sent = await fam.tap_key("submit")
+    await fam.tap_key("submit")
+    sent = await fam.tap_key("send_now")
     assert "replies.submitted" in ids(fam)
 
     notes = to_chat(sent, "doc")
@@ -324,6 +325,7 @@ async def test_open__submitted_interview__closed_but_reportable(clinic: Dialogue
     await fam.tap_key("agree")
     await answer_sample(fam)
     await fam.tap_key("submit")
+    await fam.tap_key("send_now")
     await doc.command("open", interview_id)
     assert doc.keys == ["clinician.interview_closed"]
     assert doc.text == said("clinician.interview_closed", state="submitted",
@@ -376,6 +378,7 @@ async def test_caregiver_report__after_submission_only__summary_of_own(
     await fam.tap_key("done")
     await fam.choose("no")
     await fam.tap_key("submit")
+    await fam.tap_key("send_now")
     [summary] = await fam.command("report")
     assert summary.attachment is not None
     assert summary.key == "report.caregiver"

@@ -52,6 +52,7 @@ async def sample_submitted(clinic: DialogueService, doc: Person, nickname: str,
     await fam.tap_key("agree")
     await answer_sample(fam, note="=HYPERLINK(\"x\")")
     await fam.tap_key("submit")
+    await fam.tap_key("send_now")
     return interview_id
 
 
@@ -347,6 +348,7 @@ async def test_followup__history_carried_over__change_report(clinic: DialogueSer
     # how things are now asked afresh.
     assert kept == ["None of these."] + ["Strong and steady."] * 9
     await fam.tap_key("submit")
+    await fam.tap_key("send_now")
     assert "replies.submitted" in ids(fam)
 
     stored = await clinic.store.read(lambda r: decoded(r.answers.current(followup_id)))
