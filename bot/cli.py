@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.danger.cli import add_safety_commands
 from bot.data.cli import add_data_commands
 from bot.files import private_folder, reports_folder
 from bot.model import Outbound
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     flows.add_argument("files", nargs="*", type=Path, help="flow files to check")
     flows.set_defaults(run=_flows)
     add_data_commands(sub)  # export, import, stats (bot/data/cli.py)
+    add_safety_commands(sub)  # safety check (bot/danger/cli.py)
     return parser
 
 
@@ -284,7 +286,7 @@ async def _console_report(service: DialogueService, folder: Path | None, submitt
     if not paths:
         return []
     text = str(macro(locale, "replies.j2", "report_written")(path=str(paths[0])))
-    return [Outbound(text.strip())]
+    return [Outbound(text.strip(), key="replies.report_written")]
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:

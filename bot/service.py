@@ -112,6 +112,7 @@ class DialogueService:
             Outbound(
                 str(macro(r.locale, "replies.j2", "reminder")(answered=r.answered)).strip(),
                 chat_id=r.chat_id,
+                key="replies.reminder",
             )
             for r in due
         ]
@@ -140,7 +141,7 @@ class DialogueService:
             hint = (inbound.locale_hint or "").split("-")[0].lower()
             locale = hint if hint in LOCALES else "en"
             text = str(macro(locale, SAFETY_LIBRARY, "store_failed")()).strip()
-            return [Outbound(text)]
+            return [Outbound(text, key=f"{SAFETY_LIBRARY.removesuffix('.j2')}.store_failed")]
         if outcome.erased and self.after_erasure is not None:
             await self.after_erasure(outcome.erased)
         messages = await self.render(outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,9 +33,16 @@ CHANNELS = ("telegram", "console", "web")
 DEFAULT_CHANNEL = "telegram"
 
 
+#: Render from another copy of the templates instead: only for tests/tools/wording_check.py,
+#: which proves that no test depends on a sentence's wording. Read once, when the
+#: Environment is built; deployments never set it.
+MESSAGES_DIR_ENV = "HEARTH_MESSAGES_DIR"
+
+
 def messages_dir() -> Path:
-    """Where the templates live (inside the installed package)."""
-    return Path(str(resources.files("messages")))
+    """Where the templates live: inside the installed package, unless HEARTH_MESSAGES_DIR."""
+    override = os.environ.get(MESSAGES_DIR_ENV)
+    return Path(override) if override else Path(str(resources.files("messages")))
 
 
 @lru_cache(maxsize=1)

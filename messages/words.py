@@ -226,3 +226,8 @@ def switch(text: str, locale: str = "en") -> bool | None:
     if _lookup(text, words.switch_off) is not None:
         return False
     return None
+
+
+def means_yes(text: str, locale: str = "en") -> bool:
+    """Whether the text says yes ("yes", "sí", "yep"), in any language."""
+    return _lookup(text, typed_words(locale).yes) is not None

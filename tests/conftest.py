@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import Inbound, Kind, Outbound
+from bot.model import Choice, Inbound, Kind, Outbound
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
+from messages.render import macro
 from store.backend import Backend
 from store.sqlite import Store
 from tests.postgres import fresh_schema, postgres_url
@@ -30,6 +31,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         "both_backends"
     ):
         metafunc.parametrize("backend", ["sqlite", "postgres"])
+
+
+#: Lines a test asks to show after the run, whatever the capture mode (figures that CI's
+#: log must show, such as the danger net's recall: tests/unit/test_danger_corpus.py).
+FIGURES = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = terminalreporter.config.stash.get(FIGURES, [])
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -115,6 +129,35 @@ def inbound(
 Say = Callable[..., "list[Outbound]"]
 
 
+def ids(seen: Person | Outbound | list[Outbound]) -> list[str]:
+    """The message ids of a person's last replies, of one message, or of a list of them."""
+    if isinstance(seen, Person):
+        return seen.keys
+    if isinstance(seen, Outbound):
+        return [seen.key]
+    return [m.key for m in seen]
+
+
+def questions(seen: object) -> list[str | None]:
+    """The question keys asked in a person's last replies, one message, or a list of them
+    (anything with `.last`, `.question` or a list of such: a Telegram harness's message too).
+    """
+    if isinstance(seen, Person):
+        return [m.question for m in seen.last]
+    if isinstance(seen, list):
+        return [m.question for m in seen]
+    return [seen.question]
+
+
+def said(key: str, locale: str = "en", **params: object) -> str:
+    """What the message `key` ("telegram.unsupported") reads with these values, in the
+    templates' current wording: for a test about which variant was sent, not its words.
+    """
+    library, name = key.split(".", 1)
+    # The people of these tests write from the console channel: its verbs.
+    return str(macro(locale, f"{library}.j2", name, channel="console")(**params)).strip()
+
+
 class Person:
     """Drives the service as one person would: types, taps, runs commands."""
 
@@ -137,17 +180,58 @@ class Person:
     async def command(self, name: str, args: str = "") -> list[Outbound]:
         return await self.send(Kind.COMMAND, name, args)
 
-    async def tap(self, label: str) -> list[Outbound]:
-        """Press the button with this label (exact, or starting with it) in the last replies."""
+    def _press(self, found: Callable[[Choice], bool], what: str) -> Choice:
         for message in reversed(self.last):
             for row in message.choices:
                 for choice in row:
-                    if choice.label == label or choice.label.lstrip("☐☑ ").startswith(label):
-                        return await self.send(Kind.CHOICE, choice.payload)
-        raise AssertionError(f"no button {label!r} in {[m.text[:60] for m in self.last]}")
+                    if found(choice):
+                        return choice
+        raise AssertionError(f"no button {what} in {self.keys}")
+
+    async def tap(self, label: str) -> list[Outbound]:
+        """Press the button with this label (exact, or starting with it) in the last replies.
+
+        Only for labels that are data (a nickname on a button); press the interview's own
+        buttons with `tap_key`/`choose`, which do not depend on their wording.
+        """
+        choice = self._press(
+            lambda c: c.label == label or c.label.lstrip("☐☑ ").startswith(label), repr(label)
+        )
+        return await self.send(Kind.CHOICE, choice.payload)
+
+    async def tap_key(self, key: str) -> list[Outbound]:
+        """Press the button that stands for `key` ("agree", "submit", "back", "lang_es")."""
+        choice = self._press(lambda c: c.key == key, f"with key {key!r}")
+        return await self.send(Kind.CHOICE, choice.payload)
+
+    async def choose(self, value: str) -> list[Outbound]:
+        """Pick the option `value` ("foster", "sleep", "3") of the question on screen."""
+        return await self.tap_key(value)
+
+    @property
+    def keys(self) -> list[str]:
+        """The message ids of the last replies, in order ("replies.ask", "problems.range")."""
+        return [m.key for m in self.last]
+
+    @property
+    def asked(self) -> str | None:
+        """The question key of the last question asked in the last replies, if any."""
+        questions = [m.question for m in self.last if m.key == "replies.ask"]
+        return questions[-1] if questions else None
+
+    def button_keys(self) -> list[str]:
+        """The keys of the buttons on the last replies, in order."""
+        return [c.key for m in self.last for row in m.choices for c in row]
+
+    def reply(self, key: str) -> Outbound:
+        """The one reply with this id among the last replies."""
+        found = [m for m in self.last if m.key == key]
+        assert len(found) == 1, f"{key!r} in {self.keys}"
+        return found[0]
 
     @property
     def text(self) -> str:
+        """Everything the last replies say: for data (a nickname, a number), not wording."""
         return "\n".join(m.text for m in self.last)
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.context import Hooks, StepContext
+from bot.danger import Kind as VerdictKind
+from bot.danger import Verdict
 from bot.model import Inbound, Kind
 from bot.replies import Say
 from bot.router import Interest
-from bot.safety import LIBRARY, SafetyNet
+from bot.safety import LIBRARY, MAX_KEPT_CHARS, SafetyNet
 from flows.lifecycle import Awaiting, Trigger
 from messages.words import switch
 
@@ -47,10 +51,26 @@ class Safety:
         saved = ctx.saved > 0
         if inbound.kind is Kind.TEXT and saved and ctx.uow.people.low_exposure(ctx.person.id):
             ctx.redact_inbound = True
-        if self.net is not None and self.net.in_danger(said(inbound)):
-            self.respond_to_danger(ctx, saved=saved)
+        text = said(inbound)
+        if self.net is None or not text.strip():
+            return
+        verdict = self.net.check(text, ctx.person.locale)
+        if verdict.kind is VerdictKind.DANGER:
+            self.respond_to_danger(ctx, saved=saved, note=self.note(verdict, text))
+        elif verdict.kind is VerdictKind.DISCLOSURE and ctx.interview is not None:
+            # Harm that is over: what a developmental history asks about. The interview
+            # goes on; the clinician sees it marked in the report.
+            ctx.event("safety_disclosure", self.note(verdict, text))
 
-    def respond_to_danger(self, ctx: StepContext, *, saved: bool) -> None:
+    @staticmethod
+    def note(verdict: Verdict, text: str) -> str:
+        """What the clinician is shown: the concern, who, and the words (sealed at rest)."""
+        return json.dumps(
+            {"concern": verdict.concern, "who": verdict.who, "message": text[:MAX_KEPT_CHARS]},
+            ensure_ascii=False,
+        )
+
+    def respond_to_danger(self, ctx: StepContext, *, saved: bool, note: str) -> None:
         """Support contacts first and alone; pause the interview; flag it for its clinician."""
         assert self.net is not None
         paused = False
@@ -61,8 +81,8 @@ class Safety:
                 ctx.event("paused", "safety")
             else:
                 paused = ctx.awaits() is Awaiting.RESUME
-        # The audit trail records that the net caught something, never what was written.
-        ctx.event("safety_flag")
+        # With the words, for the clinician's report; sealed with the key like every answer.
+        ctx.event("safety_flag", note)
         # The next question would read as if nothing had happened: it gives way to the help.
         ctx.replies[:] = [
             Say(

@@ -111,6 +111,7 @@ def ask_current(ctx: StepContext, *, welcome_back: bool = False) -> None:
     """Ask the question at the cursor if still enabled; otherwise move on (or show review)."""
     assert ctx.interview is not None
     if ctx.awaits() is Awaiting.REVIEW:
+        ctx.interview.draft = None  # back at the list: a pending "Send now?" lapses
         ctx.touch()
         show_review(ctx)
         return

@@ -7,12 +7,26 @@ from bot.intake.asking import ask, ask_current, missing_needed, show_review, to_
 from bot.payload import Action
 from bot.replies import Submitted
 from flows.lifecycle import Awaiting, Trigger
-from messages.words import means_send
+from messages.words import means_send, means_yes
+
+#: Kept as the review's draft while "Send now?" waits for a typed yes or no.
+SEND_PENDING = ["send?"]
 
 
 def review_text(ctx: StepContext, text: str) -> None:
-    """A typed word at the review: a row number to change, or "send"."""
+    """A typed word at the review: a row number to change, "send", or the answer to
+    "Send now?" ("yes" sends, anything else does not)."""
+    assert ctx.interview is not None
     word = text.strip().casefold()
+    if ctx.interview.draft == SEND_PENDING:
+        ctx.interview.draft = None
+        ctx.touch()
+        if means_yes(word, ctx.person.locale):
+            submit(ctx)
+            return
+        if not (word.isdigit() or means_send(word, ctx.person.locale)):
+            show_review(ctx)  # "not yet", or anything else: nothing was sent
+            return
     if means_send(word, ctx.person.locale):
         ask_to_send(ctx)
     elif word.isdigit():
@@ -48,6 +62,10 @@ def edit_row(ctx: StepContext, index: int) -> None:
 
 def go_to_review(ctx: StepContext) -> None:
     """The review list: after the skipped-questions offer, or "not yet" at sending."""
+    assert ctx.interview is not None
+    if ctx.interview.draft is not None:
+        ctx.interview.draft = None  # "not yet": a typed "yes" later sends nothing
+        ctx.touch()
     if ctx.awaits() is Awaiting.ANSWER:
         to_review(ctx)
     else:
@@ -71,6 +89,8 @@ def ask_to_send(ctx: StepContext) -> None:
             ctx.say("not_ready")
             ask_current(ctx)
         return
+    ctx.interview.draft = SEND_PENDING  # a typed "yes" answers it too (every channel)
+    ctx.touch()
     ctx.say(
         "send_confirm",
         [("send_now", ctx.payload(Action.SUBMIT, 1)), ("not_yet", ctx.payload(Action.REVIEW))],
@@ -86,6 +106,7 @@ def submit(ctx: StepContext) -> None:
         return
     ctx.interview.submitted_at = ctx.now
     ctx.interview.cursor = None
+    ctx.interview.draft = None
     ctx.touch()
     ctx.event("submitted")
     ctx.replies.append(Submitted(interview_id=ctx.interview.id, flow=ctx.flow.key))

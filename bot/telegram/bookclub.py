@@ -291,7 +291,8 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     elif chat.type != ChatType.PRIVATE and change.old_chat_member.status in _GONE:
         # In the language of whoever added the bot.
         text = str(macro(locale_of(update), bookclub.LIBRARY, "welcome_group")()).strip()
-        await hearth(context).sender.send(chat.id, Outbound(text))
+        await hearth(context).sender.send(
+            chat.id, Outbound(text, key=f"{bookclub.LIBRARY.removesuffix('.j2')}.welcome_group"))
     # Not stopped here: other features may also care that a chat closed (the intake's
     # handlers never match these updates).
 

@@ -109,7 +109,8 @@ async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, **p
     """Send one of the adapter's notices; nothing in the store changes."""
     chat = update.effective_chat
     if chat is not None:
-        await hearth(context).sender.deliver([Outbound(notice(update, name, **params))], chat.id)
+        message = Outbound(notice(update, name, **params), key=f"telegram.{name}")
+        await hearth(context).sender.deliver([message], chat.id)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,4 +1,10 @@
-"""An offline Bot API for end-to-end tests: answers like Telegram, records every call."""
+"""An offline Bot API for end-to-end tests: answers like Telegram, records every call.
+
+Telegram carries only text, so a test cannot tell from a call which message Hearth meant.
+`record_deliveries` puts a recording `Sender` into a built Application: each message on a
+phone then also knows the `Outbound` it came from (its stable id, its question, its
+buttons' keys), and `FakeBotApi.delivered` lists every Outbound in the order sent.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,19 @@ import asyncio
 import itertools
 import json
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Bot, Message, Update
 from telegram.error import TimedOut
+from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
+
+from bot.model import Attachment, Outbound
+from bot.telegram.handlers import Hearth
+from bot.telegram.sending import ChatId, Sender
 
 BOT_ID = 7_000_001
 BOT_USERNAME = "hearth_test_bot"
@@ -42,6 +54,28 @@ class Shown:
     keyboard: list[list[JSON]] = field(default_factory=list)
     from_bot: bool = True
     file: str | None = None  # the file name of a photo or document
+    #: The message Hearth meant (set by `record_deliveries`; None for the person's own).
+    outbound: Outbound | None = None
+
+    @property
+    def key(self) -> str:
+        """The stable id of the message Hearth sent here ("replies.ask", "problems.range")."""
+        return self.outbound.key if self.outbound is not None else ""
+
+    @property
+    def question(self) -> str | None:
+        """The question key a "replies.ask"/"replies.answered" message is about."""
+        return self.outbound.question if self.outbound is not None else None
+
+    @property
+    def button_keys(self) -> list[str]:
+        """What each button on screen stands for ("agree", "foster"), in order."""
+        keys = {
+            c.payload: c.key
+            for row in (self.outbound.choices if self.outbound else [])
+            for c in row
+        }
+        return [keys.get(str(data), "") for data in self.callback_data]
 
     @property
     def labels(self) -> list[str]:
@@ -79,6 +113,9 @@ class FakeBotApi(BaseRequest):
         self.in_flight = 0
         self.max_in_flight = 0
         self.pending: deque[JSON] = deque()  # what getUpdates hands out next
+        #: Every Outbound Hearth handed to its Sender, with the chat it went to, in order
+        #: (filled only after `record_deliveries`).
+        self.delivered: list[tuple[ChatId, Outbound]] = []
         self._called: asyncio.Event | None = None
         self._failures: deque[_Failure] = deque()
         self._message_ids: dict[int, itertools.count[int]] = {}
@@ -187,6 +224,14 @@ class FakeBotApi(BaseRequest):
 
     def last(self, chat_id: int) -> Shown:
         return self.from_bot(chat_id)[-1]
+
+    def keys(self, chat_id: int) -> list[str]:
+        """The ids of the messages from the bot in a chat, oldest first."""
+        return [m.key for m in self.from_bot(chat_id)]
+
+    def delivered_keys(self, chat_id: ChatId | None = None) -> list[str]:
+        """The ids of the Outbounds delivered (to one chat, if given), in order."""
+        return [o.key for chat, o in self.delivered if chat_id is None or chat == chat_id]
 
     # -- Telegram's side ------------------------------------------------------------------------
 
@@ -351,6 +396,19 @@ class Phone:
     def last(self) -> Shown:
         return self.api.last(self.chat_id)
 
+    @property
+    def keys(self) -> list[str]:
+        """The ids of the bot's messages in this chat, oldest first."""
+        return self.api.keys(self.chat_id)
+
+    def find_key(self, key: str) -> tuple[Shown, str]:
+        """The newest message with a button that stands for `key`, and that button's data."""
+        for shown in reversed(self.api.from_bot(self.chat_id)):
+            for button_key, data in zip(shown.button_keys, shown.callback_data, strict=True):
+                if button_key == key:
+                    return shown, data
+        raise AssertionError(f"no button with key {key!r} on screen: {self.keys}")
+
     def find(self, label: str) -> tuple[Shown, str]:
         """The newest message with a button labelled `label` (ticks ☐/☑ ignored)."""
         for shown in reversed(self.api.from_bot(self.chat_id)):
@@ -390,6 +448,15 @@ class Phone:
         shown, data = self.find(label)
         return self.press(shown, data)
 
+    def tap_key(self, key: str) -> Update:
+        """Press the newest button that stands for `key` ("agree", "submit", "lang_es")."""
+        shown, data = self.find_key(key)
+        return self.press(shown, data)
+
+    def choose(self, value: str) -> Update:
+        """Pick the option `value` ("foster", "sleep", "3") on the newest question showing it."""
+        return self.tap_key(value)
+
     def press(self, shown: Shown, data: str) -> Update:
         """Press a button with this data on this message (the data may be forged)."""
         query = {"id": self.api.next_query_id(), "from": self.user, "chat_instance": "c1",
@@ -418,3 +485,56 @@ class Phone:
         edited = {"message_id": message_id, "date": DATE, "edit_date": DATE + 60,
                   "chat": self.api.chat_json(self.chat_id), "from": self.user, "text": text}
         return self._update(edited_message=edited)
+
+
+_noting: ContextVar[bool] = ContextVar("noting", default=False)
+
+
+class RecordingSender(Sender):
+    """The application's own Sender, noting which Outbound each message on a phone shows.
+
+    The real Bot API calls still go through `FakeBotApi`, which records them as ever.
+    """
+
+    def __init__(self, sender: Sender, api: FakeBotApi) -> None:
+        super().__init__(sender.bot, sender.retry)
+        self.api = api
+
+    async def _noting(self, chat_id: ChatId, outbound: Outbound, sending: Awaitable[None],
+                      edited: tuple[int, int] | None = None) -> None:
+        if _noting.get():  # an edit fell back to a send: the Outbound is noted once
+            await sending
+            return
+        token = _noting.set(True)  # per task: several people are served at once
+        before = set(self.api.messages)
+        try:
+            await sending
+        finally:
+            _noting.reset(token)
+        self.api.delivered.append((chat_id, outbound))
+        touched = {place for place in set(self.api.messages) - before if place[0] == chat_id}
+        if edited is not None and edited in self.api.messages:
+            touched.add(edited)
+        for place in touched:
+            self.api.messages[place].outbound = outbound
+
+    async def send(self, chat_id: ChatId, outbound: Outbound) -> None:
+        await self._noting(chat_id, outbound, super().send(chat_id, outbound))
+
+    async def edit(self, message: Message, outbound: Outbound) -> None:
+        place = (message.chat.id, message.message_id)
+        await self._noting(message.chat.id, outbound, super().edit(message, outbound), place)
+
+    async def send_attachment(
+        self, chat_id: ChatId, outbound: Outbound, attachment: Attachment
+    ) -> None:
+        sending = super().send_attachment(chat_id, outbound, attachment)
+        await self._noting(chat_id, outbound, sending)
+
+
+def record_deliveries(app: Application, api: FakeBotApi) -> Application:  # type: ignore[type-arg]
+    """Swap a built Application's Sender for a `RecordingSender` writing to `api`."""
+    parts = app.bot_data["hearth"]
+    assert isinstance(parts, Hearth)
+    app.bot_data["hearth"] = replace(parts, sender=RecordingSender(parts.sender, api))
+    return app

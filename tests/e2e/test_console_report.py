@@ -14,9 +14,7 @@ def reply_for(screen: str) -> str:
         return "8"
     if "Type a number." in screen:
         return "1"
-    if "Tap a number" in screen:
-        return re.findall(r"^(\d+)(?: ·|   )", screen, re.MULTILINE)[0]
-    if "Tap an answer" in screen or "Tap all that fit" in screen:
+    if "Type the number of an answer" in screen or "Type the numbers of all" in screen:
         return "1"
     return "Sam"
 
@@ -25,14 +23,16 @@ def test_console__full_interview__summary_and_report_files(tmp_path: Path) -> No
     terminal = Terminal(tmp_path / "chat.db", flow="developmental_history")
     try:
         screen = terminal.wait_for(PROMPT)
-        screen = terminal.answer("1")  # consent
+        screen = terminal.answer("a")  # consent: the first lettered button
         asked = 0
         while "Here are your answers" not in screen:
             assert "[" in screen and "question" in screen, screen[-800:]
             screen = terminal.answer(reply_for(screen))
             asked += 1
             assert asked < 200, "the interview never reached the review"
-        screen = terminal.answer("submit")
+        screen = terminal.answer("send")
+        assert "Send your answers now?" in screen and "a) Yes, send now" in screen
+        screen = terminal.answer("a")
         assert "Your answers are sent and saved" in screen
         assert "Thank you for telling us about Sam" in screen
         assert "not a diagnosis" in screen
@@ -59,10 +59,11 @@ def test_cli_report__writes_html_and_charts_in_the_chosen_language(tmp_path: Pat
     terminal = Terminal(db, flow="developmental_history")
     try:
         screen = terminal.wait_for(PROMPT)
-        screen = terminal.answer("1")
+        screen = terminal.answer("a")
         while "Here are your answers" not in screen:
             screen = terminal.answer(reply_for(screen))
         terminal.answer("submit")
+        terminal.answer("yes")  # "Send now?" answered by typing
     finally:
         terminal.close()
     [(interview_id,)] = (

@@ -37,11 +37,12 @@ def interview_to_submit(db: Path, name: str) -> str:
     terminal = Terminal(db, flow="developmental_history")
     try:
         screen = terminal.wait_for(PROMPT)
-        screen = terminal.answer("1")  # consent
+        screen = terminal.answer("a")  # consent
         while "Here are your answers" not in screen:
             typed = reply_for(screen)
             screen = terminal.answer(name if typed == "Sam" else typed)
-        screen = terminal.answer("submit")
+        terminal.answer("send")
+        screen = terminal.answer("a")  # "Yes, send now"
         # The console stays up after the submit: it still answers a command.
         screen += terminal.answer("status")
         assert terminal.proc.poll() is None, screen[-1500:]

@@ -13,7 +13,7 @@ from bot.service import DialogueService
 from bot.settings import Settings
 from flows.catalog import FlowCatalog
 from tests.conftest import Clock
-from tests.e2e.telegram_harness import FakeBotApi, Phone
+from tests.e2e.telegram_harness import FakeBotApi, Phone, record_deliveries
 from tests.postgres import fresh_schema, postgres_url
 
 pytest.importorskip("tornado", reason="webhook mode needs python-telegram-bot[webhooks]")
@@ -76,8 +76,22 @@ async def fleet(
         await worker.service.store.close()
 
 
-def shown(api: FakeBotApi, text: str) -> bool:
-    return any(text in m.text for m in api.from_bot(ANA))
+@pytest.fixture(autouse=True)
+def _recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker's Application records what it delivers into its offline Bot API."""
+    import bot.telegram.runner as runner
+
+    build = runner.build_application
+    monkeypatch.setattr(
+        runner, "build_application",
+        lambda *a, **k: record_deliveries(build(*a, **k), k["request"]),
+    )
+
+
+def shown(api: FakeBotApi, key: str, question: str | None = None) -> bool:
+    """Whether Ana's chat shows a message with this id (asking this question, if given)."""
+    return any(m.key == key and (question is None or m.question == question)
+               for m in api.from_bot(ANA))
 
 
 async def _post(url: str, body: object, secret: str | None = SECRET) -> int:
@@ -111,11 +125,11 @@ async def test_three_workers__one_registers__any_answers__state_shared(
 
     # One conversation, each step through another worker, as a proxy would spread them.
     assert await _post(workers[0].local, ana.command("start").to_dict()) == 200
-    await api.wait_until(lambda: shown(api, "Do you agree"))
-    assert await _post(workers[1].local, ana.tap("I agree").to_dict()) == 200
-    await api.wait_until(lambda: shown(api, "question 1"))
+    await api.wait_until(lambda: shown(api, "replies.consent"))
+    assert await _post(workers[1].local, ana.tap_key("agree").to_dict()) == 200
+    await api.wait_until(lambda: shown(api, "replies.ask", "child_name"))
     assert await _post(workers[2].local, ana.text("Sam").to_dict()) == 200
-    await api.wait_until(lambda: shown(api, "question 2"))
+    await api.wait_until(lambda: shown(api, "replies.ask", "child_age"))
 
 
 async def test_redelivered_update__two_workers__saved_once(
@@ -124,14 +138,14 @@ async def test_redelivered_update__two_workers__saved_once(
     api, workers = fleet
     ana = Phone(api, None, ANA)
     assert await _post(workers[0].local, ana.command("start").to_dict()) == 200
-    await api.wait_until(lambda: shown(api, "Do you agree"))
-    assert await _post(workers[0].local, ana.tap("I agree").to_dict()) == 200
-    await api.wait_until(lambda: shown(api, "question 1"))
+    await api.wait_until(lambda: shown(api, "replies.consent"))
+    assert await _post(workers[0].local, ana.tap_key("agree").to_dict()) == 200
+    await api.wait_until(lambda: shown(api, "replies.ask", "child_name"))
     body = ana.text("Sam").to_dict()  # Telegram retried it: it reaches two workers
     codes = await asyncio.gather(*(_post(w.local, body) for w in workers[1:]))
     assert codes == [200, 200]
     await api.wait_until(
-        lambda: sum("question 2" in m.text for m in api.from_bot(ANA)) >= 2
+        lambda: sum(m.question == "child_age" for m in api.from_bot(ANA)) >= 2
     )
 
     def answers(repo):  # type: ignore[no-untyped-def]
@@ -158,10 +172,10 @@ async def test_post_answered_only_after_the_update_was_handled(
     service.step = held  # type: ignore[method-assign]
     post = asyncio.create_task(_post(workers[1].local, ana.command("start").to_dict()))
     await asyncio.sleep(0.3)
-    assert not post.done() and not shown(api, "Do you agree")
+    assert not post.done() and not shown(api, "replies.consent")
     gate.set()
     assert await post == 200
-    assert shown(api, "Do you agree")  # the reply went out before Telegram heard 200
+    assert shown(api, "replies.consent")  # the reply went out before Telegram heard 200
 
 
 async def test_not_an_update__400(fleet: tuple[FakeBotApi, list[Worker]]) -> None:

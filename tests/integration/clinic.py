@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.access import AccessPolicy
+from bot.access import AccessPolicy, code_hash
 from bot.model import Outbound
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
-from tests.conftest import Clock, Person
+from tests.conftest import Clock, Person, ids
 
 OPERATOR = "op"
 BOT = "hearth_test_bot"
@@ -41,33 +41,42 @@ async def register(service: DialogueService, user: str) -> Person:
     """The operator makes `user` a clinician; returns the clinician's driver."""
     operator = Person(service, OPERATOR)
     await operator.command("clinician", f"add {user}")
-    assert "is now registered as a clinician" in operator.text
+    assert "clinician.clinician_added" in ids(operator)
     return Person(service, user)
 
 
 async def new_interview(clinician: Person, nickname: str) -> tuple[str, str]:
-    """`/new nickname`: returns (invitation code, interview id) read from the reply."""
+    """`/new nickname`: returns (invitation code, interview id).
+
+    The code is read from the link in the reply (data, not wording); the id from the store,
+    as the interview that code invites to.
+    """
     await clinician.command("new", nickname)
+    assert clinician.keys == ["clinician.invite_created"], clinician.keys
     link = re.search(rf"https://t\.me/{BOT}\?start=([A-Za-z0-9_-]+)", clinician.text)
-    interview = re.search(r"\(id ([A-Za-z0-9_-]+)\)", clinician.text)
-    assert link and interview, clinician.text
-    return link.group(1), interview.group(1)
+    assert link, clinician.text
+    code = link.group(1)
+    found = await rows(
+        clinician.service, "SELECT interview_id FROM invites WHERE code_hash = ?", code_hash(code)
+    )
+    assert found, "no invitation stored for that code"
+    return code, str(found[0][0])
 
 
 async def answer_sample(person: Person, *, note: str = "Wakes at 3am most nights") -> None:
     """From the first question of the sample flow to its review list."""
     await person.type("Sam")
     await person.type("2 years 6 months")
-    await person.tap("A foster parent")
-    await person.tap("3")
+    await person.choose("foster")
+    await person.choose("3")
     await person.type("2")
-    await person.tap("Sleep")
-    await person.tap("Done")
+    await person.choose("sleep")
+    await person.tap_key("done")
     await person.type("1, 2")
     await person.type("3")
     await person.type(note)
-    await person.tap("No")
-    assert "Here are your answers" in person.text
+    await person.choose("no")
+    assert "replies.review" in ids(person)
 
 
 def to_chat(messages: list[Outbound], chat_id: str) -> list[Outbound]:

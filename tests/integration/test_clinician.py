@@ -17,7 +17,7 @@ from flows.answers import encode_value
 from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.sqlite import Store
-from tests.conftest import Clock, Person, inbound
+from tests.conftest import Clock, Person, ids, inbound, said
 from tests.integration.clinic import (
     answer_sample,
     clinic_service,
@@ -48,7 +48,7 @@ async def test_operator_registers_clinician__role_stored__new_allowed(
     row = await person_row(clinic, "doc")
     assert row is not None and row[1] == "clinician"
     await doc.command("new", "Sam")
-    assert "Interview for Sam is ready" in doc.text
+    assert doc.keys == ["clinician.invite_created"] and "Sam" in doc.text
 
 
 async def test_clinician_add__by_non_operator__refused_role_unchanged(
@@ -56,7 +56,7 @@ async def test_clinician_add__by_non_operator__refused_role_unchanged(
 ) -> None:
     mallory = Person(clinic, "mallory")
     await mallory.command("clinician", "add mallory")
-    assert "Only the service's operator can register clinicians." in mallory.text
+    assert "clinician.not_admin" in ids(mallory)
     row = await person_row(clinic, "mallory")
     assert row is not None and row[1] == "caregiver"
     denied = await rows(clinic, "SELECT kind, detail FROM events WHERE person_id = ?", row[0])
@@ -69,7 +69,7 @@ async def test_clinician_commands__caregiver__refused_nothing_created(
     ana = Person(clinic, "ana")
     for name, args in [("new", "Sam"), ("interviews", ""), ("open", "abc"), ("invite", "abc")]:
         await ana.command(name, args)
-        assert "This command is for clinicians." in ana.text, name
+        assert "clinician.not_clinician" in ids(ana), name
     assert await rows(clinic, "SELECT id FROM interviews") == []
     assert await rows(clinic, "SELECT code_hash FROM invites") == []
 
@@ -83,7 +83,7 @@ def test_cli_clinician_add__role_in_database(tmp_path: Path, catalog: FlowCatalo
         try:
             doc = Person(DialogueService(store, catalog), "doc")
             await doc.command("new", "Sam")
-            assert "Interview for Sam is ready" in doc.text
+            assert doc.keys == ["clinician.invite_created"] and "Sam" in doc.text
         finally:
             await store.close()
 
@@ -110,12 +110,14 @@ async def test_invite__claim_complete__clinician_notified_and_gets_report(
 
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    assert "Your clinician has prepared this interview about Sam." in fam.text
-    assert "Do you agree" in fam.text
-    await fam.tap("I agree")
+    assert fam.reply("clinician.invite_claimed").text == said(
+        "clinician.invite_claimed", nickname="Sam", interview_id=interview_id)
+    assert "replies.consent" in ids(fam)
+    await fam.tap_key("agree")
     await answer_sample(fam)
-    sent = await fam.tap("Send my answers")
-    assert "Your answers are sent and saved" in fam.text
+    await fam.tap_key("submit")
+    sent = await fam.tap_key("send_now")
+    assert "replies.submitted" in ids(fam)
 
     notes = to_chat(sent, "doc")
     assert len(notes) == 1
@@ -162,7 +164,7 @@ async def test_invite__single_use__second_person_refused(clinic: DialogueService
     fam, other = Person(clinic, "fam"), Person(clinic, "other")
     await fam.command("start", code)
     await other.command("start", code)
-    assert "This invitation has already been used" in other.text
+    assert "clinician.invite_used" in ids(other)
     other_row = await person_row(clinic, "other")
     assert other_row is not None and other_row[2] is None  # no interview became theirs
     fam_row = await person_row(clinic, "fam")
@@ -170,7 +172,7 @@ async def test_invite__single_use__second_person_refused(clinic: DialogueService
     assert await rows(clinic, "SELECT respondent_id FROM interviews") == [(fam_row[0],)]
     # The family tapping their own link again simply carries on.
     await fam.command("start", code)
-    assert "Do you agree" in fam.text
+    assert "replies.consent" in ids(fam)
 
 
 @pytest.mark.parametrize(
@@ -187,9 +189,9 @@ async def test_invite__expiry__seven_days_by_default(
     await fam.command("start", code)
     respondents = await rows(clinic, "SELECT respondent_id FROM interviews")
     if claimed:
-        assert "Do you agree" in fam.text and respondents[0][0] is not None
+        assert "replies.consent" in ids(fam) and respondents[0][0] is not None
     else:
-        assert "This invitation has expired." in fam.text
+        assert "clinician.invite_expired" in ids(fam)
         assert respondents == [(None,)]
         assert await rows(clinic, "SELECT used_at FROM invites") == [(None,)]
 
@@ -202,14 +204,15 @@ async def test_wrong_code__five_per_hour__then_refused_even_the_right_one(
     guesser = Person(clinic, "guesser")
     for attempt in range(5):
         await guesser.command("start", f"wrong-code-number-{attempt:04d}")
-        assert "doesn't match any invitation" in guesser.text
+        assert "clinician.invite_unknown" in ids(guesser)
         clock.advance(minutes=1)
     await guesser.command("start", code)
-    assert "Too many invitation codes didn't match. Please wait about 55 minutes" in guesser.text
+    assert guesser.keys == ["clinician.too_many_attempts"]
+    assert guesser.text == said("clinician.too_many_attempts", minutes=55)
     assert await rows(clinic, "SELECT respondent_id FROM interviews") == [(None,)]
     clock.advance(minutes=55)  # the first wrong attempt leaves the hour's window
     await guesser.command("start", code)
-    assert "Do you agree" in guesser.text
+    assert "replies.consent" in ids(guesser)
     assert len(await rows(clinic, "SELECT id FROM attempts")) == 4  # only the window is kept
 
 
@@ -220,18 +223,18 @@ async def test_new_invite__old_code_retired(clinic: DialogueService) -> None:
     fresh = doc.text.split("start=")[1].split()[0]
     fam = Person(clinic, "fam")
     await fam.command("start", old)
-    assert "already been used, or a newer one has replaced it" in fam.text
+    assert "clinician.invite_used" in ids(fam)
     await fam.command("start", fresh)
-    assert "Do you agree" in fam.text
+    assert "replies.consent" in ids(fam)
     await doc.command("invite", interview_id)
-    assert "already has its family" in doc.text
+    assert "clinician.invite_not_possible" in ids(doc)
 
 
 async def test_clinician__cannot_claim_an_invitation(clinic: DialogueService) -> None:
     doc, other_doc = await register(clinic, "doc"), await register(clinic, "doc2")
     code, _ = await new_interview(doc, "Sam")
     await other_doc.command("start", code)
-    assert "Clinicians don't answer as a family through a link." in other_doc.text
+    assert "clinician.invite_clinician" in ids(other_doc)
     assert await rows(
         clinic,
         "SELECT respondent_id, used_at FROM invites JOIN interviews "
@@ -242,9 +245,9 @@ async def test_clinician__cannot_claim_an_invitation(clinic: DialogueService) ->
 async def test_start_now_button__clinician_answers_from_consent(clinic: DialogueService) -> None:
     doc = await register(clinic, "doc")
     _, interview_id = await new_interview(doc, "Sam")
-    await doc.tap("Start it now")
-    assert "you are answering now" in doc.text and "Do you agree" in doc.text
-    await doc.tap("I agree")
+    await doc.tap_key("button_start_now")
+    assert "clinician.opened" in ids(doc) and "replies.consent" in ids(doc)
+    await doc.tap_key("agree")
     await doc.type("Sam")
     doc_row = await person_row(clinic, "doc")
     assert doc_row is not None and doc_row[2] == interview_id
@@ -267,9 +270,13 @@ async def test_interviews__lists_only_own__each_listing_audited(
     assert "Sam" in doc.text and "Kim" in doc.text and sam in doc.text and kim in doc.text
     assert "Lou" not in doc.text and lou not in doc.text
     assert doc.text.index("Kim") < doc.text.index("Sam")  # most recently active first
-    assert "consent (invitation not yet used) · 0 of about 7 answered" in doc.text
-    assert "last activity 2026-11-25 09:00 UTC" in doc.text
-    assert "last activity 2026-11-25 09:05 UTC" in doc.text
+    listed = [
+        {"nickname": name, "state": "consent", "claimed": False, "answered": 0, "total": 7,
+         "updated": f"2026-11-25 {at} UTC", "interview_id": interview}
+        for name, at, interview in (("Kim", "09:05", kim), ("Sam", "09:00", sam))
+    ]
+    assert doc.keys == ["clinician.interviews_list"]
+    assert doc.text == said("clinician.interviews_list", rows=listed)
     doc_row = await person_row(clinic, "doc")
     assert doc_row is not None
     assert ("viewed", doc_row[0], "list") in await events(clinic, sam)
@@ -279,7 +286,7 @@ async def test_interviews__lists_only_own__each_listing_audited(
 async def test_interviews__none_yet(clinic: DialogueService) -> None:
     doc = await register(clinic, "doc")
     await doc.command("interviews")
-    assert "You have no interviews yet." in doc.text
+    assert "clinician.interviews_none" in ids(doc)
 
 
 async def test_open__resumes_at_the_question_where_family_stopped(
@@ -289,21 +296,19 @@ async def test_open__resumes_at_the_question_where_family_stopped(
     code, interview_id = await new_interview(doc, "Sam")
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await fam.type("Sam")
     await fam.type("3")
-    await fam.tap("A parent")
+    await fam.choose("parent")
     await fam.command("pause")
-    assert "Paused. 3 answers are saved." in fam.text
+    assert fam.text == said("replies.paused", answered=3)
 
     await doc.command("interviews")
-    assert "paused · 3 of about" in doc.text
+    assert doc.keys == ["clinician.interviews_list"] and "· paused ·" in doc.text
     await doc.command("open", interview_id)
-    assert (
-        "Interview for Sam" in doc.text and "Welcome back. Here is where you stopped." in doc.text
-    )
-    assert "How easily does your child settle to sleep" in doc.text
-    await doc.tap("4")
+    assert doc.keys == ["clinician.opened", "replies.ask"] and doc.asked == "sleep"
+    assert doc.last[0].text == said("clinician.opened", nickname="Sam", interview_id=interview_id)
+    await doc.choose("4")
     doc_row = await person_row(clinic, "doc")
     assert doc_row is not None and doc_row[2] == interview_id
     assert await rows(clinic, "SELECT answered_by FROM answers WHERE item_key = 'sleep'") == [
@@ -317,11 +322,14 @@ async def test_open__submitted_interview__closed_but_reportable(clinic: Dialogue
     code, interview_id = await new_interview(doc, "Sam")
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await answer_sample(fam)
-    await fam.tap("Send my answers")
+    await fam.tap_key("submit")
+    await fam.tap_key("send_now")
     await doc.command("open", interview_id)
-    assert f"Interview {interview_id} is submitted, so it can't be continued." in doc.text
+    assert doc.keys == ["clinician.interview_closed"]
+    assert doc.text == said("clinician.interview_closed", state="submitted",
+                            interview_id=interview_id)
 
 
 async def test_foreign_and_unknown_ids__same_not_found__nothing_leaks(
@@ -358,21 +366,22 @@ async def test_caregiver_report__after_submission_only__summary_of_own(
     code, interview_id = await new_interview(doc, "Sam")
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await fam.type("Sam")
     await fam.command("report")
-    assert "Your summary is ready once you have sent your answers." in fam.text
+    assert "clinician.report_not_ready" in ids(fam)
     await fam.type("3")  # the interview goes on where it was
-    await fam.tap("A parent")
-    await fam.tap("3")
+    await fam.choose("parent")
+    await fam.choose("3")
     await fam.type("0")
-    await fam.tap("Nothing right now")
-    await fam.tap("Done")
-    await fam.tap("No")
-    await fam.tap("Send my answers")
+    await fam.choose("none")
+    await fam.tap_key("done")
+    await fam.choose("no")
+    await fam.tap_key("submit")
+    await fam.tap_key("send_now")
     [summary] = await fam.command("report")
     assert summary.attachment is not None
-    assert "Here are the answers you sent." in summary.text
+    assert summary.key == "report.caregiver"
     assert "Nothing right now" in summary.attachment.data.decode()
     fam_row = await person_row(clinic, "fam")
     assert fam_row is not None
@@ -406,7 +415,7 @@ async def test_group_chat__access_commands_refused(clinic: DialogueService) -> N
     [reply] = await clinic.handle(
         inbound(Kind.COMMAND, "new", user="doc", args="Sam", private=False)
     )
-    assert "only in a private chat" in reply.text
+    assert "replies.group_refused" in ids(reply)
     assert await rows(clinic, "SELECT id FROM interviews") == []
 
 
@@ -452,11 +461,14 @@ async def test_report__flow_with_scoring__clinician_html_and_family_summary(
     assert report.attachment.filename == f"hearth-report-{interview_id}.html"
     html = report.attachment.data.decode()
     assert "<html" in html.casefold() and "Mia" in html and "data:image/png;base64," in html
-    assert "Report for Mia" in report.text and "not a diagnosis" in report.text
+    assert report.key == "report.clinician"
+    assert report.text == said("clinician.report_caption", nickname="Mia",
+                               interview_id=interview_id)
 
     fam = Person(clinic, "fam")
     [summary] = await fam.command("report", interview_id)
     assert summary.attachment is None and "Mia" in summary.text
+    assert summary.key == "report.caregiver"
     fam_row = await person_row(clinic, "fam")
     assert fam_row is not None
     assert ("exported", fam_row[0], "caregiver") in await events(clinic, interview_id)

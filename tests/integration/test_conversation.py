@@ -12,7 +12,7 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue
 from store.sqlite import Store
-from tests.conftest import Clock, Person
+from tests.conftest import Clock, Person, said
 
 pytestmark = pytest.mark.both_backends
 
@@ -27,8 +27,8 @@ async def answers_of(service: DialogueService, user: str = "ana") -> dict[str, o
 
 async def start(person: Person) -> None:
     await person.command("start")
-    assert "Do you agree" in person.text
-    await person.tap("I agree")
+    assert person.keys == ["replies.consent"]
+    await person.tap_key("agree")
 
 
 async def to_review(person: Person) -> None:
@@ -36,33 +36,43 @@ async def to_review(person: Person) -> None:
     await start(person)
     for text in ("Sam", "1", "1", "4", "0"):
         await person.type(text)
-    await person.tap("Nothing right now")
-    await person.tap("Done")
-    await person.tap("No")
+    await person.choose("none")
+    await person.tap_key("done")
+    await person.choose("no")
 
 
 async def test_whole_interview__typed_and_tapped__to_submission(person: Person) -> None:
     await start(person)
-    assert "[About your child · question 1 of about 7]" in person.text
+    assert person.keys[-1] == "replies.ask" and person.asked == "child_name"
+    # Where it is: part 1 of 5, the section's own title, 3 of its questions left.
+    assert "About your child" in person.text
+    assert said("replies.ask", section="About your child", section_number=1, sections=5,
+                left_here=3, minutes_left=3, prompt="", help="", options=[], selected=[],
+                current="", hint="", welcome_back=False, intro="", scale=False
+                ).splitlines()[0] in person.text
     await person.type("Sam")
     await person.type("2 years 6 months")
-    await person.tap("A foster parent")
-    assert person.last[0].replace and "✔ A foster parent" in person.last[0].text
-    await person.tap("3")  # scale button
+    await person.choose("foster")
+    answered = person.last[0]
+    assert answered.replace and (answered.key, answered.question) == (
+        "replies.answered", "respondent")
+    assert "✔ A foster parent" in answered.text
+    await person.choose("3")  # scale button
     await person.type("2")
-    await person.tap("Sleep")
+    await person.choose("sleep")
     assert "☑ Sleep" in str(person.last[0].choices)
-    await person.tap("Done")
-    assert "About this worry: Sleep" in person.text
+    await person.tap_key("done")
+    assert person.asked == "worry_since[sleep]"
     await person.type("1, 2")
     await person.type("3")
     await person.type("Wakes at 3am most nights")
-    await person.tap("No")
-    assert "Here are your answers" in person.text
+    await person.choose("no")
+    assert "replies.review" in person.keys
     assert "2 years 6 months" in person.text and "Wakes at 3am" in person.text
-    await person.tap("Send my answers")
-    assert "Your answers are sent and saved" in person.text
-    assert "not a diagnosis" in person.text
+    await person.tap_key("submit")
+    await person.tap_key("send_now")
+    assert person.keys[0] == "replies.submitted"
+    assert person.reply("replies.submitted").text == said("replies.submitted")
     saved = await answers_of(person.service)
     assert saved["respondent"] == "foster" and saved["worries"] == ["sleep"]
     assert saved["worry_since[sleep]"] == ["baby", "toddler"]
@@ -73,8 +83,8 @@ async def test_invalid_answer__says_what_was_expected_and_saves_nothing(person: 
     await person.type("Sam")
     before = await answers_of(person.service)
     await person.type("banana")
-    assert "Please send an age like 3" in person.text
-    assert "question 2 of about" in person.text  # asked again
+    assert person.keys == ["problems.not_an_age", "replies.ask"]
+    assert person.asked == "child_age"  # asked again
     assert await answers_of(person.service) == before
 
 
@@ -83,37 +93,42 @@ async def test_back_and_change__earlier_answer_revised(person: Person) -> None:
     await person.type("Sam")
     await person.type("3")
     await person.command("back")
-    assert "How old is your child?" in person.text and "Your answer so far: 3 years" in person.text
+    assert person.asked == "child_age" and "3" in person.text  # the answer so far
     await person.type("4")
     saved = await answers_of(person.service)
     assert saved["child_age"] == AgeValue(48, 48)
-    assert "Who is answering?" in person.text
+    assert person.asked == "respondent"
 
 
 async def test_skip_required__asked_again_before_review(person: Person) -> None:
     await start(person)
     await person.command("skip")
-    assert "I'll ask this one again" in person.text
-    assert "How old is your child?" in person.text
+    assert person.keys == ["replies.skipped_required", "replies.ask"]
+    assert person.asked == "child_age"
     await person.type("1")
-    await person.tap("A parent")
+    await person.choose("parent")
     await person.type("4")
     await person.command("skip")  # siblings: optional
-    await person.tap("Nothing right now")
-    await person.tap("Done")
-    await person.tap("I don't know")
-    assert "first name or nickname" in person.text  # the skipped one comes back
+    await person.choose("none")
+    await person.tap_key("done")
+    await person.choose("unknown")
+    # Every question seen: the skipped one is offered at a clear moment, not asked at once.
+    assert person.keys[-1] == "replies.revisit_offer" and person.asked is None
+    await person.tap_key("answer_skipped")
+    assert person.asked == "child_name"
     await person.type("Jo")
-    assert "Here are your answers" in person.text
+    assert "replies.review" in person.keys
 
 
 async def test_review__edit_a_row_then_back_to_review(person: Person) -> None:
     await to_review(person)
-    assert "Here are your answers" in person.text
+    assert "replies.review" in person.keys
     await person.type("1")
-    assert "first name or nickname" in person.text
+    assert person.asked == "child_name"
     await person.type("Sammy")
-    assert "Here are your answers" in person.text and "Sammy" in person.text
+    assert person.keys == ["replies.review_return"]  # back at the review, no reprint
+    await person.tap_key("show_answers")
+    assert "replies.review" in person.keys and "Sammy" in person.text
 
 
 async def test_redelivery__same_reply_nothing_changes(person: Person) -> None:
@@ -129,37 +144,43 @@ async def test_stale_button__moved_on_and_nothing_changes(person: Person) -> Non
     await person.type("Sam")
     await person.type("3")
     question = person.last
-    await person.tap("A parent")
+    await person.choose("parent")
     person.last = question
-    await person.tap("A relative")  # the old message's button, tapped again
-    assert "moved on" in person.text
+    await person.choose("kin")  # the old message's button, tapped again
+    assert person.keys == ["replies.stale"]
     assert (await answers_of(person.service))["respondent"] == "parent"
 
 
 async def test_forged_payload__moved_on(person: Person) -> None:
     await start(person)
     await person.send(Kind.CHOICE, "1:AAAAAAAAAAAA:3:0:o1")
-    assert "moved on" in person.text
+    assert person.keys == ["replies.stale"]
     await person.send(Kind.CHOICE, "garbage" * 20)
-    assert "moved on" in person.text
+    assert person.keys == ["replies.stale"]
 
 
 async def test_group_chat__refused(service: DialogueService) -> None:
     from tests.conftest import inbound
 
     replies = await service.handle(inbound(Kind.COMMAND, "start", private=False))
-    assert "private chat" in replies[0].text
+    assert [r.key for r in replies] == ["replies.group_refused"]
 
 
 async def test_pause_and_resume__where_it_stopped(person: Person) -> None:
     await start(person)
     await person.type("Sam")
+    asked = person.last[-1]
     await person.command("pause")
-    assert "Paused. 1 answer is saved" in person.text
+    assert person.keys == ["replies.paused"]
+    assert person.text == said("replies.paused", answered=1)
     await person.type("hello?")
-    assert "paused interview with 1 of about" in person.text
-    await person.tap("Continue where I stopped")
-    assert "Welcome back" in person.text and "How old is your child?" in person.text
+    assert person.keys == ["replies.resume_offer"]
+    assert person.text == said("replies.resume_offer", answered=1, total=7)
+    await person.tap_key("continue")
+    assert person.asked == "child_age"
+    # The same question, with a welcome back before it.
+    resumed = person.last[-1].text
+    assert resumed.endswith(asked.text) and resumed != asked.text
 
 
 async def test_restart__new_service_same_file_resumes(
@@ -170,12 +191,16 @@ async def test_restart__new_service_same_file_resumes(
     await start(first)
     await first.type("Sam")
     await first.type("3")
+    asked = first.last[-1]
     await store.close()
 
     store = await Store.open(db_path)
     second = Person(DialogueService(store, catalog, clock=clock))
     await second.command("start")
-    assert "Welcome back" in second.text and "Who is answering?" in second.text
+    assert second.asked == "respondent"
+    # The same question, with a welcome back before it.
+    resumed = second.last[-1].text
+    assert resumed.endswith(asked.text) and resumed != asked.text
     await store.close()
 
 
@@ -184,10 +209,12 @@ async def test_start_over__withdraws_the_old_interview(person: Person) -> None:
     await person.type("Sam")
     await person.command("pause")
     await person.command("start")
-    await person.tap("Start again")
-    assert "Do you agree" in person.text
-    await person.tap("I agree")
-    assert "question 1 of about" in person.text
+    await person.tap_key("start_over")
+    assert person.keys == ["replies.start_over_confirm"]  # asks first
+    await person.tap_key("start_over_yes")
+    assert person.keys == ["replies.consent"]
+    await person.tap_key("agree")
+    assert person.asked == "child_name"
 
 
 async def test_every_step__audited_without_answer_content(person: Person) -> None:
@@ -222,18 +249,23 @@ def test_long_review__split_into_messages_that_fit_telegram(catalog: FlowCatalog
     assert all(len(m.text) <= MAX_MESSAGE_CHARS for m in messages)
     text = "\n".join(m.text for m in messages)
     assert [f"{n}. What first name" in text for n in range(1, 31)] == [True] * 30
-    assert "1 question still needs an answer" in messages[-1].text
-    assert all("still need" not in m.text for m in messages[:-1])
+    # Only the last page says how many questions still need an answer.
+    bare = said("replies.review", rows=[], missing=0, can_submit=False, early=False)
+    note = said("replies.review", rows=[], missing=1, can_submit=False, early=False)
+    note = note.removeprefix(bare)
+    assert note.strip() and note.strip() in messages[-1].text
+    assert all(note.strip() not in m.text for m in messages[:-1])
 
 
 async def test_start_after_submission__says_it_was_sent_then_offers_a_new_one(
     person: Person,
 ) -> None:
     await to_review(person)
-    await person.tap("Send my answers")
+    await person.tap_key("submit")
+    await person.tap_key("send_now")
     await person.command("start")
-    assert "Your last interview was sent and is saved" in person.text
-    await person.tap("Start a new interview")
-    assert "Do you agree" in person.text
-    await person.tap("I agree")
-    assert "question 1 of about" in person.text
+    assert person.keys == ["replies.already_submitted"]
+    await person.tap_key("start_new")
+    assert person.keys == ["replies.consent"]
+    await person.tap_key("agree")
+    assert person.asked == "child_name"

@@ -22,7 +22,7 @@ from flows.answers import encode_value
 from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.sqlite import Store
-from tests.conftest import Clock, Person
+from tests.conftest import Clock, Person, ids, said
 from tests.integration.clinic import (
     answer_sample,
     clinic_service,
@@ -49,9 +49,10 @@ async def sample_submitted(clinic: DialogueService, doc: Person, nickname: str,
     code, interview_id = await new_interview(doc, nickname)
     fam = Person(clinic, family)
     await fam.command("start", code)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await answer_sample(fam, note="=HYPERLINK(\"x\")")
-    await fam.tap("Send my answers")
+    await fam.tap_key("submit")
+    await fam.tap_key("send_now")
     return interview_id
 
 
@@ -120,12 +121,12 @@ async def test_export__another_clinicians_interviews__never_included(
 async def test_export__caregiver_or_bad_format__refused(clinic: DialogueService) -> None:
     fam = Person(clinic, FAM)
     await fam.command("export", "csv")
-    assert "This command is for clinicians." in fam.text and not files(fam.last)
+    assert "clinician.not_clinician" in ids(fam) and not files(fam.last)
     doc = await register(clinic, DOC)
     await doc.command("export", "xml")
-    assert "/export csv" in doc.text
+    assert "data.export_usage" in ids(doc)
     await doc.command("export")
-    assert "no interviews to export" in doc.text
+    assert doc.keys == ["data.export_none"]
 
 
 async def test_export__redelivered__files_not_replayed(clinic: DialogueService) -> None:
@@ -134,7 +135,7 @@ async def test_export__redelivered__files_not_replayed(clinic: DialogueService) 
     first = await doc.send(Kind.COMMAND, "export", "csv", delivery="exp-1")
     again = await doc.send(Kind.COMMAND, "export", "csv", delivery="exp-1")
     assert files(first) and not files(again)
-    assert "sent once and are not kept" in again[0].text
+    assert again[0].text == said("data.files_not_kept") and again[0].attachment is None
 
 
 # -- the CLI: export, import -----------------------------------------------------------------
@@ -306,7 +307,7 @@ async def answer_follow_up(fam: Person) -> list[str]:
             return kept
         if "Your answer last time:" in text:
             kept.append(text.split("Your answer last time:")[1].split("\n")[0].strip())
-            await fam.tap("Same as last time")
+            await fam.tap_key("button_same")
         elif "first name or nickname" in text:
             await fam.type("Mia")
         elif "How old are they" in text:
@@ -328,23 +329,27 @@ async def test_followup__history_carried_over__change_report(clinic: DialogueSer
     doc = await register(clinic, DOC)
     earlier = await submitted_mia(clinic, DOC, FAM)
     await doc.command("followup", earlier)
-    assert f"linked to interview {earlier}" in doc.text
+    assert doc.keys == ["data.followup_created", "clinician.invite_created"]
+    assert earlier in doc.last[0].text
     link = doc.text.split("start=")[1].split()[0]
-    followup_id = doc.text.split("Interview for Mia is ready (id ")[1].split(")")[0]
+    followup_id = (await rows(clinic, "SELECT id FROM interviews WHERE follow_up_of = ?",
+                              earlier))[0][0]
+    assert f"(id {followup_id})" in doc.text
     links = await rows(clinic, "SELECT follow_up_of, subject_nickname FROM interviews WHERE id = ?",
                        followup_id)
     assert links == [(earlier, "Mia")]
 
     fam = Person(clinic, FAM)
     await fam.command("start", link)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     kept = await answer_follow_up(fam)
     # Part A (1: "None of these") and Part B (9 connection items up to 4 years) offered;
     # Mia's family left the background unanswered, so nothing there; about the child and
     # how things are now asked afresh.
     assert kept == ["None of these."] + ["Strong and steady."] * 9
-    await fam.tap("Send my answers")
-    assert "Your answers are sent and saved" in fam.text
+    await fam.tap_key("submit")
+    await fam.tap_key("send_now")
+    assert "replies.submitted" in ids(fam)
 
     stored = await clinic.store.read(lambda r: decoded(r.answers.current(followup_id)))
     assert stored["rel_peri_bond"].value == "strong" and stored["adv_types"].value == ["none"]
@@ -372,26 +377,26 @@ async def test_followup__new_respondent__answers_afresh(clinic: DialogueService)
     link = doc.text.split("start=")[1].split()[0]
     carer = Person(clinic, "newcarer")
     await carer.command("start", link)
-    await carer.tap("I agree")
+    await carer.tap_key("agree")
     for _ in range(12):  # through "about" and into the history sections
-        assert "Your answer last time" not in carer.text
-        await carer.type("Mia" if "nickname" in carer.text else
-                         "3 years" if "How old" in carer.text else "1")
+        assert "data.last_time" not in ids(carer)
+        await carer.type("Mia" if carer.asked == "child_name" else
+                         "3 years" if carer.asked == "child_age" else "1")
 
 
 async def test_followup__refusals(clinic: DialogueService) -> None:
     doc, doc2 = await register(clinic, DOC), await register(clinic, DOC2)
     earlier = await submitted_mia(clinic, DOC, FAM)
     await doc2.command("followup", earlier)
-    assert "No interview with that id was found among yours" in doc2.text
+    assert "clinician.not_found" in ids(doc2)
     _, open_one = await new_interview(doc, "Sam")
     await doc.command("followup", open_one)
-    assert "has not been sent yet" in doc.text
+    assert "data.followup_not_submitted" in ids(doc)
     await doc.command("followup")
-    assert "/followup and the id" in doc.text
+    assert "data.followup_usage" in ids(doc)
     fam = Person(clinic, FAM)
     await fam.command("followup", earlier)
-    assert "This command is for clinicians." in fam.text
+    assert "clinician.not_clinician" in ids(fam)
     assert len(await rows(clinic, "SELECT id FROM interviews")) == 2
 
 
@@ -422,25 +427,25 @@ async def test_followup__same_button__after_ticking_still_works__second_tap_stal
     link = doc.text.split("start=")[1].split()[0]
     fam = Person(clinic, FAM)
     await fam.command("start", link)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await fam.type("Mia")
     await fam.type("3 years")
     # Who answers, where they live, the rest of "about" and the background (nothing last
     # time): however many the flow asks before Part A.
     for _ in range(30):
-        if "Has your child been through any of these?" in fam.text:
+        if fam.asked == "adv_types":
             break
-        assert "Your answer last time" not in fam.text
+        assert "data.last_time" not in fam.keys
         await fam.type("1")
-    assert "Has your child been through any of these?" in fam.text
-    assert "Your answer last time: None of these." in fam.text
+    assert fam.asked == "adv_types"
+    assert "data.last_time" in fam.keys and "None of these" in fam.text  # the flow's label
     same = next(c.payload for m in fam.last for row in m.choices for c in row
-                if c.label == "Same as last time")
-    await fam.tap("Violence at home")  # ticking bumps the revision: the button still works
+                if c.key == "button_same")
+    await fam.choose("home_violence")  # ticking bumps the revision: the button still works
     await fam.send(Kind.CHOICE, same)
-    assert "first 2 months" in fam.text  # Part B: adv_types recorded, moved on
+    assert fam.asked == "rel_peri_bond"  # Part B: adv_types recorded, moved on
     await fam.send(Kind.CHOICE, same)  # a second tap changes nothing
-    assert "That question has moved on, so nothing was changed." in fam.text
+    assert "replies.stale" in ids(fam)
     followup_id = (await rows(clinic, "SELECT id FROM interviews WHERE follow_up_of = ?",
                               earlier))[0][0]
     stored = await clinic.store.read(lambda r: decoded(r.answers.current(followup_id)))

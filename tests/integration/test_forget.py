@@ -8,7 +8,7 @@ from bot.model import Kind
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
-from tests.conftest import Clock, Person
+from tests.conftest import Clock, Person, ids
 from tests.integration.clinic import (
     answer_sample,
     clinic_service,
@@ -34,7 +34,7 @@ async def own_interview(service: DialogueService, user: str = "ana") -> tuple[Pe
     """A caregiver's self-started sample interview, answered to review with one edit."""
     ana = Person(service, user)
     await ana.command("start")
-    await ana.tap("I agree")
+    await ana.tap_key("agree")
     await answer_sample(ana, note=NOTE)
     await ana.type("1")  # change the first answer: a second revision
     await ana.type("Samuel")
@@ -62,9 +62,9 @@ async def test_forget__confirmed_by_button__answers_gone_tombstone_kept(
     assert revisions == [(2,)]
 
     await ana.command("forget")
-    assert "This erases everything you have told Hearth" in ana.text
-    await ana.tap("Yes, erase everything")
-    assert "Your answers and interviews are erased." in ana.text
+    assert "clinician.forget_confirm" in ids(ana)
+    await ana.tap_key("button_erase")
+    assert "clinician.erased" in ids(ana)
 
     assert await rows(clinic, "SELECT id FROM answers WHERE interview_id = ?", interview_id) == []
     assert await rows(clinic, "SELECT item_key FROM current_answers") == []
@@ -87,7 +87,7 @@ async def test_forget__confirmed_by_typing__erased(clinic: DialogueService) -> N
     ana, _ = await own_interview(clinic)
     await ana.command("forget")
     await ana.type("Yes, erase")
-    assert "Your answers and interviews are erased." in ana.text
+    assert "clinician.erased" in ids(ana)
     assert await rows(clinic, "SELECT id FROM answers") == []
 
 
@@ -97,7 +97,7 @@ async def test_forget__then_anything_else__nothing_changes(clinic: DialogueServi
     await ana.command("forget")
     await ana.type("hmm, no")  # not the confirmation: the request lapses
     await ana.type("yes, erase")  # too late: read as what it is, not as a confirmation
-    assert "erased" not in ana.text.casefold()
+    assert "clinician.erased" not in ana.keys
     after = await counts(clinic)
     assert after["answers"] == before["answers"] and after["interviews"] == 1
     assert await rows(clinic, "SELECT person_id FROM erasure_requests") == []
@@ -108,11 +108,11 @@ async def test_forget__keep_button__nothing_erased(clinic: DialogueService) -> N
     before = await counts(clinic)
     await ana.command("forget")
     confirm = ana.last
-    await ana.tap("No, keep my data")
-    assert "Nothing was erased. Your answers are kept." in ana.text
+    await ana.tap_key("button_keep")
+    assert "clinician.forget_cancelled" in ids(ana)
     ana.last = confirm
-    await ana.tap("Yes, erase everything")  # the old button, after "keep"
-    assert "Nothing was erased: that request has lapsed." in ana.text
+    await ana.tap_key("button_erase")  # the old button, after "keep"
+    assert "clinician.forget_expired" in ids(ana)
     after = await counts(clinic)
     assert after["answers"] == before["answers"] and after["interviews"] == before["interviews"]
 
@@ -124,8 +124,8 @@ async def test_forget__confirmation_too_late__nothing_erased(
     before = await counts(clinic)
     await ana.command("forget")
     clock.advance(minutes=11)
-    await ana.tap("Yes, erase everything")
-    assert "that request has lapsed" in ana.text
+    await ana.tap_key("button_erase")
+    assert "clinician.forget_expired" in ids(ana)
     assert (await counts(clinic))["answers"] == before["answers"]
 
 
@@ -136,17 +136,17 @@ async def test_forget__invited_family__clinician_keeps_interview_without_their_a
     code, interview_id = await new_interview(doc, "Sam")
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await fam.type("Samuel")
     await fam.type("3")
     await fam.command("pause")
     await doc.command("open", interview_id)
-    await doc.tap("A parent")  # the clinician answers one, together with the family
+    await doc.choose("parent")  # the clinician answers one, together with the family
     doc_row, fam_row = await person_row(clinic, "doc"), await person_row(clinic, "fam")
     assert doc_row is not None and fam_row is not None
 
     await fam.command("forget")
-    await fam.tap("Yes, erase everything")
+    await fam.tap_key("button_erase")
 
     assert await rows(clinic, "SELECT item_key, answered_by FROM answers") == [
         ("respondent", doc_row[0])
@@ -164,13 +164,13 @@ async def test_forget__invited_family__clinician_keeps_interview_without_their_a
     assert ("viewed", doc_row[0], "open") in trail  # the clinician's own access stays audited
 
     await doc.command("interviews")
-    assert "Sam · withdrawn · 1 of about" in doc.text
+    assert doc.keys == ["clinician.interviews_list"] and "Sam · withdrawn · 1" in doc.text
     [report] = await doc.command("report", interview_id)
     assert report.attachment is not None
     document = report.attachment.data.decode()
     assert "A parent" in document and "Samuel" not in document
     await fam.command("start", code)
-    assert "already been used" in fam.text
+    assert "clinician.invite_used" in ids(fam)
 
 
 async def test_forget__clinician__refused(clinic: DialogueService) -> None:
@@ -178,7 +178,7 @@ async def test_forget__clinician__refused(clinic: DialogueService) -> None:
     await new_interview(doc, "Sam")
     before = await counts(clinic)
     await doc.command("forget")
-    assert "Clinicians' accounts hold families' interviews" in doc.text
+    assert "clinician.forget_refused" in ids(doc)
     await doc.type("yes, erase")
     assert (await counts(clinic))["interviews"] == before["interviews"] == 1
 
@@ -188,11 +188,11 @@ async def test_forget__redelivered_old_update__replays_nothing(
 ) -> None:
     ana = Person(clinic, "ana")
     await ana.command("start")
-    await ana.tap("I agree")
+    await ana.tap_key("agree")
     first = await ana.send(Kind.TEXT, "Samuel", delivery="answer-1")
     assert "How old is your child?" in "".join(m.text for m in first)
     await ana.command("forget")
-    await ana.tap("Yes, erase everything")
+    await ana.tap_key("button_erase")
     again = await ana.send(Kind.TEXT, "Samuel", delivery="answer-1")
     assert again == []  # exactly once still holds, and the old reply is not replayed
     assert await rows(clinic, "SELECT id FROM answers") == []
@@ -202,8 +202,8 @@ async def test_forget__person_returns__starts_afresh(clinic: DialogueService) ->
     ana, _ = await own_interview(clinic)
     old = await person_row(clinic, "ana")
     await ana.command("forget")
-    await ana.tap("Yes, erase everything")
+    await ana.tap_key("button_erase")
     await ana.command("status")
-    assert "There is no interview in progress." in ana.text
+    assert "replies.no_interview" in ids(ana)
     new = await person_row(clinic, "ana")
     assert old is not None and new is not None and new[0] != old[0]

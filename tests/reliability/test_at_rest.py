@@ -48,7 +48,7 @@ async def answer_name_and_go_back(service: DialogueService) -> Person:
     await ana.type("yes")
     await ana.type(SECRET_ANSWER)
     await ana.command("back")
-    assert f"Your answer so far: {SECRET_ANSWER}" in ana.text
+    assert ana.asked is not None and SECRET_ANSWER in ana.text  # the answer so far
     return ana
 
 
@@ -98,7 +98,7 @@ async def test_free_text__with_key__not_in_file_bytes__reads_back(
     try:
         ana = Person(DialogueService(again, catalog, clock=clock))
         await ana.command("start")
-        assert f"Your answer so far: {SECRET_ANSWER}" in ana.text
+        assert ana.asked is not None and SECRET_ANSWER in ana.text
     finally:
         await again.close()
 

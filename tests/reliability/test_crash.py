@@ -99,6 +99,7 @@ async def reference(catalog: FlowCatalog, db: Path, user: str, rng: random.Rando
             shown = await send(Kind.TEXT, typed)
         assert shown and isinstance(shown[-1], Review), "the reference run never reached review"
         await send(Kind.COMMAND, "submit")
+        await send(Kind.TEXT, "yes")  # "Send now?"
     finally:
         await store.close()
     return Script(user, lines, stored_answers(db, user))
@@ -192,7 +193,7 @@ def drive(db: Path, script: Script, kill_chance: float, rng: random.Random, tall
         terminal = Terminal(db, script.user)
         try:
             screen = terminal.wait_for(PROMPT, timeout=30)
-            if "Welcome back" in screen or "question 1 of" in screen:
+            if "Welcome back" in screen or "[Part 1 of" in screen:
                 shown = script.line_for(screen)
                 want = expected_next(db, script)
                 if shown is None or shown.key != want:
@@ -207,6 +208,8 @@ def drive(db: Path, script: Script, kill_chance: float, rng: random.Random, tall
                     line, key = "yes", None
                 elif "Here are your answers" in screen:
                     line, key = "submit", None
+                elif "Send your answers now?" in screen:
+                    line, key = "yes", None
                 else:
                     current = script.line_for(screen)
                     assert current is not None, f"unknown screen:\n{screen[-600:]}"

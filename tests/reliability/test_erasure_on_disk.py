@@ -28,7 +28,7 @@ async def test_secure_delete__on_for_the_writer_and_the_reader(tmp_path: Path) -
 
 async def forget(person: Person) -> None:
     await person.command("forget")
-    await person.tap("Yes, erase everything")
+    await person.tap_key("button_erase")
     assert any(m.key == "clinician.erased" for m in person.last), person.text
 
 
@@ -47,7 +47,7 @@ async def test_forget__own_interview__text_gone_from_db_wal_shm_at_once(
         service.after_erasure = delete_files
         ana = Person(service, "ana")
         await ana.command("start")
-        await ana.tap("I agree")
+        await ana.tap_key("agree")
         await answer_sample(ana, note=NOTE)
         await ana.type("1")  # a second revision of the name
         await ana.type(NAME)
@@ -80,7 +80,7 @@ async def test_forget__invited_family__their_text_gone_the_clinicians_kept(
         code, _ = await new_interview(doc, "Sam")
         fam = Person(service, "fam")
         await fam.command("start", code)
-        await fam.tap("I agree")
+        await fam.tap_key("agree")
         await answer_sample(fam, note=NOTE)
         assert NOTE.encode() in database_bytes(db)
 

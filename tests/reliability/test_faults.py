@@ -19,11 +19,12 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.sqlite import Store
-from tests.conftest import Clock, Person, inbound
+from tests.conftest import Clock, Person, inbound, questions, said
 from tests.e2e.telegram_harness import FakeBotApi, Phone
 from tests.e2e.test_telegram import ANA, answers_of, launch
 
-SORRY = "Sorry, I couldn't save that just now — please send it again."
+#: "Sorry, I couldn't save that just now — please send it again."
+SORRY = "safety.store_failed"
 
 #: Seconds a step waits for a lock here; the real default is 5 s (store/sqlite.py).
 SHORT_WAIT = 0.3
@@ -96,7 +97,7 @@ async def deliveries(store: Store) -> int:
 async def consent(person: Person) -> None:
     await person.command("start")
     await person.type("yes")
-    assert "What first name" in person.text
+    assert "child_name" in questions(person)
 
 
 async def test_database_locked_by_another_process__sorry__resend_saves_once(
@@ -106,13 +107,13 @@ async def test_database_locked_by_another_process__sorry__resend_saves_once(
     recorded = await deliveries(impatient_store)
     with another_process_writing(db_path) as holder:
         replies = await ana.type("Sam")
-        assert [m.text for m in replies] == [SORRY + " Nothing from that message was saved."]
+        assert [(m.key, m.text) for m in replies] == [(SORRY, said(SORRY))]
         assert await history(impatient_store) == []
         assert await deliveries(impatient_store) == recorded  # not marked processed
         release(holder)
 
     await ana.type("Sam")
-    assert "How old is your child?" in ana.text
+    assert "child_age" in questions(ana)
     assert await history(impatient_store) == [("child_name", "Sam")]
 
 
@@ -123,11 +124,11 @@ async def test_locked__same_delivery_redelivered_later__processed_once(
     await consent(Person(service))
     event = inbound(Kind.TEXT, "Sam", delivery="update-77")
     with another_process_writing(db_path) as holder:
-        assert SORRY in (await service.handle(event))[0].text
+        assert (await service.handle(event))[0].key == SORRY
         release(holder)
     first = await service.handle(event)  # Telegram delivers the same update again
     again = await service.handle(event)
-    assert "How old is your child?" in first[0].text and again == first
+    assert "child_age" in questions(first) and again == first
     assert await history(impatient_store) == [("child_name", "Sam")]
 
 
@@ -142,7 +143,7 @@ async def test_disk_full_during_step__sorry__nothing_half_saved__resend_saves_on
     told_saved: list[str] = []
     for line in answers:
         replies = await ana.type(line)
-        if SORRY in replies[0].text:
+        if replies[0].key == SORRY:
             refused = line
             break
         told_saved.append(line)
@@ -191,11 +192,11 @@ async def test_commit_fails__whole_batch_rolled_back__both_people_asked_again(
         first, second = await asyncio.gather(ana.type("Sam"), leo.type("Robin"))
     finally:
         impatient_store._writer = writer
-    assert SORRY in first[0].text and SORRY in second[0].text
+    assert first[0].key == SORRY and second[0].key == SORRY
     assert await history(impatient_store, "ana") == [] == await history(impatient_store, "leo")
 
     await asyncio.gather(ana.type("Sam"), leo.type("Robin"))
-    assert "How old is your child?" in ana.text and "How old is your child?" in leo.text
+    assert "child_age" in questions(ana) and "child_age" in questions(leo)
     assert await history(impatient_store, "ana") == [("child_name", "Sam")]
     assert await history(impatient_store, "leo") == [("child_name", "Robin")]
 
@@ -230,7 +231,7 @@ async def test_telegram__bot_api_502__retried__answer_saved_once(
         await bot.send(ana.command("start"), ana.text("yes"))
         api.gateway_errors = 2
         await bot.send(ana.text("Mia"))
-        assert "How old is your child?" in ana.last.text
+        assert "child_age" in questions(ana.last)
         assert await answers_of(bot.service, ANA) == {"child_name": "Mia"}
         revisions = await bot.service.store.read(
             lambda r: r.conn.execute("SELECT count(*) FROM answers").fetchone()[0]
@@ -251,11 +252,11 @@ async def test_telegram__database_locked__person_told_to_resend__then_saved_once
         await bot.send(ana.command("start"), ana.text("yes"))
         with another_process_writing(db_path) as holder:
             await bot.send(ana.text("Mia"))
-            assert SORRY in ana.last.text
+            assert ana.last.key == SORRY
             assert await answers_of(bot.service, ANA) == {}
             release(holder)
         await bot.send(ana.text("Mia"))
-        assert "How old is your child?" in ana.last.text
+        assert "child_age" in questions(ana.last)
         assert await answers_of(bot.service, ANA) == {"child_name": "Mia"}
     finally:
         await bot.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.records import Event
 from store.sqlite import Store
-from tests.conftest import Clock, Person, inbound
+from tests.conftest import Clock, Person, ids, inbound, questions, said
 from tests.e2e.test_console import PROMPT, Terminal
 
 EXPLICIT = [
@@ -126,12 +127,35 @@ async def test_danger_in_free_text__help_at_once__saved__paused__resumable(
     assert answers == {"child_name": "I'm going to kill myself"}  # the answer is still kept
     kinds = [e.kind for e in await events_of(store, "ana")]
     assert "safety_flag" in kinds
-    assert all(e.detail is None for e in await events_of(store, "ana") if e.kind == "safety_flag")
+    # The clinician's report shows what was caught: concern and words, kept with the event
+    # (sealed like an answer when a key is set).
+    flags = [e for e in await events_of(store, "ana") if e.kind == "safety_flag"]
+    assert len(flags) == 1 and flags[0].detail is not None
+    kept = json.loads(flags[0].detail)
+    assert kept["concern"] == "self_harm" and kept["message"] == "I'm going to kill myself"
 
     await person.command("start")
-    assert "You have a paused interview" in person.text
-    await person.tap("Continue where I stopped")
-    assert "How old is your child?" in person.text
+    assert "replies.resume_offer" in ids(person)
+    await person.tap_key("continue")
+    assert "child_age" in questions(person)
+
+
+async def test_past_harm__disclosure_marked__interview_goes_on(
+    person: Person, store: Store
+) -> None:
+    await person.command("start")
+    await person.type("yes")
+    await person.type("his dad hit him when he was 2")  # the first question: a name, saved
+    assert "safety.support" not in [m.key for m in person.last]
+    assert person.last[-1].key == "replies.ask"  # the next question, as usual
+    assert person.last[-1].question == "child_age"
+    state, _ = await state_and_answers(store, "ana")
+    assert state == "answering"
+    events = await events_of(store, "ana")
+    assert "safety_flag" not in [e.kind for e in events]
+    disclosures = [e for e in events if e.kind == "safety_disclosure"]
+    assert len(disclosures) == 1 and disclosures[0].detail is not None
+    assert json.loads(disclosures[0].detail)["message"] == "his dad hit him when he was 2"
 
 
 async def test_danger_where_a_number_is_expected__help__nothing_saved(
@@ -142,9 +166,9 @@ async def test_danger_where_a_number_is_expected__help__nothing_saved(
     await person.type("Sam")
     replies = await person.type("he is hitting her right now")
 
-    assert "call your local emergency number" in replies[0].text
-    assert "What you wrote is saved" not in replies[0].text
-    assert "Please send an age" not in person.text  # the help is not buried under a problem
+    assert replies[0].key == "safety.support"
+    assert replies[0].text == said("safety.support", contacts=[], saved=False, paused=True)
+    assert "problems.not_an_age" not in person.keys  # the help is not buried under a problem
     state, answers = await state_and_answers(store, "ana")
     assert state == "paused" and answers == {"child_name": "Sam"}
 
@@ -204,7 +228,7 @@ async def test_clinicians_interview__clinician_notified_without_the_words(
 
     notes = [m for m in replies if m.chat_id == "dr-lee"]
     assert len(notes) == 1
-    assert "Safety flag" in notes[0].text and interview_id in notes[0].text
+    assert "safety.clinician_flag" in ids(notes[0]) and interview_id in notes[0].text
     assert "partner" not in notes[0].text and "hurting" not in notes[0].text
     assert "call your local emergency number" in replies[0].text and replies[0].chat_id is None
     flags = [e for e in await events_of(store, "ana") if e.kind == "safety_flag"]

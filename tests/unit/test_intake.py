@@ -265,6 +265,27 @@ async def test_review_to_submission__confirmed_then_sent_and_closed(ana: Family)
     assert ana.keys == ["replies.goodbye"]
 
 
+async def test_send_now__a_typed_yes_confirms__a_typed_no_sends_nothing(ana: Family) -> None:
+    await to_review(ana)
+    await ana.type("send")
+    assert ana.keys == ["replies.send_confirm"]
+    await ana.type("no")
+    assert ana.keys[0] == "replies.review"  # not sent
+    await ana.type("yes")
+    assert ana.keys == ["replies.review_help"]  # a "yes" out of the blue sends nothing
+    await ana.type("send")
+    await ana.type("yes")
+    assert "replies.submitted" in ana.keys
+
+
+async def test_send_now__not_yet_then_yes__nothing_sent(ana: Family) -> None:
+    await to_review(ana)
+    await ana.type("send")
+    await ana.tap("not_yet")
+    await ana.type("yes")
+    assert "replies.submitted" not in ana.keys
+
+
 async def test_review__a_typed_number_changes_that_answer_and_never_sends(ana: Family) -> None:
     await to_review(ana)
     await ana.type("1")

@@ -1,0 +1,152 @@
+"""Read a locale's danger rules (messages/<locale>/danger.yaml) into a ConText and a tokenizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.danger.context import Category, ConText, Direction, Rule, Terminator
+from bot.danger.normalize import Speller, Tokenizer
+
+# The C loader when PyYAML has it: start-up is part of the goal (docs/safety.md).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _duplicates(text: str) -> list[str]:
+    """Keys written twice in one mapping (YAML keeps only the last: a silent loss of rules)."""
+    seen: dict[tuple[int, str], int] = {}
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith(("#", "-")) or ":" not in stripped:
+            continue
+        key = stripped.split(":", 1)[0]
+        if " " in key:
+            continue
+        indent = len(line) - len(stripped)
+        for other in [k for k in seen if k[0] > indent]:
+            del seen[other]  # a new parent: its children start afresh
+        if (indent, key) in seen:
+            found.append(f"line {number}: {key!r} again (first at line {seen[indent, key]})")
+        seen[indent, key] = number
+    return found
+#: Concerns a target may name (docs/safety.md).
+CONCERNS = ("self_harm", "violence", "sexual_abuse", "weapon", "child_danger", "neglect")
+#: Who a message may say is affected.
+WHO = ("child", "caregiver", "other")
+
+
+class RulesError(ValueError):
+    """A danger.yaml with a mistake: says which file, where, and what is wrong."""
+
+
+@dataclass(frozen=True)
+class LocaleRules:
+    """One language's ConText rules and the tokenizer that reads its typing habits."""
+
+    locale: str
+    context: ConText
+    tokenizer: Tokenizer
+    language: frozenset[str] = frozenset()  # common words that tell this language apart
+
+
+def rules_path(locale: str) -> Path:
+    """messages/<locale>/danger.yaml inside the installed package."""
+    return Path(str(resources.files("messages"))) / locale / "danger.yaml"
+
+
+def load_locale(locale: str, path: Path | None = None) -> LocaleRules:
+    """Load and check one locale's rules."""
+    path = path or rules_path(locale)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=_LOADER) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise RulesError(f"{path}: cannot read: {exc}") from exc
+    if twice := _duplicates(text):
+        raise RulesError(f"{path}: {'; '.join(twice)}: merge them into one")
+    return build(locale, data, str(path))
+
+
+def build(locale: str, data: dict[str, Any], where: str = "<rules>") -> LocaleRules:
+    """Rules from parsed YAML (tests write them inline)."""
+    try:
+        targets = _targets(data.get("targets") or {}, where)
+        modifiers = _modifiers(data.get("modifiers") or {}, where)
+        terminators = [
+            Terminator(str(p), None if name == "all" else frozenset(
+                Category(c) for c in str(name).split()))
+            for name, patterns in (data.get("terminators") or {}).items()
+            for p in patterns
+        ]
+        idioms = [
+            Rule(str(p), category=Category.IDIOM) for p in data.get("idioms") or []
+        ]
+        who = [
+            Rule(str(p), who=_one_of(name, WHO, where, "who"))
+            for name, patterns in (data.get("who") or {}).items()
+            for p in patterns
+        ]
+        context = ConText(
+            targets, modifiers, terminators, idioms, who,
+            numbers=frozenset(str(n) for n in data.get("numbers") or []),
+        )
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise RulesError(f"{where}: {exc}") from exc
+    fuzzy = data.get("fuzzy") or {}
+    speller = Speller(
+        words=context.words(),
+        sound_words=context.target_words(),
+        fuzzy_words=context.target_words(fuzzy_only=True),
+        sounds=[(str(a), str(b)) for a, b in data.get("sounds") or []],
+        min_length=int(fuzzy.get("min_length", 5)),
+        never=frozenset(str(w) for w in fuzzy.get("never") or []),
+    )
+    contractions = {str(k): str(v) for k, v in (data.get("contractions") or {}).items()}
+    language = frozenset(str(w) for w in data.get("language") or [])
+    return LocaleRules(locale, context, Tokenizer(speller, contractions), language)
+
+
+def _one_of(value: object, allowed: tuple[str, ...], where: str, what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{what} {value!r} is not one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _targets(data: dict[str, Any], where: str) -> list[Rule]:
+    rules = []
+    for concern, entries in data.items():
+        _one_of(concern, CONCERNS, where, "concern")
+        for entry in entries:
+            spec = {"pattern": entry} if isinstance(entry, str) else dict(entry)
+            tense = str(spec.get("tense", "any"))
+            _one_of(tense, ("any", "past"), where, f"tense of {spec.get('pattern')!r}")
+            who = spec.get("who")
+            rules.append(Rule(
+                str(spec["pattern"]), concern=concern, tense=tense,
+                who=_one_of(who, WHO, where, "who") if who else None,
+                fuzzy=bool(spec.get("fuzzy", False)),
+            ))
+    return rules
+
+
+def _modifiers(data: dict[str, Any], where: str) -> list[Rule]:
+    rules = []
+    for name, spec in data.items():
+        category = Category(name)
+        window = spec.get("window")
+        applies = spec.get("applies_to")
+        for direction in Direction:
+            for entry in spec.get(direction.value) or []:
+                one = {"pattern": entry} if isinstance(entry, str) else dict(entry)
+                own = one.get("applies_to", applies)
+                rules.append(Rule(
+                    str(one["pattern"]), category=category, direction=direction,
+                    window=one.get("window", window),
+                    applies_to=frozenset(own) if own else None,
+                ))
+    return rules
