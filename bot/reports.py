@@ -161,7 +161,7 @@ def summary_context(report: Report, locale: str = "en",
     return {"report": report, "locale": locale, "name": name, "steps": steps, "asks": asks,
             "strengths": _options(flow, items.strengths, report.strengths, locale),
             "builds_on": _builds_on(report, flow, locale),
-            "note": report.family_note, "safety": []}
+            "note": report.family_note}
 
 
 def caregiver_summary(report: Report, locale: str = "en", flow: Flow | None = None) -> str:
@@ -255,7 +255,7 @@ def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
             "strengths": _options(flow, items.strengths, report.strengths, locale),
             "builds_on": _builds_on(report, flow, locale),
             "steps": steps, "asks": asks, "experiences": experiences, "strained": strained,
-            "note": report.family_note}
+            "note": report.family_note, "safety": []}
 
 
 def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "en",

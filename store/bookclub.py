@@ -112,17 +112,72 @@ def _delivery(row: tuple[Any, ...]) -> WeekDelivery:
     )
 
 
-class BookClubRepository:
+class Reflections:
+    """A person's private side of the book club: the check-in they opened, and what they
+    wrote (sealed like answers). Never shown to a group."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.conn = session.conn
+
+    def set_pending(self, person_id: int, series_key: str, week: int, *, now: datetime) -> None:
+        """Remember which check-in a person opened; their next typed message answers it."""
+        self.conn.execute(
+            "INSERT INTO bookclub_pending (person_id, series_key, week, asked_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET "
+            "series_key = excluded.series_key, week = excluded.week, asked_at = excluded.asked_at",
+            (person_id, series_key, week, _ts(now)),
+        )
+
+    def pending(self, person_id: int) -> tuple[str, int, datetime] | None:
+        """The check-in a person opened and has not answered: (series, week, asked at)."""
+        row = self.conn.execute(
+            "SELECT series_key, week, asked_at FROM bookclub_pending WHERE person_id = ?",
+            (person_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return str(row[0]), int(row[1]), datetime.fromisoformat(str(row[2]))
+
+    def clear_pending(self, person_id: int) -> None:
+        """Forget an opened check-in."""
+        self.conn.execute("DELETE FROM bookclub_pending WHERE person_id = ?", (person_id,))
+
+    def add_reflection(
+        self, person_id: int, series_key: str, week: int, text: str, *, now: datetime
+    ) -> None:
+        """Keep what a person wrote back, sealed like an answer."""
+        self.conn.execute(
+            "INSERT INTO bookclub_reflections (person_id, series_key, week, text, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (person_id, series_key, week, self.session.seal(text), _ts(now)),
+        )
+
+    def reflections(self, person_id: int) -> list[tuple[str, int, str, datetime]]:
+        """A person's own reflections, oldest first: (series, week, text, written at)."""
+        rows = self.conn.execute(
+            "SELECT series_key, week, text, created_at FROM bookclub_reflections "
+            "WHERE person_id = ? ORDER BY id",
+            (person_id,),
+        ).fetchall()
+        return [
+            (str(s), int(w), self.session.open(str(t)), datetime.fromisoformat(str(c)))
+            for s, w, t, c in rows
+        ]
+
+    def erase_reflections(self, person_id: int) -> None:
+        """Remove a person's reflections and an opened check-in."""
+        self.conn.execute("DELETE FROM bookclub_reflections WHERE person_id = ?", (person_id,))
+        self.conn.execute("DELETE FROM bookclub_pending WHERE person_id = ?", (person_id,))
+
+
+class BookClubRepository(Reflections):
     """Book-club reads and writes: schedules, claimed weeks, private reflections.
 
     One repository of the unit of work like the others (store/unit_of_work.py): it shares
     the session's connection and cipher, so a step that uses it and the intake is still
     one transaction.
     """
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.conn = session.conn
 
     # -- schedules --------------------------------------------------------------------------
 
@@ -305,53 +360,6 @@ class BookClubRepository:
             (status, error[:200], delivery_id),
         )
 
-    # -- private reflections --------------------------------------------------------------------
-
-    def set_pending(self, person_id: int, series_key: str, week: int, *, now: datetime) -> None:
-        """Remember which check-in a person opened; their next typed message answers it."""
-        self.conn.execute(
-            "INSERT INTO bookclub_pending (person_id, series_key, week, asked_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET "
-            "series_key = excluded.series_key, week = excluded.week, asked_at = excluded.asked_at",
-            (person_id, series_key, week, _ts(now)),
-        )
-
-    def pending(self, person_id: int) -> tuple[str, int, datetime] | None:
-        """The check-in a person opened and has not answered: (series, week, asked at)."""
-        row = self.conn.execute(
-            "SELECT series_key, week, asked_at FROM bookclub_pending WHERE person_id = ?",
-            (person_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return str(row[0]), int(row[1]), datetime.fromisoformat(str(row[2]))
-
-    def clear_pending(self, person_id: int) -> None:
-        """Forget an opened check-in."""
-        self.conn.execute("DELETE FROM bookclub_pending WHERE person_id = ?", (person_id,))
-
-    def add_reflection(
-        self, person_id: int, series_key: str, week: int, text: str, *, now: datetime
-    ) -> None:
-        """Keep what a person wrote back, sealed like an answer."""
-        self.conn.execute(
-            "INSERT INTO bookclub_reflections (person_id, series_key, week, text, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (person_id, series_key, week, self.session.seal(text), _ts(now)),
-        )
-
-    def reflections(self, person_id: int) -> list[tuple[str, int, str, datetime]]:
-        """A person's own reflections, oldest first: (series, week, text, written at)."""
-        rows = self.conn.execute(
-            "SELECT series_key, week, text, created_at FROM bookclub_reflections "
-            "WHERE person_id = ? ORDER BY id",
-            (person_id,),
-        ).fetchall()
-        return [
-            (str(s), int(w), self.session.open(str(t)), datetime.fromisoformat(str(c)))
-            for s, w, t, c in rows
-        ]
-
     # -- erasure ------------------------------------------------------------------------------
 
     def erase_person(self, person_id: int) -> None:
@@ -359,8 +367,7 @@ class BookClubRepository:
         private subscription with its log (it names their chat). A group they set up keeps
         running for the others, no longer naming them.
         """
-        self.conn.execute("DELETE FROM bookclub_reflections WHERE person_id = ?", (person_id,))
-        self.conn.execute("DELETE FROM bookclub_pending WHERE person_id = ?", (person_id,))
+        self.erase_reflections(person_id)
         private = self.conn.execute(
             "SELECT channel, chat_id FROM bookclub_schedules WHERE person_id = ? "
             "AND kind = 'private'",

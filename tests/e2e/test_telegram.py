@@ -599,7 +599,7 @@ async def test_service_fails__person_told__bot_keeps_running(
 
 def typed_interview(phone: Phone, name: str, age: str, respondent: str) -> list[Update]:
     """A whole interview typed, no buttons: it can be built before any reply arrives."""
-    words = ["yes", name, age, respondent, "3", "0", "5", "2", "1", "submit"]
+    words = ["yes", name, age, respondent, "3", "0", "5", "2", "1", "submit", "yes"]
     return [phone.command("start"), *(phone.text(w) for w in words)]
 
 

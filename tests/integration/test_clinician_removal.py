@@ -123,7 +123,8 @@ async def answer_sample_rest(fam: Person) -> None:
     await fam.type("3")
     await fam.type("Wakes at night")
     await fam.tap("No")
-    await fam.tap("Send")
+    await fam.tap_key("submit")
+    await fam.tap_key("send_now")
     assert any(m.key == "replies.submitted" for m in fam.last), fam.text
 
 

@@ -6,9 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.reports import answer_appendix, clinician_html
+from bot.reports import answer_appendix, chart_pngs, clinician_html
 from scoring import build_report
-from scoring.chart import functional_map_png
 from scoring.text import chart_text
 from tests.unit.families import NOW, default_flow, family_jay
 
@@ -27,6 +26,6 @@ def test_chart_text__never_math_and_drawn_as_typed(name: str) -> None:
 @pytest.mark.parametrize("name", ["$\\frac{1}{$", "$\\sqrt{$", "$x^$"])
 def test_report__math_like_nickname__charts_and_html_render(name: str) -> None:
     report = replace(build_report(default_flow(), family_jay(), NOW), child_name=name)
-    assert functional_map_png(report)[:4] == b"\x89PNG"
+    assert chart_pngs(report, "en")[0][:4] == b"\x89PNG"
     html = clinician_html(report, answer_appendix(default_flow(), family_jay()))
     assert "data:image/png;base64," in html

@@ -159,7 +159,7 @@ def test_reports__spanish__whole_report_in_spanish() -> None:
     given = family_ana()
     report = build_report(flow, given, NOW)
     summary = caregiver_summary(report, "es")
-    assert summary.startswith("Gracias por contarnos sobre Ana.")
+    assert summary.startswith("Gracias por hablarnos de Ana.")
     assert "No es un diagnóstico" in summary and "Próximos pasos" in summary
     html = clinician_html(report, answer_appendix(flow, given, "es"), "es",
                           charts=(TINY_PNG, TINY_PNG))
