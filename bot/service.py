@@ -25,6 +25,7 @@ from flows.catalog import FlowCatalog
 from messages.render import LOCALES, macro
 from store.backend import Backend
 from store.errors import StepNotSaved
+from store.pruning import prune_deliveries
 
 Clock = Callable[[], datetime]
 #: Called after a submission is committed; returns extra messages (e.g. where a report is).
@@ -118,12 +119,15 @@ class DialogueService:
         ]
 
     async def prune(self) -> int:
-        """Drop deliveries older than the retention window (run about hourly by `handle`)."""
+        """Drop deliveries older than the retention window (run about hourly by `handle`).
+
+        In small committed batches (store/pruning.py, ~10 ms each): other people's steps
+        queue between them, so the writer is never held long, whatever the backlog.
+        """
         now = self.clock()
         self._next_prune = now + PRUNE_EVERY
-        return await self.store.run(
-            lambda repo: repo.deliveries.prune(now - self.delivery_retention)
-        )
+        pruned = await prune_deliveries(self.store, now - self.delivery_retention)
+        return pruned.rows
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Process one event and render its replies; a store failure becomes an apology.
