@@ -1,4 +1,4 @@
-"""The review: change any answer by its number, and send once nothing required is missing."""
+"""The review: change any answer by its number, and send (confirmed) once nothing needed is missing."""
 
 from __future__ import annotations
 
