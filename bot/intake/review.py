@@ -1,4 +1,4 @@
-"""The review: change any answer by its number, and send (confirmed) once nothing needed is missing."""
+"""The review: change an answer by its number; send, confirmed, once nothing needed is missing."""
 
 from __future__ import annotations
 
