@@ -169,7 +169,9 @@ def offer_revisit(ctx: StepContext, count: int) -> None:
 def to_review(ctx: StepContext, *, compact: bool = False) -> None:
     """Finish answering and show the review; after an edit, a short word instead of the list."""
     assert ctx.interview is not None
-    ctx.fire(Trigger.FINISH)
+    if not ctx.fire(Trigger.FINISH) and ctx.awaits() is Awaiting.ANSWER:
+        ask_current(ctx)  # questions never seen are left: the review waits for them
+        return
     ctx.interview.cursor = None
     ctx.interview.draft = None
     ctx.touch()

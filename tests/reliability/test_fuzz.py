@@ -17,7 +17,7 @@ from bot.model import COMMANDS, Inbound, Kind, Outbound
 from bot.payload import Action, Payload, decode
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
-from flows.engine import find_question, is_valid_value
+from flows.engine import find_question, is_valid_value, next_question, revisit
 from flows.lifecycle import State
 from store.contract import UnitOfWork
 from store.sqlite import Store
@@ -225,8 +225,11 @@ class Run:
                     assert find_question(flow, answers, interview.cursor) is not None, (
                         f"cursor {interview.cursor} is on a disabled item ({state})"
                     )
-                if state is State.ANSWERING:
-                    assert interview.cursor is not None, "answering without a question"
+                if state is State.ANSWERING and interview.cursor is None:
+                    # Only while every question was seen and the skipped ones are offered
+                    # ("answer them now, or go to the review"): never a lost question.
+                    assert next_question(flow, answers) is None, "answering without a question"
+                    assert revisit(flow, answers), "answering, nothing left and nothing offered"
                 for key, answer in answers.items():
                     question = find_question(flow, answers, key)
                     if question is not None and answer.value is not None:
