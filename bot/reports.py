@@ -13,12 +13,12 @@ from typing import Any
 
 import yaml
 
+from bot.data.load import current_answers
 from bot.files import private_folder, write_private
 from bot.replies import SafetyNote
 from bot.reporting import safety_notes
-from flows.answers import decode_value
 from flows.catalog import FlowCatalog
-from flows.engine import AgeValue, Answer, Answers, Value, questions, split_key
+from flows.engine import AgeValue, Answers, Value, questions, split_key
 from flows.schema import Flow
 from messages.render import LOCALES, document_environment, macro, messages_dir
 from scoring import build_report, has_rules
@@ -304,10 +304,7 @@ def scored_interview(repo: UnitOfWork, catalog: FlowCatalog, interview_id: str,
     if record is None or not has_rules(record.flow_id):
         return None
     flow = catalog.get(record.flow_key)
-    answers: Answers = {
-        key: Answer(decode_value(value) if value is not None else None, skips)
-        for key, (value, skips) in repo.answers.current(interview_id).items()
-    }
+    answers = current_answers(repo, interview_id)
     return build_report(flow, answers, now), answer_appendix(flow, answers, locale)
 
 
