@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from store.records import AnswerRevision, Erasure, Event, InterviewRecord, Invite, Person
+from store.records import (
+    AnswerRevision,
+    Erasure,
+    Event,
+    InterviewRecord,
+    Invite,
+    Person,
+    WebSession,
+)
 
 if TYPE_CHECKING:
     from store.bookclub import ClubRecord, WeekDelivery
@@ -147,6 +155,17 @@ class BookClubRepo(Protocol):
     def erase_person(self, person_id: int) -> None: ...
 
 
+class WebSessionsRepo(Protocol):
+    def add(self, token_hash: str, user_id: str, *, now: datetime) -> None: ...
+    def get(self, token_hash: str) -> WebSession | None: ...
+    def seen(
+        self, token_hash: str, *, now: datetime, last_delivery: str | None = None
+    ) -> None: ...
+    def end(self, token_hash: str) -> None: ...
+    def prune(self, *, idle_before: datetime, created_before: datetime) -> int: ...
+    def erase_user(self, user_id: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction's repositories; the back end commits it or rolls it back whole."""
 
@@ -164,4 +183,6 @@ class UnitOfWork(Protocol):
     def deliveries(self) -> DeliveriesRepo: ...
     @property
     def bookclub(self) -> BookClubRepo: ...
+    @property
+    def web_sessions(self) -> WebSessionsRepo: ...
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure: ...
