@@ -354,3 +354,17 @@ async def test_question_page__small(people: People) -> None:
 async def test_healthz(people: People) -> None:
     response = await people().client.get("/healthz")
     assert response.status_code == 200 and response.text == "ok"
+
+
+async def test_access_log__never_prints_an_invitation_code(
+    people: People, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    ana = people()
+    with caplog.at_level(logging.INFO, logger="hearth.web.access"):
+        await ana.open("/start/SECRETCODE99")
+        await ana.open("/")
+    logged = [r.getMessage() for r in caplog.records if r.name == "hearth.web.access"]
+    assert any("/start/[code]" in line for line in logged)
+    assert all("SECRETCODE99" not in line for line in logged) and len(logged) == 2
