@@ -96,7 +96,11 @@ async def test_family__answers_whole_sample__through_forms(people: People, db_pa
     page = await answer_all(ana)
     assert "replies.review" in page.keys and "replies.review_actions" in page.keys
     page = await ana.press("submit")
-    assert "replies.send_confirm" in page.keys
+    assert page.keys == ["replies.send_confirm"]  # only the question, nothing sent yet
+    assert (await ana.open()).keys == ["replies.send_confirm"]
+    page = await ana.press("not_yet")
+    assert "replies.review" in page.keys
+    page = await ana.press("submit")
     page = await ana.press("send_now")
     assert "replies.submitted" in page.keys
     with sqlite3.connect(db_path) as conn:
