@@ -181,6 +181,10 @@ class WebChannel:
                 return ("empty_text", {})
             if len(text) > MAX_ANSWER_CHARS:
                 return ("too_long", {"limit": MAX_ANSWER_CHARS})
+            word, _, rest = text.partition(" ")
+            if word.startswith("/") and len(word) > 1:
+                # As in Telegram and the console: "/name args" is a command (/new, /report).
+                return inbound(Kind.COMMAND, word[1:].casefold(), rest.strip())
             return inbound(Kind.TEXT, text)
         return ("bad_form", {})
 

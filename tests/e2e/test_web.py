@@ -372,3 +372,19 @@ async def test_access_log__never_prints_an_invitation_code(
     logged = [r.getMessage() for r in caplog.records if r.name == "hearth.web.access"]
     assert any("/start/[code]" in line for line in logged)
     assert all("SECRETCODE99" not in line for line in logged) and len(logged) == 2
+
+
+async def test_typed_slash_command__is_a_command(people: People) -> None:
+    ana = people()
+    await begin(ana)
+    page = await ana.type("/pause")
+    assert "replies.paused" in page.keys
+
+
+async def test_new_browser__speaks_its_language(people: People) -> None:
+    leo = people()
+    leo.client.headers["accept-language"] = "es-MX,es;q=0.9"
+    page = await leo.open()
+    assert page.lang == "es" and page.keys == ["web.welcome"]
+    page = await leo.command("start")
+    assert page.lang == "es" and page.keys == ["replies.consent"]
