@@ -45,6 +45,8 @@ class TextBox:
     long: bool = False
     inputmode: str = ""
     limit: int = MAX_ANSWER_CHARS
+    #: The web.j2 macro of its button's label.
+    button: str = "send_text"
 
 
 @dataclass
@@ -110,7 +112,7 @@ class PageBuilder:
             page.nav = self._nav(lang, ["back", "skip", "review", "pause", "code"])
             page.privacy = True
         elif keys & _REVIEW_KEYS:
-            page.answer = TextBox(words(lang, "review_label"), inputmode="numeric")
+            page.answer = TextBox(words(lang, "review_label"), button="change_text")
             page.nav = self._nav(lang, ["pause", "code"])
             page.privacy = True
         elif "replies.revisit_offer" in keys:
