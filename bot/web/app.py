@@ -211,14 +211,14 @@ class WebChannel:
 
     async def _messages(self, request: Request, browser: Browser) -> tuple[str, list[Outbound]]:
         """The replies of the last form posted (kept with its delivery), then the view now."""
-        view = await self.service.view(CHANNEL, browser.user_id, self._hint(request))
+        last, view = await self.service.view(
+            CHANNEL, browser.user_id, self._hint(request),
+            after=self.replied.last(browser.row.token_hash),
+        )
         pending: list[Outbound] = []
-        last = self.replied.last(browser.row.token_hash)
         if last is not None:
-            outcome = await self.service.replay(CHANNEL, last)
-            if outcome is not None:
-                pending = [m for m in await self.service.render(outcome)
-                           if m.chat_id in (None, browser.user_id)]
+            pending = [m for m in await self.service.render(last)
+                       if m.chat_id in (None, browser.user_id)]
         return view.locale, merge(pending, await self.service.render(view))
 
     async def _page(self, request: Request, browser: Browser, fresh: bool, *,
