@@ -235,10 +235,12 @@ async def over_loopback(base: str, pid: int, people: int, seconds: float) -> Non
              for _ in range(people)]
     await ready.wait()
     cpu_before = cpu_seconds(pid)
+    ours_before = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(pid) - cpu_before
+    ours = time.process_time() - ours_before
     print(f"   {people} people at once for {elapsed:.0f} s, server and clients on one machine:")
     print(f"   {counts[0] / elapsed:.0f} requests/s ({counts[1] / elapsed:.0f} answers/s, "
           f"each a POST /step + GET /)")
@@ -247,6 +249,8 @@ async def over_loopback(base: str, pid: int, people: int, seconds: float) -> Non
     print(f"   server CPU: {cpu / max(counts[0], 1) * 1000:.1f} ms per request "
           f"({cpu / elapsed * 100:.0f}% of one core; the clients share the same 2 cores): "
           f"~{counts[0] / cpu:.0f} requests/s per server core")
+    print(f"   load generator CPU: {ours / elapsed * 100:.0f}% of one core "
+          f"({ours / max(counts[0], 1) * 1000:.1f} ms per request)")
 
 
 def main() -> None:
