@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,11 @@ from tests.unit.test_resume_codes import SHOWN, Someone
 @pytest.fixture
 def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
     return clinic_service(store, catalog, clock)
+
+
+def on_disk(db_path: Path) -> bytes:
+    """The database file and its -wal/-shm companions, as bytes."""
+    return b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
 
 
 async def code_of(person: Person | Someone) -> str:
@@ -64,7 +70,7 @@ async def test_invited_family__code__continued_on_the_web__answers_and_trail_int
     # The code is in no table, no stored reply, nor the file itself.
     assert await rows(clinic, "SELECT used_at IS NOT NULL FROM resume_codes") == [(1,)]
     await clinic.store.checkpoint()
-    raw = db_path.read_bytes()
+    raw = await asyncio.to_thread(on_disk, db_path)
     assert (normalised(code) or "").encode() not in raw and code.encode() not in raw
     assert resume_hash(normalised(code) or "").encode() in raw  # the hash is what is kept
 
@@ -84,7 +90,7 @@ async def test_erasure__the_codes_leave_the_database_file(
     assert ids(ana) == ["clinician.erased"]
     assert await rows(clinic, "SELECT count(*) FROM resume_codes") == [(0,)]
     # No checkpoint of the test's own: the store truncates the WAL after an erasure.
-    raw = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
+    raw = await asyncio.to_thread(on_disk, db_path)
     assert digest.encode() not in raw
 
 
@@ -105,3 +111,65 @@ async def test_erasure__after_a_hand_over__the_newcomers_codes_go_too(
     assert await rows(clinic, "SELECT count(*) FROM resume_codes") == [(0,)]
     state = await rows(clinic, "SELECT state FROM interviews WHERE id = ?", interview_id)
     assert state == [("withdrawn",)]
+
+
+# -- `hearth invite` ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "printed"),
+    [
+        ({}, [], {"telegram"}),
+        ({"HEARTH_WEB_URL": "https://h.example.org/"}, [], {"web", "telegram"}),
+        ({"HEARTH_WEB_URL": "https://h.example.org"}, ["--channel", "web"], {"web"}),
+        ({}, ["--channel", "web"], {"web"}),
+    ],
+)
+def test_cli_invite__prints_the_links__their_code_claims_the_interview(
+    tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], flags: list[str], printed: set[str],
+) -> None:
+    from bot.cli import main as cli
+
+    monkeypatch.setenv("HEARTH_BOT_USERNAME", "hearth_test_bot")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    db = tmp_path / "hearth.db"
+    assert cli(["--db", str(db), "clinician", "add", "telegram", "42"]) == 0
+    capsys.readouterr()
+    assert cli(["--db", str(db), "invite", "42", "Sam", *flags]) == 0
+    out = capsys.readouterr().out
+    lines = dict(line.split(": ", 1) for line in out.splitlines()[1:])
+    assert set(lines) == printed
+    base = env.get("HEARTH_WEB_URL", "http://127.0.0.1:8080").rstrip("/")
+    codes = set()
+    if "web" in lines:
+        assert lines["web"].startswith(f"{base}/start/")
+        codes.add(lines["web"].rsplit("/", 1)[1])
+    if "telegram" in lines:
+        assert lines["telegram"].startswith("https://t.me/hearth_test_bot?start=")
+        codes.add(lines["telegram"].rsplit("=", 1)[1])
+    (code,) = codes
+
+    async def claim() -> list[str]:
+        store = await Store.open(db)
+        try:
+            fam = Person(DialogueService(store, catalog), "fam")
+            await fam.command("start", code)
+            return fam.keys
+        finally:
+            await store.close()
+
+    assert asyncio.run(claim())[0] == "clinician.invite_claimed"
+
+
+@pytest.mark.parametrize("who", ["43", "person:9", "console:nobody", "a b"])
+def test_cli_invite__not_a_clinician__clean_error_nothing_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], who: str
+) -> None:
+    from bot.cli import main as cli
+
+    db = tmp_path / "hearth.db"
+    assert cli(["--db", str(db), "clinician", "add", "telegram", "42"]) == 0
+    assert cli(["--db", str(db), "invite", who, "Sam"]) == 2
+    assert "hearth:" in capsys.readouterr().err
