@@ -53,7 +53,7 @@ class WebConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> WebConfig:
         return cls(
-            secure=settings.web_url.startswith("https://"),
+            secure=(settings.web_url or "").startswith("https://"),
             trusted_proxies=tuple(settings.trusted_proxies),
             idle=timedelta(hours=settings.web_idle_hours),
             lifetime=timedelta(days=settings.web_session_days),
