@@ -143,6 +143,11 @@ class WebChannel:
         if any(m.key.endswith(".erased") for m in replies):
             return self._erased(request, replies)
         self.replied.remember(browser.row.token_hash, delivery)
+        if any(m.once or m.attachment is not None for m in replies):
+            # A code shown once is not in the stored outcome a GET would replay: this page
+            # is the only one that has it (a reload re-posts the same nonce: one step).
+            mine = [m for m in replies if m.chat_id in (None, browser.user_id)]
+            return await self._page(request, browser, False, extra=mine, replace=True)
         await self.sessions.seen(browser)
         return RedirectResponse("/", status_code=303)
 
@@ -209,11 +214,12 @@ class WebChannel:
         await self.sessions.seen(browser)
         return browser, False
 
-    async def _messages(self, request: Request, browser: Browser) -> tuple[str, list[Outbound]]:
+    async def _messages(self, request: Request, browser: Browser, *,
+                        with_last: bool = True) -> tuple[str, list[Outbound]]:
         """The replies of the last form posted (kept with its delivery), then the view now."""
         last, view = await self.service.view(
             CHANNEL, browser.user_id, self._hint(request),
-            after=self.replied.last(browser.row.token_hash),
+            after=self.replied.last(browser.row.token_hash) if with_last else None,
         )
         pending: list[Outbound] = []
         if last is not None:
@@ -222,9 +228,12 @@ class WebChannel:
         return view.locale, merge(pending, await self.service.render(view))
 
     async def _page(self, request: Request, browser: Browser, fresh: bool, *,
-                    extra: list[Outbound] | None = None, status: int = 200) -> Response:
-        locale, messages = await self._messages(request, browser)
-        page = self.pages.page(locale, (extra or []) + messages)
+                    extra: list[Outbound] | None = None, status: int = 200,
+                    replace: bool = False) -> Response:
+        """The page now; `extra` above it, or with `replace` instead of the last replies."""
+        locale, messages = await self._messages(request, browser, with_last=not replace)
+        extra = extra or []
+        page = self.pages.page(locale, merge(extra, messages) if replace else extra + messages)
         return self._html(page, browser, fresh, status)
 
     async def _refused(self, request: Request, browser: Browser | None, notice: str,

@@ -388,3 +388,34 @@ async def test_new_browser__speaks_its_language(people: People) -> None:
     assert page.lang == "es" and page.keys == ["web.welcome"]
     page = await leo.command("start")
     assert page.lang == "es" and page.keys == ["replies.consent"]
+
+
+async def test_resume_code__another_browser_continues__same_question(
+    people: People, db_path: Path
+) -> None:
+    from tests.unit.test_resume_codes import SHOWN
+
+    ana = people()
+    await begin(ana)
+    await ana.type("Sam")
+    page = await ana.command("code")
+    assert "resume.code_issued" in page.keys
+    found = SHOWN.search(" ".join(page.texts))
+    assert found
+    laptop = people()  # another device: a new browser, a new web person
+    page = await laptop.open()
+    assert page.keys == ["web.welcome"]
+    page = await laptop.post(
+        "/continue", {**page.button("command.continue").fields, "code": found.group(1)})
+    assert "resume.continued" in page.keys and page.question == "child_age"
+    assert (await ana.open()).question != "child_age"  # the first browser no longer answers
+    assert [item for item, _ in answers_in(db_path)] == ["child_name"]
+
+
+async def test_wrong_resume_code__clear_message__nothing_moves(people: People) -> None:
+    leo = people()
+    page = await leo.open()
+    page = await leo.post("/continue", {**page.button("command.continue").fields,
+                                        "code": "ABCD-EFGH"})
+    assert page.status == 200 and page.question is None
+    assert page.keys and page.keys[0].startswith("resume.")
