@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from bot.service import DialogueService
+from flows.catalog import FlowCatalog
+from store.sqlite import Store
 from bot.web.app import WebConfig, create_app
 from bot.web.pages import MAX_ANSWER_CHARS
 from tests.conftest import Clock
@@ -419,3 +421,30 @@ async def test_wrong_resume_code__clear_message__nothing_moves(people: People) -
                                         "code": "ABCD-EFGH"})
     assert page.status == 200 and page.question is None
     assert page.keys and page.keys[0].startswith("resume.")
+
+
+async def test_invitation_link__family_begins_on_the_web__clinicians_interview(
+    store: Store, catalog: FlowCatalog, clock: Clock, db_path: Path
+) -> None:
+    from tests.integration.clinic import clinic_service, new_interview, register
+
+    clinic = clinic_service(store, catalog, clock)
+    doc = await register(clinic, "doc")
+    code, interview_id = await new_interview(doc, "Sam")
+    app = create_app(clinic, WebConfig(rate_per_minute=10_000))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                 base_url="http://testserver") as client:
+        family = WebPerson(client)
+        page = await family.open(f"/start/{code}")
+        assert page.keys == ["web.invited"]
+        page = await family.command("start")
+        assert page.keys == ["clinician.invite_claimed", "replies.consent"]
+        page = await family.press("agree")
+        assert page.question == "child_name"
+        await family.type("Sam")
+    with sqlite3.connect(db_path) as conn:
+        respondent = conn.execute(
+            "SELECT p.channel FROM interviews i JOIN people p ON p.id = i.respondent_id "
+            "WHERE i.id = ?", (interview_id,)).fetchone()
+    assert respondent == ("web",)
+    assert [item for item, _ in answers_in(db_path)] == ["child_name"]
