@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from bot.service import DialogueService
-from flows.catalog import FlowCatalog
-from store.sqlite import Store
 from bot.web.app import WebConfig, create_app
 from bot.web.pages import MAX_ANSWER_CHARS
+from flows.catalog import FlowCatalog
+from store.sqlite import Store
 from tests.conftest import Clock
 from tests.e2e.web_client import Page, WebPerson
 
