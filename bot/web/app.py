@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,6 +37,12 @@ COMMANDS = frozenset({
     "start", "back", "skip", "pause", "resume", "review", "edit", "submit", "status", "help",
     "language", "code", "continue", "forget", "lowexposure",
 })
+
+
+#: A posted form -> its `Inbound`, or a refusal: (the web.j2 notice, its parameters).
+MakeInbound = Callable[
+    [Request, Browser, dict[str, str], str], Inbound | tuple[str, dict[str, object]]
+]
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,7 @@ class WebChannel:
 
     # -- posting ------------------------------------------------------------------------------
 
-    async def _post(self, request: Request, make) -> Response:  # type: ignore[no-untyped-def]
+    async def _post(self, request: Request, make: MakeInbound) -> Response:
         if (refused := self._limited(request)) is not None:
             return refused
         browser = await self.sessions.open(request.cookies.get(self.config.cookie_name))
@@ -130,8 +137,6 @@ class WebChannel:
         if delivery is None:
             return await self._refused(request, browser, "stale_form", 400)
         made = make(request, browser, form, delivery)
-        if isinstance(made, Response):
-            return made
         if isinstance(made, tuple):
             name, params = made
             status = {"too_many": 429, "bad_form": 400}.get(name, 422)
