@@ -33,6 +33,7 @@ class Category(StrEnum):
     HYPOTHETICAL = "hypothetical"  # "what if", "if he ever": it has not happened
     FIGURATIVE = "figurative"  # "lol", "in a movie": not meant literally
     PRESENT = "present"  # "right now", "again", "last night": it is happening or fresh
+    URGENT = "urgent"  # "help", "hospital": a sign of now, but weaker than a time word
     BEHAVIOUR = "behaviour"  # "at daycare", "my toddler": a child's behaviour, not abuse
     PSEUDO = "pseudo"  # "no doubt", "can not stop": looks like a modifier, is not one
     IDIOM = "idiom"  # "the homework is killing me": swallows the targets inside it
@@ -315,6 +316,14 @@ class ConText:
             [*self.modifiers, *self.terminators, *self.idioms], self.numbers
         )
         self._who = Matcher(self.who, self.numbers)
+        # A target that is itself a negation ("no estoy a salvo", "not safe") is not
+        # negated again by a negation before it ("ni un dia mas, no amanezco").
+        self._negations = frozenset(
+            word
+            for rule in self.modifiers if rule.category is Category.NEGATED
+            for element in parse_pattern(rule.pattern)[:1]
+            for word in element.words
+        )
 
     def starts(self) -> frozenset[str]:
         """Typed words a target can start with: a sentence without one has no finding."""
@@ -351,8 +360,12 @@ class ConText:
         idioms = [
             (s, e) for s, e, r in found if isinstance(r, Rule) and r.category is Category.IDIOM
         ]
-        # An idiom ("the homework is killing me") swallows the targets inside it.
-        targets = [t for t in targets if not any(t.overlaps(s, e) for s, e in idioms)]
+        # An idiom ("the homework is killing me") swallows the targets it overlaps, unless
+        # the target is the longer phrase ("kicking the door in" is not "kicking the door").
+        targets = [
+            t for t in targets
+            if not any(t.overlaps(s, e) and e - s >= t.end - t.start for s, e in idioms)
+        ]
         if not targets:
             return []
         # A modifier word inside a target belongs to the target ("no" in "no estoy a salvo").
@@ -369,9 +382,11 @@ class ConText:
         cues = _Cues(self._who, tokens)
         findings = []
         for target in targets:
+            negative = tokens[target.start].text in self._negations
             covering = tuple(
                 m for m in modifiers
                 if _applies(m, target) and _in_scope(m, target, stops, len(tokens))
+                and not (negative and m.category is Category.NEGATED)
             )
             findings.append(Finding(target, covering, cues))
         return findings

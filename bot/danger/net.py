@@ -62,7 +62,9 @@ def judge(finding: Finding) -> Kind:
 
     Present cues ("right now", "again", "last night") beat past ones ("used to"), so an old
     harm that came back is danger. Only an explicit sign that harm is over (a past cue, or a
-    target written in a past-habitual form such as "pegaba") makes a disclosure.
+    target written in a past-habitual form such as "pegaba") makes a disclosure; an urgent
+    cue ("help", "ambulance") beats a past form ("tried to kill himself, ambulance is
+    here") but not a past cue ("was in hospital when he was a baby").
     """
     if finding.has(Category.NEGATED) and finding.has(Category.HISTORICAL):
         return Kind.DISCLOSURE  # "he does not hit us anymore": harm that is over
@@ -70,8 +72,11 @@ def judge(finding: Finding) -> Kind:
         return Kind.NONE
     if finding.has(Category.PRESENT):
         return Kind.DANGER
+    if finding.has(Category.HISTORICAL):
+        # "help", "hospital" are not time words: "was in hospital when he was a baby".
+        return Kind.DISCLOSURE
     past = isinstance(finding.target.rule, Rule) and finding.target.rule.tense == "past"
-    if finding.has(Category.HISTORICAL) or past:
+    if past and not finding.has(Category.URGENT):
         return Kind.DISCLOSURE
     return Kind.DANGER
 
