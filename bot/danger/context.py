@@ -151,6 +151,11 @@ class Finding:
     def has(self, category: Category) -> bool:
         return any(m.category is category for m in self.modifiers)
 
+    def modifier_words(self) -> tuple[tuple[str, str], ...]:
+        """(category, words) of each covering modifier (written out only when asked)."""
+        tokens = self.cues.tokens
+        return tuple((str(m.category), _words(tokens, m.start, m.end)) for m in self.modifiers)
+
     @property
     def who(self) -> str | None:
         """Who is affected: a cue inside the target, else the nearest, else the target's."""
@@ -162,6 +167,7 @@ class _Cues:
 
     def __init__(self, matcher: Matcher, tokens: Sequence[Token]) -> None:
         self._matcher, self._tokens = matcher, tokens
+        self.tokens = tokens
         self._found: list[Match] | None = None
 
     def matches(self) -> list[Match]:
@@ -299,6 +305,10 @@ def _matches(tokens: Sequence[Token], found: list[Found]) -> list[Match]:
     return [Match(r, s, e, _words(tokens, s, e)) for s, e, r in found]
 
 
+def _bare(found: list[Found]) -> list[Match]:
+    return [Match(r, s, e, "") for s, e, r in found]
+
+
 @dataclass
 class ConText:
     """Targets, modifiers, terminators and experiencer cues for one language."""
@@ -351,6 +361,13 @@ class ConText:
             self._targets.vocabulary | self._modifiers.vocabulary | self._who.vocabulary
         )
 
+    def cues(self, tokens: Sequence[Token]) -> set[Category]:
+        """The modifier categories (and idioms) a sentence holds, whatever their scope."""
+        return {
+            r.category for _, _, r in non_overlapping(self._modifiers.find(tokens))
+            if isinstance(r, Rule) and r.category is not None
+        }
+
     def analyse(self, tokens: Sequence[Token]) -> list[Finding]:
         """The targets of one sentence and the modifiers that cover each."""
         targets = _matches(tokens, non_overlapping(self._targets.find(tokens)))
@@ -369,7 +386,8 @@ class ConText:
         if not targets:
             return []
         # A modifier word inside a target belongs to the target ("no" in "no estoy a salvo").
-        others = _matches(tokens, non_overlapping([
+        # (Their words are written out only for evidence: Finding.modifier_words.)
+        others = _bare(non_overlapping([
             (s, e, r) for s, e, r in found
             if not (isinstance(r, Rule) and r.category is Category.IDIOM)
             and not any(t.start < e and s < t.end for t in targets)

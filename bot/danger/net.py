@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.danger.context import EDGE, Category, Finding, Rule, Token
+from bot.danger.model import MAX_CHARS, NgramModel, load_model
 from bot.danger.normalize import fold, sentences
 from bot.danger.rules import LocaleRules, load_locale
 
@@ -25,6 +26,11 @@ class Kind(StrEnum):
 _SEVERITY = {Kind.NONE: 0, Kind.DISCLOSURE: 1, Kind.DANGER: 2}
 #: Categories that mean "this did not / does not really happen": no verdict at all.
 _NOT_REAL = (Category.NEGATED, Category.HYPOTHETICAL, Category.FIGURATIVE, Category.BEHAVIOUR)
+#: Cues that keep the model quiet: it cannot tell what they do to a sentence, the rules can.
+_MODEL_VETO = frozenset({*_NOT_REAL, Category.HISTORICAL, Category.IDIOM})
+#: ... and one of these must be there: the model knows what is said, not when, so it
+#: speaks only with the rules' sign of now ("tonight", "right now", "help").
+_MODEL_NOW = frozenset({Category.PRESENT, Category.URGENT})
 
 
 @dataclass(frozen=True)
@@ -81,11 +87,52 @@ def judge(finding: Finding) -> Kind:
     return Kind.DANGER
 
 
-class DangerNet:
-    """Loads every locale's rules once; `classify` is then pure and cheap."""
+#: A long message is read in full up to this many distinct sentences that may hold a
+#: target, and then only its last READ_TAIL of them: the work per message is bounded
+#: (docs/safety.md "Long input"), and a cry for help at the end of a paste is still read.
+READ_HEAD = 300
+READ_TAIL = 100
+#: Evidence kept per message beyond what decided (an operator's audit, not a log).
+MAX_EVIDENCE = 20
 
-    def __init__(self, rules: Sequence[LocaleRules] | None = None) -> None:
+
+def _to_read(raw: list[list[str]], hot: set[str]) -> list[list[str]]:
+    """The sentences worth reading: with a hot word, each once, head and tail if long."""
+    seen: set[tuple[str, ...]] = set()
+    found = []
+    for words in raw:
+        if hot.isdisjoint(words):
+            continue
+        key = tuple(words)
+        if key in seen:  # a pasted text repeats itself: read each sentence once
+            continue
+        seen.add(key)
+        found.append(words)
+    if len(found) > READ_HEAD + READ_TAIL:
+        return found[:READ_HEAD] + found[-READ_TAIL:]
+    return found
+
+
+class DangerNet:
+    """Loads every locale's rules (and models) once; `classify` is then pure and cheap.
+
+    The rules decide whenever they find a target. When they find none, the locale's
+    n-gram model (bot/danger/model.py) may still say danger, but only for a message with
+    a cue of now ("tonight", "help") and no negation, past, hypothetical, figurative or
+    idiom cue anywhere: the model is a recall net for phrasings no rule knows, never a
+    judge of time or negation.
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[LocaleRules] | None = None,
+        models: dict[str, NgramModel] | None = None,
+    ) -> None:
         loaded = list(rules) if rules is not None else [load_locale(x) for x in LOCALES]
+        if models is None:  # rules given by a caller come without a model unless given
+            found = {} if rules is not None else {x: load_model(x) for x in LOCALES}
+            models = {x: m for x, m in found.items() if m is not None}
+        self._models = models
         self._rules = {r.locale: r for r in loaded}
         self._starts = {r.locale: r.context.starts() for r in loaded}
         self._hot_cache: dict[tuple[str, str], bool] = {}
@@ -135,14 +182,7 @@ class DangerNet:
             # Only sentences with a word a target starts with are read token by token:
             # a long message costs a set operation per sentence for the rest.
             hot = {word for word in unique if self._hot(rules, word)}
-            seen: set[tuple[str, ...]] = set()
-            for words in raw:
-                if hot.isdisjoint(words):
-                    continue
-                key = tuple(words)
-                if key in seen:  # a pasted text repeats itself: read each sentence once
-                    continue
-                seen.add(key)
+            for words in _to_read(raw, hot):
                 tokens = rules.tokenizer.tokens(words)
                 if rules.context.uses_edges:
                     tokens = [_EDGE, *tokens, _EDGE]
@@ -152,18 +192,35 @@ class DangerNet:
                         kind=kind,
                         concern=str(finding.target.concern),
                         phrase=finding.target.words,
-                        modifiers=tuple(
-                            (str(m.category), m.words) for m in finding.modifiers
-                        ),
+                        modifiers=finding.modifier_words(),
                         who=None if kind is Kind.NONE else finding.who,
                         locale=rules.locale,
                     )
-                    evidence.append(found)
+                    if len(evidence) < MAX_EVIDENCE or found.kind is not Kind.NONE:
+                        evidence.append(found)
                     if found.kind is Kind.DANGER:  # the verdict cannot get worse
                         return Verdict(found.kind, found.concern, found.who, tuple(evidence))
         if not evidence:
-            return NONE
+            return self._second_opinion(text, chosen)
         top = max(evidence, key=lambda e: _SEVERITY[e.kind])
         if top.kind is Kind.NONE:
             return Verdict(Kind.NONE, evidence=tuple(evidence))
         return Verdict(top.kind, top.concern, top.who, tuple(evidence))
+
+    def _second_opinion(self, text: str, chosen: list[LocaleRules]) -> Verdict:
+        """The model's word when no rule found a target (see the class docstring)."""
+        raw = sentences(fold(text[:MAX_CHARS]))
+        words = [w for sentence in raw for w in sentence]
+        for rules in chosen:
+            model = self._models.get(rules.locale)
+            if model is None or not words:
+                continue
+            p = model.probability(words)
+            if p < model.threshold:
+                continue
+            cues = set().union(*(rules.context.cues(rules.tokenizer.tokens(s)) for s in raw))
+            if not _MODEL_VETO.isdisjoint(cues) or _MODEL_NOW.isdisjoint(cues):
+                continue
+            found = Evidence(Kind.DANGER, "model", f"p={p:.2f}", (), None, rules.locale)
+            return Verdict(Kind.DANGER, None, None, (found,))
+        return NONE
