@@ -178,13 +178,20 @@ class _Cues:
         return self._found
 
 
+#: An element with more words than this (a word family, a verb's forms) becomes one
+#: set edge instead of one trie edge per word: "+pegar a $det $kid" is then 4 nodes deep,
+#: not 40 forms x 16 determiners x 40 nouns of trie.
+SET_EDGE = 6
+
+
 class _Node:
     """A node of the phrase trie: next words, and the rules whose phrase ends here."""
 
-    __slots__ = ("any", "edges", "ends", "number")
+    __slots__ = ("any", "edges", "ends", "number", "sets")
 
     def __init__(self) -> None:
         self.edges: dict[str, _Node] = {}
+        self.sets: list[tuple[frozenset[str], _Node]] = []
         self.ends: list[Rule | Terminator] = []
         self.any: _Node | None = None  # edges["*"] and edges["<n>"], kept apart so the
         self.number: _Node | None = None  # walk needs no lookup for them
@@ -207,8 +214,17 @@ class Matcher:
                 nodes = [self._root]
                 for element in variant:
                     following: dict[int, _Node] = {}
+                    plain = element.words - {ANY, NUMBER}
+                    as_set = len(plain) > SET_EDGE and nodes[0] is not self._root
+                    if as_set:
+                        shared = _Node()  # every node of this step leads to one set edge
+                        for node in nodes:
+                            node.sets.append((frozenset(plain), shared))
+                        following[id(shared)] = shared
                     for node in nodes:
                         for word in element.words:
+                            if as_set and word in plain:
+                                continue
                             child = node.edges.get(word)
                             if child is None:
                                 child = node.edges[word] = _Node()
@@ -231,7 +247,9 @@ class Matcher:
     def after(self, word: str) -> frozenset[str]:
         """Words that may follow `word` at the start of a phrase."""
         node = self._root.edges.get(word)
-        return frozenset(node.edges) if node else frozenset()
+        if node is None:
+            return frozenset()
+        return frozenset(node.edges).union(*(words for words, _ in node.sets))
 
     def find(self, tokens: Sequence[Token]) -> list[tuple[int, int, Rule | Terminator]]:
         """Every match (start, end, rule); overlaps are left to the caller."""
@@ -262,6 +280,9 @@ class Matcher:
                 text, canon = tokens[j]
                 following: list[_Node] = []
                 for node in frontier:
+                    for words, target in node.sets:
+                        if (text in words or canon in words) and target not in following:
+                            following.append(target)
                     edges = node.edges
                     if not edges:
                         continue

@@ -177,3 +177,28 @@ def test_long_message__head_and_tail_read__work_bounded(monkeypatch: pytest.Monk
     assert kind(net, " ".join(["he hits me.", *filler])) is Kind.DANGER  # in the head
     middle = " ".join([*filler[:10], "he hits me.", *filler[10:]])
     assert kind(net, middle) is Kind.NONE  # past the head, before the tail: not read
+
+
+def test_large_family__one_set_edge__matches_and_stays_small() -> None:
+    kids = [f"kid{i}" for i in range(40)] + ["son"]
+    dets = [f"det{i}" for i in range(15)] + ["my"]
+    forms = [f"hit{i}" for i in range(40)] + ["hits"]
+    net = net_of({
+        "classes": {"kid": kids, "det": dets, "verb": forms},
+        "targets": {"violence": ["$verb a|al $det? $kid", "<s> $kid help <s>"]},
+    })
+    assert kind(net, "he hits a my son") is Kind.DANGER
+    assert kind(net, "he hits al kid7") is Kind.DANGER
+    assert kind(net, "he hits a table") is Kind.NONE
+    assert kind(net, "kid3 help") is Kind.DANGER
+    matcher = net._rules["xx"].context._targets  # the trie, to count its nodes
+    root = matcher._root
+
+    def count(node: Any, seen: set[int]) -> int:
+        if id(node) in seen:
+            return 0
+        seen.add(id(node))
+        children = [*node.edges.values(), *(child for _, child in node.sets)]
+        return 1 + sum(count(child, seen) for child in children)
+
+    assert count(root, set()) < 500  # a trie edge per word would be ~40 x 2 x 16 x 41
