@@ -382,12 +382,12 @@ class ConText:
             self._targets.vocabulary | self._modifiers.vocabulary | self._who.vocabulary
         )
 
-    def cues(self, tokens: Sequence[Token]) -> set[Category]:
-        """The modifier categories (and idioms) a sentence holds, whatever their scope."""
-        return {
-            r.category for _, _, r in non_overlapping(self._modifiers.find(tokens))
+    def cues(self, tokens: Sequence[Token]) -> list[tuple[int, int, Category]]:
+        """The modifiers (and idioms) a sentence holds, whatever their scope: spans."""
+        return [
+            (s, e, r.category) for s, e, r in non_overlapping(self._modifiers.find(tokens))
             if isinstance(r, Rule) and r.category is not None
-        }
+        ]
 
     def analyse(self, tokens: Sequence[Token]) -> list[Finding]:
         """The targets of one sentence and the modifiers that cover each."""

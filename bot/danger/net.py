@@ -90,8 +90,8 @@ def judge(finding: Finding) -> Kind:
 #: A long message is read in full up to this many distinct sentences that may hold a
 #: target, and then only its last READ_TAIL of them: the work per message is bounded
 #: (docs/safety.md "Long input"), and a cry for help at the end of a paste is still read.
-READ_HEAD = 300
-READ_TAIL = 100
+READ_HEAD = 200
+READ_TAIL = 60
 #: Evidence kept per message beyond what decided (an operator's audit, not a log).
 MAX_EVIDENCE = 20
 
@@ -207,19 +207,39 @@ class DangerNet:
             return Verdict(Kind.NONE, evidence=tuple(evidence))
         return Verdict(top.kind, top.concern, top.who, tuple(evidence))
 
+    def second_opinion(self, text: str, locale: str) -> Verdict:
+        """The model's verdict behind its gate, as if no rule had found a target (audit)."""
+        return self._second_opinion(text, [self._rules[locale]])
+
+    def model_input(self, text: str, locale: str) -> tuple[list[str], set[Category]]:
+        """What the model reads, and the message's cue categories.
+
+        The words of cues of now ("right now", "tonight", "help") are left out: the gate
+        asks for one, so a model that also counted them would say danger for "nothing
+        right now". The model judges what is said; the rules judge when.
+        """
+        rules = self._rules[locale]
+        words: list[str] = []
+        categories: set[Category] = set()
+        for sentence in sentences(fold(text[:MAX_CHARS])):
+            tokens = rules.tokenizer.tokens(sentence)
+            spans = rules.context.cues(tokens)
+            categories.update(c for _, _, c in spans)
+            now = {i for s, e, c in spans if c in _MODEL_NOW for i in range(s, e)}
+            words.extend(t.text for i, t in enumerate(tokens) if i not in now)
+        return words, categories
+
     def _second_opinion(self, text: str, chosen: list[LocaleRules]) -> Verdict:
         """The model's word when no rule found a target (see the class docstring)."""
-        raw = sentences(fold(text[:MAX_CHARS]))
-        words = [w for sentence in raw for w in sentence]
         for rules in chosen:
             model = self._models.get(rules.locale)
-            if model is None or not words:
+            if model is None:
+                continue
+            words, cues = self.model_input(text, rules.locale)
+            if not words or not _MODEL_VETO.isdisjoint(cues) or _MODEL_NOW.isdisjoint(cues):
                 continue
             p = model.probability(words)
             if p < model.threshold:
-                continue
-            cues = set().union(*(rules.context.cues(rules.tokenizer.tokens(s)) for s in raw))
-            if not _MODEL_VETO.isdisjoint(cues) or _MODEL_NOW.isdisjoint(cues):
                 continue
             found = Evidence(Kind.DANGER, "model", f"p={p:.2f}", (), None, rules.locale)
             return Verdict(Kind.DANGER, None, None, (found,))

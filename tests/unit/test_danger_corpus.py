@@ -34,7 +34,7 @@ MAX_FALSE_ALARMS = 0.10
 #: danger), each out of 19 danger and 23 others (10 of them disclosures).
 ASIDE_FLOORS = {
     "aside_en.tsv": (15, 2, 0),
-    "aside_es.tsv": (15, 2, 1),
+    "aside_es.tsv": (17, 2, 1),
 }
 #: The blind held-out set's goals (issue 14), set by the lead: (min danger recall, max
 #: false-alarm rate, max past disclosures called danger).

@@ -139,6 +139,14 @@ def test_model__speaks_only_with_a_cue_of_now_and_no_rule_target() -> None:
     assert kind(net, "im on the cliff tonight") is Kind.NONE  # the model says no
 
 
+def test_model__does_not_read_the_cue_of_now_itself() -> None:
+    """The gate asks for "tonight"; a model that counted it would call "nothing tonight"."""
+    net = net_of(MODEL_RULES, {"xx": _model("tonight", "help")})
+    assert kind(net, "nothing tonight") is Kind.NONE
+    assert kind(net, "we are fine, help is not needed") is Kind.NONE
+    assert net.model_input("im on the bridge tonight", "xx")[0] == ["im", "on", "the", "bridge"]
+
+
 def test_model__silenced_by_negation_or_the_past() -> None:
     net = net_of(MODEL_RULES, {"xx": _model("bridge")})
     assert kind(net, "im not on the bridge tonight") is Kind.NONE
