@@ -249,3 +249,22 @@ def test_corpus__tune_sets__large_enough_and_varied() -> None:
     for name, sample in corpora("tune_").items():
         kinds = {item.verdict for item in sample}
         assert len(sample) >= 110 and kinds == set(Kind), name
+
+
+def test_corpus__tuning_readers__never_open_a_held_out_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A heldout2 file in the folder is not read by the tuning test or the benches."""
+    import bench.bench_safety as bench_safety
+    import bench.train_danger_model as train
+
+    header = "verdict\tconcern\tmessage\n"
+    (tmp_path / "tune_en.tsv").write_text(header + "none\t-\thello\n", encoding="utf-8")
+    (tmp_path / "heldout2_en.tsv").write_text(header + "danger\t-\tPOISON\n", encoding="utf-8")
+    (tmp_path / "aside_en.tsv").write_text(header + "danger\t-\tASIDE\n", encoding="utf-8")
+    monkeypatch.setitem(globals(), "DATA", tmp_path)  # this module's corpora()
+    monkeypatch.setattr(bench_safety, "DATA", tmp_path)
+    monkeypatch.setattr(train, "DATA", tmp_path)
+    assert [i.message for s in corpora("tune_", "tune2_").values() for i in s] == ["hello"]
+    assert [m for _, _, m in bench_safety.corpus()] == ["hello"]
+    assert [m for _, m in train.tuning("en")] == ["hello"]
