@@ -26,6 +26,8 @@ TEACHER = {
 }
 NOTE = "Loves the drawing table"
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
