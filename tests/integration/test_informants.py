@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
 from bot.access import code_hash
+from bot.data.fhir import EXT_INFORMANT_OF, EXT_INFORMANT_ROLE
 from bot.model import Outbound
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
@@ -212,3 +217,31 @@ async def test_family_forget__open_form_closed__sent_form_kept(clinic: DialogueS
     late = Person(clinic, "carer")
     await late.command("start", open_code)
     assert late.keys == ["clinician.invite_used"]
+
+
+async def test_exports__informant_answers_marked_with_their_source(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    code, form = await ask_teacher(doc, primary)
+    await fill_minimap(Person(clinic, "teach"), code)
+
+    sent = await doc.command("export", "csv")
+    got = {m.attachment.filename: m.attachment.data for m in sent if m.attachment}
+    [teacher_row] = csv.DictReader(io.StringIO(got["hearth-minimap-v1.csv"].decode("utf-8-sig")))
+    assert (teacher_row["interview_id"], teacher_row["informant_of"],
+            teacher_row["informant_role"]) == (form, primary, "teacher")
+    assert teacher_row["mm_calm_body"] == "a_lot" and teacher_row["mm_hot_cold"] == "not_seen"
+    [family_row] = csv.DictReader(
+        io.StringIO(got["hearth-developmental_history-v1.csv"].decode("utf-8-sig")))
+    assert (family_row["informant_of"], family_row["informant_role"]) == ("", "")
+
+    sent = await doc.command("export", "fhir")
+    got = {m.attachment.filename: m.attachment.data for m in sent if m.attachment}
+    bundle = json.loads(got["hearth-minimap-v1.fhir.json"])
+    [response] = [e["resource"] for e in bundle["entry"]
+                  if e["resource"]["resourceType"] == "QuestionnaireResponse"]
+    marks = {e["url"]: e.get("valueString", e.get("valueCode")) for e in response["extension"]}
+    assert marks == {EXT_INFORMANT_OF: primary, EXT_INFORMANT_ROLE: "teacher"}
+    Bundle.model_validate_json(got["hearth-minimap-v1.fhir.json"])  # still valid FHIR
