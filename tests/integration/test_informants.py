@@ -39,9 +39,10 @@ def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
     return clinic_service(store, catalog, clock)
 
 
-async def ask_teacher(doc: Person, primary_id: str, words: str = "teacher") -> tuple[str, str]:
+async def ask_teacher(doc: Person, primary_id: str, words: str = "teacher",
+                      command: str = "informant") -> tuple[str, str]:
     """`/informant <id> <words>`: (the invitation code, the form's interview id)."""
-    await doc.command("informant", f"{primary_id} {words}")
+    await doc.command(command, f"{primary_id} {words}")
     assert doc.keys == ["informants.informant_created"], doc.keys
     link = re.search(rf"https://t\.me/{BOT}\?start=([A-Za-z0-9_-]+)", doc.text)
     assert link, doc.text
@@ -118,7 +119,7 @@ async def test_teacher_fills_minimap__owner_told__report_side_by_side(
 async def test_informant__spanish_words_and_a_second_caregiver(clinic: DialogueService) -> None:
     doc = await register(clinic, "doc")
     primary = await submitted_history(clinic, "doc", "fam")
-    _, first = await ask_teacher(doc, primary, "docente")
+    _, first = await ask_teacher(doc, primary, "docente", command="informante")
     _, second = await ask_teacher(doc, primary, "otro cuidador ambos")
     roles = await rows(clinic, "SELECT id, informant_role FROM interviews "
                                "WHERE informant_of = ? ORDER BY id", primary)
