@@ -14,21 +14,19 @@ from typing import Any
 import yaml
 
 from bot import caseload
-from bot.access import code_hash, new_code
 from bot.context import Hooks, StepContext
 from bot.model import Kind
 from bot.replies import Say
 from bot.router import Interest
 from flows.lifecycle import State
 from messages.render import LOCALES, messages_dir
-from messages.words import fold, strip_accents
+from messages.words import fold, invite_channel_named, strip_accents
 from store.records import InterviewRecord
 
 LIBRARY = "informants.j2"
 #: The flow a second informant answers, and the flows whose interviews may have one.
 FLOW = "minimap"
 ROLES = ("teacher", "caregiver")
-CHANNELS = ("web", "telegram", "both")
 
 
 def _key(text: str) -> str:
@@ -36,30 +34,30 @@ def _key(text: str) -> str:
 
 
 @cache
-def informant_words() -> dict[str, dict[str, str]]:
-    """Typed word -> role, and word -> channel, from every locale's informant_words.yaml."""
-    found: dict[str, dict[str, str]] = {"roles": {}, "channels": {}}
+def informant_words() -> dict[str, str]:
+    """Typed words -> role, from every locale's informant_words.yaml."""
+    found: dict[str, str] = {}
     for locale in LOCALES:
         path = messages_dir() / locale / "informant_words.yaml"
         data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for section in found:
-            for name, words in data.get(section, {}).items():
-                for word in [name, *words]:
-                    found[section][_key(str(word))] = name
+        for name, words in data.get("roles", {}).items():
+            for word in [name, *words]:
+                found[_key(str(word))] = name
     return found
 
 
-def parse_args(args: str) -> tuple[str, str, str | None] | None:
-    """`<id> <role words> [channel]` -> (id, role, channel or None); None if not that."""
+def parse_args(args: str, locale: str) -> tuple[str, str, str | None] | None:
+    """`<id> <role words> [channel]` -> (id, role, channel or None); None if not that.
+
+    The channel words are `/new`'s (words.yaml: invite_channels), any locale's."""
     interview_id, _, rest = args.strip().partition(" ")
-    words = _key(rest).split()
+    words = rest.split()
     if not interview_id or not words:
         return None
-    known = informant_words()
-    channel = known["channels"].get(words[-1]) if len(words) > 1 else None
+    channel = invite_channel_named(words[-1], locale) if len(words) > 1 else None
     if channel is not None:
         words = words[:-1]
-    role = known["roles"].get(" ".join(words))
+    role = informant_words().get(_key(" ".join(words)))
     return (interview_id, role, channel) if role else None
 
 
@@ -91,7 +89,7 @@ class Informants:
         """Create the informant's form beside one of the clinician's family interviews."""
         if not caseload.require_clinician(ctx, "informant"):
             return
-        parsed = parse_args(args)
+        parsed = parse_args(args, ctx.person.locale)
         if parsed is None:
             ctx.say("informant_usage", library=LIBRARY)
             return
@@ -130,21 +128,11 @@ class Informants:
 
 def _invite(ctx: StepContext, form: InterviewRecord, primary: InterviewRecord, role: str,
             channel: str | None) -> None:
-    """A single-use code for the form, shown once (only its hash is stored).
-
-    The same steps as `caseload.invite`, with the informant's own message. When the
-    web-invites branch lands, its one link-building function replaces the two lines
-    marked below (docs/informants.md, "Links").
-    """
-    ctx.uow.access.revoke_invites(form.id, now=ctx.now)
-    code = new_code()
-    expires = ctx.now + ctx.access.invite_ttl
-    ctx.uow.access.add_invite(code_hash(code), interview_id=form.id, created_by=ctx.person.id,
-                              now=ctx.now, expires_at=expires)
-    ctx.audit("invited", interview_id=form.id)
-    # Links: Telegram's deep link for now; the web link comes with the web channel.
-    telegram = ctx.access.invite_link(code) if channel in (None, "telegram", "both") else None
-    web: str | None = None
+    """A single-use code for the form and its links, built as `/new` builds them; the code
+    is shown once (only its hash is stored, not even in the delivery)."""
+    code, expires = caseload.issue_invite(ctx.uow, ctx.access, form, by=ctx.person.id,
+                                          now=ctx.now)
+    links = ctx.access.invite_links(code, channel)
     ctx.replies.append(Say(
         message="informant_created",
         library=LIBRARY,
@@ -152,5 +140,5 @@ def _invite(ctx: StepContext, form: InterviewRecord, primary: InterviewRecord, r
                 "primary_id": primary.id, "role_name": role,
                 "expires": f"{expires:%Y-%m-%d %H:%M} UTC",
                 "code": None, "link": None, "web_link": None},
-        secret={"code": code, "link": telegram, "web_link": web},
+        secret={"code": code, "link": links.telegram, "web_link": links.web},
     ))

@@ -10,7 +10,7 @@ import re
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from bot.access import code_hash
+from bot.access import LOCAL_WEB_URL, code_hash
 from bot.data.fhir import EXT_INFORMANT_OF, EXT_INFORMANT_ROLE
 from bot.model import Outbound
 from bot.service import DialogueService
@@ -246,3 +246,18 @@ async def test_exports__informant_answers_marked_with_their_source(
     marks = {e["url"]: e.get("valueString", e.get("valueCode")) for e in response["extension"]}
     assert marks == {EXT_INFORMANT_OF: primary, EXT_INFORMANT_ROLE: "teacher"}
     Bundle.model_validate_json(got["hearth-minimap-v1.fhir.json"])  # still valid FHIR
+
+
+async def test_informant__web_link__built_like_new_s(clinic: DialogueService) -> None:
+    """`web`: only `{HEARTH_WEB_URL}/start/<code>` (the local address when unset), and that
+    code claims the form like any invitation."""
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    await doc.command("informant", f"{primary} teacher web")
+    assert doc.keys == ["informants.informant_created"]
+    assert "t.me/" not in doc.text
+    link = re.search(rf"{re.escape(LOCAL_WEB_URL)}/start/([A-Za-z0-9_-]+)", doc.text)
+    assert link, doc.text
+    teacher = Person(clinic, "teach")
+    await teacher.command("start", link.group(1))
+    assert "informants.informant_welcome" in ids(teacher)

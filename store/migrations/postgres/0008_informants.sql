@@ -1,4 +1,4 @@
--- Hearth schema v7 for PostgreSQL: the twin of ../0007_informants.sql (no foreign key, same
+-- Hearth schema v8 for PostgreSQL: the twin of ../0008_informants.sql (no foreign key, same
 -- reason as there).
 
 ALTER TABLE interviews ADD COLUMN informant_of TEXT;

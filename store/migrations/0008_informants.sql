@@ -1,4 +1,4 @@
--- Hearth schema v7: second informants. A teacher's or second caregiver's form (flow
+-- Hearth schema v8: second informants. A teacher's or second caregiver's form (flow
 -- `minimap`) names the family's interview it sits beside, and the informant's role.
 
 -- No foreign key, as for follow_up_of (0004): the family's interview erased whole must
