@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -13,11 +14,12 @@ from fhir.resources.R4B.bundle import Bundle
 from bot.access import LOCAL_WEB_URL, code_hash
 from bot.data.fhir import EXT_INFORMANT_OF, EXT_INFORMANT_ROLE
 from bot.model import Outbound
+from bot.reports import write_interview_report
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids
-from tests.integration.clinic import BOT, clinic_service, register, rows
+from tests.integration.clinic import BOT, clinic_service, new_interview, register, rows
 from tests.integration.test_clinician import submitted_history
 
 #: What the teacher answers (everything else "typical"): the hand-computed teacher of
@@ -261,3 +263,27 @@ async def test_informant__web_link__built_like_new_s(clinic: DialogueService) ->
     teacher = Person(clinic, "teach")
     await teacher.command("start", link.group(1))
     assert "informants.informant_welcome" in ids(teacher)
+
+
+async def test_informant__beside_an_interview_on_another_map__refused(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    _, sample = await new_interview(doc, "Sam")  # the sample flow: no functional map
+    await doc.command("informant", f"{sample} teacher")
+    assert doc.keys == ["informants.informant_not_possible"]
+    assert await rows(clinic, "SELECT id FROM interviews WHERE informant_of IS NOT NULL") == []
+
+
+async def test_report_file__written_by_the_operator__has_the_side_by_side(
+    clinic: DialogueService, tmp_path: Path, clock: Clock
+) -> None:
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    code, form = await ask_teacher(doc, primary)
+    await fill_minimap(Person(clinic, "teach"), code)
+    paths = await write_interview_report(clinic.store, clinic.catalog, primary, tmp_path,
+                                         clock())
+    assert paths is not None
+    html = paths[0].read_text(encoding="utf-8")
+    assert cells(html, "brainstem")[form] == ("significant", "differ")
