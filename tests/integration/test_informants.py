@@ -287,3 +287,48 @@ async def test_report_file__written_by_the_operator__has_the_side_by_side(
     assert paths is not None
     html = paths[0].read_text(encoding="utf-8")
     assert cells(html, "brainstem")[form] == ("significant", "differ")
+
+
+async def test_informant_forget__their_answers_erased__report_replay_blanked(
+    clinic: DialogueService,
+) -> None:
+    """The informant's /forget: the existing rule for a respondent of someone else's
+    interview. Their answers go, the form is withdrawn, and the clinician's stored /report
+    outcome that quoted them is blanked."""
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    code, form = await ask_teacher(doc, primary)
+    teacher = Person(clinic, "teach")
+    await fill_minimap(teacher, code)
+    await doc.command("report", primary)
+    # The teacher's own steps and the clinician's report quote the note.
+    assert await rows(clinic, "SELECT count(*) FROM deliveries WHERE instr(outcome, ?) > 0",
+                      NOTE) != [(0,)]
+
+    await teacher.command("forget")
+    await teacher.tap_key("button_erase")
+    assert "clinician.erased" in ids(teacher)
+    assert await rows(clinic, "SELECT count(*) FROM answers WHERE interview_id = ?",
+                      form) == [(0,)]
+    assert await rows(clinic, "SELECT state FROM interviews WHERE id = ?", form) == [
+        ("withdrawn",)]
+    assert await rows(clinic, "SELECT count(*) FROM deliveries WHERE instr(outcome, ?) > 0",
+                      NOTE) == [(0,)]
+    # The family's interview is untouched, and its report no longer shows the form.
+    assert await rows(clinic, "SELECT state FROM interviews WHERE id = ?", primary) == [
+        ("submitted",)]
+    [report] = await doc.command("report", primary)
+    assert report.attachment is not None
+    assert b'id="informants"' not in report.attachment.data
+
+
+async def test_followup__of_an_informant_form__refused(clinic: DialogueService) -> None:
+    """Informants get no follow-up of their own (a new one is asked beside the family's)."""
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    code, form = await ask_teacher(doc, primary)
+    await fill_minimap(Person(clinic, "teach"), code)
+    before = await rows(clinic, "SELECT count(*) FROM interviews")
+    await doc.command("followup", form)
+    assert doc.keys == ["informants.informant_no_followup"]
+    assert await rows(clinic, "SELECT count(*) FROM interviews") == before
