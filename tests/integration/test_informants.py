@@ -13,6 +13,8 @@ from fhir.resources.R4B.bundle import Bundle
 
 from bot.access import LOCAL_WEB_URL, code_hash
 from bot.data.fhir import EXT_INFORMANT_OF, EXT_INFORMANT_ROLE
+from bot.data.load import load_all
+from bot.data.stats import program_figures
 from bot.model import Outbound
 from bot.reports import write_interview_report
 from bot.service import DialogueService
@@ -332,3 +334,16 @@ async def test_followup__of_an_informant_form__refused(clinic: DialogueService) 
     await doc.command("followup", form)
     assert doc.keys == ["informants.informant_no_followup"]
     assert await rows(clinic, "SELECT count(*) FROM interviews") == before
+
+
+async def test_program_figures__count_families_not_informant_forms(
+    clinic: DialogueService, clock: Clock
+) -> None:
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    code, _ = await ask_teacher(doc, primary)
+    await fill_minimap(Person(clinic, "teach"), code)
+    everything = await clinic.store.read(load_all)
+    assert len(everything) == 2
+    figures = program_figures(clinic.catalog, everything, clock())
+    assert (figures.total, figures.submitted) == (1, 1)
