@@ -53,6 +53,7 @@ def test_invite_link__no_username__none() -> None:
     ("kwargs", "message"),
     [
         ({"invite_ttl": timedelta(0)}, "invite_ttl must be positive"),
+        ({"resume_ttl": timedelta(0)}, "resume_ttl must be positive"),
         ({"wrong_codes_allowed": 0}, "wrong_codes_allowed must be at least 1"),
         ({"bot_username": "no spaces"}, "bot_username must be a Telegram username"),
         ({"admins": frozenset({"telegram:"})}, "admin ids must look like 'channel:id'"),
