@@ -97,7 +97,7 @@ class Informants:
         raw_id, role, channel = parsed
         # The same check as /report: only the interview's owner, and unknown and foreign
         # ids get the same answer.
-        primary = caseload.owned_interview(ctx, raw_id, "report")
+        primary = caseload.owned_interview(ctx, raw_id, "informant")  # audited as that
         if primary is None:
             return
         # Only an interview whose functional map the mini-map is scored on (the family's

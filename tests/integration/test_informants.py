@@ -156,6 +156,9 @@ async def test_authorization__who_may_ask_and_who_may_see(clinic: DialogueServic
     # Another clinician: the same answer as an unknown id; the family: not a clinician.
     await other.command("informant", f"{primary} teacher")
     assert other.keys == ["clinician.not_found"]
+    # Audited without the id: a guessed id must not land in a stranger's trail.
+    assert await rows(clinic, "SELECT detail, interview_id FROM events WHERE kind = 'denied'"
+                      ) == [("informant", None)]
     fam = Person(clinic, "fam")
     await fam.command("informant", f"{primary} teacher")
     assert fam.keys == ["clinician.not_clinician"]
