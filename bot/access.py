@@ -107,7 +107,9 @@ class AccessPolicy:
             settings.admin_ids,
             bot_username=settings.bot_username,
             invite_ttl=timedelta(days=settings.invite_days),
-            web_url=settings.web_url,
+            # Set by the operator, not a default: web-core's Settings may default it to the
+            # local address, and only a configured web channel makes "both" the default.
+            web_url=settings.web_url if "web_url" in settings.model_fields_set else None,
         )
 
     def is_admin(self, channel: str, user_id: str) -> bool:
