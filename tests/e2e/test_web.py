@@ -448,3 +448,38 @@ async def test_invitation_link__family_begins_on_the_web__clinicians_interview(
             "WHERE i.id = ?", (interview_id,)).fetchone()
     assert respondent == ("web",)
     assert [item for item, _ in answers_in(db_path)] == ["child_name"]
+
+
+async def test_teacher__fills_the_minimap_in_a_browser(
+    store: Store, catalog: FlowCatalog, clock: Clock, db_path: Path
+) -> None:
+    from tests.integration.clinic import clinic_service, register
+    from tests.integration.test_clinician import submitted_history
+    from tests.integration.test_informants import NOTE, TEACHER, ask_teacher
+
+    clinic = clinic_service(store, catalog, clock)
+    doc = await register(clinic, "doc")
+    code, form = await ask_teacher(doc, await submitted_history(clinic, "doc", "fam"))
+    app = create_app(clinic, WebConfig(rate_per_minute=10_000))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                 base_url="http://testserver") as client:
+        teacher = WebPerson(client)
+        await teacher.open(f"/start/{code}")
+        page = await teacher.command("start")
+        assert "informants.informant_welcome" in page.keys
+        page = await teacher.press("agree")
+        for _ in range(40):
+            if page.question is None:
+                break
+            if page.question == "mm_note":
+                assert page.text_tag == "textarea"
+                page = await teacher.type(NOTE)
+            else:
+                page = await teacher.press(TEACHER.get(page.question, "typical"))
+        assert "replies.review" in page.keys
+        await teacher.press("submit")
+        page = await teacher.press("send_now")
+        assert "replies.submitted" in page.keys
+    with sqlite3.connect(db_path) as conn:
+        state = conn.execute("SELECT state FROM interviews WHERE id = ?", (form,)).fetchone()
+    assert state == ("submitted",)
