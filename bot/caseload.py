@@ -14,6 +14,8 @@ from bot.access import (
 )
 from bot.context import StepContext
 from bot.replies import Say
+from flows.catalog import FlowCatalog
+from flows.lifecycle import State
 from store.contract import UnitOfWork
 from store.records import InterviewRecord, Person
 
@@ -51,6 +53,35 @@ def owned_interview(ctx: StepContext, raw_id: str, action: str) -> InterviewReco
         ctx.say(f"{action}_usage" if not interview_id else "not_found", library=LIBRARY)
         return None
     return found
+
+
+def start_follow_up(
+    uow: UnitOfWork,
+    catalog: FlowCatalog,
+    earlier: InterviewRecord,
+    *,
+    by: int | None,
+    respondent_id: int | None,
+    now: datetime,
+) -> InterviewRecord:
+    """A new interview for the same child, linked to a submitted one (`/followup`, and the
+    scheduled re-assessment): the newest version of the same flow, whose item ids are
+    stable across versions, so the history carries over item by item."""
+    flow = catalog.latest(earlier.flow_id)
+    interview = uow.interviews.create(
+        flow_id=flow.id,
+        flow_version=flow.version,
+        owner_id=earlier.owner_id,
+        respondent_id=respondent_id,
+        nickname=earlier.subject_nickname,
+        state=State.CONSENT.value,
+        now=now,
+    )
+    uow.interviews.set_follow_up_of(interview.id, earlier.id)
+    uow.audit.add("created", interview_id=interview.id, person_id=by, now=now, detail=flow.key)
+    uow.audit.add("follow_up", interview_id=interview.id, person_id=by, now=now,
+                  detail=earlier.id)
+    return interview
 
 
 def issue_invite(

@@ -164,6 +164,15 @@ class Files(_Reply):
     files: list[DataFile] = Field(default_factory=list, exclude=True)
 
 
+class Tried(_Reply):
+    """One plan item of the earlier interview and what the family said of it at the check-in."""
+
+    n: int
+    title: str
+    tried: str | None = None
+    went: str | None = None
+
+
 class Change(_Reply):
     """A follow-up's change report: the earlier and the latest answers, drawn after commit."""
 
@@ -177,6 +186,8 @@ class Change(_Reply):
     now_rows: list[ReviewRow]
     then_at: datetime
     at: datetime
+    #: The earlier interview's plan and its check-in answers (bot/features/plan.py).
+    tried: list[Tried] = Field(default_factory=list)
 
 
 Reply = Annotated[

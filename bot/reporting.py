@@ -6,8 +6,9 @@ import json
 from datetime import datetime
 from typing import Literal
 
+from bot import plans
 from bot.data.load import decoded
-from bot.replies import Change, Export, InformantForm, ReviewRow, SafetyNote
+from bot.replies import Change, Export, InformantForm, ReviewRow, SafetyNote, Tried
 from flows.catalog import FlowCatalog
 from flows.engine import questions
 from flows.lifecycle import State
@@ -123,4 +124,21 @@ def change_reply(
         now_rows=answer_rows(uow, catalog, interview),
         then_at=earlier.submitted_at or earlier.updated_at,
         at=now,
+        tried=tried_items(uow, catalog, earlier, owner_id),
     )
+
+
+def tried_items(
+    uow: UnitOfWork, catalog: FlowCatalog, earlier: InterviewRecord, owner_id: int
+) -> list[Tried]:
+    """The earlier interview's plan items with the family's check-in answers, named in the
+    clinician's language."""
+    plan = uow.plans.plan(earlier.id)
+    if plan is None or not plan.items:
+        return []
+    owner = uow.people.by_id(owner_id)
+    locale = owner.locale if owner is not None else "en"
+    titles = {r.id: plans.clinician_title(r, locale)
+              for r in plans.recommendations(uow, catalog, earlier)}
+    return [Tried(n=i.position, title=titles.get(i.recommendation, i.recommendation),
+                  tried=i.tried, went=i.went) for i in plan.items if i.status == "sent"]

@@ -16,6 +16,7 @@ from bot.features import standard
 from bot.intake.feature import Intake
 from bot.intake.view import current as current_view
 from bot.model import Inbound, Outbound
+from bot.plan_jobs import due_plan_sends
 from bot.reminders import due_reminders
 from bot.render import Renderer
 from bot.replies import OUTCOME, Change, Export, Files, Outcome, Submitted
@@ -140,6 +141,16 @@ class DialogueService:
             )
             for r in due
         ]
+
+    async def plan_sends(self, channel: str) -> list[Outbound]:
+        """Check-ins and re-assessments due now for `channel` (each sent at most once)."""
+        outcomes = await self.store.run(
+            partial(due_plan_sends, catalog=self.catalog, channel=channel, now=self.clock())
+        )
+        messages: list[Outbound] = []
+        for outcome in outcomes:
+            messages.extend(await self.render(outcome))
+        return messages
 
     async def prune(self) -> int:
         """Drop deliveries older than the retention window (run about hourly by `handle`).

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 from store.cipher import Cipher
 from store.contract import UnitOfWork
 from store.errors import Conflict
+from store.memory_plans import MemoryPlans, PlanTables
 from store.records import (
     AnswerRevision,
     Erasure,
@@ -72,6 +73,7 @@ class _Tables:
     reflections: list[tuple[int, str, int, str, datetime]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
+    plans: PlanTables = field(default_factory=PlanTables)
 
 
 class _People:
@@ -537,6 +539,7 @@ class MemoryUnitOfWork:
         self.deliveries = _Deliveries(tables)
         self.bookclub = _BookClub(tables)
         self.web_sessions = _WebSessions(tables)
+        self.plans = MemoryPlans(tables.plans)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         t = self.tables
@@ -553,6 +556,7 @@ class MemoryUnitOfWork:
             e for e in t.events if e.interview_id not in owned and e.person_id != person_id
         ]
         for interview_id in owned:
+            self.plans.erase_interview(interview_id)
             del t.interviews[interview_id]
             t.informants.pop(interview_id, None)
         for interview_id in owned + shared:
@@ -561,6 +565,7 @@ class MemoryUnitOfWork:
             k: v for k, v in t.resume_codes.items() if v.created_by != person_id
         }
         for interview_id in shared:
+            self.plans.erase_family(interview_id)
             record = t.interviews[interview_id]
             record.respondent_id, record.state, record.cursor, record.draft = (
                 None, "withdrawn", None, None,

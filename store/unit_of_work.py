@@ -16,6 +16,7 @@ from store.repos.base import Session, ts
 from store.repos.deliveries import Deliveries
 from store.repos.interviews import Interviews
 from store.repos.people import People
+from store.repos.plans import Plans
 from store.repos.web_sessions import WebSessions
 
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self.deliveries = Deliveries(self.session)
         self.bookclub = BookClubRepository(self.session)
         self.web_sessions = WebSessions(self.session)
+        self.plans = Plans(self.session)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         """Erase what a person gave, leaving tombstone events without content.
@@ -72,6 +74,7 @@ class SqlUnitOfWork:
             self.access.drop_resume_codes(interview_id)
         conn.execute("DELETE FROM resume_codes WHERE created_by = ?", (person_id,))
         for interview_id in owned:
+            self.plans.erase_interview(interview_id)
             self.answers.delete_all(interview_id)
             conn.execute("DELETE FROM invites WHERE interview_id = ?", (interview_id,))
             conn.execute("DELETE FROM events WHERE interview_id = ?", (interview_id,))
@@ -81,6 +84,7 @@ class SqlUnitOfWork:
             )
             conn.execute("DELETE FROM interviews WHERE id = ?", (interview_id,))
         for interview_id in shared:
+            self.plans.erase_family(interview_id)
             self.answers.delete_by(interview_id, person_id)
             conn.execute(
                 "UPDATE interviews SET respondent_id = NULL, state = 'withdrawn', cursor = NULL, "

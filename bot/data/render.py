@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from markupsafe import Markup
+
 from bot.data.change import compare
 from bot.model import Attachment, Outbound
 from bot.replies import Change, Files, ReviewRow
@@ -96,6 +98,8 @@ def render_change(renderer: Wording, reply: Change, locale: str) -> list[Outboun
         summary=summary,
         locale=locale,
         chart=data_uri(chart),
+        tried=Markup(text(locale, "tried_section", "plan.html.j2",
+                          items=[t.model_dump() for t in reply.tried])) if reply.tried else "",
     )
     attachment = Attachment(f"hearth-change-{reply.interview_id}.html", html.encode("utf-8"),
                             "text/html")

@@ -13,6 +13,7 @@ from bot.features.erasure import Erasure
 from bot.features.followup import FollowUps
 from bot.features.informants import Informants
 from bot.features.invitations import Invitations
+from bot.features.plan import Plans
 from bot.features.resume import ResumeCodes
 from bot.features.safety import Safety
 from bot.intake.feature import Intake
@@ -30,6 +31,7 @@ def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
         Clinicians(),
         Informants(),  # /informant: a teacher's or second caregiver's form
         FollowUps(),
+        Plans(),  # /note, /plan, /schedule; the family's check-in and re-assessment buttons
         DataCommands(),
         Safety(net),  # /lowexposure; its after-step hook sees every private step
         intake,

@@ -81,21 +81,9 @@ class FollowUps:
             ctx.say("followup_not_submitted", library=LIBRARY, interview_id=earlier.id,
                     state=earlier.state)
             return
-        # The newest version of the same flow: item ids are stable across versions, so the
-        # history carries over item by item.
-        flow = ctx.catalog.latest(earlier.flow_id)
-        interview = ctx.uow.interviews.create(
-            flow_id=flow.id,
-            flow_version=flow.version,
-            owner_id=ctx.person.id,
-            respondent_id=None,
-            nickname=earlier.subject_nickname,
-            state=State.CONSENT.value,
-            now=ctx.now,
+        interview = caseload.start_follow_up(
+            ctx.uow, ctx.catalog, earlier, by=ctx.person.id, respondent_id=None, now=ctx.now
         )
-        ctx.uow.interviews.set_follow_up_of(interview.id, earlier.id)
-        ctx.audit("created", flow.key, interview_id=interview.id)
-        ctx.audit("follow_up", earlier.id, interview_id=interview.id)
         ctx.say("followup_created", library=LIBRARY, nickname=earlier.subject_nickname,
                 earlier_id=earlier.id, interview_id=interview.id)
         caseload.invite(ctx, interview)

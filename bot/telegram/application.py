@@ -18,7 +18,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.service import DialogueService
 from bot.settings import Settings
-from bot.telegram import bookclub, reminders
+from bot.telegram import bookclub, plan_jobs, reminders
 from bot.telegram.handlers import (
     Hearth,
     on_button,
@@ -122,6 +122,7 @@ def build_application(
     # Book clubs: group commands and membership changes come first (bot/telegram/bookclub.py).
     bookclub.install(application, service)
     reminders.install(application, settings.reminder_hours)
+    plan_jobs.install(application)
     return application
 
 

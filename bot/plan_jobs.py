@@ -1,0 +1,129 @@
+"""The plan's scheduled sends: the check-in at the review date, and re-assessments when due.
+
+Like the paused-interview reminders (bot/reminders.py): each runs inside one store
+transaction that marks the send before anything goes out (`claim_checkin`, the schedule
+moved to its next date), so a crash, a restart or a second worker never sends it twice.
+The replies are intents; the service renders them and the adapter sends them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot import caseload, plans
+from bot.replies import Outcome, Reply, Say
+from flows.catalog import FlowCatalog
+from flows.lifecycle import State, is_open
+from store.contract import UnitOfWork
+from store.plan_records import Schedule
+from store.records import InterviewRecord
+
+LIBRARY = plans.LIBRARY
+
+
+def due_plan_sends(
+    uow: UnitOfWork, catalog: FlowCatalog, channel: str, now: datetime
+) -> list[Outcome]:
+    """Every check-in and re-assessment due now for families on `channel`, marked sent."""
+    return [*due_checkins(uow, catalog, channel, now),
+            *due_reassessments(uow, catalog, channel, now)]
+
+
+def due_checkins(
+    uow: UnitOfWork, catalog: FlowCatalog, channel: str, now: datetime
+) -> list[Outcome]:
+    """The check-in of each sent plan whose review date has come (at most once each)."""
+    sends: list[Outcome] = []
+    for interview_id in uow.plans.checkins_due(now.date()):
+        interview = uow.interviews.get(interview_id)
+        family = plans.family_of(uow, interview) if interview is not None else None
+        if interview is None or family is None:
+            uow.plans.claim_checkin(interview_id, now=now)  # no one to ask: never again
+            continue
+        chat = uow.people.chat_of(family.id)
+        if family.channel != channel or chat is None:
+            continue  # another adapter's family
+        plan = uow.plans.plan(interview_id)
+        if plan is None or not uow.plans.claim_checkin(interview_id, now=now):
+            continue
+        uow.audit.add("checkin_sent", interview_id=interview_id, person_id=None, now=now)
+        recs = plans.recommendations(uow, catalog, interview)
+        shown = plans.family_items(recs, plan, family.locale)
+        sent = {i.position for i in plan.items if i.status == "sent"}
+        replies: list[Reply] = [Say(
+            message="checkin_intro", library=LIBRARY, chat_id=chat, locale=family.locale,
+            params={"nickname": interview.subject_nickname, "count": len(sent)},
+        )]
+        for item in shown:
+            if item["n"] not in sent:
+                continue
+            replies.append(Say(
+                message="checkin_tried", library=LIBRARY, chat_id=chat, locale=family.locale,
+                params={"n": item["n"], "title": item["title"], "words": item["words"]},
+                choices=[(f"tried_{v}", plans.payload("t", interview_id, item["n"], v))
+                         for v in ("yes", "partly", "no", "unknown")],
+            ))
+        sends.append(Outcome(locale=family.locale, replies=replies, channel=channel))
+    return sends
+
+
+def due_reassessments(
+    uow: UnitOfWork, catalog: FlowCatalog, channel: str, now: datetime
+) -> list[Outcome]:
+    """For each schedule due: a follow-up interview carried over as `/followup` makes it,
+    a reminder to the family with a button to start it, and word to the clinician."""
+    sends: list[Outcome] = []
+    for schedule in uow.plans.reassessments_due(now.date()):
+        origin = uow.interviews.get(schedule.interview_id)
+        family = plans.family_of(uow, origin) if origin is not None else None
+        if origin is None or family is None:
+            uow.plans.set_schedule(schedule.interview_id, None, None)  # no one to ask
+            continue
+        chat = uow.people.chat_of(family.id)
+        if family.channel != channel or chat is None:
+            continue
+        follow_up = _follow_up(uow, catalog, schedule, origin, family.id, now)
+        uow.plans.advance(schedule.interview_id, _next(schedule, now.date()),
+                          follow_up.id if follow_up else schedule.follow_up_id)
+        if follow_up is None:
+            continue
+        uow.audit.add("reassessment_due", interview_id=follow_up.id, person_id=None, now=now)
+        replies: list[Reply] = [Say(
+            message="reassess_due", library=LIBRARY, chat_id=chat, locale=family.locale,
+            params={"nickname": origin.subject_nickname, "months": schedule.months},
+            choices=[("button_start", plans.payload("r", follow_up.id))],
+        )]
+        owner = uow.people.by_id(origin.owner_id)
+        if owner is not None and owner.role == "clinician" and owner.channel == channel:
+            replies.append(Say(
+                message="reassess_owner", library=LIBRARY,
+                chat_id=uow.people.chat_of(owner.id), locale=owner.locale,
+                params={"nickname": origin.subject_nickname, "interview_id": follow_up.id,
+                        "earlier_id": origin.id},
+            ))
+        sends.append(Outcome(locale=family.locale, replies=replies, channel=channel))
+    return sends
+
+
+def _follow_up(
+    uow: UnitOfWork, catalog: FlowCatalog, schedule: Schedule, origin: InterviewRecord,
+    family_id: int, now: datetime,
+) -> InterviewRecord | None:
+    """The interview to remind about: the last one still open, else a new follow-up of the
+    newest submitted one in the chain (None when there is nothing submitted to follow)."""
+    last = uow.interviews.get(schedule.follow_up_id) if schedule.follow_up_id else None
+    if last is not None and is_open(State(last.state)):
+        return last
+    base = last if last is not None and State(last.state) is State.SUBMITTED else origin
+    if State(base.state) is not State.SUBMITTED:
+        return None
+    return caseload.start_follow_up(uow, catalog, base, by=None, respondent_id=family_id,
+                                    now=now)
+
+
+def _next(schedule: Schedule, today: date) -> date:
+    """The next date after today on the schedule (a long outage skips, never floods)."""
+    due = schedule.next_due
+    while due <= today:
+        due = plans.add_months(due, schedule.months)
+    return due
