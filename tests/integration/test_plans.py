@@ -10,6 +10,7 @@ import pytest
 from bot.model import Outbound
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
+from messages.render import macro
 from store.cipher import new_key
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids
@@ -248,3 +249,38 @@ async def test_sealed_at_rest__notes_wording_answers(
     notes = await again.store.read(lambda repo: repo.plans.notes(interview))
     assert [n.body for n in notes] == ["Grandmother-nightshift-story"]
     await again.store.close()
+
+
+async def test_follow_up_report__change_in_scores_next_to_what_was_tried(
+    service: DialogueService, clock: Clock
+) -> None:
+    _, fam, interview = await planned(service, clock)
+    clock.advance(days=30)
+    fam.last = await service.plan_sends("console")
+    await fam.tap_key("tried_unknown")  # item 2
+    clock.advance(days=60)
+    follow_up = await submitted_interview(service, "console", DOC, FAM, clock.now,
+                                          earlier_id=interview)
+    doc = Person(service, DOC)
+    await doc.command("report", follow_up)
+    change = next(m for m in doc.last if m.key == "report.change")
+    assert change.attachment is not None
+    html = change.attachment.data.decode()
+    tried = html.index('class="tried"')
+    assert tried < html.index("<h2>", tried)  # the table, then the score changes below it
+    unknown = str(macro("en", "plan.j2", "tried_word")(value="unknown")).strip()
+    not_tried = str(macro("en", "plan.j2", "tried_word")(value="no")).strip()
+    assert unknown in html and not_tried not in html  # "I don't know" is not a "no"
+
+
+async def test_follow_up_report__no_plan__no_tried_section(
+    service: DialogueService, clock: Clock
+) -> None:
+    interview = await submitted_interview(service, "console", DOC, FAM, clock.now)
+    follow_up = await submitted_interview(service, "console", DOC, FAM, clock.now,
+                                          earlier_id=interview)
+    doc = Person(service, DOC)
+    await doc.command("report", follow_up)
+    change = next(m for m in doc.last if m.key == "report.change")
+    assert change.attachment is not None
+    assert 'class="tried"' not in change.attachment.data.decode()
