@@ -91,7 +91,8 @@ def test_checkin_payload__round_trip__fits_telegram(kind: str) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    ["pln:t:abc:1:maybe", "pln:w:abc:1:yes", "pln:t:abc:x:yes", "pln:t:abc", "pln:", "pln:q:a:1:yes"],
+    ["pln:t:abc:1:maybe", "pln:w:abc:1:yes", "pln:t:abc:x:yes", "pln:t:abc", "pln:",
+     "pln:q:a:1:yes"],
 )
 def test_decode__anything_else__none(data: str) -> None:
     assert plans.decode(data) is None
