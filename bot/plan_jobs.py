@@ -25,8 +25,26 @@ def due_plan_sends(
     uow: UnitOfWork, catalog: FlowCatalog, channel: str, now: datetime
 ) -> list[Outcome]:
     """Every check-in and re-assessment due now for families on `channel`, marked sent."""
-    return [*due_checkins(uow, catalog, channel, now),
+    return [*asked_sends(uow, catalog, channel, now),
+            *due_checkins(uow, catalog, channel, now),
             *due_reassessments(uow, catalog, channel, now)]
+
+
+def asked_sends(
+    uow: UnitOfWork, catalog: FlowCatalog, channel: str, now: datetime
+) -> list[Outcome]:
+    """Plans the clinician sent from the web workspace, delivered in the family's chat."""
+    sends: list[Outcome] = []
+    for interview_id in uow.plans.sends_asked():
+        interview = uow.interviews.get(interview_id)
+        family = plans.family_of(uow, interview) if interview is not None else None
+        if interview is None or family is None:
+            uow.plans.drop_send(interview_id)  # no one to send it to
+            continue
+        sent = plans.send_plan(uow, catalog, interview, channel, by=None, now=now)
+        if sent is not None:
+            sends.append(Outcome(locale=family.locale, replies=[sent], channel=channel))
+    return sends
 
 
 def due_checkins(

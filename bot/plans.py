@@ -10,13 +10,14 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from bot.data.load import decoded
+from bot.replies import Say
 from flows.catalog import FlowCatalog
 from messages.render import LOCALES, messages_dir
 from messages.words import fold, strip_accents
@@ -179,3 +180,28 @@ def _text(text: dict[str, str], locale: str) -> str:
 def clinician_title(rec: Recommendation, locale: str) -> str:
     """A recommendation's name as a clinician reads it."""
     return _text(rec.clinical_title or rec.title, locale)
+
+
+def send_plan(
+    uow: UnitOfWork, catalog: FlowCatalog, interview: InterviewRecord, channel: str, *,
+    by: int | None, now: datetime,
+) -> Say | None:
+    """The plan for the family's chat, in its language, marked sent and audited; None when
+    the family cannot be reached on `channel` (nothing is marked)."""
+    plan = uow.plans.plan(interview.id)
+    family = family_of(uow, interview)
+    chat = uow.people.chat_of(family.id) if family is not None else None
+    if plan is None or not plan.items or family is None or chat is None:
+        return None
+    if family.channel != channel:
+        return None
+    recs = recommendations(uow, catalog, interview)
+    uow.plans.mark_sent(interview.id, now=now)
+    uow.audit.add("plan_sent", interview_id=interview.id, person_id=by, now=now,
+                  detail=str(family.id))
+    return Say(
+        message="plan_for_family", library=LIBRARY, chat_id=chat, locale=family.locale,
+        params={"nickname": interview.subject_nickname,
+                "items": family_items(recs, plan, family.locale),
+                "review_on": None if plan.review_on is None else plan.review_on.isoformat()},
+    )

@@ -16,6 +16,7 @@ class PlanTables:
     notes: list[Note] = field(default_factory=list)
     plans: dict[str, Plan] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
+    send_asked: dict[str, datetime] = field(default_factory=dict)
 
 
 class MemoryPlans:
@@ -61,6 +62,17 @@ class MemoryPlans:
         plan = self._ensure(interview_id)
         items = [dataclasses.replace(i, status="sent") for i in plan.items]
         self.t.plans[interview_id] = dataclasses.replace(plan, sent_at=now, items=items)
+        self.t.send_asked.pop(interview_id, None)
+
+    def ask_send(self, interview_id: str, *, now: datetime) -> None:
+        self._ensure(interview_id)
+        self.t.send_asked[interview_id] = now
+
+    def sends_asked(self, *, limit: int = 200) -> list[str]:
+        return sorted(self.t.send_asked, key=lambda i: self.t.send_asked[i])[:limit]
+
+    def drop_send(self, interview_id: str) -> None:
+        self.t.send_asked.pop(interview_id, None)
 
     def checkins_due(self, today: date, *, limit: int = 200) -> list[str]:
         due = [
@@ -118,6 +130,7 @@ class MemoryPlans:
         return {i: self.t.schedules[i].next_due for i in interview_ids if i in self.t.schedules}
 
     def erase_interview(self, interview_id: str) -> None:
+        self.t.send_asked.pop(interview_id, None)
         self.t.notes = [n for n in self.t.notes if n.interview_id != interview_id]
         self.t.plans.pop(interview_id, None)
         self.t.schedules.pop(interview_id, None)
@@ -126,6 +139,7 @@ class MemoryPlans:
                 self.t.schedules[key] = dataclasses.replace(schedule, follow_up_id=None)
 
     def erase_family(self, interview_id: str) -> None:
+        self.t.send_asked.pop(interview_id, None)
         plan = self.t.plans.get(interview_id)
         if plan is not None:
             items = [dataclasses.replace(i, tried=None, went=None, answered_at=None)

@@ -175,20 +175,12 @@ class Plans:
         if plan is None or not plan.items:
             ctx.say("plan_empty", library=LIBRARY, interview_id=interview.id)
             return
-        family = plans.family_of(ctx.uow, interview)
-        chat = ctx.uow.people.chat_of(family.id) if family is not None else None
-        if family is None or chat is None or family.channel != ctx.inbound.channel:
+        sent = plans.send_plan(ctx.uow, ctx.catalog, interview, ctx.inbound.channel,
+                               by=ctx.person.id, now=ctx.now)
+        if sent is None:
             ctx.say("no_family", library=LIBRARY, interview_id=interview.id)
             return
-        recs = plans.recommendations(ctx.uow, ctx.catalog, interview)
-        ctx.uow.plans.mark_sent(interview.id, now=ctx.now)
-        ctx.audit("plan_sent", str(family.id), interview_id=interview.id)
-        ctx.replies.append(Say(
-            message="plan_for_family", library=LIBRARY, chat_id=chat, locale=family.locale,
-            params={"nickname": interview.subject_nickname,
-                    "items": plans.family_items(recs, plan, family.locale),
-                    "review_on": _day(plan.review_on)},
-        ))
+        ctx.replies.append(sent)
         ctx.say("plan_sent", library=LIBRARY, interview_id=interview.id,
                 count=len(plan.items), review_on=_day(plan.review_on))
 

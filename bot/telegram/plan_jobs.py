@@ -8,8 +8,9 @@ from telegram.ext import Application, ContextTypes
 
 from bot.telegram.handlers import Hearth, hearth
 
-#: How often to look: reviews and re-assessments are about days, not minutes.
-CHECK_EVERY = timedelta(hours=1)
+#: How often to look: a plan sent from the web workspace should reach the family soon;
+#: each look is three indexed reads.
+CHECK_EVERY = timedelta(minutes=1)
 
 
 async def send_due(parts: Hearth) -> int:
@@ -32,5 +33,5 @@ def install(application: Application) -> None:  # type: ignore[type-arg]
     if application.job_queue is None:
         return
     application.job_queue.run_repeating(
-        _job, interval=CHECK_EVERY, first=timedelta(minutes=2), name="hearth-plan-sends"
+        _job, interval=CHECK_EVERY, first=timedelta(seconds=30), name="hearth-plan-sends"
     )

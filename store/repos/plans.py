@@ -115,10 +115,32 @@ class Plans(Repository):
     def mark_sent(self, interview_id: str, *, now: datetime) -> None:
         self._ensure(interview_id, now)
         self.conn.execute(
-            "UPDATE plans SET sent_at = ? WHERE interview_id = ?", (ts(now), interview_id)
+            "UPDATE plans SET sent_at = ?, send_asked_at = NULL WHERE interview_id = ?",
+            (ts(now), interview_id),
         )
         self.conn.execute(
             "UPDATE plan_items SET status = 'sent' WHERE interview_id = ?", (interview_id,)
+        )
+
+    def ask_send(self, interview_id: str, *, now: datetime) -> None:
+        """Send the plan at the scheduler's next look (asked from the web workspace)."""
+        self._ensure(interview_id, now)
+        self.conn.execute(
+            "UPDATE plans SET send_asked_at = ? WHERE interview_id = ?", (ts(now), interview_id)
+        )
+
+    def sends_asked(self, *, limit: int = 200) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT interview_id FROM plans WHERE send_asked_at IS NOT NULL "
+            "ORDER BY send_asked_at LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def drop_send(self, interview_id: str) -> None:
+        """Nothing to send after all (no family to reach)."""
+        self.conn.execute(
+            "UPDATE plans SET send_asked_at = NULL WHERE interview_id = ?", (interview_id,)
         )
 
     def checkins_due(self, today: date, *, limit: int = 200) -> list[str]:
@@ -224,6 +246,7 @@ class Plans(Repository):
         )
         self.conn.execute("DELETE FROM reassessments WHERE interview_id = ?", (interview_id,))
         self.conn.execute(
-            "UPDATE plans SET checkin_at = COALESCE(checkin_at, updated_at) WHERE interview_id = ?",
+            "UPDATE plans SET checkin_at = COALESCE(checkin_at, updated_at), send_asked_at = NULL "
+            "WHERE interview_id = ?",
             (interview_id,),
         )

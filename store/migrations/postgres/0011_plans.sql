@@ -23,9 +23,12 @@ CREATE TABLE plans (
     review_on       TEXT,
     sent_at         TEXT,
     checkin_at      TEXT,
+    -- Sending asked for from the web workspace: the bot's scheduler delivers it.
+    send_asked_at   TEXT,
     updated_at      TEXT NOT NULL
 );
 CREATE INDEX plans_by_review ON plans (review_on) WHERE checkin_at IS NULL;
+CREATE INDEX plans_to_send ON plans (send_asked_at) WHERE send_asked_at IS NOT NULL;
 
 CREATE TABLE plan_items (
     interview_id    TEXT NOT NULL,
