@@ -151,4 +151,8 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
     for r in shown:
         uow.audit.add("viewed", interview_id=r.interview_id, person_id=person_id, now=now,
                       detail=LISTED)
-    return CaseloadView([_row(catalog, r) for r in shown], len(rows), page, pages)
+    # Scheduled re-assessments (bot/features/plan.py): one read for the page's rows.
+    due = uow.plans.next_due([r.interview_id for r in shown])
+    return CaseloadView(
+        [{**_row(catalog, r), "next_due": str(due.get(r.interview_id) or "")} for r in shown],
+        len(rows), page, pages)
