@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +19,7 @@ from store.records import CaseloadRow
 PAGE_SIZE = 50
 SORTS = ("activity", "nickname", "state", "progress", "flags", "created")
 STATES = tuple(s.value for s in State)
+_NEWEST_FIRST = ("activity", "flags", "created")
 #: Audit detail of a caseload listing (the Telegram `/interviews` writes "list").
 LISTED = "web_list"
 
@@ -39,12 +39,14 @@ class CaseloadQuery:
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> CaseloadQuery:
         sort = params.get("sort", "activity")
+        sort = sort if sort in SORTS else "activity"
         page = params.get("page", "1")
         state = params.get("state", "")
+        order = params.get("order", "")
         return cls(
-            sort=sort if sort in SORTS else "activity",
-            descending=params.get("order", "desc" if sort in ("activity", "flags") else "asc")
-            != "asc",
+            sort=sort,
+            # Newest and most flagged first unless asked otherwise; names A to Z.
+            descending=order == "desc" or (order != "asc" and sort in _NEWEST_FIRST),
             state=state if state in STATES else "",
             flagged=params.get("flagged") == "1",
             follow_up=params.get("followup") == "1",
@@ -72,7 +74,7 @@ class CaseloadQuery:
         """A column heading's link: by `key`, flipping the order if it is the sort now."""
         if key == self.sort:
             return self.link(descending=not self.descending, page=1)
-        return self.link(sort=key, descending=key in ("activity", "flags"), page=1)
+        return self.link(sort=key, descending=key in _NEWEST_FIRST, page=1)
 
 
 @dataclass
@@ -84,7 +86,6 @@ class CaseloadView:
     states: tuple[str, ...] = STATES
 
 
-@lru_cache(maxsize=64)
 def _questions_in(catalog: FlowCatalog, flow_key: str) -> int:
     """How many questions a flow asks before any answer narrows it (progress's scale)."""
     try:
@@ -105,8 +106,8 @@ def _sort_key(sort: str) -> Any:
     return keys[sort]
 
 
-def _row(catalog: FlowCatalog, r: CaseloadRow) -> dict[str, Any]:
-    total = _questions_in(catalog, f"{r.flow_id}@{r.flow_version}")
+def _row(r: CaseloadRow, totals: dict[str, int]) -> dict[str, Any]:
+    total = totals[f"{r.flow_id}@{r.flow_version}"]
     return {
         "interview_id": r.interview_id,
         "nickname": r.nickname or "",
@@ -151,8 +152,10 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
     for r in shown:
         uow.audit.add("viewed", interview_id=r.interview_id, person_id=person_id, now=now,
                       detail=LISTED)
+    totals = {key: _questions_in(catalog, key)
+              for key in {f"{r.flow_id}@{r.flow_version}" for r in shown}}
     # Scheduled re-assessments (bot/features/plan.py): one read for the page's rows.
     due = uow.plans.next_due([r.interview_id for r in shown])
     return CaseloadView(
-        [{**_row(catalog, r), "next_due": str(due.get(r.interview_id) or "")} for r in shown],
+        [{**_row(r, totals), "next_due": str(due.get(r.interview_id) or "")} for r in shown],
         len(rows), page, pages)
