@@ -64,6 +64,8 @@ async def test_plan_page__build_edit_review_send__family_gets_it(
         == "plan.note_saved"
     assert said(await post(client, interview, action="schedule", months="6")) == \
         "plan.schedule_set"
+    caseload = await client.get("/clinic/")
+    assert re.search(r'data-key="clinic.next_due">2027-05-25<', caseload.text)
     sent = await post(client, interview, action="send")
     assert said(sent) == "plan.send_asked"
     assert "Dad joins next time." in sent.text and "2027-05-25" in sent.text

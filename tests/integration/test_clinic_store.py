@@ -52,7 +52,8 @@ async def test_link__single_use__counted__pruned(any_store: Backend) -> None:
     dr = await any_store.run(setup)
     assert await any_store.run(lambda uow: uow.clinic.use_link("h2", now=NOW)) is True
     assert await any_store.run(lambda uow: uow.clinic.use_link("h2", now=NOW)) is False
-    assert await any_store.read(lambda uow: uow.clinic.links_since(dr, NOW - timedelta(hours=1))) == 1
+    since = NOW - timedelta(hours=1)
+    assert await any_store.read(lambda uow: uow.clinic.links_since(dr, since)) == 1
     assert await any_store.run(lambda uow: uow.clinic.prune_links(NOW)) == 1
     left = await any_store.read(lambda uow: [uow.clinic.link(h) for h in ("h1", "h2")])
     assert left[0] is None and left[1] is not None and left[1].used_at == NOW
