@@ -100,11 +100,14 @@ def due_reassessments(
         chat = uow.people.chat_of(family.id)
         if family.channel != channel or chat is None:
             continue
+        # Moved on first: a second worker finds it moved and sends nothing.
+        if not uow.plans.advance(schedule.interview_id, schedule.next_due,
+                                 _next(schedule, now.date())):
+            continue
         follow_up = _follow_up(uow, catalog, schedule, origin, family.id, now)
-        uow.plans.advance(schedule.interview_id, _next(schedule, now.date()),
-                          follow_up.id if follow_up else schedule.follow_up_id)
         if follow_up is None:
             continue
+        uow.plans.set_follow_up(schedule.interview_id, follow_up.id)
         uow.audit.add("reassessment_due", interview_id=follow_up.id, person_id=None, now=now)
         replies: list[Reply] = [Say(
             message="reassess_due", library=LIBRARY, chat_id=chat, locale=family.locale,

@@ -119,12 +119,17 @@ class MemoryPlans:
         due = [s for s in self.t.schedules.values() if s.next_due <= today]
         return sorted(due, key=lambda s: s.next_due)[:limit]
 
-    def advance(self, interview_id: str, next_due: date, follow_up_id: str | None) -> None:
+    def advance(self, interview_id: str, was: date, next_due: date) -> bool:
+        old = self.t.schedules.get(interview_id)
+        if old is None or old.next_due != was:
+            return False
+        self.t.schedules[interview_id] = dataclasses.replace(old, next_due=next_due)
+        return True
+
+    def set_follow_up(self, interview_id: str, follow_up_id: str) -> None:
         old = self.t.schedules.get(interview_id)
         if old is not None:
-            self.t.schedules[interview_id] = dataclasses.replace(
-                old, next_due=next_due, follow_up_id=follow_up_id
-            )
+            self.t.schedules[interview_id] = dataclasses.replace(old, follow_up_id=follow_up_id)
 
     def next_due(self, interview_ids: list[str]) -> dict[str, date]:
         return {i: self.t.schedules[i].next_due for i in interview_ids if i in self.t.schedules}

@@ -205,11 +205,20 @@ class Plans(Repository):
         ).fetchall()
         return [Schedule(str(r[0]), int(r[1]), date.fromisoformat(r[2]), r[3]) for r in rows]
 
-    def advance(self, interview_id: str, next_due: date, follow_up_id: str | None) -> None:
-        """The schedule's next date, and the follow-up it just started."""
+    def advance(self, interview_id: str, was: date, next_due: date) -> bool:
+        """Move a due schedule on to its next date; False if someone else already did (a
+        second worker): whoever moves it sends the reminder."""
+        cur = self.conn.execute(
+            "UPDATE reassessments SET next_due = ? WHERE interview_id = ? AND next_due = ?",
+            (next_due.isoformat(), interview_id, was.isoformat()),
+        )
+        return int(cur.rowcount) == 1
+
+    def set_follow_up(self, interview_id: str, follow_up_id: str) -> None:
+        """The follow-up interview the schedule last started."""
         self.conn.execute(
-            "UPDATE reassessments SET next_due = ?, follow_up_id = ? WHERE interview_id = ?",
-            (next_due.isoformat(), follow_up_id, interview_id),
+            "UPDATE reassessments SET follow_up_id = ? WHERE interview_id = ?",
+            (follow_up_id, interview_id),
         )
 
     def next_due(self, interview_ids: list[str]) -> dict[str, date]:

@@ -45,7 +45,9 @@ def script(repo: UnitOfWork) -> list[Any]:
     plans.set_schedule("i1", 3, date(2027, 2, 25))
     plans.set_schedule("i2", 6, date(2027, 5, 25))
     seen.append([s.interview_id for s in plans.reassessments_due(date(2027, 3, 1))])
-    plans.advance("i1", date(2027, 5, 25), "f1")
+    seen.append([plans.advance("i1", date(2027, 2, 25), date(2027, 5, 25)),
+                 plans.advance("i1", date(2027, 2, 25), date(2027, 5, 25))])
+    plans.set_follow_up("i1", "f1")
     seen.append(plans.schedule("i1"))
     seen.append(plans.next_due(["i1", "i2", "i3"]))
     plans.erase_family("i1")
@@ -74,5 +76,6 @@ async def test_plans_repo__same_on_memory_and_sqlite(tmp_path: Path) -> None:
     assert on_sqlite[0] == [("first", 1), ("second", 1)]
     assert on_sqlite[4] == [] and on_sqlite[5] == ["i1"]
     assert on_sqlite[6] == [True, False]  # claimed once
+    assert on_sqlite[13] == [True, False]  # moved on once
     assert on_sqlite[9] == [(1, "sleep_routine", "edited", "sent", "yes", "same"),
                             (2, "keep_going", "our words", "sent", None, None)]
