@@ -79,3 +79,14 @@ async def test_plans_repo__same_on_memory_and_sqlite(tmp_path: Path) -> None:
     assert on_sqlite[13] == [True, False]  # moved on once
     assert on_sqlite[9] == [(1, "sleep_routine", "edited", "sent", "yes", "same"),
                             (2, "keep_going", "our words", "sent", None, None)]
+
+
+async def test_plans_repo__same_on_postgres_and_sealed_sqlite(tmp_path: Path) -> None:
+    from store.cipher import new_key
+    from store.postgres import PostgresStore
+    from tests.postgres import fresh_schema, postgres_url
+
+    expected = await played(MemoryStore())
+    assert await played(await Store.open(tmp_path / "sealed.db", data_key=new_key())) == expected
+    with fresh_schema(postgres_url()) as url:
+        assert await played(await PostgresStore.open(url, pool_size=2)) == expected
