@@ -15,9 +15,10 @@ from typing import Any
 
 from store.cipher import Cipher, is_sealed
 from store.repos.audit import SEALED_KIND, SENSITIVE_KINDS
+from store.reseal_plans import reseal_plans
 
 #: What this code seals. Raise it when something new is sealed, with its pass below.
-SEAL_LEVEL = 2
+SEAL_LEVEL = 3  # 3: notes, plans and check-in answers (store/reseal_plans.py)
 
 Connection = Any  # sqlite3.Connection or store.pgconn.PgConnection (the same subset)
 
@@ -30,7 +31,7 @@ def needs_reseal(conn: Connection) -> bool:
 def reseal(conn: Connection, cipher: Cipher, *, postgres: bool) -> dict[str, int]:
     """Seal every value still in clear; return how many values per table. No commit."""
     counts = {"answers": 0, "current_answers": 0, "interviews": 0, "events": 0,
-              "deliveries": 0, "bookclub_reflections": 0}
+              "deliveries": 0, "bookclub_reflections": 0, "plans": 0}
     answers = [
         (row_id, iid, key, value)
         for row_id, iid, key, value in conn.execute(
@@ -99,6 +100,7 @@ def reseal(conn: Connection, cipher: Cipher, *, postgres: bool) -> dict[str, int
                 "UPDATE bookclub_reflections SET text = ? WHERE id = ?", (cipher.seal(text), row_id)
             )
             counts["bookclub_reflections"] += 1
+    counts["plans"] = reseal_plans(conn, cipher, postgres=postgres)
     conn.execute(
         "INSERT INTO store_meta (name, value) VALUES ('seal_level', ?) "
         "ON CONFLICT (name) DO UPDATE SET value = excluded.value",

@@ -284,3 +284,34 @@ async def test_follow_up_report__no_plan__no_tried_section(
     change = next(m for m in doc.last if m.key == "report.change")
     assert change.attachment is not None
     assert 'class="tried"' not in change.attachment.data.decode()
+
+
+async def test_key_set_later__notes_and_plan_resealed__read_back__append_only_kept(
+    tmp_path: Path, catalog: FlowCatalog, clock: Clock
+) -> None:
+    db = tmp_path / "later.db"
+    service = DialogueService(await Store.open(db), catalog, clock=clock)
+    doc, fam, interview = await planned(service, clock)
+    await doc.command("note", f"{interview} Grandmother-nightshift-story")
+    clock.advance(days=30)
+    fam.last = await service.plan_sends("console")
+    await fam.tap_key("tried_partly")
+    before = await service.store.read(lambda repo: repo.plans.plan(interview))
+    await service.store.close()
+    assert b"Grandmother-nightshift-story" in db.read_bytes()
+
+    key = new_key()
+    keyed = await Store.open(db, data_key=key)
+    try:
+        await keyed.checkpoint()
+        raw = db.read_bytes()
+        for secret in (b"Grandmother-nightshift-story", b"Ten minutes of play together",
+                       b"sleep_routine", b"partly"):
+            assert secret not in raw, secret
+        assert await keyed.read(lambda repo: repo.plans.plan(interview)) == before
+        notes = await keyed.read(lambda repo: repo.plans.notes(interview))
+        assert [n.body for n in notes] == ["Grandmother-nightshift-story"]
+        with pytest.raises(Exception, match="append-only"):
+            await keyed.run(lambda repo: repo.conn.execute("UPDATE clinician_notes SET body = ''"))
+    finally:
+        await keyed.close()
