@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bot.access import AccessPolicy
+from bot.answer_cache import Staged
 from bot.bookclub import BookClubDesk
 from bot.features import standard
 from bot.intake.feature import Intake
@@ -100,9 +101,15 @@ class DialogueService:
 
     async def step(self, inbound: Inbound) -> Outcome:
         """Process one event exactly once and return its reply intents (committed)."""
-        return await self.store.run(
-            partial(self.router.step, inbound=inbound, now=self.clock())
+        staged: list[Staged] = []
+        outcome = await self.store.run(
+            partial(self.router.step, inbound=inbound, now=self.clock(), staged=staged)
         )
+        # Committed now: only from here may later steps take these answers as stored.
+        if outcome.erased:
+            self.router.answers.forget(outcome.erased)
+        self.router.answers.publish(staged)
+        return outcome
 
     async def reminders(self, channel: str, idle: timedelta) -> list[Outbound]:
         """Reminders for interviews paused longer than `idle` (each sent at most once)."""

@@ -132,6 +132,11 @@ def speaking_in(channel: str) -> Iterator[None]:
         _CHANNEL.reset(token)
 
 
+def current_channel() -> str:
+    """The channel whose verbs messages are rendered with now (see `speaking_in`)."""
+    return _CHANNEL.get()
+
+
 @lru_cache(maxsize=512)
 def _module(locale: str, library: str, channel: str) -> Any:
     """A library's macros, built once per channel (they read `channel` for their verbs)."""
