@@ -113,6 +113,8 @@ async def test_report_with_charts__other_persons_reply__delayed_under_50ms(bot: 
 
     assert ana.last.key == "replies.ask", ana.last.key  # every answer taken
     delay = statistics.median(beside) - statistics.median(alone)
+    print(f"reply alone {[round(s * 1000, 1) for s in alone]} ms, beside a report "
+          f"{[round(s * 1000, 1) for s in beside]} ms: +{delay * 1000:.1f} ms")  # -s shows it
     assert delay < MAX_DELAY, (
         f"the report delayed another person's reply by {delay * 1000:.0f} ms "
         f"(alone {[round(s * 1000) for s in alone]} ms, "
