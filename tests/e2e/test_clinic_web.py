@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -350,3 +351,30 @@ async def test_cli_link__prints_a_working_link(
     found = LINK.search(printed)
     assert found is not None
     assert (await sign_in(browser(), found.group(1))).status_code == 303
+
+
+async def test_access_log__never_prints_a_sign_in_link(
+        service: DialogueService, browser: Browser, caplog: pytest.LogCaptureFixture) -> None:
+    dr = await make_clinician(service, "dr")
+    token = await web_link(dr)
+    with caplog.at_level(logging.INFO, logger="hearth.web.access"):
+        await sign_in(browser(), token)
+    logged = [r.getMessage() for r in caplog.records if r.name == "hearth.web.access"]
+    assert any("/clinic/signin/[code]" in line for line in logged)
+    assert not any(token in line for line in logged)
+
+
+async def test_sign_in_page__in_the_browser_language(browser: Browser) -> None:
+    page = await browser().get("/clinic/signin/" + "A" * 43, headers={"accept-language": "es"})
+    assert '<html lang="es">' in page.text and 'data-key="clinic.signin"' in page.text
+
+
+async def test_session__expires_when_idle__swept_at_the_next_sign_in(
+        service: DialogueService, browser: Browser, clock: Clock, db_path: Path) -> None:
+    dr = await make_clinician(service, "dr")
+    client = await signed_in(browser, dr)
+    clock.advance(hours=13)
+    assert (await client.get("/clinic/")).status_code == 303
+    await signed_in(browser, dr)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM clinic_sessions").fetchone()[0] == 1
