@@ -94,20 +94,6 @@ def _questions_in(catalog: FlowCatalog, flow_key: str) -> int:
         return 0
 
 
-def _sort_key(sort: str) -> Any:
-    """The Python twin of store/repos/clinic.py's CASELOAD_ORDERS, plus the nickname."""
-    keys: dict[str, Any] = {
-        "activity": lambda r: (r.updated_at, r.interview_id),
-        "nickname": lambda r: ((r.nickname or "").casefold(), r.interview_id),
-        "state": lambda r: (STATES.index(r.state) if r.state in STATES else 99, r.updated_at,
-                            r.interview_id),
-        "progress": lambda r: (r.answered, r.interview_id),
-        "flags": lambda r: (r.flags, r.updated_at, r.interview_id),
-        "created": lambda r: (r.created_at, r.interview_id),
-    }
-    return keys[sort]
-
-
 def _row(r: CaseloadRow, totals: dict[str, int]) -> dict[str, Any]:
     total = totals[f"{r.flow_id}@{r.flow_version}"]
     return {
@@ -161,16 +147,17 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
 
 def _by_nickname(uow: UnitOfWork, person_id: int,
                  query: CaseloadQuery) -> tuple[int, list[CaseloadRow]]:
-    """Sorted or searched by nickname, which is sealed under a key: every row is read with
-    its nickname opened and sorted here, then the page's rows are read whole."""
-    rows = uow.clinic.caseload(person_id, nicknames=True, answered=query.sort == "progress")
-    rows = [
-        r for r in rows
-        if (not query.state or r.state == query.state) and (not query.flagged or r.flags)
-        and (not query.follow_up or r.follow_ups_open)
-        and query.search.casefold() in (r.nickname or "").casefold()
-    ]
-    rows.sort(key=_sort_key(query.sort), reverse=query.descending)
-    page = min(query.page, max(1, -(-len(rows) // PAGE_SIZE)))
-    wanted = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return len(rows), uow.clinic.caseload_rows([r.interview_id for r in wanted])
+    """Sorted or searched by nickname, which is sealed under a key: every matching
+    interview's id and nickname in one light read, compared here; then the page's rows."""
+    pairs = uow.clinic.caseload_order(
+        person_id, state=query.state or None, flagged=query.flagged, follow_up=query.follow_up,
+        sort="activity" if query.sort == "nickname" else query.sort,
+        descending=query.descending)
+    if query.search:
+        needle = query.search.casefold()
+        pairs = [p for p in pairs if needle in (p[1] or "").casefold()]
+    if query.sort == "nickname":
+        pairs.sort(key=lambda p: ((p[1] or "").casefold(), p[0]), reverse=query.descending)
+    page = min(query.page, max(1, -(-len(pairs) // PAGE_SIZE)))
+    wanted = pairs[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    return len(pairs), uow.clinic.caseload_rows([iid for iid, _ in wanted])

@@ -202,6 +202,9 @@ class ClinicRepo(Protocol):
     def caseload_page(self, owner_id: int, *, state: str | None, flagged: bool,
                       follow_up: bool, sort: str, descending: bool, offset: int,
                       limit: int) -> tuple[int, list[CaseloadRow]]: ...
+    def caseload_order(self, owner_id: int, *, state: str | None, flagged: bool,
+                       follow_up: bool, sort: str, descending: bool
+                       ) -> list[tuple[str, str | None]]: ...
     def caseload_rows(self, interview_ids: list[str]) -> list[CaseloadRow]: ...
 
 

@@ -553,6 +553,14 @@ class _Clinic:
         rows.sort(key=keys[sort], reverse=descending)
         return len(rows), rows[offset: offset + limit]
 
+    def caseload_order(self, owner_id: int, *, state: str | None, flagged: bool,
+                       follow_up: bool, sort: str, descending: bool
+                       ) -> list[tuple[str, str | None]]:
+        _, rows = self.caseload_page(owner_id, state=state, flagged=flagged,
+                                     follow_up=follow_up, sort=sort, descending=descending,
+                                     offset=0, limit=len(self.t.interviews))
+        return [(r.interview_id, r.nickname) for r in rows]
+
     def caseload_rows(self, interview_ids: list[str]) -> list[CaseloadRow]:
         found = {r.interview_id: r for r in self._caseload(lambda r: r.id in interview_ids)}
         return [found[i] for i in interview_ids if i in found]

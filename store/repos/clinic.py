@@ -38,6 +38,11 @@ CASELOAD_ORDERS = {
 }
 
 
+def _order(sort: str, descending: bool) -> str:
+    direction = " DESC" if descending else ""
+    return ", ".join(f"{term}{direction}" for term in (*CASELOAD_ORDERS[sort], "i.id"))
+
+
 def _caseload_sql(where: str, *, nicknames: bool, answered: bool) -> str:
     return (
         "SELECT i.id, i.flow_id, i.flow_version, i.state, "
@@ -150,7 +155,35 @@ class Clinic(Repository):
                       limit: int) -> tuple[int, list[CaseloadRow]]:
         """One page of a person's interviews, filtered and sorted in SQL: (how many match,
         the page's rows whole). `sort` is a key of CASELOAD_ORDERS. Reads only the page's
-        rows (a nickname under a key cannot be sorted on in SQL: `caseload` for that)."""
+        rows (a nickname under a key cannot be sorted on in SQL: `caseload_order`)."""
+        condition, params, joins = self._filter(owner_id, state, flagged, follow_up)
+        counted = self.conn.execute(
+            f"SELECT count(*) FROM interviews i {joins} WHERE {condition}",
+            (*(_FLAG_KINDS + _OPEN_STATES if joins else ()), *params),
+        ).fetchone()
+        sql = (f"{_caseload_sql(condition, nicknames=True, answered=True)} "
+               f"ORDER BY {_order(sort, descending)} LIMIT ? OFFSET ?")
+        rows = self._rows(sql, (*_FLAG_KINDS, *_OPEN_STATES, *params, limit, offset))
+        return int(counted[0]), rows
+
+    def caseload_order(self, owner_id: int, *, state: str | None, flagged: bool,
+                       follow_up: bool, sort: str, descending: bool
+                       ) -> list[tuple[str, str | None]]:
+        """Every matching interview's (id, nickname), in the order `sort`: the light read a
+        search or sort by nickname (sealed: opened here, compared by the caller) pages on."""
+        condition, params, _ = self._filter(owner_id, state, flagged, follow_up)
+        rows = self.conn.execute(
+            f"SELECT i.id, i.subject_nickname FROM interviews i {_COUNTS} WHERE {condition} "
+            f"ORDER BY {_order(sort, descending)}",
+            (*_FLAG_KINDS, *_OPEN_STATES, *params),
+        ).fetchall()
+        session = self.session
+        return [(str(r[0]), session.open_opt(r[1], str(r[0]))) for r in rows]
+
+    @staticmethod
+    def _filter(owner_id: int, state: str | None, flagged: bool,
+                follow_up: bool) -> tuple[str, list[object], str]:
+        """WHERE condition, its parameters, and the count joins it needs ('' if none)."""
         where, params = ["i.owner_id = ?"], [owner_id]
         if state:
             where.append("i.state = ?")
@@ -159,18 +192,7 @@ class Clinic(Repository):
             where.append("fl.n > 0")
         if follow_up:
             where.append("fu.n > 0")
-        condition = " AND ".join(where)
-        joins = _COUNTS if flagged or follow_up else ""
-        counted = self.conn.execute(
-            f"SELECT count(*) FROM interviews i {joins} WHERE {condition}",
-            (*(_FLAG_KINDS + _OPEN_STATES if joins else ()), *params),
-        ).fetchone()
-        direction = " DESC" if descending else ""
-        order = ", ".join(f"{term}{direction}" for term in (*CASELOAD_ORDERS[sort], "i.id"))
-        sql = (f"{_caseload_sql(condition, nicknames=True, answered=True)} "
-               f"ORDER BY {order} LIMIT ? OFFSET ?")
-        rows = self._rows(sql, (*_FLAG_KINDS, *_OPEN_STATES, *params, limit, offset))
-        return int(counted[0]), rows
+        return " AND ".join(where), list(params), _COUNTS if flagged or follow_up else ""
 
     def caseload_rows(self, interview_ids: list[str]) -> list[CaseloadRow]:
         """These interviews' caseload rows, whole, in one read (the order given)."""

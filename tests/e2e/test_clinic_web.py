@@ -277,6 +277,7 @@ async def test_caseload__paged_by_links(service: DialogueService, browser: Brows
     second = await client.get("/clinic/?sort=activity&order=desc&page=2")
     assert listed(second) == list(reversed(made))[50:]
     assert 'data-key="page.prev"' in second.text
+    assert listed(await client.get("/clinic/?page=999")) == listed(second)  # the last page
 
 
 async def test_interview_page__report_revisions_audit(

@@ -130,9 +130,8 @@ def page_of(uow: UnitOfWork, *, dr: int, state: str | None, flagged: bool, sort:
 @pytest.mark.parametrize("sort", ["activity", "created", "state", "flags", "progress"])
 async def test_caseload_page__sql_order_is_the_python_order(any_store: Backend,
                                                             sort: str) -> None:
-    """Paging in SQL lists what sorting every row in Python would (ties by id included)."""
-    from bot.workspace import _sort_key
-
+    """Paging in SQL lists what sorting every row in Python would (ties by id included),
+    and the light read lists the same order."""
     states = ["consent", "answering", "paused", "review", "submitted", "withdrawn"]
 
     def setup(uow: UnitOfWork) -> int:
@@ -148,6 +147,15 @@ async def test_caseload_page__sql_order_is_the_python_order(any_store: Backend,
                 uow.audit.add("safety_flag", interview_id=iid, person_id=None, now=NOW)
         return dr.id
 
+    def python_order(r: CaseloadRow) -> tuple[object, ...]:
+        return {
+            "activity": (r.updated_at, r.interview_id),
+            "created": (r.created_at, r.interview_id),
+            "state": (states.index(r.state), r.updated_at, r.interview_id),
+            "flags": (r.flags, r.updated_at, r.interview_id),
+            "progress": (r.answered, r.interview_id),
+        }[sort]
+
     dr = await any_store.run(setup)
     every = await any_store.read(lambda uow: uow.clinic.caseload(dr))
     for descending in (False, True):
@@ -155,7 +163,7 @@ async def test_caseload_page__sql_order_is_the_python_order(any_store: Backend,
             kept = [r for r in every if (not state or r.state == state)
                     and (not flagged or r.flags)]
             expected = [r.interview_id
-                        for r in sorted(kept, key=_sort_key(sort), reverse=descending)]
+                        for r in sorted(kept, key=python_order, reverse=descending)]
             got: list[str] = []
             for offset in range(0, 30, 7):
                 total, rows = await any_store.read(partial(
@@ -164,3 +172,7 @@ async def test_caseload_page__sql_order_is_the_python_order(any_store: Backend,
                 assert total == len(kept)
                 got += [r.interview_id for r in rows]
             assert got == expected, (sort, descending, state, flagged)
+            light = await any_store.read(lambda uow, state=state, flagged=flagged, d=descending: (
+                uow.clinic.caseload_order(dr, state=state, flagged=flagged, follow_up=False,
+                                          sort=sort, descending=d)))
+            assert [iid for iid, _ in light] == expected
