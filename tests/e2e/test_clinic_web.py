@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
 import re
 import sqlite3
@@ -293,6 +295,10 @@ async def test_interview_page__report_revisions_audit(
     assert 'class="report"' in page.text and 'src="data:image/png;base64,' in page.text
     csp = page.headers["content-security-policy"]
     assert "img-src 'self' data:" in csp and "'sha256-" in csp and "unsafe-inline" not in csp
+    style = re.search(r"<style>(.*?)</style>", page.text, re.S)
+    assert style is not None
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp  # the browser applies exactly this stylesheet
     # Both revisions of the changed answer, oldest first, by the family.
     row = re.search(r'<tr data-item="respondent">(.*?)</tr>', page.text, re.S)
     assert row is not None
@@ -379,3 +385,12 @@ async def test_session__expires_when_idle__swept_at_the_next_sign_in(
     await signed_in(browser, dr)
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM clinic_sessions").fetchone()[0] == 1
+
+
+async def test_sign_in_link__tries_rate_limited(service: DialogueService) -> None:
+    app = create_app(service, WebConfig(rate_per_minute=10_000, link_rate_per_minute=3))
+    transport = httpx.ASGITransport(app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        guesses = [await client.get(f"/clinic/signin/{n:043d}") for n in range(5)]
+    assert [g.status_code for g in guesses][-1] == 429
+    assert notice(guesses[-1]) == "clinic.too_many" and guesses[-1].headers["retry-after"]

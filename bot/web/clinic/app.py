@@ -34,6 +34,7 @@ class Channel(Protocol):
     @staticmethod
     def _hint(request: Request) -> str | None: ...
 
+
 SIGNIN_PAGE = "web/clinic_signin.html.j2"
 
 
