@@ -1,0 +1,175 @@
+"""`hearth web` as a subprocess on loopback, with its own SQLite file, and invitations to it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from bot.access import AccessPolicy, code_hash
+from bot.service import DialogueService
+from flows.catalog import FlowCatalog
+from store.sqlite import Store
+from tests.conftest import Person
+
+#: The operator and the clinician who invite the families of these tests (console people:
+#: the invitations are made beside the server, in the same database file).
+OPERATOR = "op"
+CLINICIAN = "doc"
+FLOW = "sample"
+# A link's code, whatever the link looks like: https://t.me/<bot>?start=CODE or
+# {HEARTH_WEB_URL}/start/CODE (the code itself is the same).
+LINK_CODE = re.compile(r"(?:\?start=|/start/)([A-Za-z0-9_-]+)")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A clinician's invitation: the code in its link, and the interview it opens."""
+
+    code: str
+    interview_id: str
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _in_thread(make: Callable[[], Awaitable[T]]) -> T:
+    # The tests drive the browser through Playwright's sync API, which keeps an event loop
+    # of its own on this thread: the store's coroutines get a fresh loop on another one.
+    async def run() -> T:
+        return await make()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
+
+
+class WebServer:
+    """`hearth web` on a free loopback port; no token, no network, no inherited HEARTH_*."""
+
+    def __init__(self, folder: Path, *, locale: str = "en") -> None:
+        self.folder = folder
+        self.db = folder / "hearth.db"
+        self.log_path = folder / "server.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.locale = locale
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+        env.update(
+            HEARTH_DATABASE=str(self.db),
+            HEARTH_FLOW=FLOW,
+            HEARTH_LOCALE=self.locale,
+            HEARTH_WEB_URL=self.url,
+            # Normal durability is enough for a throwaway file and spares the shared disk.
+            HEARTH_SYNCHRONOUS="NORMAL",
+        )
+        return env
+
+    def start(self, timeout: float = 60.0) -> None:
+        _in_thread(self._register_clinician)
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())",
+                 "web", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env(), cwd=self.folder, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + timeout
+        # Loopback only: no proxy from the environment may take the health check elsewhere.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        while True:
+            if self._process.poll() is not None:
+                pytest.fail(f"`hearth web` exited with {self._process.returncode}:\n{self.log()}")
+            try:
+                with opener.open(f"{self.url}/healthz", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"`hearth web` gave no /healthz in {timeout:.0f} s:\n{self.log()}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+    def log(self) -> str:
+        """What the server printed (its log): for the failure messages and the log checks."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    # -- invitations, made beside the running server in the same database file ------------
+
+    async def _service(self) -> tuple[Store, DialogueService]:
+        store = await Store.open(self.db)
+        access = AccessPolicy.build([f"console:{OPERATOR}"], bot_username="hearth_test_bot")
+        return store, DialogueService(store, FlowCatalog.bundled(FLOW), access=access)
+
+    async def _register_clinician(self) -> None:
+        store, service = await self._service()
+        try:
+            operator = Person(service, OPERATOR)
+            await operator.command("clinician", f"add {CLINICIAN}")
+            assert "clinician.clinician_added" in operator.keys, operator.keys
+        finally:
+            await store.close()
+
+    async def _link(self, command: str, args: str) -> str:
+        store, service = await self._service()
+        try:
+            clinician = Person(service, CLINICIAN)
+            await clinician.command(command, args)
+            found = LINK_CODE.search(clinician.text)
+            assert found, f"no invitation link in the reply to /{command}: {clinician.keys}"
+            return found.group(1)
+        finally:
+            await store.close()
+
+    async def _interview_of(self, code: str) -> str:
+        store = await Store.open(self.db)
+        try:
+            rows = await store.read(
+                lambda repo: repo.conn.execute(
+                    "SELECT interview_id FROM invites WHERE code_hash = ?", (code_hash(code),)
+                ).fetchall()
+            )
+        finally:
+            await store.close()
+        assert rows, "no invitation stored for that code"
+        return str(rows[0][0])
+
+    def invite(self, nickname: str) -> Invitation:
+        """A clinician's `/new <nickname>`: a family's invitation to the sample interview."""
+        code = _in_thread(lambda: self._link("new", nickname))
+        return Invitation(code, _in_thread(lambda: self._interview_of(code)))
+
+    def invite_informant(self, interview_id: str, role: str = "teacher") -> str:
+        """`/informant <interview id> <role>`: the code of a second informant's link."""
+        return _in_thread(lambda: self._link("informant", f"{interview_id} {role}"))
