@@ -27,6 +27,20 @@ DEFAULT_CHANNEL = "telegram"
 
 WRONG_CODE = "invite_code"
 
+#: The web app's address when HEARTH_WEB_URL is not set (`hearth web`'s default).
+LOCAL_WEB_URL = "http://127.0.0.1:8080"
+
+#: Where an invitation may be answered: `/new <nickname> [web|telegram|both]`.
+CHANNELS = ("web", "telegram", "both")
+
+
+@dataclass(frozen=True)
+class InviteLinks:
+    """An invitation's links, per channel (None: not asked for, or not configured)."""
+
+    telegram: str | None
+    web: str | None
+
 
 @dataclass(frozen=True)
 class AccessPolicy:
@@ -36,15 +50,20 @@ class AccessPolicy:
     admins: frozenset[str] = field(default_factory=frozenset)
     #: The bot's username, for invitation deep links; without it the code is shown alone.
     bot_username: str | None = None
+    #: The web channel's public base URL (HEARTH_WEB_URL), for `<url>/start/<code>` links.
+    web_url: str | None = None
     invite_ttl: timedelta = timedelta(days=7)
+    #: How long a resume code works (bot/features/resume.py), at most: also until the
+    #: interview ends.
+    resume_ttl: timedelta = timedelta(days=7)
     wrong_codes_allowed: int = 5
     wrong_code_window: timedelta = timedelta(hours=1)
     #: How long a "/forget" waits for its confirmation.
     erase_window: timedelta = timedelta(minutes=10)
 
     def __post_init__(self) -> None:
-        if self.invite_ttl <= timedelta(0):
-            raise ValueError(f"invite_ttl must be positive, got {self.invite_ttl}")
+        if self.invite_ttl <= timedelta(0) or self.resume_ttl <= timedelta(0):
+            raise ValueError(f"invite_ttl and resume_ttl must be positive, got {self.invite_ttl}")
         if self.wrong_codes_allowed < 1:
             raise ValueError(
                 f"wrong_codes_allowed must be at least 1, got {self.wrong_codes_allowed}"
@@ -64,21 +83,29 @@ class AccessPolicy:
         *,
         bot_username: str | None = None,
         invite_ttl: timedelta = timedelta(days=7),
+        web_url: str | None = None,
     ) -> AccessPolicy:
         """From operator input: bare ids mean Telegram ids; a leading '@' is dropped."""
         admins = frozenset(
             a if ":" in a else f"{DEFAULT_CHANNEL}:{a}" for a in (x.strip() for x in admin_ids) if a
         )
         username = bot_username.lstrip("@") if bot_username else None
-        return cls(admins=admins, bot_username=username or None, invite_ttl=invite_ttl)
+        return cls(
+            admins=admins,
+            bot_username=username or None,
+            invite_ttl=invite_ttl,
+            web_url=web_url.rstrip("/") if web_url else None,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccessPolicy:
-        """The policy an operator configured (HEARTH_ADMIN_IDS, _BOT_USERNAME, _INVITE_DAYS)."""
+        """The policy an operator configured (HEARTH_ADMIN_IDS, _BOT_USERNAME, _INVITE_DAYS,
+        _WEB_URL)."""
         return cls.build(
             settings.admin_ids,
             bot_username=settings.bot_username,
             invite_ttl=timedelta(days=settings.invite_days),
+            web_url=settings.web_url,
         )
 
     def is_admin(self, channel: str, user_id: str) -> bool:
@@ -90,6 +117,24 @@ class AccessPolicy:
         if self.bot_username is None:
             return None
         return f"https://t.me/{self.bot_username}?start={code}"
+
+    def default_channel(self) -> str:
+        """Where an invitation is answered when the clinician does not say: both places
+        once the web channel is configured, else Telegram."""
+        return "both" if self.web_url else "telegram"
+
+    def invite_links(self, code: str, channel: str | None = None) -> InviteLinks:
+        """The links that open an invitation in `channel` ("web", "telegram", "both").
+
+        The one place invitation links are built (`/new`, `/invite`, `/informant`, the CLI).
+        A web link without HEARTH_WEB_URL uses the web app's local address, which is what
+        `hearth web` serves by default.
+        """
+        channel = channel or self.default_channel()
+        telegram = self.invite_link(code) if channel in ("telegram", "both") else None
+        base = self.web_url or LOCAL_WEB_URL
+        web = f"{base}/start/{code}" if channel in ("web", "both") else None
+        return InviteLinks(telegram=telegram, web=web)
 
 
 def new_code() -> str:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from bot.access import code_hash, is_clinician, may_access, new_code, plausible_interview_id
+from datetime import datetime
+
+from bot.access import (
+    AccessPolicy,
+    code_hash,
+    is_clinician,
+    may_access,
+    new_code,
+    plausible_interview_id,
+)
 from bot.context import StepContext
 from bot.replies import Say
+from store.contract import UnitOfWork
 from store.records import InterviewRecord, Person
 
 LIBRARY = "clinician.j2"
@@ -43,19 +53,28 @@ def owned_interview(ctx: StepContext, raw_id: str, action: str) -> InterviewReco
     return found
 
 
-def invite(ctx: StepContext, interview: InterviewRecord) -> None:
-    """Issue a fresh single-use code for an interview (older unused ones stop working)."""
-    ctx.uow.access.revoke_invites(interview.id, now=ctx.now)
+def issue_invite(
+    uow: UnitOfWork, access: AccessPolicy, interview: InterviewRecord, *, by: int, now: datetime
+) -> tuple[str, datetime]:
+    """A fresh single-use code for an interview, stored as its hash (older unused ones stop
+    working): (the code, when it expires). The CLI's `hearth invite` uses it too."""
+    uow.access.revoke_invites(interview.id, now=now)
     code = new_code()
-    expires = ctx.now + ctx.access.invite_ttl
-    ctx.uow.access.add_invite(
-        code_hash(code),
-        interview_id=interview.id,
-        created_by=ctx.person.id,
-        now=ctx.now,
-        expires_at=expires,
+    expires = now + access.invite_ttl
+    uow.access.add_invite(
+        code_hash(code), interview_id=interview.id, created_by=by, now=now, expires_at=expires
     )
-    ctx.audit("invited", interview_id=interview.id)
+    uow.audit.add("invited", interview_id=interview.id, person_id=by, now=now, detail=None)
+    return code, expires
+
+
+def invite(ctx: StepContext, interview: InterviewRecord, channel: str | None = None) -> None:
+    """Issue a fresh single-use code for an interview and show its links.
+
+    `channel` ("web", "telegram", "both"; None: the operator's default) picks the links.
+    """
+    code, expires = issue_invite(ctx.uow, ctx.access, interview, by=ctx.person.id, now=ctx.now)
+    links = ctx.access.invite_links(code, channel)
     ctx.replies.append(
         Say(
             message="invite_created",
@@ -66,9 +85,10 @@ def invite(ctx: StepContext, interview: InterviewRecord) -> None:
                 "expires": f"{expires:%Y-%m-%d %H:%M} UTC",
                 "code": None,
                 "link": None,
+                "web_link": None,
             },
             # The code is shown once: only its hash is stored, not even in the delivery.
-            secret={"code": code, "link": ctx.access.invite_link(code)},
+            secret={"code": code, "link": links.telegram, "web_link": links.web},
             choices=[("button_start_now", f"{OPEN}{interview.id}")],
         )
     )

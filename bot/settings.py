@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     bot_username: Annotated[str | None, AfterValidator(_bot_username)] = None
     #: How long an invitation link stays valid, in days.
     invite_days: float = Field(default=7, gt=0, le=365)
+    #: The web channel's public base URL (invitation links `<url>/start/<code>`). Unset:
+    #: invitations give a Telegram link only, unless a clinician asks for a web one.
+    web_url: str | None = None
     telegram_token: SecretStr | None = None
     #: Seals answers at rest (Fernet key, 44 characters; `hearth keygen` makes one). Once a
     #: database was opened with a key, it refuses to start without that same key.
@@ -165,6 +168,16 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
+        return value
+
+    @field_validator("web_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        value = (value or "").strip().rstrip("/")
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")) or any(c in value for c in "?# "):
+            raise ValueError("expected an http:// or https:// base URL, like https://hearth.example.org")
         return value
 
     @field_validator("telegram_webhook_secret")

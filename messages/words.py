@@ -17,7 +17,7 @@ WORD_LOCALES = ("en", "es")
 #: Command names a words.yaml may list (the intake's own names for them).
 COMMAND_NAMES = frozenset(
     {"back", "skip", "pause", "resume", "review", "submit", "edit", "status", "language",
-     "help", "quit"}
+     "help", "quit", "code", "continue"}
 )
 
 
@@ -78,6 +78,7 @@ class Words:
     erase: frozenset[str] = frozenset()
     switch_on: frozenset[str] = frozenset()
     switch_off: frozenset[str] = frozenset()
+    invite_channels: Mapping[str, str] = field(default_factory=dict)  # word -> channel
 
     def merged(self, other: Words) -> Words:
         """These words with `other`'s added (this locale wins where both define a phrase)."""
@@ -97,7 +98,7 @@ SECTIONS = frozenset(
     {"commands", "done", "yes_words", "no_words", "unknown_words", "none_words", "agree",
      "languages", "numbers", "ordinals", "hedges", "years", "months", "weeks", "filler",
      "age_phrases", "school_years", "ago", "ago_words", "whole_life", "ignore", "joiners",
-     "since", "send", "erase", "switch_on", "switch_off"}
+     "since", "send", "erase", "switch_on", "switch_off", "invite_channels"}
 )
 
 
@@ -148,6 +149,11 @@ def parse_words(locale: str, data: Mapping[str, Any]) -> Words:
         erase=_phrases(data.get("erase")),
         switch_on=_phrases(data.get("switch_on")),
         switch_off=_phrases(data.get("switch_off")),
+        invite_channels={
+            fold(str(word)): str(channel)
+            for channel, spellings in (data.get("invite_channels") or {}).items()
+            for word in spellings
+        },
     )
 
 
@@ -188,6 +194,13 @@ def command_named(text: str, locale: str = "en") -> str | None:
     words = typed_words(locale)
     key = _lookup(text, words.commands)
     return words.commands[key] if key is not None else None
+
+
+def invite_channel_named(text: str, locale: str = "en") -> str | None:
+    """Where an invitation is answered, from a typed word ("web", "ambos" -> "both")."""
+    words = typed_words(locale)
+    key = _lookup(text, words.invite_channels)
+    return words.invite_channels[key] if key is not None else None
 
 
 def means_done(text: str, locale: str = "en") -> bool:

@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from store.records import AnswerRevision, Erasure, Event, InterviewRecord, Invite, Person
+from store.records import (
+    AnswerRevision,
+    Erasure,
+    Event,
+    InterviewRecord,
+    Invite,
+    Person,
+    ResumeCode,
+)
 
 if TYPE_CHECKING:
     from store.bookclub import ClubRecord, WeekDelivery
@@ -99,6 +107,19 @@ class AccessRepo(Protocol):
     def use_invite(self, code_hash: str, *, person_id: int, now: datetime) -> bool: ...
     def revoke_invites(self, interview_id: str, *, now: datetime) -> int: ...
     def has_created_invites(self, person_id: int) -> bool: ...
+    def add_resume_code(
+        self,
+        code_hash: str,
+        *,
+        interview_id: str,
+        created_by: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+    def resume_code(self, code_hash: str) -> ResumeCode | None: ...
+    def use_resume_code(self, code_hash: str, *, now: datetime) -> bool: ...
+    def drop_resume_codes(self, interview_id: str) -> int: ...
+    def prune_resume_codes(self, before: datetime) -> int: ...
     def add_attempt(self, person_id: int, kind: str, *, now: datetime) -> None: ...
     def forget_attempts(self, person_id: int, kind: str, before: datetime) -> None: ...
     def attempts_since(self, person_id: int, kind: str, since: datetime) -> int: ...

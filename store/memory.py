@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, TypeVar
 from store.cipher import Cipher
 from store.contract import UnitOfWork
 from store.errors import Conflict
-from store.records import AnswerRevision, Erasure, Event, InterviewRecord, Invite, Person
+from store.records import (
+    AnswerRevision,
+    Erasure,
+    Event,
+    InterviewRecord,
+    Invite,
+    Person,
+    ResumeCode,
+)
 from store.repos.interviews import new_interview_id
 
 if TYPE_CHECKING:
@@ -53,6 +61,7 @@ class _Tables:
     answers: list[_Row] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     invites: dict[str, Invite] = field(default_factory=dict)
+    resume_codes: dict[str, ResumeCode] = field(default_factory=dict)
     attempts: list[tuple[int, str, datetime]] = field(default_factory=list)
     erasures: dict[int, datetime] = field(default_factory=dict)
     deliveries: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
@@ -285,6 +294,42 @@ class _Access:
     def has_created_invites(self, person_id: int) -> bool:
         return any(v.created_by == person_id for v in self.t.invites.values())
 
+    def add_resume_code(
+        self,
+        code_hash: str,
+        *,
+        interview_id: str,
+        created_by: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        self.drop_resume_codes(interview_id)
+        self.t.resume_codes[code_hash] = ResumeCode(
+            code_hash, interview_id, created_by, now, expires_at, None
+        )
+
+    def resume_code(self, code_hash: str) -> ResumeCode | None:
+        return self.t.resume_codes.get(code_hash)
+
+    def use_resume_code(self, code_hash: str, *, now: datetime) -> bool:
+        found = self.t.resume_codes.get(code_hash)
+        if found is None or found.used_at is not None:
+            return False
+        self.t.resume_codes[code_hash] = dataclasses.replace(found, used_at=now)
+        return True
+
+    def drop_resume_codes(self, interview_id: str) -> int:
+        gone = [k for k, v in self.t.resume_codes.items() if v.interview_id == interview_id]
+        for key in gone:
+            del self.t.resume_codes[key]
+        return len(gone)
+
+    def prune_resume_codes(self, before: datetime) -> int:
+        gone = [k for k, v in self.t.resume_codes.items() if v.expires_at < before]
+        for key in gone:
+            del self.t.resume_codes[key]
+        return len(gone)
+
     def add_attempt(self, person_id: int, kind: str, *, now: datetime) -> None:
         self.t.attempts.append((person_id, kind, now))
 
@@ -460,6 +505,11 @@ class MemoryUnitOfWork:
         ]
         for interview_id in owned:
             del t.interviews[interview_id]
+        for interview_id in owned + shared:
+            self.access.drop_resume_codes(interview_id)
+        t.resume_codes = {
+            k: v for k, v in t.resume_codes.items() if v.created_by != person_id
+        }
         for interview_id in shared:
             record = t.interviews[interview_id]
             record.respondent_id, record.state, record.cursor, record.draft = (

@@ -78,6 +78,18 @@ class Invite:
 
 
 @dataclass(frozen=True)
+class ResumeCode:
+    """A code that moves an open interview to whoever redeems it (kept only as a hash)."""
+
+    code_hash: str
+    interview_id: str
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Erasure:
     """What one person's erasure removed: interview ids, deleted whole or only their part."""
 

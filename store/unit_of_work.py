@@ -64,6 +64,11 @@ class SqlUnitOfWork:
                 (person_id, person_id),
             ).fetchall()
         ]
+        # A resume code would hand a (withdrawn) interview on; a code the person asked for
+        # names them as its creator. First, before the interviews they reference go.
+        for interview_id in owned + shared:
+            self.access.drop_resume_codes(interview_id)
+        conn.execute("DELETE FROM resume_codes WHERE created_by = ?", (person_id,))
         for interview_id in owned:
             self.answers.delete_all(interview_id)
             conn.execute("DELETE FROM invites WHERE interview_id = ?", (interview_id,))

@@ -12,6 +12,7 @@ from bot.features.data import DataCommands
 from bot.features.erasure import Erasure
 from bot.features.followup import FollowUps
 from bot.features.invitations import Invitations
+from bot.features.resume import ResumeCodes
 from bot.features.safety import Safety
 from bot.intake.feature import Intake
 from bot.router import Feature
@@ -24,6 +25,7 @@ def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
         Erasure(),  # first: nothing else may answer a pending "yes, erase"
         BookClub(),  # groups end here; in private: /bookclub, check-in links, reflections
         Invitations(),  # /start <code> (a /start r_… check-in link was the book club's)
+        ResumeCodes(),  # /code, /continue CODE (a plain /resume goes on to the intake)
         Clinicians(),
         FollowUps(),
         DataCommands(),

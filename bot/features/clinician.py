@@ -14,8 +14,10 @@ from bot.data.load import decoded
 from bot.model import Kind
 from bot.reporting import Audience, change_reply, export_reply, safety_notes
 from bot.router import Interest
+from flows.catalog import FlowCatalog
 from flows.engine import progress
 from flows.lifecycle import State, is_open
+from messages.words import invite_channel_named
 from scoring import has_rules
 from store.contract import UnitOfWork
 from store.records import InterviewRecord, Person
@@ -106,6 +108,34 @@ def assign_held(
     return moved
 
 
+def new_family_interview(
+    uow: UnitOfWork, catalog: FlowCatalog, owner_id: int, nickname: str, *, now: datetime
+) -> InterviewRecord:
+    """A clinician's interview for a family, on the default flow, waiting for its consent."""
+    flow = catalog.latest(catalog.default_flow)
+    interview = uow.interviews.create(
+        flow_id=flow.id,
+        flow_version=flow.version,
+        owner_id=owner_id,
+        respondent_id=None,
+        nickname=nickname,
+        state=State.CONSENT.value,
+        now=now,
+    )
+    uow.audit.add("created", interview_id=interview.id, person_id=owner_id, now=now,
+                  detail=flow.key)
+    return interview
+
+
+def split_channel(args: str, locale: str) -> tuple[str, str | None]:
+    """`Sam web` -> ("Sam", "web"): a trailing channel word (any locale's) and the rest."""
+    words = args.split()
+    channel = invite_channel_named(words[-1], locale) if len(words) > 1 else None
+    if channel is not None:
+        words = words[:-1]
+    return " ".join(words), channel
+
+
 def _parse_target(raw: str, default_channel: str) -> tuple[str, str] | None:
     if not raw or " " in raw or len(raw) > 80:
         return None
@@ -193,35 +223,28 @@ class Clinicians:
         """`/new <nickname>`: an interview for a family, with its invitation link."""
         if not caseload.require_clinician(ctx, "new"):
             return
-        nickname = " ".join(args.split())
+        nickname, channel = split_channel(args, ctx.person.locale)
         if not nickname or len(nickname) > MAX_NICKNAME:
             ctx.say("new_usage", library=LIBRARY, limit=MAX_NICKNAME)
             return
-        flow = ctx.catalog.latest(ctx.catalog.default_flow)
-        interview = ctx.uow.interviews.create(
-            flow_id=flow.id,
-            flow_version=flow.version,
-            owner_id=ctx.person.id,
-            respondent_id=None,
-            nickname=nickname,
-            state=State.CONSENT.value,
-            now=ctx.now,
+        interview = new_family_interview(
+            ctx.uow, ctx.catalog, ctx.person.id, nickname, now=ctx.now
         )
-        ctx.audit("created", flow.key, interview_id=interview.id)
-        caseload.invite(ctx, interview)
+        caseload.invite(ctx, interview, channel)
 
     @staticmethod
     def invite(ctx: StepContext, args: str) -> None:
         """`/invite <id>`: a new link for an interview no family has claimed yet."""
         if not caseload.require_clinician(ctx, "invite"):
             return
-        interview = caseload.owned_interview(ctx, args, "invite")
+        raw_id, channel = split_channel(args, ctx.person.locale)
+        interview = caseload.owned_interview(ctx, raw_id, "invite")
         if interview is None:
             return
         if interview.respondent_id is not None or not is_open(State(interview.state)):
             ctx.say("invite_not_possible", library=LIBRARY, interview_id=interview.id)
             return
-        caseload.invite(ctx, interview)
+        caseload.invite(ctx, interview, channel)
 
     # -- listing and opening --------------------------------------------------------------------
 

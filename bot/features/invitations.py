@@ -12,6 +12,8 @@ from bot.router import Interest
 from flows.lifecycle import State, is_open
 
 LIBRARY = caseload.LIBRARY
+#: The resume codes' messages (bot/features/resume.py), where "ask for a code" is said.
+RESUME_LIBRARY = "resume.j2"
 
 
 class Invitations:
@@ -53,8 +55,15 @@ class Invitations:
         interview = ctx.uow.interviews.get(found.interview_id)
         still_open = interview is not None and is_open(State(interview.state))
         if found.used_at is not None:
-            if found.used_by == person.id and interview is not None and still_open:
+            if interview is not None and still_open and interview.respondent_id == person.id:
                 ctx.conversation.take_up(ctx, interview)  # their link tapped again: carry on
+                return
+            if (interview is not None and still_open and found.used_by is not None
+                    and not is_clinician(person)):
+                # Claimed and under way elsewhere (another app, another phone, another
+                # person): only a resume code from there carries it on here.
+                ctx.audit("invite_refused", "in_use")
+                ctx.say("invite_resume", library=RESUME_LIBRARY)
                 return
             ctx.audit("invite_refused", "used")
             ctx.say("invite_used", library=LIBRARY)

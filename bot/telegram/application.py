@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 #: The command menu, in the order Telegram shows it. Other /commands still reach the
 #: service (the clinician's, for instance); this is only what the menu offers.
 MENU = (
-    "start", "back", "skip", "pause", "review", "edit", "status", "submit", "language",
-    "bookclub", "forget", "help",
+    "start", "back", "skip", "pause", "code", "continue", "review", "edit", "status", "submit",
+    "language", "bookclub", "forget", "help",
 )
 #: In groups only the book club is at home (intake never runs there).
 GROUP_MENU = ("bookclub", "help")

@@ -1,15 +1,15 @@
-"""Access: invitations (stored only as hashes), failed attempts, pending erasure requests."""
+"""Access: invitations and resume codes (kept as hashes), failed attempts, erasure requests."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from store.records import Invite
+from store.records import Invite, ResumeCode
 from store.repos.base import Repository, dt, ts
 
 
 class Access(Repository):
-    """The `invites`, `attempts` and `erasure_requests` tables."""
+    """The `invites`, `resume_codes`, `attempts` and `erasure_requests` tables."""
 
     # -- invitations ---------------------------------------------------------------------
 
@@ -70,6 +70,55 @@ class Access(Repository):
             "SELECT 1 FROM invites WHERE created_by = ? LIMIT 1", (person_id,)
         ).fetchone()
         return row is not None
+
+    # -- resume codes ---------------------------------------------------------------------
+
+    def add_resume_code(
+        self,
+        code_hash: str,
+        *,
+        interview_id: str,
+        created_by: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Store an interview's resume code by its hash; older codes of it stop working."""
+        self.conn.execute("DELETE FROM resume_codes WHERE interview_id = ?", (interview_id,))
+        self.conn.execute(
+            "INSERT INTO resume_codes (code_hash, interview_id, created_by, created_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?)",
+            (code_hash, interview_id, created_by, ts(now), ts(expires_at)),
+        )
+
+    def resume_code(self, code_hash: str) -> ResumeCode | None:
+        """The resume code that hashes to `code_hash`, or None."""
+        row = self.conn.execute(
+            "SELECT code_hash, interview_id, created_by, created_at, expires_at, used_at "
+            "FROM resume_codes WHERE code_hash = ?",
+            (code_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        used = dt(row[5]) if row[5] else None
+        return ResumeCode(row[0], row[1], row[2], dt(row[3]), dt(row[4]), used)
+
+    def use_resume_code(self, code_hash: str, *, now: datetime) -> bool:
+        """Redeem a code once; False if it was used meanwhile (single use)."""
+        cur = self.conn.execute(
+            "UPDATE resume_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+            (ts(now), code_hash),
+        )
+        return cur.rowcount == 1
+
+    def drop_resume_codes(self, interview_id: str) -> int:
+        """Forget every resume code of an interview (it ended, or was erased)."""
+        cur = self.conn.execute("DELETE FROM resume_codes WHERE interview_id = ?", (interview_id,))
+        return cur.rowcount
+
+    def prune_resume_codes(self, before: datetime) -> int:
+        """Delete the codes that expired before `before` (they can never work again)."""
+        cur = self.conn.execute("DELETE FROM resume_codes WHERE expires_at < ?", (ts(before),))
+        return cur.rowcount
 
     # -- failed attempts (rate limits) -----------------------------------------------------
 
