@@ -123,11 +123,12 @@ class Web:
             self.page.screenshot(path=str(folder / f"web-{name}.png"), full_page=True)
 
 
-def resume_code(text: str) -> str:
-    """The resume code in a message's text: the one token with both letters and digits,
-    or in capitals and dashes, that is not an ordinary word.
-    """
-    candidates = [t for t in re.findall(r"\b[A-Z0-9][A-Z0-9-]{3,}[A-Z0-9]\b", text)
-                  if any(c.isdigit() for c in t) or "-" in t]
-    assert len(candidates) == 1, f"expected one resume code in: {text!r}"
-    return candidates[0]
+#: A resume code as shown (bot/features/resume.py): two groups of four in Crockford's base 32.
+SHOWN_CODE = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\b")
+
+
+def resume_code(text: str) -> str | None:
+    """The one resume code in a message's text, if there is one."""
+    found = set(SHOWN_CODE.findall(text))
+    assert len(found) <= 1, f"more than one code in: {text!r}"
+    return found.pop() if found else None

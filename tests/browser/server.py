@@ -29,17 +29,15 @@ from tests.conftest import Person
 OPERATOR = "op"
 CLINICIAN = "doc"
 FLOW = "sample"
-# A link's code, whatever the link looks like: https://t.me/<bot>?start=CODE or
-# {HEARTH_WEB_URL}/start/CODE (the code itself is the same).
-LINK_CODE = re.compile(r"(?:\?start=|/start/)([A-Za-z0-9_-]+)")
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Invitation:
-    """A clinician's invitation: the code in its link, and the interview it opens."""
+    """A clinician's web invitation: its link, the code in it, and the interview it opens."""
 
+    link: str
     code: str
     interview_id: str
 
@@ -129,7 +127,8 @@ class WebServer:
 
     async def _service(self) -> tuple[Store, DialogueService]:
         store = await Store.open(self.db)
-        access = AccessPolicy.build([f"console:{OPERATOR}"], bot_username="hearth_test_bot")
+        # The server's own address, as HEARTH_WEB_URL gives it there: links point at it.
+        access = AccessPolicy.build([f"console:{OPERATOR}"], web_url=self.url)
         return store, DialogueService(store, FlowCatalog.bundled(FLOW), access=access)
 
     async def _register_clinician(self) -> None:
@@ -141,16 +140,17 @@ class WebServer:
         finally:
             await store.close()
 
-    async def _link(self, command: str, args: str) -> str:
+    async def _link(self, command: str, args: str) -> tuple[str, str]:
         store, service = await self._service()
         try:
             clinician = Person(service, CLINICIAN)
             await clinician.command(command, args)
             if clinician.keys == ["replies.unknown_command"]:
                 pytest.skip(f"the /{command} command is not here yet")
-            found = LINK_CODE.search(clinician.text)
-            assert found, f"no invitation link in the reply to /{command}: {clinician.keys}"
-            return found.group(1)
+            # The code is read from the link in the reply (data, not wording).
+            found = re.search(rf"{re.escape(self.url)}/start/([A-Za-z0-9_-]+)", clinician.text)
+            assert found, f"no web link in the reply to /{command}: {clinician.keys}"
+            return found.group(0), found.group(1)
         finally:
             await store.close()
 
@@ -168,12 +168,13 @@ class WebServer:
         return str(rows[0][0])
 
     def invite(self, nickname: str) -> Invitation:
-        """A clinician's `/new <nickname>`: a family's invitation to the sample interview."""
-        code = _in_thread(lambda: self._link("new", nickname))
-        return Invitation(code, _in_thread(lambda: self._interview_of(code)))
+        """A clinician's `/new <nickname> web`: a family's link to the sample interview."""
+        link, code = _in_thread(lambda: self._link("new", f"{nickname} web"))
+        return Invitation(link, code, _in_thread(lambda: self._interview_of(code)))
 
     def invite_informant(self, interview_id: str, role: str = "teacher") -> str:
-        """`/informant <interview id> <role>`: the code of a second informant's link
+        """`/informant <interview id> <role> web`: a second informant's link
         (skips while the informants' command is not there).
         """
-        return _in_thread(lambda: self._link("informant", f"{interview_id} {role}"))
+        link, _ = _in_thread(lambda: self._link("informant", f"{interview_id} {role} web"))
+        return link
