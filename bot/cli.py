@@ -50,7 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listen-only", action="store_true",
                      help="webhook: an extra worker; listen without registering the URL "
                           "(needs the secret and HEARTH_DATABASE_URL; docs/deploy.md)")
+    run.add_argument("--web", action="store_true",
+                     help="also serve the web channel in the same process (docs/web.md)")
+    run.add_argument("--web-host", default="127.0.0.1", help="web: address to listen on")
+    run.add_argument("--web-port", type=int, default=8080, help="web: port to listen on")
     run.set_defaults(run=_run)
+
+    web = sub.add_parser("web", help="serve the interview in a browser (docs/web.md)")
+    web.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this computer only)")
+    web.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    web.set_defaults(run=_web)
 
     clinician = sub.add_parser("clinician", help="register a clinician (or take the role back)")
     clinician.add_argument("action", choices=["add", "remove", "assign"],
@@ -196,14 +206,52 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     async def main() -> None:
         service = await open_service(settings)
+        stop = asyncio.Event()
+        web = None
+        if args.web:
+            from bot.web.server import serve_web
+
+            # One loop: uvicorn's server is a task beside the bot; either one stopping
+            # stops the other (`stop`), and both finish what they have in hand first.
+            web = asyncio.create_task(
+                serve_web(service, settings, args.web_host, args.web_port, stop)
+            )
+            print(f"hearth: the web channel is at http://{args.web_host}:{args.web_port}/")
         try:
-            await serve(service, settings, webhook)
+            await serve(service, settings, webhook, stop=stop)
         except ServeError as exc:
             raise CliError(str(exc)) from None
         finally:
+            stop.set()
+            if web is not None:
+                await web
             await service.store.close()
 
     with contextlib.suppress(KeyboardInterrupt):  # pressed before the handlers were set
+        asyncio.run(main())
+    return 0
+
+
+def _web(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
+    from bot.web.server import serve_web
+
+    if not 0 < args.port < 65536:
+        raise CliError(f"--port: expected a port number from 1 to 65535 (got {args.port})")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        service = await open_service(settings)
+        try:
+            print(f"hearth: answer at http://{args.host}:{args.port}/ "
+                  f"(answers are saved in {database_label(settings)}; Ctrl-C stops)", flush=True)
+            await serve_web(service, settings, args.host, args.port)
+        finally:
+            await service.store.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
     return 0
 

@@ -17,7 +17,8 @@ from bot.intake.feature import Intake
 from bot.model import Inbound, Outbound
 from bot.reminders import due_reminders
 from bot.render import Renderer
-from bot.replies import Change, Export, Files, Outcome, Submitted
+from bot.intake.view import current as current_view
+from bot.replies import OUTCOME, Change, Export, Files, Outcome, Submitted
 from bot.router import Router
 from bot.safety import LIBRARY as SAFETY_LIBRARY
 from bot.safety import SafetyNet
@@ -103,6 +104,30 @@ class DialogueService:
         return await self.store.run(
             partial(self.router.step, inbound=inbound, now=self.clock())
         )
+
+    async def view(self, channel: str, user_id: str, locale_hint: str | None = None) -> Outcome:
+        """What the person sees now (the current question, consent, review...), read-only.
+
+        For adapters that draw a page again on request (the web): runs on the store's
+        read-only connection, creates no one and writes nothing, not even an audit event.
+        """
+        outcome = await self.store.read(
+            partial(
+                self.router.view, channel=channel, user_id=user_id, now=self.clock(),
+                show=current_view,
+            )
+        )
+        hint = (locale_hint or "").split("-")[0].lower()
+        if not outcome.replies and hint in LOCALES and outcome.locale != hint:
+            outcome = outcome.model_copy(update={"locale": hint})
+        return outcome
+
+    async def replay(self, channel: str, delivery_id: str) -> Outcome | None:
+        """The outcome a processed event produced (still kept), read-only; else None."""
+        stored = await self.store.read(
+            lambda uow: uow.deliveries.outcome(channel, delivery_id)
+        )
+        return None if stored is None else OUTCOME.validate_json(stored)
 
     async def reminders(self, channel: str, idle: timedelta) -> list[Outbound]:
         """Reminders for interviews paused longer than `idle` (each sent at most once)."""
