@@ -71,7 +71,10 @@ class Web:
 
     def choose(self, key: str) -> None:
         """Tap the option (or button) `key` of the page: "agree", "foster", "3", "send_now"."""
-        self._submit(self.option(key).first)
+        option = self.option(key)
+        # Said plainly rather than after a click's timeout: which page lacked the button.
+        assert option.count(), f"no option {key!r} on {self.keys}: {self.option_keys()}"
+        self._submit(option.first)
 
     def type(self, text: str) -> None:
         """Type an answer in the answer box and send it."""
