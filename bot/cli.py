@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from bot.danger.cli import add_safety_commands
 from bot.data.cli import add_data_commands
 from bot.files import private_folder, reports_folder
+from bot.invite_cli import add_invite_command
 from bot.model import Outbound
 from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     flows.set_defaults(run=_flows)
     add_data_commands(sub)  # export, import, stats (bot/data/cli.py)
     add_safety_commands(sub)  # safety check (bot/danger/cli.py)
+    add_invite_command(sub)  # invite (bot/invite_cli.py)
     return parser
 
 

@@ -136,7 +136,7 @@ class ResumeCodes:
             ctx.audit("resume_refused", "expired")
             ctx.say("continue_expired", library=LIBRARY)
             return
-        if not access.use_resume_code(digest, now=now):
+        if not access.use_resume_code(digest, now=now):  # used meanwhile: single use holds
             ctx.say("continue_used", library=LIBRARY)
             return
         self.move(ctx, interview)

@@ -1,0 +1,95 @@
+"""`hearth invite`: the operator's `/new`, printing an interview's invitation link(s)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.access import CHANNELS, DEFAULT_CHANNEL, AccessPolicy, is_clinician
+from bot.settings import Settings
+from bot.usage import CliError
+
+_PERSON = re.compile(r"^(?:(\w{1,32}):)?([\w.@-]{1,64})$")
+
+
+def add_invite_command(sub: Any) -> None:
+    """Register `hearth invite` on `hearth`'s subparsers."""
+    invite = sub.add_parser(
+        "invite", help="make an interview for a family and print its invitation link(s)"
+    )
+    invite.add_argument(
+        "clinician",
+        help="the clinician who owns it: channel:id (a bare id is a Telegram id), "
+             "or person:N for the person number in the database",
+    )
+    invite.add_argument("nickname", help="the child's first name or nickname")
+    invite.add_argument(
+        "--channel", choices=CHANNELS, default=None,
+        help="where the family answers (default: both when HEARTH_WEB_URL is set, "
+             "else telegram)",
+    )
+    invite.set_defaults(run=invite_command)
+
+
+def invite_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.caseload import issue_invite
+    from bot.features.clinician import MAX_NICKNAME, new_family_interview
+    from bot.storage import open_store
+    from flows.catalog import FlowCatalog
+    from store.contract import UnitOfWork
+
+    found = _PERSON.match(args.clinician.strip())
+    if found is None:
+        raise CliError(
+            f"expected the clinician as channel:id or person:N, like telegram:123456789 "
+            f"(got {args.clinician})"
+        )
+    channel, external_id = found.group(1) or DEFAULT_CHANNEL, found.group(2)
+    nickname = " ".join(args.nickname.split())
+    if not nickname or len(nickname) > MAX_NICKNAME:
+        raise CliError(f"the nickname must be 1 to {MAX_NICKNAME} characters")
+    if channel == "person" and not external_id.isdigit():
+        raise CliError(f"person:N takes a number (got {args.clinician})")
+    catalog = FlowCatalog.bundled(settings.flow)
+    access = AccessPolicy.from_settings(settings)
+
+    def make(uow: UnitOfWork) -> tuple[str, str, datetime] | None:
+        now = datetime.now(UTC)
+        if channel == "person":
+            person = uow.people.by_id(int(external_id))
+        else:
+            person = uow.people.find(channel, external_id)
+        if person is None or not is_clinician(person):
+            return None
+        interview = new_family_interview(uow, catalog, person.id, nickname, now=now)
+        code, expires = issue_invite(uow, access, interview, by=person.id, now=now)
+        return interview.id, code, expires
+
+    async def main() -> tuple[str, str, datetime] | None:
+        store = await open_store(settings)
+        try:
+            return await store.run(make)
+        finally:
+            await store.close()
+
+    made = asyncio.run(main())
+    if made is None:
+        raise CliError(
+            f"{args.clinician} is not a registered clinician (hearth clinician add ...): "
+            "nothing was changed"
+        )
+    interview_id, code, expires = made
+    links = access.invite_links(code, args.channel)
+    print(f"interview {interview_id} for {nickname}; the link works once, "
+          f"until {expires:%Y-%m-%d %H:%M} UTC:")
+    if links.web:
+        print(f"web: {links.web}")
+    if links.telegram:
+        print(f"telegram: {links.telegram}")
+    elif args.channel in (None, "telegram", "both") and not links.web:
+        print(f"telegram: send /start {code} in a private chat with the bot "
+              "(set HEARTH_BOT_USERNAME for a link)")
+    return 0
