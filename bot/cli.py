@@ -27,7 +27,10 @@ from flows.errors import FlowError
 from store.errors import StoreError
 
 if TYPE_CHECKING:
+    from telegram.request import BaseRequest
+
     from bot.service import DialogueService
+    from bot.telegram.webhook import Webhook
     from store.contract import UnitOfWork
 
 
@@ -169,7 +172,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
-    from bot.telegram.runner import ServeError, serve
+    from bot.telegram.runner import ServeError
     from bot.telegram.webhook import Webhook
 
     if settings.telegram_token is None:
@@ -206,27 +209,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
 
+    web = (args.web_host, args.web_port) if args.web else None
+    if web is not None:
+        print(f"hearth: the web channel is at http://{args.web_host}:{args.web_port}/")
+
     async def main() -> None:
         service = await open_service(settings)
-        stop = asyncio.Event()
-        web = None
-        if args.web:
-            from bot.web.server import serve_web
-
-            # One loop: uvicorn's server is a task beside the bot; either one stopping
-            # stops the other (`stop`), and both finish what they have in hand first.
-            web = asyncio.create_task(
-                serve_web(service, settings, args.web_host, args.web_port, stop)
-            )
-            print(f"hearth: the web channel is at http://{args.web_host}:{args.web_port}/")
         try:
-            await serve(service, settings, webhook, stop=stop)
+            await serve_channels(service, settings, webhook, web)
         except ServeError as exc:
             raise CliError(str(exc)) from None
         finally:
-            stop.set()
-            if web is not None:
-                await web
             await service.store.close()
 
     with contextlib.suppress(KeyboardInterrupt):  # pressed before the handlers were set
@@ -256,6 +249,34 @@ def _web(args: argparse.Namespace, settings: Settings) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
     return 0
+
+
+async def serve_channels(
+    service: DialogueService,
+    settings: Settings,
+    webhook: Webhook | None,
+    web: tuple[str, int] | None,
+    stop: asyncio.Event | None = None,
+    request: BaseRequest | None = None,
+) -> None:
+    """The Telegram bot, and with `web` (host, port) the web channel, in one event loop.
+
+    uvicorn's server is a task beside the bot on the same service; either one stopping
+    stops the other (`stop`), and both finish what they have in hand first.
+    """
+    from bot.telegram.runner import serve
+    from bot.web.server import serve_web
+
+    stop = stop or asyncio.Event()
+    site = None
+    if web is not None:
+        site = asyncio.create_task(serve_web(service, settings, web[0], web[1], stop))
+    try:
+        await serve(service, settings, webhook, stop=stop, request=request)
+    finally:
+        stop.set()
+        if site is not None:
+            await site
 
 
 def _clinician(args: argparse.Namespace, settings: Settings) -> int:

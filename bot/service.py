@@ -14,10 +14,10 @@ from bot.access import AccessPolicy
 from bot.bookclub import BookClubDesk
 from bot.features import standard
 from bot.intake.feature import Intake
+from bot.intake.view import current as current_view
 from bot.model import Inbound, Outbound
 from bot.reminders import due_reminders
 from bot.render import Renderer
-from bot.intake.view import current as current_view
 from bot.replies import OUTCOME, Change, Export, Files, Outcome, Submitted
 from bot.router import Router
 from bot.safety import LIBRARY as SAFETY_LIBRARY

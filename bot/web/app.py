@@ -133,14 +133,26 @@ class WebChannel:
             return made
         if isinstance(made, tuple):
             name, params = made
-            status = 429 if name == "too_many" else 422
+            status = {"too_many": 429, "bad_form": 400}.get(name, 422)
             return await self._refused(request, browser, name, status, **params)
         replies = await self.service.handle(made)
         failed = [m for m in replies if m.key.endswith(".store_failed")]
         if failed:
             return await self._page(request, browser, False, extra=failed, status=503)
+        if any(m.key.endswith(".erased") for m in replies):
+            return self._erased(request, replies)
         await self.sessions.seen(browser, last_delivery=delivery)
         return RedirectResponse("/", status_code=303)
+
+    def _erased(self, request: Request, replies: list[Outbound]) -> Response:
+        """Erased: the session went with the person; say so once, and drop the cookie."""
+        page = self.pages.page(self._hint(request) or "en", replies)
+        page.begin = page.resume = page.privacy = False
+        page.nav, page.answer, page.home = [], None, True
+        response = self._html(page, None, False)
+        response.delete_cookie(self.config.cookie_name, path="/", secure=self.config.secure,
+                               httponly=True, samesite="lax")
+        return response
 
     def _inbound(self, request: Request, browser: Browser, form: dict[str, str],
                  delivery: str) -> Inbound | tuple[str, dict[str, object]]:

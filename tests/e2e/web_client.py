@@ -15,6 +15,8 @@ class Button:
     name: str | None
     value: str | None
     key: str
+    #: The data-key of the message the button belongs to ("" for the page's own forms).
+    message: str = ""
 
 
 @dataclass
@@ -50,6 +52,7 @@ class _Reader(HTMLParser):
         self.page = page
         self.form: tuple[str, dict[str, str]] | None = None
         self.in_text = False
+        self.section = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -57,11 +60,12 @@ class _Reader(HTMLParser):
             self.page.lang = a.get("lang", "")
         elif tag == "section" and "message" in a.get("class", ""):
             self.page.messages.append((a.get("data-key", ""), a.get("data-question", "")))
-        elif tag == "p" and self.page.messages:
-            self.in_text = True
-            self.page.texts.append("")
+            self.section = a.get("data-key", "")
         elif tag == "p" and "notice" in a.get("class", ""):
             self.page.notice = a.get("data-key", "")
+        elif tag == "p" and self.section:
+            self.in_text = True
+            self.page.texts.append("")
         elif tag == "form":
             self.form = (a.get("action", ""), {})
         elif tag == "input" and self.form is not None:
@@ -73,13 +77,15 @@ class _Reader(HTMLParser):
             self.page.text_form, self.page.text_tag = dict(self.form[1]), "textarea"
         elif tag == "button" and self.form is not None:
             self.page.buttons.append(Button(self.form[0], dict(self.form[1]), a.get("name"),
-                                            a.get("value"), a.get("data-key", "")))
+                                            a.get("value"), a.get("data-key", ""), self.section))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self.form = None
         elif tag == "p":
             self.in_text = False
+        elif tag == "section":
+            self.section = ""
 
     def handle_data(self, data: str) -> None:
         if self.in_text:
