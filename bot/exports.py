@@ -53,7 +53,7 @@ def _scored(flow: Flow, export: Export, locale: str) -> list[Outbound] | None:
     if export.audience == "caregiver":
         return [Outbound(reports.caregiver_summary(report, locale, flow))]
     html = reports.clinician_html(report, reports.answer_appendix(flow, answers, locale), locale,
-                                  flow=flow, safety=export.safety)
+                                  flow=flow, safety=export.safety, informants=export.informants)
     caption = _m(
         locale, "report_caption", nickname=export.nickname, interview_id=export.interview_id
     )

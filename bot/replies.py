@@ -118,6 +118,16 @@ class SafetyNote(BaseModel):
     message: str = ""  # what the person wrote (sealed at rest like every answer)
 
 
+class InformantForm(BaseModel):
+    """A second informant's sent form, packed beside the family's answers in their report."""
+
+    interview_id: str
+    flow: str
+    role: str  # "teacher" or "caregiver"
+    rows: list[ReviewRow]
+    submitted_at: datetime | None = None
+
+
 class Export(_Reply):
     """An interview sent as a report: the clinician's full report or the caregiver's summary."""
 
@@ -131,6 +141,8 @@ class Export(_Reply):
     at: datetime  # when it was exported: the report's date
     #: For the clinician's report: what the safety net caught, with time and words.
     safety: list[SafetyNote] = Field(default_factory=list)
+    #: For the clinician's report: the second informants' sent forms (docs/informants.md).
+    informants: list[InformantForm] = Field(default_factory=list)
 
 
 class DataFile(BaseModel):

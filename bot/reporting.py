@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.data.load import decoded
-from bot.replies import Change, Export, ReviewRow, SafetyNote
+from bot.replies import Change, Export, InformantForm, ReviewRow, SafetyNote
 from flows.catalog import FlowCatalog
 from flows.engine import questions
 from flows.lifecycle import State
@@ -77,7 +77,21 @@ def export_reply(
         rows=answer_rows(uow, catalog, interview),
         at=now,
         safety=safety_notes(uow, interview.id) if audience == "clinician" else [],
+        informants=informant_forms(uow, catalog, interview) if audience == "clinician" else [],
     )
+
+
+def informant_forms(
+    uow: UnitOfWork, catalog: FlowCatalog, interview: InterviewRecord
+) -> list[InformantForm]:
+    """The second informants' sent forms beside this interview: only its owner's own, so a
+    link never widens who sees what; forms still being answered are not shown."""
+    return [
+        InformantForm(interview_id=form.id, flow=form.flow_key, role=role,
+                      rows=answer_rows(uow, catalog, form), submitted_at=form.submitted_at)
+        for form, role in uow.interviews.informants_of(interview.id)
+        if form.owner_id == interview.owner_id and State(form.state) is State.SUBMITTED
+    ]
 
 
 def change_reply(

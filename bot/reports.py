@@ -15,7 +15,8 @@ import yaml
 
 from bot.data.load import current_answers
 from bot.files import private_folder, write_private
-from bot.replies import SafetyNote
+from bot.informant_report import informant_section
+from bot.replies import InformantForm, SafetyNote
 from bot.reporting import safety_notes
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answers, Value, questions, split_key
@@ -255,14 +256,16 @@ def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
             "strengths": _options(flow, items.strengths, report.strengths, locale),
             "builds_on": _builds_on(report, flow, locale),
             "steps": steps, "asks": asks, "experiences": experiences, "strained": strained,
-            "note": report.family_note, "safety": []}
+            "note": report.family_note, "safety": [], "informants": None}
 
 
 def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "en",
                    charts: tuple[bytes, bytes] | None = None, flow: Flow | None = None,
-                   safety: Sequence[SafetyNote] = ()) -> str:
+                   safety: Sequence[SafetyNote] = (),
+                   informants: Sequence[InformantForm] = ()) -> str:
     """The self-contained HTML report (charts drawn unless given as (map, timeline) PNGs),
-    with what the safety net caught (`safety`) at the top."""
+    with what the safety net caught (`safety`) at the top and the second informants'
+    views beside the family's (`informants`)."""
     locale = report_locale(locale)
     map_png, history_png = charts or chart_pngs(report, locale)
     template = document_environment().get_template(CLINICIAN_TEMPLATE.format(locale=locale))
@@ -272,6 +275,7 @@ def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "e
          "concern": note.concern, "message": note.message}
         for note in safety
     ]
+    context["informants"] = informant_section(report, informants, locale)
     return template.render(context)
 
 

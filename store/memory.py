@@ -59,6 +59,7 @@ class _Tables:
     chats: dict[int, str] = field(default_factory=dict)
     interviews: dict[str, InterviewRecord] = field(default_factory=dict)
     follow_ups: dict[str, str] = field(default_factory=dict)
+    informants: dict[str, tuple[str, str]] = field(default_factory=dict)
     answers: list[_Row] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     invites: dict[str, Invite] = field(default_factory=dict)
@@ -192,6 +193,17 @@ class _Interviews:
 
     def follow_up_of(self, interview_id: str) -> str | None:
         return self.t.follow_ups.get(interview_id)
+
+    def set_informant_of(self, interview_id: str, primary_id: str, role: str) -> None:
+        self.t.informants[interview_id] = (primary_id, role)
+
+    def informant_of(self, interview_id: str) -> tuple[str, str] | None:
+        return self.t.informants.get(interview_id) if interview_id in self.t.interviews else None
+
+    def informants_of(self, primary_id: str) -> list[tuple[InterviewRecord, str]]:
+        found = [(self.t.interviews[i], role) for i, (p, role) in self.t.informants.items()
+                 if p == primary_id and i in self.t.interviews]
+        return sorted(found, key=lambda pair: (pair[0].created_at, pair[0].id))
 
 
 class _Answers:
@@ -545,6 +557,7 @@ class MemoryUnitOfWork:
         ]
         for interview_id in owned:
             del t.interviews[interview_id]
+            t.informants.pop(interview_id, None)
         for interview_id in owned + shared:
             self.access.drop_resume_codes(interview_id)
         t.resume_codes = {

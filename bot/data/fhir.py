@@ -23,6 +23,9 @@ EXT_REPEAT_FOR = _EXT + "repeat-for"
 EXT_AGE_MIN = _EXT + "age-min-months"
 EXT_AGE_WORDS = _EXT + "age-words"
 EXT_FOLLOW_UP = _EXT + "follow-up-of"
+#: A second informant's form: the family's interview it sits beside, and the informant's role.
+EXT_INFORMANT_OF = _EXT + "informant-of"
+EXT_INFORMANT_ROLE = _EXT + "informant-role"
 #: Where an interview's own id is kept (FHIR ids allow fewer characters).
 INTERVIEW_SYSTEM = "urn:hearth:interview"
 OPTION_EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
@@ -402,8 +405,15 @@ def questionnaire_response(
     }
     if groups:  # FHIR JSON has no empty arrays
         response["item"] = groups
+    extensions = []
     if data.follow_up_of:
-        response["extension"] = [{"url": EXT_FOLLOW_UP, "valueString": data.follow_up_of}]
+        extensions.append({"url": EXT_FOLLOW_UP, "valueString": data.follow_up_of})
+    if data.informant_of:
+        # A second informant's answers: whose view (the role) and beside which interview.
+        extensions.append({"url": EXT_INFORMANT_OF, "valueString": data.informant_of})
+        extensions.append({"url": EXT_INFORMANT_ROLE, "valueCode": data.informant_role or ""})
+    if extensions:
+        response["extension"] = extensions
     return response
 
 

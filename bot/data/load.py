@@ -27,6 +27,10 @@ class InterviewData:
     last_answer_at: datetime | None
     #: Entered elsewhere and imported (`hearth import`): its times say nothing of the chat.
     imported: bool = False
+    #: A second informant's form: the family's interview it sits beside, and the role
+    #: ("teacher", "caregiver"); None for everyone else's (docs/informants.md).
+    informant_of: str | None = None
+    informant_role: str | None = None
 
     @property
     def amended(self) -> bool:
@@ -55,12 +59,15 @@ def current_answers(repo: UnitOfWork, interview_id: str) -> dict[str, Answer]:
 
 def load(repo: UnitOfWork, record: InterviewRecord) -> InterviewData:
     """One interview's data (the repository opens sealed answers)."""
+    informant = repo.interviews.informant_of(record.id)
     return InterviewData(
         record=record,
         answers=decoded(repo.answers.current(record.id)),
         follow_up_of=repo.interviews.follow_up_of(record.id),
         last_answer_at=repo.answers.last_at(record.id),
         imported=any(e.kind == "imported" for e in repo.audit.of_interview(record.id)),
+        informant_of=informant[0] if informant else None,
+        informant_role=informant[1] if informant else None,
     )
 
 

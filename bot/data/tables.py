@@ -26,6 +26,10 @@ META_COLUMNS = (
     "fhir_status",
     "created_at",
     "submitted_at",
+    # Whose view: empty for the family's (or clinician's) interview; for a second
+    # informant's form, the interview it sits beside and the informant's role.
+    "informant_of",
+    "informant_role",
 )
 
 
@@ -134,6 +138,8 @@ def rows(
             fhir_status(data),
             _time(data, "created"),
             _time(data, "submitted"),
+            data.informant_of or "",
+            data.informant_role or "",
         ]
         if include_nicknames:
             row.append(record.subject_nickname or "")

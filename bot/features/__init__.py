@@ -11,6 +11,7 @@ from bot.features.clinician import Clinicians
 from bot.features.data import DataCommands
 from bot.features.erasure import Erasure
 from bot.features.followup import FollowUps
+from bot.features.informants import Informants
 from bot.features.invitations import Invitations
 from bot.features.resume import ResumeCodes
 from bot.features.safety import Safety
@@ -27,6 +28,7 @@ def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
         Invitations(),  # /start <code> (a /start r_… check-in link was the book club's)
         ResumeCodes(),  # /code, /continue CODE (a plain /resume goes on to the intake)
         Clinicians(),
+        Informants(),  # /informant: a teacher's or second caregiver's form
         FollowUps(),
         DataCommands(),
         Safety(net),  # /lowexposure; its after-step hook sees every private step

@@ -143,6 +143,23 @@ def _parse_target(raw: str, default_channel: str) -> tuple[str, str] | None:
     return (channel or default_channel, external_id) if external_id else None
 
 
+def _informant_columns(ctx: StepContext, interview: InterviewRecord) -> dict[str, str | None]:
+    linked = ctx.uow.interviews.informant_of(interview.id)
+    return {"informant_of": linked[0] if linked else None, "role": linked[1] if linked else None}
+
+
+def _forms_under_their_child(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each second informant's form right under the family's interview it belongs to."""
+    listed = {row["interview_id"] for row in rows}
+    ordered: list[dict[str, Any]] = []
+    for row in rows:
+        if row["informant_of"] in listed:
+            continue  # placed under its child below
+        ordered.append(row)
+        ordered.extend(r for r in rows if r["informant_of"] == row["interview_id"])
+    return ordered
+
+
 class Clinicians:
     """The clinicians' commands and their notifications (invitation codes: invitations.py)."""
 
@@ -270,9 +287,11 @@ class Clinicians:
                     "claimed": interview.respondent_id is not None,
                     "danger": caught.count("danger"),
                     "disclosures": caught.count("disclosure"),
+                    **_informant_columns(ctx, interview),
                 }
             )
             ctx.audit("viewed", "list", interview_id=interview.id)
+        rows = _forms_under_their_child(rows)
         if rows:
             ctx.say("interviews_list", library=LIBRARY, rows=rows)
         else:
@@ -342,5 +361,7 @@ class Clinicians:
             return
         if has_rules(interview.flow_id):
             ctx.replies.append(export_reply(ctx.uow, ctx.catalog, interview, "caregiver", ctx.now))
-        if interview.owner_id != ctx.person.id:
+        # An informant's form is not the family's: its word is the informants feature's.
+        if interview.owner_id != ctx.person.id and not ctx.uow.interviews.informant_of(
+                interview.id):
             ctx.notify_owner("family_submitted", LIBRARY)

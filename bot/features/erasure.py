@@ -6,11 +6,28 @@ from bot.access import is_clinician
 from bot.context import StepContext
 from bot.model import Kind
 from bot.router import Interest
+from flows.lifecycle import State, is_open
 from messages.words import means_erase
 
 LIBRARY = "clinician.j2"
 ERASE = "acc:erase"
 KEEP = "acc:keep"
+def close_informant_forms(ctx: StepContext, interview_id: str) -> None:
+    """The family withdrew: forms still open beside their interview stop (links revoked,
+    withdrawn), so nothing more about their child is collected. What an informant already
+    sent stays with the clinician, as the clinician's own answers do (docs/informants.md)."""
+    for form, _ in ctx.uow.interviews.informants_of(interview_id):
+        if not is_open(State(form.state)):
+            continue
+        ctx.uow.access.revoke_invites(form.id, now=ctx.now)
+        form.state, form.cursor, form.draft = State.WITHDRAWN.value, None, None
+        form.revision += 1
+        form.updated_at = ctx.now
+        ctx.uow.interviews.save(form)
+        ctx.uow.audit.add("closed", interview_id=form.id, person_id=None, now=ctx.now,
+                          detail="family_erased")
+
+
 class Erasure:
     """First in a private chat, so that nothing else can answer a pending confirmation."""
 
@@ -67,6 +84,8 @@ class Erasure:
             ctx.say("forget_expired", library=LIBRARY)
             return
         erasure = ctx.uow.erase_person(ctx.person.id, now=ctx.now)
+        for interview_id in erasure.withdrawn:
+            close_informant_forms(ctx, interview_id)
         ctx.erased = erasure.deleted + erasure.withdrawn
         ctx.switch_to(None)
         ctx.say("erased", library=LIBRARY)

@@ -89,6 +89,11 @@ class Invitations:
         ctx.switch_to(interview)
         ctx.touch()
         ctx.event("claimed")
-        ctx.say("invite_claimed", library=LIBRARY, nickname=interview.subject_nickname,
-                interview_id=interview.id)
+        informant = ctx.uow.interviews.informant_of(interview.id)
+        if informant is not None:  # a teacher's or second caregiver's form: its own welcome
+            ctx.say("informant_welcome", library="informants.j2",
+                    nickname=interview.subject_nickname, role_name=informant[1])
+        else:
+            ctx.say("invite_claimed", library=LIBRARY, nickname=interview.subject_nickname,
+                    interview_id=interview.id)
         ctx.conversation.take_up(ctx, interview)

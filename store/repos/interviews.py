@@ -198,3 +198,26 @@ class Interviews(Repository):
             "SELECT follow_up_of FROM interviews WHERE id = ?", (interview_id,)
         ).fetchone()
         return None if row is None or row[0] is None else str(row[0])
+
+    def set_informant_of(self, interview_id: str, primary_id: str, role: str) -> None:
+        """Make an interview a second informant's form beside the family's `primary_id`."""
+        self.conn.execute(
+            "UPDATE interviews SET informant_of = ?, informant_role = ? WHERE id = ?",
+            (primary_id, role, interview_id),
+        )
+
+    def informant_of(self, interview_id: str) -> tuple[str, str] | None:
+        """(the family's interview, the role) if this is an informant's form, else None."""
+        row = self.conn.execute(
+            "SELECT informant_of, informant_role FROM interviews WHERE id = ?", (interview_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else (str(row[0]), str(row[1]))
+
+    def informants_of(self, primary_id: str) -> list[tuple[InterviewRecord, str]]:
+        """The informants' forms beside one interview, oldest first, each with its role."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS}, informant_role FROM interviews WHERE informant_of = ? "
+            "ORDER BY created_at, id",
+            (primary_id,),
+        ).fetchall()
+        return [(_interview(self.session, r), str(r[14])) for r in rows]
