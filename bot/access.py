@@ -62,8 +62,10 @@ class AccessPolicy:
     erase_window: timedelta = timedelta(minutes=10)
 
     def __post_init__(self) -> None:
-        if self.invite_ttl <= timedelta(0) or self.resume_ttl <= timedelta(0):
-            raise ValueError(f"invite_ttl and resume_ttl must be positive, got {self.invite_ttl}")
+        if self.invite_ttl <= timedelta(0):
+            raise ValueError(f"invite_ttl must be positive, got {self.invite_ttl}")
+        if self.resume_ttl <= timedelta(0):
+            raise ValueError(f"resume_ttl must be positive, got {self.resume_ttl}")
         if self.wrong_codes_allowed < 1:
             raise ValueError(
                 f"wrong_codes_allowed must be at least 1, got {self.wrong_codes_allowed}"
@@ -105,7 +107,9 @@ class AccessPolicy:
             settings.admin_ids,
             bot_username=settings.bot_username,
             invite_ttl=timedelta(days=settings.invite_days),
-            web_url=settings.web_url,
+            # Set by the operator, not a default: web-core's Settings may default it to the
+            # local address, and only a configured web channel makes "both" the default.
+            web_url=settings.web_url if "web_url" in settings.model_fields_set else None,
         )
 
     def is_admin(self, channel: str, user_id: str) -> bool:

@@ -173,3 +173,24 @@ def test_cli_invite__not_a_clinician__clean_error_nothing_made(
     assert cli(["--db", str(db), "clinician", "add", "telegram", "42"]) == 0
     assert cli(["--db", str(db), "invite", who, "Sam"]) == 2
     assert "hearth:" in capsys.readouterr().err
+
+
+@pytest.mark.both_backends
+async def test_hand_over__single_use_and_erasure__on_either_store(clinic: DialogueService) -> None:
+    ana = Person(clinic, "ana")
+    await ana.command("start")
+    await ana.tap_key("agree")
+    await ana.type("Sam")
+    code = await code_of(ana)
+    web = Someone(clinic, "ab12", "web")
+    await web.command("continue", code)
+    assert web.keys[0] == "resume.continued" and web.asked == "child_age"
+    again = Someone(clinic, "cd34", "web")
+    await again.command("continue", code)
+    assert again.keys == ["resume.continue_used"]
+    await code_of(web)
+    await web.command("forget")
+    await web.tap("button_erase")
+    assert web.keys == ["clinician.erased"]
+    assert await rows(clinic, "SELECT count(*) FROM resume_codes") == [(0,)]
+    assert await rows(clinic, "SELECT count(*) FROM interviews") == [(0,)]  # moved whole

@@ -53,6 +53,7 @@ def test_invite_link__no_username__none() -> None:
     ("kwargs", "message"),
     [
         ({"invite_ttl": timedelta(0)}, "invite_ttl must be positive"),
+        ({"resume_ttl": timedelta(0)}, "resume_ttl must be positive"),
         ({"wrong_codes_allowed": 0}, "wrong_codes_allowed must be at least 1"),
         ({"bot_username": "no spaces"}, "bot_username must be a Telegram username"),
         ({"admins": frozenset({"telegram:"})}, "admin ids must look like 'channel:id'"),
@@ -101,3 +102,17 @@ def test_may_access__owner_or_respondent_only() -> None:
     assert may_export_full_report(clinician, record)
     assert not may_export_full_report(family, record)
     assert not may_export_full_report(person(1), record)  # owner, but no longer a clinician
+
+
+def test_policy__web_url__only_when_the_operator_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import load_settings
+
+    monkeypatch.delenv("HEARTH_WEB_URL", raising=False)
+    unset = AccessPolicy.from_settings(load_settings())
+    assert unset.web_url is None and unset.default_channel() == "telegram"
+    assert unset.invite_links("c0de").web is None
+    assert unset.invite_links("c0de", "web").web == "http://127.0.0.1:8080/start/c0de"
+    monkeypatch.setenv("HEARTH_WEB_URL", "https://hearth.example.org/")
+    configured = AccessPolicy.from_settings(load_settings())
+    assert configured.default_channel() == "both"
+    assert configured.invite_links("c0de").web == "https://hearth.example.org/start/c0de"

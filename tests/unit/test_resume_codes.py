@@ -430,3 +430,30 @@ async def test_expired_codes__pruned_when_a_new_one_is_issued(
         await active_of(service, "console", "leo")
     ]
     assert timedelta(days=7) == AccessPolicy().resume_ttl
+
+
+# -- the console's words --------------------------------------------------------------------
+
+
+async def test_console__typed_words__code_then_continue_in_another_terminal(
+    service: DialogueService,
+) -> None:
+    from bot.console import ConsoleChat
+
+    screens: dict[str, list[str]] = {"ana": [], "leo": []}
+    terminals = {
+        user: ConsoleChat(service, user, write=screens[user].append) for user in screens
+    }
+    ana, leo = terminals["ana"], terminals["leo"]
+    for line in ("/start", "a", "Sam", "2 years 6 months"):
+        await ana.send(ana.classify(line))
+    await ana.send(ana.classify("code"))
+    found = SHOWN.search("\n".join(screens["ana"][-2:]))
+    assert found
+    for typed in (f"continue {found.group(1)}", f"continuar {found.group(1).lower()}"):
+        inbound = leo.classify(typed)
+        assert (inbound.kind, inbound.args.upper()) == (Kind.COMMAND, found.group(1))
+    assert leo.classify("código").payload == "code"
+    await leo.send(leo.classify(f"continuar {found.group(1)}"))
+    assert await active_of(service, "console", "leo") is not None
+    assert await active_of(service, "console", "ana") is None
