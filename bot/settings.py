@@ -111,9 +111,6 @@ class Settings(BaseSettings):
     bot_username: Annotated[str | None, AfterValidator(_bot_username)] = None
     #: How long an invitation link stays valid, in days.
     invite_days: float = Field(default=7, gt=0, le=365)
-    #: The web channel's public base URL (invitation links `<url>/start/<code>`). Unset:
-    #: invitations give a Telegram link only, unless a clinician asks for a web one.
-    web_url: str | None = None
     telegram_token: SecretStr | None = None
     #: Seals answers at rest (Fernet key, 44 characters; `hearth keygen` makes one). Once a
     #: database was opened with a key, it refuses to start without that same key.
@@ -152,6 +149,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     #: The web channel (`hearth web`, `hearth run --web`; docs/web.md): its public base
     #: URL, what links are built from; an https:// URL makes the session cookie Secure.
+    #: Left unset, invitations give a Telegram link only unless a clinician asks for a web
+    #: one (bot/access.py: AccessPolicy.from_settings).
     web_url: str = "http://127.0.0.1:8080"
     #: Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma
     #: separated). Empty: the peer's own address is the client's, whatever the headers say.
@@ -199,10 +198,10 @@ class Settings(BaseSettings):
 
     @field_validator("web_url")
     @classmethod
-    def _web_url(cls, value: str | None) -> str | None:
+    def _web_url(cls, value: str | None) -> str:
         value = (value or "").strip().rstrip("/")
         if not value:
-            return None
+            return "http://127.0.0.1:8080"
         if not value.startswith(("http://", "https://")) or any(c in value for c in "?# "):
             raise ValueError("expected an http:// or https:// base URL, like https://hearth.example.org")
         return value
