@@ -403,18 +403,15 @@ class _WebSessions:
     def add(self, token_hash: str, user_id: str, *, now: datetime) -> None:
         if token_hash in self.t.web_sessions:
             raise Conflict("web session exists")
-        self.t.web_sessions[token_hash] = WebSession(token_hash, user_id, now, now, None)
+        self.t.web_sessions[token_hash] = WebSession(token_hash, user_id, now, now)
 
     def get(self, token_hash: str) -> WebSession | None:
         return self.t.web_sessions.get(token_hash)
 
-    def seen(self, token_hash: str, *, now: datetime, last_delivery: str | None = None) -> None:
+    def seen(self, token_hash: str, *, now: datetime) -> None:
         found = self.t.web_sessions.get(token_hash)
         if found is not None:
-            last = last_delivery if last_delivery is not None else found.last_delivery
-            self.t.web_sessions[token_hash] = dataclasses.replace(
-                found, seen_at=now, last_delivery=last
-            )
+            self.t.web_sessions[token_hash] = dataclasses.replace(found, seen_at=now)
 
     def end(self, token_hash: str) -> None:
         self.t.web_sessions.pop(token_hash, None)

@@ -105,5 +105,3 @@ class WebSession:
     user_id: str
     created_at: datetime
     seen_at: datetime
-    #: The last form this browser posted (a delivery id): its outcome is the next page.
-    last_delivery: str | None

@@ -29,17 +29,21 @@ def current(ctx: StepContext) -> None:
     elif awaiting is Awaiting.RESUME:
         offer_resume(ctx)
     elif awaiting is Awaiting.REVIEW:
-        show_review(ctx)
-        if ctx.interview.draft == SEND_PENDING:
-            ctx.say(
-                "send_confirm",
-                [
-                    ("send_now", ctx.payload(Action.SUBMIT, 1)),
-                    ("not_yet", ctx.payload(Action.REVIEW)),
-                ],
-            )
+        _reviewing(ctx)
     else:
         _answering(ctx)
+
+
+def _reviewing(ctx: StepContext) -> None:
+    assert ctx.interview is not None
+    if ctx.interview.draft != SEND_PENDING:
+        show_review(ctx)
+        return
+    # "Send now?" is waiting: only the question, not the whole list above it again.
+    ctx.say(
+        "send_confirm",
+        [("send_now", ctx.payload(Action.SUBMIT, 1)), ("not_yet", ctx.payload(Action.REVIEW))],
+    )
 
 
 def _answering(ctx: StepContext) -> None:

@@ -27,7 +27,7 @@ from bot.web.security import (
     new_nonce,
     nonce_delivery,
 )
-from bot.web.sessions import Browser, Sessions
+from bot.web.sessions import Browser, LastForms, Sessions
 
 CHANNEL = "web"
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class WebChannel:
         self.config = config
         self.pages = PageBuilder(service.catalog)
         self.sessions = Sessions(service.store, service.clock, config.idle, config.lifetime)
+        self.replied = LastForms()
         self.address = ClientAddress(config.trusted_proxies)
         burst = max(10, config.rate_per_minute // 2)
         self.per_address = RateLimiter(config.rate_per_minute, burst)
@@ -141,7 +142,8 @@ class WebChannel:
             return await self._page(request, browser, False, extra=failed, status=503)
         if any(m.key.endswith(".erased") for m in replies):
             return self._erased(request, replies)
-        await self.sessions.seen(browser, last_delivery=delivery)
+        self.replied.remember(browser.row.token_hash, delivery)
+        await self.sessions.seen(browser)
         return RedirectResponse("/", status_code=303)
 
     def _erased(self, request: Request, replies: list[Outbound]) -> Response:
@@ -179,6 +181,10 @@ class WebChannel:
                 return ("empty_text", {})
             if len(text) > MAX_ANSWER_CHARS:
                 return ("too_long", {"limit": MAX_ANSWER_CHARS})
+            word, _, rest = text.partition(" ")
+            if word.startswith("/") and len(word) > 1:
+                # As in Telegram and the console: "/name args" is a command (/new, /report).
+                return inbound(Kind.COMMAND, word[1:].casefold(), rest.strip())
             return inbound(Kind.TEXT, text)
         return ("bad_form", {})
 
@@ -207,8 +213,9 @@ class WebChannel:
         """The replies of the last form posted (kept with its delivery), then the view now."""
         view = await self.service.view(CHANNEL, browser.user_id, self._hint(request))
         pending: list[Outbound] = []
-        if browser.row.last_delivery:
-            outcome = await self.service.replay(CHANNEL, browser.row.last_delivery)
+        last = self.replied.last(browser.row.token_hash)
+        if last is not None:
+            outcome = await self.service.replay(CHANNEL, last)
             if outcome is not None:
                 pending = [m for m in await self.service.render(outcome)
                            if m.chat_id in (None, browser.user_id)]

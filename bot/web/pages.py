@@ -45,6 +45,8 @@ class TextBox:
     long: bool = False
     inputmode: str = ""
     limit: int = MAX_ANSWER_CHARS
+    #: The web.j2 macro of its button's label.
+    button: str = "send_text"
 
 
 @dataclass
@@ -68,15 +70,20 @@ class Page:
 def merge(pending: list[Outbound], now: list[Outbound]) -> list[Outbound]:
     """The replies of the last form posted, then what the person sees now, once each.
 
-    A pending question that is no longer the current one (answered elsewhere since) is
-    left out; a message shown in both is shown once.
+    What the view shows now wins over the same message from the last step: its buttons
+    carry the interview's current revision (the step may have been followed by another,
+    in another tab or channel), so only the step's own notes ("✔ saved", a problem,
+    "paused") come from it.
     """
+    if pending and any(m.key == "replies.already_submitted" for m in now):
+        return pending  # just sent: the thanks, not the offer of a new interview yet
+    shown = {(m.key, m.question) for m in now}
     asked = {m.question for m in now if m.is_question}
-    kept = [m for m in pending if not (m.is_question and m.question not in asked)]
-    if kept and any(m.key == "replies.already_submitted" for m in now):
-        return kept  # just sent: the thanks, not the offer of a new interview yet
-    seen = {(m.key, m.question) for m in kept}
-    return kept + [m for m in now if (m.key, m.question) not in seen]
+    kept = [
+        m for m in pending
+        if (m.key, m.question) not in shown and not (m.is_question and m.question not in asked)
+    ]
+    return kept + now
 
 
 class PageBuilder:
@@ -105,7 +112,7 @@ class PageBuilder:
             page.nav = self._nav(lang, ["back", "skip", "review", "pause", "code"])
             page.privacy = True
         elif keys & _REVIEW_KEYS:
-            page.answer = TextBox(words(lang, "review_label"), inputmode="numeric")
+            page.answer = TextBox(words(lang, "review_label"), button="change_text")
             page.nav = self._nav(lang, ["pause", "code"])
             page.privacy = True
         elif "replies.revisit_offer" in keys:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -72,15 +73,35 @@ class Sessions:
             uow.web_sessions.prune(idle_before=now - self.idle,
                                    created_before=now - self.lifetime)
         uow.web_sessions.add(token_hash(cookie), user_id, now=now)
-        return WebSession(token_hash(cookie), user_id, now, now, None)
+        return WebSession(token_hash(cookie), user_id, now, now)
 
-    async def seen(self, browser: Browser, last_delivery: str | None = None) -> None:
-        """Mark the session used (rarely, on a GET) or record the form it just posted."""
+    async def seen(self, browser: Browser) -> None:
+        """Mark the session used: at most every few minutes, so a page view is rarely a write."""
         now = self.clock()
-        if last_delivery is None and now - browser.row.seen_at < SEEN_EVERY:
+        if now - browser.row.seen_at < SEEN_EVERY:
             return
-        await self.store.run(
-            lambda uow: uow.web_sessions.seen(
-                browser.row.token_hash, now=now, last_delivery=last_delivery
-            )
-        )
+        await self.store.run(lambda uow: uow.web_sessions.seen(browser.row.token_hash, now=now))
+
+
+class LastForms:
+    """The last form each session posted (its delivery id), in memory, per process.
+
+    The next page shows that step's replies, read from its stored outcome (sealed,
+    blanked by an erasure, pruned with the deliveries), so nothing of an answer is kept
+    here. Kept in memory, not in the store, so a step costs one commit, not two; after a
+    restart (or on another worker) the page shows where the person stands, without the
+    last confirmation.
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._last: OrderedDict[str, str] = OrderedDict()
+
+    def remember(self, session: str, delivery: str) -> None:
+        self._last.pop(session, None)
+        self._last[session] = delivery
+        while len(self._last) > self.capacity:
+            self._last.popitem(last=False)
+
+    def last(self, session: str) -> str | None:
+        return self._last.get(session)

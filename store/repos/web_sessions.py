@@ -20,26 +20,19 @@ class WebSessions(Repository):
 
     def get(self, token_hash: str) -> WebSession | None:
         row = self.conn.execute(
-            "SELECT user_id, created_at, seen_at, last_delivery FROM web_sessions "
+            "SELECT user_id, created_at, seen_at FROM web_sessions "
             "WHERE token_hash = ?",
             (token_hash,),
         ).fetchone()
         if row is None:
             return None
-        return WebSession(token_hash, str(row[0]), dt(row[1]), dt(row[2]), row[3])
+        return WebSession(token_hash, str(row[0]), dt(row[1]), dt(row[2]))
 
-    def seen(self, token_hash: str, *, now: datetime, last_delivery: str | None = None) -> None:
-        """Mark the session used now; with `last_delivery`, the form it just posted."""
-        if last_delivery is None:
-            self.conn.execute(
-                "UPDATE web_sessions SET seen_at = ? WHERE token_hash = ?",
-                (ts(now), token_hash),
-            )
-        else:
-            self.conn.execute(
-                "UPDATE web_sessions SET seen_at = ?, last_delivery = ? WHERE token_hash = ?",
-                (ts(now), last_delivery, token_hash),
-            )
+    def seen(self, token_hash: str, *, now: datetime) -> None:
+        """Mark the session used now (its idle expiry counts from here)."""
+        self.conn.execute(
+            "UPDATE web_sessions SET seen_at = ? WHERE token_hash = ?", (ts(now), token_hash)
+        )
 
     def end(self, token_hash: str) -> None:
         self.conn.execute("DELETE FROM web_sessions WHERE token_hash = ?", (token_hash,))

@@ -92,11 +92,15 @@ async def test_family__answers_whole_sample__through_forms(people: People, db_pa
     assert page.keys == ["replies.consent"]
     page = await ana.press("agree")
     assert page.question == "child_name" and page.text_tag == "textarea"
-    assert "[Part 1 of" in page.texts[-1]
+    assert "About your child" in page.texts[-1]  # the section's title (flow data)
     page = await answer_all(ana)
     assert "replies.review" in page.keys and "replies.review_actions" in page.keys
     page = await ana.press("submit")
-    assert "replies.send_confirm" in page.keys
+    assert page.keys == ["replies.send_confirm"]  # only the question, nothing sent yet
+    assert (await ana.open()).keys == ["replies.send_confirm"]
+    page = await ana.press("not_yet")
+    assert "replies.review" in page.keys
+    page = await ana.press("submit")
     page = await ana.press("send_now")
     assert "replies.submitted" in page.keys
     with sqlite3.connect(db_path) as conn:
@@ -368,3 +372,19 @@ async def test_access_log__never_prints_an_invitation_code(
     logged = [r.getMessage() for r in caplog.records if r.name == "hearth.web.access"]
     assert any("/start/[code]" in line for line in logged)
     assert all("SECRETCODE99" not in line for line in logged) and len(logged) == 2
+
+
+async def test_typed_slash_command__is_a_command(people: People) -> None:
+    ana = people()
+    await begin(ana)
+    page = await ana.type("/pause")
+    assert "replies.paused" in page.keys
+
+
+async def test_new_browser__speaks_its_language(people: People) -> None:
+    leo = people()
+    leo.client.headers["accept-language"] = "es-MX,es;q=0.9"
+    page = await leo.open()
+    assert page.lang == "es" and page.keys == ["web.welcome"]
+    page = await leo.command("start")
+    assert page.lang == "es" and page.keys == ["replies.consent"]
