@@ -17,7 +17,7 @@ from bot.data.load import current_answers
 from bot.files import private_folder, write_private
 from bot.informant_report import informant_section
 from bot.replies import InformantForm, SafetyNote
-from bot.reporting import safety_notes
+from bot.reporting import informant_forms, safety_notes
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answers, Value, questions, split_key
 from flows.schema import Flow
@@ -282,7 +282,8 @@ def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "e
 def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
                            folder: Path, locale: str = "en",
                            stem_suffix: str | None = None,
-                           safety: Sequence[SafetyNote] = ()) -> list[Path]:
+                           safety: Sequence[SafetyNote] = (),
+                           informants: Sequence[InformantForm] = ()) -> list[Path]:
     """Write the HTML report and its two charts as PNG files; return the three paths.
 
     Each file is 0600 and a folder made for them 0700, whatever the umask (bot/files.py).
@@ -292,7 +293,7 @@ def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
     stem = f"{report.flow_id}-{stem_suffix or f'{report.generated_at:%Y%m%d-%H%M%S}'}"
     map_png, history_png = chart_pngs(report, locale)
     html = clinician_html(report, answers_appendix, locale, (map_png, history_png),
-                          safety=safety)
+                          safety=safety, informants=informants)
     paths = [folder / f"{stem}.html", folder / f"{stem}-brain-map.png",
              folder / f"{stem}-timeline.png"]
     write_private(paths[0], html.encode("utf-8"))
@@ -312,6 +313,12 @@ def scored_interview(repo: UnitOfWork, catalog: FlowCatalog, interview_id: str,
     return build_report(flow, answers, now), answer_appendix(flow, answers, locale)
 
 
+def _informant_forms(repo: UnitOfWork, catalog: FlowCatalog,
+                     interview_id: str) -> list[InformantForm]:
+    record = repo.interviews.get(interview_id)
+    return informant_forms(repo, catalog, record) if record is not None else []
+
+
 async def write_interview_report(store: Backend, catalog: FlowCatalog, interview_id: str,
                                  folder: Path, now: datetime,
                                  locale: str = "en") -> list[Path] | None:
@@ -326,9 +333,10 @@ async def write_interview_report(store: Backend, catalog: FlowCatalog, interview
         return None
     report, appendix = scored
     notes = await store.read(lambda repo: safety_notes(repo, interview_id))
+    forms = await store.read(lambda repo: _informant_forms(repo, catalog, interview_id))
     # Drawing the charts takes a few hundred milliseconds: off the event loop.
     paths = await asyncio.to_thread(write_clinician_report, report, appendix, folder, locale,
-                                    interview_id, notes)
+                                    interview_id, notes, forms)
     await store.run(lambda repo: repo.audit.add("exported", interview_id=interview_id,
                                                 person_id=None, now=now, detail="operator"))
     return paths

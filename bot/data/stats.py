@@ -139,7 +139,10 @@ def program_figures(
     catalog: FlowCatalog, interviews: Sequence[InterviewData], now: datetime
 ) -> ProgramFigures:
     """The figures over every interview given (docs/data.md defines each)."""
-    known = [d for d in interviews if d.record.flow_key in catalog.flows]
+    # Families' interviews only: a second informant's form is another view of a child
+    # already counted, not another family (docs/informants.md).
+    known = [d for d in interviews
+             if d.record.flow_key in catalog.flows and d.informant_of is None]
     by_state = {s.value: 0 for s in State}
     for data in known:
         by_state[data.record.state] += 1

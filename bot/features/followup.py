@@ -72,6 +72,11 @@ class FollowUps:
         earlier = caseload.owned_interview(ctx, args, "followup")
         if earlier is None:
             return
+        if ctx.uow.interviews.informant_of(earlier.id) is not None:
+            # A second informant's form is not re-assessed on its own: ask them again with
+            # /informant beside the family's new interview (docs/informants.md).
+            ctx.say("informant_no_followup", library="informants.j2", interview_id=earlier.id)
+            return
         if State(earlier.state) is not State.SUBMITTED:
             ctx.say("followup_not_submitted", library=LIBRARY, interview_id=earlier.id,
                     state=earlier.state)

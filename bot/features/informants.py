@@ -21,6 +21,7 @@ from bot.router import Interest
 from flows.lifecycle import State
 from messages.render import LOCALES, messages_dir
 from messages.words import fold, invite_channel_named, strip_accents
+from scoring.informants import informant_rules
 from store.records import InterviewRecord
 
 LIBRARY = "informants.j2"
@@ -96,10 +97,13 @@ class Informants:
         raw_id, role, channel = parsed
         # The same check as /report: only the interview's owner, and unknown and foreign
         # ids get the same answer.
-        primary = caseload.owned_interview(ctx, raw_id, "report")
+        primary = caseload.owned_interview(ctx, raw_id, "informant")  # audited as that
         if primary is None:
             return
-        if primary.flow_id == FLOW or is_informant_form(ctx, primary) is not None:
+        # Only an interview whose functional map the mini-map is scored on (the family's
+        # developmental history): beside any other, its answers could never be compared.
+        if (primary.flow_id != informant_rules(FLOW).map
+                or is_informant_form(ctx, primary) is not None):
             ctx.say("informant_not_possible", library=LIBRARY, interview_id=primary.id)
             return
         flow = ctx.catalog.latest(FLOW)

@@ -6,18 +6,22 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from bot.access import LOCAL_WEB_URL, code_hash
 from bot.data.fhir import EXT_INFORMANT_OF, EXT_INFORMANT_ROLE
+from bot.data.load import load_all
+from bot.data.stats import program_figures
 from bot.model import Outbound
+from bot.reports import write_interview_report
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids
-from tests.integration.clinic import BOT, clinic_service, register, rows
+from tests.integration.clinic import BOT, clinic_service, new_interview, register, rows
 from tests.integration.test_clinician import submitted_history
 
 #: What the teacher answers (everything else "typical"): the hand-computed teacher of
@@ -152,6 +156,9 @@ async def test_authorization__who_may_ask_and_who_may_see(clinic: DialogueServic
     # Another clinician: the same answer as an unknown id; the family: not a clinician.
     await other.command("informant", f"{primary} teacher")
     assert other.keys == ["clinician.not_found"]
+    # Audited without the id: a guessed id must not land in a stranger's trail.
+    assert await rows(clinic, "SELECT detail, interview_id FROM events WHERE kind = 'denied'"
+                      ) == [("informant", None)]
     fam = Person(clinic, "fam")
     await fam.command("informant", f"{primary} teacher")
     assert fam.keys == ["clinician.not_clinician"]
@@ -261,3 +268,85 @@ async def test_informant__web_link__built_like_new_s(clinic: DialogueService) ->
     teacher = Person(clinic, "teach")
     await teacher.command("start", link.group(1))
     assert "informants.informant_welcome" in ids(teacher)
+
+
+async def test_informant__beside_an_interview_on_another_map__refused(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    _, sample = await new_interview(doc, "Sam")  # the sample flow: no functional map
+    await doc.command("informant", f"{sample} teacher")
+    assert doc.keys == ["informants.informant_not_possible"]
+    assert await rows(clinic, "SELECT id FROM interviews WHERE informant_of IS NOT NULL") == []
+
+
+async def test_report_file__written_by_the_operator__has_the_side_by_side(
+    clinic: DialogueService, tmp_path: Path, clock: Clock
+) -> None:
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    code, form = await ask_teacher(doc, primary)
+    await fill_minimap(Person(clinic, "teach"), code)
+    paths = await write_interview_report(clinic.store, clinic.catalog, primary, tmp_path,
+                                         clock())
+    assert paths is not None
+    html = paths[0].read_text(encoding="utf-8")
+    assert cells(html, "brainstem")[form] == ("significant", "differ")
+
+
+async def test_informant_forget__their_answers_erased__report_replay_blanked(
+    clinic: DialogueService,
+) -> None:
+    """The informant's /forget: the existing rule for a respondent of someone else's
+    interview. Their answers go, the form is withdrawn, and the clinician's stored /report
+    outcome that quoted them is blanked."""
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    code, form = await ask_teacher(doc, primary)
+    teacher = Person(clinic, "teach")
+    await fill_minimap(teacher, code)
+    await doc.command("report", primary)
+    # The teacher's own steps and the clinician's report quote the note.
+    assert await rows(clinic, "SELECT count(*) FROM deliveries WHERE instr(outcome, ?) > 0",
+                      NOTE) != [(0,)]
+
+    await teacher.command("forget")
+    await teacher.tap_key("button_erase")
+    assert "clinician.erased" in ids(teacher)
+    assert await rows(clinic, "SELECT count(*) FROM answers WHERE interview_id = ?",
+                      form) == [(0,)]
+    assert await rows(clinic, "SELECT state FROM interviews WHERE id = ?", form) == [
+        ("withdrawn",)]
+    assert await rows(clinic, "SELECT count(*) FROM deliveries WHERE instr(outcome, ?) > 0",
+                      NOTE) == [(0,)]
+    # The family's interview is untouched, and its report no longer shows the form.
+    assert await rows(clinic, "SELECT state FROM interviews WHERE id = ?", primary) == [
+        ("submitted",)]
+    [report] = await doc.command("report", primary)
+    assert report.attachment is not None
+    assert b'id="informants"' not in report.attachment.data
+
+
+async def test_followup__of_an_informant_form__refused(clinic: DialogueService) -> None:
+    """Informants get no follow-up of their own (a new one is asked beside the family's)."""
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    code, form = await ask_teacher(doc, primary)
+    await fill_minimap(Person(clinic, "teach"), code)
+    before = await rows(clinic, "SELECT count(*) FROM interviews")
+    await doc.command("followup", form)
+    assert doc.keys == ["informants.informant_no_followup"]
+    assert await rows(clinic, "SELECT count(*) FROM interviews") == before
+
+
+async def test_program_figures__count_families_not_informant_forms(
+    clinic: DialogueService, clock: Clock
+) -> None:
+    doc = await register(clinic, "doc")
+    primary = await submitted_history(clinic, "doc", "fam")
+    code, _ = await ask_teacher(doc, primary)
+    await fill_minimap(Person(clinic, "teach"), code)
+    everything = await clinic.store.read(load_all)
+    assert len(everything) == 2
+    figures = program_figures(clinic.catalog, everything, clock())
+    assert (figures.total, figures.submitted) == (1, 1)
