@@ -129,11 +129,11 @@ class WebServer:
 
     # -- invitations, made beside the running server in the same database file ------------
 
-    async def _service(self) -> tuple[Store, DialogueService]:
+    async def _service(self, flow: str = FLOW) -> tuple[Store, DialogueService]:
         store = await Store.open(self.db)
         # The server's own address, as HEARTH_WEB_URL gives it there: links point at it.
         access = AccessPolicy.build([f"console:{OPERATOR}"], web_url=self.url)
-        return store, DialogueService(store, FlowCatalog.bundled(FLOW), access=access)
+        return store, DialogueService(store, FlowCatalog.bundled(flow), access=access)
 
     async def _register_clinician(self) -> None:
         store, service = await self._service()
@@ -144,8 +144,8 @@ class WebServer:
         finally:
             await store.close()
 
-    async def _link(self, command: str, args: str) -> tuple[str, str]:
-        store, service = await self._service()
+    async def _link(self, command: str, args: str, flow: str = FLOW) -> tuple[str, str]:
+        store, service = await self._service(flow)
         try:
             clinician = Person(service, CLINICIAN)
             await clinician.command(command, args)
@@ -200,9 +200,10 @@ class WebServer:
         """
         return _in_thread(lambda: self._code_for(interview_id))
 
-    def invite(self, nickname: str) -> Invitation:
-        """A clinician's `/new <nickname> web`: a family's link to the sample interview."""
-        link, code = _in_thread(lambda: self._link("new", f"{nickname} web"))
+    def invite(self, nickname: str, flow: str = FLOW) -> Invitation:
+        """A clinician's `/new <nickname> web`: a family's link to a new interview on `flow`
+        (the short sample by default)."""
+        link, code = _in_thread(lambda: self._link("new", f"{nickname} web", flow))
         return Invitation(link, code, _in_thread(lambda: self._interview_of(code)))
 
     def invite_informant(self, interview_id: str, role: str = "teacher") -> str:

@@ -265,7 +265,9 @@ def test_a_teacher_fills_the_minimap(new_web, web_server: WebServer) -> None:
         pytest.skip("the teachers' mini-map flow (flows/data/minimap.yaml and /informant, "
                     "issue 19's informants part) is not here yet")
     minimap = flows.latest("minimap")
-    family = web_server.invite("Kit")
+    # A second informant joins a family's developmental-history interview (their answers
+    # go on its map): the family need not have answered yet.
+    family = web_server.invite("Kit", flow="developmental_history")
     link = web_server.invite_informant(family.interview_id, "teacher")
     own = {item.id for section in minimap.sections for item in section.items}
 
