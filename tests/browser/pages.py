@@ -3,8 +3,8 @@
 Hooks (docs/web.md; wording may change, these may not): each message is
 `section.message[data-key][data-question]`, each option `button[name=choice][data-key]`,
 a typed answer `#answer` + `[data-key=send-text]`, navigation
-`button[name=command][value=NAME]`, the resume-code form `form[action="/continue"]` with
-`#code`, and `<html lang>`.
+`button[name=command][value=NAME]` (an invitation's Begin: `start`), the resume-code form
+`form[action="/continue"]` with `#code`, and `<html lang>`.
 """
 
 from __future__ import annotations
@@ -86,9 +86,8 @@ class Web:
         self._submit(self.page.locator(f'button[name="command"][value="{name}"]').first)
 
     def begin(self) -> None:
-        """On an invitation's landing page, the one button that begins (POSTs the code)."""
-        self._submit(self.page.locator("main form button[type=submit], form button[type=submit]")
-                     .first)
+        """On an invitation's landing page, the button that begins (POSTs the code)."""
+        self._submit(self.page.locator('button[name="command"][value="start"]').first)
 
     def continue_with(self, code: str) -> None:
         """The resume-code form: type the code and send it."""
