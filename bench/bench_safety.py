@@ -42,9 +42,9 @@ LOAD_MEDSPACY = (
 
 
 def corpus() -> Sample:
-    """Every labelled message under tests/data/safety (tuning set, and held-out if present)."""
+    """The tuning sets (tune_*, tune2_*): a bench never reads a held-out file."""
     found: Sample = []
-    for path in sorted(DATA.glob("*.tsv")):
+    for path in sorted(DATA.glob("tune*.tsv")):
         locale = path.stem.rsplit("_", 1)[-1]
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
@@ -155,7 +155,7 @@ def _judge(categories: set[str], past: bool) -> Kind:
         return Kind.NONE
     if "present" in categories:
         return Kind.DANGER
-    if "historical" in categories or past:
+    if "historical" in categories or (past and "urgent" not in categories):
         return Kind.DISCLOSURE
     return Kind.DANGER
 

@@ -211,6 +211,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     web = (args.web_host, args.web_port) if args.web else None
     if web is not None:
+        _check_listen(*web)
         print(f"hearth: the web channel is at http://{args.web_host}:{args.web_port}/")
 
     async def main() -> None:
@@ -227,6 +228,20 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Say so in one line when the address cannot be listened on (before anything starts)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
+                       "is another server using it? Choose another with --port") from None
+
+
 def _web(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
@@ -234,6 +249,7 @@ def _web(args: argparse.Namespace, settings: Settings) -> int:
 
     if not 0 < args.port < 65536:
         raise CliError(f"--port: expected a port number from 1 to 65535 (got {args.port})")
+    _check_listen(args.host, args.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("transitions").setLevel(logging.WARNING)
 

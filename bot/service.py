@@ -25,6 +25,7 @@ from bot.safety import SafetyNet
 from flows.catalog import FlowCatalog
 from messages.render import LOCALES, macro
 from store.backend import Backend
+from store.contract import UnitOfWork
 from store.errors import StepNotSaved
 from store.pruning import prune_deliveries
 
@@ -105,29 +106,26 @@ class DialogueService:
             partial(self.router.step, inbound=inbound, now=self.clock())
         )
 
-    async def view(self, channel: str, user_id: str, locale_hint: str | None = None) -> Outcome:
-        """What the person sees now (the current question, consent, review...), read-only.
+    async def view(
+        self, channel: str, user_id: str, locale_hint: str | None = None, *,
+        after: str | None = None,
+    ) -> tuple[Outcome | None, Outcome]:
+        """What the person sees now (the current question, consent, review...), read-only;
+        with `after`, first the outcome that event (a delivery id) produced, if still kept.
 
-        For adapters that draw a page again on request (the web): runs on the store's
-        read-only connection, creates no one and writes nothing, not even an audit event.
+        For adapters that draw a page again on request (the web): one read on the store's
+        read-only connection; it creates no one and writes nothing, not even an audit event.
         """
-        outcome = await self.store.read(
-            partial(
-                self.router.view, channel=channel, user_id=user_id, now=self.clock(),
-                show=current_view,
-            )
-        )
+        def read(uow: UnitOfWork) -> tuple[str | None, Outcome]:
+            stored = uow.deliveries.outcome(channel, after) if after else None
+            now = self.router.view(uow, channel, user_id, self.clock(), current_view)
+            return stored, now
+
+        stored, outcome = await self.store.read(read)
         hint = (locale_hint or "").split("-")[0].lower()
         if not outcome.replies and hint in LOCALES and outcome.locale != hint:
             outcome = outcome.model_copy(update={"locale": hint})
-        return outcome
-
-    async def replay(self, channel: str, delivery_id: str) -> Outcome | None:
-        """The outcome a processed event produced (still kept), read-only; else None."""
-        stored = await self.store.read(
-            lambda uow: uow.deliveries.outcome(channel, delivery_id)
-        )
-        return None if stored is None else OUTCOME.validate_json(stored)
+        return (None if stored is None else OUTCOME.validate_json(stored)), outcome
 
     async def reminders(self, channel: str, idle: timedelta) -> list[Outbound]:
         """Reminders for interviews paused longer than `idle` (each sent at most once)."""

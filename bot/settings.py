@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     bot_username: Annotated[str | None, AfterValidator(_bot_username)] = None
     #: How long an invitation link stays valid, in days.
     invite_days: float = Field(default=7, gt=0, le=365)
+    #: The web channel's public base URL (invitation links `<url>/start/<code>`). Unset:
+    #: invitations give a Telegram link only, unless a clinician asks for a web one.
+    web_url: str | None = None
     telegram_token: SecretStr | None = None
     #: Seals answers at rest (Fernet key, 44 characters; `hearth keygen` makes one). Once a
     #: database was opened with a key, it refuses to start without that same key.
@@ -147,11 +150,8 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     telegram_webhook_secret: SecretStr | None = None
-    #: The web channel (`hearth web`, `hearth run --web`; docs/web.md): its public base
-    #: URL, what links are built from; an https:// URL makes the session cookie Secure.
-    #: Left unset, invitations give a Telegram link only unless a clinician asks for a web
-    #: one (bot/access.py: AccessPolicy.from_settings).
-    web_url: str = "http://127.0.0.1:8080"
+    #: The web channel (`hearth web`, `hearth run --web`; docs/web.md). HEARTH_WEB_URL
+    #: (above) is its public address: an https:// one makes the session cookie Secure.
     #: Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma
     #: separated). Empty: the peer's own address is the client's, whatever the headers say.
     trusted_proxies: Annotated[
@@ -187,9 +187,7 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator(
-        "telegram_base_url", "telegram_base_file_url", "telegram_webhook_url", "web_url"
-    )
+    @field_validator("telegram_base_url", "telegram_base_file_url", "telegram_webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -198,10 +196,10 @@ class Settings(BaseSettings):
 
     @field_validator("web_url")
     @classmethod
-    def _web_url(cls, value: str | None) -> str:
+    def _web_url(cls, value: str | None) -> str | None:
         value = (value or "").strip().rstrip("/")
         if not value:
-            return "http://127.0.0.1:8080"
+            return None
         if not value.startswith(("http://", "https://")) or any(c in value for c in "?# "):
             raise ValueError("expected an http:// or https:// base URL, like https://hearth.example.org")
         return value

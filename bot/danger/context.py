@@ -33,6 +33,7 @@ class Category(StrEnum):
     HYPOTHETICAL = "hypothetical"  # "what if", "if he ever": it has not happened
     FIGURATIVE = "figurative"  # "lol", "in a movie": not meant literally
     PRESENT = "present"  # "right now", "again", "last night": it is happening or fresh
+    URGENT = "urgent"  # "help", "hospital": a sign of now, but weaker than a time word
     BEHAVIOUR = "behaviour"  # "at daycare", "my toddler": a child's behaviour, not abuse
     PSEUDO = "pseudo"  # "no doubt", "can not stop": looks like a modifier, is not one
     IDIOM = "idiom"  # "the homework is killing me": swallows the targets inside it
@@ -150,6 +151,11 @@ class Finding:
     def has(self, category: Category) -> bool:
         return any(m.category is category for m in self.modifiers)
 
+    def modifier_words(self) -> tuple[tuple[str, str], ...]:
+        """(category, words) of each covering modifier (written out only when asked)."""
+        tokens = self.cues.tokens
+        return tuple((str(m.category), _words(tokens, m.start, m.end)) for m in self.modifiers)
+
     @property
     def who(self) -> str | None:
         """Who is affected: a cue inside the target, else the nearest, else the target's."""
@@ -161,6 +167,7 @@ class _Cues:
 
     def __init__(self, matcher: Matcher, tokens: Sequence[Token]) -> None:
         self._matcher, self._tokens = matcher, tokens
+        self.tokens = tokens
         self._found: list[Match] | None = None
 
     def matches(self) -> list[Match]:
@@ -171,13 +178,20 @@ class _Cues:
         return self._found
 
 
+#: An element with more words than this (a word family, a verb's forms) becomes one
+#: set edge instead of one trie edge per word: "+pegar a $det $kid" is then 4 nodes deep,
+#: not 40 forms x 16 determiners x 40 nouns of trie.
+SET_EDGE = 6
+
+
 class _Node:
     """A node of the phrase trie: next words, and the rules whose phrase ends here."""
 
-    __slots__ = ("any", "edges", "ends", "number")
+    __slots__ = ("any", "edges", "ends", "number", "sets")
 
     def __init__(self) -> None:
         self.edges: dict[str, _Node] = {}
+        self.sets: list[tuple[frozenset[str], _Node]] = []
         self.ends: list[Rule | Terminator] = []
         self.any: _Node | None = None  # edges["*"] and edges["<n>"], kept apart so the
         self.number: _Node | None = None  # walk needs no lookup for them
@@ -200,8 +214,17 @@ class Matcher:
                 nodes = [self._root]
                 for element in variant:
                     following: dict[int, _Node] = {}
+                    plain = element.words - {ANY, NUMBER}
+                    as_set = len(plain) > SET_EDGE and nodes[0] is not self._root
+                    if as_set:
+                        shared = _Node()  # every node of this step leads to one set edge
+                        for node in nodes:
+                            node.sets.append((frozenset(plain), shared))
+                        following[id(shared)] = shared
                     for node in nodes:
                         for word in element.words:
+                            if as_set and word in plain:
+                                continue
                             child = node.edges.get(word)
                             if child is None:
                                 child = node.edges[word] = _Node()
@@ -224,7 +247,9 @@ class Matcher:
     def after(self, word: str) -> frozenset[str]:
         """Words that may follow `word` at the start of a phrase."""
         node = self._root.edges.get(word)
-        return frozenset(node.edges) if node else frozenset()
+        if node is None:
+            return frozenset()
+        return frozenset(node.edges).union(*(words for words, _ in node.sets))
 
     def find(self, tokens: Sequence[Token]) -> list[tuple[int, int, Rule | Terminator]]:
         """Every match (start, end, rule); overlaps are left to the caller."""
@@ -255,6 +280,9 @@ class Matcher:
                 text, canon = tokens[j]
                 following: list[_Node] = []
                 for node in frontier:
+                    for words, target in node.sets:
+                        if (text in words or canon in words) and target not in following:
+                            following.append(target)
                     edges = node.edges
                     if not edges:
                         continue
@@ -298,6 +326,10 @@ def _matches(tokens: Sequence[Token], found: list[Found]) -> list[Match]:
     return [Match(r, s, e, _words(tokens, s, e)) for s, e, r in found]
 
 
+def _bare(found: list[Found]) -> list[Match]:
+    return [Match(r, s, e, "") for s, e, r in found]
+
+
 @dataclass
 class ConText:
     """Targets, modifiers, terminators and experiencer cues for one language."""
@@ -315,6 +347,14 @@ class ConText:
             [*self.modifiers, *self.terminators, *self.idioms], self.numbers
         )
         self._who = Matcher(self.who, self.numbers)
+        # A target that is itself a negation ("no estoy a salvo", "not safe") is not
+        # negated again by a negation before it ("ni un dia mas, no amanezco").
+        self._negations = frozenset(
+            word
+            for rule in self.modifiers if rule.category is Category.NEGATED
+            for element in parse_pattern(rule.pattern)[:1]
+            for word in element.words
+        )
 
     def starts(self) -> frozenset[str]:
         """Typed words a target can start with: a sentence without one has no finding."""
@@ -342,6 +382,13 @@ class ConText:
             self._targets.vocabulary | self._modifiers.vocabulary | self._who.vocabulary
         )
 
+    def cues(self, tokens: Sequence[Token]) -> list[tuple[int, int, Category]]:
+        """The modifiers (and idioms) a sentence holds, whatever their scope: spans."""
+        return [
+            (s, e, r.category) for s, e, r in non_overlapping(self._modifiers.find(tokens))
+            if isinstance(r, Rule) and r.category is not None
+        ]
+
     def analyse(self, tokens: Sequence[Token]) -> list[Finding]:
         """The targets of one sentence and the modifiers that cover each."""
         targets = _matches(tokens, non_overlapping(self._targets.find(tokens)))
@@ -351,12 +398,17 @@ class ConText:
         idioms = [
             (s, e) for s, e, r in found if isinstance(r, Rule) and r.category is Category.IDIOM
         ]
-        # An idiom ("the homework is killing me") swallows the targets inside it.
-        targets = [t for t in targets if not any(t.overlaps(s, e) for s, e in idioms)]
+        # An idiom ("the homework is killing me") swallows the targets it overlaps, unless
+        # the target is the longer phrase ("kicking the door in" is not "kicking the door").
+        targets = [
+            t for t in targets
+            if not any(t.overlaps(s, e) and e - s >= t.end - t.start for s, e in idioms)
+        ]
         if not targets:
             return []
         # A modifier word inside a target belongs to the target ("no" in "no estoy a salvo").
-        others = _matches(tokens, non_overlapping([
+        # (Their words are written out only for evidence: Finding.modifier_words.)
+        others = _bare(non_overlapping([
             (s, e, r) for s, e, r in found
             if not (isinstance(r, Rule) and r.category is Category.IDIOM)
             and not any(t.start < e and s < t.end for t in targets)
@@ -369,9 +421,11 @@ class ConText:
         cues = _Cues(self._who, tokens)
         findings = []
         for target in targets:
+            negative = tokens[target.start].text in self._negations
             covering = tuple(
                 m for m in modifiers
                 if _applies(m, target) and _in_scope(m, target, stops, len(tokens))
+                and not (negative and m.category is Category.NEGATED)
             )
             findings.append(Finding(target, covering, cues))
         return findings

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.danger.context import EDGE, Category, Finding, Rule, Token
+from bot.danger.model import MAX_CHARS, NgramModel, load_model
 from bot.danger.normalize import fold, sentences
 from bot.danger.rules import LocaleRules, load_locale
 
@@ -25,6 +26,11 @@ class Kind(StrEnum):
 _SEVERITY = {Kind.NONE: 0, Kind.DISCLOSURE: 1, Kind.DANGER: 2}
 #: Categories that mean "this did not / does not really happen": no verdict at all.
 _NOT_REAL = (Category.NEGATED, Category.HYPOTHETICAL, Category.FIGURATIVE, Category.BEHAVIOUR)
+#: Cues that keep the model quiet: it cannot tell what they do to a sentence, the rules can.
+_MODEL_VETO = frozenset({*_NOT_REAL, Category.HISTORICAL, Category.IDIOM})
+#: ... and one of these must be there: the model knows what is said, not when, so it
+#: speaks only with the rules' sign of now ("tonight", "right now", "help").
+_MODEL_NOW = frozenset({Category.PRESENT, Category.URGENT})
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,9 @@ def judge(finding: Finding) -> Kind:
 
     Present cues ("right now", "again", "last night") beat past ones ("used to"), so an old
     harm that came back is danger. Only an explicit sign that harm is over (a past cue, or a
-    target written in a past-habitual form such as "pegaba") makes a disclosure.
+    target written in a past-habitual form such as "pegaba") makes a disclosure; an urgent
+    cue ("help", "ambulance") beats a past form ("tried to kill himself, ambulance is
+    here") but not a past cue ("was in hospital when he was a baby").
     """
     if finding.has(Category.NEGATED) and finding.has(Category.HISTORICAL):
         return Kind.DISCLOSURE  # "he does not hit us anymore": harm that is over
@@ -70,17 +78,61 @@ def judge(finding: Finding) -> Kind:
         return Kind.NONE
     if finding.has(Category.PRESENT):
         return Kind.DANGER
+    if finding.has(Category.HISTORICAL):
+        # "help", "hospital" are not time words: "was in hospital when he was a baby".
+        return Kind.DISCLOSURE
     past = isinstance(finding.target.rule, Rule) and finding.target.rule.tense == "past"
-    if finding.has(Category.HISTORICAL) or past:
+    if past and not finding.has(Category.URGENT):
         return Kind.DISCLOSURE
     return Kind.DANGER
 
 
-class DangerNet:
-    """Loads every locale's rules once; `classify` is then pure and cheap."""
+#: A long message is read in full up to this many distinct sentences that may hold a
+#: target, and then only its last READ_TAIL of them: the work per message is bounded
+#: (docs/safety.md "Long input"), and a cry for help at the end of a paste is still read.
+READ_HEAD = 200
+READ_TAIL = 60
+#: Evidence kept per message beyond what decided (an operator's audit, not a log).
+MAX_EVIDENCE = 20
 
-    def __init__(self, rules: Sequence[LocaleRules] | None = None) -> None:
+
+def _to_read(raw: list[list[str]], hot: set[str]) -> list[list[str]]:
+    """The sentences worth reading: with a hot word, each once, head and tail if long."""
+    seen: set[tuple[str, ...]] = set()
+    found = []
+    for words in raw:
+        if hot.isdisjoint(words):
+            continue
+        key = tuple(words)
+        if key in seen:  # a pasted text repeats itself: read each sentence once
+            continue
+        seen.add(key)
+        found.append(words)
+    if len(found) > READ_HEAD + READ_TAIL:
+        return found[:READ_HEAD] + found[-READ_TAIL:]
+    return found
+
+
+class DangerNet:
+    """Loads every locale's rules (and models) once; `classify` is then pure and cheap.
+
+    The rules decide whenever they find a target. When they find none, the locale's
+    n-gram model (bot/danger/model.py) may still say danger, but only for a message with
+    a cue of now ("tonight", "help") and no negation, past, hypothetical, figurative or
+    idiom cue anywhere: the model is a recall net for phrasings no rule knows, never a
+    judge of time or negation.
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[LocaleRules] | None = None,
+        models: dict[str, NgramModel] | None = None,
+    ) -> None:
         loaded = list(rules) if rules is not None else [load_locale(x) for x in LOCALES]
+        if models is None:  # rules given by a caller come without a model unless given
+            found = {} if rules is not None else {x: load_model(x) for x in LOCALES}
+            models = {x: m for x, m in found.items() if m is not None}
+        self._models = models
         self._rules = {r.locale: r for r in loaded}
         self._starts = {r.locale: r.context.starts() for r in loaded}
         self._hot_cache: dict[tuple[str, str], bool] = {}
@@ -130,14 +182,7 @@ class DangerNet:
             # Only sentences with a word a target starts with are read token by token:
             # a long message costs a set operation per sentence for the rest.
             hot = {word for word in unique if self._hot(rules, word)}
-            seen: set[tuple[str, ...]] = set()
-            for words in raw:
-                if hot.isdisjoint(words):
-                    continue
-                key = tuple(words)
-                if key in seen:  # a pasted text repeats itself: read each sentence once
-                    continue
-                seen.add(key)
+            for words in _to_read(raw, hot):
                 tokens = rules.tokenizer.tokens(words)
                 if rules.context.uses_edges:
                     tokens = [_EDGE, *tokens, _EDGE]
@@ -147,18 +192,55 @@ class DangerNet:
                         kind=kind,
                         concern=str(finding.target.concern),
                         phrase=finding.target.words,
-                        modifiers=tuple(
-                            (str(m.category), m.words) for m in finding.modifiers
-                        ),
+                        modifiers=finding.modifier_words(),
                         who=None if kind is Kind.NONE else finding.who,
                         locale=rules.locale,
                     )
-                    evidence.append(found)
+                    if len(evidence) < MAX_EVIDENCE or found.kind is not Kind.NONE:
+                        evidence.append(found)
                     if found.kind is Kind.DANGER:  # the verdict cannot get worse
                         return Verdict(found.kind, found.concern, found.who, tuple(evidence))
         if not evidence:
-            return NONE
+            return self._second_opinion(text, chosen)
         top = max(evidence, key=lambda e: _SEVERITY[e.kind])
         if top.kind is Kind.NONE:
             return Verdict(Kind.NONE, evidence=tuple(evidence))
         return Verdict(top.kind, top.concern, top.who, tuple(evidence))
+
+    def second_opinion(self, text: str, locale: str) -> Verdict:
+        """The model's verdict behind its gate, as if no rule had found a target (audit)."""
+        return self._second_opinion(text, [self._rules[locale]])
+
+    def model_input(self, text: str, locale: str) -> tuple[list[str], set[Category]]:
+        """What the model reads, and the message's cue categories.
+
+        The words of cues of now ("right now", "tonight", "help") are left out: the gate
+        asks for one, so a model that also counted them would say danger for "nothing
+        right now". The model judges what is said; the rules judge when.
+        """
+        rules = self._rules[locale]
+        words: list[str] = []
+        categories: set[Category] = set()
+        for sentence in sentences(fold(text[:MAX_CHARS])):
+            tokens = rules.tokenizer.tokens(sentence)
+            spans = rules.context.cues(tokens)
+            categories.update(c for _, _, c in spans)
+            now = {i for s, e, c in spans if c in _MODEL_NOW for i in range(s, e)}
+            words.extend(t.text for i, t in enumerate(tokens) if i not in now)
+        return words, categories
+
+    def _second_opinion(self, text: str, chosen: list[LocaleRules]) -> Verdict:
+        """The model's word when no rule found a target (see the class docstring)."""
+        for rules in chosen:
+            model = self._models.get(rules.locale)
+            if model is None:
+                continue
+            words, cues = self.model_input(text, rules.locale)
+            if not words or not _MODEL_VETO.isdisjoint(cues) or _MODEL_NOW.isdisjoint(cues):
+                continue
+            p = model.probability(words)
+            if p < model.threshold:
+                continue
+            found = Evidence(Kind.DANGER, "model", f"p={p:.2f}", (), None, rules.locale)
+            return Verdict(Kind.DANGER, None, None, (found,))
+        return NONE

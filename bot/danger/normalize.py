@@ -119,16 +119,48 @@ class Speller:
         return best[0] if best else token
 
 
+#: A year ("in 2019", "that was 2021"): its canonical form, so rules can say `<year>`.
+YEAR = "<year>"
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
 @dataclass
 class Tokenizer:
-    """Raw tokens to `Token`s: contractions expanded, spellings recognised."""
+    """Raw tokens to `Token`s: contractions expanded, spellings recognised.
+
+    `joins` are word pairs typed apart that mean one word ("my self" = "myself"); a year
+    is recognised as `<year>` (and is still a number).
+    """
 
     speller: Speller
     contractions: Mapping[str, str] = field(default_factory=dict)
+    joins: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._expand = {k: tuple(v.split()) for k, v in self.contractions.items()}
         self._memo: dict[str, tuple[Token, ...]] = {}
+        self._joins = {tuple(k.split()): v for k, v in self.joins.items()}
+        self._join_first = frozenset(k[0] for k in self._joins)
+
+    def _joined(self, raw: Sequence[str]) -> Sequence[str]:
+        if self._join_first.isdisjoint(raw):
+            return raw
+        out: list[str] = []
+        i = 0
+        while i < len(raw):
+            pair = tuple(raw[i : i + 2])
+            if pair in self._joins:
+                out.append(self._joins[pair])
+                i += 2
+                continue
+            out.append(raw[i])
+            i += 1
+        return out
+
+    def _token(self, part: str) -> Token:
+        if part[:1].isdigit() and _YEAR.match(part):
+            return Token(part, YEAR)
+        return Token(part, self.speller.canon(part))
 
     def _parts(self, word: str) -> tuple[str, ...]:
         expanded = self._expand.get(word)
@@ -140,14 +172,12 @@ class Tokenizer:
     def tokens(self, raw: Sequence[str]) -> list[Token]:
         out: list[Token] = []
         memo = self._memo
-        for word in raw:
+        for word in self._joined(raw):
             found = memo.get(word)
             if found is None:
                 if len(memo) > 50_000:  # junk words must not grow memory without bound
                     memo.clear()
-                found = tuple(
-                    Token(part, self.speller.canon(part)) for part in self._parts(word)
-                )
+                found = tuple(self._token(part) for part in self._parts(word))
                 memo[word] = found
             out.extend(found)
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -72,9 +73,75 @@ def load_locale(locale: str, path: Path | None = None) -> LocaleRules:
     return build(locale, data, str(path))
 
 
+_MACRO = re.compile(r"([$+])([a-z_]+)(?:\.([a-z]+))?")
+
+
+class Macros:
+    """`$class` (a named word set) and `+verb` (its inflected forms) inside a pattern.
+
+    A rule names a family once ("+pegar a? $det? $kid") instead of listing forms and
+    determiners by hand: a rule written for "pega" also reads "pegó", "pegue", "pegando",
+    "pegarle". Forms come from the locale's `inflection` endings (data, not code):
+    `+verb` is every form but the past-habitual ones, `+verb.past` only those (the
+    Spanish imperfect "pegaba": harm that is over), `+verb.all` both.
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.classes = {
+            str(k): [str(w) for w in v] for k, v in (data.get("classes") or {}).items()
+        }
+        self.inflection = data.get("inflection") or {}
+        self.irregular = {
+            str(k): [str(w) for w in v] for k, v in (data.get("irregular") or {}).items()
+        }
+
+    def forms(self, verb: str, which: str) -> list[str]:
+        if verb in self.irregular and which != "past":
+            return self.irregular[verb]
+        for ending, table in self.inflection.items():
+            if verb.endswith(str(ending)):
+                stem = verb[: len(verb) - len(str(ending))] if table.get("cut", True) else verb
+                keys = {"now": ["now"], "past": ["past"], "all": ["now", "past"]}[which]
+                found = [verb]
+                for key in keys:
+                    for end in table.get(key) or []:
+                        found.append(_spell(stem, str(end), table.get("spelling") or {}))
+                return list(dict.fromkeys(found))
+        raise ValueError(f"no inflection for verb {verb!r}")
+
+    def expand(self, pattern: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            sign, name, which = match.groups()
+            if sign == "$":
+                if name not in self.classes:
+                    raise ValueError(f"unknown class ${name} in {pattern!r}")
+                return "|".join(self.classes[name])
+            return "|".join(self.forms(name, which or "now"))
+
+        if "$" not in pattern and "+" not in pattern:
+            return pattern
+        out = []
+        for element in pattern.split():
+            optional = element.endswith("?") and len(element) > 1
+            body = element.removesuffix("?") if optional else element
+            words = "|".join(_MACRO.sub(one, part) for part in body.split("|"))
+            out.append(words + ("?" if optional else ""))
+        return " ".join(out)
+
+
+def _spell(stem: str, ending: str, spelling: dict[str, Any]) -> str:
+    """Stem + ending with the locale's spelling rules ("pegar" + "e" -> "pegue")."""
+    word = stem + ending
+    for pattern, replacement in spelling.items():
+        word = re.sub(str(pattern), str(replacement), word)
+    return word
+
+
 def build(locale: str, data: dict[str, Any], where: str = "<rules>") -> LocaleRules:
     """Rules from parsed YAML (tests write them inline)."""
     try:
+        macros = Macros(data)
+        data = _expanded(data, macros)
         targets = _targets(data.get("targets") or {}, where)
         modifiers = _modifiers(data.get("modifiers") or {}, where)
         terminators = [
@@ -108,7 +175,31 @@ def build(locale: str, data: dict[str, Any], where: str = "<rules>") -> LocaleRu
     )
     contractions = {str(k): str(v) for k, v in (data.get("contractions") or {}).items()}
     language = frozenset(str(w) for w in data.get("language") or [])
-    return LocaleRules(locale, context, Tokenizer(speller, contractions), language)
+    joins = {str(k): str(v) for k, v in (data.get("joins") or {}).items()}
+    return LocaleRules(locale, context, Tokenizer(speller, contractions, joins), language)
+
+
+def _expanded(data: dict[str, Any], macros: Macros) -> dict[str, Any]:
+    """The rules with every `$class` and `+verb` written out."""
+    def patterns(entries: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for entry in entries or []:
+            if isinstance(entry, str):
+                out.append(macros.expand(entry))
+            else:
+                out.append({**entry, "pattern": macros.expand(str(entry["pattern"]))})
+        return out
+
+    found = dict(data)
+    found["targets"] = {k: patterns(v) for k, v in (data.get("targets") or {}).items()}
+    found["idioms"] = patterns(data.get("idioms") or [])
+    found["who"] = {k: patterns(v) for k, v in (data.get("who") or {}).items()}
+    found["modifiers"] = {
+        name: {**spec, **{d.value: patterns(spec.get(d.value)) for d in Direction
+                          if spec.get(d.value)}}
+        for name, spec in (data.get("modifiers") or {}).items()
+    }
+    return found
 
 
 def _one_of(value: object, allowed: tuple[str, ...], where: str, what: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,6 +39,12 @@ COMMANDS = frozenset({
 })
 
 
+#: A posted form -> its `Inbound`, or a refusal: (the web.j2 notice, its parameters).
+MakeInbound = Callable[
+    [Request, Browser, dict[str, str], str], Inbound | tuple[str, dict[str, object]]
+]
+
+
 @dataclass(frozen=True)
 class WebConfig:
     """What the app needs of the settings."""
@@ -53,7 +60,7 @@ class WebConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> WebConfig:
         return cls(
-            secure=settings.web_url.startswith("https://"),
+            secure=(settings.web_url or "").startswith("https://"),
             trusted_proxies=tuple(settings.trusted_proxies),
             idle=timedelta(hours=settings.web_idle_hours),
             lifetime=timedelta(days=settings.web_session_days),
@@ -115,7 +122,7 @@ class WebChannel:
 
     # -- posting ------------------------------------------------------------------------------
 
-    async def _post(self, request: Request, make) -> Response:  # type: ignore[no-untyped-def]
+    async def _post(self, request: Request, make: MakeInbound) -> Response:
         if (refused := self._limited(request)) is not None:
             return refused
         browser = await self.sessions.open(request.cookies.get(self.config.cookie_name))
@@ -130,8 +137,6 @@ class WebChannel:
         if delivery is None:
             return await self._refused(request, browser, "stale_form", 400)
         made = make(request, browser, form, delivery)
-        if isinstance(made, Response):
-            return made
         if isinstance(made, tuple):
             name, params = made
             status = {"too_many": 429, "bad_form": 400}.get(name, 422)
@@ -143,6 +148,11 @@ class WebChannel:
         if any(m.key.endswith(".erased") for m in replies):
             return self._erased(request, replies)
         self.replied.remember(browser.row.token_hash, delivery)
+        if any(m.once or m.attachment is not None for m in replies):
+            # A code shown once is not in the stored outcome a GET would replay: this page
+            # is the only one that has it (a reload re-posts the same nonce: one step).
+            mine = [m for m in replies if m.chat_id in (None, browser.user_id)]
+            return await self._page(request, browser, False, extra=mine, replace=True)
         await self.sessions.seen(browser)
         return RedirectResponse("/", status_code=303)
 
@@ -209,22 +219,26 @@ class WebChannel:
         await self.sessions.seen(browser)
         return browser, False
 
-    async def _messages(self, request: Request, browser: Browser) -> tuple[str, list[Outbound]]:
+    async def _messages(self, request: Request, browser: Browser, *,
+                        with_last: bool = True) -> tuple[str, list[Outbound]]:
         """The replies of the last form posted (kept with its delivery), then the view now."""
-        view = await self.service.view(CHANNEL, browser.user_id, self._hint(request))
+        last, view = await self.service.view(
+            CHANNEL, browser.user_id, self._hint(request),
+            after=self.replied.last(browser.row.token_hash) if with_last else None,
+        )
         pending: list[Outbound] = []
-        last = self.replied.last(browser.row.token_hash)
         if last is not None:
-            outcome = await self.service.replay(CHANNEL, last)
-            if outcome is not None:
-                pending = [m for m in await self.service.render(outcome)
-                           if m.chat_id in (None, browser.user_id)]
+            pending = [m for m in await self.service.render(last)
+                       if m.chat_id in (None, browser.user_id)]
         return view.locale, merge(pending, await self.service.render(view))
 
     async def _page(self, request: Request, browser: Browser, fresh: bool, *,
-                    extra: list[Outbound] | None = None, status: int = 200) -> Response:
-        locale, messages = await self._messages(request, browser)
-        page = self.pages.page(locale, (extra or []) + messages)
+                    extra: list[Outbound] | None = None, status: int = 200,
+                    replace: bool = False) -> Response:
+        """The page now; `extra` above it, or with `replace` instead of the last replies."""
+        locale, messages = await self._messages(request, browser, with_last=not replace)
+        extra = extra or []
+        page = self.pages.page(locale, merge(extra, messages) if replace else extra + messages)
         return self._html(page, browser, fresh, status)
 
     async def _refused(self, request: Request, browser: Browser | None, notice: str,

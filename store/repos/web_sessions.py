@@ -9,7 +9,7 @@ from store.repos.base import Repository, dt, ts
 
 
 class WebSessions(Repository):
-    """The `web_sessions` table (migration 0007)."""
+    """The `web_sessions` table (migration 0009)."""
 
     def add(self, token_hash: str, user_id: str, *, now: datetime) -> None:
         self.conn.execute(

@@ -13,6 +13,8 @@ import pytest
 from bot.service import DialogueService
 from bot.web.app import WebConfig, create_app
 from bot.web.pages import MAX_ANSWER_CHARS
+from flows.catalog import FlowCatalog
+from store.sqlite import Store
 from tests.conftest import Clock
 from tests.e2e.web_client import Page, WebPerson
 
@@ -388,3 +390,96 @@ async def test_new_browser__speaks_its_language(people: People) -> None:
     assert page.lang == "es" and page.keys == ["web.welcome"]
     page = await leo.command("start")
     assert page.lang == "es" and page.keys == ["replies.consent"]
+
+
+async def test_resume_code__another_browser_continues__same_question(
+    people: People, db_path: Path
+) -> None:
+    from tests.unit.test_resume_codes import SHOWN
+
+    ana = people()
+    await begin(ana)
+    await ana.type("Sam")
+    page = await ana.command("code")
+    assert "resume.code_issued" in page.keys
+    found = SHOWN.search(" ".join(page.texts))
+    assert found
+    laptop = people()  # another device: a new browser, a new web person
+    page = await laptop.open()
+    assert page.keys == ["web.welcome"]
+    page = await laptop.post(
+        "/continue", {**page.button("command.continue").fields, "code": found.group(1)})
+    assert "resume.continued" in page.keys and page.question == "child_age"
+    assert (await ana.open()).question != "child_age"  # the first browser no longer answers
+    assert [item for item, _ in answers_in(db_path)] == ["child_name"]
+
+
+async def test_wrong_resume_code__clear_message__nothing_moves(people: People) -> None:
+    leo = people()
+    page = await leo.open()
+    page = await leo.post("/continue", {**page.button("command.continue").fields,
+                                        "code": "ABCD-EFGH"})
+    assert page.status == 200 and page.question is None
+    assert page.keys and page.keys[0].startswith("resume.")
+
+
+async def test_invitation_link__family_begins_on_the_web__clinicians_interview(
+    store: Store, catalog: FlowCatalog, clock: Clock, db_path: Path
+) -> None:
+    from tests.integration.clinic import clinic_service, new_interview, register
+
+    clinic = clinic_service(store, catalog, clock)
+    doc = await register(clinic, "doc")
+    code, interview_id = await new_interview(doc, "Sam")
+    app = create_app(clinic, WebConfig(rate_per_minute=10_000))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                 base_url="http://testserver") as client:
+        family = WebPerson(client)
+        page = await family.open(f"/start/{code}")
+        assert page.keys == ["web.invited"]
+        page = await family.command("start")
+        assert page.keys == ["clinician.invite_claimed", "replies.consent"]
+        page = await family.press("agree")
+        assert page.question == "child_name"
+        await family.type("Sam")
+    with sqlite3.connect(db_path) as conn:
+        respondent = conn.execute(
+            "SELECT p.channel FROM interviews i JOIN people p ON p.id = i.respondent_id "
+            "WHERE i.id = ?", (interview_id,)).fetchone()
+    assert respondent == ("web",)
+    assert [item for item, _ in answers_in(db_path)] == ["child_name"]
+
+
+async def test_teacher__fills_the_minimap_in_a_browser(
+    store: Store, catalog: FlowCatalog, clock: Clock, db_path: Path
+) -> None:
+    from tests.integration.clinic import clinic_service, register
+    from tests.integration.test_clinician import submitted_history
+    from tests.integration.test_informants import NOTE, TEACHER, ask_teacher
+
+    clinic = clinic_service(store, catalog, clock)
+    doc = await register(clinic, "doc")
+    code, form = await ask_teacher(doc, await submitted_history(clinic, "doc", "fam"))
+    app = create_app(clinic, WebConfig(rate_per_minute=10_000))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                 base_url="http://testserver") as client:
+        teacher = WebPerson(client)
+        await teacher.open(f"/start/{code}")
+        page = await teacher.command("start")
+        assert "informants.informant_welcome" in page.keys
+        page = await teacher.press("agree")
+        for _ in range(40):
+            if page.question is None:
+                break
+            if page.question == "mm_note":
+                assert page.text_tag == "textarea"
+                page = await teacher.type(NOTE)
+            else:
+                page = await teacher.press(TEACHER.get(page.question, "typical"))
+        assert "replies.review" in page.keys
+        await teacher.press("submit")
+        page = await teacher.press("send_now")
+        assert "replies.submitted" in page.keys
+    with sqlite3.connect(db_path) as conn:
+        state = conn.execute("SELECT state FROM interviews WHERE id = ?", (form,)).fetchone()
+    assert state == ("submitted",)

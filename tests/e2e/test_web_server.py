@@ -132,3 +132,16 @@ async def test_run_with_web__bot_and_web_in_one_loop__both_stop(
         await service.store.close()
     assert page.keys == ["replies.consent"]  # the web person, on the same service
     assert api.last(1001).key == "replies.consent"  # and the Telegram one
+
+
+def test_hearth_web__port_in_use__one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "HEARTH_DATABASE": str(tmp_path / "h.db")}
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
+                              capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"hearth: cannot listen on 127.0.0.1:{port}")
+    assert "Traceback" not in done.stderr

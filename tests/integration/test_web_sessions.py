@@ -1,4 +1,4 @@
-"""Web sessions in the store: the same behaviour on the fake and on a real SQLite file."""
+"""Web sessions in the store: the same behaviour on the fake, a SQLite file and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,10 +16,22 @@ from store.sqlite import Store
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "memory":
         yield MemoryStore()
+        return
+    if request.param == "postgres":
+        # The PostgreSQL twin of the web_sessions migration, run for real (CI starts one).
+        from store.postgres import PostgresStore
+        from tests.postgres import fresh_schema, postgres_url
+
+        with fresh_schema(postgres_url()) as url:
+            pg = await PostgresStore.open(url, pool_size=2)
+            try:
+                yield pg
+            finally:
+                await pg.close()
         return
     store = await Store.open(tmp_path / "hearth.db")
     yield store

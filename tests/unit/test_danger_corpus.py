@@ -1,18 +1,19 @@
-"""The danger net on every labelled corpus in tests/data/safety/: recall and false alarms.
+"""The danger net on the labelled corpora in tests/data/safety/: recall and false alarms.
 
 Each `<name>_<locale>.tsv` (header `verdict<TAB>concern<TAB>message`) is measured on its
 own and pooled per language, with the locale given and with it unknown (the net guesses).
-tune_*.tsv is the set the rules were tuned on; heldout_*.tsv was written by another
-author who never saw the rules, and no rule was changed after it was first measured
-(tests/data/safety/README.md). Issue 14's goals:
-- danger recall >= 0.95, in every file and every language;
-- false alarms (non-danger messages called danger) <= 0.10;
-- a past disclosure is never called danger.
-The tuning sets must meet them. The held-out sets do NOT meet them yet (2026-11-29: danger
-recall 0.77 en / 0.67 es, false alarms 0.13 / 0.08, past called danger 4 / 3): their test
-prints the gap and fails only if the net gets worse than that first measurement, so a
-change that loses ground shows at once while the goal stays visibly unmet. The figures go
-to the run's terminal summary (tests/conftest.py FIGURES), so CI shows them.
+Issue 14's goals: danger recall >= 0.95, false alarms (non-danger called danger) <= 0.10,
+no past disclosure called danger.
+- tune_*.tsv and tune2_*.tsv are TUNING sets (tune2 is the first held-out set, measured
+  once and then tuned on): they must meet the goals.
+- aside_*.tsv is the third of that first held-out set put aside at the start of the
+  safety-net2 work, never read while tuning: its figures are printed, and a change may not
+  make them worse than ASIDE_FLOORS (they do not meet the goals).
+- heldout2_*.tsv is the blind held-out set written by an engineer who never saw the rules,
+  measured by the lead after the safety-net2 changes (2026-11-29): it does NOT meet the
+  goals (danger recall 0.69 en / 0.61 es). Its test prints the figures and the gap, and
+  fails if a change makes them worse than that first measurement (HELDOUT2_FLOORS).
+The figures go to the run's terminal summary (tests/conftest.py FIGURES), so CI shows them.
 """
 
 from __future__ import annotations
@@ -30,12 +31,19 @@ from tests.conftest import FIGURES
 DATA = Path(__file__).resolve().parents[1] / "data" / "safety"
 MIN_DANGER_RECALL = 0.95
 MAX_FALSE_ALARMS = 0.10
-#: The held-out sets as first measured (locale given), the floor a change may not go below:
+#: The set-aside files as measured (locale given), the floor a change may not go below:
 #: (danger messages caught, non-danger messages called danger, past disclosures called
-#: danger). en: 44/57 caught, 9/71 false alarms; es: 39/58, 6/73.
-HELD_OUT_FIRST = {
-    "heldout_en.tsv": (44, 9, 4),
-    "heldout_es.tsv": (39, 6, 3),
+#: danger), each out of 19 danger and 23 others (10 of them disclosures).
+ASIDE_FLOORS = {
+    "aside_en.tsv": (15, 2, 0),
+    "aside_es.tsv": (17, 2, 1),
+}
+#: The blind held-out set as first measured (locale given), 2026-11-29: (danger messages
+#: caught, non-danger messages called danger, past disclosures called danger). en: of 161
+#: danger, 234 others (76 disclosures); es: of 163 danger, 246 others (75 disclosures).
+HELDOUT2_FLOORS = {
+    "en": (111, 13, 9),
+    "es": (100, 18, 10),
 }
 
 
@@ -98,18 +106,25 @@ class Figures:
         return found
 
 
-def corpora() -> dict[str, list[Labelled]]:
-    """Every labelled file, by file name; each file's locale is its name's suffix."""
-    found = {}
-    for path in sorted(DATA.glob("*.tsv")):
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-        found[path.name] = [
-            Labelled(Kind(row["verdict"].strip()), row["concern"].strip(),
-                     row["message"], path.name)
-            for row in rows if row.get("message")
-        ]
-    return found
+def read(path: Path) -> list[Labelled]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [
+        Labelled(Kind(row["verdict"].strip()), row["concern"].strip(), row["message"],
+                 path.name)
+        for row in rows if row.get("message")
+    ]
+
+
+def corpora(*prefixes: str) -> dict[str, list[Labelled]]:
+    """The labelled files whose names start with one of `prefixes`, by file name.
+
+    Only the files asked for are opened: the tuning tests never read a held-out file.
+    """
+    return {
+        path.name: read(path)
+        for path in sorted(DATA.glob("*.tsv")) if path.name.startswith(prefixes)
+    }
 
 
 def locale_of(name: str) -> str:
@@ -150,19 +165,26 @@ def net() -> DangerNet:
 
 
 def _measure_all(
-    net: DangerNet, request: pytest.FixtureRequest, prefix: str
+    net: DangerNet, request: pytest.FixtureRequest, *prefixes: str
 ) -> dict[str, Figures]:
-    files = {name: sample for name, sample in corpora().items() if name.startswith(prefix)}
-    assert files, f"no {prefix}*.tsv in {DATA}"
+    """Per file and pooled per language, with the locale given and unknown."""
+    files = corpora(*prefixes)
+    assert files, f"no {prefixes}*.tsv in {DATA}"
+    by_locale: dict[str, list[Labelled]] = {}
+    for name, sample in files.items():
+        by_locale.setdefault(locale_of(name), []).extend(sample)
     figures: dict[str, Figures] = {}
     for mode in ("given", "unknown"):
-        for name, sample in files.items():
-            locale = locale_of(name)
+        for name, sample in [*files.items(), *(
+                (f"{'+'.join(prefixes)} {x}", s) for x, s in by_locale.items()
+                if len(files) > len(by_locale))]:
+            locale = locale_of(name) if name.endswith(".tsv") else name.rsplit(" ", 1)[-1]
             figures[f"{name} ({mode})"] = measure(
                 f"{name} ({mode})", sample, net, locale if mode == "given" else None
             )
     lines = request.config.stash.setdefault(FIGURES, [])
-    lines.append(f"danger net on tests/data/safety/{prefix}* (locale given / unknown):")
+    lines.append(f"danger net on tests/data/safety/{'|'.join(prefixes)}* "
+                 "(locale given / unknown):")
     lines.extend("  " + f.line() for f in figures.values())
     print("\n".join(lines))
     return figures
@@ -171,33 +193,49 @@ def _measure_all(
 def test_corpus__tuning_sets__meet_the_goals(
     net: DangerNet, request: pytest.FixtureRequest
 ) -> None:
-    figures = _measure_all(net, request, "tune_")
+    figures = _measure_all(net, request, "tune_", "tune2_")
     problems = [p for f in figures.values() for p in f.problems()]
     assert not problems, "\n".join(problems)
 
 
-def test_corpus__held_out_sets__measured_against_the_goals_and_never_worse(
+def test_corpus__set_aside__measured_and_never_worse(
     net: DangerNet, request: pytest.FixtureRequest
 ) -> None:
-    figures = _measure_all(net, request, "heldout_")
+    figures = _measure_all(net, request, "aside_")
     lines = request.config.stash.setdefault(FIGURES, [])
     worse = []
-    for name, (caught, alarms, past) in HELD_OUT_FIRST.items():
+    for name, (caught, alarms, past) in ASIDE_FLOORS.items():
         f = figures[f"{name} (given)"]
         lines.append(f"  {name}: issue 14 goals {'NOT met' if f.problems() else 'met'}")
         if f.danger_caught < caught:
-            worse.append(f"{name}: {f.danger_caught} danger messages caught < first {caught}")
+            worse.append(f"{name}: {f.danger_caught} danger messages caught < {caught}")
         if f.false_alarms > alarms:
-            worse.append(f"{name}: {f.false_alarms} false alarms > first {alarms}")
+            worse.append(f"{name}: {f.false_alarms} false alarms > {alarms}")
         if len(f.disclosures_called_danger) > past:
             worse.append(f"{name}: {len(f.disclosures_called_danger)} past called danger > {past}")
     assert not worse, "\n".join(worse)
 
 
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_corpus__blind_held_out__measured_and_never_worse(
+    net: DangerNet, request: pytest.FixtureRequest, locale: str
+) -> None:
+    """The blind set: its figures and the goals' gap printed; worse than first measured fails."""
+    path = DATA / f"heldout2_{locale}.tsv"
+    caught, alarms, past = HELDOUT2_FLOORS[locale]
+    f = measure(path.name, read(path), net, locale)
+    lines = request.config.stash.setdefault(FIGURES, [])
+    lines.append("  " + f.line())
+    lines.append(f"  {path.name}: issue 14 goals {'NOT met' if f.problems() else 'met'}")
+    assert f.danger_caught >= caught, f.line()
+    assert f.false_alarms <= alarms, f.line()
+    assert len(f.disclosures_called_danger) <= past, f.line()
+
+
 def test_corpus__issue_examples__present_and_labelled() -> None:
     """The examples issue 14 names are part of the tuning set, with the issue's verdicts."""
-    tune = {item.message: item.verdict for name, sample in corpora().items()
-            if name.startswith("tune_") for item in sample}
+    tune = {item.message: item.verdict for sample in corpora("tune_").values()
+            for item in sample}
     expected = {
         "i wanna die": Kind.DANGER,
         "he beats the kids": Kind.DANGER,
@@ -214,8 +252,25 @@ def test_corpus__issue_examples__present_and_labelled() -> None:
 
 
 def test_corpus__tune_sets__large_enough_and_varied() -> None:
-    for name, sample in corpora().items():
-        if not name.startswith("tune_"):
-            continue
+    for name, sample in corpora("tune_").items():
         kinds = {item.verdict for item in sample}
         assert len(sample) >= 110 and kinds == set(Kind), name
+
+
+def test_corpus__tuning_readers__never_open_a_held_out_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A heldout2 file in the folder is not read by the tuning test or the benches."""
+    import bench.bench_safety as bench_safety
+    import bench.train_danger_model as train
+
+    header = "verdict\tconcern\tmessage\n"
+    (tmp_path / "tune_en.tsv").write_text(header + "none\t-\thello\n", encoding="utf-8")
+    (tmp_path / "heldout2_en.tsv").write_text(header + "danger\t-\tPOISON\n", encoding="utf-8")
+    (tmp_path / "aside_en.tsv").write_text(header + "danger\t-\tASIDE\n", encoding="utf-8")
+    monkeypatch.setitem(globals(), "DATA", tmp_path)  # this module's corpora()
+    monkeypatch.setattr(bench_safety, "DATA", tmp_path)
+    monkeypatch.setattr(train, "DATA", tmp_path)
+    assert [i.message for s in corpora("tune_", "tune2_").values() for i in s] == ["hello"]
+    assert [m for _, _, m in bench_safety.corpus()] == ["hello"]
+    assert [m for _, m in train.tuning("en")] == ["hello"]

@@ -1,4 +1,4 @@
--- Hearth schema v7 for PostgreSQL: the twin of ../0007_web_sessions.sql.
+-- Hearth schema v9 for PostgreSQL: the twin of ../0009_web_sessions.sql.
 -- The web channel's sessions (bot/web/; docs/web.md). The cookie's value is never stored:
 -- only its SHA-256, so a copy of the database opens no one's session. `user_id` is the web
 -- person's opaque id (people.external_id with channel 'web'); an erasure deletes the rows.
