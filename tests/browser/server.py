@@ -19,7 +19,6 @@ from typing import TypeVar
 import pytest
 
 from bot.access import AccessPolicy, code_hash
-from bot.model import Inbound, Kind
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
@@ -170,35 +169,6 @@ class WebServer:
             await store.close()
         assert rows, "no invitation stored for that code"
         return str(rows[0][0])
-
-    async def _code_for(self, interview_id: str) -> str:
-        store, service = await self._service()
-        try:
-            rows = await store.read(
-                lambda repo: repo.conn.execute(
-                    "SELECT p.channel, p.external_id FROM interviews i JOIN people p "
-                    "ON p.id = i.respondent_id WHERE i.id = ?", (interview_id,)
-                ).fetchall()
-            )
-            assert rows, "the interview has no respondent yet"
-            channel, user = rows[0]
-            replies = await service.handle(
-                Inbound(channel, user, user, Kind.COMMAND, "code", f"test-code-{interview_id}")
-            )
-        finally:
-            await store.close()
-        found = [m.text for m in replies if m.key == "resume.code_issued"]
-        assert found, [m.key for m in replies]
-        return found[0]
-
-    def resume_code_text(self, interview_id: str) -> str:
-        """What `code` from the interview's respondent says, as the service renders it.
-
-        For the family's walk while the web page cannot show a resume code (see
-        test_the_family_sees_its_resume_code_on_the_web): the same person, the same
-        command, the reply read where the service hands it over rather than on the page.
-        """
-        return _in_thread(lambda: self._code_for(interview_id))
 
     def invite(self, nickname: str, flow: str = FLOW) -> Invitation:
         """A clinician's `/new <nickname> web`: a family's link to a new interview on `flow`

@@ -108,11 +108,13 @@ def test_a_family_answers_pauses_resumes_on_another_device_edits_and_sends(
     phone.choose("3")
     assert phone.asked == "siblings"
 
-    # Before leaving this phone the family gets a resume code, then pauses. The page does
-    # not show the code yet (the xfail test below): it is read from the service's reply to
-    # the same person's `code` instead.
-    code = resume_code(web_server.resume_code_text(invitation.interview_id))
-    assert code, "no resume code for the family"
+    # Before leaving this phone the family asks for a resume code ("Get a resume code",
+    # under every question), then pauses.
+    phone.command("code")
+    assert "resume.code_issued" in phone.keys, phone.keys
+    code = resume_code(phone.text_of("resume.code_issued"))
+    assert code, "no resume code shown to the family"
+    assert phone.asked == "siblings"  # the question stays on screen under the code
     phone.command("pause")
     assert "replies.paused" in phone.keys, phone.keys
 
@@ -162,20 +164,18 @@ def test_a_family_answers_pauses_resumes_on_another_device_edits_and_sends(
     assert invitation.code not in log and code not in log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web-core x web-invites: the code is a one-time secret of its reply "
-    "(Say.secret), and the web page is drawn after the redirect from the stored delivery, "
-    "which keeps no secret: the page says the code 'is shown only once' and never shows it",
-)
 def test_the_family_sees_its_resume_code_on_the_web(new_web, web_server: WebServer) -> None:
     web: Web = new_web()
     begin(web, web_server.invite("Kit").link)
     agree(web)
     web.command("code")  # "Get a resume code", under every question
     assert "resume.code_issued" in web.keys, web.keys
-    assert resume_code(web.text_of("resume.code_issued")), web.text_of("resume.code_issued")
+    code = resume_code(web.text_of("resume.code_issued"))
+    assert code, web.text_of("resume.code_issued")
     assert web.asked == "child_name"  # the question stays on screen under the code
+    # Shown once: the page drawn again (a reload, the back button) no longer holds it.
+    web.open("/")
+    assert code not in web.page.content()
 
 
 @pytest.mark.xfail(
