@@ -132,8 +132,9 @@ FALSE_ALARM_BUDGET = 0.08
 #: The past model may turn at most this share of the danger messages (out of fold) into
 #: not-danger, in each of its two uses.
 PAST_LOSS = 0.005
-#: Thresholds the search may choose from: recall first, but never below 0.4.
-GRID = [round(0.40 + 0.02 * i, 2) for i in range(30)]
+#: Thresholds the search may choose from: recall first, but the model must at least find
+#: danger more likely than not (a first version allowed 0.4; see docs/safety.md).
+GRID = [round(0.50 + 0.02 * i, 2) for i in range(25)]
 MODES = ("plain", "now", "uncertain")
 
 

@@ -140,12 +140,14 @@ class DangerNet:
         pasts: dict[str, NgramModel] | None = None,
     ) -> None:
         loaded = list(rules) if rules is not None else [load_locale(x) for x in LOCALES]
-        if models is None:  # rules given by a caller come without a model unless given
-            found = {} if rules is not None else {x: load_model(x) for x in LOCALES}
+        # Rules given by a caller come without models unless given; the past model comes
+        # with the bundled danger model only (a caller's danger model, no past model).
+        bundled = rules is None and models is None
+        if models is None:
+            found = {x: load_model(x) for x in LOCALES} if bundled else {}
             models = {x: m for x, m in found.items() if m is not None}
-        if pasts is None:  # the past model comes with the bundled danger model only
-            found = {} if rules is not None or models else {
-                x: load_model(x, name=PAST_MODEL) for x in LOCALES}
+        if pasts is None:
+            found = {x: load_model(x, name=PAST_MODEL) for x in LOCALES} if bundled else {}
             pasts = {x: m for x, m in found.items() if m is not None}
         self._models = models
         self._pasts = pasts
