@@ -126,11 +126,11 @@ def _to_read(raw: list[list[str]], hot: set[str]) -> list[list[str]]:
 class DangerNet:
     """Loads every locale's rules (and models) once; `classify` is then pure and cheap.
 
-    The rules decide whenever they find a target. When they find none, the locale's
-    n-gram model (bot/danger/model.py) may still say danger, but only for a message with
-    a cue of now ("tonight", "help") and no negation, past, hypothetical, figurative or
-    idiom cue anywhere: the model is a recall net for phrasings no rule knows, never a
-    judge of time or negation.
+    The rules decide whenever they find a target and know why. Where they find none, or
+    only a hypothetical or a child's-behaviour cue silenced it, the locale's n-gram model
+    (bot/danger/model.py) may say danger under its mode's threshold, unless a past cue is
+    in the message: it is a recall net for phrasings no rule knows. The past model then
+    turns a danger without a cue of now into not-danger where it is sure the harm is over.
     """
 
     def __init__(
