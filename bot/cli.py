@@ -27,7 +27,10 @@ from flows.errors import FlowError
 from store.errors import StoreError
 
 if TYPE_CHECKING:
+    from telegram.request import BaseRequest
+
     from bot.service import DialogueService
+    from bot.telegram.webhook import Webhook
     from store.contract import UnitOfWork
 
 
@@ -51,7 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listen-only", action="store_true",
                      help="webhook: an extra worker; listen without registering the URL "
                           "(needs the secret and HEARTH_DATABASE_URL; docs/deploy.md)")
+    run.add_argument("--web", action="store_true",
+                     help="also serve the web channel in the same process (docs/web.md)")
+    run.add_argument("--web-host", default="127.0.0.1", help="web: address to listen on")
+    run.add_argument("--web-port", type=int, default=8080, help="web: port to listen on")
     run.set_defaults(run=_run)
+
+    web = sub.add_parser("web", help="serve the interview in a browser (docs/web.md)")
+    web.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this computer only)")
+    web.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    web.set_defaults(run=_web)
 
     clinician = sub.add_parser("clinician", help="register a clinician (or take the role back)")
     clinician.add_argument("action", choices=["add", "remove", "assign"],
@@ -159,7 +172,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
-    from bot.telegram.runner import ServeError, serve
+    from bot.telegram.runner import ServeError
     from bot.telegram.webhook import Webhook
 
     if settings.telegram_token is None:
@@ -196,10 +209,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
 
+    web = (args.web_host, args.web_port) if args.web else None
+    if web is not None:
+        _check_listen(*web)
+        print(f"hearth: the web channel is at http://{args.web_host}:{args.web_port}/")
+
     async def main() -> None:
         service = await open_service(settings)
         try:
-            await serve(service, settings, webhook)
+            await serve_channels(service, settings, webhook, web)
         except ServeError as exc:
             raise CliError(str(exc)) from None
         finally:
@@ -208,6 +226,73 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     with contextlib.suppress(KeyboardInterrupt):  # pressed before the handlers were set
         asyncio.run(main())
     return 0
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Say so in one line when the address cannot be listened on (before anything starts)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
+                       "is another server using it? Choose another with --port") from None
+
+
+def _web(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
+    from bot.web.server import serve_web
+
+    if not 0 < args.port < 65536:
+        raise CliError(f"--port: expected a port number from 1 to 65535 (got {args.port})")
+    _check_listen(args.host, args.port)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        service = await open_service(settings)
+        try:
+            print(f"hearth: answer at http://{args.host}:{args.port}/ "
+                  f"(answers are saved in {database_label(settings)}; Ctrl-C stops)", flush=True)
+            await serve_web(service, settings, args.host, args.port)
+        finally:
+            await service.store.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0
+
+
+async def serve_channels(
+    service: DialogueService,
+    settings: Settings,
+    webhook: Webhook | None,
+    web: tuple[str, int] | None,
+    stop: asyncio.Event | None = None,
+    request: BaseRequest | None = None,
+) -> None:
+    """The Telegram bot, and with `web` (host, port) the web channel, in one event loop.
+
+    uvicorn's server is a task beside the bot on the same service; either one stopping
+    stops the other (`stop`), and both finish what they have in hand first.
+    """
+    from bot.telegram.runner import serve
+    from bot.web.server import serve_web
+
+    stop = stop or asyncio.Event()
+    site = None
+    if web is not None:
+        site = asyncio.create_task(serve_web(service, settings, web[0], web[1], stop))
+    try:
+        await serve(service, settings, webhook, stop=stop, request=request)
+    finally:
+        stop.set()
+        if site is not None:
+            await site
 
 
 def _clinician(args: argparse.Namespace, settings: Settings) -> int:

@@ -85,3 +85,7 @@ class Outbound:
     key: str = ""
     #: The question a "replies.ask" (or "replies.answered") message is about.
     question: str | None = None
+    #: Holds something shown once and never stored with the delivery (a resume code, an
+    #: invitation's code): a replay of the stored outcome renders it without. An adapter
+    #: that draws pages again from stored outcomes (the web) shows this one as it is.
+    once: bool = False

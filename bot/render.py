@@ -127,7 +127,8 @@ class Renderer(Wording):
             [Choice(_m(locale, labels, label), payload, key=label)]
             for label, payload in reply.choices
         ]
-        return Outbound(text, choices=choices, chat_id=reply.chat_id, replace=reply.replace)
+        return Outbound(text, choices=choices, chat_id=reply.chat_id, replace=reply.replace,
+                        once=bool(reply.secret))
 
     def ask(self, reply: Ask, locale: str) -> Outbound:
         flow = self.catalog.get(reply.flow)

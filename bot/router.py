@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -45,6 +45,9 @@ class Interest:
             return inbound.payload.startswith(self.buttons) if self.buttons else False
         return self.texts
 
+
+#: Appends the replies that show where a person stands, without writing (the intake's view).
+View = Callable[[StepContext], None]
 
 #: Every event, private or group: the intake's interest.
 EVERYTHING = Interest(groups=True, private=True)
@@ -120,6 +123,21 @@ class Router:
         uow.deliveries.record(inbound.channel, inbound.delivery_id, outcome.model_dump_json(), now)
         return outcome
 
+    def view(
+        self, uow: UnitOfWork, channel: str, user_id: str, now: datetime, show: View
+    ) -> Outcome:
+        """What `user_id` sees now, read-only: no person is created, nothing is written."""
+        person = uow.people.find(channel, user_id)
+        if person is None:
+            return Outcome(locale=self._initial_locale(None), replies=[], channel=channel)
+        inbound = Inbound(channel, user_id, user_id, Kind.COMMAND, "view", delivery_id="")
+        ctx = StepContext(uow, self.catalog, inbound, now, person, self.access, self.hooks)
+        ctx.conversation = self.conversation
+        if person.active_interview:
+            ctx.switch_to(uow.interviews.get(person.active_interview))
+        show(ctx)
+        return Outcome(locale=person.locale, replies=ctx.replies, channel=channel)
+
     def context(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> StepContext:
         """The person (created on first contact) and their active interview."""
         person = uow.people.get_or_create(
@@ -134,7 +152,7 @@ class Router:
                 ctx.switch_to(uow.interviews.get(person.active_interview))
         return ctx
 
-    def _initial_locale(self, inbound: Inbound) -> str:
-        hint = (inbound.locale_hint or "").split("-")[0].lower()
+    def _initial_locale(self, inbound: Inbound | None) -> str:
+        hint = ((inbound.locale_hint if inbound else None) or "").split("-")[0].lower()
         flow = self.catalog.latest(self.catalog.default_flow)
         return hint if hint in flow.locales else flow.locales[0]

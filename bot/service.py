@@ -14,16 +14,18 @@ from bot.access import AccessPolicy
 from bot.bookclub import BookClubDesk
 from bot.features import standard
 from bot.intake.feature import Intake
+from bot.intake.view import current as current_view
 from bot.model import Inbound, Outbound
 from bot.reminders import due_reminders
 from bot.render import Renderer
-from bot.replies import Change, Export, Files, Outcome, Submitted
+from bot.replies import OUTCOME, Change, Export, Files, Outcome, Submitted
 from bot.router import Router
 from bot.safety import LIBRARY as SAFETY_LIBRARY
 from bot.safety import SafetyNet
 from flows.catalog import FlowCatalog
 from messages.render import LOCALES, macro
 from store.backend import Backend
+from store.contract import UnitOfWork
 from store.errors import StepNotSaved
 from store.pruning import prune_deliveries
 
@@ -103,6 +105,27 @@ class DialogueService:
         return await self.store.run(
             partial(self.router.step, inbound=inbound, now=self.clock())
         )
+
+    async def view(
+        self, channel: str, user_id: str, locale_hint: str | None = None, *,
+        after: str | None = None,
+    ) -> tuple[Outcome | None, Outcome]:
+        """What the person sees now (the current question, consent, review...), read-only;
+        with `after`, first the outcome that event (a delivery id) produced, if still kept.
+
+        For adapters that draw a page again on request (the web): one read on the store's
+        read-only connection; it creates no one and writes nothing, not even an audit event.
+        """
+        def read(uow: UnitOfWork) -> tuple[str | None, Outcome]:
+            stored = uow.deliveries.outcome(channel, after) if after else None
+            now = self.router.view(uow, channel, user_id, self.clock(), current_view)
+            return stored, now
+
+        stored, outcome = await self.store.read(read)
+        hint = (locale_hint or "").split("-")[0].lower()
+        if not outcome.replies and hint in LOCALES and outcome.locale != hint:
+            outcome = outcome.model_copy(update={"locale": hint})
+        return (None if stored is None else OUTCOME.validate_json(stored)), outcome
 
     async def reminders(self, channel: str, idle: timedelta) -> list[Outbound]:
         """Reminders for interviews paused longer than `idle` (each sent at most once)."""

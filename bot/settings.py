@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -57,6 +58,17 @@ def _admin_ids(value: list[str]) -> list[str]:
     bad = [v for v in value if len(v) > 80 or not all(c.isalnum() or c in "_-.:@" for c in v)]
     if bad:
         raise ValueError(f"expected ids like 123456789 or telegram:123456789, not {bad}")
+    return value
+
+
+def _networks(value: list[str]) -> list[str]:
+    try:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        raise ValueError(
+            f"expected addresses or networks like 10.0.0.1 or 10.0.0.0/8, not {value}"
+        ) from None
     return value
 
 
@@ -138,6 +150,18 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     telegram_webhook_secret: SecretStr | None = None
+    #: The web channel (`hearth web`, `hearth run --web`; docs/web.md). HEARTH_WEB_URL
+    #: (above) is its public address: an https:// one makes the session cookie Secure.
+    #: Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma
+    #: separated). Empty: the peer's own address is the client's, whatever the headers say.
+    trusted_proxies: Annotated[
+        list[str], NoDecode, BeforeValidator(_comma_separated), AfterValidator(_networks)
+    ] = Field(default_factory=list)
+    #: A web session ends after this many hours unused, and this many days after it began.
+    web_idle_hours: float = Field(default=72, gt=0, le=24 * 90)
+    web_session_days: float = Field(default=30, gt=0, le=365)
+    #: Requests per minute one address may make (a token bucket in memory, per process).
+    web_rate_per_minute: int = Field(default=120, ge=1, le=100_000)
 
     @field_validator("locale")
     @classmethod

@@ -27,6 +27,7 @@ from store.records import (
     Invite,
     Person,
     ResumeCode,
+    WebSession,
 )
 from store.repos.interviews import new_interview_id
 
@@ -70,6 +71,7 @@ class _Tables:
     pending: dict[int, tuple[str, int, datetime]] = field(default_factory=dict)
     reflections: list[tuple[int, str, int, str, datetime]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    web_sessions: dict[str, WebSession] = field(default_factory=dict)
 
 
 class _People:
@@ -394,6 +396,40 @@ class _Deliveries:
         return len(old)
 
 
+class _WebSessions:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(self, token_hash: str, user_id: str, *, now: datetime) -> None:
+        if token_hash in self.t.web_sessions:
+            raise Conflict("web session exists")
+        self.t.web_sessions[token_hash] = WebSession(token_hash, user_id, now, now)
+
+    def get(self, token_hash: str) -> WebSession | None:
+        return self.t.web_sessions.get(token_hash)
+
+    def seen(self, token_hash: str, *, now: datetime) -> None:
+        found = self.t.web_sessions.get(token_hash)
+        if found is not None:
+            self.t.web_sessions[token_hash] = dataclasses.replace(found, seen_at=now)
+
+    def end(self, token_hash: str) -> None:
+        self.t.web_sessions.pop(token_hash, None)
+
+    def prune(self, *, idle_before: datetime, created_before: datetime) -> int:
+        old = [
+            k for k, s in self.t.web_sessions.items()
+            if s.seen_at < idle_before or s.created_at < created_before
+        ]
+        for key in old:
+            del self.t.web_sessions[key]
+        return len(old)
+
+    def erase_user(self, user_id: str) -> None:
+        for key in [k for k, s in self.t.web_sessions.items() if s.user_id == user_id]:
+            del self.t.web_sessions[key]
+
+
 class _BookClub:
     """Subscriptions and private reflections; week claims belong to the SQL stores."""
 
@@ -500,6 +536,7 @@ class MemoryUnitOfWork:
         self.access = _Access(tables)
         self.deliveries = _Deliveries(tables)
         self.bookclub = _BookClub(tables)
+        self.web_sessions = _WebSessions(tables)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         t = self.tables
@@ -534,6 +571,8 @@ class MemoryUnitOfWork:
             if someone.active_interview in owned:
                 someone.active_interview = None
         erased = t.people[person_id]
+        if erased.channel == "web":
+            self.web_sessions.erase_user(erased.external_id)
         erased.external_id, erased.role, erased.active_interview = (
             f"erased:{person_id}", "caregiver", None,
         )

@@ -95,3 +95,13 @@ class Erasure:
 
     deleted: list[str]
     withdrawn: list[str]
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A browser's session on the web channel (the cookie itself is never stored)."""
+
+    token_hash: str
+    user_id: str
+    created_at: datetime
+    seen_at: datetime

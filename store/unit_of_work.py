@@ -16,6 +16,7 @@ from store.repos.base import Session, ts
 from store.repos.deliveries import Deliveries
 from store.repos.interviews import Interviews
 from store.repos.people import People
+from store.repos.web_sessions import WebSessions
 
 
 class SqlUnitOfWork:
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
         self.access = Access(self.session)
         self.deliveries = Deliveries(self.session)
         self.bookclub = BookClubRepository(self.session)
+        self.web_sessions = WebSessions(self.session)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         """Erase what a person gave, leaving tombstone events without content.
@@ -86,6 +88,12 @@ class SqlUnitOfWork:
                 (ts(now), interview_id),
             )
         conn.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (person_id,))
+        # A web person's browser sessions (their cookie no longer opens anything).
+        conn.execute(
+            "DELETE FROM web_sessions WHERE user_id IN "
+            "(SELECT external_id FROM people WHERE id = ? AND channel = 'web')",
+            (person_id,),
+        )
         # Audit details name the questions answered, and skip logic makes that telling:
         # everything the person caused goes, replaced below by content-free tombstones.
         conn.execute("DELETE FROM events WHERE person_id = ?", (person_id,))

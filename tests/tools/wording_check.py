@@ -84,6 +84,8 @@ def reworded_copy(target: Path) -> Path:
     """messages/ copied to `target`, its templates reworded; returns the copy."""
     shutil.copytree(MESSAGES, target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     for path in target.rglob("*.j2"):
+        if path.parent.name == "web":
+            continue  # messages/web/: the web page's HTML structure; its words are in web.j2
         path.write_text(reword(path.read_text(encoding="utf-8")), encoding="utf-8")
     return target
 

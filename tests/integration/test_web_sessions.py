@@ -1,0 +1,70 @@
+"""Web sessions in the store: the same behaviour on the fake, a SQLite file and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from store.backend import Backend
+from store.contract import UnitOfWork
+from store.memory import MemoryStore
+from store.sqlite import Store
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    if request.param == "postgres":
+        # The PostgreSQL twin of the web_sessions migration, run for real (CI starts one).
+        from store.postgres import PostgresStore
+        from tests.postgres import fresh_schema, postgres_url
+
+        with fresh_schema(postgres_url()) as url:
+            pg = await PostgresStore.open(url, pool_size=2)
+            try:
+                yield pg
+            finally:
+                await pg.close()
+        return
+    store = await Store.open(tmp_path / "hearth.db")
+    yield store
+    await store.close()
+
+
+async def test_erase_person__takes_their_web_sessions_only(any_store: Backend) -> None:
+    def setup(uow: UnitOfWork) -> int:
+        ana = uow.people.get_or_create("web", "w-ana", now=NOW)
+        uow.people.get_or_create("web", "w-leo", now=NOW)
+        uow.web_sessions.add("hash-ana-phone", "w-ana", now=NOW)
+        uow.web_sessions.add("hash-ana-laptop", "w-ana", now=NOW)
+        uow.web_sessions.add("hash-leo", "w-leo", now=NOW)
+        return ana.id
+
+    ana = await any_store.run(setup)
+    await any_store.run(lambda uow: uow.erase_person(ana, now=NOW))
+    left = await any_store.read(lambda uow: [
+        uow.web_sessions.get(h) for h in ("hash-ana-phone", "hash-ana-laptop", "hash-leo")])
+    assert [s.user_id if s else None for s in left] == [None, None, "w-leo"]
+
+
+async def test_prune__idle_or_too_old__dropped(any_store: Backend) -> None:
+    def setup(uow: UnitOfWork) -> None:
+        uow.web_sessions.add("old", "w-1", now=NOW - timedelta(days=40))
+        uow.web_sessions.seen("old", now=NOW)  # used lately, but begun too long ago
+        uow.web_sessions.add("idle", "w-2", now=NOW - timedelta(days=5))
+        uow.web_sessions.add("fresh", "w-3", now=NOW - timedelta(hours=1))
+
+    await any_store.run(setup)
+    dropped = await any_store.run(lambda uow: uow.web_sessions.prune(
+        idle_before=NOW - timedelta(hours=72), created_before=NOW - timedelta(days=30)))
+    assert dropped == 2
+    kept = await any_store.read(lambda uow: [
+        uow.web_sessions.get(h) is not None for h in ("old", "idle", "fresh")])
+    assert kept == [False, False, True]
