@@ -40,8 +40,8 @@ MAX_FALSE_ALARMS = 0.10
 ASIDE_FLOORS = {
     "aside_en.tsv": (16, 2, 0),
     "aside_es.tsv": (19, 3, 2),
-    "aside3_en.tsv": (46, 3, 2),
-    "aside3_es.tsv": (48, 5, 0),
+    "aside3_en.tsv": (49, 4, 2),
+    "aside3_es.tsv": (49, 5, 0),
 }
 #: TUNING: every file whose name starts with one of these (the goals hold on each).
 TUNING = ("tune_", "tune2_", "tune3_", "tune_extra_")
