@@ -14,6 +14,10 @@ from bot.danger.rules import LocaleRules, load_locale
 #: Words after a negation cue the model reads as negated ("not safe", "no food"), as well
 #: as plain: the model then weighs "im safe" and "im not safe" apart.
 NEGATION_REACH = 3
+#: The model needs this many words to speak: on "borrar" or "Sí, borrar" (an answer, a
+#: button's words) its letters say next to nothing, and a short cry for help ("help",
+#: "auxilio", "i wanna die") is the rules' (tests/integration/test_locale_parity.py).
+MODEL_MIN_WORDS = 3
 #: Locales with a danger.yaml (checked in both when a message's language is unknown).
 LOCALES = ("en", "es")
 
@@ -310,7 +314,7 @@ class DangerNet:
         silenced. Each mode has its own threshold (bench/train_danger_model.py).
         """
         words, cues = self.model_input(text, locale)
-        if not words:
+        if sum(w.isalnum() for w in words) < MODEL_MIN_WORDS:  # "~safe" is not a word
             return None, words
         if unsure or not _DOUBT.isdisjoint(cues):
             return "uncertain", words

@@ -146,6 +146,7 @@ def test_model__speaks_where_no_rule_target__no_cue_of_now_needed() -> None:
     assert kind(net, "im on the bridge") is Kind.DANGER
     assert net.classify("im on the bridge").concern is None
     assert kind(net, "im on the cliff tonight") is Kind.NONE  # the model says no
+    assert kind(net, "bridge, yes") is Kind.NONE  # too few words for the model to speak
 
 
 def test_model__threshold_by_mode__now_plain_uncertain() -> None:
