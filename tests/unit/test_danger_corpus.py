@@ -45,11 +45,16 @@ ASIDE_FLOORS = {
 }
 #: TUNING: every file whose name starts with one of these (the goals hold on each).
 TUNING = ("tune_", "tune2_", "tune3_", "tune_extra_")
-#: The blind held-out set heldout3_<locale>.tsv, for the lead to fill in after measuring
-#: it: locale -> (danger messages caught, non-danger messages called danger, past
-#: disclosures called danger), locale given. A locale missing here is measured and
-#: printed, and only the issue's goals are reported, not enforced.
-HELDOUT3_FLOORS: dict[str, tuple[int, int, int]] = {}
+#: The blind held-out set heldout3_<locale>.tsv as first measured by the lead after the
+#: safety-net3 changes (2026-11-29), the floor a change may not go below: locale ->
+#: (danger messages caught, non-danger messages called danger, past disclosures called
+#: danger), locale given. en: of 245 danger, 291 others (95 disclosures): recall 0.869,
+#: false alarms 0.096; es: of 236 danger, 299 others (96 disclosures): 0.856, 0.077.
+#: (Before the safety-net3 changes: 149/245 caught en, 136/236 es.) Goals NOT met.
+HELDOUT3_FLOORS: dict[str, tuple[int, int, int]] = {
+    "en": (213, 28, 3),
+    "es": (202, 23, 0),
+}
 
 
 @dataclass(frozen=True)
