@@ -25,11 +25,14 @@ from store.records import (
     Event,
     InterviewRecord,
     Invite,
+    Membership,
+    Organisation,
     Person,
     ResumeCode,
     WebSession,
 )
 from store.repos.interviews import new_interview_id
+from store.repos.teams import MEMBER_ROLES
 
 if TYPE_CHECKING:
     from store.bookclub import ClubRecord, WeekDelivery
@@ -72,6 +75,8 @@ class _Tables:
     reflections: list[tuple[int, str, int, str, datetime]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
+    orgs: dict[int, Organisation] = field(default_factory=dict)
+    members: dict[tuple[int, int], Membership] = field(default_factory=dict)
 
 
 class _People:
@@ -187,6 +192,12 @@ class _Interviews:
             if record.respondent_id == from_id:
                 record.respondent_id = None
         return moved
+
+    def transfer_one(self, interview_id: str, to_id: int, *, now: datetime) -> None:
+        record = self.t.interviews[interview_id]
+        if record.respondent_id == record.owner_id:
+            record.respondent_id = None
+        record.owner_id, record.revision, record.updated_at = to_id, record.revision + 1, now
 
     def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
         self.t.follow_ups[interview_id] = earlier_id
@@ -524,6 +535,52 @@ class _BookClub:
         self.t.pending.pop(person_id, None)
 
 
+class _Teams:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add_org(self, name: str, *, now: datetime) -> Organisation | None:
+        if self.org_named(name) is not None:
+            return None
+        org = Organisation(next(self.t.ids), name, now)
+        self.t.orgs[org.id] = org
+        return org
+
+    def org_named(self, name: str) -> Organisation | None:
+        return next((o for o in self.t.orgs.values() if o.name == name), None)
+
+    def orgs(self) -> list[Organisation]:
+        return sorted(self.t.orgs.values(), key=lambda o: o.name)
+
+    def set_member(self, org_id: int, person_id: int, role: str, *, now: datetime) -> None:
+        if role not in MEMBER_ROLES:
+            raise ValueError(f"member role must be one of {MEMBER_ROLES}, got {role!r}")
+        found = self.t.members.get((org_id, person_id))
+        since = found.since if found else now
+        self.t.members[(org_id, person_id)] = Membership(org_id, person_id, role, since)
+
+    def drop_member(self, org_id: int, person_id: int) -> bool:
+        return self.t.members.pop((org_id, person_id), None) is not None
+
+    def drop_person(self, person_id: int) -> int:
+        keys = [k for k in self.t.members if k[1] == person_id]
+        for key in keys:
+            del self.t.members[key]
+        return len(keys)
+
+    def memberships_of(self, person_id: int) -> list[Membership]:
+        return sorted((m for m in self.t.members.values() if m.person_id == person_id),
+                      key=lambda m: m.org_id)
+
+    def members(self, org_id: int) -> list[Membership]:
+        return sorted((m for m in self.t.members.values() if m.org_id == org_id),
+                      key=lambda m: m.person_id)
+
+    def supervised_by(self, supervisor_id: int) -> list[int]:
+        orgs = {m.org_id for m in self.memberships_of(supervisor_id) if m.role == "supervisor"}
+        return sorted({m.person_id for m in self.t.members.values() if m.org_id in orgs})
+
+
 class MemoryUnitOfWork:
     """The repositories over one `_Tables`."""
 
@@ -537,6 +594,7 @@ class MemoryUnitOfWork:
         self.deliveries = _Deliveries(tables)
         self.bookclub = _BookClub(tables)
         self.web_sessions = _WebSessions(tables)
+        self.teams = _Teams(tables)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         t = self.tables
@@ -577,6 +635,7 @@ class MemoryUnitOfWork:
             f"erased:{person_id}", "caregiver", None,
         )
         t.chats.pop(person_id, None)
+        self.teams.drop_person(person_id)
         t.erasures.pop(person_id, None)
         self.bookclub.erase_person(person_id)
         tombstones: list[str | None] = [*owned, *shared, None]

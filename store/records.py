@@ -105,3 +105,22 @@ class WebSession:
     user_id: str
     created_at: datetime
     seen_at: datetime
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A team of clinicians (a practice, a service) whose supervisors read its caseload."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A person's place in an organisation: "clinician" or "supervisor"."""
+
+    org_id: int
+    person_id: int
+    role: str
+    since: datetime

@@ -16,6 +16,7 @@ from store.repos.base import Session, ts
 from store.repos.deliveries import Deliveries
 from store.repos.interviews import Interviews
 from store.repos.people import People
+from store.repos.teams import Teams
 from store.repos.web_sessions import WebSessions
 
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self.deliveries = Deliveries(self.session)
         self.bookclub = BookClubRepository(self.session)
         self.web_sessions = WebSessions(self.session)
+        self.teams = Teams(self.session)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         """Erase what a person gave, leaving tombstone events without content.
@@ -101,6 +103,7 @@ class SqlUnitOfWork:
             self.deliveries.blank_mentioning(interview_id)
         conn.execute("DELETE FROM attempts WHERE person_id = ?", (person_id,))
         conn.execute("DELETE FROM erasure_requests WHERE person_id = ?", (person_id,))
+        self.teams.drop_person(person_id)
         # Book clubs: reflections, an opened check-in, a private subscription.
         self.bookclub.erase_person(person_id)
         conn.execute(
