@@ -40,14 +40,6 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object]:
-    """The report is self-contained (charts are data: URIs): nothing is fetched, so a
-    crafted answer can never make the renderer reach the network or a local file."""
-    if url.startswith("data:"):
-        return _weasyprint().default_url_fetcher(url)  # type: ignore[no-any-return]
-    raise ValueError("the printable report loads nothing from outside itself")
-
-
 def render_pdf(html: str, *, header: str, paper: Paper = "A4") -> bytes:
     """Lay an HTML report out as a PDF; blocking (seconds): callers use a thread."""
     weasyprint = _weasyprint()
@@ -55,7 +47,10 @@ def render_pdf(html: str, *, header: str, paper: Paper = "A4") -> bytes:
         f"@page {{ size: {paper}; @top-left {{ content: {_css_string(header)}; }} }}"
     ))
     styles = weasyprint.CSS(string=resources.files("bot").joinpath("print.css").read_text())
-    document = weasyprint.HTML(string=html, url_fetcher=_refuse_fetch)
+    # The report is self-contained (charts are data: URIs): nothing else is fetched, so a
+    # crafted answer can never make the renderer reach the network or a local file.
+    fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher)
     pdf: bytes = document.write_pdf(stylesheets=[styles, page])
     return pdf
 
