@@ -12,7 +12,7 @@ MEMBER_ROLES = ("clinician", "supervisor")
 
 
 class Teams(Repository):
-    """The `organisations` and `memberships` tables (migration 0010)."""
+    """The `organisations` and `memberships` tables (migration 0011)."""
 
     def add_org(self, name: str, *, now: datetime) -> Organisation | None:
         """A new organisation; None when one has that name already."""

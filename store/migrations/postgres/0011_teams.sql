@@ -1,4 +1,4 @@
--- Hearth schema v10 for PostgreSQL: the twin of ../0010_teams.sql.
+-- Hearth schema v11 for PostgreSQL: the twin of ../0011_teams.sql.
 -- Teams (issue 20; docs/security.md "Roles"): organisations, and which clinicians belong to
 -- one as a clinician or as its supervisor. A supervisor reads the interviews their
 -- organisation's members own; only the owner changes one (bot/access.py).
