@@ -16,6 +16,7 @@ from bot.features.invitations import Invitations
 from bot.features.resume import ResumeCodes
 from bot.features.safety import Safety
 from bot.features.teams import Teams
+from bot.features.web_signin import WebSignIn
 from bot.intake.feature import Intake
 from bot.router import Feature
 from bot.safety import SafetyNet
@@ -30,6 +31,7 @@ def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
         ResumeCodes(),  # /code, /continue CODE (a plain /resume goes on to the intake)
         Clinicians(),
         Teams(),  # /transfer
+        WebSignIn(),  # /web: a clinician's one-time link to the web workspace
         Informants(),  # /informant: a teacher's or second caregiver's form
         FollowUps(),
         DataCommands(),
