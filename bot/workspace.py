@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from bot.access import is_clinician
+from bot.access import caseload_owners, is_clinician
 from flows.catalog import FlowCatalog
 from flows.engine import questions
 from flows.lifecycle import State
@@ -126,7 +126,8 @@ def _row(r: CaseloadRow, totals: dict[str, int]) -> dict[str, Any]:
 
 def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: CaseloadQuery,
                   now: datetime) -> CaseloadView | None:
-    """A clinician's own interviews, filtered, sorted and paged; None for anyone else.
+    """A clinician's caseload (a supervisor's: with their team's), filtered, sorted and
+    paged; None for anyone else.
 
     One read builds every row (store/repos/clinic.py: `caseload`); each interview shown is
     audited as viewed, as `/interviews` does.
@@ -135,7 +136,8 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
     if person is None or not is_clinician(person):
         uow.audit.add("denied", interview_id=None, person_id=person_id, now=now, detail=LISTED)
         return None
-    rows = uow.clinic.caseload(person_id)
+    # Their own interviews, and their team's for a supervisor (bot/access.py): one read each.
+    rows = [row for owner in caseload_owners(uow, person) for row in uow.clinic.caseload(owner)]
     if query.state:
         rows = [r for r in rows if r.state == query.state]
     if query.flagged:
