@@ -15,7 +15,7 @@ import pypdfium2.raw as pdfium_c
 import pytest
 
 from bot.cli import main as cli
-from bot.pdf import PdfUnavailable, interview_pdf, render_pdf
+from bot.pdf import PdfUnavailable, _weasyprint, interview_pdf
 from bot.reports import clinician_html, scored_interview
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
@@ -33,7 +33,7 @@ LETTER = (612.0, 792.0)
 
 def _pdf_available() -> str | None:
     try:
-        render_pdf("<p>x</p>", header="x")
+        _weasyprint()  # importing it loads pango: this is where a missing library shows
     except PdfUnavailable as exc:
         return str(exc)
     return None
