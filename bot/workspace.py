@@ -129,15 +129,20 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
     """A clinician's caseload (a supervisor's: with their team's), filtered, sorted and
     paged; None for anyone else.
 
-    One read builds every row (store/repos/clinic.py: `caseload`); each interview shown is
-    audited as viewed, as `/interviews` does.
+    Two reads: every interview with what it is sorted and filtered on, then the page's rows
+    whole (store/repos/clinic.py); each interview shown is audited as viewed, as
+    `/interviews` does.
     """
     person = uow.people.by_id(person_id)
     if person is None or not is_clinician(person):
         uow.audit.add("denied", interview_id=None, person_id=person_id, now=now, detail=LISTED)
         return None
-    # Their own interviews, and their team's for a supervisor (bot/access.py): one read each.
-    rows = [row for owner in caseload_owners(uow, person) for row in uow.clinic.caseload(owner)]
+    by_name = query.sort == "nickname" or bool(query.search)
+    # Their own interviews, and their team's for a supervisor (bot/access.py): one light
+    # read per owner (a supervisor's team is a handful of people).
+    rows = [row for owner in caseload_owners(uow, person)
+            for row in uow.clinic.caseload(owner, nicknames=by_name,
+                                           answered=query.sort == "progress")]
     if query.state:
         rows = [r for r in rows if r.state == query.state]
     if query.flagged:
@@ -150,7 +155,9 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
     rows.sort(key=_sort_key(query.sort), reverse=query.descending)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(query.page, pages)
-    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    # The page's rows whole (nickname, answers counted): a second read of 50 rows.
+    shown = uow.clinic.caseload_rows(
+        [r.interview_id for r in rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]])
     for r in shown:
         uow.audit.add("viewed", interview_id=r.interview_id, person_id=person_id, now=now,
                       detail=LISTED)
