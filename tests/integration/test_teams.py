@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -189,23 +190,25 @@ def test_cli__org_member_list_transfer_remove(
         assert cli([*db, "clinician", "add", "console", who, "--org", "North Clinic"]) == 0
     assert cli([*db, "clinician", "add", "console", "sup"]) == 0
     assert cli([*db, "org", "member", "North Clinic", "console:sup", "supervisor"]) == 0
+    assert cli([*db, "clinician", "add", "console", "boss", "--org", "North Clinic",
+                "--supervisor"]) == 0
+    assert cli([*db, "clinician", "add", "console", "x", "--org", "Nowhere"]) == 2
+    assert cli([*db, "clinician", "add", "console", "y", "--supervisor"]) == 2
     capsys.readouterr()
     assert cli([*db, "org", "list"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert listed[0].startswith("North Clinic")
     assert sorted(line.split() for line in listed[1:]) == sorted(
         [["clinician", "console:doc"], ["clinician", "console:col"],
-         ["supervisor", "console:sup"]])
+         ["supervisor", "console:sup"], ["supervisor", "console:boss"]])
 
     async def interview() -> str:
-        import asyncio  # noqa: F401  (the store is opened in this coroutine's loop)
         store = await Store.open(tmp_path / "hearth.db")
         try:
             return await submitted_history(clinic_service(store, catalog, Clock()), "doc", "fam")
         finally:
             await store.close()
 
-    import asyncio
     primary = asyncio.run(interview())
     assert cli([*db, "transfer", primary, "console:nobody"]) == 2
     assert cli([*db, "transfer", primary, "console:col"]) == 0
