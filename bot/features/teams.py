@@ -8,6 +8,7 @@ from bot.model import Kind
 from bot.replies import Say
 from bot.router import Interest
 from bot.teams import transfer
+from store.records import Person
 
 LIBRARY = "teams.j2"
 
@@ -54,14 +55,24 @@ class Teams:
         if done is None:
             ctx.say("transfer_not_possible", library=LIBRARY, to=words[1])
             return
-        params = {"nickname": interview.subject_nickname, "interview_id": interview.id}
+        params: dict[str, object] = {"nickname": interview.subject_nickname,
+                                     "interview_id": interview.id}
         ctx.say("transferred", library=LIBRARY, to=words[1], nickname=interview.subject_nickname,
                 interview_id=interview.id)
         # An adapter delivers only within its own channel: a colleague elsewhere sees the
         # interview in their list (and on the web workspace) without a message.
-        if done.heir.channel == ctx.inbound.channel:
-            ctx.replies.append(Say(
-                message="transfer_received", library=LIBRARY, params=params,
-                chat_id=ctx.uow.people.chat_of(done.heir.id), locale=done.heir.locale,
-            ))
-            ctx.audit("notified", str(done.heir.id), interview_id=interview.id)
+        Teams.tell(ctx, done.heir, "transfer_received", params)
+        # A supervisor moved it: its former clinician hears why it left their list.
+        if done.previous is not None and done.previous.id != ctx.person.id:
+            Teams.tell(ctx, done.previous, "transfer_taken", params)
+
+    @staticmethod
+    def tell(ctx: StepContext, person: Person, message: str, params: dict[str, object]) -> None:
+        """A notice to another clinician's chat, in their language, audited as `notified`."""
+        if person.channel != ctx.inbound.channel or person.role != "clinician":
+            return
+        ctx.replies.append(Say(
+            message=message, library=LIBRARY, params=params,
+            chat_id=ctx.uow.people.chat_of(person.id), locale=person.locale,
+        ))
+        ctx.audit("notified", str(person.id), interview_id=str(params["interview_id"]))

@@ -166,7 +166,11 @@ async def test_transfer__by_supervisor__allowed_outside_the_team_refused(
         "clinician.not_found"]
     assert keys(await people["colleague"].command("transfer", f"{primary} col")) == [
         "clinician.not_found"]
-    assert keys(await sup.command("transfer", f"{primary} col"))[0] == "teams.transferred"
+    moved = await sup.command("transfer", f"{primary} col")
+    # The new owner is told, and so is the former one, whose list it leaves.
+    assert sorted((m.key, m.chat_id) for m in moved) == [
+        ("teams.transfer_received", "col"), ("teams.transfer_taken", "doc"),
+        ("teams.transferred", None)]
     ids = dict(await rows(clinic, "SELECT external_id, id FROM people WHERE channel='console'"))
     assert ("transferred", ids["sup"], f"{ids['doc']}:{ids['col']}") in await events(
         clinic, primary)
