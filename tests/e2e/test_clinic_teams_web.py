@@ -52,6 +52,11 @@ async def test_supervisor__team_caseload_and_pages__not_another_teams(
     ours, theirs = await teams(service)
     client = await signed_in(browser, await make_clinician(service, "sup"))
     assert listed(await client.get("/clinic/")) == [ours]
+    # Paged in SQL, and by nickname (sealed, compared in Python): the same team either way.
+    assert listed(await client.get("/clinic/?sort=nickname&order=asc")) == [ours]
+    assert listed(await client.get("/clinic/?q=sa")) == [ours]
+    assert listed(await client.get("/clinic/?q=ze")) == []
+    assert listed(await client.get("/clinic/?state=submitted&sort=state")) == [ours]
     assert (await client.get(f"/clinic/interviews/{ours}")).status_code == 200
     foreign = await client.get(f"/clinic/interviews/{theirs}")
     assert foreign.status_code == 404 and "Zed" not in foreign.text
