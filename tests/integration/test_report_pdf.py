@@ -204,3 +204,13 @@ def test_cli_report_pdf__private_file(tmp_path: Path, catalog: FlowCatalog,
     assert path.parent == out and path.read_bytes().startswith(b"%PDF-")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert cli(["--db", str(db), "report", "NoSuchId1234", "--pdf", "--out", str(out)]) == 2
+
+
+def test_pdf_file__erased_with_its_interview(tmp_path: Path) -> None:
+    from bot.files import delete_reports, write_private
+
+    mine, other = tmp_path / "report-AbCdEfGh1234.pdf", tmp_path / "report-ZyXwVuTs9876.pdf"
+    for path in (mine, other):
+        write_private(path, b"%PDF-1.7")
+    assert delete_reports(["AbCdEfGh1234"], tmp_path) == [mine]
+    assert other.exists()
