@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -30,6 +31,9 @@ def _weasyprint() -> Any:
         raise PdfUnavailable(
             f"the PDF report needs WeasyPrint and its system libraries: {exc}"
         ) from exc
+    # The report's screen styles use properties print ignores (overflow-x): WeasyPrint
+    # warns about each on every render, which would fill the service's log with noise.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     return weasyprint
 
 
