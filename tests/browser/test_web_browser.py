@@ -178,13 +178,6 @@ def test_the_family_sees_its_resume_code_on_the_web(new_web, web_server: WebServ
     assert code not in web.page.content()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web-core x web-invites: the paused page neither shows a resume code (the "
-    "contract: 'also shown in the pause reply') nor offers 'Get a resume code', which its "
-    "text tells the family to tap (bot/web/pages.py offers it under a question or the "
-    "review only)",
-)
 def test_the_paused_page_offers_the_resume_code(new_web, web_server: WebServer) -> None:
     web: Web = new_web()
     begin(web, web_server.invite("Kit").link)
