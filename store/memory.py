@@ -21,15 +21,21 @@ from store.contract import UnitOfWork
 from store.errors import Conflict
 from store.records import (
     AnswerRevision,
+    CaseloadRow,
+    ClinicLink,
+    ClinicSession,
     Erasure,
     Event,
     InterviewRecord,
     Invite,
+    Membership,
+    Organisation,
     Person,
     ResumeCode,
     WebSession,
 )
 from store.repos.interviews import new_interview_id
+from store.repos.teams import MEMBER_ROLES
 
 if TYPE_CHECKING:
     from store.bookclub import ClubRecord, WeekDelivery
@@ -72,6 +78,10 @@ class _Tables:
     reflections: list[tuple[int, str, int, str, datetime]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
+    orgs: dict[int, Organisation] = field(default_factory=dict)
+    members: dict[tuple[int, int], Membership] = field(default_factory=dict)
+    clinic_links: dict[str, ClinicLink] = field(default_factory=dict)
+    clinic_sessions: dict[str, ClinicSession] = field(default_factory=dict)
 
 
 class _People:
@@ -187,6 +197,12 @@ class _Interviews:
             if record.respondent_id == from_id:
                 record.respondent_id = None
         return moved
+
+    def transfer_one(self, interview_id: str, to_id: int, *, now: datetime) -> None:
+        record = self.t.interviews[interview_id]
+        if record.respondent_id == record.owner_id:
+            record.respondent_id = None
+        record.owner_id, record.revision, record.updated_at = to_id, record.revision + 1, now
 
     def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
         self.t.follow_ups[interview_id] = earlier_id
@@ -437,6 +453,138 @@ class _WebSessions:
             del self.t.web_sessions[key]
 
 
+class _Clinic:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add_link(self, token_hash: str, person_id: int, *, now: datetime,
+                 expires_at: datetime) -> None:
+        if token_hash in self.t.clinic_links:
+            raise Conflict("clinic link exists")
+        self.t.clinic_links[token_hash] = ClinicLink(token_hash, person_id, now, expires_at, None)
+
+    def link(self, token_hash: str) -> ClinicLink | None:
+        return self.t.clinic_links.get(token_hash)
+
+    def use_link(self, token_hash: str, *, now: datetime) -> bool:
+        found = self.t.clinic_links.get(token_hash)
+        if found is None or found.used_at is not None:
+            return False
+        self.t.clinic_links[token_hash] = dataclasses.replace(found, used_at=now)
+        return True
+
+    def links_since(self, person_id: int, since: datetime) -> int:
+        return sum(1 for k in self.t.clinic_links.values()
+                   if k.person_id == person_id and k.created_at > since)
+
+    def prune_links(self, before: datetime) -> int:
+        old = [h for h, k in self.t.clinic_links.items() if k.expires_at < before]
+        for key in old:
+            del self.t.clinic_links[key]
+        return len(old)
+
+    def add_session(self, token_hash: str, person_id: int, *, now: datetime) -> None:
+        if token_hash in self.t.clinic_sessions:
+            raise Conflict("clinic session exists")
+        self.t.clinic_sessions[token_hash] = ClinicSession(token_hash, person_id, now, now)
+
+    def session_of(self, token_hash: str) -> ClinicSession | None:
+        return self.t.clinic_sessions.get(token_hash)
+
+    def seen(self, token_hash: str, *, now: datetime) -> None:
+        found = self.t.clinic_sessions.get(token_hash)
+        if found is not None:
+            self.t.clinic_sessions[token_hash] = dataclasses.replace(found, seen_at=now)
+
+    def end_session(self, token_hash: str) -> None:
+        self.t.clinic_sessions.pop(token_hash, None)
+
+    def end_sessions_of(self, person_id: int) -> int:
+        for key in [h for h, k in self.t.clinic_links.items() if k.person_id == person_id]:
+            del self.t.clinic_links[key]
+        mine = [h for h, s in self.t.clinic_sessions.items() if s.person_id == person_id]
+        for key in mine:
+            del self.t.clinic_sessions[key]
+        return len(mine)
+
+    def prune_sessions(self, *, idle_before: datetime, created_before: datetime) -> int:
+        old = [h for h, s in self.t.clinic_sessions.items()
+               if s.seen_at < idle_before or s.created_at < created_before]
+        for key in old:
+            del self.t.clinic_sessions[key]
+        return len(old)
+
+    def _caseload(self, keep: Callable[[InterviewRecord], bool]) -> list[CaseloadRow]:
+        t = self.t
+        flags = ("safety_flag", "safety_disclosure", "sealed")
+        open_states = ("consent", "answering", "paused", "review")
+        rows = []
+        for r in t.interviews.values():
+            if not keep(r):
+                continue
+            latest: dict[str, object | None] = {}
+            for a in t.answers:
+                if a.interview_id == r.id:
+                    latest[a.item_key] = a.value
+            linked = t.informants.get(r.id)
+            rows.append(CaseloadRow(
+                interview_id=r.id, flow_id=r.flow_id, flow_version=r.flow_version,
+                state=r.state, nickname=r.subject_nickname, claimed=r.respondent_id is not None,
+                created_at=r.created_at, updated_at=r.updated_at, submitted_at=r.submitted_at,
+                answered=sum(1 for v in latest.values() if v is not None),
+                flags=sum(1 for e in t.events if e.interview_id == r.id and e.kind in flags),
+                follow_ups_open=sum(
+                    1 for f, earlier in t.follow_ups.items()
+                    if earlier == r.id and f in t.interviews
+                    and t.interviews[f].state in open_states
+                ),
+                informant_of=linked[0] if linked else None,
+            ))
+        return rows
+
+
+    def caseload(self, owner_id: int, *, nicknames: bool = True,
+                 answered: bool = True) -> list[CaseloadRow]:
+        return [
+            dataclasses.replace(r, nickname=r.nickname if nicknames else None,
+                                answered=r.answered if answered else 0)
+            for r in self._caseload(lambda r: r.owner_id == owner_id)
+        ]
+
+    def caseload_page(self, owner_id: int | list[int], *, state: str | None, flagged: bool,
+                      follow_up: bool, sort: str, descending: bool, offset: int,
+                      limit: int) -> tuple[int, list[CaseloadRow]]:
+        ranks = ("consent", "answering", "paused", "review", "submitted", "withdrawn")
+        keys: dict[str, Callable[[CaseloadRow], tuple[object, ...]]] = {
+            "activity": lambda r: (r.updated_at, r.interview_id),
+            "created": lambda r: (r.created_at, r.interview_id),
+            "state": lambda r: (ranks.index(r.state) if r.state in ranks else 99,
+                                r.updated_at, r.interview_id),
+            "flags": lambda r: (r.flags, r.updated_at, r.interview_id),
+            "progress": lambda r: (r.answered, r.interview_id),
+        }
+        owners = [owner_id] if isinstance(owner_id, int) else owner_id
+        rows = [
+            r for r in self._caseload(lambda r: r.owner_id in owners)
+            if (not state or r.state == state) and (not flagged or r.flags)
+            and (not follow_up or r.follow_ups_open)
+        ]
+        rows.sort(key=keys[sort], reverse=descending)
+        return len(rows), rows[offset: offset + limit]
+
+    def caseload_order(self, owner_id: int | list[int], *, state: str | None, flagged: bool,
+                       follow_up: bool, sort: str, descending: bool
+                       ) -> list[tuple[str, str | None]]:
+        _, rows = self.caseload_page(owner_id, state=state, flagged=flagged,
+                                     follow_up=follow_up, sort=sort, descending=descending,
+                                     offset=0, limit=len(self.t.interviews))
+        return [(r.interview_id, r.nickname) for r in rows]
+
+    def caseload_rows(self, interview_ids: list[str]) -> list[CaseloadRow]:
+        found = {r.interview_id: r for r in self._caseload(lambda r: r.id in interview_ids)}
+        return [found[i] for i in interview_ids if i in found]
+
+
 class _BookClub:
     """Subscriptions and private reflections; week claims belong to the SQL stores."""
 
@@ -531,6 +679,52 @@ class _BookClub:
         self.t.pending.pop(person_id, None)
 
 
+class _Teams:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add_org(self, name: str, *, now: datetime) -> Organisation | None:
+        if self.org_named(name) is not None:
+            return None
+        org = Organisation(next(self.t.ids), name, now)
+        self.t.orgs[org.id] = org
+        return org
+
+    def org_named(self, name: str) -> Organisation | None:
+        return next((o for o in self.t.orgs.values() if o.name == name), None)
+
+    def orgs(self) -> list[Organisation]:
+        return sorted(self.t.orgs.values(), key=lambda o: o.name)
+
+    def set_member(self, org_id: int, person_id: int, role: str, *, now: datetime) -> None:
+        if role not in MEMBER_ROLES:
+            raise ValueError(f"member role must be one of {MEMBER_ROLES}, got {role!r}")
+        found = self.t.members.get((org_id, person_id))
+        since = found.since if found else now
+        self.t.members[(org_id, person_id)] = Membership(org_id, person_id, role, since)
+
+    def drop_member(self, org_id: int, person_id: int) -> bool:
+        return self.t.members.pop((org_id, person_id), None) is not None
+
+    def drop_person(self, person_id: int) -> int:
+        keys = [k for k in self.t.members if k[1] == person_id]
+        for key in keys:
+            del self.t.members[key]
+        return len(keys)
+
+    def memberships_of(self, person_id: int) -> list[Membership]:
+        return sorted((m for m in self.t.members.values() if m.person_id == person_id),
+                      key=lambda m: m.org_id)
+
+    def members(self, org_id: int) -> list[Membership]:
+        return sorted((m for m in self.t.members.values() if m.org_id == org_id),
+                      key=lambda m: m.person_id)
+
+    def supervised_by(self, supervisor_id: int) -> list[int]:
+        orgs = {m.org_id for m in self.memberships_of(supervisor_id) if m.role == "supervisor"}
+        return sorted({m.person_id for m in self.t.members.values() if m.org_id in orgs})
+
+
 class MemoryUnitOfWork:
     """The repositories over one `_Tables`."""
 
@@ -544,6 +738,8 @@ class MemoryUnitOfWork:
         self.deliveries = _Deliveries(tables)
         self.bookclub = _BookClub(tables)
         self.web_sessions = _WebSessions(tables)
+        self.teams = _Teams(tables)
+        self.clinic = _Clinic(tables)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         t = self.tables
@@ -580,10 +776,12 @@ class MemoryUnitOfWork:
         erased = t.people[person_id]
         if erased.channel == "web":
             self.web_sessions.erase_user(erased.external_id)
+        self.clinic.end_sessions_of(person_id)
         erased.external_id, erased.role, erased.active_interview = (
             f"erased:{person_id}", "caregiver", None,
         )
         t.chats.pop(person_id, None)
+        self.teams.drop_person(person_id)
         t.erasures.pop(person_id, None)
         self.bookclub.erase_person(person_id)
         tombstones: list[str | None] = [*owned, *shared, None]

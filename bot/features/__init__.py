@@ -15,6 +15,8 @@ from bot.features.informants import Informants
 from bot.features.invitations import Invitations
 from bot.features.resume import ResumeCodes
 from bot.features.safety import Safety
+from bot.features.teams import Teams
+from bot.features.web_signin import WebSignIn
 from bot.intake.feature import Intake
 from bot.router import Feature
 from bot.safety import SafetyNet
@@ -28,6 +30,8 @@ def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
         Invitations(),  # /start <code> (a /start r_… check-in link was the book club's)
         ResumeCodes(),  # /code, /continue CODE (a plain /resume goes on to the intake)
         Clinicians(),
+        Teams(),  # /transfer
+        WebSignIn(),  # /web: a clinician's one-time link to the web workspace
         Informants(),  # /informant: a teacher's or second caregiver's form
         FollowUps(),
         DataCommands(),
