@@ -17,6 +17,7 @@ from store.records import (
     InterviewRecord,
     Invite,
     Person,
+    Rating,
     ResumeCode,
     WebSession,
 )
@@ -181,6 +182,15 @@ class WebSessionsRepo(Protocol):
     def erase_user(self, user_id: str) -> None: ...
 
 
+class RatingsRepo(Protocol):
+    def add(
+        self, interview_id: str, function: str, value: str, reason: str, *, by: int,
+        now: datetime,
+    ) -> Rating: ...
+    def history(self, interview_id: str) -> list[Rating]: ...
+    def current(self, interview_id: str) -> dict[str, Rating]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction's repositories; the back end commits it or rolls it back whole."""
 
@@ -200,4 +210,6 @@ class UnitOfWork(Protocol):
     def bookclub(self) -> BookClubRepo: ...
     @property
     def web_sessions(self) -> WebSessionsRepo: ...
+    @property
+    def ratings(self) -> RatingsRepo: ...
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure: ...

@@ -26,6 +26,7 @@ from store.records import (
     InterviewRecord,
     Invite,
     Person,
+    Rating,
     ResumeCode,
     WebSession,
 )
@@ -72,6 +73,7 @@ class _Tables:
     reflections: list[tuple[int, str, int, str, datetime]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
+    ratings: list[Rating] = field(default_factory=list)
 
 
 class _People:
@@ -524,6 +526,28 @@ class _BookClub:
         self.t.pending.pop(person_id, None)
 
 
+class _Ratings:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(
+        self, interview_id: str, function: str, value: str, reason: str, *, by: int,
+        now: datetime,
+    ) -> Rating:
+        revision = 1 + max((r.revision for r in self.t.ratings
+                            if r.interview_id == interview_id and r.function == function),
+                           default=0)
+        rating = Rating(interview_id, function, revision, value, reason, by, now)
+        self.t.ratings.append(rating)
+        return rating
+
+    def history(self, interview_id: str) -> list[Rating]:
+        return [r for r in self.t.ratings if r.interview_id == interview_id]
+
+    def current(self, interview_id: str) -> dict[str, Rating]:
+        return {r.function: r for r in self.history(interview_id)}
+
+
 class MemoryUnitOfWork:
     """The repositories over one `_Tables`."""
 
@@ -537,6 +561,7 @@ class MemoryUnitOfWork:
         self.deliveries = _Deliveries(tables)
         self.bookclub = _BookClub(tables)
         self.web_sessions = _WebSessions(tables)
+        self.ratings = _Ratings(tables)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         t = self.tables
@@ -551,6 +576,9 @@ class MemoryUnitOfWork:
         ]
         t.events = [
             e for e in t.events if e.interview_id not in owned and e.person_id != person_id
+        ]
+        t.ratings = [
+            r for r in t.ratings if r.interview_id not in owned and r.rated_by != person_id
         ]
         for interview_id in owned:
             del t.interviews[interview_id]
