@@ -38,7 +38,8 @@ def functions_of(rules: ScoringRules) -> tuple[str, ...]:
     return tuple(f.item for region in rules.functioning.regions for f in region.functions)
 
 
-def check_rating(rules: ScoringRules, function: str, value: str, reason: str) -> RatingProblem | None:
+def check_rating(rules: ScoringRules, function: str, value: str,
+                 reason: str) -> RatingProblem | None:
     """The first thing wrong with a rating, or None: a function of the map, a value on its
     scale, and a reason (a rating without one could not be understood later)."""
     if function not in functions_of(rules):
