@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
+from bot.data.fhir_ratings import EXT_CURRENT, SOURCE_CODE, SOURCE_SYSTEM
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.cipher import new_key
@@ -233,3 +238,49 @@ async def test_sealed_at_rest__reason_not_in_any_file(tmp_path: Path, catalog: F
     finally:
         await store.close()
     assert b"Quokka-Periwinkle" not in database_bytes(db)
+
+
+async def test_exports__ratings_with_author_and_source(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    mia = await submitted_history(clinic, "doc", "fam")
+    await doc.command("rate", f"{mia} sleep some =SUM(A1) settles with a parent")
+    await doc.command("rate", f"{mia} sleep a lot {REASON}")
+    doc_id = await person_id(clinic, "doc")
+
+    sent = await doc.command("export", "csv")
+    got = {m.attachment.filename: m.attachment.data for m in sent if m.attachment}
+    stem = "hearth-developmental_history-v1"
+    rated = list(csv.DictReader(io.StringIO(got[f"{stem}-ratings.csv"].decode("utf-8-sig"))))
+    assert [(r["interview_id"], r["function"], r["revision"], r["value"], r["points"],
+             r["author"], r["source"], r["current"]) for r in rated] == [
+        (mia, "bs_sleep", "1", "some", "1", str(doc_id), "clinician", "0"),
+        (mia, "bs_sleep", "2", "a_lot", "2", str(doc_id), "clinician", "1")]
+    assert rated[1]["reason"] == REASON
+    assert not rated[0]["reason"].startswith("=")  # a spreadsheet formula is neutralised
+    book = {r["column"]: r for r in csv.DictReader(
+        io.StringIO(got[f"{stem}-codebook.csv"].decode("utf-8-sig")))}
+    assert {f"ratings.{c}" for c in ("author", "source", "current")} <= set(book)
+    assert book["ratings.source"]["type"] == "rating"
+
+    sent = await doc.command("export", "fhir")
+    got = {m.attachment.filename: m.attachment.data for m in sent if m.attachment}
+    bundle = json.loads(got[f"{stem}.fhir.json"])
+    found = [e["resource"] for e in bundle["entry"]
+             if e["resource"]["resourceType"] == "Observation"]
+    assert [o["status"] for o in found] == ["final", "amended"]
+    last = found[1]
+    assert last["category"][0]["coding"][0] == {"system": SOURCE_SYSTEM, "code": SOURCE_CODE}
+    assert last["performer"][0]["identifier"]["value"] == str(doc_id)
+    assert last["valueCodeableConcept"]["coding"][0]["code"] == "a_lot"
+    assert last["note"] == [{"text": REASON}]
+    assert {e["url"]: e.get("valueBoolean") for e in last["extension"]}[EXT_CURRENT] is True
+    Bundle.model_validate_json(got[f"{stem}.fhir.json"])  # still valid FHIR
+
+
+async def test_exports__no_ratings__no_ratings_file(clinic: DialogueService) -> None:
+    doc = await register(clinic, "doc")
+    await submitted_history(clinic, "doc", "fam")
+    sent = await doc.command("export", "csv")
+    names = {m.attachment.filename for m in sent if m.attachment}
+    assert "hearth-developmental_history-v1-ratings.csv" not in names
+    assert "hearth-developmental_history-v1.csv" in names
