@@ -9,7 +9,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     web.set_defaults(run=_web)
 
     clinician = sub.add_parser("clinician", help="register a clinician (or take the role back)")
-    clinician.add_argument("action", choices=["add", "remove", "assign"],
-                           help="assign: hand the interviews held since a removal to them")
+    clinician.add_argument("action", choices=["add", "remove", "assign", "link"],
+                           help="assign: hand the interviews held since a removal to them; "
+                                "link: print a one-time sign-in link to the web workspace")
     clinician.add_argument("channel", help="where they talk to Hearth, e.g. telegram")
     clinician.add_argument("id", help="their id there (a Telegram user id is a number)")
     clinician.add_argument("--to", default=None, metavar="CHANNEL:ID",
@@ -315,6 +316,8 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
 
     def change(repo: UnitOfWork) -> str | None:
         now = datetime.now(UTC)
+        if args.action == "link":
+            return _signin_link(repo, settings, args.channel, args.id, now)
         if args.action == "add":
             grant_role(repo, args.channel, args.id, "clinician", by=None, now=now)
             return "is now a clinician"
@@ -340,6 +343,24 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(f"{who} is not a registered clinician: nothing was changed")
     print(f"{args.channel}:{args.id} {done} (in {database_label(settings)})")
     return 0
+
+
+def _signin_link(repo: UnitOfWork, settings: Settings, channel: str, external_id: str,
+                 now: datetime) -> str | None:
+    """`hearth clinician link`: a one-time link to the web workspace (docs/clinicians.md)."""
+    from bot.access import AccessPolicy, is_clinician
+    from bot.features.web_signin import LINK_TTL, LINKS_PER_HOUR, issue_link
+
+    person = repo.people.find(channel, external_id)
+    if person is None or not is_clinician(person):
+        return None
+    issued = issue_link(repo, AccessPolicy.from_settings(settings), person, now=now)
+    if issued is None:
+        raise CliError(f"{LINKS_PER_HOUR} links were made for {channel}:{external_id} in the "
+                       "last hour, which is the limit: use the newest one, or wait an hour")
+    minutes = int(LINK_TTL.total_seconds() // 60)
+    return (f"may sign in once, within {minutes} minutes, at:\n{issued.url}\n"
+            "(do not forward it: whoever opens it first is signed in as them)")
 
 
 def _keygen(args: argparse.Namespace, settings: Settings) -> int:

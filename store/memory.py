@@ -21,6 +21,9 @@ from store.contract import UnitOfWork
 from store.errors import Conflict
 from store.records import (
     AnswerRevision,
+    CaseloadRow,
+    ClinicLink,
+    ClinicSession,
     Erasure,
     Event,
     InterviewRecord,
@@ -74,6 +77,8 @@ class _Tables:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
     ratings: list[Rating] = field(default_factory=list)
+    clinic_links: dict[str, ClinicLink] = field(default_factory=dict)
+    clinic_sessions: dict[str, ClinicSession] = field(default_factory=dict)
 
 
 class _People:
@@ -432,6 +437,96 @@ class _WebSessions:
             del self.t.web_sessions[key]
 
 
+class _Clinic:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add_link(self, token_hash: str, person_id: int, *, now: datetime,
+                 expires_at: datetime) -> None:
+        if token_hash in self.t.clinic_links:
+            raise Conflict("clinic link exists")
+        self.t.clinic_links[token_hash] = ClinicLink(token_hash, person_id, now, expires_at, None)
+
+    def link(self, token_hash: str) -> ClinicLink | None:
+        return self.t.clinic_links.get(token_hash)
+
+    def use_link(self, token_hash: str, *, now: datetime) -> bool:
+        found = self.t.clinic_links.get(token_hash)
+        if found is None or found.used_at is not None:
+            return False
+        self.t.clinic_links[token_hash] = dataclasses.replace(found, used_at=now)
+        return True
+
+    def links_since(self, person_id: int, since: datetime) -> int:
+        return sum(1 for k in self.t.clinic_links.values()
+                   if k.person_id == person_id and k.created_at > since)
+
+    def prune_links(self, before: datetime) -> int:
+        old = [h for h, k in self.t.clinic_links.items() if k.expires_at < before]
+        for key in old:
+            del self.t.clinic_links[key]
+        return len(old)
+
+    def add_session(self, token_hash: str, person_id: int, *, now: datetime) -> None:
+        if token_hash in self.t.clinic_sessions:
+            raise Conflict("clinic session exists")
+        self.t.clinic_sessions[token_hash] = ClinicSession(token_hash, person_id, now, now)
+
+    def session_of(self, token_hash: str) -> ClinicSession | None:
+        return self.t.clinic_sessions.get(token_hash)
+
+    def seen(self, token_hash: str, *, now: datetime) -> None:
+        found = self.t.clinic_sessions.get(token_hash)
+        if found is not None:
+            self.t.clinic_sessions[token_hash] = dataclasses.replace(found, seen_at=now)
+
+    def end_session(self, token_hash: str) -> None:
+        self.t.clinic_sessions.pop(token_hash, None)
+
+    def end_sessions_of(self, person_id: int) -> int:
+        for key in [h for h, k in self.t.clinic_links.items() if k.person_id == person_id]:
+            del self.t.clinic_links[key]
+        mine = [h for h, s in self.t.clinic_sessions.items() if s.person_id == person_id]
+        for key in mine:
+            del self.t.clinic_sessions[key]
+        return len(mine)
+
+    def prune_sessions(self, *, idle_before: datetime, created_before: datetime) -> int:
+        old = [h for h, s in self.t.clinic_sessions.items()
+               if s.seen_at < idle_before or s.created_at < created_before]
+        for key in old:
+            del self.t.clinic_sessions[key]
+        return len(old)
+
+    def caseload(self, owner_id: int) -> list[CaseloadRow]:
+        t = self.t
+        flags = ("safety_flag", "safety_disclosure", "sealed")
+        open_states = ("consent", "answering", "paused", "review")
+        rows = []
+        for r in t.interviews.values():
+            if r.owner_id != owner_id:
+                continue
+            latest: dict[str, object | None] = {}
+            for a in t.answers:
+                if a.interview_id == r.id:
+                    latest[a.item_key] = a.value
+            linked = t.informants.get(r.id)
+            rows.append(CaseloadRow(
+                interview_id=r.id, flow_id=r.flow_id, flow_version=r.flow_version,
+                state=r.state, nickname=r.subject_nickname, claimed=r.respondent_id is not None,
+                created_at=r.created_at, updated_at=r.updated_at, submitted_at=r.submitted_at,
+                answered=sum(1 for v in latest.values() if v is not None),
+                flags=sum(1 for e in t.events if e.interview_id == r.id and e.kind in flags),
+                follow_ups_open=sum(
+                    1 for f, earlier in t.follow_ups.items()
+                    if earlier == r.id and f in t.interviews
+                    and t.interviews[f].state in open_states
+                ),
+                informant_of=linked[0] if linked else None,
+            ))
+        return rows
+
+
 class _BookClub:
     """Subscriptions and private reflections; week claims belong to the SQL stores."""
 
@@ -562,6 +657,7 @@ class MemoryUnitOfWork:
         self.bookclub = _BookClub(tables)
         self.web_sessions = _WebSessions(tables)
         self.ratings = _Ratings(tables)
+        self.clinic = _Clinic(tables)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         t = self.tables
@@ -601,6 +697,7 @@ class MemoryUnitOfWork:
         erased = t.people[person_id]
         if erased.channel == "web":
             self.web_sessions.erase_user(erased.external_id)
+        self.clinic.end_sessions_of(person_id)
         erased.external_id, erased.role, erased.active_interview = (
             f"erased:{person_id}", "caregiver", None,
         )

@@ -119,3 +119,46 @@ class WebSession:
     user_id: str
     created_at: datetime
     seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ClinicLink:
+    """A clinician's one-time sign-in link to the web workspace (kept as its hash)."""
+
+    token_hash: str
+    person_id: int
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ClinicSession:
+    """A clinician's browser session in the web workspace (the cookie is never stored)."""
+
+    token_hash: str
+    person_id: int
+    created_at: datetime
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """One interview as the caseload lists it, read with its counts in one query."""
+
+    interview_id: str
+    flow_id: str
+    flow_version: int
+    state: str
+    nickname: str | None
+    claimed: bool
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    #: Items whose latest revision is an answer (not a skip).
+    answered: int
+    #: Safety-net events (danger signs, disclosures) on the interview.
+    flags: int
+    #: Follow-up interviews of this one that are still open (awaiting the family).
+    follow_ups_open: int
+    informant_of: str | None

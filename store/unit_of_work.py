@@ -13,6 +13,7 @@ from store.repos.access import Access
 from store.repos.answers import Answers
 from store.repos.audit import Audit
 from store.repos.base import Session, ts
+from store.repos.clinic import Clinic
 from store.repos.deliveries import Deliveries
 from store.repos.interviews import Interviews
 from store.repos.people import People
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.bookclub = BookClubRepository(self.session)
         self.web_sessions = WebSessions(self.session)
         self.ratings = Ratings(self.session)
+        self.clinic = Clinic(self.session)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
         """Erase what a person gave, leaving tombstone events without content.
@@ -99,6 +101,8 @@ class SqlUnitOfWork:
             "(SELECT external_id FROM people WHERE id = ? AND channel = 'web')",
             (person_id,),
         )
+        # A clinician's workspace sessions and sign-in links.
+        self.clinic.end_sessions_of(person_id)
         # Audit details name the questions answered, and skip logic makes that telling:
         # everything the person caused goes, replaced below by content-free tombstones.
         conn.execute("DELETE FROM events WHERE person_id = ?", (person_id,))

@@ -74,6 +74,7 @@ def end_role(
     ):
         return None
     person = grant_role(uow, channel, external_id, "caregiver", by=by, now=now)
+    uow.clinic.end_sessions_of(person.id)  # their web workspace closes with the role
     if person.active_interview is not None:
         person.active_interview = None
         uow.people.save(person)

@@ -17,6 +17,9 @@ from starlette.routing import Route
 from bot.model import Inbound, Kind, Outbound
 from bot.service import DialogueService
 from bot.settings import Settings
+from bot.web.clinic.app import ClinicWeb
+from bot.web.clinic.app import routes as clinic_routes
+from bot.web.clinic.auth import Refused
 from bot.web.forms import FormError, read_form
 from bot.web.middleware import Guard
 from bot.web.pages import MAX_ANSWER_CHARS, Page, PageBuilder, merge, stylesheet, with_notice
@@ -309,6 +312,10 @@ def create_app(service: DialogueService, config: WebConfig | None = None) -> Gua
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         return _error_page(web, request, "not_found" if status == 404 else "bad_form", status)
 
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refused)
+        return exc.response
+
     app = Starlette(
         routes=[
             Route("/", web.index, methods=["GET"]),
@@ -317,10 +324,12 @@ def create_app(service: DialogueService, config: WebConfig | None = None) -> Gua
             Route("/continue", web.resume, methods=["POST"]),
             Route("/healthz", web.healthz, methods=["GET"]),
             Route("/static/app.css", web.css, methods=["GET"]),
+            *clinic_routes(),
         ],
-        exception_handlers={500: failed, 404: not_found, 405: not_found},
+        exception_handlers={500: failed, 404: not_found, 405: not_found, Refused: refused},
     )
     app.state.web = web
+    app.state.clinic = ClinicWeb(web)
     return Guard(app)
 
 

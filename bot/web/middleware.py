@@ -13,12 +13,12 @@ from bot.web.security import SECURITY_HEADERS
 
 #: Uvicorn's own access log is off: it would print invitation codes (/start/<code>).
 access_log = logging.getLogger("hearth.web.access")
-_SECRET_PATHS = re.compile(r"^/start/[^/]*")
+_SECRET_PATHS = re.compile(r"^/(start|clinic/signin)/[^/]*")
 
 
 def redacted(path: str) -> str:
-    """A path as logged: an invitation code never reaches a log."""
-    return _SECRET_PATHS.sub("/start/[code]", path)
+    """A path as logged: an invitation code or a sign-in link never reaches a log."""
+    return _SECRET_PATHS.sub(lambda m: f"/{m.group(1)}/[code]", path)
 
 
 class Guard:

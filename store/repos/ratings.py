@@ -9,7 +9,7 @@ from store.repos.base import Repository, dt, ts
 
 
 class Ratings(Repository):
-    """The `ratings` table (migration 0010): an UPDATE is refused by a trigger."""
+    """The `ratings` table (migration 0011): an UPDATE is refused by a trigger."""
 
     def add(
         self,

@@ -1,4 +1,4 @@
--- Hearth schema v10: clinician ratings. On the interview's functional map, the clinician
+-- Hearth schema v11: clinician ratings. On the interview's functional map, the clinician
 -- rates (or overrides) a function after observing the child, with a reason. Like answers,
 -- a change is a new row with the next revision: an UPDATE is refused. The value and the
 -- reason are sealed at rest (store/repos/ratings.py); the function key is the map's item id.

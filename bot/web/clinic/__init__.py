@@ -1,0 +1,1 @@
+"""The clinician's web workspace under /clinic/ (docs/clinicians.md)."""

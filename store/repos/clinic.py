@@ -1,0 +1,127 @@
+"""The clinician's web workspace: sign-in links, sessions, and the caseload read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from store.records import CaseloadRow, ClinicLink, ClinicSession
+from store.repos.audit import SEALED_KIND, SENSITIVE_KINDS
+from store.repos.base import Repository, dt, ts
+
+#: Event kinds the caseload counts as safety flags ('sealed' is their kind under a key).
+_FLAG_KINDS = tuple(sorted(SENSITIVE_KINDS | {SEALED_KIND}))
+_OPEN_STATES = ("consent", "answering", "paused", "review")
+
+_CASELOAD = f"""
+SELECT i.id, i.flow_id, i.flow_version, i.state, i.subject_nickname,
+       i.respondent_id IS NOT NULL, i.created_at, i.updated_at, i.submitted_at,
+       (SELECT count(*) FROM current_answers c WHERE c.interview_id = i.id AND c.skips = 0),
+       (SELECT count(*) FROM events e
+         WHERE e.kind IN ({", ".join("?" for _ in _FLAG_KINDS)}) AND e.interview_id = i.id),
+       (SELECT count(*) FROM interviews f
+         WHERE f.follow_up_of = i.id AND f.state IN ({", ".join("?" for _ in _OPEN_STATES)})),
+       i.informant_of
+FROM interviews i WHERE i.owner_id = ?
+"""
+
+
+class Clinic(Repository):
+    """The `clinic_links` and `clinic_sessions` tables (migration 0010), and the caseload."""
+
+    # -- sign-in links ------------------------------------------------------------------------
+
+    def add_link(self, token_hash: str, person_id: int, *, now: datetime,
+                 expires_at: datetime) -> None:
+        self.conn.execute(
+            "INSERT INTO clinic_links (token_hash, person_id, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?)",
+            (token_hash, person_id, ts(now), ts(expires_at)),
+        )
+
+    def link(self, token_hash: str) -> ClinicLink | None:
+        row = self.conn.execute(
+            "SELECT person_id, created_at, expires_at, used_at FROM clinic_links "
+            "WHERE token_hash = ?",
+            (token_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        return ClinicLink(token_hash, int(row[0]), dt(row[1]), dt(row[2]),
+                          dt(row[3]) if row[3] else None)
+
+    def use_link(self, token_hash: str, *, now: datetime) -> bool:
+        """Claim an unused link; False if it was used meanwhile (single use)."""
+        cur = self.conn.execute(
+            "UPDATE clinic_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+            (ts(now), token_hash),
+        )
+        return cur.rowcount == 1
+
+    def links_since(self, person_id: int, since: datetime) -> int:
+        """Links issued to a person after `since` (their issuing is rate-limited)."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM clinic_links WHERE person_id = ? AND created_at > ?",
+            (person_id, ts(since)),
+        ).fetchone()
+        return int(row[0])
+
+    def prune_links(self, before: datetime) -> int:
+        """Delete links that expired before `before` (they can never work again)."""
+        cur = self.conn.execute("DELETE FROM clinic_links WHERE expires_at < ?", (ts(before),))
+        return int(cur.rowcount)
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def add_session(self, token_hash: str, person_id: int, *, now: datetime) -> None:
+        self.conn.execute(
+            "INSERT INTO clinic_sessions (token_hash, person_id, created_at, seen_at) "
+            "VALUES (?, ?, ?, ?)",
+            (token_hash, person_id, ts(now), ts(now)),
+        )
+
+    def session_of(self, token_hash: str) -> ClinicSession | None:
+        row = self.conn.execute(
+            "SELECT person_id, created_at, seen_at FROM clinic_sessions WHERE token_hash = ?",
+            (token_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        return ClinicSession(token_hash, int(row[0]), dt(row[1]), dt(row[2]))
+
+    def seen(self, token_hash: str, *, now: datetime) -> None:
+        self.conn.execute(
+            "UPDATE clinic_sessions SET seen_at = ? WHERE token_hash = ?", (ts(now), token_hash)
+        )
+
+    def end_session(self, token_hash: str) -> None:
+        self.conn.execute("DELETE FROM clinic_sessions WHERE token_hash = ?", (token_hash,))
+
+    def end_sessions_of(self, person_id: int) -> int:
+        """Every workspace session and unused link of a person (role taken back, erased)."""
+        self.conn.execute("DELETE FROM clinic_links WHERE person_id = ?", (person_id,))
+        cur = self.conn.execute("DELETE FROM clinic_sessions WHERE person_id = ?", (person_id,))
+        return int(cur.rowcount)
+
+    def prune_sessions(self, *, idle_before: datetime, created_before: datetime) -> int:
+        cur = self.conn.execute(
+            "DELETE FROM clinic_sessions WHERE seen_at < ? OR created_at < ?",
+            (ts(idle_before), ts(created_before)),
+        )
+        return int(cur.rowcount)
+
+    # -- the caseload -------------------------------------------------------------------------
+
+    def caseload(self, owner_id: int) -> list[CaseloadRow]:
+        """Every interview a person owns with its counts, in one read (unordered)."""
+        rows = self.conn.execute(_CASELOAD, (*_FLAG_KINDS, *_OPEN_STATES, owner_id)).fetchall()
+        session = self.session
+        return [
+            CaseloadRow(
+                interview_id=str(r[0]), flow_id=r[1], flow_version=int(r[2]), state=r[3],
+                nickname=session.open_opt(r[4], str(r[0])), claimed=bool(r[5]),
+                created_at=dt(r[6]), updated_at=dt(r[7]),
+                submitted_at=dt(r[8]) if r[8] else None, answered=int(r[9]),
+                flags=int(r[10]), follow_ups_open=int(r[11]), informant_of=r[12],
+            )
+            for r in rows
+        ]

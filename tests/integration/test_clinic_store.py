@@ -1,0 +1,111 @@
+"""The workspace's store: sign-in links, sessions and the caseload read behave the same on
+the fake, a SQLite file and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from store.backend import Backend
+from store.cipher import new_key
+from store.contract import UnitOfWork
+from store.memory import MemoryStore
+from store.sqlite import Store
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", "sealed", "postgres"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    if request.param == "postgres":
+        from store.postgres import PostgresStore
+        from tests.postgres import fresh_schema, postgres_url
+
+        with fresh_schema(postgres_url()) as url:
+            pg = await PostgresStore.open(url, pool_size=2)
+            try:
+                yield pg
+            finally:
+                await pg.close()
+        return
+    # "sealed": with a key, flag events' kinds read 'sealed' and nicknames are ciphertext.
+    key = new_key() if request.param == "sealed" else None
+    store = await Store.open(tmp_path / "hearth.db", data_key=key)
+    yield store
+    await store.close()
+
+
+async def test_link__single_use__counted__pruned(any_store: Backend) -> None:
+    def setup(uow: UnitOfWork) -> int:
+        dr = uow.people.get_or_create("console", "dr", now=NOW)
+        uow.clinic.add_link("h1", dr.id, now=NOW - timedelta(hours=2),
+                            expires_at=NOW - timedelta(hours=2) + timedelta(minutes=15))
+        uow.clinic.add_link("h2", dr.id, now=NOW, expires_at=NOW + timedelta(minutes=15))
+        return dr.id
+
+    dr = await any_store.run(setup)
+    assert await any_store.run(lambda uow: uow.clinic.use_link("h2", now=NOW)) is True
+    assert await any_store.run(lambda uow: uow.clinic.use_link("h2", now=NOW)) is False
+    since = NOW - timedelta(hours=1)
+    assert await any_store.read(lambda uow: uow.clinic.links_since(dr, since)) == 1
+    assert await any_store.run(lambda uow: uow.clinic.prune_links(NOW)) == 1
+    left = await any_store.read(lambda uow: [uow.clinic.link(h) for h in ("h1", "h2")])
+    assert left[0] is None and left[1] is not None and left[1].used_at == NOW
+
+
+async def test_erase_person__takes_their_sessions_and_links_only(any_store: Backend) -> None:
+    def setup(uow: UnitOfWork) -> int:
+        dr = uow.people.get_or_create("console", "dr", now=NOW)
+        other = uow.people.get_or_create("console", "other", now=NOW)
+        uow.clinic.add_session("s-dr", dr.id, now=NOW)
+        uow.clinic.add_session("s-other", other.id, now=NOW)
+        uow.clinic.add_link("l-dr", dr.id, now=NOW, expires_at=NOW + timedelta(minutes=15))
+        return dr.id
+
+    dr = await any_store.run(setup)
+    await any_store.run(lambda uow: uow.erase_person(dr, now=NOW))
+    left = await any_store.read(lambda uow: (
+        uow.clinic.session_of("s-dr"), uow.clinic.session_of("s-other"), uow.clinic.link("l-dr")))
+    assert left[0] is None and left[1] is not None and left[2] is None
+
+
+async def test_caseload__one_read__same_rows_everywhere(any_store: Backend) -> None:
+    def setup(uow: UnitOfWork) -> tuple[str, str, str]:
+        dr = uow.people.get_or_create("console", "dr", now=NOW)
+        other = uow.people.get_or_create("console", "other", now=NOW)
+
+        def interview(owner: int, nickname: str, state: str) -> str:
+            return uow.interviews.create(flow_id="sample", flow_version=1, owner_id=owner,
+                                         respondent_id=None, nickname=nickname, state=state,
+                                         now=NOW).id
+
+        sam = interview(dr.id, "Sam", "submitted")
+        uow.answers.append(sam, "a", "x", revision=1, by=dr.id, now=NOW)
+        uow.answers.append(sam, "a", "y", revision=2, by=dr.id, now=NOW)  # one item, 2 revs
+        uow.answers.append(sam, "b", None, revision=1, by=dr.id, now=NOW)  # a skip: not counted
+        uow.answers.append(sam, "c", "z", revision=1, by=dr.id, now=NOW)
+        uow.audit.add("safety_flag", interview_id=sam, person_id=None, now=NOW, detail="{}")
+        uow.audit.add("safety_disclosure", interview_id=sam, person_id=None, now=NOW)
+        uow.audit.add("answered", interview_id=sam, person_id=dr.id, now=NOW, detail="a")
+        follow = interview(dr.id, "Sam", "answering")
+        uow.interviews.set_follow_up_of(follow, sam)
+        teacher = interview(dr.id, "T", "consent")
+        uow.interviews.set_informant_of(teacher, sam, "teacher")
+        interview(other.id, "Zed", "answering")
+        return sam, follow, teacher
+
+    sam, follow, teacher = await any_store.run(setup)
+    dr = await any_store.read(lambda uow: uow.people.find("console", "dr"))
+    assert dr is not None
+    rows = {r.interview_id: r for r in await any_store.read(lambda uow: uow.clinic.caseload(dr.id))}
+    assert set(rows) == {sam, follow, teacher}
+    assert (rows[sam].nickname, rows[sam].answered, rows[sam].flags,
+            rows[sam].follow_ups_open) == ("Sam", 2, 2, 1)
+    assert (rows[follow].answered, rows[follow].flags, rows[follow].follow_ups_open) == (0, 0, 0)
+    assert rows[teacher].informant_of == sam and rows[sam].informant_of is None
