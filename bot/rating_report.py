@@ -17,7 +17,7 @@ def ratings_section(report: Report, forms: Sequence[InformantForm],
     """What `ratings.html.j2: views` draws: per function, every view and which one the
     scores use. With no rating, only that the scores use the family's answers (no rows).
     A function nobody rated in any view (not asked at this age) has no row."""
-    if not ratings:
+    if not report.ratings:  # what the scores rest on decides, not what was passed beside
         return {"forms": [], "rated": 0, "rows": []}
     rules = bundled_rules(report.flow_id).scoring
     used = dict(report.ratings)

@@ -48,3 +48,4 @@ def keep(uow: UnitOfWork, person: Person, interview: InterviewRecord, function: 
     uow.audit.add(RATED, interview_id=interview.id, person_id=person.id, now=now,
                   detail=f"{function}:{rating.revision}")
     return rating
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -90,7 +91,7 @@ def rating_notes(uow: UnitOfWork, interview_id: str) -> list[RatingNote]:
             for r in uow.ratings.history(interview_id)]
 
 
-def current_ratings(ratings: list[RatingNote]) -> dict[str, str]:
+def current_ratings(ratings: Sequence[RatingNote]) -> dict[str, str]:
     """function -> the value of its latest revision (what the scores use)."""
     latest: dict[str, str] = {}
     for note in ratings:

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.features.web_signin import redeem_link
-from bot.web.clinic import caseload, interview
+from bot.web.clinic import caseload, interview, ratings
 from bot.web.clinic.auth import Refused, require_clinician, require_csrf, workspace
 from bot.web.clinic.layout import clinic_stylesheet, render
 from bot.web.forms import FormError, read_form
@@ -152,4 +152,5 @@ def routes() -> list[Route]:
         Route("/static/clinic.css", css, methods=["GET"]),
         Route("/clinic/", caseload.page, methods=["GET"]),
         Route("/clinic/interviews/{interview_id}", interview.page, methods=["GET"]),
+        *ratings.routes(),
     ]
