@@ -18,6 +18,7 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.cipher import new_key
 from store.contract import UnitOfWork
+from store.memory import MemoryStore
 from store.sqlite import Store
 from tests.conftest import Clock, Person
 from tests.integration.clinic import clinic_service, register, rows
@@ -284,3 +285,54 @@ async def test_exports__no_ratings__no_ratings_file(clinic: DialogueService) -> 
     names = {m.attachment.filename for m in sent if m.attachment}
     assert "hearth-developmental_history-v1-ratings.csv" not in names
     assert "hearth-developmental_history-v1.csv" in names
+
+
+async def test_key_set_later__ratings_resealed_at_open__append_only_kept(
+    tmp_path: Path, catalog: FlowCatalog, clock: Clock, backend: str,
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the file on disk is SQLite's")
+    db = tmp_path / "later.db"
+    secret = "Quokka-Tangerine hides under the table"
+    store = await Store.open(db)
+    try:
+        clinic = clinic_service(store, catalog, clock)
+        doc = await register(clinic, "doc")
+        mia = await submitted_history(clinic, "doc", "fam")
+        await doc.command("rate", f"{mia} startle a lot {secret}")
+        before = await store.read(lambda uow: uow.ratings.history(mia))
+    finally:
+        await store.close()
+    assert b"Quokka-Tangerine" in database_bytes(db)
+    keyed = await Store.open(db, data_key=new_key())
+    try:
+        assert b"Quokka-Tangerine" not in database_bytes(db)
+        assert await keyed.read(lambda uow: uow.ratings.history(mia)) == before
+    finally:
+        await keyed.close()
+    conn = sqlite3.connect(db)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE ratings SET reason = 'x'")
+    conn.close()
+
+
+async def test_memory_fake__keeps_the_same_ratings_as_sql(clinic: DialogueService) -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    memory = MemoryStore()
+
+    def script(uow: UnitOfWork, interview_id: str, by: int) -> list[tuple[str, int, str]]:
+        uow.ratings.add(interview_id, "bs_sleep", "some", "one", by=by, now=now)
+        uow.ratings.add(interview_id, "lb_peers", "typical", "two", by=by, now=now)
+        uow.ratings.add(interview_id, "bs_sleep", "a_lot", "three", by=by, now=now)
+        current = uow.ratings.current(interview_id)
+        return [(r.function, r.revision, r.value) for r in uow.ratings.history(interview_id)] + [
+            (f, r.revision, r.value) for f, r in sorted(current.items())]
+
+    await register(clinic, "doc")
+    mia = await submitted_history(clinic, "doc", "fam")
+    doc = await person_id(clinic, "doc")
+    on_sql = await clinic.store.run(lambda uow: script(uow, mia, doc))
+    on_memory = await memory.run(lambda uow: script(uow, "x", 1))
+    assert on_sql == on_memory == [
+        ("bs_sleep", 1, "some"), ("lb_peers", 1, "typical"), ("bs_sleep", 2, "a_lot"),
+        ("bs_sleep", 2, "a_lot"), ("lb_peers", 1, "typical")]
