@@ -128,14 +128,16 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
                   now: datetime) -> CaseloadView | None:
     """A clinician's own interviews, filtered, sorted and paged; None for anyone else.
 
-    One read builds every row (store/repos/clinic.py: `caseload`); each interview shown is
-    audited as viewed, as `/interviews` does.
+    Two reads: every interview with what it is sorted and filtered on, then the page's rows
+    whole (store/repos/clinic.py); each interview shown is audited as viewed, as
+    `/interviews` does.
     """
     person = uow.people.by_id(person_id)
     if person is None or not is_clinician(person):
         uow.audit.add("denied", interview_id=None, person_id=person_id, now=now, detail=LISTED)
         return None
-    rows = uow.clinic.caseload(person_id)
+    by_name = query.sort == "nickname" or bool(query.search)
+    rows = uow.clinic.caseload(person_id, nicknames=by_name, answered=query.sort == "progress")
     if query.state:
         rows = [r for r in rows if r.state == query.state]
     if query.flagged:
@@ -148,7 +150,9 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
     rows.sort(key=_sort_key(query.sort), reverse=query.descending)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(query.page, pages)
-    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    # The page's rows whole (nickname, answers counted): a second read of 50 rows.
+    shown = uow.clinic.caseload_rows(
+        [r.interview_id for r in rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]])
     for r in shown:
         uow.audit.add("viewed", interview_id=r.interview_id, person_id=person_id, now=now,
                       detail=LISTED)

@@ -498,13 +498,13 @@ class _Clinic:
             del self.t.clinic_sessions[key]
         return len(old)
 
-    def caseload(self, owner_id: int) -> list[CaseloadRow]:
+    def _caseload(self, keep: Callable[[InterviewRecord], bool]) -> list[CaseloadRow]:
         t = self.t
         flags = ("safety_flag", "safety_disclosure", "sealed")
         open_states = ("consent", "answering", "paused", "review")
         rows = []
         for r in t.interviews.values():
-            if r.owner_id != owner_id:
+            if not keep(r):
                 continue
             latest: dict[str, object | None] = {}
             for a in t.answers:
@@ -525,6 +525,19 @@ class _Clinic:
                 informant_of=linked[0] if linked else None,
             ))
         return rows
+
+
+    def caseload(self, owner_id: int, *, nicknames: bool = True,
+                 answered: bool = True) -> list[CaseloadRow]:
+        return [
+            dataclasses.replace(r, nickname=r.nickname if nicknames else None,
+                                answered=r.answered if answered else 0)
+            for r in self._caseload(lambda r: r.owner_id == owner_id)
+        ]
+
+    def caseload_rows(self, interview_ids: list[str]) -> list[CaseloadRow]:
+        found = {r.interview_id: r for r in self._caseload(lambda r: r.id in interview_ids)}
+        return [found[i] for i in interview_ids if i in found]
 
 
 class _BookClub:

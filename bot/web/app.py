@@ -90,6 +90,10 @@ class WebChannel:
         self.per_address = RateLimiter(config.rate_per_minute, burst)
         self.per_link = RateLimiter(config.link_rate_per_minute, config.link_rate_per_minute)
 
+    @property
+    def secure(self) -> bool:
+        return self.config.secure
+
     # -- endpoints ----------------------------------------------------------------------------
 
     async def index(self, request: Request) -> Response:

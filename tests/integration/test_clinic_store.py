@@ -52,8 +52,8 @@ async def test_link__single_use__counted__pruned(any_store: Backend) -> None:
     dr = await any_store.run(setup)
     assert await any_store.run(lambda uow: uow.clinic.use_link("h2", now=NOW)) is True
     assert await any_store.run(lambda uow: uow.clinic.use_link("h2", now=NOW)) is False
-    since = NOW - timedelta(hours=1)
-    assert await any_store.read(lambda uow: uow.clinic.links_since(dr, since)) == 1
+    hour_ago = NOW - timedelta(hours=1)
+    assert await any_store.read(lambda uow: uow.clinic.links_since(dr, hour_ago)) == 1
     assert await any_store.run(lambda uow: uow.clinic.prune_links(NOW)) == 1
     left = await any_store.read(lambda uow: [uow.clinic.link(h) for h in ("h1", "h2")])
     assert left[0] is None and left[1] is not None and left[1].used_at == NOW
@@ -109,3 +109,11 @@ async def test_caseload__one_read__same_rows_everywhere(any_store: Backend) -> N
             rows[sam].follow_ups_open) == ("Sam", 2, 2, 1)
     assert (rows[follow].answered, rows[follow].flags, rows[follow].follow_ups_open) == (0, 0, 0)
     assert rows[teacher].informant_of == sam and rows[sam].informant_of is None
+
+    # The light read (for sorting thousands) leaves out nicknames and answer counts; the
+    # page's rows come back whole, in the order asked.
+    light = {r.interview_id: r for r in await any_store.read(
+        lambda uow: uow.clinic.caseload(dr.id, nicknames=False, answered=False))}
+    assert (light[sam].nickname, light[sam].answered, light[sam].flags) == (None, 0, 2)
+    whole = await any_store.read(lambda uow: uow.clinic.caseload_rows([teacher, "nope", sam]))
+    assert [r.interview_id for r in whole] == [teacher, sam] and whole[1] == rows[sam]

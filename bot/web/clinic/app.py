@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -12,15 +12,28 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.features.web_signin import redeem_link
+from bot.service import DialogueService
 from bot.web.clinic import caseload, interview, ratings
-from bot.web.clinic.auth import Refused, require_clinician, require_csrf, workspace
+from bot.web.clinic.auth import Refused, require_clinician, require_csrf
 from bot.web.clinic.layout import clinic_stylesheet, render
 from bot.web.forms import FormError, read_form
-from bot.web.security import new_secret, token_hash
+from bot.web.security import RateLimiter, new_secret, token_hash
 from store.contract import UnitOfWork
 
-if TYPE_CHECKING:
-    from bot.web.app import WebChannel
+
+class Channel(Protocol):
+    """What the workspace uses of the web channel (bot/web/app.py: WebChannel): its
+    service, its limits, how it reads a request's address and language."""
+
+    service: DialogueService
+    per_address: RateLimiter
+    per_link: RateLimiter
+
+    @property
+    def secure(self) -> bool: ...
+    def _client(self, request: Request) -> str: ...
+    @staticmethod
+    def _hint(request: Request) -> str | None: ...
 
 SIGNIN_PAGE = "web/clinic_signin.html.j2"
 
@@ -28,12 +41,12 @@ SIGNIN_PAGE = "web/clinic_signin.html.j2"
 class ClinicWeb:
     """What the workspace shares across requests: the store, the limits, the cookie."""
 
-    def __init__(self, web: WebChannel) -> None:
+    def __init__(self, web: Channel) -> None:
         self.web = web
         self.service = web.service
         self.store = web.service.store
         self.clock = web.service.clock
-        self.secure = web.config.secure
+        self.secure = web.secure
 
     @property
     def cookie_name(self) -> str:
@@ -128,21 +141,26 @@ class ClinicWeb:
         return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
 
 
+def _clinic(request: Request) -> ClinicWeb:
+    web: ClinicWeb = request.app.state.clinic
+    return web
+
+
 def routes() -> list[Route]:
     """The workspace's routes; `create_app` adds them, sets `app.state.clinic` and turns a
     `Refused` raised anywhere (by `require_clinician`) into its response."""
 
     async def signin_page(request: Request) -> Response:
-        return await workspace(request).signin_page(request)
+        return await _clinic(request).signin_page(request)
 
     async def signin(request: Request) -> Response:
-        return await workspace(request).signin(request)
+        return await _clinic(request).signin(request)
 
     async def signout(request: Request) -> Response:
-        return await workspace(request).signout(request)
+        return await _clinic(request).signout(request)
 
     async def css(request: Request) -> Response:
-        return await workspace(request).css(request)
+        return await _clinic(request).css(request)
 
     return [
         Route("/clinic/signin", signin_page, methods=["GET"]),

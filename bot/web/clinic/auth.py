@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.access import is_clinician
+from bot.service import Clock, DialogueService
 from bot.web.security import csrf_ok, csrf_token, token_hash
+from store.backend import Backend
 from store.contract import UnitOfWork
 from store.records import ClinicSession, Person
-
-if TYPE_CHECKING:
-    from bot.web.clinic.app import ClinicWeb
 
 #: A workspace session ends after this long unused, and this long after sign-in at most:
 #: shorter than a family's (a clinician's screen shows many families).
@@ -51,8 +50,23 @@ class Refused(Exception):
         self.response = response
 
 
-def workspace(request: Request) -> ClinicWeb:
-    web: ClinicWeb = request.app.state.clinic
+class Workspace(Protocol):
+    """What every workspace page may use of the app (bot/web/clinic/app.py: ClinicWeb)."""
+
+    service: DialogueService
+    store: Backend
+    clock: Clock
+
+    @property
+    def cookie_name(self) -> str: ...
+    def check_rate(self, request: Request, link: str | None = None) -> None: ...
+    def refusal(self, request: Request, notice: str, status: int, *,
+                clear_cookie: bool = False) -> Response: ...
+
+
+def workspace(request: Request) -> Workspace:
+    """The workspace of this app (`create_app` sets it on the app's state)."""
+    web: Workspace = request.app.state.clinic
     return web
 
 
