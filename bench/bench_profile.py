@@ -111,8 +111,19 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=18)
     parser.add_argument("--tree", action=argparse.BooleanOptionalAction, default=True,
                         help="print the pyinstrument tree")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of the code before a change (`git archive main | tar "
+                             "-x -C DIR`): per-step time of both, interleaved, no profiler")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --before")
+    parser.add_argument("--rate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rate_only:
+        print(f"RATE {1e6 * rate_only(args.people):.1f}")
+        return
     header("profile: one step's hot path (service + store inline, no thread hop)")
+    if args.before is not None:
+        before_after(args.before, args.people, args.rounds)
+        return
 
     async def run(profile: Callable[[], Any] | None = None) -> tuple[int, float]:
         with temp_dir() as folder:
@@ -176,6 +187,62 @@ def main() -> None:
         print("   pyinstrument (frames >= 3% of the total):")
         print(tree.output_text(unicode=False, color=False,
                                processor_options={"filter_threshold": 0.03}))
+
+
+def rate_only(people: int) -> float:
+    """CPU seconds per step of `people` complete interviews, after two warm ones.
+
+    CPU time of this process, not wall time: the store runs inline on this one thread,
+    so it is the step's whole cost, and it moves far less than wall time when other
+    processes take the cores.
+    """
+    async def run() -> float:
+        with temp_dir() as folder:
+            store = InlineStore(folder / "rate.db")
+            service = DialogueService(store, catalog())  # type: ignore[arg-type]
+            await interviews(service, 2, "warm")
+            start = time.process_time()
+            steps = await interviews(service, people, "p")
+            used = time.process_time() - start
+            await store.close()
+        return used / steps
+
+    return asyncio.run(run())
+
+
+def before_after(before: Path, people: int, rounds: int) -> None:
+    """This code's step against `before`'s, each in a fresh interpreter, alternating.
+
+    Both run THIS bench script (its timing loop), importing `bot`, `flows`, `store` and
+    `bench._common` from their own tree.
+    """
+    import os
+    import statistics
+    import subprocess
+    import sys
+
+    here = Path(__file__).resolve().parent.parent
+    script = str(Path(__file__).resolve())
+    found: dict[str, list[float]] = {"before": [], "after": []}
+    for n in range(rounds):
+        order = [("before", before), ("after", here)]
+        for name, tree in order if n % 2 == 0 else reversed(order):
+            env = dict(os.environ, PYTHONPATH=str(tree))
+            out = subprocess.run(
+                [sys.executable, "-c", "import runpy, sys; sys.argv = [sys.argv[1], "
+                 f"'--rate-only', '--people', '{people}']; runpy.run_path(sys.argv[0], "
+                 "run_name='__main__')", script],
+                cwd=tree, env=env, check=True, capture_output=True, text=True,
+            ).stdout
+            found[name].append(float(out.split("RATE")[-1].split()[0]))
+    ratios = [b / a for a, b in zip(found["after"], found["before"], strict=True)]
+    spread = (max(ratios) - min(ratios)) / statistics.median(ratios)
+    print(f"   CPU per step ({people} interviews, {rounds} interleaved rounds, no profiler): "
+          "before "
+          f"{statistics.median(found['before']):,.0f} us, after "
+          f"{statistics.median(found['after']):,.0f} us; speed-up before/after "
+          f"{statistics.median(ratios):.2f}x (spread {100 * spread:.0f}%; rounds "
+          f"{', '.join(f'{r:.2f}' for r in ratios)})")
 
 
 async def end_of_interview(repeats: int = 2000) -> None:

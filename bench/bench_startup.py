@@ -66,6 +66,9 @@ def chat_once(folder: Path, flow: str | None, n: int,
     label = "" if source is None else f"-{abs(hash(str(source)))}"
     env = dict(os.environ, HEARTH_DATABASE=str(folder / f"start{n}{label}.db"),
                PYTHONUNBUFFERED="1")
+    # An installed hearth has its bytecode (pip compiles it); without it every launch
+    # compiles ~90 modules from source (~150 ms here), which no deployment pays.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [*hearth_command(), "chat", "--as", f"bench{n}"]
     if source is not None:
         env["PYTHONPATH"] = str(source)
@@ -112,6 +115,11 @@ def before_after(before: Path, runs: int) -> None:
     found: dict[str, list[float]] = {"before": [], "after": []}
     cpu: dict[str, list[float]] = {"before": [], "after": []}
     with temp_dir() as folder:
+        # One untimed launch each first: bytecode and template caches written, as after
+        # the first launch of an installed copy (that first one is printed apart).
+        for name, source in (("before", before), ("after", here)):
+            first = chat_once(folder, None, -1, source)[1]
+            print(f"   {name}: first launch (no caches yet) {1000 * first:.0f} ms")
         for n in range(runs):
             for name, source in (("before", before), ("after", here)):
                 used = child_cpu()
@@ -171,6 +179,7 @@ def main() -> None:
         before_after(args.before, args.runs)
         return
     with temp_dir() as folder:
+        chat_once(folder, None, -1)  # untimed: bytecode and template caches, as installed
         for flow in (None, "developmental_history"):
             times = [chat_once(folder, flow, n) for n in range(args.runs)]
             consent = [c for c, _ in times]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.access import AccessPolicy
+from bot.answer_cache import AnswerCache, Staged, Version, as_stored
 from bot.data.load import decoded
 from bot.model import Inbound
 from bot.payload import Action, Payload
@@ -67,8 +68,11 @@ class StepContext:
         person: Person,
         access: AccessPolicy,
         hooks: Hooks,
+        cache: AnswerCache | None = None,
     ) -> None:
         self.uow = uow
+        #: Decoded answers of earlier committed steps (bot/answer_cache.py); None: off.
+        self.cache = cache
         self.catalog = catalog
         self.inbound = inbound
         self.now = now
@@ -87,6 +91,10 @@ class StepContext:
         self.erased: list[str] = []
         self._answers: dict[str, Answer] | None = None
         self._enabled: list[Question] | None = None
+        #: The stored version `_answers` were read at (None: not read, or changed since).
+        self._version: Version | None = None
+        #: Interviews whose answers this step changed (their cache entries go stale).
+        self._changed: dict[str, set[str]] = {}
 
     # -- the interview --------------------------------------------------------------------
 
@@ -99,7 +107,12 @@ class StepContext:
     def answers(self) -> dict[str, Answer]:
         assert self.interview is not None
         if self._answers is None:
-            self._answers = decoded(self.uow.answers.current(self.interview.id))
+            interview_id = self.interview.id
+            version = self.uow.answers.version(interview_id) if self.cache else None
+            found = self.cache.get(interview_id, version) if self.cache and version else None
+            if found is None:
+                found = decoded(self.uow.answers.current(interview_id))
+            self._answers, self._version = found, version
         return self._answers
 
     @property
@@ -119,11 +132,36 @@ class StepContext:
         self.interview = interview
         self._answers = None
         self._enabled = None
+        self._version = None
 
     def set_answer(self, key: str, answer: Answer) -> None:
         """Record a change to the answers in memory (the caller appended it to the store)."""
         self.answers[key] = answer
         self._enabled = None
+        assert self.interview is not None
+        self._changed.setdefault(self.interview.id, set()).add(key)
+
+    def staged(self) -> list[Staged]:
+        """What the answer cache should learn from this step, once it is committed.
+
+        Called at the very end of the step, inside its transaction: the answers held now
+        are the stored ones at the version read here (changed keys as a fresh load would
+        decode them); interviews changed and left behind are only dropped.
+        """
+        if self.cache is None:
+            return []
+        staged = [Staged(interview_id) for interview_id in self._changed]
+        if self.interview is None or self._answers is None:
+            return staged
+        interview_id = self.interview.id
+        changed = self._changed.get(interview_id, set())
+        version = self.uow.answers.version(interview_id) if changed else self._version
+        if version is None:
+            return staged
+        answers = dict(self._answers)
+        for key in changed:
+            answers[key] = as_stored(answers[key])
+        return [*staged, Staged(interview_id, version, answers)]
 
     def is_open(self) -> bool:
         """Whether there is an interview the person can still work on."""

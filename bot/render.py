@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from bot.data.render import render_data
@@ -24,10 +25,22 @@ from bot.replies import (
 from bot.wording import Wording
 from flows.engine import Question, split_key
 from flows.schema import Flow, Item, ItemType
-from messages.render import macro, speaking_in
+from messages.render import current_channel, macro, speaking_in
 
 #: Telegram refuses longer messages; long reviews are split at row boundaries.
 MAX_MESSAGE_CHARS = 4000
+
+@lru_cache(maxsize=256)
+def _fixed(locale: str, library: str, name: str, channel: str, detail: str | None) -> str:
+    params = {} if detail is None else {"type": detail}
+    return str(macro(locale, library, name, channel)(**params)).strip()
+
+
+def _label(locale: str, library: str, name: str, detail: str | None = None) -> str:
+    """A text that depends only on locale and channel (a button, a type's hint): rendered
+    once per process, not on every question (each is a macro call through jinja)."""
+    return _fixed(locale, library, name, current_channel(), detail)
+
 
 def _m(locale: str, library: str, name: str, **params: Any) -> str:
     return str(macro(locale, library, name)(**params)).strip()
@@ -154,7 +167,7 @@ class Renderer(Wording):
             current=self.display(flow, reply.key, reply.current, locale)
             if reply.current is not None
             else "",
-            hint=_m(locale, "replies.j2", "hint", type=item.type.value),
+            hint=_label(locale, "replies.j2", "hint", item.type.value),
             welcome_back=reply.welcome_back,
             scale=item.type is ItemType.SCALE,
             intro=flow.text(section.intro, locale) if section.intro and first_in_section else "",
@@ -187,14 +200,15 @@ class Renderer(Wording):
             for i, (value, label) in enumerate(zip(reply.options, labels, strict=True)):
                 mark = "☑ " if value in reply.selected else "☐ "
                 rows.append([Choice(mark + label, payload(Action.TOGGLE, i), key=value)])
-            rows.append([Choice(_m(locale, "buttons.j2", "done"), payload(Action.DONE), "done")])
+            done = _label(locale, "buttons.j2", "done")
+            rows.append([Choice(done, payload(Action.DONE), "done")])
         elif item.type in (ItemType.SINGLE_CHOICE, ItemType.YES_NO_UNKNOWN):
             rows.extend(
                 [Choice(label, payload(Action.OPTION, i), key=value)]
                 for i, (value, label) in enumerate(zip(reply.options, labels, strict=True))
             )
-        nav = [Choice(_m(locale, "buttons.j2", "back"), payload(Action.BACK), "back")]
-        nav.append(Choice(_m(locale, "buttons.j2", "skip"), payload(Action.SKIP), "skip"))
+        nav = [Choice(_label(locale, "buttons.j2", "back"), payload(Action.BACK), "back")]
+        nav.append(Choice(_label(locale, "buttons.j2", "skip"), payload(Action.SKIP), "skip"))
         rows.append(nav)
         return rows
 

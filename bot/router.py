@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.access import AccessPolicy
+from bot.answer_cache import AnswerCache, Staged
 from bot.context import Conversation, Hooks, StepContext
 from bot.model import Inbound, Kind
 from bot.replies import OUTCOME, Outcome
@@ -98,12 +99,22 @@ class Router:
         self.access = access
         self.conversation = conversation
         self.hooks = Hooks()
+        #: Decoded answers between steps (bot/answer_cache.py), published after commits.
+        self.answers = AnswerCache()
         for feature in self.features:
             if isinstance(feature, HasHooks):
                 feature.install(self.hooks)
 
-    def step(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Outcome:
-        """Process one event; a redelivered one returns its first outcome and changes nothing."""
+    def step(
+        self, uow: UnitOfWork, inbound: Inbound, now: datetime, staged: list[Staged] | None = None
+    ) -> Outcome:
+        """Process one event; a redelivered one returns its first outcome and changes nothing.
+
+        `staged` receives what the answer cache should learn once this step is committed
+        (the caller publishes it after the commit; a retried step starts it afresh).
+        """
+        if staged is not None:
+            staged.clear()
         stored = uow.deliveries.outcome(inbound.channel, inbound.delivery_id)
         if stored is not None:
             return OUTCOME.validate_json(stored)
@@ -121,6 +132,8 @@ class Router:
             erased=ctx.erased,
         )
         uow.deliveries.record(inbound.channel, inbound.delivery_id, outcome.model_dump_json(), now)
+        if staged is not None and not ctx.erased:
+            staged.extend(ctx.staged())
         return outcome
 
     def view(
@@ -143,7 +156,9 @@ class Router:
         person = uow.people.get_or_create(
             inbound.channel, inbound.user_id, now=now, locale=self._initial_locale(inbound)
         )
-        ctx = StepContext(uow, self.catalog, inbound, now, person, self.access, self.hooks)
+        ctx = StepContext(
+            uow, self.catalog, inbound, now, person, self.access, self.hooks, self.answers
+        )
         ctx.conversation = self.conversation
         if inbound.private:
             # Where notifications reach this person: the private chat they last wrote from.

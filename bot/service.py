@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bot.access import AccessPolicy
+from bot.answer_cache import Staged
 from bot.bookclub import BookClubDesk
 from bot.features import standard
 from bot.intake.feature import Intake
@@ -102,9 +103,15 @@ class DialogueService:
 
     async def step(self, inbound: Inbound) -> Outcome:
         """Process one event exactly once and return its reply intents (committed)."""
-        return await self.store.run(
-            partial(self.router.step, inbound=inbound, now=self.clock())
+        staged: list[Staged] = []
+        outcome = await self.store.run(
+            partial(self.router.step, inbound=inbound, now=self.clock(), staged=staged)
         )
+        # Committed now: only from here may later steps take these answers as stored.
+        if outcome.erased:
+            self.router.answers.forget(outcome.erased)
+        self.router.answers.publish(staged)
+        return outcome
 
     async def view(
         self, channel: str, user_id: str, locale_hint: str | None = None, *,

@@ -85,8 +85,14 @@ def _numeric(value: Value | None, *, high: bool) -> float | None:
     return None
 
 
-def _key_in_scope(item_id: str, section: Section | None, repeat: str | None) -> str:
-    if repeat is not None and section is not None and any(i.id == item_id for i in section.items):
+def _key_in_scope(flow: Flow, item_id: str, section: Section | None, repeat: str | None) -> str:
+    # The flow's index says which section holds an item: no scan of the section per test.
+    if (
+        repeat is not None
+        and section is not None
+        and flow.has_item(item_id)
+        and flow.section_of(item_id).id == section.id
+    ):
         return instance_key(item_id, repeat)
     return item_id
 
@@ -132,7 +138,7 @@ def rule_holds(
         return all(rule_holds(flow, r, answers, section, repeat) for r in rule.all)
     if isinstance(rule, AnyOf):
         return any(rule_holds(flow, r, answers, section, repeat) for r in rule.any)
-    answer = answers.get(_key_in_scope(rule.item, section, repeat))
+    answer = answers.get(_key_in_scope(flow, rule.item, section, repeat))
     return condition_holds(rule, answer.value if answer else None)
 
 
@@ -160,15 +166,36 @@ def _repeat_values(flow: Flow, section: Section, answers: Answers) -> list[str |
     return [o.value for o in source.options if o.value in chosen and not o.exclusive]
 
 
+#: Per section of a loaded flow, its items with their one Question when it is not repeated,
+#: built once (the section is kept with them, so a recycled id() never matches).
+_PLANS: dict[int, tuple[Section, tuple[tuple[Item, Question | None], ...]]] = {}
+
+
+def _plan(section: Section) -> tuple[tuple[Item, Question | None], ...]:
+    found = _PLANS.get(id(section))
+    if found is None or found[0] is not section:
+        single = section.repeat_for is None
+        items = tuple(
+            (item, Question(item.id, item, section) if single else None) for item in section.items
+        )
+        found = _PLANS[id(section)] = (section, items)
+    return found[1]
+
+
 def iter_questions(flow: Flow, answers: Answers) -> Iterator[Question]:
     """Yield the enabled questions in order, expanding repeated sections."""
     for section in flow.sections:
-        if not rule_holds(flow, section.enable_when, answers):
+        if section.enable_when is not None and not rule_holds(flow, section.enable_when, answers):
             continue
+        plan = _plan(section)
         for repeat in _repeat_values(flow, section, answers):
-            for item in section.items:
-                if rule_holds(flow, item.enable_when, answers, section, repeat):
-                    yield Question(instance_key(item.id, repeat), item, section, repeat)
+            for item, question in plan:
+                if item.enable_when is not None and not rule_holds(
+                    flow, item.enable_when, answers, section, repeat
+                ):
+                    continue
+                # Frozen and equal to a new one: the same Question serves every walk.
+                yield question or Question(instance_key(item.id, repeat), item, section, repeat)
 
 
 def questions(flow: Flow, answers: Answers) -> list[Question]:

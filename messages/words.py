@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+#: libyaml's loader when PyYAML has it: the same YAML 1.1 reading, ~5x faster at start-up.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Locales with a words.yaml (the same as the template folders).
 WORD_LOCALES = ("en", "es")
 
@@ -163,7 +165,7 @@ def locale_words(locale: str) -> Words:
     if locale not in WORD_LOCALES:
         locale = WORD_LOCALES[0]
     path = resources.files("messages") / locale / "words.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
     return parse_words(locale, data)
 
 

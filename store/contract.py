@@ -73,6 +73,7 @@ class InterviewsRepo(Protocol):
 
 class AnswersRepo(Protocol):
     def current(self, interview_id: str) -> dict[str, tuple[object | None, int]]: ...
+    def version(self, interview_id: str) -> tuple[int, int] | None: ...
     def append(
         self,
         interview_id: str,

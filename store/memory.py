@@ -217,6 +217,13 @@ class _Answers:
     def __init__(self, t: _Tables) -> None:
         self.t = t
 
+    def version(self, interview_id: str) -> tuple[int, int] | None:
+        record = self.t.interviews.get(interview_id)
+        if record is None:
+            return None
+        # Rows are only appended here, and removed with a revision bump: a count will do.
+        return record.revision, sum(r.interview_id == interview_id for r in self.t.answers)
+
     def current(self, interview_id: str) -> dict[str, tuple[object | None, int]]:
         current: dict[str, tuple[object | None, int]] = {}
         for row in self.t.answers:

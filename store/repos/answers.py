@@ -25,6 +25,19 @@ class Answers(Repository):
             for key, value, skips in rows
         }
 
+    def version(self, interview_id: str) -> tuple[int, int] | None:
+        """(revision, newest current-answer row id or 0): moves whenever the answers change.
+
+        An append points an item at a new row, whose id is above every earlier one; a
+        removal (erasure) bumps the revision. None if there is no such interview.
+        """
+        row = self.conn.execute(
+            "SELECT i.revision, (SELECT coalesce(max(c.answer_id), 0) FROM current_answers c "
+            "WHERE c.interview_id = i.id) FROM interviews i WHERE i.id = ?",
+            (interview_id,),
+        ).fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
     def append(
         self,
         interview_id: str,
