@@ -94,18 +94,6 @@ def _questions_in(catalog: FlowCatalog, flow_key: str) -> int:
         return 0
 
 
-def _sort_key(sort: str) -> Any:
-    keys: dict[str, Any] = {
-        "activity": lambda r: r.updated_at,
-        "nickname": lambda r: (r.nickname or "").casefold(),
-        "state": lambda r: (STATES.index(r.state) if r.state in STATES else 99, r.updated_at),
-        "progress": lambda r: r.answered,
-        "flags": lambda r: (r.flags, r.updated_at),
-        "created": lambda r: r.created_at,
-    }
-    return keys[sort]
-
-
 def _row(r: CaseloadRow, totals: dict[str, int]) -> dict[str, Any]:
     total = totals[f"{r.flow_id}@{r.flow_version}"]
     return {
@@ -128,34 +116,48 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
                   now: datetime) -> CaseloadView | None:
     """A clinician's own interviews, filtered, sorted and paged; None for anyone else.
 
-    Two reads: every interview with what it is sorted and filtered on, then the page's rows
-    whole (store/repos/clinic.py); each interview shown is audited as viewed, as
+    Filtered, sorted and paged in SQL (store/repos/clinic.py: `caseload_page`), except by
+    nickname (sealed: `_by_nickname`); each interview shown is audited as viewed, as
     `/interviews` does.
     """
     person = uow.people.by_id(person_id)
     if person is None or not is_clinician(person):
         uow.audit.add("denied", interview_id=None, person_id=person_id, now=now, detail=LISTED)
         return None
-    by_name = query.sort == "nickname" or bool(query.search)
-    rows = uow.clinic.caseload(person_id, nicknames=by_name, answered=query.sort == "progress")
-    if query.state:
-        rows = [r for r in rows if r.state == query.state]
-    if query.flagged:
-        rows = [r for r in rows if r.flags]
-    if query.follow_up:
-        rows = [r for r in rows if r.follow_ups_open]
-    if query.search:
-        needle = query.search.casefold()
-        rows = [r for r in rows if needle in (r.nickname or "").casefold()]
-    rows.sort(key=_sort_key(query.sort), reverse=query.descending)
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(query.page, pages)
-    # The page's rows whole (nickname, answers counted): a second read of 50 rows.
-    shown = uow.clinic.caseload_rows(
-        [r.interview_id for r in rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]])
+    if query.sort == "nickname" or query.search:
+        total, shown = _by_nickname(uow, person_id, query)
+    else:
+        # Filtered, sorted and paged in SQL: only the page's rows are read whole.
+        page = query.page
+        total, shown = uow.clinic.caseload_page(
+            person_id, state=query.state or None, flagged=query.flagged,
+            follow_up=query.follow_up, sort=query.sort, descending=query.descending,
+            offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        if not shown and page > 1 and total:  # past the end: the last page
+            return caseload_view(uow, catalog, person_id,
+                                 replace(query, page=-(-total // PAGE_SIZE)), now)
+    pages = max(1, -(-total // PAGE_SIZE))
     for r in shown:
         uow.audit.add("viewed", interview_id=r.interview_id, person_id=person_id, now=now,
                       detail=LISTED)
     totals = {key: _questions_in(catalog, key)
               for key in {f"{r.flow_id}@{r.flow_version}" for r in shown}}
-    return CaseloadView([_row(r, totals) for r in shown], len(rows), page, pages)
+    return CaseloadView([_row(r, totals) for r in shown], total, min(query.page, pages), pages)
+
+
+def _by_nickname(uow: UnitOfWork, person_id: int,
+                 query: CaseloadQuery) -> tuple[int, list[CaseloadRow]]:
+    """Sorted or searched by nickname, which is sealed under a key: every matching
+    interview's id and nickname in one light read, compared here; then the page's rows."""
+    pairs = uow.clinic.caseload_order(
+        person_id, state=query.state or None, flagged=query.flagged, follow_up=query.follow_up,
+        sort="activity" if query.sort == "nickname" else query.sort,
+        descending=query.descending)
+    if query.search:
+        needle = query.search.casefold()
+        pairs = [p for p in pairs if needle in (p[1] or "").casefold()]
+    if query.sort == "nickname":
+        pairs.sort(key=lambda p: ((p[1] or "").casefold(), p[0]), reverse=query.descending)
+    page = min(query.page, max(1, -(-len(pairs) // PAGE_SIZE)))
+    wanted = pairs[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    return len(pairs), uow.clinic.caseload_rows([iid for iid, _ in wanted])

@@ -542,6 +542,34 @@ class _Clinic:
             for r in self._caseload(lambda r: r.owner_id == owner_id)
         ]
 
+    def caseload_page(self, owner_id: int, *, state: str | None, flagged: bool,
+                      follow_up: bool, sort: str, descending: bool, offset: int,
+                      limit: int) -> tuple[int, list[CaseloadRow]]:
+        ranks = ("consent", "answering", "paused", "review", "submitted", "withdrawn")
+        keys: dict[str, Callable[[CaseloadRow], tuple[object, ...]]] = {
+            "activity": lambda r: (r.updated_at, r.interview_id),
+            "created": lambda r: (r.created_at, r.interview_id),
+            "state": lambda r: (ranks.index(r.state) if r.state in ranks else 99,
+                                r.updated_at, r.interview_id),
+            "flags": lambda r: (r.flags, r.updated_at, r.interview_id),
+            "progress": lambda r: (r.answered, r.interview_id),
+        }
+        rows = [
+            r for r in self._caseload(lambda r: r.owner_id == owner_id)
+            if (not state or r.state == state) and (not flagged or r.flags)
+            and (not follow_up or r.follow_ups_open)
+        ]
+        rows.sort(key=keys[sort], reverse=descending)
+        return len(rows), rows[offset: offset + limit]
+
+    def caseload_order(self, owner_id: int, *, state: str | None, flagged: bool,
+                       follow_up: bool, sort: str, descending: bool
+                       ) -> list[tuple[str, str | None]]:
+        _, rows = self.caseload_page(owner_id, state=state, flagged=flagged,
+                                     follow_up=follow_up, sort=sort, descending=descending,
+                                     offset=0, limit=len(self.t.interviews))
+        return [(r.interview_id, r.nickname) for r in rows]
+
     def caseload_rows(self, interview_ids: list[str]) -> list[CaseloadRow]:
         found = {r.interview_id: r for r in self._caseload(lambda r: r.id in interview_ids)}
         return [found[i] for i in interview_ids if i in found]

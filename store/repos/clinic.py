@@ -25,6 +25,24 @@ _COUNTS = (
 )
 
 
+#: The caseload's sort orders in SQL (ties: the interview id, so pages never overlap).
+_STATE_RANK = ("CASE i.state WHEN 'consent' THEN 0 WHEN 'answering' THEN 1 WHEN 'paused' "
+               "THEN 2 WHEN 'review' THEN 3 WHEN 'submitted' THEN 4 WHEN 'withdrawn' THEN 5 "
+               "ELSE 99 END")
+CASELOAD_ORDERS = {
+    "activity": ("i.updated_at",),
+    "created": ("i.created_at",),
+    "state": (_STATE_RANK, "i.updated_at"),
+    "flags": ("coalesce(fl.n, 0)", "i.updated_at"),
+    "progress": (_ANSWERED,),
+}
+
+
+def _order(sort: str, descending: bool) -> str:
+    direction = " DESC" if descending else ""
+    return ", ".join(f"{term}{direction}" for term in (*CASELOAD_ORDERS[sort], "i.id"))
+
+
 def _caseload_sql(where: str, *, nicknames: bool, answered: bool) -> str:
     return (
         "SELECT i.id, i.flow_id, i.flow_version, i.state, "
@@ -131,6 +149,50 @@ class Clinic(Repository):
         """
         sql = _caseload_sql("i.owner_id = ?", nicknames=nicknames, answered=answered)
         return self._rows(sql, (*_FLAG_KINDS, *_OPEN_STATES, owner_id))
+
+    def caseload_page(self, owner_id: int, *, state: str | None, flagged: bool,
+                      follow_up: bool, sort: str, descending: bool, offset: int,
+                      limit: int) -> tuple[int, list[CaseloadRow]]:
+        """One page of a person's interviews, filtered and sorted in SQL: (how many match,
+        the page's rows whole). `sort` is a key of CASELOAD_ORDERS. Reads only the page's
+        rows (a nickname under a key cannot be sorted on in SQL: `caseload_order`)."""
+        condition, params, joins = self._filter(owner_id, state, flagged, follow_up)
+        counted = self.conn.execute(
+            f"SELECT count(*) FROM interviews i {joins} WHERE {condition}",
+            (*(_FLAG_KINDS + _OPEN_STATES if joins else ()), *params),
+        ).fetchone()
+        sql = (f"{_caseload_sql(condition, nicknames=True, answered=True)} "
+               f"ORDER BY {_order(sort, descending)} LIMIT ? OFFSET ?")
+        rows = self._rows(sql, (*_FLAG_KINDS, *_OPEN_STATES, *params, limit, offset))
+        return int(counted[0]), rows
+
+    def caseload_order(self, owner_id: int, *, state: str | None, flagged: bool,
+                       follow_up: bool, sort: str, descending: bool
+                       ) -> list[tuple[str, str | None]]:
+        """Every matching interview's (id, nickname), in the order `sort`: the light read a
+        search or sort by nickname (sealed: opened here, compared by the caller) pages on."""
+        condition, params, _ = self._filter(owner_id, state, flagged, follow_up)
+        rows = self.conn.execute(
+            f"SELECT i.id, i.subject_nickname FROM interviews i {_COUNTS} WHERE {condition} "
+            f"ORDER BY {_order(sort, descending)}",
+            (*_FLAG_KINDS, *_OPEN_STATES, *params),
+        ).fetchall()
+        session = self.session
+        return [(str(r[0]), session.open_opt(r[1], str(r[0]))) for r in rows]
+
+    @staticmethod
+    def _filter(owner_id: int, state: str | None, flagged: bool,
+                follow_up: bool) -> tuple[str, list[object], str]:
+        """WHERE condition, its parameters, and the count joins it needs ('' if none)."""
+        where, params = ["i.owner_id = ?"], [owner_id]
+        if state:
+            where.append("i.state = ?")
+            params.append(state)  # type: ignore[arg-type]
+        if flagged:
+            where.append("fl.n > 0")
+        if follow_up:
+            where.append("fu.n > 0")
+        return " AND ".join(where), list(params), _COUNTS if flagged or follow_up else ""
 
     def caseload_rows(self, interview_ids: list[str]) -> list[CaseloadRow]:
         """These interviews' caseload rows, whole, in one read (the order given)."""

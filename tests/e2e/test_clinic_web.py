@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -276,6 +279,7 @@ async def test_caseload__paged_by_links(service: DialogueService, browser: Brows
     second = await client.get("/clinic/?sort=activity&order=desc&page=2")
     assert listed(second) == list(reversed(made))[50:]
     assert 'data-key="page.prev"' in second.text
+    assert listed(await client.get("/clinic/?page=999")) == listed(second)  # the last page
 
 
 async def test_interview_page__report_revisions_audit(
@@ -291,6 +295,10 @@ async def test_interview_page__report_revisions_audit(
     assert 'class="report"' in page.text and 'src="data:image/png;base64,' in page.text
     csp = page.headers["content-security-policy"]
     assert "img-src 'self' data:" in csp and "'sha256-" in csp and "unsafe-inline" not in csp
+    style = re.search(r"<style>(.*?)</style>", page.text, re.S)
+    assert style is not None
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp  # the browser applies exactly this stylesheet
     # Both revisions of the changed answer, oldest first, by the family.
     row = re.search(r'<tr data-item="respondent">(.*?)</tr>', page.text, re.S)
     assert row is not None
@@ -350,3 +358,39 @@ async def test_cli_link__prints_a_working_link(
     found = LINK.search(printed)
     assert found is not None
     assert (await sign_in(browser(), found.group(1))).status_code == 303
+
+
+async def test_access_log__never_prints_a_sign_in_link(
+        service: DialogueService, browser: Browser, caplog: pytest.LogCaptureFixture) -> None:
+    dr = await make_clinician(service, "dr")
+    token = await web_link(dr)
+    with caplog.at_level(logging.INFO, logger="hearth.web.access"):
+        await sign_in(browser(), token)
+    logged = [r.getMessage() for r in caplog.records if r.name == "hearth.web.access"]
+    assert any("/clinic/signin/[code]" in line for line in logged)
+    assert not any(token in line for line in logged)
+
+
+async def test_sign_in_page__in_the_browser_language(browser: Browser) -> None:
+    page = await browser().get("/clinic/signin/" + "A" * 43, headers={"accept-language": "es"})
+    assert '<html lang="es">' in page.text and 'data-key="clinic.signin"' in page.text
+
+
+async def test_session__expires_when_idle__swept_at_the_next_sign_in(
+        service: DialogueService, browser: Browser, clock: Clock, db_path: Path) -> None:
+    dr = await make_clinician(service, "dr")
+    client = await signed_in(browser, dr)
+    clock.advance(hours=13)
+    assert (await client.get("/clinic/")).status_code == 303
+    await signed_in(browser, dr)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM clinic_sessions").fetchone()[0] == 1
+
+
+async def test_sign_in_link__tries_rate_limited(service: DialogueService) -> None:
+    app = create_app(service, WebConfig(rate_per_minute=10_000, link_rate_per_minute=3))
+    transport = httpx.ASGITransport(app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        guesses = [await client.get(f"/clinic/signin/{n:043d}") for n in range(5)]
+    assert [g.status_code for g in guesses][-1] == 429
+    assert notice(guesses[-1]) == "clinic.too_many" and guesses[-1].headers["retry-after"]

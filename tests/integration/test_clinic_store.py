@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from store.backend import Backend
 from store.cipher import new_key
 from store.contract import UnitOfWork
 from store.memory import MemoryStore
+from store.records import CaseloadRow
 from store.sqlite import Store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -117,3 +119,60 @@ async def test_caseload__one_read__same_rows_everywhere(any_store: Backend) -> N
     assert (light[sam].nickname, light[sam].answered, light[sam].flags) == (None, 0, 2)
     whole = await any_store.read(lambda uow: uow.clinic.caseload_rows([teacher, "nope", sam]))
     assert [r.interview_id for r in whole] == [teacher, sam] and whole[1] == rows[sam]
+
+
+def page_of(uow: UnitOfWork, *, dr: int, state: str | None, flagged: bool, sort: str,
+            descending: bool, offset: int) -> tuple[int, list[CaseloadRow]]:
+    return uow.clinic.caseload_page(dr, state=state, flagged=flagged, follow_up=False,
+                                    sort=sort, descending=descending, offset=offset, limit=7)
+
+
+@pytest.mark.parametrize("sort", ["activity", "created", "state", "flags", "progress"])
+async def test_caseload_page__sql_order_is_the_python_order(any_store: Backend,
+                                                            sort: str) -> None:
+    """Paging in SQL lists what sorting every row in Python would (ties by id included),
+    and the light read lists the same order."""
+    states = ["consent", "answering", "paused", "review", "submitted", "withdrawn"]
+
+    def setup(uow: UnitOfWork) -> int:
+        dr = uow.people.get_or_create("console", "dr", now=NOW)
+        for n in range(23):
+            # Few distinct times and counts: ties are many, and must still page cleanly.
+            iid = uow.interviews.create(flow_id="sample", flow_version=1, owner_id=dr.id,
+                                        respondent_id=None, nickname=f"k{n}",
+                                        state=states[n % 6], now=NOW + timedelta(hours=n % 3)).id
+            for item in range(n % 4):
+                uow.answers.append(iid, f"i{item}", "x", revision=1, by=dr.id, now=NOW)
+            if n % 5 == 0:
+                uow.audit.add("safety_flag", interview_id=iid, person_id=None, now=NOW)
+        return dr.id
+
+    def python_order(r: CaseloadRow) -> tuple[object, ...]:
+        return {
+            "activity": (r.updated_at, r.interview_id),
+            "created": (r.created_at, r.interview_id),
+            "state": (states.index(r.state), r.updated_at, r.interview_id),
+            "flags": (r.flags, r.updated_at, r.interview_id),
+            "progress": (r.answered, r.interview_id),
+        }[sort]
+
+    dr = await any_store.run(setup)
+    every = await any_store.read(lambda uow: uow.clinic.caseload(dr))
+    for descending in (False, True):
+        for state, flagged in ((None, False), ("paused", False), (None, True)):
+            kept = [r for r in every if (not state or r.state == state)
+                    and (not flagged or r.flags)]
+            expected = [r.interview_id
+                        for r in sorted(kept, key=python_order, reverse=descending)]
+            got: list[str] = []
+            for offset in range(0, 30, 7):
+                total, rows = await any_store.read(partial(
+                    page_of, dr=dr, state=state, flagged=flagged, sort=sort,
+                    descending=descending, offset=offset))
+                assert total == len(kept)
+                got += [r.interview_id for r in rows]
+            assert got == expected, (sort, descending, state, flagged)
+            light = await any_store.read(lambda uow, state=state, flagged=flagged, d=descending: (
+                uow.clinic.caseload_order(dr, state=state, flagged=flagged, follow_up=False,
+                                          sort=sort, descending=d)))
+            assert [iid for iid, _ in light] == expected

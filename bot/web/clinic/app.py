@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from functools import partial
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -14,7 +13,7 @@ from starlette.routing import Route
 from bot.features.web_signin import redeem_link
 from bot.service import DialogueService
 from bot.web.clinic import caseload, interview, ratings
-from bot.web.clinic.auth import Refused, require_clinician, require_csrf
+from bot.web.clinic.auth import IDLE, LIFETIME, Refused, require_clinician, require_csrf
 from bot.web.clinic.layout import clinic_stylesheet, render
 from bot.web.forms import FormError, read_form
 from bot.web.security import RateLimiter, new_secret, token_hash
@@ -34,6 +33,7 @@ class Channel(Protocol):
     def _client(self, request: Request) -> str: ...
     @staticmethod
     def _hint(request: Request) -> str | None: ...
+
 
 SIGNIN_PAGE = "web/clinic_signin.html.j2"
 
@@ -100,8 +100,14 @@ class ClinicWeb:
         if not self._same_site(request):
             return self.refusal(request, "forbidden", 403)
         cookie = new_secret()
-        person = await self.store.run(
-            partial(redeem_link, token=token, session_hash=token_hash(cookie), now=self.clock()))
+        now = self.clock()
+
+        def enter(uow: UnitOfWork) -> int | None:
+            # Expired sessions go here: signing in is rare, and the table stays small.
+            uow.clinic.prune_sessions(idle_before=now - IDLE, created_before=now - LIFETIME)
+            return redeem_link(uow, token, token_hash(cookie), now=now)
+
+        person = await self.store.run(enter)
         if person is None:
             return self.refusal(request, "signin_failed", 403)
         response = RedirectResponse("/clinic/", status_code=303)
