@@ -20,6 +20,9 @@ MAX_ANSWER_CHARS = 4000
 _NAVIGATION_KEYS = frozenset({"back", "skip"})
 #: Messages at which the text box takes a review row's number (or "send").
 _REVIEW_KEYS = frozenset({"replies.review", "replies.review_actions", "replies.review_return"})
+#: A paused interview's replies, and a sent one's: what the page offers next differs.
+_PAUSED_KEYS = frozenset({"replies.paused", "replies.already_paused"})
+_SENT_KEYS = frozenset({"replies.submitted"})
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
@@ -59,6 +62,8 @@ class Page:
     nav: list[tuple[str, str]] = field(default_factory=list)
     languages: list[tuple[str, str]] = field(default_factory=list)
     begin: bool = False
+    #: The begin button's word: "begin", or "carry_on" on a paused interview's page.
+    begin_word: str = "begin"
     invite: str = ""
     resume: bool = False
     home: bool = False
@@ -122,8 +127,16 @@ class PageBuilder:
             page.messages = [Outbound(words(lang, "invited" if invite else "welcome"),
                                       key="web.invited" if invite else "web.welcome")]
             page.resume = not invite
+        elif keys & _PAUSED_KEYS:
+            # Paused: carry on here, or take a resume code to another device (the pause
+            # reply says to tap it).
+            page.nav = self._nav(lang, ["code"])
+            if not any(m.choices for m in shown):  # no "continue" button of the reply's own
+                page.begin, page.begin_word = True, "carry_on"
+        elif keys & _SENT_KEYS:
+            pass  # sent: the summary is the end; a "begin" here would start a new interview
         elif not any(m.choices for m in shown) and page.answer is None:
-            # Nothing to press (paused, sent, no interview): the way on is to begin again.
+            # Nothing to press (no interview): the way on is to begin.
             page.begin = True
             page.resume = True
         return page

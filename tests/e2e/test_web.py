@@ -105,6 +105,8 @@ async def test_family__answers_whole_sample__through_forms(people: People, db_pa
     page = await ana.press("submit")
     page = await ana.press("send_now")
     assert "replies.submitted" in page.keys
+    # Sent is the end: no button here starts another interview.
+    assert "command.start" not in {b.key for b in page.buttons}
     with sqlite3.connect(db_path) as conn:
         state = conn.execute("SELECT state FROM interviews").fetchone()[0]
     assert state == "submitted"
@@ -131,6 +133,8 @@ async def test_pause__then_continue__same_question(people: People) -> None:
     await ana.type("Sam")
     page = await ana.command("pause")
     assert "replies.paused" in page.keys and "replies.resume_offer" in page.keys
+    # The pause reply says to take a resume code to another device: the page offers it.
+    assert "command.code" in {b.key for b in page.buttons}
     assert (await ana.open()).keys == page.keys  # a reload shows the same
     page = await ana.press("continue")
     assert page.question == "child_age"

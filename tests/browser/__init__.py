@@ -1,0 +1,1 @@
+"""Tests of the web channel in a real browser (Debian chromium, driven by Playwright)."""
