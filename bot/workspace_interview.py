@@ -9,8 +9,8 @@ from datetime import datetime
 
 from bot.access import may_read, plausible_interview_id
 from bot.data.load import current_answers, decoded
-from bot.replies import InformantForm, SafetyNote
-from bot.reporting import informant_forms, safety_notes
+from bot.replies import InformantForm, RatingNote, SafetyNote
+from bot.reporting import informant_forms, rating_notes, safety_notes
 from bot.reports import AppendixRow, answer_text, report_locale, scored_interview
 from flows.catalog import FlowCatalog
 from flows.engine import questions, split_key
@@ -52,6 +52,8 @@ class InterviewView:
     informants: list[InformantForm]
     answers: list[AnswerHistory]
     events: list[Event]
+    #: The clinician's ratings (bot/ratings.py): the report above is built with them.
+    ratings: list[RatingNote] = field(default_factory=list)
 
 
 def _label(text: Mapping[str, str], locale: str) -> str:
@@ -120,4 +122,5 @@ def interview_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interv
         informants=informant_forms(uow, catalog, record),
         answers=_histories(uow, flow, record, person_id, locale),
         events=uow.audit.of_interview(record.id),
+        ratings=rating_notes(uow, record.id),
     )

@@ -31,6 +31,7 @@ from store.records import (
     Membership,
     Organisation,
     Person,
+    Rating,
     ResumeCode,
     WebSession,
 )
@@ -80,6 +81,7 @@ class _Tables:
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
     orgs: dict[int, Organisation] = field(default_factory=dict)
     members: dict[tuple[int, int], Membership] = field(default_factory=dict)
+    ratings: list[Rating] = field(default_factory=list)
     clinic_links: dict[str, ClinicLink] = field(default_factory=dict)
     clinic_sessions: dict[str, ClinicSession] = field(default_factory=dict)
 
@@ -725,6 +727,28 @@ class _Teams:
         return sorted({m.person_id for m in self.t.members.values() if m.org_id in orgs})
 
 
+class _Ratings:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(
+        self, interview_id: str, function: str, value: str, reason: str, *, by: int,
+        now: datetime,
+    ) -> Rating:
+        revision = 1 + max((r.revision for r in self.t.ratings
+                            if r.interview_id == interview_id and r.function == function),
+                           default=0)
+        rating = Rating(interview_id, function, revision, value, reason, by, now)
+        self.t.ratings.append(rating)
+        return rating
+
+    def history(self, interview_id: str) -> list[Rating]:
+        return [r for r in self.t.ratings if r.interview_id == interview_id]
+
+    def current(self, interview_id: str) -> dict[str, Rating]:
+        return {r.function: r for r in self.history(interview_id)}
+
+
 class MemoryUnitOfWork:
     """The repositories over one `_Tables`."""
 
@@ -739,6 +763,7 @@ class MemoryUnitOfWork:
         self.bookclub = _BookClub(tables)
         self.web_sessions = _WebSessions(tables)
         self.teams = _Teams(tables)
+        self.ratings = _Ratings(tables)
         self.clinic = _Clinic(tables)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
@@ -754,6 +779,9 @@ class MemoryUnitOfWork:
         ]
         t.events = [
             e for e in t.events if e.interview_id not in owned and e.person_id != person_id
+        ]
+        t.ratings = [
+            r for r in t.ratings if r.interview_id not in owned and r.rated_by != person_id
         ]
         for interview_id in owned:
             del t.interviews[interview_id]

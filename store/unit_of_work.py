@@ -17,6 +17,7 @@ from store.repos.clinic import Clinic
 from store.repos.deliveries import Deliveries
 from store.repos.interviews import Interviews
 from store.repos.people import People
+from store.repos.ratings import Ratings
 from store.repos.teams import Teams
 from store.repos.web_sessions import WebSessions
 
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.bookclub = BookClubRepository(self.session)
         self.web_sessions = WebSessions(self.session)
         self.teams = Teams(self.session)
+        self.ratings = Ratings(self.session)
         self.clinic = Clinic(self.session)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
         conn.execute("DELETE FROM resume_codes WHERE created_by = ?", (person_id,))
         for interview_id in owned:
             self.answers.delete_all(interview_id)
+            self.ratings.delete_all(interview_id)
             conn.execute("DELETE FROM invites WHERE interview_id = ?", (interview_id,))
             conn.execute("DELETE FROM events WHERE interview_id = ?", (interview_id,))
             conn.execute(
@@ -92,6 +95,8 @@ class SqlUnitOfWork:
                 (ts(now), interview_id),
             )
         conn.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (person_id,))
+        # Ratings they wrote on interviews they no longer own (one transferred away).
+        self.ratings.delete_by(person_id)
         # A web person's browser sessions (their cookie no longer opens anything).
         conn.execute(
             "DELETE FROM web_sessions WHERE user_id IN "

@@ -13,6 +13,7 @@ from bot.features.erasure import Erasure
 from bot.features.followup import FollowUps
 from bot.features.informants import Informants
 from bot.features.invitations import Invitations
+from bot.features.ratings import Ratings
 from bot.features.resume import ResumeCodes
 from bot.features.safety import Safety
 from bot.features.teams import Teams
@@ -33,6 +34,7 @@ def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
         Teams(),  # /transfer
         WebSignIn(),  # /web: a clinician's one-time link to the web workspace
         Informants(),  # /informant: a teacher's or second caregiver's form
+        Ratings(),  # /rate, /ratings: the clinician's view of a function, with a reason
         FollowUps(),
         DataCommands(),
         Safety(net),  # /lowexposure; its after-step hook sees every private step
