@@ -4,11 +4,11 @@ use. Authorised and audited here, whatever draws it (bot/web/clinic/ratings.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot import ratings
-from bot.access import plausible_interview_id
+from bot.access import is_clinician, may_read, plausible_interview_id
 from bot.data.load import current_answers
 from bot.replies import RatingNote
 from bot.reporting import current_ratings, rating_notes
@@ -44,14 +44,20 @@ class RatingsView:
     record: InterviewRecord
     scale: tuple[str, ...]
     rows: tuple[FunctionRow, ...]
+    #: The owner rates; the owner's supervisor reads the ratings only (bot/access.py).
+    can_rate: bool = True
 
 
-def _allowed(uow: UnitOfWork, person_id: int, interview_id: str
+def _allowed(uow: UnitOfWork, person_id: int, interview_id: str, *, read: bool = False
              ) -> tuple[InterviewRecord, bool] | None:
-    """The interview and whether it has a map, if this person may rate it; else None."""
+    """The interview and whether it has a map, if this person may rate it (`read`: or
+    read its ratings, as the owner's supervisor may); else None."""
     person = uow.people.by_id(person_id)
     record = uow.interviews.get(interview_id) if plausible_interview_id(interview_id) else None
-    if person is None or record is None or not ratings.may_rate(person, record):
+    if person is None or record is None:
+        return None
+    if not (ratings.may_rate(person, record)
+            or (read and is_clinician(person) and may_read(uow, person, record))):
         return None
     return record, ratings.map_of(record) is not None
 
@@ -80,13 +86,17 @@ def ratings_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, intervie
                  now: datetime) -> RatingsView | None:
     """The page's content for the interview's clinician, audited as viewed; None (audited
     as denied) for anyone else, an unknown id, or an interview with no map to rate."""
-    allowed = _allowed(uow, person_id, interview_id)
+    allowed = _allowed(uow, person_id, interview_id, read=True)
     if allowed is None or not allowed[1]:
         _denied(uow, person_id, now)
         return None
     record = allowed[0]
     uow.audit.add("viewed", interview_id=record.id, person_id=person_id, now=now, detail=VIEWED)
-    return _view(uow, catalog, record)
+    view = _view(uow, catalog, record)
+    person = uow.people.by_id(person_id)
+    if view is None or person is None:
+        return view
+    return replace(view, can_rate=ratings.may_rate(person, record))
 
 
 def rate(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_id: str,

@@ -140,15 +140,18 @@ class Ratings:
         return False
 
     @staticmethod
-    def _interview(ctx: StepContext, raw_id: str, action: str) -> InterviewRecord | None:
-        """The interview if this clinician may rate it and it has a map; else say why."""
+    def _interview(
+        ctx: StepContext, raw_id: str, action: str, *, read_only: bool = False
+    ) -> InterviewRecord | None:
+        """The interview if this clinician may rate it (`read_only`: read its ratings, as
+        the owner's supervisor may) and it has a map; else say why."""
         if not caseload.require_clinician(ctx, action):
             return None
         if not raw_id.strip():
             ctx.say(f"{action}_usage", library=LIBRARY)
             return None
         # The one ownership check (as /report): unknown and foreign ids answer the same.
-        interview = caseload.owned_interview(ctx, raw_id, action)
+        interview = caseload.owned_interview(ctx, raw_id, action, read_only=read_only)
         if interview is None:
             return None
         if ratings.map_of(interview) is None:
@@ -184,7 +187,7 @@ class Ratings:
                 functions=[_label(labels[f], locale) for f in functions_of(rules)])
 
     def show(self, ctx: StepContext, args: str) -> None:
-        interview = self._interview(ctx, args.strip(), "ratings")
+        interview = self._interview(ctx, args.strip(), "ratings", read_only=True)
         if interview is None:
             return
         rules = ratings.map_of(interview)

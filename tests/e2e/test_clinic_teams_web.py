@@ -3,6 +3,8 @@ access that ends at the next request (transfer, leaving the team, the role taken
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from tests.e2e.test_clinic_web import (
     person_id,
     signed_in,
 )
+from tests.integration.test_clinician import submitted_history
 from tests.integration.test_report_pdf import _MISSING
 
 
@@ -117,3 +120,23 @@ async def test_report_pdf__owner_and_supervisor__others_404__removed_refused(
                                                  now=service.clock()))
     gone = await sup.get(f"/clinic/interviews/{ours}/report.pdf")
     assert gone.status_code in (303, 403) and b"%PDF" not in gone.content
+
+
+async def test_supervisor__reads_the_ratings_page__cannot_rate(
+        service: DialogueService, browser: Browser, db_path: Path) -> None:  # noqa: F811
+    await teams(service)
+    mia = await submitted_history(service, "dr", "fam")
+    address = f"/clinic/interviews/{mia}/ratings"
+    sup = await signed_in(browser, await make_clinician(service, "sup"))
+    page = await sup.get(address)
+    assert page.status_code == 200
+    assert 'data-key="ratings.submit"' not in page.text  # no form to rate with
+    token = re.search(r'name="csrf" value="([^"]+)"', (await sup.get("/clinic/")).text)
+    assert token is not None
+    post = await sup.post(address, data={"csrf": token.group(1), "function": "bs_sleep",
+                                         "value": "a_lot", "reason": "seen at a visit"})
+    assert post.status_code == 404
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+    dr = await signed_in(browser, await make_clinician(service, "dr"))
+    assert 'data-key="ratings.submit"' in (await dr.get(address)).text  # the owner rates

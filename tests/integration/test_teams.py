@@ -24,12 +24,16 @@ UNKNOWN = "NoSuchId1234"
 #: Every clinician command that names an interview, with the words after the id (a
 #: transfer to someone who cannot take it: past the access check, nothing moves).
 COMMANDS = {"report": "", "open": "", "invite": "", "followup": "", "informant": "teacher",
-            "transfer": "console:nobody"}
+            "transfer": "console:nobody", "ratings": "",
+            # past the access check, an unknown function: nothing is kept
+            "rate": "no_such_function 1 seen in clinic"}
 #: Who gets past the access check, per command; everyone else gets exactly the reply an
 #: unknown id gets, and never sees the interview's id.
 ALLOWED = {
     "report": {"owner", "supervisor", "family"},
     "transfer": {"owner", "supervisor"},
+    "ratings": {"owner", "supervisor"},  # a supervisor reads the ratings; only the owner rates
+    "rate": {"owner"},
     "open": {"owner"}, "invite": {"owner"}, "followup": {"owner"}, "informant": {"owner"},
 }
 #: Whose /interviews and /export include the interview.
