@@ -22,17 +22,20 @@ import csv
 import math
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.danger import DangerNet, Kind
-from bot.danger.model import NgramModel, features, model_path
+from bot.danger.model import PAST_MODEL, NgramModel, features, model_path
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety"
 K = 5
 SEED = 14
-EPOCHS = 12
-RATE = 0.3
-L2 = 1e-4
+EPOCHS = 4
+RATE = 0.05
+#: Strong enough that a short ordinary answer ("es un niño feliz") is not called danger
+#: by the bias alone: with 1e-4 the model was sure of anything (p = 1.0 out of fold).
+L2 = 0.03
 #: Weights smaller than this are dropped from the written model (size, not accuracy).
 PRUNE = 0.02
 #: The model's threshold keeps this share of the training folds' danger (out-of-fold).
@@ -50,20 +53,43 @@ def tuning(locale: str) -> Sample:
     return found
 
 
-_READER: list[DangerNet] = []
+_RULES: list[DangerNet] = []
+
+
+def rules_net() -> DangerNet:
+    """The rules without a model (built once)."""
+    if not _RULES:
+        _RULES.append(DangerNet(models={}))
+    return _RULES[0]
+
+
+def all_words(message: str, locale: str) -> list[str]:
+    """What the past model reads: every word."""
+    return rules_net().past_input(message, locale)
 
 
 def words(message: str, locale: str) -> list[str]:
     """What the model reads (DangerNet.model_input: cues of now left out)."""
-    if not _READER:
-        _READER.append(DangerNet(models={}))
-    return _READER[0].model_input(message, locale)[0]
+    return rules_net().model_input(message, locale)[0]
 
 
-def train(sample: Sample, locale: str, threshold: float = 0.5) -> NgramModel:
-    """Logistic regression by AdaGrad over feature strings (deterministic)."""
-    rows = [(features(words(m, locale)), 1.0 if k is Kind.DANGER else 0.0)
-            for k, m in sample]
+def train(sample: Sample, locale: str, threshold: float = 0.5, past: bool = False) -> NgramModel:
+    """Logistic regression by AdaGrad over feature strings (deterministic).
+
+    The danger model: danger against the rest, over DangerNet.model_input. The past
+    model (`past`): disclosure against danger only, over every word of the message (a
+    past cue is what it must learn).
+    """
+    if past:
+        rows = [(features(all_words(m, locale)), 1.0 if k is Kind.DISCLOSURE else 0.0)
+                for k, m in sample if k is not Kind.NONE]
+    else:
+        rows = [(features(words(m, locale)), 1.0 if k is Kind.DANGER else 0.0)
+                for k, m in sample]
+    # Each class weighs as much as the other: the tuning data holds more danger than
+    # the messages a net sees, and the bias must not lean to danger for that.
+    danger = sum(label for _, label in rows) or 1.0
+    weight = {1.0: len(rows) / (2 * danger), 0.0: len(rows) / (2 * max(1.0, len(rows) - danger))}
     weights: dict[str, float] = {}
     squares: dict[str, float] = {}
     bias, bias_sq = 0.0, 0.0
@@ -75,7 +101,7 @@ def train(sample: Sample, locale: str, threshold: float = 0.5) -> NgramModel:
             feats, label = rows[i]
             z = bias + sum(weights.get(f, 0.0) for f in feats)
             p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-            g = p - label
+            g = (p - label) * weight[label]
             bias_sq += g * g
             bias -= RATE * g / math.sqrt(bias_sq + 1e-8)
             for f in feats:
@@ -100,18 +126,109 @@ def folds(sample: Sample, k: int) -> list[list[int]]:
     return out
 
 
-def choose_threshold(sample: Sample, locale: str) -> float:
-    """Out-of-fold probabilities on `sample`; the highest threshold keeping TARGET_RECALL."""
-    probs: list[tuple[float, bool]] = []
-    for part in folds(sample, 3):
+#: Out of fold on the training folds, the net (rules + model) may call at most this share
+#: of non-danger messages danger: under the issue's budget (0.10), since new text costs more.
+FALSE_ALARM_BUDGET = 0.08
+#: The past model may turn at most this share of the danger messages (out of fold) into
+#: not-danger, in each of its two uses.
+PAST_LOSS = 0.005
+#: Thresholds the search may choose from: recall first, but the model must at least find
+#: danger more likely than not (a first version allowed 0.4; see docs/safety.md).
+GRID = [round(0.50 + 0.02 * i, 2) for i in range(25)]
+MODES = ("plain", "now", "uncertain")
+
+
+@dataclass(frozen=True)
+class Routed:
+    """One message out of fold: its truth, the rules' verdict, the gate mode, P(danger)."""
+
+    truth: Kind
+    rules: Kind
+    mode: str | None
+    p: float
+    now: bool  # the rules' danger finding has a cue of now
+    past: float  # P(over) from the past model
+
+
+def routed(sample: Sample, locale: str, k: int = 3) -> list[Routed]:
+    """Each message of `sample` with a model trained on the other k-1 parts."""
+    out: list[Routed] = []
+    for part in folds(sample, k):
         chosen = set(part)
-        model = train([x for i, x in enumerate(sample) if i not in chosen], locale)
-        probs += [(model.probability(words(sample[i][1], locale)),
-                   sample[i][0] is Kind.DANGER) for i in part]
-    danger = sorted((p for p, d in probs if d), reverse=True)
-    if not danger:
-        return 0.5
-    return max(0.5, danger[min(len(danger) - 1, int(TARGET_RECALL * len(danger)))])
+        rest = [x for i, x in enumerate(sample) if i not in chosen]
+        model, past = train(rest, locale), train(rest, locale, past=True)
+        for i in part:
+            verdict, mode, said = rules_net().route(sample[i][1], locale)
+            p = model.probability(said) if mode else 0.0
+            now = any(c in ("present", "urgent") for e in verdict.evidence
+                      if e.kind is Kind.DANGER for c, _ in e.modifiers)
+            out.append(Routed(sample[i][0], verdict.kind, mode, p, now,
+                              past.probability(all_words(sample[i][1], locale))))
+    return out
+
+
+def _above(items: list[Routed], mode: str) -> dict[float, tuple[int, int, int]]:
+    """Per threshold of GRID: (danger, non-danger, disclosures) the model would add."""
+    mine = [r for r in items if r.mode == mode and r.rules is not Kind.DANGER]
+    return {t: (sum(r.truth is Kind.DANGER for r in mine if r.p >= t),
+                sum(r.truth is not Kind.DANGER for r in mine if r.p >= t),
+                sum(r.truth is Kind.DISCLOSURE for r in mine if r.p >= t)) for t in GRID}
+
+
+def choose_thresholds(items: list[Routed]) -> tuple[float, float, float]:
+    """(plain, now, uncertain): the most danger caught out of fold within the budget.
+
+    Rules and model together call at most FALSE_ALARM_BUDGET of the non-danger messages
+    danger, and the model calls no past disclosure danger; ties go to the higher
+    thresholds (fewer alarms).
+    """
+    others = sum(r.truth is not Kind.DANGER for r in items)
+    spare = FALSE_ALARM_BUDGET * others - sum(
+        r.rules is Kind.DANGER and r.truth is not Kind.DANGER for r in items)
+    table = {mode: _above(items, mode) for mode in MODES}
+    best: tuple[int, float, float, float, float] | None = None
+    for plain in GRID:
+        for now in GRID:
+            for unsure in GRID:
+                rows = (table["plain"][plain], table["now"][now], table["uncertain"][unsure])
+                if sum(r[1] for r in rows) > spare or any(r[2] for r in rows):
+                    continue
+                key = (sum(r[0] for r in rows), plain + now + unsure, plain, now, unsure)
+                if best is None or key > best:
+                    best = key
+    return (best[2], best[3], best[4]) if best else (1.01, 1.01, 1.01)
+
+
+def choose_past(items: list[Routed], danger: NgramModel) -> tuple[float, float]:
+    """(rules, model): the lowest past-model thresholds that lose at most PAST_LOSS of the
+    danger out of fold, for a rule's danger without a cue of now and for the model's."""
+    total = max(1, sum(r.truth is Kind.DANGER for r in items))
+    rules = [r for r in items if r.rules is Kind.DANGER and not r.now]
+    model = [r for r in items if r.rules is not Kind.DANGER and r.mode
+             and r.p >= danger.threshold_for(r.mode)]
+
+    def lowest(group: list[Routed]) -> float:
+        for t in GRID:
+            if sum(r.truth is Kind.DANGER and r.past >= t for r in group) <= PAST_LOSS * total:
+                return t
+        return 1.01
+    return lowest(rules), lowest(model)
+
+
+def fit(sample: Sample, locale: str) -> tuple[NgramModel, NgramModel]:
+    """The danger and past models on all of `sample`, thresholds chosen out of fold on it.
+
+    The past model's `threshold` is for a rule's danger without a cue of now, its
+    `threshold_uncertain` for the danger model's verdicts (bot/danger/net.py `_over`).
+    """
+    items = routed(sample, locale)
+    plain, now, unsure = choose_thresholds(items)
+    model = replace(train(sample, locale), threshold=plain, threshold_now=now,
+                    threshold_uncertain=unsure)
+    for_rules, for_model = choose_past(items, model)
+    past = replace(train(sample, locale, past=True), threshold=for_rules,
+                   threshold_uncertain=for_model)
+    return model, past
 
 
 def figures(said: Sequence[Kind], truth: Sequence[Kind]) -> str:
@@ -130,8 +247,8 @@ def report(locale: str, sample: Sample, rules_only: DangerNet) -> None:
     for n, part in enumerate(folds(sample, K), 1):
         chosen = set(part)
         rest = [x for i, x in enumerate(sample) if i not in chosen]
-        model = train(rest, locale, choose_threshold(rest, locale))
-        both = DangerNet(models={locale: model})
+        model, past = fit(rest, locale)
+        both = DangerNet(models={locale: model}, pasts={locale: past})
         test = [sample[i] for i in part]
         truth = [v for v, _ in test]
         said = {
@@ -157,17 +274,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--report", action="store_true", help="k-fold figures only")
     args = parser.parse_args(argv)
-    rules_only = DangerNet(models={})
+    rules_only = rules_net()
     for locale in ("en", "es"):
         sample = tuning(locale)
         report(locale, sample, rules_only)
         if args.report:
             continue
-        model = train(sample, locale, choose_threshold(sample, locale))
+        model, past = fit(sample, locale)
         path = model_path(locale)
         path.write_text(model.to_json(), encoding="utf-8")
-        print(f"{locale}: {len(model.weights)} weights, threshold {model.threshold:.2f} "
-              f"-> {path}")
+        model_path(locale, PAST_MODEL).write_text(past.to_json(), encoding="utf-8")
+        print(f"{locale}: past model {len(past.weights)} weights, thresholds "
+              f"{past.threshold:.2f} rules / {past.threshold_uncertain} model")
+        print(f"{locale}: {len(model.weights)} weights, thresholds {model.threshold:.2f} plain "
+              f"/ {model.threshold_now} now / {model.threshold_uncertain} uncertain -> {path}")
 
 
 if __name__ == "__main__":

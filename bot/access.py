@@ -186,6 +186,51 @@ def may_access(person: Person, interview: InterviewRecord) -> bool:
     return person.id in (interview.owner_id, interview.respondent_id)
 
 
-def may_export_full_report(person: Person, interview: InterviewRecord) -> bool:
-    """The full report is for the clinician who owns the interview."""
+# -- the one authorisation check (issue 20; docs/security.md "Roles") ----------------------
+#
+# Every channel (bot commands, the web workspace, the CLI's person-facing paths) asks these
+# questions and nothing else. They read the person's role and memberships from the store on
+# every call, so a role taken back or a membership ended counts at the very next request,
+# on every channel, web sessions included: nothing is cached in a session.
+
+
+def supervises(uow: UnitOfWork, supervisor: Person, owner_id: int) -> bool:
+    """Whether `supervisor` is a clinician who supervises an organisation `owner_id` is in."""
+    return is_clinician(supervisor) and owner_id in uow.teams.supervised_by(supervisor.id)
+
+
+def may_change(person: Person, interview: InterviewRecord) -> bool:
+    """Who may change an interview as a clinician (answer it, invite, follow up, ask an
+    informant): the clinician who owns it, alone; a family answers through may_access."""
     return is_clinician(person) and interview.owner_id == person.id
+
+
+def may_read(uow: UnitOfWork, person: Person, interview: InterviewRecord) -> bool:
+    """Who may read an interview as a clinician (list, report, export, its pages, the PDF):
+    its owner, or a supervisor of an organisation the owner belongs to. Supervisors read
+    and do not change: the owner stays answerable for what the interview says."""
+    return may_change(person, interview) or supervises(uow, person, interview.owner_id)
+
+
+def caseload_owners(uow: UnitOfWork, person: Person) -> list[int]:
+    """Whose interviews a clinician's caseload lists: their own, and their team's if they
+    supervise one (an empty list for anyone who is not a clinician)."""
+    if not is_clinician(person):
+        return []
+    team = uow.teams.supervised_by(person.id)
+    return [person.id, *(member for member in team if member != person.id)]
+
+
+def may_transfer(uow: UnitOfWork, person: Person, interview: InterviewRecord) -> bool:
+    """The owner hands an interview on, and so may a supervisor of the owner's organisation
+    (a clinician away, a caseload rebalanced); the operator does it from the CLI."""
+    return may_read(uow, person, interview)
+
+
+def may_export_full_report(person: Person, interview: InterviewRecord) -> bool:
+    """The full report is for the clinician who owns the interview.
+
+    For callers that hold no unit of work; with one, `may_read` also lets the owner's
+    supervisors read it.
+    """
+    return may_change(person, interview)

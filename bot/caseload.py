@@ -9,6 +9,8 @@ from bot.access import (
     code_hash,
     is_clinician,
     may_access,
+    may_change,
+    may_read,
     new_code,
     plausible_interview_id,
 )
@@ -27,7 +29,7 @@ OPEN = "acc:open:"
 def may_use(person: Person, interview: InterviewRecord) -> bool:
     """A clinician works only on the interviews they own, never as someone's respondent."""
     if is_clinician(person):
-        return interview.owner_id == person.id
+        return may_change(person, interview)
     return may_access(person, interview)
 
 
@@ -40,14 +42,22 @@ def require_clinician(ctx: StepContext, command: str) -> bool:
     return False
 
 
-def owned_interview(ctx: StepContext, raw_id: str, action: str) -> InterviewRecord | None:
+def owned_interview(
+    ctx: StepContext, raw_id: str, action: str, *, read_only: bool = False
+) -> InterviewRecord | None:
     """The interview with this id if this person may use it; else say "not found".
 
+    `read_only` (a report, an export, a page) also lets the owner's supervisors in
+    (bot/access.py `may_read`); anything that changes the interview is the owner's.
     Unknown and foreign ids get the same answer, so the reply is no existence oracle.
     """
     interview_id = raw_id.strip()
     found = ctx.uow.interviews.get(interview_id) if plausible_interview_id(interview_id) else None
-    if found is None or not may_use(ctx.person, found):
+    allowed = found is not None and (
+        may_use(ctx.person, found)
+        or (read_only and may_read(ctx.uow, ctx.person, found))
+    )
+    if found is None or not allowed:
         # Audited without the id: a guessed id must not land in a stranger's trail.
         ctx.audit("denied", action)
         ctx.say(f"{action}_usage" if not interview_id else "not_found", library=LIBRARY)

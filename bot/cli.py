@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from bot.danger.cli import add_safety_commands
 from bot.data.cli import add_data_commands
-from bot.files import private_folder, reports_folder
+from bot.files import private_folder, reports_folder, write_private
 from bot.invite_cli import add_invite_command
 from bot.model import Outbound
 from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import database_label
+from bot.teams_cli import add_teams_commands
 from bot.usage import CliError
 from flows.errors import FlowError
 from store.errors import StoreError
@@ -29,6 +30,7 @@ from store.errors import StoreError
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
 
+    from bot.pdf import Paper
     from bot.service import DialogueService
     from bot.telegram.webhook import Webhook
     from store.contract import UnitOfWork
@@ -75,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     clinician.add_argument("--to", default=None, metavar="CHANNEL:ID",
                            help="remove: the colleague who takes over their interviews "
                                 "(without it they are held until you assign them)")
+    clinician.add_argument("--org", default=None,
+                           help="add: also put them in this organisation (hearth org add)")
+    clinician.add_argument("--supervisor", action="store_true",
+                           help="add --org: as its supervisor (reads the team's caseload)")
     clinician.set_defaults(run=_clinician)
 
     report = sub.add_parser("report", help="write an interview's report (HTML and charts)")
@@ -87,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "required when HEARTH_DATA_KEY is set)")
     report.add_argument("--locale", default=None,
                         help="language of the report (default: HEARTH_LOCALE)")
+    report.add_argument("--pdf", action="store_true",
+                        help="write the printable PDF instead (WeasyPrint; docs/clinicians.md)")
+    report.add_argument("--paper", choices=["A4", "letter"], default="A4",
+                        help="--pdf: the paper size (default A4)")
     report.set_defaults(run=_report)
 
     keygen = sub.add_parser("keygen", help="print a new key for HEARTH_DATA_KEY")
@@ -98,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(sub)  # export, import, stats (bot/data/cli.py)
     add_safety_commands(sub)  # safety check (bot/danger/cli.py)
     add_invite_command(sub)  # invite (bot/invite_cli.py)
+    add_teams_commands(sub)  # org, transfer (bot/teams_cli.py)
     return parser
 
 
@@ -302,6 +313,7 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.features.clinician import assign_held, end_role, grant_role
     from bot.storage import open_store
+    from bot.teams import add_member
 
     if not re.fullmatch(r"\w{1,32}", args.channel) or not re.fullmatch(r"[\w.@-]{1,64}", args.id):
         raise CliError(
@@ -313,14 +325,25 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
         if args.action != "remove" or not channel or not external_id:
             raise CliError("--to goes with remove, as CHANNEL:ID, like: --to telegram:987654321")
         to = (channel, external_id)
+    if (args.org is not None or args.supervisor) and args.action != "add":
+        raise CliError("--org and --supervisor go with add")
+    if args.supervisor and args.org is None:
+        raise CliError("--supervisor needs --org NAME: a supervisor is one of a team")
 
     def change(repo: UnitOfWork) -> str | None:
         now = datetime.now(UTC)
         if args.action == "link":
             return _signin_link(repo, settings, args.channel, args.id, now)
         if args.action == "add":
-            grant_role(repo, args.channel, args.id, "clinician", by=None, now=now)
-            return "is now a clinician"
+            person = grant_role(repo, args.channel, args.id, "clinician", by=None, now=now)
+            if args.org is None:
+                return "is now a clinician"
+            org = repo.teams.org_named(args.org)
+            if org is None:
+                raise CliError(f"no organisation named {args.org!r} (hearth org add NAME)")
+            role = "supervisor" if args.supervisor else "clinician"
+            add_member(repo, org, person, role, by=None, now=now)
+            return f"is now a clinician, {role} in {args.org!r}"
         if args.action == "assign":
             moved = assign_held(repo, args.channel, args.id, by=None, now=now)
             return None if moved is None else f"now has the {len(moved)} held interview(s)"
@@ -397,6 +420,25 @@ async def _console_report(service: DialogueService, folder: Path | None, submitt
     return [Outbound(text.strip(), key="replies.report_written")]
 
 
+async def _write_pdf(service: DialogueService, interview_id: str, folder: Path, locale: str,
+                     paper: Paper) -> list[Path] | None:
+    """`hearth report ID --pdf`: the printable report, a 0600 file (bot/files.py)."""
+    from bot.pdf import PdfUnavailable, interview_pdf
+    from bot.service import utc_now
+
+    try:
+        pdf = await interview_pdf(service.store, service.catalog, interview_id, utc_now(),
+                                  locale=locale, paper=paper)
+    except PdfUnavailable as exc:
+        raise CliError(f"{exc} (docs/deploy.md: WeasyPrint's system libraries)") from exc
+    if pdf is None:
+        return None
+    private_folder(folder)
+    path = folder / f"report-{interview_id}.pdf"
+    write_private(path, pdf)
+    return [path]
+
+
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.data.render import text
     from bot.reports import write_interview_report
@@ -420,6 +462,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         service = await open_service(settings)
         try:
             folder = args.out or private_folder(reports_folder(settings), ours=True)
+            if args.pdf:
+                return await _write_pdf(service, interview, folder, locale, args.paper)
             return await write_interview_report(
                 service.store, service.catalog, interview,
                 folder, utc_now(), locale)

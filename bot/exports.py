@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.model import Attachment, Outbound
 from bot.replies import Export
+from bot.reporting import current_ratings
 from bot.wording import Wording
 from flows.answers import decode_value
 from flows.engine import Answer, Answers
@@ -49,11 +50,12 @@ def _scored(flow: Flow, export: Export, locale: str) -> list[Outbound] | None:
     if not has_rules(flow.id):
         return None
     answers = answers_of(export)
-    report = build_report(flow, answers, export.at)
+    report = build_report(flow, answers, export.at, current_ratings(export.ratings))
     if export.audience == "caregiver":
         return [Outbound(reports.caregiver_summary(report, locale, flow))]
     html = reports.clinician_html(report, reports.answer_appendix(flow, answers, locale), locale,
-                                  flow=flow, safety=export.safety, informants=export.informants)
+                                  flow=flow, safety=export.safety, informants=export.informants,
+                                  ratings=export.ratings)
     caption = _m(
         locale, "report_caption", nickname=export.nickname, interview_id=export.interview_id
     )

@@ -33,13 +33,10 @@ def _option(flow: Flow, item_id: str | None, value: str | None, locale: str) -> 
     return flow.text(option.label, locale) if option is not None else value
 
 
-def informant_section(report: Report, forms: Sequence[InformantForm],
-                      locale: str) -> dict[str, Any] | None:
-    """What `informants.html.j2: side_by_side` draws; None when there is nothing to show.
-
-    Each form is scored on the family's map with its own rules (scoring/informants.py);
-    a form on another map (or of a flow with no informant rules) is left out.
-    """
+def informant_views(report: Report, forms: Sequence[InformantForm]
+                    ) -> list[tuple[InformantForm, Flow, InformantView]]:
+    """Each form scored on the family's map with its own rules (scoring/informants.py);
+    a form on another map (or of a flow with no informant rules) is left out."""
     shown: list[tuple[InformantForm, Flow, InformantView]] = []
     for form in forms:
         flow = _flows().get(form.flow)
@@ -51,10 +48,22 @@ def informant_section(report: Report, forms: Sequence[InformantForm],
         answers = decoded({row.key: (row.value, 0) for row in form.rows})
         view = score_informant(rules, bundled_rules(rules.map).scoring, flow, answers)
         shown.append((form, flow, view))
+    return shown
+
+
+def informant_section(report: Report, forms: Sequence[InformantForm],
+                      locale: str) -> dict[str, Any] | None:
+    """What `informants.html.j2: side_by_side` draws; None when there is nothing to show.
+
+    The family's column is the caregiver's own view, whatever a clinician rated (the
+    ratings have their own section: bot/rating_report.py).
+    """
+    shown = informant_views(report, forms)
     if not shown:
         return None
     rules = informant_rules(shown[0][1].id)
-    rows = side_by_side(rules, report.regions, report.functions, [v for _, _, v in shown])
+    functions, regions = report.caregiver_view
+    rows = side_by_side(rules, regions, functions, [v for _, _, v in shown])
     return {
         "differ_at_steps": rules.agreement.differ_at_steps,
         "forms": [{

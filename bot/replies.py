@@ -128,6 +128,17 @@ class InformantForm(BaseModel):
     submitted_at: datetime | None = None
 
 
+class RatingNote(BaseModel):
+    """One revision of a clinician's rating of a function (bot/ratings.py)."""
+
+    function: str
+    revision: int
+    value: str
+    reason: str
+    rated_by: int | None
+    rated_at: datetime
+
+
 class Export(_Reply):
     """An interview sent as a report: the clinician's full report or the caregiver's summary."""
 
@@ -143,6 +154,8 @@ class Export(_Reply):
     safety: list[SafetyNote] = Field(default_factory=list)
     #: For the clinician's report: the second informants' sent forms (docs/informants.md).
     informants: list[InformantForm] = Field(default_factory=list)
+    #: For the clinician's report: the clinician ratings, every revision, oldest first.
+    ratings: list[RatingNote] = Field(default_factory=list)
 
 
 class DataFile(BaseModel):

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
 from bot import plans
 from bot.data.load import decoded
-from bot.replies import Change, Export, InformantForm, ReviewRow, SafetyNote, Tried
+from bot.replies import (
+    Change,
+    Export,
+    InformantForm,
+    RatingNote,
+    ReviewRow,
+    SafetyNote,
+    Tried,
+)
 from flows.catalog import FlowCatalog
 from flows.engine import questions
 from flows.lifecycle import State
@@ -79,7 +88,24 @@ def export_reply(
         at=now,
         safety=safety_notes(uow, interview.id) if audience == "clinician" else [],
         informants=informant_forms(uow, catalog, interview) if audience == "clinician" else [],
+        # The family's summary rests on their own answers: the clinician's view is theirs.
+        ratings=rating_notes(uow, interview.id) if audience == "clinician" else [],
     )
+
+
+def rating_notes(uow: UnitOfWork, interview_id: str) -> list[RatingNote]:
+    """Every clinician rating of an interview, oldest first (bot/ratings.py keeps them)."""
+    return [RatingNote(function=r.function, revision=r.revision, value=r.value, reason=r.reason,
+                       rated_by=r.rated_by, rated_at=r.rated_at)
+            for r in uow.ratings.history(interview_id)]
+
+
+def current_ratings(ratings: Sequence[RatingNote]) -> dict[str, str]:
+    """function -> the value of its latest revision (what the scores use)."""
+    latest: dict[str, str] = {}
+    for note in ratings:
+        latest[note.function] = note.value
+    return latest
 
 
 def informant_forms(

@@ -16,8 +16,9 @@ import yaml
 from bot.data.load import current_answers
 from bot.files import private_folder, write_private
 from bot.informant_report import informant_section
-from bot.replies import InformantForm, SafetyNote
-from bot.reporting import informant_forms, safety_notes
+from bot.rating_report import ratings_section
+from bot.replies import InformantForm, RatingNote, SafetyNote
+from bot.reporting import current_ratings, informant_forms, rating_notes, safety_notes
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answers, Value, questions, split_key
 from flows.schema import Flow
@@ -256,16 +257,18 @@ def clinician_context(report: Report, appendix: list[AppendixRow], locale: str,
             "strengths": _options(flow, items.strengths, report.strengths, locale),
             "builds_on": _builds_on(report, flow, locale),
             "steps": steps, "asks": asks, "experiences": experiences, "strained": strained,
-            "note": report.family_note, "safety": [], "informants": None}
+            "note": report.family_note, "safety": [], "informants": None, "ratings": None}
 
 
 def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "en",
                    charts: tuple[bytes, bytes] | None = None, flow: Flow | None = None,
                    safety: Sequence[SafetyNote] = (),
-                   informants: Sequence[InformantForm] = ()) -> str:
+                   informants: Sequence[InformantForm] = (),
+                   ratings: Sequence[RatingNote] = ()) -> str:
     """The self-contained HTML report (charts drawn unless given as (map, timeline) PNGs),
-    with what the safety net caught (`safety`) at the top and the second informants'
-    views beside the family's (`informants`)."""
+    with what the safety net caught (`safety`) at the top, the second informants' views
+    beside the family's (`informants`), and the clinician's `ratings` (the report must
+    have been built with them: bot/ratings.py `current`)."""
     locale = report_locale(locale)
     map_png, history_png = charts or chart_pngs(report, locale)
     template = document_environment().get_template(CLINICIAN_TEMPLATE.format(locale=locale))
@@ -276,6 +279,7 @@ def clinician_html(report: Report, appendix: list[AppendixRow], locale: str = "e
         for note in safety
     ]
     context["informants"] = informant_section(report, informants, locale)
+    context["ratings"] = ratings_section(report, informants, ratings, locale)
     return template.render(context)
 
 
@@ -283,7 +287,8 @@ def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
                            folder: Path, locale: str = "en",
                            stem_suffix: str | None = None,
                            safety: Sequence[SafetyNote] = (),
-                           informants: Sequence[InformantForm] = ()) -> list[Path]:
+                           informants: Sequence[InformantForm] = (),
+                           ratings: Sequence[RatingNote] = ()) -> list[Path]:
     """Write the HTML report and its two charts as PNG files; return the three paths.
 
     Each file is 0600 and a folder made for them 0700, whatever the umask (bot/files.py).
@@ -293,7 +298,7 @@ def write_clinician_report(report: Report, answers_appendix: list[AppendixRow],
     stem = f"{report.flow_id}-{stem_suffix or f'{report.generated_at:%Y%m%d-%H%M%S}'}"
     map_png, history_png = chart_pngs(report, locale)
     html = clinician_html(report, answers_appendix, locale, (map_png, history_png),
-                          safety=safety, informants=informants)
+                          safety=safety, informants=informants, ratings=ratings)
     paths = [folder / f"{stem}.html", folder / f"{stem}-brain-map.png",
              folder / f"{stem}-timeline.png"]
     write_private(paths[0], html.encode("utf-8"))
@@ -310,7 +315,8 @@ def scored_interview(repo: UnitOfWork, catalog: FlowCatalog, interview_id: str,
         return None
     flow = catalog.get(record.flow_key)
     answers = current_answers(repo, interview_id)
-    return build_report(flow, answers, now), answer_appendix(flow, answers, locale)
+    ratings = current_ratings(rating_notes(repo, interview_id))
+    return build_report(flow, answers, now, ratings), answer_appendix(flow, answers, locale)
 
 
 def _informant_forms(repo: UnitOfWork, catalog: FlowCatalog,
@@ -334,9 +340,10 @@ async def write_interview_report(store: Backend, catalog: FlowCatalog, interview
     report, appendix = scored
     notes = await store.read(lambda repo: safety_notes(repo, interview_id))
     forms = await store.read(lambda repo: _informant_forms(repo, catalog, interview_id))
+    ratings = await store.read(lambda repo: rating_notes(repo, interview_id))
     # Drawing the charts takes a few hundred milliseconds: off the event loop.
     paths = await asyncio.to_thread(write_clinician_report, report, appendix, folder, locale,
-                                    interview_id, notes, forms)
+                                    interview_id, notes, forms, ratings)
     await store.run(lambda repo: repo.audit.add("exported", interview_id=interview_id,
                                                 person_id=None, now=now, detail="operator"))
     return paths

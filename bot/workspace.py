@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from bot.access import is_clinician
+from bot.access import caseload_owners, is_clinician
 from flows.catalog import FlowCatalog
 from flows.engine import questions
 from flows.lifecycle import State
@@ -114,7 +114,8 @@ def _row(r: CaseloadRow, totals: dict[str, int]) -> dict[str, Any]:
 
 def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: CaseloadQuery,
                   now: datetime) -> CaseloadView | None:
-    """A clinician's own interviews, filtered, sorted and paged; None for anyone else.
+    """A clinician's caseload (a supervisor's: with their team's), filtered, sorted and
+    paged; None for anyone else.
 
     Filtered, sorted and paged in SQL (store/repos/clinic.py: `caseload_page`), except by
     nickname (sealed: `_by_nickname`); each interview shown is audited as viewed, as
@@ -124,13 +125,15 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
     if person is None or not is_clinician(person):
         uow.audit.add("denied", interview_id=None, person_id=person_id, now=now, detail=LISTED)
         return None
+    # Their own interviews, and their team's for a supervisor (bot/access.py).
+    owners = caseload_owners(uow, person)
     if query.sort == "nickname" or query.search:
-        total, shown = _by_nickname(uow, person_id, query)
+        total, shown = _by_nickname(uow, owners, query)
     else:
         # Filtered, sorted and paged in SQL: only the page's rows are read whole.
         page = query.page
         total, shown = uow.clinic.caseload_page(
-            person_id, state=query.state or None, flagged=query.flagged,
+            owners, state=query.state or None, flagged=query.flagged,
             follow_up=query.follow_up, sort=query.sort, descending=query.descending,
             offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         if not shown and page > 1 and total:  # past the end: the last page
@@ -149,12 +152,12 @@ def caseload_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, query: 
         total, min(query.page, pages), pages)
 
 
-def _by_nickname(uow: UnitOfWork, person_id: int,
+def _by_nickname(uow: UnitOfWork, owners: list[int],
                  query: CaseloadQuery) -> tuple[int, list[CaseloadRow]]:
     """Sorted or searched by nickname, which is sealed under a key: every matching
     interview's id and nickname in one light read, compared here; then the page's rows."""
     pairs = uow.clinic.caseload_order(
-        person_id, state=query.state or None, flagged=query.flagged, follow_up=query.follow_up,
+        owners, state=query.state or None, flagged=query.flagged, follow_up=query.follow_up,
         sort="activity" if query.sort == "nickname" else query.sort,
         descending=query.descending)
     if query.search:

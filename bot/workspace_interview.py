@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.access import is_clinician, plausible_interview_id
-from bot.caseload import may_use
+from bot.access import may_read, plausible_interview_id
 from bot.data.load import current_answers, decoded
-from bot.replies import InformantForm, SafetyNote
-from bot.reporting import informant_forms, safety_notes
+from bot.replies import InformantForm, RatingNote, SafetyNote
+from bot.reporting import informant_forms, rating_notes, safety_notes
 from bot.reports import AppendixRow, answer_text, report_locale, scored_interview
 from flows.catalog import FlowCatalog
 from flows.engine import questions, split_key
@@ -53,6 +52,8 @@ class InterviewView:
     informants: list[InformantForm]
     answers: list[AnswerHistory]
     events: list[Event]
+    #: The clinician's ratings (bot/ratings.py): the report above is built with them.
+    ratings: list[RatingNote] = field(default_factory=list)
 
 
 def _label(text: Mapping[str, str], locale: str) -> str:
@@ -100,12 +101,13 @@ def _histories(uow: UnitOfWork, flow: Flow, record: InterviewRecord, person_id: 
 
 def interview_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_id: str,
                    now: datetime) -> InterviewView | None:
-    """An interview for its clinician, audited as viewed; None (audited as denied, without
-    the id: a guessed id must not land in a stranger's trail) for anyone else."""
+    """An interview for its clinician (or their supervisor), audited as viewed; None
+    (audited as denied, without the id: a guessed id must not land in a stranger's trail)
+    for anyone else."""
     person = uow.people.by_id(person_id)
     record = uow.interviews.get(interview_id) if plausible_interview_id(interview_id) else None
-    if person is None or record is None or not is_clinician(person) or not may_use(
-            person, record):
+    # Read access (bot/access.py): its clinician, or a supervisor of their organisation.
+    if person is None or record is None or not may_read(uow, person, record):
         uow.audit.add("denied", interview_id=None, person_id=person_id, now=now, detail=OPENED)
         return None
     uow.audit.add("viewed", interview_id=record.id, person_id=person_id, now=now, detail=OPENED)
@@ -120,4 +122,5 @@ def interview_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interv
         informants=informant_forms(uow, catalog, record),
         answers=_histories(uow, flow, record, person_id, locale),
         events=uow.audit.of_interview(record.id),
+        ratings=rating_notes(uow, record.id),
     )

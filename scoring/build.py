@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from flows.engine import Answers
@@ -17,21 +18,27 @@ from scoring.compute import (
     period_scores,
     region_scores,
 )
+from scoring.ratings import apply_ratings
 from scoring.recommend import Scores, recommend
 from scoring.report import Report
 from scoring.rules import RuleProblem, RulesError, RuleSet, bundled_rules, check_against_flow
 
 
-def build_report(flow: Flow, answers: Answers, now: datetime) -> Report:
+def build_report(flow: Flow, answers: Answers, now: datetime,
+                 ratings: Mapping[str, str] | None = None) -> Report:
     """Score one interview with the rules bundled for its flow.
+
+    `ratings` (function -> value on the map's scale) are the clinician's: each overrides
+    the caregiver's answer for that function in every score (scoring/ratings.py).
 
     Raises `NoScoringRules` when the flow has none (the sample flow, for instance: ask
     `has_rules(flow.id)` first), and `RulesError` when the rules do not fit the flow.
     """
-    return build_report_with(bundled_rules(flow.id), flow, answers, now)
+    return build_report_with(bundled_rules(flow.id), flow, answers, now, ratings)
 
 
-def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetime) -> Report:
+def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetime,
+                      ratings: Mapping[str, str] | None = None) -> Report:
     """Score one interview with the given rules (tests and tuning pass their own)."""
     problems = check_against_flow(rules, flow)
     if problems:
@@ -41,7 +48,11 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
     entries = adversity_entries(s, flow, answers, age)
     periods = period_scores(s, answers, entries, age)
     now_connection = current_relational(s, answers)
-    functions = function_scores(s, flow, answers)
+    caregiver = function_scores(s, flow, answers)
+    given_ratings = ratings or {}
+    functions = apply_ratings(s, caregiver, given_ratings)
+    used = tuple((f.item_id, given_ratings[f.item_id]) for f in caregiver
+                 if given_ratings.get(f.item_id) in s.functioning.points)
     regions = region_scores(s, functions)
     reserve = caregiving_reserve(s, answers)
     state = answers.get(s.functioning.state_item)
@@ -78,6 +89,9 @@ def build_report_with(rules: RuleSet, flow: Flow, answers: Answers, now: datetim
         helpers=_picked(answers, s.items.helpers),
         helpers_often=_text(answers, s.items.helpers_often),
         helpers_rating=_text(answers, s.items.helpers_rating),
+        ratings=used,
+        caregiver_functions=tuple(caregiver) if used else (),
+        caregiver_regions=tuple(region_scores(s, caregiver)) if used else (),
     )
 
 

@@ -207,6 +207,25 @@ class Report:
     helpers: tuple[str, ...] = ()
     helpers_often: str | None = None
     helpers_rating: str | None = None
+    #: The clinician's ratings the scores use, (function, value) in map order; with any,
+    #: `functions`, `regions`, `factors` and the recommendations rest on them, and the
+    #: caregiver's own view is kept beside (docs/scoring.md, "Clinician ratings").
+    ratings: tuple[tuple[str, str], ...] = ()
+    caregiver_functions: tuple[FunctionScore, ...] = ()
+    caregiver_regions: tuple[GroupScore, ...] = ()
+
+    @property
+    def caregiver_view(self) -> tuple[tuple[FunctionScore, ...], tuple[GroupScore, ...]]:
+        """The caregiver's own functions and regions, whatever the clinician rated."""
+        if self.ratings:
+            return self.caregiver_functions, self.caregiver_regions
+        return self.functions, self.regions
+
+    def source(self, item_id: str) -> str:
+        """Whose view the score of this function uses: "clinician", "caregiver" or "none"."""
+        if any(function == item_id for function, _ in self.ratings):
+            return "clinician"
+        return "none" if self.function(item_id).points is None else "caregiver"
 
     @property
     def flow_key(self) -> str:

@@ -29,11 +29,15 @@ from store.records import (
     Event,
     InterviewRecord,
     Invite,
+    Membership,
+    Organisation,
     Person,
+    Rating,
     ResumeCode,
     WebSession,
 )
 from store.repos.interviews import new_interview_id
+from store.repos.teams import MEMBER_ROLES
 
 if TYPE_CHECKING:
     from store.bookclub import ClubRecord, WeekDelivery
@@ -77,6 +81,9 @@ class _Tables:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
     plans: PlanTables = field(default_factory=PlanTables)
+    orgs: dict[int, Organisation] = field(default_factory=dict)
+    members: dict[tuple[int, int], Membership] = field(default_factory=dict)
+    ratings: list[Rating] = field(default_factory=list)
     clinic_links: dict[str, ClinicLink] = field(default_factory=dict)
     clinic_sessions: dict[str, ClinicSession] = field(default_factory=dict)
 
@@ -194,6 +201,12 @@ class _Interviews:
             if record.respondent_id == from_id:
                 record.respondent_id = None
         return moved
+
+    def transfer_one(self, interview_id: str, to_id: int, *, now: datetime) -> None:
+        record = self.t.interviews[interview_id]
+        if record.respondent_id == record.owner_id:
+            record.respondent_id = None
+        record.owner_id, record.revision, record.updated_at = to_id, record.revision + 1, now
 
     def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
         self.t.follow_ups[interview_id] = earlier_id
@@ -542,7 +555,7 @@ class _Clinic:
             for r in self._caseload(lambda r: r.owner_id == owner_id)
         ]
 
-    def caseload_page(self, owner_id: int, *, state: str | None, flagged: bool,
+    def caseload_page(self, owner_id: int | list[int], *, state: str | None, flagged: bool,
                       follow_up: bool, sort: str, descending: bool, offset: int,
                       limit: int) -> tuple[int, list[CaseloadRow]]:
         ranks = ("consent", "answering", "paused", "review", "submitted", "withdrawn")
@@ -554,15 +567,16 @@ class _Clinic:
             "flags": lambda r: (r.flags, r.updated_at, r.interview_id),
             "progress": lambda r: (r.answered, r.interview_id),
         }
+        owners = [owner_id] if isinstance(owner_id, int) else owner_id
         rows = [
-            r for r in self._caseload(lambda r: r.owner_id == owner_id)
+            r for r in self._caseload(lambda r: r.owner_id in owners)
             if (not state or r.state == state) and (not flagged or r.flags)
             and (not follow_up or r.follow_ups_open)
         ]
         rows.sort(key=keys[sort], reverse=descending)
         return len(rows), rows[offset: offset + limit]
 
-    def caseload_order(self, owner_id: int, *, state: str | None, flagged: bool,
+    def caseload_order(self, owner_id: int | list[int], *, state: str | None, flagged: bool,
                        follow_up: bool, sort: str, descending: bool
                        ) -> list[tuple[str, str | None]]:
         _, rows = self.caseload_page(owner_id, state=state, flagged=flagged,
@@ -669,6 +683,74 @@ class _BookClub:
         self.t.pending.pop(person_id, None)
 
 
+class _Teams:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add_org(self, name: str, *, now: datetime) -> Organisation | None:
+        if self.org_named(name) is not None:
+            return None
+        org = Organisation(next(self.t.ids), name, now)
+        self.t.orgs[org.id] = org
+        return org
+
+    def org_named(self, name: str) -> Organisation | None:
+        return next((o for o in self.t.orgs.values() if o.name == name), None)
+
+    def orgs(self) -> list[Organisation]:
+        return sorted(self.t.orgs.values(), key=lambda o: o.name)
+
+    def set_member(self, org_id: int, person_id: int, role: str, *, now: datetime) -> None:
+        if role not in MEMBER_ROLES:
+            raise ValueError(f"member role must be one of {MEMBER_ROLES}, got {role!r}")
+        found = self.t.members.get((org_id, person_id))
+        since = found.since if found else now
+        self.t.members[(org_id, person_id)] = Membership(org_id, person_id, role, since)
+
+    def drop_member(self, org_id: int, person_id: int) -> bool:
+        return self.t.members.pop((org_id, person_id), None) is not None
+
+    def drop_person(self, person_id: int) -> int:
+        keys = [k for k in self.t.members if k[1] == person_id]
+        for key in keys:
+            del self.t.members[key]
+        return len(keys)
+
+    def memberships_of(self, person_id: int) -> list[Membership]:
+        return sorted((m for m in self.t.members.values() if m.person_id == person_id),
+                      key=lambda m: m.org_id)
+
+    def members(self, org_id: int) -> list[Membership]:
+        return sorted((m for m in self.t.members.values() if m.org_id == org_id),
+                      key=lambda m: m.person_id)
+
+    def supervised_by(self, supervisor_id: int) -> list[int]:
+        orgs = {m.org_id for m in self.memberships_of(supervisor_id) if m.role == "supervisor"}
+        return sorted({m.person_id for m in self.t.members.values() if m.org_id in orgs})
+
+
+class _Ratings:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def add(
+        self, interview_id: str, function: str, value: str, reason: str, *, by: int,
+        now: datetime,
+    ) -> Rating:
+        revision = 1 + max((r.revision for r in self.t.ratings
+                            if r.interview_id == interview_id and r.function == function),
+                           default=0)
+        rating = Rating(interview_id, function, revision, value, reason, by, now)
+        self.t.ratings.append(rating)
+        return rating
+
+    def history(self, interview_id: str) -> list[Rating]:
+        return [r for r in self.t.ratings if r.interview_id == interview_id]
+
+    def current(self, interview_id: str) -> dict[str, Rating]:
+        return {r.function: r for r in self.history(interview_id)}
+
+
 class MemoryUnitOfWork:
     """The repositories over one `_Tables`."""
 
@@ -683,6 +765,8 @@ class MemoryUnitOfWork:
         self.bookclub = _BookClub(tables)
         self.web_sessions = _WebSessions(tables)
         self.plans = MemoryPlans(tables.plans)
+        self.teams = _Teams(tables)
+        self.ratings = _Ratings(tables)
         self.clinic = _Clinic(tables)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
@@ -698,6 +782,9 @@ class MemoryUnitOfWork:
         ]
         t.events = [
             e for e in t.events if e.interview_id not in owned and e.person_id != person_id
+        ]
+        t.ratings = [
+            r for r in t.ratings if r.interview_id not in owned and r.rated_by != person_id
         ]
         for interview_id in owned:
             self.plans.erase_interview(interview_id)
@@ -727,6 +814,7 @@ class MemoryUnitOfWork:
             f"erased:{person_id}", "caregiver", None,
         )
         t.chats.pop(person_id, None)
+        self.teams.drop_person(person_id)
         t.erasures.pop(person_id, None)
         self.bookclub.erase_person(person_id)
         tombstones: list[str | None] = [*owned, *shared, None]

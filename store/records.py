@@ -54,6 +54,20 @@ class AnswerRevision:
 
 
 @dataclass(frozen=True)
+class Rating:
+    """One row of a clinician's append-only ratings: a function of the map, rated with a
+    reason; a change of mind is the next revision of the same function."""
+
+    interview_id: str
+    function: str  # the map's item id, e.g. "bs_sleep"
+    revision: int  # 1, 2, … per interview and function
+    value: str  # a point key of the map's scale: "typical", "some", "a_lot"
+    reason: str
+    rated_by: int | None  # None once the author was erased
+    rated_at: datetime
+
+
+@dataclass(frozen=True)
 class Event:
     """One audit-trail entry."""
 
@@ -105,6 +119,25 @@ class WebSession:
     user_id: str
     created_at: datetime
     seen_at: datetime
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A team of clinicians (a practice, a service) whose supervisors read its caseload."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A person's place in an organisation: "clinician" or "supervisor"."""
+
+    org_id: int
+    person_id: int
+    role: str
+    since: datetime
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from store.repos.audit import SEALED_KIND, SENSITIVE_KINDS
 from store.reseal_plans import reseal_plans
 
 #: What this code seals. Raise it when something new is sealed, with its pass below.
-SEAL_LEVEL = 3  # 3: notes, plans and check-in answers (store/reseal_plans.py)
+SEAL_LEVEL = 4  # 3: clinicians' ratings (value and reason); 4: notes, plans, check-ins
 
 Connection = Any  # sqlite3.Connection or store.pgconn.PgConnection (the same subset)
 
@@ -31,7 +31,7 @@ def needs_reseal(conn: Connection) -> bool:
 def reseal(conn: Connection, cipher: Cipher, *, postgres: bool) -> dict[str, int]:
     """Seal every value still in clear; return how many values per table. No commit."""
     counts = {"answers": 0, "current_answers": 0, "interviews": 0, "events": 0,
-              "deliveries": 0, "bookclub_reflections": 0, "plans": 0}
+              "deliveries": 0, "bookclub_reflections": 0, "ratings": 0, "plans": 0}
     answers = [
         (row_id, iid, key, value)
         for row_id, iid, key, value in conn.execute(
@@ -100,6 +100,7 @@ def reseal(conn: Connection, cipher: Cipher, *, postgres: bool) -> dict[str, int
                 "UPDATE bookclub_reflections SET text = ? WHERE id = ?", (cipher.seal(text), row_id)
             )
             counts["bookclub_reflections"] += 1
+    counts["ratings"] = _reseal_ratings(conn, cipher, postgres=postgres)
     counts["plans"] = reseal_plans(conn, cipher, postgres=postgres)
     conn.execute(
         "INSERT INTO store_meta (name, value) VALUES ('seal_level', ?) "
@@ -109,25 +110,48 @@ def reseal(conn: Connection, cipher: Cipher, *, postgres: bool) -> dict[str, int
     return counts
 
 
+def _reseal_ratings(conn: Connection, cipher: Cipher, *, postgres: bool) -> int:
+    """Seal ratings' values and reasons written before a key was set (trigger lifted)."""
+    clear = [
+        (row_id, iid, value, reason)
+        for row_id, iid, value, reason in conn.execute(
+            "SELECT id, interview_id, value, reason FROM ratings"
+        ).fetchall()
+        if not (is_sealed(value) and is_sealed(reason))
+    ]
+    if not clear:
+        return 0
+    trigger = _lift_append_only(conn, postgres=postgres, table="ratings")
+    for row_id, iid, value, reason in clear:
+        conn.execute(
+            "UPDATE ratings SET value = ?, reason = ? WHERE id = ?",
+            (_sealed(cipher, value, iid), _sealed(cipher, reason, iid), row_id),
+        )
+    _restore_append_only(conn, trigger, postgres=postgres, table="ratings")
+    return len(clear)
+
+
 def _sealed(cipher: Cipher, value: str | None, context: str) -> str | None:
     return value if value is None or is_sealed(value) else cipher.seal(value, context)
 
 
-def _lift_append_only(conn: Connection, *, postgres: bool) -> str:
+def _lift_append_only(conn: Connection, *, postgres: bool, table: str = "answers") -> str:
     if postgres:
-        conn.execute("ALTER TABLE answers DISABLE TRIGGER answers_append_only")
+        conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
         return ""
     row = conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'answers_append_only'"
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+        (f"{table}_append_only",),
     ).fetchone()
     if row is None:
-        raise sqlite3.IntegrityError("the append-only trigger of answers is missing")
-    conn.execute("DROP TRIGGER answers_append_only")
+        raise sqlite3.IntegrityError(f"the append-only trigger of {table} is missing")
+    conn.execute(f"DROP TRIGGER {table}_append_only")
     return str(row[0])
 
 
-def _restore_append_only(conn: Connection, trigger: str, *, postgres: bool) -> None:
+def _restore_append_only(conn: Connection, trigger: str, *, postgres: bool,
+                         table: str = "answers") -> None:
     if postgres:
-        conn.execute("ALTER TABLE answers ENABLE TRIGGER answers_append_only")
+        conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
     else:
         conn.execute(trigger)

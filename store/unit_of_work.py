@@ -18,6 +18,8 @@ from store.repos.deliveries import Deliveries
 from store.repos.interviews import Interviews
 from store.repos.people import People
 from store.repos.plans import Plans
+from store.repos.ratings import Ratings
+from store.repos.teams import Teams
 from store.repos.web_sessions import WebSessions
 
 
@@ -42,6 +44,8 @@ class SqlUnitOfWork:
         self.bookclub = BookClubRepository(self.session)
         self.web_sessions = WebSessions(self.session)
         self.plans = Plans(self.session)
+        self.teams = Teams(self.session)
+        self.ratings = Ratings(self.session)
         self.clinic = Clinic(self.session)
 
     def erase_person(self, person_id: int, *, now: datetime) -> Erasure:
@@ -78,6 +82,7 @@ class SqlUnitOfWork:
         for interview_id in owned:
             self.plans.erase_interview(interview_id)
             self.answers.delete_all(interview_id)
+            self.ratings.delete_all(interview_id)
             conn.execute("DELETE FROM invites WHERE interview_id = ?", (interview_id,))
             conn.execute("DELETE FROM events WHERE interview_id = ?", (interview_id,))
             conn.execute(
@@ -94,6 +99,8 @@ class SqlUnitOfWork:
                 (ts(now), interview_id),
             )
         conn.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (person_id,))
+        # Ratings they wrote on interviews they no longer own (one transferred away).
+        self.ratings.delete_by(person_id)
         # A web person's browser sessions (their cookie no longer opens anything).
         conn.execute(
             "DELETE FROM web_sessions WHERE user_id IN "
@@ -109,6 +116,7 @@ class SqlUnitOfWork:
             self.deliveries.blank_mentioning(interview_id)
         conn.execute("DELETE FROM attempts WHERE person_id = ?", (person_id,))
         conn.execute("DELETE FROM erasure_requests WHERE person_id = ?", (person_id,))
+        self.teams.drop_person(person_id)
         # Book clubs: reflections, an opened check-in, a private subscription.
         self.bookclub.erase_person(person_id)
         conn.execute(

@@ -108,7 +108,8 @@ class Rule:
     window: int | None = None  # tokens; None: to the sentence's end
     applies_to: frozenset[str] | None = None  # concerns a modifier may modify (None: all)
     who: str | None = None  # experiencer cues, and a target's default
-    tense: str = "any"  # targets: "past" forms (imperfect, "tried to") mean it is over
+    tense: str = "any"  # targets: "past" forms (imperfect, "tried to") mean it is over;
+    # historical modifiers: "past" is a strong sign ("back then") that beats a sign of now
     fuzzy: bool = False  # targets: tolerate a typo in long words (opt-in: real words collide)
 
 

@@ -22,10 +22,21 @@ from pathlib import Path
 MAX_CHARS = 1000
 
 
+#: Marks a word in the scope of a negation ("not safe" -> "safe", "~safe"): a linear model
+#: cannot tell "im safe" from "im not safe" by their words alone.
+NEGATED = "~"
+
+
 def features(words: Iterable[str], low: int = 3, high: int = 5) -> set[str]:
-    """Word unigrams and the character n-grams of each word padded with spaces."""
+    """Word unigrams and the character n-grams of each word padded with spaces.
+
+    A negated word (NEGATED + word) is a word feature of its own, without n-grams.
+    """
     found: set[str] = set()
     for word in words:
+        if word.startswith(NEGATED):
+            found.add("w " + word)
+            continue
         if not word.isalnum():
             continue
         found.add("w " + word)
@@ -42,9 +53,22 @@ class NgramModel:
 
     weights: Mapping[str, float]
     bias: float
-    threshold: float
+    threshold: float  # no rule target, no cue either way: "goodbye everyone im done"
     low: int = 3
     high: int = 5
+    #: With the rules' cue of now ("tonight", "help") the words need less to be danger.
+    threshold_now: float | None = None
+    #: A rule target only a hypothetical or a child's-behaviour cue silenced ("si vuelve
+    #: esta noche no sé qué va a pasar"): the rules are unsure, the model must be sure.
+    threshold_uncertain: float | None = None
+
+    def threshold_for(self, mode: str) -> float:
+        """The threshold for a gate mode ("plain", "now", "uncertain"; net.py)."""
+        if mode == "now" and self.threshold_now is not None:
+            return self.threshold_now
+        if mode == "uncertain":
+            return self.threshold_uncertain if self.threshold_uncertain is not None else 1.01
+        return self.threshold
 
     def probability(self, words: Iterable[str]) -> float:
         weights = self.weights
@@ -58,7 +82,8 @@ class NgramModel:
         data = {
             "about": "bot/danger/model.py; trained by bench/train_danger_model.py",
             "low": self.low, "high": self.high, "bias": round(self.bias, 5),
-            "threshold": self.threshold,
+            "threshold": self.threshold, "threshold_now": self.threshold_now,
+            "threshold_uncertain": self.threshold_uncertain,
             "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
         }
         return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
@@ -70,16 +95,29 @@ class NgramModel:
             weights={str(k): float(v) for k, v in data["weights"].items()},
             bias=float(data["bias"]), threshold=float(data["threshold"]),
             low=int(data.get("low", 3)), high=int(data.get("high", 5)),
+            threshold_now=_optional(data.get("threshold_now")),
+            threshold_uncertain=_optional(data.get("threshold_uncertain")),
         )
 
 
-def model_path(locale: str) -> Path:
-    return Path(str(resources.files("messages"))) / locale / "danger_model.json"
+def _optional(value: object) -> float | None:
+    return None if value is None else float(str(value))
 
 
-def load_model(locale: str, path: Path | None = None) -> NgramModel | None:
+#: The two models of a locale: P(danger) over the words, and P(over) for harm that is
+#: told (a disclosure against danger: "past"; net.py `_over`).
+DANGER_MODEL = "danger_model"
+PAST_MODEL = "danger_past_model"
+
+
+def model_path(locale: str, name: str = DANGER_MODEL) -> Path:
+    return Path(str(resources.files("messages"))) / locale / f"{name}.json"
+
+
+def load_model(locale: str, path: Path | None = None,
+               name: str = DANGER_MODEL) -> NgramModel | None:
     """The locale's model, or None when it has none (the rules then decide alone)."""
-    path = path or model_path(locale)
+    path = path or model_path(locale, name)
     if not path.exists():
         return None
     return NgramModel.from_json(path.read_text(encoding="utf-8"))

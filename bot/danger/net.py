@@ -7,10 +7,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.danger.context import EDGE, Category, Finding, Rule, Token
-from bot.danger.model import MAX_CHARS, NgramModel, load_model
+from bot.danger.model import MAX_CHARS, NEGATED, PAST_MODEL, NgramModel, load_model
 from bot.danger.normalize import fold, sentences
 from bot.danger.rules import LocaleRules, load_locale
 
+#: Words after a negation cue the model reads as negated ("not safe", "no food"), as well
+#: as plain: the model then weighs "im safe" and "im not safe" apart.
+NEGATION_REACH = 3
+#: The model needs this many words to speak: on "borrar" or "Sí, borrar" (an answer, a
+#: button's words) its letters say next to nothing, and a short cry for help ("help",
+#: "auxilio", "i wanna die") is the rules' (tests/integration/test_locale_parity.py).
+MODEL_MIN_WORDS = 3
 #: Locales with a danger.yaml (checked in both when a message's language is unknown).
 LOCALES = ("en", "es")
 
@@ -26,11 +33,14 @@ class Kind(StrEnum):
 _SEVERITY = {Kind.NONE: 0, Kind.DISCLOSURE: 1, Kind.DANGER: 2}
 #: Categories that mean "this did not / does not really happen": no verdict at all.
 _NOT_REAL = (Category.NEGATED, Category.HYPOTHETICAL, Category.FIGURATIVE, Category.BEHAVIOUR)
-#: Cues that keep the model quiet: it cannot tell what they do to a sentence, the rules can.
-_MODEL_VETO = frozenset({*_NOT_REAL, Category.HISTORICAL, Category.IDIOM})
-#: ... and one of these must be there: the model knows what is said, not when, so it
-#: speaks only with the rules' sign of now ("tonight", "right now", "help").
+#: Cues that cast doubt on what the model reads: it then needs its "uncertain" threshold.
+_DOUBT = frozenset({*_NOT_REAL, Category.IDIOM})
+#: Signs of now: with one and no doubt, the model's "now" threshold.
 _MODEL_NOW = frozenset({Category.PRESENT, Category.URGENT})
+#: A target silenced only by these is one the rules are unsure of: the model may speak.
+_UNSURE = frozenset({Category.HYPOTHETICAL, Category.BEHAVIOUR})
+_UNSURE_NAMES = frozenset(str(c) for c in _UNSURE)
+_NOW_NAMES = frozenset(str(c) for c in _MODEL_NOW)
 
 
 @dataclass(frozen=True)
@@ -67,13 +77,17 @@ def judge(finding: Finding) -> Kind:
     """ConText categories to a verdict; when in doubt about time, danger.
 
     Present cues ("right now", "again", "last night") beat past ones ("used to"), so an old
-    harm that came back is danger. Only an explicit sign that harm is over (a past cue, or a
+    harm that came back is danger; a strong past cue ("back then", "en esa época") beats
+    them both. Only an explicit sign that harm is over (a past cue, or a
     target written in a past-habitual form such as "pegaba") makes a disclosure; an urgent
     cue ("help", "ambulance") beats a past form ("tried to kill himself, ambulance is
     here") but not a past cue ("was in hospital when he was a baby").
     """
     if finding.has(Category.NEGATED) and finding.has(Category.HISTORICAL):
         return Kind.DISCLOSURE  # "he does not hit us anymore": harm that is over
+    if any(m.category is Category.HISTORICAL and isinstance(m.rule, Rule)
+           and m.rule.tense == "past" for m in finding.modifiers):
+        return Kind.DISCLOSURE  # "back then i wanted to die every day": a strong past cue
     if any(finding.has(c) for c in _NOT_REAL):
         return Kind.NONE
     if finding.has(Category.PRESENT):
@@ -116,23 +130,31 @@ def _to_read(raw: list[list[str]], hot: set[str]) -> list[list[str]]:
 class DangerNet:
     """Loads every locale's rules (and models) once; `classify` is then pure and cheap.
 
-    The rules decide whenever they find a target. When they find none, the locale's
-    n-gram model (bot/danger/model.py) may still say danger, but only for a message with
-    a cue of now ("tonight", "help") and no negation, past, hypothetical, figurative or
-    idiom cue anywhere: the model is a recall net for phrasings no rule knows, never a
-    judge of time or negation.
+    The rules decide whenever they find a target and know why. Where they find none, or
+    only a hypothetical or a child's-behaviour cue silenced it, the locale's n-gram model
+    (bot/danger/model.py) may say danger under its mode's threshold, unless a past cue is
+    in the message: it is a recall net for phrasings no rule knows. The past model then
+    turns a danger without a cue of now into not-danger where it is sure the harm is over.
     """
 
     def __init__(
         self,
         rules: Sequence[LocaleRules] | None = None,
         models: dict[str, NgramModel] | None = None,
+        pasts: dict[str, NgramModel] | None = None,
     ) -> None:
         loaded = list(rules) if rules is not None else [load_locale(x) for x in LOCALES]
-        if models is None:  # rules given by a caller come without a model unless given
-            found = {} if rules is not None else {x: load_model(x) for x in LOCALES}
+        # Rules given by a caller come without models unless given; the past model comes
+        # with the bundled danger model only (a caller's danger model, no past model).
+        bundled = rules is None and models is None
+        if models is None:
+            found = {x: load_model(x) for x in LOCALES} if bundled else {}
             models = {x: m for x, m in found.items() if m is not None}
+        if pasts is None:
+            found = {x: load_model(x, name=PAST_MODEL) for x in LOCALES} if bundled else {}
+            pasts = {x: m for x, m in found.items() if m is not None}
         self._models = models
+        self._pasts = pasts
         self._rules = {r.locale: r for r in loaded}
         self._starts = {r.locale: r.context.starts() for r in loaded}
         self._hot_cache: dict[tuple[str, str], bool] = {}
@@ -176,6 +198,76 @@ class DangerNet:
         chosen = (
             [self._rules[locale]] if locale in self._rules else self._guess(raw)
         )
+        verdict = self._by_rules(raw, chosen)
+        if verdict.kind is Kind.DANGER:
+            return self._over(text, chosen, verdict, "rules")
+        if verdict.kind is not Kind.NONE:
+            return verdict
+        unsure = _unsure(verdict.evidence)
+        if verdict.evidence and not unsure:
+            return verdict  # the rules found a target and know why it is not danger
+        found = self._second_opinion(text, chosen, unsure)
+        if not found.danger:
+            return verdict
+        found = self._over(text, chosen, found, "model")
+        if not found.danger:
+            return Verdict(Kind.NONE, evidence=(*found.evidence, *verdict.evidence))
+        return Verdict(Kind.DANGER, None, None, (*found.evidence, *verdict.evidence))
+
+    def past_probability(self, text: str, locale: str) -> float | None:
+        """P(the harm told is over) from the past model, or None without one."""
+        model = self._pasts.get(locale)
+        if model is None:
+            return None
+        return model.probability(self.past_input(text, locale))
+
+    def past_input(self, text: str, locale: str) -> list[str]:
+        """What the past model reads: every word (a past cue is what it looks for)."""
+        rules = self._rules[locale]
+        return [t.text for sentence in sentences(fold(text[:MAX_CHARS]))
+                for t in rules.tokenizer.tokens(sentence)]
+
+    def _over(self, text: str, chosen: list[LocaleRules], verdict: Verdict,
+              source: str) -> Verdict:
+        """A danger verdict the past model is sure is harm that is over: not danger.
+
+        The rules' danger is kept when its finding has a cue of now ("tonight", "again");
+        without one, `threshold` of the past model decides. The n-gram model's danger
+        (it knows no time) yields at `threshold_uncertain`. A past that is sure wins.
+        """
+        if source == "rules" and any(c in _NOW_NAMES for e in verdict.evidence
+                                     if e.kind is Kind.DANGER for c, _ in e.modifiers):
+            return verdict
+        for rules in chosen:
+            model = self._pasts.get(rules.locale)
+            p = self.past_probability(text, rules.locale)
+            if model is None or p is None:
+                continue
+            if p >= model.threshold_for("plain" if source == "rules" else "uncertain"):
+                past = Evidence(Kind.DISCLOSURE, "past model", f"p={p:.2f}", (), None,
+                                rules.locale)
+                if source == "model":
+                    return Verdict(Kind.NONE, evidence=(past,))
+                return Verdict(Kind.DISCLOSURE, verdict.concern, verdict.who,
+                               (*verdict.evidence, past))
+        return verdict
+
+    def route(self, text: str, locale: str) -> tuple[Verdict, str | None, list[str]]:
+        """The rules' verdict, and the gate mode and words the model would be asked with.
+
+        The mode is None when the model is not asked (the rules decided, or a veto cue);
+        bench/train_danger_model.py chooses each mode's threshold from these.
+        """
+        chosen = [self._rules[locale]]
+        verdict = self._by_rules(sentences(fold(text)), chosen)
+        unsure = _unsure(verdict.evidence)
+        if verdict.kind is not Kind.NONE or (verdict.evidence and not unsure):
+            return verdict, None, []
+        mode, words = self.model_gate(text, locale, unsure)
+        return verdict, mode, words
+
+    def _by_rules(self, raw: list[list[str]], chosen: list[LocaleRules]) -> Verdict:
+        """ConText over the sentences: the worst finding's verdict (NONE without evidence)."""
         unique = {word for words in raw for word in words}
         evidence: list[Evidence] = []
         for rules in chosen:
@@ -201,7 +293,7 @@ class DangerNet:
                     if found.kind is Kind.DANGER:  # the verdict cannot get worse
                         return Verdict(found.kind, found.concern, found.who, tuple(evidence))
         if not evidence:
-            return self._second_opinion(text, chosen)
+            return NONE
         top = max(evidence, key=lambda e: _SEVERITY[e.kind])
         if top.kind is Kind.NONE:
             return Verdict(Kind.NONE, evidence=tuple(evidence))
@@ -209,14 +301,33 @@ class DangerNet:
 
     def second_opinion(self, text: str, locale: str) -> Verdict:
         """The model's verdict behind its gate, as if no rule had found a target (audit)."""
-        return self._second_opinion(text, [self._rules[locale]])
+        return self._second_opinion(text, [self._rules[locale]], False)
+
+    def model_gate(
+        self, text: str, locale: str, unsure: bool = False
+    ) -> tuple[str | None, list[str]]:
+        """The gate mode the model is asked under (None: nothing to read), and its words.
+
+        "now": the rules see a cue of now and nothing that casts doubt; "plain": no cue
+        either way; "uncertain": a negation, hypothetical, figurative, behaviour or idiom
+        cue in what it reads, or a rule target that only a hypothetical or behaviour cue
+        silenced. Each mode has its own threshold (bench/train_danger_model.py).
+        """
+        words, cues = self.model_input(text, locale)
+        if sum(w.isalnum() for w in words) < MODEL_MIN_WORDS:  # "~safe" is not a word
+            return None, words
+        if unsure or not _DOUBT.isdisjoint(cues):
+            return "uncertain", words
+        return ("plain" if _MODEL_NOW.isdisjoint(cues) else "now"), words
 
     def model_input(self, text: str, locale: str) -> tuple[list[str], set[Category]]:
-        """What the model reads, and the message's cue categories.
+        """What the model reads, and the cue categories of what it reads.
 
-        The words of cues of now ("right now", "tonight", "help") are left out: the gate
-        asks for one, so a model that also counted them would say danger for "nothing
-        right now". The model judges what is said; the rules judge when.
+        A sentence with a sign of the past ("used to", "at 5", "in 2019") is left out
+        whole: harm that is over is the rules' to judge, and a past cue must win. The
+        words of cues of now ("right now", "tonight", "help") are left out too: a model
+        that counted them would say danger for "nothing right now". The model judges
+        what is said; the rules judge when.
         """
         rules = self._rules[locale]
         words: list[str] = []
@@ -224,23 +335,41 @@ class DangerNet:
         for sentence in sentences(fold(text[:MAX_CHARS])):
             tokens = rules.tokenizer.tokens(sentence)
             spans = rules.context.cues(tokens)
+            if any(c is Category.HISTORICAL for _, _, c in spans):
+                return [], {Category.HISTORICAL}
             categories.update(c for _, _, c in spans)
             now = {i for s, e, c in spans if c in _MODEL_NOW for i in range(s, e)}
-            words.extend(t.text for i, t in enumerate(tokens) if i not in now)
+            negated = {i for _, e, c in spans if c is Category.NEGATED
+                       for i in range(e, min(len(tokens), e + NEGATION_REACH))}
+            for i, token in enumerate(tokens):
+                if i in now:
+                    continue
+                words.append(token.text)
+                if i in negated and token.text.isalnum():
+                    words.append(NEGATED + token.text)
         return words, categories
 
-    def _second_opinion(self, text: str, chosen: list[LocaleRules]) -> Verdict:
-        """The model's word when no rule found a target (see the class docstring)."""
+    def _second_opinion(self, text: str, chosen: list[LocaleRules], unsure: bool) -> Verdict:
+        """The model's word where the rules found no target, or were unsure (class doc)."""
         for rules in chosen:
             model = self._models.get(rules.locale)
             if model is None:
                 continue
-            words, cues = self.model_input(text, rules.locale)
-            if not words or not _MODEL_VETO.isdisjoint(cues) or _MODEL_NOW.isdisjoint(cues):
+            mode, words = self.model_gate(text, rules.locale, unsure)
+            if mode is None:
                 continue
             p = model.probability(words)
-            if p < model.threshold:
+            if p < model.threshold_for(mode):
                 continue
-            found = Evidence(Kind.DANGER, "model", f"p={p:.2f}", (), None, rules.locale)
+            found = Evidence(Kind.DANGER, "model", f"p={p:.2f} {mode}", (), None, rules.locale)
             return Verdict(Kind.DANGER, None, None, (found,))
         return NONE
+
+
+def _unsure(evidence: Sequence[Evidence]) -> bool:
+    """Every target was silenced only by a hypothetical or a child's-behaviour cue."""
+    return bool(evidence) and all(
+        e.kind is Kind.NONE and any(c in _UNSURE_NAMES for c, _ in e.modifiers)
+        and all(c in _UNSURE_NAMES or c in _NOW_NAMES for c, _ in e.modifiers)
+        for e in evidence
+    )

@@ -239,5 +239,8 @@ def _modifiers(data: dict[str, Any], where: str) -> list[Rule]:
                     str(one["pattern"]), category=category, direction=direction,
                     window=one.get("window", window),
                     applies_to=frozenset(own) if own else None,
+                    # A strong sign of the past ("back then", "en esa época") wins even
+                    # over a sign of now in its scope ("every day"): net.py judge.
+                    tense="past" if one.get("strong") else "any",
                 ))
     return rules

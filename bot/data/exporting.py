@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.data import fhir, tables
+from bot.data import fhir, fhir_ratings, rating_tables, tables
 from bot.data.load import InterviewData
 from bot.replies import DataFile
 from flows.catalog import FlowCatalog
@@ -54,13 +54,21 @@ def export_files(
             files.append(DataFile(filename=f"{stem}.csv", data=tables.to_csv(header, body),
                                   mime="text/csv"))
             header, book = tables.codebook(flow, include_nicknames=include_nicknames)
+            if any(data.ratings for data in group):
+                # The clinician's ratings: a file of their own, so the answers' file keeps
+                # one row per interview, and the codebook says what its columns mean.
+                rated_header, rated = rating_tables.rows(flow, group)
+                files.append(DataFile(filename=f"{stem}-ratings.csv",
+                                      data=tables.to_csv(rated_header, rated), mime="text/csv"))
+                book = [*book, *rating_tables.codebook(flow)]
             files.append(DataFile(filename=f"{stem}-codebook.csv",
                                   data=tables.to_csv(header, book), mime="text/csv"))
         else:
-            resources = [fhir.questionnaire(flow)] + [
-                fhir.questionnaire_response(flow, data, include_nicknames=include_nicknames)
-                for data in group
-            ]
+            resources = [fhir.questionnaire(flow)]
+            for data in group:
+                resources.append(
+                    fhir.questionnaire_response(flow, data, include_nicknames=include_nicknames))
+                resources.extend(fhir_ratings.observations(flow, data))
             files.append(DataFile(filename=f"{stem}.fhir.json",
                                   data=fhir.to_json(fhir.bundle(resources)),
                                   mime="application/fhir+json"))

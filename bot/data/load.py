@@ -9,7 +9,7 @@ from flows.answers import decode_value
 from flows.engine import Answer
 from flows.lifecycle import State
 from store.contract import UnitOfWork
-from store.records import InterviewRecord
+from store.records import InterviewRecord, Rating
 
 #: Text items that hold the child's nickname: withheld unless a clinician exports their own.
 NICKNAME_ITEMS = frozenset({"child_name"})
@@ -31,6 +31,8 @@ class InterviewData:
     #: ("teacher", "caregiver"); None for everyone else's (docs/informants.md).
     informant_of: str | None = None
     informant_role: str | None = None
+    #: The clinician's ratings of its functions, every revision, oldest first (bot/ratings.py).
+    ratings: tuple[Rating, ...] = ()
 
     @property
     def amended(self) -> bool:
@@ -68,6 +70,7 @@ def load(repo: UnitOfWork, record: InterviewRecord) -> InterviewData:
         imported=any(e.kind == "imported" for e in repo.audit.of_interview(record.id)),
         informant_of=informant[0] if informant else None,
         informant_role=informant[1] if informant else None,
+        ratings=tuple(repo.ratings.history(record.id)),
     )
 
 

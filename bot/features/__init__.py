@@ -14,8 +14,10 @@ from bot.features.followup import FollowUps
 from bot.features.informants import Informants
 from bot.features.invitations import Invitations
 from bot.features.plan import Plans
+from bot.features.ratings import Ratings
 from bot.features.resume import ResumeCodes
 from bot.features.safety import Safety
+from bot.features.teams import Teams
 from bot.features.web_signin import WebSignIn
 from bot.intake.feature import Intake
 from bot.router import Feature
@@ -30,8 +32,10 @@ def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
         Invitations(),  # /start <code> (a /start r_… check-in link was the book club's)
         ResumeCodes(),  # /code, /continue CODE (a plain /resume goes on to the intake)
         Clinicians(),
+        Teams(),  # /transfer
         WebSignIn(),  # /web: a clinician's one-time link to the web workspace
         Informants(),  # /informant: a teacher's or second caregiver's form
+        Ratings(),  # /rate, /ratings: the clinician's view of a function, with a reason
         FollowUps(),
         Plans(),  # /note, /plan, /schedule; the family's check-in and re-assessment buttons
         DataCommands(),

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import caseload
-from bot.access import is_clinician, may_export_full_report
+from bot.access import caseload_owners, is_clinician, may_read
 from bot.context import Hooks, StepContext
 from bot.data.load import decoded
 from bot.model import Kind
@@ -74,6 +74,7 @@ def end_role(
     ):
         return None
     person = grant_role(uow, channel, external_id, "caregiver", by=by, now=now)
+    uow.teams.drop_person(person.id)  # no longer in any team: a supervisor reads nothing more
     uow.clinic.end_sessions_of(person.id)  # their web workspace closes with the role
     if person.active_interview is not None:
         person.active_interview = None
@@ -268,11 +269,15 @@ class Clinicians:
 
     @staticmethod
     def interviews(ctx: StepContext, args: str) -> None:
-        """`/interviews`: the clinician's own interviews, most recently active first."""
+        """`/interviews`: the clinician's own interviews (and, for a supervisor, their
+        team's), most recently active first."""
         if not caseload.require_clinician(ctx, "interviews"):
             return
         rows: list[dict[str, Any]] = []
-        for interview in ctx.uow.interviews.owned_by(ctx.person.id):
+        listed = [i for owner in caseload_owners(ctx.uow, ctx.person)
+                  for i in ctx.uow.interviews.owned_by(owner)]
+        listed.sort(key=lambda i: i.updated_at, reverse=True)
+        for interview in listed:
             flow = ctx.catalog.get(interview.flow_key)
             answers = decoded(ctx.uow.answers.current(interview.id))
             done = progress(flow, answers, interview.cursor)
@@ -286,6 +291,7 @@ class Clinicians:
                     "updated": f"{interview.updated_at:%Y-%m-%d %H:%M} UTC",
                     "interview_id": interview.id,
                     "claimed": interview.respondent_id is not None,
+                    "team": interview.owner_id != ctx.person.id,
                     "danger": caught.count("danger"),
                     "disclosures": caught.count("disclosure"),
                     **_informant_columns(ctx, interview),
@@ -321,7 +327,7 @@ class Clinicians:
     def report(self, ctx: StepContext, args: str) -> None:
         """`/report [id]`: the full report (its clinician) or the summary (its family)."""
         if args or is_clinician(ctx.person):
-            interview = caseload.owned_interview(ctx, args, "report")
+            interview = caseload.owned_interview(ctx, args, "report", read_only=True)
             if interview is None:
                 return
         else:
@@ -329,7 +335,7 @@ class Clinicians:
             if interview is None:
                 ctx.say("report_not_ready", library=LIBRARY)
                 return
-        full = may_export_full_report(ctx.person, interview)
+        full = may_read(ctx.uow, ctx.person, interview)
         if not full and State(interview.state) is not State.SUBMITTED:
             ctx.say("report_not_ready", library=LIBRARY)
             return
@@ -338,7 +344,7 @@ class Clinicians:
         ctx.replies.append(export_reply(ctx.uow, ctx.catalog, interview, audience, ctx.now))
         if not full:
             return
-        change = change_reply(ctx.uow, ctx.catalog, interview, ctx.person.id, ctx.now)
+        change = change_reply(ctx.uow, ctx.catalog, interview, interview.owner_id, ctx.now)
         if change is not None:
             ctx.audit("exported", "change", interview_id=change.earlier_id)
             ctx.replies.append(change)

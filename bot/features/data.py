@@ -1,8 +1,9 @@
-"""Clinicians' data commands: `/export [csv|fhir]` of their own interviews."""
+"""Clinicians' data commands: `/export [csv|fhir]` of their caseload (supervisors: their team)."""
 
 from __future__ import annotations
 
 from bot import caseload
+from bot.access import caseload_owners
 from bot.context import StepContext
 from bot.data.exporting import FORMATS, audit_export, export_files
 from bot.data.load import load_owned
@@ -29,7 +30,9 @@ class DataCommands:
         if fmt not in FORMATS:
             ctx.say("export_usage", library=LIBRARY, formats=list(FORMATS))
             return True
-        interviews = load_owned(ctx.uow, ctx.person.id)
+        # Their caseload: their own, and their team's for a supervisor (bot/access.py).
+        interviews = [i for owner in caseload_owners(ctx.uow, ctx.person)
+                      for i in load_owned(ctx.uow, owner)]
         if not interviews:
             ctx.say("export_none", library=LIBRARY)
             return True

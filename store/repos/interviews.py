@@ -186,6 +186,16 @@ class Interviews(Repository):
         )
         return moved
 
+    def transfer_one(self, interview_id: str, to_id: int, *, now: datetime) -> None:
+        """Give one interview to another owner; the revision moves on (stale buttons), and
+        a former owner answering it themselves stops (as in `transfer_owner`)."""
+        self.conn.execute(
+            "UPDATE interviews SET owner_id = ?, revision = revision + 1, updated_at = ?, "
+            "respondent_id = CASE WHEN respondent_id = owner_id THEN NULL "
+            "ELSE respondent_id END WHERE id = ?",
+            (to_id, ts(now), interview_id),
+        )
+
     def set_follow_up_of(self, interview_id: str, earlier_id: str) -> None:
         """Link a re-assessment to the interview it repeats."""
         self.conn.execute(

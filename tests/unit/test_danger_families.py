@@ -114,15 +114,25 @@ def test_negative_target__not_negated_again() -> None:
     assert kind(net, "ni un dia quiero morir") is Kind.NONE
 
 
-def _model(*words: str, threshold: float = 0.5) -> NgramModel:
-    """A model that says danger exactly for messages holding one of `words`."""
-    return NgramModel({f"w {w}": 10.0 for w in words}, -5.0, threshold)
+def _model(*words: str, threshold: float = 0.5, now: float | None = None,
+           unsure: float | None = None) -> NgramModel:
+    """A model that says danger exactly for messages holding one of `words` (p ~ 0.99)."""
+    return NgramModel({f"w {w}": 10.0 for w in words}, -5.0, threshold,
+                      threshold_now=now, threshold_uncertain=unsure)
+
+
+def _half(*words: str, threshold: float = 0.9, now: float | None = None,
+          unsure: float | None = None) -> NgramModel:
+    """A model unsure of its `words`: p = 0.73 for a message holding one of them."""
+    return NgramModel({f"w {w}": 6.0 for w in words}, -5.0, threshold,
+                      threshold_now=now, threshold_uncertain=unsure)
 
 
 MODEL_RULES: dict[str, Any] = {
     "targets": {"violence": ["hits me"]},
     "modifiers": {
         "negated": {"forward": ["not"]},
+        "hypothetical": {"forward": ["if"]},
         "historical": {"both": ["years ago"]},
         "present": {"both": ["tonight"]},
         "urgent": {"both": ["help"]},
@@ -130,39 +140,91 @@ MODEL_RULES: dict[str, Any] = {
 }
 
 
-def test_model__speaks_only_with_a_cue_of_now_and_no_rule_target() -> None:
+def test_model__speaks_where_no_rule_target__no_cue_of_now_needed() -> None:
+    """Phrasings no rule knows ("goodbye everyone") carry no time word either."""
     net = net_of(MODEL_RULES, {"xx": _model("bridge")})
-    assert kind(net, "im on the bridge tonight") is Kind.DANGER
-    assert net.classify("im on the bridge tonight").concern is None
-    assert kind(net, "im on the bridge, help") is Kind.DANGER
-    assert kind(net, "im on the bridge") is Kind.NONE  # no sign of now
+    assert kind(net, "im on the bridge") is Kind.DANGER
+    assert net.classify("im on the bridge").concern is None
     assert kind(net, "im on the cliff tonight") is Kind.NONE  # the model says no
+    assert kind(net, "bridge, yes") is Kind.NONE  # too few words for the model to speak
+
+
+def test_model__threshold_by_mode__now_plain_uncertain() -> None:
+    """A cue of now lowers the bar; a doubt (negation, "if") raises it; None: never."""
+    net = net_of(MODEL_RULES, {"xx": _half("bridge", threshold=0.9, now=0.6)})
+    assert kind(net, "im on the bridge") is Kind.NONE  # 0.73 < 0.9
+    assert kind(net, "im on the bridge tonight") is Kind.DANGER  # 0.73 >= 0.6
+    assert kind(net, "im on the bridge, help") is Kind.DANGER
+    assert kind(net, "im not on the bridge tonight") is Kind.NONE  # doubt: no threshold
+    net = net_of(MODEL_RULES, {"xx": _half("bridge", threshold=0.9, unsure=0.7)})
+    assert kind(net, "im not on the bridge") is Kind.DANGER  # doubt, 0.73 >= 0.7
+    assert kind(net, "if i was on the bridge") is Kind.DANGER
 
 
 def test_model__does_not_read_the_cue_of_now_itself() -> None:
-    """The gate asks for "tonight"; a model that counted it would call "nothing tonight"."""
+    """A model that counted "tonight" would call "nothing tonight" danger."""
     net = net_of(MODEL_RULES, {"xx": _model("tonight", "help")})
     assert kind(net, "nothing tonight") is Kind.NONE
     assert kind(net, "we are fine, help is not needed") is Kind.NONE
     assert net.model_input("im on the bridge tonight", "xx")[0] == ["im", "on", "the", "bridge"]
 
 
-def test_model__silenced_by_negation_or_the_past() -> None:
-    net = net_of(MODEL_RULES, {"xx": _model("bridge")})
-    assert kind(net, "im not on the bridge tonight") is Kind.NONE
+def test_model__reads_negated_words_apart() -> None:
+    """ "im not safe" and "im safe" differ by more than a word the model may weigh lightly."""
+    net = net_of(MODEL_RULES, {"xx": _model("~safe", unsure=0.5)})
+    assert net.model_input("im not safe", "xx")[0] == ["im", "not", "safe", "~safe"]
+    assert kind(net, "im not safe") is Kind.DANGER
+    assert kind(net, "im safe") is Kind.NONE
+
+
+def test_model__silenced_by_a_past_cue_anywhere() -> None:
+    net = net_of(MODEL_RULES, {"xx": _model("bridge", unsure=0.5)})
     assert kind(net, "i was on the bridge years ago, tonight i am fine") is Kind.NONE
+    assert kind(net, "that was years ago. i was on the bridge") is Kind.NONE
+
+
+def test_model__speaks_on_a_target_the_rules_are_unsure_of() -> None:
+    """A target only "if" silenced is uncertain; one "not" silenced is the rules' call."""
+    net = net_of(MODEL_RULES, {"xx": _model("knife", unsure=0.5)})
+    assert kind(net, "if he comes back he hits me with the knife") is Kind.DANGER
+    assert kind(net, "he does not hits me with the knife") is Kind.NONE
+    assert kind(net, "if he comes back he hits me") is Kind.NONE  # the model says no
 
 
 def test_model__never_overrules_the_rules() -> None:
-    net = net_of(MODEL_RULES, {"xx": _model("hits")})
+    net = net_of(MODEL_RULES, {"xx": _model("hits", unsure=0.5)})
     assert kind(net, "he not hits me tonight") is Kind.NONE
     assert kind(net, "he hits me years ago") is Kind.DISCLOSURE
 
 
+def test_past_model__turns_danger_without_a_cue_of_now_into_disclosure() -> None:
+    """A past the past model is sure of wins over a rule's danger, unless it says now."""
+    past = _model("grandma", threshold=0.9, unsure=0.9)
+    net = DangerNet([build("xx", MODEL_RULES)], models={"xx": _model("bridge")},
+                    pasts={"xx": past})
+    assert kind(net, "he hits me") is Kind.DANGER
+    assert kind(net, "he hits me at grandma") is Kind.DISCLOSURE
+    assert kind(net, "he hits me tonight at grandma") is Kind.DANGER  # a cue of now
+    assert kind(net, "im on the bridge") is Kind.DANGER
+    assert kind(net, "im on the bridge at grandma") is Kind.NONE  # the model's danger
+
+
+def test_strong_past_cue__beats_a_cue_of_now() -> None:
+    net = net_of({
+        "targets": {"self_harm": ["wanted to die"]},
+        "modifiers": {"historical": {"both": [{"pattern": "back then", "strong": True},
+                                              "used to"]},
+                      "present": {"both": ["every day"]}},
+    })
+    assert kind(net, "back then i wanted to die every day") is Kind.DISCLOSURE
+    assert kind(net, "i used to say it but i wanted to die every day") is Kind.DANGER
+    assert kind(net, "i wanted to die every day") is Kind.DANGER
+
+
 def test_model__weights_round_trip_as_data() -> None:
-    model = _model("bridge", threshold=0.7)
+    model = _model("bridge", threshold=0.7, now=0.6, unsure=0.8)
     again = NgramModel.from_json(model.to_json())
-    assert again.threshold == 0.7
+    assert (again.threshold, again.threshold_now, again.threshold_uncertain) == (0.7, 0.6, 0.8)
     assert again.probability(["bridge"]) == pytest.approx(model.probability(["bridge"]))
 
 

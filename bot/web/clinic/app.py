@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from bot.features.web_signin import redeem_link
 from bot.service import DialogueService
-from bot.web.clinic import caseload, interview, plan
+from bot.web.clinic import caseload, interview, pdf, plan, ratings
 from bot.web.clinic.auth import IDLE, LIFETIME, Refused, require_clinician, require_csrf
 from bot.web.clinic.layout import clinic_stylesheet, render
 from bot.web.forms import FormError, read_form
@@ -178,4 +178,6 @@ def routes() -> list[Route]:
         Route("/clinic/interviews/{interview_id}", interview.page, methods=["GET"]),
         Route("/clinic/interviews/{interview_id}/plan", plan.show, methods=["GET"]),
         Route("/clinic/interviews/{interview_id}/plan", plan.change, methods=["POST"]),
+        Route("/clinic/interviews/{interview_id}/report.pdf", pdf.report_pdf, methods=["GET"]),
+        *ratings.routes(),
     ]

@@ -30,7 +30,8 @@ class Clinician:
 
     person_id: int
     role: str
-    #: Their organisation (teams, issue 20 item 5); None until teams exist.
+    #: Their organisation(s) by name (bot/teams.py); None when in none. What they may read
+    #: is never decided from this: bot/access.py reads the store on every check.
     org: str | None
     locale: str
     cookie: str
@@ -70,10 +71,18 @@ def workspace(request: Request) -> Workspace:
     return web
 
 
-def _lookup(uow: UnitOfWork, digest: str) -> tuple[ClinicSession, Person] | None:
+def _lookup(uow: UnitOfWork, digest: str) -> tuple[ClinicSession, Person, str | None] | None:
     row = uow.clinic.session_of(digest)
     person = uow.people.by_id(row.person_id) if row is not None else None
-    return (row, person) if row is not None and person is not None else None
+    if row is None or person is None:
+        return None
+    return row, person, team_of(uow, person)
+
+
+def team_of(uow: UnitOfWork, person: Person) -> str | None:
+    """The organisation(s) a clinician belongs to, by name, for the page header."""
+    names = {org.id: org.name for org in uow.teams.orgs()}
+    return ", ".join(names[m.org_id] for m in uow.teams.memberships_of(person.id)) or None
 
 
 async def require_clinician(request: Request) -> Clinician:
@@ -93,13 +102,13 @@ async def require_clinician(request: Request) -> Clinician:
     now = web.clock()
     if found is None or _expired(found[0], now):
         raise Refused(RedirectResponse("/clinic/signin", status_code=303))
-    row, person = found
+    row, person, org = found
     if not is_clinician(person):
         await web.store.run(lambda uow: _ended(uow, row, person, now))
         raise Refused(web.refusal(request, "no_longer_clinician", 403, clear_cookie=True))
     if now - row.seen_at >= SEEN_EVERY:
         await web.store.run(lambda uow: uow.clinic.seen(row.token_hash, now=now))
-    return Clinician(person.id, person.role, None, person.locale, cookie, row)
+    return Clinician(person.id, person.role, org, person.locale, cookie, row)
 
 
 async def require_csrf(request: Request, clinician: Clinician, form: dict[str, str]) -> None:

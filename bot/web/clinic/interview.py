@@ -27,7 +27,7 @@ def report_parts(view: InterviewView) -> tuple[str, str]:
     assert view.report is not None
     report, appendix = view.report
     html = clinician_html(report, appendix, view.locale, None, view.flow, view.safety,
-                          view.informants)
+                          view.informants, view.ratings)
     style, body = _STYLE.search(html), _BODY.search(html)
     return (style.group(1) if style else ""), (body.group(1) if body else "")
 

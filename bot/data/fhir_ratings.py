@@ -1,0 +1,65 @@
+"""Clinician ratings in FHIR: one `Observation` per rating revision, author and source marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.data.fhir import resource_id
+from bot.data.load import InterviewData
+from flows.schema import Flow
+from scoring import has_rules
+from scoring.rules import bundled_rules
+from store.records import Rating
+
+_EXT = "urn:hearth:fhir:"
+#: The category that marks every one of these as the clinician's view, never an answer.
+SOURCE_SYSTEM = _EXT + "source"
+SOURCE_CODE = "clinician-rating"
+FUNCTION_SYSTEM = "urn:hearth:function:"  # + the map's flow id
+SCALE_SYSTEM = "urn:hearth:rating-scale:"  # + the map's flow id
+PERSON_SYSTEM = "urn:hearth:person"
+EXT_REVISION = _EXT + "rating-revision"
+#: True for the revision the report's scores use (the latest of its function).
+EXT_CURRENT = _EXT + "rating-current"
+
+
+def _id(interview_id: str, rating: Rating) -> str:
+    return f"{resource_id(interview_id)}.r.{rating.function.replace('_', '.')}.{rating.revision}"
+
+
+def observations(flow: Flow, data: InterviewData, locale: str | None = None
+                 ) -> list[dict[str, Any]]:
+    """The interview's ratings as Observations, each derived from its QuestionnaireResponse."""
+    if not data.ratings or not has_rules(flow.id):
+        return []
+    locale = locale or flow.locales[0]
+    labels = {f.item: f.label for region in bundled_rules(flow.id).scoring.functioning.regions
+              for f in region.functions}
+    latest = {r.function: r.revision for r in data.ratings}
+    found: list[dict[str, Any]] = []
+    for rating in data.ratings:
+        label = labels.get(rating.function, {})
+        observation: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": _id(data.record.id, rating),
+            "status": "final" if rating.revision == 1 else "amended",
+            "category": [{"coding": [{"system": SOURCE_SYSTEM, "code": SOURCE_CODE}]}],
+            "code": {"coding": [{"system": FUNCTION_SYSTEM + flow.id, "code": rating.function,
+                                 "display": label.get(locale) or rating.function}]},
+            "derivedFrom": [{"reference":
+                             f"urn:hearth:QuestionnaireResponse:{resource_id(data.record.id)}"}],
+            "effectiveDateTime": rating.rated_at.isoformat(timespec="seconds"),
+            "valueCodeableConcept": {"coding": [{"system": SCALE_SYSTEM + flow.id,
+                                                 "code": rating.value}]},
+            "note": [{"text": rating.reason}],
+            "extension": [
+                {"url": EXT_REVISION, "valueInteger": rating.revision},
+                {"url": EXT_CURRENT, "valueBoolean": latest[rating.function] == rating.revision},
+            ],
+        }
+        if rating.rated_by is not None:
+            observation["performer"] = [{"identifier": {"system": PERSON_SYSTEM,
+                                                        "value": str(rating.rated_by)},
+                                         "display": "clinician"}]
+        found.append(observation)
+    return found

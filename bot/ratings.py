@@ -1,0 +1,51 @@
+"""Clinician ratings, channel-neutral: who may rate, keeping one, and their history.
+
+The bot feature (bot/features/ratings.py) and the web page (bot/web/clinic/ratings.py)
+both come here, so a rating is checked, authorised and audited in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import caseload
+from bot.access import is_clinician
+from scoring import has_rules
+from scoring.informants import has_informant_rules
+from scoring.ratings import RatingProblem, check_rating
+from scoring.rules import ScoringRules, bundled_rules
+from store.contract import UnitOfWork
+from store.records import InterviewRecord, Person, Rating
+
+#: The audit kind of a kept rating (detail: "<function>:<revision>", sealed with a key).
+RATED = "rated"
+
+
+def map_of(interview: InterviewRecord) -> ScoringRules | None:
+    """The functional map an interview's ratings sit on; None for a flow without one (the
+    sample flow) or an informant's form (the clinician rates on the family's interview)."""
+    if has_informant_rules(interview.flow_id) or not has_rules(interview.flow_id):
+        return None
+    return bundled_rules(interview.flow_id).scoring
+
+
+def may_rate(person: Person, interview: InterviewRecord) -> bool:
+    """Only a clinician who may use the interview: the one ownership check (bot/caseload.py)."""
+    return is_clinician(person) and caseload.may_use(person, interview)
+
+
+def keep(uow: UnitOfWork, person: Person, interview: InterviewRecord, function: str,
+         value: str, reason: str, *, now: datetime) -> Rating | RatingProblem:
+    """Append one rating, audited; or the problem with it (nothing kept). The caller has
+    checked `may_rate` and `map_of` (the feature and the page answer those themselves)."""
+    rules = map_of(interview)
+    assert rules is not None and may_rate(person, interview)
+    reason = " ".join(reason.split())
+    problem = check_rating(rules, function, value, reason)
+    if problem is not None:
+        return problem
+    rating = uow.ratings.add(interview.id, function, value, reason, by=person.id, now=now)
+    uow.audit.add(RATED, interview_id=interview.id, person_id=person.id, now=now,
+                  detail=f"{function}:{rating.revision}")
+    return rating
+

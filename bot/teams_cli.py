@@ -1,0 +1,175 @@
+"""`hearth org` and `hearth transfer`: the operator's teams and hand-overs (docs/clinicians.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bot.settings import Settings
+from bot.usage import CliError
+from store.contract import UnitOfWork
+
+T = TypeVar("T")
+_PERSON = re.compile(r"^(\w{1,32}):([\w.@-]{1,64})$")
+_ORG = re.compile(r"^\S(.{0,78}\S)?$")
+
+
+def add_teams_commands(sub: Any) -> None:
+    """Register `hearth org ...` and `hearth transfer` on `hearth`'s subparsers."""
+    org = sub.add_parser("org", help="organisations: teams of clinicians and supervisors")
+    verbs = org.add_subparsers(dest="org_command", required=True)
+    add = verbs.add_parser("add", help="make an organisation")
+    add.add_argument("name")
+    member = verbs.add_parser(
+        "member", help="put a registered clinician in an organisation, with a role")
+    member.add_argument("org")
+    member.add_argument("person", metavar="CHANNEL:ID")
+    member.add_argument("role", choices=["clinician", "supervisor"])
+    remove = verbs.add_parser(
+        "remove", help="take someone out of an organisation; out of every one, they stop "
+                       "being a clinician (their interviews: --to, or held)")
+    remove.add_argument("org")
+    remove.add_argument("person", metavar="CHANNEL:ID")
+    remove.add_argument("--to", default=None, metavar="CHANNEL:ID")
+    verbs.add_parser("list", help="list the organisations and their members")
+    org.set_defaults(run=org_command)
+
+    move = sub.add_parser("transfer", help="hand one interview to another clinician")
+    move.add_argument("interview")
+    move.add_argument("to", metavar="CHANNEL:ID")
+    move.set_defaults(run=transfer_command)
+
+
+def person_of(raw: str) -> tuple[str, str]:
+    found = _PERSON.match(raw.strip())
+    if found is None:
+        raise CliError(f"expected a person as CHANNEL:ID, like telegram:123456789 (got {raw})")
+    return found.group(1), found.group(2)
+
+
+def in_store(settings: Settings, step: Callable[[UnitOfWork], T]) -> T:
+    """Run one step in one transaction on the configured database."""
+    from bot.storage import open_store
+
+    async def main() -> T:
+        store = await open_store(settings)
+        try:
+            return await store.run(step)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def org_command(args: argparse.Namespace, settings: Settings) -> int:
+    verb = args.org_command
+    if verb == "list":
+        for line in in_store(settings, org_lines):
+            print(line)
+        return 0
+    name = " ".join(args.org.split() if verb != "add" else args.name.split())
+    if not _ORG.match(name):
+        raise CliError("an organisation's name is 1 to 80 characters")
+    if verb == "add":
+        made = in_store(settings, lambda uow: uow.teams.add_org(name, now=datetime.now(UTC)))
+        if made is None:
+            raise CliError(f"an organisation named {name!r} exists already")
+        print(f"organisation {name!r} made")
+        return 0
+    who = person_of(args.person)
+    if verb == "member":
+        problem = in_store(settings, lambda uow: _member(uow, name, who, args.role))
+        if problem:
+            raise CliError(problem)
+        print(f"{args.person} is now {args.role} in {name!r}")
+        return 0
+    heir = person_of(args.to) if args.to else None
+    outcome = in_store(settings, lambda uow: _leave(uow, name, who, heir))
+    if outcome.startswith("!"):
+        raise CliError(outcome[1:])
+    print(f"{args.person} {outcome}")
+    return 0
+
+
+def org_lines(uow: UnitOfWork) -> list[str]:
+    lines = []
+    for org in uow.teams.orgs():
+        lines.append(f"{org.name} (since {org.created_at:%Y-%m-%d})")
+        for member in uow.teams.members(org.id):
+            person = uow.people.by_id(member.person_id)
+            where = f"{person.channel}:{person.external_id}" if person else member.person_id
+            lines.append(f"  {member.role:<10} {where}")
+    return lines or ["no organisations yet (hearth org add NAME)"]
+
+
+def _member(uow: UnitOfWork, name: str, who: tuple[str, str], role: str) -> str | None:
+    from bot.access import is_clinician
+    from bot.teams import add_member
+
+    org = uow.teams.org_named(name)
+    if org is None:
+        return f"no organisation named {name!r} (hearth org list)"
+    person = uow.people.find(*who)
+    if person is None or not is_clinician(person):
+        return f"{':'.join(who)} is not a registered clinician (hearth clinician add ...)"
+    add_member(uow, org, person, role, by=None, now=datetime.now(UTC))
+    return None
+
+
+def _leave(uow: UnitOfWork, name: str, who: tuple[str, str],
+           heir: tuple[str, str] | None) -> str:
+    """Out of one organisation; out of the last one, out of the clinician role too (their
+    access ends at once, their interviews go to `heir` or are held: features/clinician.py)."""
+    from bot.features.clinician import end_role
+
+    org = uow.teams.org_named(name)
+    person = uow.people.find(*who)
+    if org is None or person is None or not uow.teams.drop_member(org.id, person.id):
+        return f"!{':'.join(who)} is not a member of {name!r}: nothing was changed"
+    now = datetime.now(UTC)
+    uow.audit.add("member", interview_id=None, person_id=None, now=now,
+                  detail=f"{org.id}:{person.id}:none")
+    if uow.teams.memberships_of(person.id):
+        return f"left {name!r} (still in another organisation, still a clinician)"
+    handover = end_role(uow, *who, to=heir, by=None, now=now)
+    if handover is None:
+        # Nothing may stay half done: the membership comes back with the rollback.
+        raise _Rollback(f"{':'.join(heir or ())} is not a registered clinician: "
+                        "nothing was changed")
+    return (f"left {name!r}, their last organisation: no longer a clinician; "
+            f"{len(handover.moved)} interview(s) moved")
+
+
+class _Rollback(CliError):
+    """Raised inside the step so the store rolls the whole change back."""
+
+
+def transfer_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.access import plausible_interview_id
+    from bot.teams import transfer
+
+    to = person_of(args.to)
+    interview_id = args.interview.strip()
+    if not plausible_interview_id(interview_id):
+        raise CliError(f"{interview_id!r} is not an interview id")
+
+    def move(uow: UnitOfWork) -> str:
+        interview = uow.interviews.get(interview_id)
+        if interview is None:
+            return f"!no interview with id {interview_id!r}"
+        heir = uow.people.find(*to)
+        done = transfer(uow, interview, heir, by=None, now=datetime.now(UTC)) if heir else None
+        if done is None:
+            return (f"!{args.to} cannot take it: a registered clinician other than its owner, "
+                    "in the owner's organisation if the owner has one; nothing was changed")
+        return f"interview {interview_id} now belongs to {args.to}"
+
+    outcome = in_store(settings, move)
+    if outcome.startswith("!"):
+        raise CliError(outcome[1:])
+    print(outcome)
+    return 0
