@@ -15,9 +15,9 @@ from bot.safety import LIBRARY, MAX_KEPT_CHARS, SafetyNet
 from flows.lifecycle import Awaiting, Trigger
 from messages.words import switch
 
-#: A clinician's commands whose words are clinical text about a family (bot/features/plan.py):
+#: A clinician's commands whose words are clinical text about a family (plan.py, ratings.py):
 #: what a note records ("father hit her") is not the clinician in danger.
-CLINICAL_TEXT = frozenset({"note", "nota", "plan"})
+CLINICAL_TEXT = frozenset({"note", "nota", "plan", "rate", "valorar"})
 
 
 def said(inbound: Inbound) -> str:
