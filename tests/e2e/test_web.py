@@ -487,3 +487,30 @@ async def test_teacher__fills_the_minimap_in_a_browser(
     with sqlite3.connect(db_path) as conn:
         state = conn.execute("SELECT state FROM interviews WHERE id = ?", (form,)).fetchone()
     assert state == ("submitted",)
+
+
+async def test_family__developmental_history__sends__sees_their_summary(
+    store: Store, clock: Clock
+) -> None:
+    """The scored interview on the web: after the confirmed send the page carries the
+    family's own summary (the same as Telegram's), not only the thank-you."""
+    service = DialogueService(store, FlowCatalog.bundled("developmental_history"), clock=clock)
+    app = create_app(service, WebConfig(rate_per_minute=10_000))
+    transport = httpx.ASGITransport(app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        ana = WebPerson(client)
+        page = await begin(ana)
+        for _ in range(200):  # skip everything but the child's age: any answer may be skipped
+            if page.question is None:
+                break
+            if page.question == "child_age":
+                page = await ana.type("4 years")
+            else:
+                page = await ana.command("skip")
+        if "replies.revisit_offer" in page.keys:
+            page = await ana.press("to_review")
+        assert "replies.review" in page.keys, page.keys
+        await ana.press("submit")
+        page = await ana.press("send_now")
+    assert "replies.submitted" in page.keys
+    assert "report.caregiver" in page.keys, page.keys  # the scored summary (bot/render.py)
