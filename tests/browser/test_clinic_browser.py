@@ -22,11 +22,13 @@ from playwright.sync_api import Browser, BrowserContext, StorageState, ViewportS
 
 from bot.model import Outbound
 from bot.service import DialogueService
+from flows.engine import Answer
 from messages.render import macro
 from tests.browser.pages import PHONE, Web, axe_blocking
 from tests.browser.server import WebServer
 from tests.conftest import Person
 from tests.integration.plan_helpers import submitted_interview
+from tests.unit.families import answers, family_mia
 
 #: A clinician's desk: a laptop's screen.
 DESK: ViewportSize = {"width": 1280, "height": 800}
@@ -35,6 +37,12 @@ DESK: ViewportSize = {"width": 1280, "height": 800}
 DOCTOR = "dr"
 RATED = ("a_lot", "Seen at two home visits and in the nursery's notes")
 EDITED = "Ten minutes of play after school, just the two of you."
+
+
+def hard_nights() -> dict[str, Answer]:
+    """Mia's answers with nights and mornings much harder: the interview the plan is for
+    (its follow-up is Mia's own answers: the brainstem's difficulty falls)."""
+    return {**family_mia(), **answers(bs_sleep="a_lot", bs_arousal="a_lot", bs_feeding="some")}
 
 NewDesk = Callable[..., Web]
 
@@ -237,7 +245,7 @@ async def _follow_up_change(service: DialogueService, earlier: str, family: str,
                             when: datetime) -> str:
     """The family's follow-up, submitted; the clinician's report of it: the change HTML."""
     follow_up = await submitted_interview(service, "console", DOCTOR, family, when,
-                                          earlier_id=earlier)
+                                          family_mia(), earlier_id=earlier)
     doctor = Person(service, DOCTOR)
     await doctor.command("report", follow_up)
     change = next(m for m in doctor.last if m.key == "report.change")
@@ -252,8 +260,8 @@ def test_a_plan_built_and_sent__the_family_gets_it_and_the_checkin__follow_up_sh
         pytest.skip("the plan page (/clinic/interviews/{id}/plan, bot/web/clinic/plan.py, "
                     "branch ws-plan) is not here yet")
     family = "fam-plan"
-    interview = web_server.beside(
-        lambda service: submitted_interview(service, "console", DOCTOR, family, _now()))
+    interview = web_server.beside(lambda service: submitted_interview(
+        service, "console", DOCTOR, family, _now(), hard_nights()))
     web = desk(clinic.signed_in)
     address = f"/clinic/interviews/{interview}/plan"
     web.open(address)
@@ -311,5 +319,7 @@ def test_a_plan_built_and_sent__the_family_gets_it_and_the_checkin__follow_up_sh
     for value in ("yes", "unknown"):
         assert str(macro("en", "plan.j2", "tried_word")(value=value)).strip() in text
     assert str(macro("en", "plan.j2", "went_word")(value="better")).strip() in text
-    # The score changes follow the table of what was tried.
+    # The score changes follow the table of what was tried: nights are better now.
     assert html.index('class="tried"') < html.index("<h2>", html.index('class="tried"'))
+    better = report.page.locator(".better")
+    assert better.count() >= 1 and better.first.is_visible()
