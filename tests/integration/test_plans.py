@@ -85,7 +85,7 @@ async def test_plan__family_or_stranger__refused(service: DialogueService, clock
     assert ids(fam) == ["clinician.not_clinician"]
     other = await submitted_interview(service, "console", "doc2", "fam2", clock.now)
     doc = Person(service, DOC)
-    await doc.command("note", f"{other} a note on someone else's child")
+    await doc.command("note", f"{other} Sleep routine discussed.")
     assert ids(doc) == ["clinician.not_found"]
     assert await rows(service, "SELECT * FROM clinician_notes") == []
 
@@ -315,3 +315,16 @@ async def test_key_set_later__notes_and_plan_resealed__read_back__append_only_ke
             await keyed.run(lambda repo: repo.conn.execute("UPDATE clinician_notes SET body = ''"))
     finally:
         await keyed.close()
+
+
+async def test_note__clinical_words__kept_not_taken_for_the_clinician_in_danger(
+    service: DialogueService, clock: Clock
+) -> None:
+    interview = await submitted_interview(service, "console", DOC, FAM, clock.now)
+    doc = Person(service, DOC)
+    await doc.command("note", f"{interview} Mother says the father hit her and she wants to die.")
+    assert ids(doc) == ["plan.note_saved"]
+    # The same words typed by the family still bring the support contacts.
+    fam = Person(service, FAM)
+    await fam.type("the father hit me and I want to die")
+    assert "safety.support" in ids(fam)

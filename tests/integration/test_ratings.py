@@ -76,6 +76,15 @@ async def test_rate__kept_audited__report_scores_use_it(clinic: DialogueService)
     assert events == [("rated", "bs_arousal:1"), ("rated", "bs_startle:1")]
 
 
+async def test_rate__a_reason_in_clinical_words__kept_not_taken_for_danger(
+    clinic: DialogueService,
+) -> None:
+    doc = await register(clinic, "doc")
+    mia = await submitted_history(clinic, "doc", "fam")
+    await doc.command("rate", f"{mia} startle a lot Mother says he hits her and she wants to die")
+    assert doc.keys == ["ratings.rate_saved"]  # the clinician's observation, not a crisis
+
+
 async def test_rate_again__a_new_revision__history_listed__no_update(
     clinic: DialogueService, db_path: Path, backend: str,
 ) -> None:
