@@ -12,7 +12,8 @@ import pytest
 from tests.browser.chromium import FLAGS, chromium_path
 
 #: HEARTH_WEB_SCREENSHOTS=docs/screenshots makes the family's walk save the README's
-#: pictures there (docs/web.md); unset, no picture is taken.
+#: pictures there (docs/web.md, web-*.png) and the clinician's walk docs/clinicians.md's
+#: (clinic-*.png); unset, no picture is taken.
 SCREENSHOTS_ENV = "HEARTH_WEB_SCREENSHOTS"
 
 

@@ -13,10 +13,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, ViewportSize
+
+#: Problems axe may report on a page of ours: none of these two levels is allowed.
+BLOCKING = {"serious", "critical"}
 
 #: A phone: the narrowest width the web channel promises to fit without sideways scrolling.
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 class Web:
@@ -119,10 +122,11 @@ class Web:
             }"""
         ))
 
-    def screenshot(self, folder: Path | None, name: str) -> None:
+    def screenshot(self, folder: Path | None, name: str, *, prefix: str = "web",
+                   full_page: bool = True) -> None:
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(folder / f"web-{name}.png"), full_page=True)
+            self.page.screenshot(path=str(folder / f"{prefix}-{name}.png"), full_page=full_page)
 
 
 #: A resume code as shown (bot/features/resume.py): two groups of four in Crockford's base 32.
@@ -134,3 +138,12 @@ def resume_code(text: str) -> str | None:
     found = set(SHOWN_CODE.findall(text))
     assert len(found) <= 1, f"more than one code in: {text!r}"
     return found.pop() if found else None
+
+
+def axe_blocking(web: Web) -> list[str]:
+    """axe-core's serious and critical violations on the page, named with their targets."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(web.page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in found if v["impact"] in BLOCKING]

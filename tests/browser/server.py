@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -128,11 +129,47 @@ class WebServer:
 
     # -- invitations, made beside the running server in the same database file ------------
 
-    async def _service(self, flow: str = FLOW) -> tuple[Store, DialogueService]:
+    async def _service(self, flow: str = FLOW, clock: Callable[[], datetime] | None = None
+                       ) -> tuple[Store, DialogueService]:
         store = await Store.open(self.db)
         # The server's own address, as HEARTH_WEB_URL gives it there: links point at it.
         access = AccessPolicy.build([f"console:{OPERATOR}"], web_url=self.url)
-        return store, DialogueService(store, FlowCatalog.bundled(flow), access=access)
+        catalog = FlowCatalog.bundled(flow)
+        if clock is None:
+            return store, DialogueService(store, catalog, access=access)
+        return store, DialogueService(store, catalog, access=access, clock=clock)
+
+    def beside(self, work: Callable[[DialogueService], Awaitable[T]], *,
+               clock: Callable[[], datetime] | None = None) -> T:
+        """Run `work` with a service on the server's database file (the bot beside the web
+        app, as in production), on another thread: the family's chat, the scheduler."""
+
+        async def run() -> T:
+            store, service = await self._service(clock=clock)
+            try:
+                return await work(service)
+            finally:
+                await store.close()
+
+        return _in_thread(run)
+
+    def cli(self, *args: str) -> str:
+        """`hearth <args>` run by the operator on the server's machine: what it printed."""
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())",
+             *args],
+            env=self.env(), cwd=self.folder, capture_output=True, text=True, timeout=60,
+            stdin=subprocess.DEVNULL, check=False,
+        )
+        assert done.returncode == 0, f"hearth {' '.join(args)}: {done.stdout}{done.stderr}"
+        return done.stdout
+
+    def clinician_link(self, channel: str, external_id: str) -> str:
+        """`hearth clinician link`: the one-time sign-in link it prints (read as data)."""
+        printed = self.cli("clinician", "link", channel, external_id)
+        found = re.search(rf"{re.escape(self.url)}/clinic/signin/[A-Za-z0-9_-]+", printed)
+        assert found, f"no sign-in link printed: {printed!r}"
+        return found.group(0)
 
     async def _register_clinician(self) -> None:
         store, service = await self._service()

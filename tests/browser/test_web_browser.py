@@ -14,11 +14,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext
 
 from flows.catalog import FlowCatalog
-from tests.browser.pages import PHONE, Web, resume_code
+from tests.browser.pages import PHONE, Web, axe_blocking, resume_code
 from tests.browser.server import Invitation, WebServer
-
-# Problems axe may report on a page of ours: none of these two levels is allowed.
-BLOCKING = {"serious", "critical"}
 
 
 @pytest.fixture
@@ -223,14 +220,6 @@ def test_keyboard_only_tab_reaches_an_option_and_enter_answers_it(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert web.asked == "sleep", web.keys  # the focused option answered the question
-
-
-def axe_blocking(web: Web) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    found = Axe().run(web.page).response["violations"]
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in found if v["impact"] in BLOCKING]
 
 
 @pytest.mark.parametrize("locale", ["en", "es"])

@@ -143,7 +143,16 @@ async def test_sign_in__cross_site_post_refused(service: DialogueService, browse
     answer = await client.post("/clinic/signin", data={"token": token},
                                headers={"origin": "https://evil.example"})
     assert answer.status_code == 403
-    assert (await sign_in(client, token)).status_code == 303  # not spent by the refusal
+    answer = await client.post("/clinic/signin", data={"token": token},
+                               headers={"sec-fetch-site": "cross-site", "origin": "null"})
+    assert answer.status_code == 403
+    # A real browser's own POST: fetch metadata says same-origin, and Origin is "null"
+    # under the pages' no-referrer policy (tests/browser/test_clinic_browser.py signs in so).
+    page = await client.get(f"/clinic/signin/{token}")
+    assert page.status_code == 200
+    answer = await client.post("/clinic/signin", data={"token": token},
+                               headers={"sec-fetch-site": "same-origin", "origin": "null"})
+    assert answer.status_code == 303  # not spent by the refusals
 
 
 async def test_sign_out__needs_csrf__ends_the_session(
