@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import caseload, plans
-from bot.access import is_clinician, plausible_interview_id
+from bot.access import is_clinician, may_read, plausible_interview_id
 from flows.catalog import FlowCatalog
 from flows.lifecycle import State
 from store.contract import UnitOfWork
@@ -35,16 +35,19 @@ class PlanPage:
     send_asked: bool = False
     months: int = 0
     next_due: str = ""
+    #: The owner changes the plan; the owner's supervisor reads it (bot/access.py).
+    can_change: bool = True
 
 
 def owned(uow: UnitOfWork, person_id: int, interview_id: str, now: datetime,
-          action: str) -> InterviewRecord | None:
-    """The interview if this clinician may work on it; else None, the refusal audited (without
-    the id: a guessed id must not land in a stranger's trail)."""
+          action: str, *, read: bool = False) -> InterviewRecord | None:
+    """The interview if this clinician may work on it (`read`: or read it, as the owner's
+    supervisor may); else None, the refusal audited (without the id: a guessed id must not
+    land in a stranger's trail)."""
     person = uow.people.by_id(person_id)
     found = uow.interviews.get(interview_id) if plausible_interview_id(interview_id) else None
-    if person is None or not is_clinician(person) or found is None or not caseload.may_use(
-            person, found):
+    if person is None or not is_clinician(person) or found is None or not (
+            caseload.may_use(person, found) or (read and may_read(uow, person, found))):
         uow.audit.add("denied", interview_id=None, person_id=person_id, now=now, detail=action)
         return None
     return found
@@ -53,7 +56,7 @@ def owned(uow: UnitOfWork, person_id: int, interview_id: str, now: datetime,
 def plan_page(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_id: str,
               now: datetime) -> PlanPage | None:
     """The page's data, audited as viewed; None when not this clinician's interview."""
-    interview = owned(uow, person_id, interview_id, now, "web_plan")
+    interview = owned(uow, person_id, interview_id, now, "web_plan", read=True)
     if interview is None:
         return None
     uow.audit.add("plan_viewed", interview_id=interview.id, person_id=person_id, now=now,
@@ -67,6 +70,7 @@ def plan_page(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_i
     plan = uow.plans.plan(interview.id)
     picked = {i.recommendation for i in plan.items} if plan else set()
     page = PlanPage(interview.id, interview.subject_nickname or "", submitted)
+    page.can_change = clinician is not None and caseload.may_use(clinician, interview)
     page.recs = [{"n": n, "title": plans.clinician_title(r, locale),
                   "words": plans.family_items([r], _one(r.id), family_locale)[0]["words"],
                   "picked": r.id in picked} for n, r in enumerate(recs, start=1)]

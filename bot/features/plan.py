@@ -47,7 +47,9 @@ class Plans:
         if not raw_id:
             ctx.say(f"{command}_usage", library=LIBRARY)
             return True
-        interview = caseload.owned_interview(ctx, raw_id, command)
+        # /note <id> and /plan <id> alone only read: the owner's supervisor may too.
+        reading = command in ("note", "plan") and not rest.strip()
+        interview = caseload.owned_interview(ctx, raw_id, command, read_only=reading)
         if interview is None:
             return True
         if command == "note":

@@ -140,3 +140,24 @@ async def test_supervisor__reads_the_ratings_page__cannot_rate(
         assert conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
     dr = await signed_in(browser, await make_clinician(service, "dr"))
     assert 'data-key="ratings.submit"' in (await dr.get(address)).text  # the owner rates
+
+
+async def test_supervisor__reads_the_plan_page__cannot_change_it(
+        service: DialogueService, browser: Browser, db_path: Path) -> None:  # noqa: F811
+    await teams(service)
+    mia = await submitted_history(service, "dr", "fam")
+    address = f"/clinic/interviews/{mia}/plan"
+    dr = await signed_in(browser, await make_clinician(service, "dr"))
+    page = await dr.get(address)
+    assert 'data-key="plan.add_note"' in page.text  # the owner changes it
+    sup = await signed_in(browser, await make_clinician(service, "sup"))
+    page = await sup.get(address)
+    assert page.status_code == 200
+    assert "<form" not in page.text.split('id="notes"', 1)[1]  # read only: no form at all
+    token = re.search(r'name="csrf" value="([^"]+)"', (await sup.get("/clinic/")).text)
+    assert token is not None
+    post = await sup.post(address, data={"csrf": token.group(1), "action": "note",
+                                         "words": "a supervisor's note"})
+    assert post.status_code == 404
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM clinician_notes").fetchone()[0] == 0

@@ -26,7 +26,9 @@ UNKNOWN = "NoSuchId1234"
 COMMANDS = {"report": "", "open": "", "invite": "", "followup": "", "informant": "teacher",
             "transfer": "console:nobody", "ratings": "",
             # past the access check, an unknown function: nothing is kept
-            "rate": "no_such_function 1 seen in clinic"}
+            "rate": "no_such_function 1 seen in clinic",
+            "plan": "", "note": "",  # alone they only read
+            "schedule": "sometimes"}  # past the access check: words it does not know
 #: Who gets past the access check, per command; everyone else gets exactly the reply an
 #: unknown id gets, and never sees the interview's id.
 ALLOWED = {
@@ -34,6 +36,8 @@ ALLOWED = {
     "transfer": {"owner", "supervisor"},
     "ratings": {"owner", "supervisor"},  # a supervisor reads the ratings; only the owner rates
     "rate": {"owner"},
+    "plan": {"owner", "supervisor"}, "note": {"owner", "supervisor"},  # reading
+    "schedule": {"owner"},
     "open": {"owner"}, "invite": {"owner"}, "followup": {"owner"}, "informant": {"owner"},
 }
 #: Whose /interviews and /export include the interview.
