@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from store.contract import UnitOfWork
@@ -165,6 +166,24 @@ def find_invite(repo: UnitOfWork, code: str) -> Invite | None:
     if invite is None or not hmac.compare_digest(invite.code_hash, digest):
         return None
     return invite
+
+
+def guessing_wait(
+    uow: UnitOfWork, policy: AccessPolicy, person_id: int, kind: str, now: datetime
+) -> int | None:
+    """Minutes this person must wait before trying a code of `kind` again, or None.
+
+    Wrong codes are counted per kind over `wrong_code_window`; checked before the code,
+    so guessing stops counting once `wrong_codes_allowed` is reached.
+    """
+    access = uow.access
+    window_start = now - policy.wrong_code_window
+    access.forget_attempts(person_id, kind, window_start)
+    if access.attempts_since(person_id, kind, window_start) < policy.wrong_codes_allowed:
+        return None
+    oldest = access.oldest_attempt_since(person_id, kind, window_start)
+    wait = (oldest or now) + policy.wrong_code_window - now
+    return max(1, math.ceil(wait.total_seconds() / 60))
 
 
 def plausible_interview_id(text: str) -> bool:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 from bot import caseload
-from bot.access import WRONG_CODE, find_invite, is_clinician
+from bot.access import WRONG_CODE, find_invite, guessing_wait, is_clinician
 from bot.context import StepContext
 from bot.model import Kind
 from bot.router import Interest
@@ -35,16 +33,10 @@ class Invitations:
         """`/start <code>`: become the respondent of a clinician's interview."""
         access, person, now = ctx.uow.access, ctx.person, ctx.now
         assert ctx.conversation is not None
-        window_start = now - ctx.access.wrong_code_window
-        access.forget_attempts(person.id, WRONG_CODE, window_start)
-        # Checked before the code, so guessing stops counting once the limit is reached.
-        tried = access.attempts_since(person.id, WRONG_CODE, window_start)
-        if tried >= ctx.access.wrong_codes_allowed:
-            oldest = access.oldest_attempt_since(person.id, WRONG_CODE, window_start)
-            wait = (oldest or now) + ctx.access.wrong_code_window - now
+        wait = guessing_wait(ctx.uow, ctx.access, person.id, WRONG_CODE, now)
+        if wait is not None:
             ctx.audit("invite_refused", "rate_limited")
-            ctx.say("too_many_attempts", library=LIBRARY,
-                    minutes=max(1, math.ceil(wait.total_seconds() / 60)))
+            ctx.say("too_many_attempts", library=LIBRARY, minutes=wait)
             return
         found = find_invite(ctx.uow, code.strip())
         if found is None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import re
 import secrets
 
-from bot.access import is_clinician
+from bot.access import guessing_wait, is_clinician
 from bot.context import StepContext
 from bot.model import Kind
 from bot.replies import Say
@@ -144,18 +143,11 @@ class ResumeCodes:
     @staticmethod
     def limited(ctx: StepContext) -> bool:
         """True (and said so) once this person guessed wrong too often lately."""
-        access, person, now = ctx.uow.access, ctx.person, ctx.now
-        window_start = now - ctx.access.wrong_code_window
-        access.forget_attempts(person.id, WRONG_RESUME_CODE, window_start)
-        # Checked before the code, so guessing stops counting once the limit is reached.
-        tried = access.attempts_since(person.id, WRONG_RESUME_CODE, window_start)
-        if tried < ctx.access.wrong_codes_allowed:
+        wait = guessing_wait(ctx.uow, ctx.access, ctx.person.id, WRONG_RESUME_CODE, ctx.now)
+        if wait is None:
             return False
-        oldest = access.oldest_attempt_since(person.id, WRONG_RESUME_CODE, window_start)
-        wait = (oldest or now) + ctx.access.wrong_code_window - now
         ctx.audit("resume_refused", "rate_limited")
-        ctx.say("continue_too_many", library=LIBRARY,
-                minutes=max(1, math.ceil(wait.total_seconds() / 60)))
+        ctx.say("continue_too_many", library=LIBRARY, minutes=wait)
         return True
 
     @staticmethod
