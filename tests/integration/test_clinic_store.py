@@ -3,44 +3,16 @@ the fake, a SQLite file and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 
 import pytest
 
 from store.backend import Backend
-from store.cipher import new_key
 from store.contract import UnitOfWork
-from store.memory import MemoryStore
 from store.records import CaseloadRow
-from store.sqlite import Store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "sqlite", "sealed", "postgres"])
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    if request.param == "postgres":
-        from store.postgres import PostgresStore
-        from tests.postgres import fresh_schema, postgres_url
-
-        with fresh_schema(postgres_url()) as url:
-            pg = await PostgresStore.open(url, pool_size=2)
-            try:
-                yield pg
-            finally:
-                await pg.close()
-        return
-    # "sealed": with a key, flag events' kinds read 'sealed' and nicknames are ciphertext.
-    key = new_key() if request.param == "sealed" else None
-    store = await Store.open(tmp_path / "hearth.db", data_key=key)
-    yield store
-    await store.close()
 
 
 async def test_link__single_use__counted__pruned(any_store: Backend) -> None:

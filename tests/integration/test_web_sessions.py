@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from store.backend import Backend
 from store.contract import UnitOfWork
-from store.memory import MemoryStore
-from store.sqlite import Store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    if request.param == "postgres":
-        # The PostgreSQL twin of the web_sessions migration, run for real (CI starts one).
-        from store.postgres import PostgresStore
-        from tests.postgres import fresh_schema, postgres_url
-
-        with fresh_schema(postgres_url()) as url:
-            pg = await PostgresStore.open(url, pool_size=2)
-            try:
-                yield pg
-            finally:
-                await pg.close()
-        return
-    store = await Store.open(tmp_path / "hearth.db")
-    yield store
-    await store.close()
 
 
 async def test_erase_person__takes_their_web_sessions_only(any_store: Backend) -> None:
