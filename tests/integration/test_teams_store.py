@@ -8,7 +8,7 @@ import pytest
 from store.backend import Backend
 from store.contract import UnitOfWork
 from store.errors import Conflict
-from tests.integration.test_clinic_store import NOW, any_store  # noqa: F401  (the fixture)
+from tests.integration.test_clinic_store import NOW
 
 
 def people(uow: UnitOfWork, *users: str) -> list[int]:
@@ -16,7 +16,7 @@ def people(uow: UnitOfWork, *users: str) -> list[int]:
 
 
 async def test_orgs_and_members__supervised_by__role_changes_in_place(
-        any_store: Backend) -> None:  # noqa: F811
+        any_store: Backend) -> None:
     def setup(uow: UnitOfWork) -> tuple[list[int], int, int]:
         ids = people(uow, "doc", "sup", "col", "far")
         north, south = uow.teams.add_org("North", now=NOW), uow.teams.add_org("South", now=NOW)
@@ -46,7 +46,7 @@ async def test_orgs_and_members__supervised_by__role_changes_in_place(
 
 
 async def test_transfer_one__owner_revision__self_answering_owner_stops(
-        any_store: Backend) -> None:  # noqa: F811
+        any_store: Backend) -> None:
     def setup(uow: UnitOfWork) -> tuple[int, int, str, int]:
         doc, col = people(uow, "doc", "col")
         record = uow.interviews.create(flow_id="sample", flow_version=1, owner_id=doc,
@@ -61,7 +61,7 @@ async def test_transfer_one__owner_revision__self_answering_owner_stops(
     assert (moved.owner_id, moved.respondent_id, moved.revision) == (col, None, revision + 1)
 
 
-async def test_erasure__leaves_every_team(any_store: Backend) -> None:  # noqa: F811
+async def test_erasure__leaves_every_team(any_store: Backend) -> None:
     def setup(uow: UnitOfWork) -> int:
         [doc] = people(uow, "doc")
         org = uow.teams.add_org("North", now=NOW)
@@ -75,7 +75,7 @@ async def test_erasure__leaves_every_team(any_store: Backend) -> None:  # noqa: 
 
 
 async def test_schema__a_member_role_outside_the_list_refused(
-        any_store: Backend) -> None:  # noqa: F811
+        any_store: Backend) -> None:
     if not hasattr(any_store, "path"):
         pytest.skip("the SQLite file's own CHECK (the fake and the repository check too)")
 
