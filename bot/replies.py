@@ -137,6 +137,8 @@ class RatingNote(BaseModel):
     reason: str
     rated_by: int | None
     rated_at: datetime
+    #: "withdrawn": this revision takes the rating back (the scores use the family's view).
+    status: str = "rated"
 
 
 class Export(_Reply):

@@ -96,15 +96,19 @@ def export_reply(
 def rating_notes(uow: UnitOfWork, interview_id: str) -> list[RatingNote]:
     """Every clinician rating of an interview, oldest first (bot/ratings.py keeps them)."""
     return [RatingNote(function=r.function, revision=r.revision, value=r.value, reason=r.reason,
-                       rated_by=r.rated_by, rated_at=r.rated_at)
+                       rated_by=r.rated_by, rated_at=r.rated_at, status=r.status)
             for r in uow.ratings.history(interview_id)]
 
 
 def current_ratings(ratings: Sequence[RatingNote]) -> dict[str, str]:
-    """function -> the value of its latest revision (what the scores use)."""
+    """function -> the value of its latest revision (what the scores use); a function whose
+    latest revision is a withdrawal has none: its score falls back to the family's view."""
     latest: dict[str, str] = {}
     for note in ratings:
-        latest[note.function] = note.value
+        if note.status == "withdrawn":
+            latest.pop(note.function, None)
+        else:
+            latest[note.function] = note.value
     return latest
 
 

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from store.plan_records import Note, Plan, PlanItem, Schedule
+from store.plan_records import Note, Plan, PlanChange, PlanItem, Schedule
 
 
 @dataclass
@@ -17,6 +17,7 @@ class PlanTables:
     plans: dict[str, Plan] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     send_asked: dict[str, datetime] = field(default_factory=dict)
+    changes: list[tuple[str, PlanChange]] = field(default_factory=list)
 
 
 class MemoryPlans:
@@ -33,7 +34,23 @@ class MemoryPlans:
 
     def plan(self, interview_id: str) -> Plan | None:
         found = self.t.plans.get(interview_id)
-        return None if found is None else dataclasses.replace(found, items=list(found.items))
+        if found is None:
+            return None
+        removed = {c.position: c for c in self.changes(interview_id) if c.change == "removed"}
+        return dataclasses.replace(found, items=[
+            dataclasses.replace(i, status="removed", removed=removed[i.position])
+            if i.position in removed else i for i in found.items])
+
+    def remove_item(
+        self, interview_id: str, position: int, reason: str, *, by: int, now: datetime
+    ) -> PlanChange:
+        self._ensure(interview_id)
+        change = PlanChange(position, "removed", reason, by, now)
+        self.t.changes.append((interview_id, change))
+        return change
+
+    def changes(self, interview_id: str) -> list[PlanChange]:
+        return [c for i, c in self.t.changes if i == interview_id]
 
     def _ensure(self, interview_id: str) -> Plan:
         return self.t.plans.setdefault(interview_id, Plan(interview_id, None, None, None, []))
@@ -137,6 +154,7 @@ class MemoryPlans:
     def erase_interview(self, interview_id: str) -> None:
         self.t.send_asked.pop(interview_id, None)
         self.t.notes = [n for n in self.t.notes if n.interview_id != interview_id]
+        self.t.changes = [(i, c) for i, c in self.t.changes if i != interview_id]
         self.t.plans.pop(interview_id, None)
         self.t.schedules.pop(interview_id, None)
         for key, schedule in list(self.t.schedules.items()):

@@ -18,7 +18,8 @@ from store.repos.audit import SEALED_KIND, SENSITIVE_KINDS
 from store.reseal_plans import reseal_plans
 
 #: What this code seals. Raise it when something new is sealed, with its pass below.
-SEAL_LEVEL = 4  # 3: clinicians' ratings (value and reason); 4: notes, plans, check-ins
+SEAL_LEVEL = 5  # 3: clinicians' ratings (value and reason); 4: notes, plans, check-ins;
+# 5: why plan items were removed (plan_item_changes)
 
 Connection = Any  # sqlite3.Connection or store.pgconn.PgConnection (the same subset)
 

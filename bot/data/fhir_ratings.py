@@ -21,6 +21,15 @@ PERSON_SYSTEM = "urn:hearth:person"
 EXT_REVISION = _EXT + "rating-revision"
 #: True for the revision the report's scores use (the latest of its function).
 EXT_CURRENT = _EXT + "rating-current"
+#: On a withdrawn rating: who withdrew it (valueString, their person id), when
+#: (valueDateTime) and why (valueString), as nested extensions.
+EXT_WITHDRAWN = _EXT + "rating-withdrawn"
+#: A withdrawn rating's status. FHIR R4 `entered-in-error` is the status of an observation
+#: "withdrawn following previous final release"; `cancelled` means one never started or
+#: completed, which a rating made and used is not. Consumers drop entered-in-error
+#: observations, so no system keeps using a rating the clinician took back
+#: (docs/data.md, "Clinician ratings in FHIR").
+WITHDRAWN_STATUS = "entered-in-error"
 
 
 def _id(interview_id: str, rating: Rating) -> str:
@@ -36,13 +45,21 @@ def observations(flow: Flow, data: InterviewData, locale: str | None = None
     labels = {f.item: f.label for region in bundled_rules(flow.id).scoring.functioning.regions
               for f in region.functions}
     latest = {r.function: r.revision for r in data.ratings}
+    # A withdrawal is no observation of its own: it changes the status of the rating it
+    # takes back (the revision before it), as FHIR changes a withdrawn resource's status.
+    withdrawals = {(r.function, r.revision - 1): r for r in data.ratings
+                   if r.status == "withdrawn"}
     found: list[dict[str, Any]] = []
     for rating in data.ratings:
+        if rating.status == "withdrawn":
+            continue
+        withdrawal = withdrawals.get((rating.function, rating.revision))
         label = labels.get(rating.function, {})
         observation: dict[str, Any] = {
             "resourceType": "Observation",
             "id": _id(data.record.id, rating),
-            "status": "final" if rating.revision == 1 else "amended",
+            "status": WITHDRAWN_STATUS if withdrawal is not None
+            else "final" if rating.revision == 1 else "amended",
             "category": [{"coding": [{"system": SOURCE_SYSTEM, "code": SOURCE_CODE}]}],
             "code": {"coding": [{"system": FUNCTION_SYSTEM + flow.id, "code": rating.function,
                                  "display": label.get(locale) or rating.function}]},
@@ -57,6 +74,14 @@ def observations(flow: Flow, data: InterviewData, locale: str | None = None
                 {"url": EXT_CURRENT, "valueBoolean": latest[rating.function] == rating.revision},
             ],
         }
+        if withdrawal is not None:
+            observation["extension"].append({"url": EXT_WITHDRAWN, "extension": [
+                {"url": "revision", "valueInteger": withdrawal.revision},
+                {"url": "at", "valueDateTime": withdrawal.rated_at.isoformat(timespec="seconds")},
+                {"url": "reason", "valueString": withdrawal.reason},
+                *([{"url": "by", "valueString": str(withdrawal.rated_by)}]
+                  if withdrawal.rated_by is not None else []),
+            ]})
         if rating.rated_by is not None:
             observation["performer"] = [{"identifier": {"system": PERSON_SYSTEM,
                                                         "value": str(rating.rated_by)},
