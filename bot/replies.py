@@ -186,6 +186,9 @@ class Tried(_Reply):
     title: str
     tried: str | None = None
     went: str | None = None
+    #: When the clinician removed it from the plan (YYYY-MM-DD) and why; None: still in it.
+    removed_on: str | None = None
+    removed_reason: str | None = None
 
 
 class Change(_Reply):

@@ -170,5 +170,10 @@ def tried_items(
     locale = owner.locale if owner is not None else "en"
     titles = {r.id: plans.clinician_title(r, locale)
               for r in plans.recommendations(uow, catalog, earlier)}
+    # Items removed after the family had them are shown as removed, with what the family
+    # said before (the check-in no longer asks about them).
     return [Tried(n=i.position, title=titles.get(i.recommendation, i.recommendation),
-                  tried=i.tried, went=i.went) for i in plan.items if i.status == "sent"]
+                  tried=i.tried, went=i.went,
+                  removed_on=None if i.removed is None else f"{i.removed.at:%Y-%m-%d}",
+                  removed_reason=None if i.removed is None else i.removed.reason)
+            for i in plan.items if i.was_sent]

@@ -38,8 +38,10 @@ class MemoryPlans:
             return None
         removed = {c.position: c for c in self.changes(interview_id) if c.change == "removed"}
         return dataclasses.replace(found, items=[
-            dataclasses.replace(i, status="removed", removed=removed[i.position])
-            if i.position in removed else i for i in found.items])
+            dataclasses.replace(i, status="removed", removed=removed.get(i.position),
+                                was_sent=i.status == "sent")
+            if i.position in removed else dataclasses.replace(i, was_sent=i.status == "sent")
+            for i in found.items])
 
     def remove_item(
         self, interview_id: str, position: int, reason: str, *, by: int, now: datetime

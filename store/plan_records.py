@@ -49,6 +49,8 @@ class PlanItem:
     went: str | None = None  # one of WENT once the family answered
     answered_at: datetime | None = None
     removed: PlanChange | None = None
+    #: The family was sent this item (a removed one too, if it went before its removal).
+    was_sent: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Notes, a plan for the family, its check-in, and scheduled re-assessment (issue 20).
 
 Clinician commands: `/note <id> [text]`, `/plan <id> [add <n> [words] | edit <item> <words> |
-review <date> | send]`, `/schedule <id> 3|6|off`. Family buttons: the check-in's answers
-(what was tried, how it went) and "start" on a scheduled re-assessment. The scheduled
+remove <item> <reason> | review <date> | send]`, `/schedule <id> 3|6|off`. Family buttons:
+the check-in's answers (what was tried, how it went) and "start" on a scheduled
+re-assessment. The scheduled
 sends themselves are bot/plan_jobs.py's; what this and they share is bot/plans.py.
 """
 
@@ -18,6 +19,8 @@ from store.plan_records import Plan
 from store.records import InterviewRecord
 
 LIBRARY = plans.LIBRARY
+#: The words of removing a plan item (messages/<locale>/plan_edits.j2).
+EDITS = "plan_edits.j2"
 #: Longest note or plan wording kept (a message, not a file).
 MAX_TEXT = 2000
 
@@ -91,6 +94,8 @@ class Plans:
             self.add(ctx, interview, args.strip())
         elif action == "edit":
             self.edit(ctx, interview, args.strip())
+        elif action == "remove":
+            remove(ctx, interview, args.strip())
         elif action == "review":
             self.review(ctx, interview, args.strip())
         elif action == "send":
@@ -105,7 +110,7 @@ class Plans:
         """The report's recommendations, numbered to pick from, and the plan so far."""
         recs = plans.recommendations(ctx.uow, ctx.catalog, interview)
         plan = ctx.uow.plans.plan(interview.id)
-        picked = {i.recommendation for i in plan.items} if plan else set()
+        picked = {i.recommendation for i in plan.active} if plan else set()
         schedule = ctx.uow.plans.schedule(interview.id)
         locale = ctx.person.locale
         ctx.audit("plan_viewed", interview_id=interview.id)
@@ -132,7 +137,8 @@ class Plans:
             return
         rec = recs[int(number) - 1]
         plan = ctx.uow.plans.plan(interview.id)
-        if plan is not None and any(i.recommendation == rec.id for i in plan.items):
+        # A removed item may be picked again: it comes back as a new item.
+        if plan is not None and any(i.recommendation == rec.id for i in plan.active):
             ctx.say("already_in_plan", library=LIBRARY, interview_id=interview.id)
             return
         position = ctx.uow.plans.add_item(interview.id, rec.id, words.strip() or None,
@@ -146,7 +152,7 @@ class Plans:
         """`edit <item> <words>`: new words for the family for one item."""
         number, _, words = args.partition(" ")
         plan = ctx.uow.plans.plan(interview.id)
-        positions = [i.position for i in plan.items] if plan else []
+        positions = [i.position for i in plan.active] if plan else []
         if not number.isdigit() or int(number) not in positions or not words.strip():
             ctx.say("bad_item", library=LIBRARY, count=len(positions), interview_id=interview.id)
             return
@@ -174,7 +180,7 @@ class Plans:
     def send(ctx: StepContext, interview: InterviewRecord) -> None:
         """The family receives the plan in its chat, in its language (as notifications do)."""
         plan = ctx.uow.plans.plan(interview.id)
-        if plan is None or not plan.items:
+        if plan is None or not plan.active:
             ctx.say("plan_empty", library=LIBRARY, interview_id=interview.id)
             return
         sent = plans.send_plan(ctx.uow, ctx.catalog, interview, ctx.inbound.channel,
@@ -184,7 +190,7 @@ class Plans:
             return
         ctx.replies.append(sent)
         ctx.say("plan_sent", library=LIBRARY, interview_id=interview.id,
-                count=len(plan.items), review_on=_day(plan.review_on))
+                count=len(plan.active), review_on=_day(plan.review_on))
 
     # -- re-assessment schedule ----------------------------------------------------------
 
@@ -261,6 +267,32 @@ class Plans:
             ctx.say("checkin_noted", library=LIBRARY)
 
 
+def remove(ctx: StepContext, interview: InterviewRecord, args: str) -> None:
+    """`remove <item> <reason>`: the item leaves the plan (kept beside it, append-only):
+    the next check-in does not ask about it; the follow-up report shows it removed."""
+    number, _, reason = args.partition(" ")
+    plan = ctx.uow.plans.plan(interview.id)
+    positions = [i.position for i in plan.active] if plan else []
+    if not number.isdigit() or int(number) not in positions:
+        ctx.say("remove_bad_item", library=EDITS, count=len(positions),
+                interview_id=interview.id)
+        return
+    reason = " ".join(reason.split())
+    if not reason:
+        ctx.say("remove_no_reason", library=EDITS, interview_id=interview.id,
+                position=int(number))
+        return
+    if len(reason) > MAX_TEXT:
+        ctx.say("too_long", library=LIBRARY, limit=MAX_TEXT)
+        return
+    ctx.uow.plans.remove_item(interview.id, int(number), reason, by=ctx.person.id,
+                              now=ctx.now)
+    ctx.audit("plan_item_removed", str(number), interview_id=interview.id)
+    ctx.say("item_removed", library=EDITS, interview_id=interview.id,
+            position=int(number), sent=bool(plan and plan.sent_at),
+            left=len(positions) - 1)
+
+
 def _complete(tried: str | None, went: str | None) -> bool:
     return tried is not None and (tried not in ("yes", "partly") or went is not None)
 
@@ -286,7 +318,10 @@ def _items(
     titles = {r.id: plans.clinician_title(r, ctx.person.locale) for r in recs}
     return [{"n": i.position, "title": titles.get(i.recommendation, i.recommendation),
              "edited": i.wording is not None, "status": i.status, "tried": i.tried,
-             "went": i.went} for i in plan.items]
+             "went": i.went,
+             "removed_on": None if i.removed is None else f"{i.removed.at:%Y-%m-%d}",
+             "removed_reason": None if i.removed is None else i.removed.reason}
+            for i in plan.items]
 
 
 def _day(day: object) -> str | None:

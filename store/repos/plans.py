@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from store.plan_records import Note, Plan, PlanChange, PlanItem, Schedule
-from store.repos.base import Repository, dt, ts
+from store.plan_records import Note, Plan, PlanItem, Schedule
+from store.repos.base import dt, ts
+from store.repos.plan_changes import PlanChanges
 
 
 def _day(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
-class Plans(Repository):
+class Plans(PlanChanges):
     """The `clinician_notes`, `plans`, `plan_items` and `reassessments` tables."""
 
     # -- notes ---------------------------------------------------------------------------
@@ -60,6 +61,7 @@ class Plans(Repository):
                 went=open_(r[5], interview_id),
                 answered_at=None if r[6] is None else dt(r[6]),
                 removed=removed.get(int(r[0])),
+                was_sent=r[3] == "sent",
             )
             for r in self.conn.execute(
                 "SELECT position, recommendation, wording, status, tried, went, answered_at "
@@ -69,29 +71,6 @@ class Plans(Repository):
         ]
         return Plan(interview_id, _day(row[0]), None if row[1] is None else dt(row[1]),
                     None if row[2] is None else dt(row[2]), items)
-
-    def remove_item(
-        self, interview_id: str, position: int, reason: str, *, by: int, now: datetime
-    ) -> PlanChange:
-        """Keep the item's removal (append-only, beside it): the item and its check-in
-        answers stay for the history and the follow-up report."""
-        self._ensure(interview_id, now)
-        self.conn.execute(
-            "INSERT INTO plan_item_changes (interview_id, position, change, reason, author_id, "
-            "at) VALUES (?, ?, 'removed', ?, ?, ?)",
-            (interview_id, position, self.session.seal(reason, interview_id), by, ts(now)),
-        )
-        return PlanChange(position, "removed", reason, by, now)
-
-    def changes(self, interview_id: str) -> list[PlanChange]:
-        """Every kept change of the plan's items, oldest first."""
-        rows = self.conn.execute(
-            "SELECT position, change, reason, author_id, at FROM plan_item_changes "
-            "WHERE interview_id = ? ORDER BY id",
-            (interview_id,),
-        ).fetchall()
-        return [PlanChange(int(r[0]), str(r[1]), self.session.open(str(r[2]), interview_id),
-                           None if r[3] is None else int(r[3]), dt(r[4])) for r in rows]
 
     def _ensure(self, interview_id: str, now: datetime) -> None:
         self.conn.execute(
