@@ -54,6 +54,23 @@ class MemoryPlans:
     def changes(self, interview_id: str) -> list[PlanChange]:
         return [c for i, c in self.t.changes if i == interview_id]
 
+    def restore(self, interview_id: str, plan: Plan | None, notes: list[Note],
+                schedule: Schedule | None, *, by: int, now: datetime) -> None:
+        for note in notes:
+            self.add_note(interview_id, note.body, author_id=by, now=note.at)
+        if plan is not None:
+            items = [dataclasses.replace(i, status="sent" if i.was_sent else "planned",
+                                         removed=None) for i in plan.items]
+            self.t.plans[interview_id] = dataclasses.replace(plan, interview_id=interview_id,
+                                                             items=items)
+            for item in plan.items:
+                if item.removed is not None:
+                    self.remove_item(interview_id, item.position, item.removed.reason, by=by,
+                                     now=item.removed.at)
+        if schedule is not None:
+            self.t.schedules[interview_id] = dataclasses.replace(
+                schedule, interview_id=interview_id, follow_up_id=None)
+
     def _ensure(self, interview_id: str) -> Plan:
         return self.t.plans.setdefault(interview_id, Plan(interview_id, None, None, None, []))
 

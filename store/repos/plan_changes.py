@@ -1,10 +1,11 @@
-"""Kept changes of plan items (migration 0014): today their removal, append-only."""
+"""Kept changes of plan items (migration 0014: today their removal, append-only), and a
+plan written back whole by `hearth import`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from store.plan_records import PlanChange
+from store.plan_records import Note, Plan, PlanChange, Schedule
 from store.repos.base import Repository, dt, ts
 
 
@@ -32,3 +33,45 @@ class PlanChanges(Repository):
         ).fetchall()
         return [PlanChange(int(r[0]), str(r[1]), self.session.open(str(r[2]), interview_id),
                            None if r[3] is None else int(r[3]), dt(r[4])) for r in rows]
+
+    def restore(self, interview_id: str, plan: Plan | None, notes: list[Note],
+                schedule: Schedule | None, *, by: int, now: datetime) -> None:
+        """Write an imported interview's notes, plan and schedule as they were exported:
+        items with their state and check-in answers, removals, dates. `by` (the clinician
+        the import names) authors what the exporting server's people wrote: their person
+        numbers mean nothing here. Sealed as every write is."""
+        seal, seal_opt = self.session.seal, self.session.seal_opt
+        for note in notes:
+            self.conn.execute(
+                "INSERT INTO clinician_notes (interview_id, author_id, body, at) "
+                "VALUES (?, ?, ?, ?)",
+                (interview_id, by, seal(note.body, interview_id), ts(note.at)),
+            )
+        if plan is not None:
+            moments = [d for d in (plan.sent_at, plan.checkin_at) if d is not None]
+            updated = max(moments, default=now)
+            self.conn.execute(
+                "INSERT INTO plans (interview_id, review_on, sent_at, checkin_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (interview_id, plan.review_on.isoformat() if plan.review_on else None,
+                 ts(plan.sent_at) if plan.sent_at else None,
+                 ts(plan.checkin_at) if plan.checkin_at else None, ts(updated)),
+            )
+            for item in plan.items:
+                self.conn.execute(
+                    "INSERT INTO plan_items (interview_id, position, recommendation, wording, "
+                    "status, tried, went, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (interview_id, item.position, seal(item.recommendation, interview_id),
+                     seal_opt(item.wording, interview_id),
+                     "sent" if item.was_sent else "planned",
+                     seal_opt(item.tried, interview_id), seal_opt(item.went, interview_id),
+                     ts(item.answered_at) if item.answered_at else None),
+                )
+                if item.removed is not None:
+                    self.remove_item(interview_id, item.position, item.removed.reason, by=by,
+                                     now=item.removed.at)
+        if schedule is not None:
+            self.conn.execute(
+                "INSERT INTO reassessments (interview_id, months, next_due) VALUES (?, ?, ?)",
+                (interview_id, schedule.months, schedule.next_due.isoformat()),
+            )
