@@ -39,6 +39,9 @@ class PlanPage:
     can_change: bool = True
     #: Every kept change of the plan's items (removals), oldest first, with who and when.
     changes: list[dict[str, Any]] = field(default_factory=list)
+    #: The family's own words at the check-in (optional), and when.
+    family_words: str = ""
+    words_at: str = ""
 
 
 def owned(uow: UnitOfWork, person_id: int, interview_id: str, now: datetime,
@@ -91,6 +94,8 @@ def plan_page(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_i
         page.review_on = plan.review_on.isoformat() if plan.review_on else ""
         page.sent = plan.sent_at is not None
         page.send_asked = interview.id in uow.plans.sends_asked(limit=10_000)
+        page.family_words = plan.family_words or ""
+        page.words_at = f"{plan.words_at:%Y-%m-%d %H:%M}" if plan.words_at else ""
     page.notes = [{"at": f"{n.at:%Y-%m-%d %H:%M}", "body": n.body}
                   for n in uow.plans.notes(interview.id)]
     schedule = uow.plans.schedule(interview.id)

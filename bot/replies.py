@@ -206,6 +206,8 @@ class Change(_Reply):
     at: datetime
     #: The earlier interview's plan and its check-in answers (bot/features/plan.py).
     tried: list[Tried] = Field(default_factory=list)
+    #: What the family wrote in its own words at that check-in, if anything.
+    family_words: str | None = None
 
 
 Reply = Annotated[

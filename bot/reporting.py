@@ -155,7 +155,13 @@ def change_reply(
         then_at=earlier.submitted_at or earlier.updated_at,
         at=now,
         tried=tried_items(uow, catalog, earlier, owner_id),
+        family_words=_family_words(uow, earlier.id),
     )
+
+
+def _family_words(uow: UnitOfWork, interview_id: str) -> str | None:
+    plan = uow.plans.plan(interview_id)
+    return None if plan is None else plan.family_words
 
 
 def tried_items(

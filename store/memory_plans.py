@@ -18,6 +18,7 @@ class PlanTables:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     send_asked: dict[str, datetime] = field(default_factory=dict)
     changes: list[tuple[str, PlanChange]] = field(default_factory=list)
+    words: dict[str, tuple[int, datetime]] = field(default_factory=dict)
 
 
 class MemoryPlans:
@@ -53,6 +54,19 @@ class MemoryPlans:
 
     def changes(self, interview_id: str) -> list[PlanChange]:
         return [c for i, c in self.t.changes if i == interview_id]
+
+    def await_words(self, interview_id: str, person_id: int, until: datetime) -> None:
+        self.t.words[interview_id] = (person_id, until)
+
+    def awaiting_words(self, person_id: int, now: datetime) -> str | None:
+        open_ = [(until, i) for i, (p, until) in self.t.words.items()
+                 if p == person_id and until > now]
+        return max(open_)[1] if open_ else None
+
+    def keep_words(self, interview_id: str, words: str, *, now: datetime) -> None:
+        self.t.words.pop(interview_id, None)
+        plan = self._ensure(interview_id)
+        self.t.plans[interview_id] = dataclasses.replace(plan, family_words=words, words_at=now)
 
     def restore(self, interview_id: str, plan: Plan | None, notes: list[Note],
                 schedule: Schedule | None, *, by: int, now: datetime) -> None:
@@ -174,6 +188,7 @@ class MemoryPlans:
         self.t.send_asked.pop(interview_id, None)
         self.t.notes = [n for n in self.t.notes if n.interview_id != interview_id]
         self.t.changes = [(i, c) for i, c in self.t.changes if i != interview_id]
+        self.t.words.pop(interview_id, None)
         self.t.plans.pop(interview_id, None)
         self.t.schedules.pop(interview_id, None)
         for key, schedule in list(self.t.schedules.items()):
@@ -187,6 +202,8 @@ class MemoryPlans:
             items = [dataclasses.replace(i, tried=None, went=None, answered_at=None)
                      for i in plan.items]
             self.t.plans[interview_id] = dataclasses.replace(
-                plan, items=items, checkin_at=plan.checkin_at or plan.sent_at
+                plan, items=items, checkin_at=plan.checkin_at or plan.sent_at,
+                family_words=None, words_at=None,
             )
+        self.t.words.pop(interview_id, None)
         self.t.schedules.pop(interview_id, None)

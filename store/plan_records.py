@@ -62,6 +62,9 @@ class Plan:
     sent_at: datetime | None
     checkin_at: datetime | None
     items: list[PlanItem] = field(default_factory=list)
+    #: What the family wrote in its own words after the check-in's buttons (optional).
+    family_words: str | None = None
+    words_at: datetime | None = None
 
     @property
     def active(self) -> list[PlanItem]:

@@ -41,6 +41,13 @@ def reseal_plans(conn: Connection, cipher: Cipher, *, postgres: bool) -> int:
             (*sealed, iid, position),
         )
         changed += 1
+    for iid, words in conn.execute(
+        "SELECT interview_id, family_words FROM plans WHERE family_words IS NOT NULL"
+    ).fetchall():
+        if not is_sealed(words):
+            conn.execute("UPDATE plans SET family_words = ? WHERE interview_id = ?",
+                         (cipher.seal(words, iid), iid))
+            changed += 1
     return changed
 
 

@@ -22,6 +22,7 @@ EXT_REVIEW = _EXT + "plan-review-on"
 EXT_SENT = _EXT + "plan-sent-at"
 EXT_CHECKIN = _EXT + "plan-checkin-at"
 EXT_REASSESS = _EXT + "reassessment"  # months (valueInteger), next (valueDate)
+EXT_WORDS = _EXT + "plan-family-words"  # text (valueString), at (valueDateTime)
 EXT_ITEM = _EXT + "plan-item"  # position, sent, tried, went, answered, removed-*
 PERSON_SYSTEM = "urn:hearth:person"
 
@@ -82,6 +83,10 @@ def care_plan(data: InterviewData) -> dict[str, Any] | None:
         extensions.append({"url": EXT_SENT, "valueDateTime": _moment(plan.sent_at)})
     if plan is not None and plan.checkin_at is not None:
         extensions.append({"url": EXT_CHECKIN, "valueDateTime": _moment(plan.checkin_at)})
+    if plan is not None and plan.family_words is not None and plan.words_at is not None:
+        extensions.append({"url": EXT_WORDS, "extension": [
+            {"url": "text", "valueString": plan.family_words},
+            {"url": "at", "valueDateTime": _moment(plan.words_at)}]})
     if schedule is not None:
         extensions.append({"url": EXT_REASSESS, "extension": [
             {"url": "months", "valueInteger": schedule.months},
@@ -186,11 +191,16 @@ def read_care_plan(resource: dict[str, Any]) -> tuple[Plan | None, list[Note], S
     checkin = _value(ext.get(EXT_CHECKIN), "valueDateTime")
     activities = resource.get("activity")
     items = [_read_item(a) for a in (activities if isinstance(activities, list) else [])]
+    words = _ext(ext.get(EXT_WORDS, {}).get("extension"))
+    said = _value(words.get("text"), "valueString")
     plan = None
     if items or review or sent:
         plan = Plan("", None if review is None else _day(review, "review"),
                     None if sent is None else _when(sent, "sent"),
-                    None if checkin is None else _when(checkin, "checkin"), items)
+                    None if checkin is None else _when(checkin, "checkin"), items,
+                    family_words=said if isinstance(said, str) else None,
+                    words_at=_when(_value(words.get("at"), "valueDateTime"), "words")
+                    if isinstance(said, str) else None)
     notes = []
     listed = resource.get("note")
     for note in listed if isinstance(listed, list) else []:

@@ -9,6 +9,8 @@ sends themselves are bot/plan_jobs.py's; what this and they share is bot/plans.p
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import caseload, plans
 from bot.context import StepContext
 from bot.model import Kind
@@ -23,6 +25,8 @@ LIBRARY = plans.LIBRARY
 EDITS = "plan_edits.j2"
 #: Longest note or plan wording kept (a message, not a file).
 MAX_TEXT = 2000
+#: How long after the check-in the family's next typed message is taken as its own words.
+WORDS_WINDOW = timedelta(days=3)
 
 
 class Plans:
@@ -32,6 +36,7 @@ class Plans:
     interest = Interest(
         commands=frozenset({"note", "nota", "plan", "schedule", "agenda"}),
         buttons=(plans.PREFIX,),
+        texts=True,  # the family's own words after the check-in's buttons, when awaited
     )
 
     def handle(self, ctx: StepContext) -> bool:
@@ -41,6 +46,8 @@ class Plans:
         if inbound.kind is Kind.CHOICE:
             self.pressed(ctx, inbound.payload)
             return True
+        if inbound.kind is Kind.TEXT:
+            return family_words(ctx, inbound.payload)
         if inbound.kind is not Kind.COMMAND:
             return False
         command = {"nota": "note", "agenda": "schedule"}.get(inbound.payload, inbound.payload)
@@ -123,6 +130,7 @@ class Plans:
             review_on=_day(plan.review_on if plan else None),
             sent=bool(plan and plan.sent_at),
             next_due=_day(schedule.next_due if schedule else None),
+            family_words=plan.family_words if plan else None,
         )
 
     def add(self, ctx: StepContext, interview: InterviewRecord, args: str) -> None:
@@ -262,6 +270,10 @@ class Plans:
         assert answered is not None
         if all(_complete(i.tried, i.went) for i in answered.items if i.status == "sent"):
             ctx.say("checkin_done", library=LIBRARY)
+            # Optional, and after the buttons: the taps stay the whole check-in.
+            ctx.uow.plans.await_words(interview.id, ctx.person.id, ctx.now + WORDS_WINDOW)
+            ctx.say("checkin_words_invite", library=EDITS,
+                    nickname=interview.subject_nickname)
             _tell_owner(ctx, interview)
         else:
             ctx.say("checkin_noted", library=LIBRARY)
@@ -291,6 +303,35 @@ def remove(ctx: StepContext, interview: InterviewRecord, args: str) -> None:
     ctx.say("item_removed", library=EDITS, interview_id=interview.id,
             position=int(number), sent=bool(plan and plan.sent_at),
             left=len(positions) - 1)
+
+
+def family_words(ctx: StepContext, text: str) -> bool:
+    """The family's own words on a check-in they just answered: kept (sealed), audited
+    without them, the clinician told; False when none are awaited from this person (or
+    they are in the middle of an interview: their text is its answer)."""
+    if ctx.interview is not None and is_open(State(ctx.interview.state)):
+        return False
+    interview_id = ctx.uow.plans.awaiting_words(ctx.person.id, ctx.now)
+    interview = ctx.uow.interviews.get(interview_id) if interview_id else None
+    if interview is None or interview.respondent_id != ctx.person.id:
+        return False
+    words = " ".join(text.split())
+    if not words:
+        return False
+    if len(words) > MAX_TEXT:
+        ctx.say("too_long", library=LIBRARY, limit=MAX_TEXT)
+        return True
+    ctx.uow.plans.keep_words(interview.id, words, now=ctx.now)
+    ctx.audit("checkin_words", interview_id=interview.id)
+    ctx.say("checkin_words_kept", library=EDITS)
+    owner = ctx.uow.people.by_id(interview.owner_id)
+    if owner is not None and owner.role == "clinician" and owner.channel == ctx.inbound.channel:
+        ctx.replies.append(Say(
+            message="checkin_words_owner", library=EDITS,
+            chat_id=ctx.uow.people.chat_of(owner.id), locale=owner.locale,
+            params={"nickname": interview.subject_nickname, "interview_id": interview.id},
+        ))
+    return True
 
 
 def _complete(tried: str | None, went: str | None) -> bool:

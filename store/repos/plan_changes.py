@@ -1,5 +1,5 @@
-"""Kept changes of plan items (migration 0014: today their removal, append-only), and a
-plan written back whole by `hearth import`."""
+"""Kept changes of plan items (migration 0014: today their removal, append-only), the
+family's own words at the check-in, and a plan written back whole by `hearth import`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,30 @@ class PlanChanges(Repository):
             (interview_id, position, self.session.seal(reason, interview_id), by, ts(now)),
         )
         return PlanChange(position, "removed", reason, by, now)
+
+    def await_words(self, interview_id: str, person_id: int, until: datetime) -> None:
+        """The family's next typed message, until `until`, is their words on the check-in."""
+        self.conn.execute(
+            "UPDATE plans SET words_from = ?, words_until = ? WHERE interview_id = ?",
+            (person_id, ts(until), interview_id),
+        )
+
+    def awaiting_words(self, person_id: int, now: datetime) -> str | None:
+        """The interview whose check-in awaits this person's words now, if any."""
+        row = self.conn.execute(
+            "SELECT interview_id FROM plans WHERE words_from = ? AND words_until > ? "
+            "ORDER BY words_until DESC LIMIT 1",
+            (person_id, ts(now)),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def keep_words(self, interview_id: str, words: str, *, now: datetime) -> None:
+        """Keep the family's words (sealed); no more are awaited."""
+        self.conn.execute(
+            "UPDATE plans SET family_words = ?, words_at = ?, words_from = NULL, "
+            "words_until = NULL WHERE interview_id = ?",
+            (self.session.seal(words, interview_id), ts(now), interview_id),
+        )
 
     def changes(self, interview_id: str) -> list[PlanChange]:
         """Every kept change of the plan's items, oldest first."""
@@ -57,6 +81,8 @@ class PlanChanges(Repository):
                  ts(plan.sent_at) if plan.sent_at else None,
                  ts(plan.checkin_at) if plan.checkin_at else None, ts(updated)),
             )
+            if plan.family_words is not None:
+                self.keep_words(interview_id, plan.family_words, now=plan.words_at or now)
             for item in plan.items:
                 self.conn.execute(
                     "INSERT INTO plan_items (interview_id, position, recommendation, wording, "

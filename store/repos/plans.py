@@ -44,7 +44,8 @@ class Plans(PlanChanges):
 
     def plan(self, interview_id: str) -> Plan | None:
         row = self.conn.execute(
-            "SELECT review_on, sent_at, checkin_at FROM plans WHERE interview_id = ?",
+            "SELECT review_on, sent_at, checkin_at, family_words, words_at FROM plans "
+            "WHERE interview_id = ?",
             (interview_id,),
         ).fetchone()
         if row is None:
@@ -70,7 +71,8 @@ class Plans(PlanChanges):
             ).fetchall()
         ]
         return Plan(interview_id, _day(row[0]), None if row[1] is None else dt(row[1]),
-                    None if row[2] is None else dt(row[2]), items)
+                    None if row[2] is None else dt(row[2]), items,
+                    open_(row[3], interview_id), None if row[4] is None else dt(row[4]))
 
     def _ensure(self, interview_id: str, now: datetime) -> None:
         self.conn.execute(
@@ -260,7 +262,8 @@ class Plans(PlanChanges):
         )
         self.conn.execute("DELETE FROM reassessments WHERE interview_id = ?", (interview_id,))
         self.conn.execute(
-            "UPDATE plans SET checkin_at = COALESCE(checkin_at, updated_at), send_asked_at = NULL "
+            "UPDATE plans SET checkin_at = COALESCE(checkin_at, updated_at), send_asked_at = NULL, "
+            "family_words = NULL, words_at = NULL, words_from = NULL, words_until = NULL "
             "WHERE interview_id = ?",
             (interview_id,),
         )

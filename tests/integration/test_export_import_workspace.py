@@ -29,8 +29,8 @@ from tests.integration.test_informants import ask_teacher, fill_minimap
 from tests.reliability.test_at_rest import database_bytes
 
 NICKNAME_ROW = "What first name or nickname should we use"
-SECRETS = ("Quokka-rating-reason", "Quokka-withdrawal", "Quokka-note", "Quokka-wording",
-           "Quokka-removal")
+SECRETS = ("Quokka-family-words", "Quokka-rating-reason", "Quokka-withdrawal", "Quokka-note",
+           "Quokka-wording", "Quokka-removal")
 
 
 async def build(db: Path, catalog: FlowCatalog, clock: Clock) -> str:
@@ -56,9 +56,14 @@ async def build(db: Path, catalog: FlowCatalog, clock: Clock) -> str:
         await doc.command("schedule", f"{mia} 6")
         clock.advance(days=30)
         fam = Person(clinic, "fam")
-        fam.last = (await clinic.plan_sends("console"))[:2]
-        await fam.tap_key("tried_yes")
+        sent = await clinic.plan_sends("console")
+        fam.last = sent[:2]
+        await fam.tap_key("tried_yes")  # item 1
         await fam.tap_key("went_better")
+        fam.last = sent
+        await fam.tap_key("tried_unknown")  # item 2: the check-in is done
+        await fam.type("Quokka-family-words")
+        assert fam.keys[0] == "plan_edits.checkin_words_kept"
         await doc.command("plan", f"{mia} remove 1 Quokka-removal")
         assert doc.keys == ["plan_edits.item_removed"]
         return mia
@@ -84,7 +89,8 @@ def snapshot(repo: UnitOfWork, catalog: FlowCatalog, interview_id: str,
         "scores": report.ratings,
         "html": re.sub(r"#\d+", "#N", html),
         "informants": [(f.role, f.rows) for f in forms],
-        "plan": (plan.review_on, plan.sent_at, plan.checkin_at,
+        "plan": (plan.review_on, plan.sent_at, plan.checkin_at, plan.family_words,
+                 plan.words_at,
                  [(i.position, i.recommendation, i.wording, i.status, i.tried, i.went,
                    i.answered_at, i.was_sent,
                    None if i.removed is None else (i.removed.reason, i.removed.at))

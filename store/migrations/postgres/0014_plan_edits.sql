@@ -21,3 +21,11 @@ END;
 $$;
 CREATE TRIGGER plan_item_changes_append_only BEFORE UPDATE ON plan_item_changes
     FOR EACH ROW EXECUTE FUNCTION plan_item_changes_append_only();
+
+-- The family's own words at the check-in (optional, beside the buttons; sealed), and who
+-- the next typed message is awaited from, until when (bot/features/plan.py).
+ALTER TABLE plans ADD COLUMN family_words TEXT;
+ALTER TABLE plans ADD COLUMN words_at TEXT;
+ALTER TABLE plans ADD COLUMN words_from BIGINT;
+ALTER TABLE plans ADD COLUMN words_until TEXT;
+CREATE INDEX plans_words_from ON plans (words_from) WHERE words_from IS NOT NULL;
