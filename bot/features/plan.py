@@ -3,7 +3,7 @@
 Clinician commands: `/note <id> [text]`, `/plan <id> [add <n> [words] | edit <item> <words> |
 remove <item> <reason> | review <date> | send]`, `/schedule <id> 3|6|off`. Family buttons:
 the check-in's answers (what was tried, how it went) and "start" on a scheduled
-re-assessment. The scheduled
+re-assessment; after the check-in, the family's own words (optional, typed). The scheduled
 sends themselves are bot/plan_jobs.py's; what this and they share is bot/plans.py.
 """
 
@@ -21,7 +21,8 @@ from store.plan_records import Plan
 from store.records import InterviewRecord
 
 LIBRARY = plans.LIBRARY
-#: The words of removing a plan item (messages/<locale>/plan_edits.j2).
+#: The words of removing a plan item and of the family's own words at the check-in
+#: (messages/<locale>/plan_edits.j2).
 EDITS = "plan_edits.j2"
 #: Longest note or plan wording kept (a message, not a file).
 MAX_TEXT = 2000
