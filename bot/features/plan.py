@@ -8,7 +8,7 @@ sends themselves are bot/plan_jobs.py's; what this and they share is bot/plans.p
 
 from __future__ import annotations
 
-from bot import caseload, plans
+from bot import caseload, inbox, plans
 from bot.context import StepContext
 from bot.model import Kind
 from bot.replies import Say
@@ -177,12 +177,14 @@ class Plans:
         if plan is None or not plan.items:
             ctx.say("plan_empty", library=LIBRARY, interview_id=interview.id)
             return
-        sent = plans.send_plan(ctx.uow, ctx.catalog, interview, ctx.inbound.channel,
-                               by=ctx.person.id, now=ctx.now)
-        if sent is None:
+        # A family on the web finds it in its inbox (bot/inbox.py), whatever our channel.
+        delivered, sent = inbox.send_plan(ctx.uow, ctx.catalog, interview,
+                                          ctx.inbound.channel, by=ctx.person.id, now=ctx.now)
+        if not delivered:
             ctx.say("no_family", library=LIBRARY, interview_id=interview.id)
             return
-        ctx.replies.append(sent)
+        if sent is not None:
+            ctx.replies.append(sent)
         ctx.say("plan_sent", library=LIBRARY, interview_id=interview.id,
                 count=len(plan.items), review_on=_day(plan.review_on))
 
@@ -217,7 +219,10 @@ class Plans:
     def pressed(self, ctx: StepContext, data: str) -> None:
         found = plans.decode(data)
         interview = ctx.uow.interviews.get(found.interview_id) if found else None
-        if found is None or interview is None or interview.respondent_id != ctx.person.id:
+        if found is None or interview is None or not (
+                interview.respondent_id == ctx.person.id
+                or (found.kind != "r" and inbox.may_answer_checkin(ctx.uow, interview,
+                                                                  ctx.person.id))):
             ctx.say("stale")
             return
         if found.kind == "r":
@@ -237,6 +242,10 @@ class Plans:
         item = next((i for i in plan.items if i.position == found.position), None) if plan else None
         if plan is None or plan.checkin_at is None or item is None:
             ctx.say("stale")
+            return
+        if inbox.answered_already(item.tried, item.went, found.kind):
+            # Answered already, here or in the family's other channel: kept as it was.
+            ctx.say("checkin_already", library=inbox.LIBRARY, n=found.position)
             return
         if found.kind == "t":
             ctx.uow.plans.answer_item(interview.id, found.position, tried=found.value,

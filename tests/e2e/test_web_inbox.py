@@ -1,0 +1,284 @@
+"""A family on the web receives its plan, the check-in and a re-assessment in its page's
+inbox (bot/inbox.py), against a real SQLite file through the ASGI app; answering the
+check-in in one channel closes it in the other."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.features.clinician import grant_role
+from bot.service import DialogueService
+from bot.web.app import WebConfig, create_app
+from bot.web.inbox_jobs import deliver_due, run_until
+from flows.answers import encode_value
+from store.contract import UnitOfWork
+from tests.conftest import Clock, Person
+from tests.e2e.web_client import Page, WebPerson
+from tests.unit.families import family_mia
+
+EDITED = "Ten quiet minutes together after school."
+People = Callable[[], WebPerson]
+
+
+@pytest.fixture
+async def people(service: DialogueService) -> AsyncIterator[People]:
+    clients: list[httpx.AsyncClient] = []
+
+    def open_browser() -> WebPerson:
+        # A browser still signed in months later: a family whose session lasts (an operator
+        # scheduling check-ins raises HEARTH_WEB_IDLE_HOURS / _SESSION_DAYS; docs/web.md).
+        app = create_app(service, WebConfig(rate_per_minute=10_000, idle=timedelta(days=365),
+                                            lifetime=timedelta(days=365)))
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app, client=("127.0.0.1", 1)),
+                                   base_url="http://testserver")
+        clients.append(client)
+        return WebPerson(client)
+
+    yield open_browser
+    for client in clients:
+        await client.aclose()
+
+
+def db_rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute(sql, params).fetchall())
+
+
+async def family_interview(service: DialogueService, now: datetime, *, web: str,
+                           telegram: str | None = None) -> str:
+    """Clinician `doc` (console) owns Mia's submitted interview, answered on the web by
+    `web`; with `telegram`, a family that then carried it to its chat (console) by a resume
+    code and is its respondent there ("both")."""
+    flow = service.catalog.latest("developmental_history")
+
+    def write(repo: UnitOfWork) -> str:
+        doc = grant_role(repo, "console", "doc", "clinician", by=None, now=now)
+        repo.people.remember_chat(doc.id, "doc")
+        on_web = repo.people.get_or_create("web", web, now=now)
+        repo.people.remember_chat(on_web.id, web)
+        respondent = on_web
+        if telegram is not None:
+            respondent = repo.people.get_or_create("console", telegram, now=now)
+            repo.people.remember_chat(respondent.id, telegram)
+        record = repo.interviews.create(
+            flow_id=flow.id, flow_version=flow.version, owner_id=doc.id,
+            respondent_id=respondent.id, nickname="Mia", state="submitted", now=now)
+        for revision, (key, answer) in enumerate(family_mia().items(), start=1):
+            assert answer.value is not None
+            repo.answers.append(record.id, key, encode_value(answer.value), revision=revision,
+                                by=on_web.id, now=now)
+        record.submitted_at = now
+        repo.interviews.save(record)
+        return record.id
+
+    return await service.store.run(write)
+
+
+async def opened(people: People, db: Path) -> tuple[WebPerson, str]:
+    """A family's browser that opened the site, and its web person's id."""
+    before = {str(r[0]) for r in db_rows(db, "SELECT user_id FROM web_sessions")}
+    family = people()
+    await family.open()
+    after = {str(r[0]) for r in db_rows(db, "SELECT user_id FROM web_sessions")}
+    (user,) = after - before
+    return family, user
+
+
+async def plan_sent(doc: Person, interview: str, review: str) -> None:
+    """The clinician's plan in the chat: two items (the second in their words), a review
+    date, sent."""
+    await doc.command("plan", f"{interview} add 1")
+    await doc.command("plan", f"{interview} add 2 {EDITED}")
+    await doc.command("plan", f"{interview} review {review}")
+    await doc.command("plan", f"{interview} send")
+    assert doc.keys == ["plan.plan_sent"], doc.keys  # nothing pushed to the clinician's chat
+
+
+def unread(db: Path) -> int:
+    return int(db_rows(db, "SELECT count(*) FROM web_inbox WHERE read_at IS NULL")[0][0])
+
+
+def on_page(page: Page, key: str) -> int:
+    return page.keys.count(key)
+
+
+async def test_web_family__gets_the_plan__reads_it__answers_the_checkin(
+    service: DialogueService, people: People, clock: Clock, db_path: Path
+) -> None:
+    family, user = await opened(people, db_path)
+    interview = await family_interview(service, clock.now, web=user)
+    doc = Person(service, "doc")
+    await plan_sent(doc, interview, "2026-12-20")
+
+    page = await family.open()
+    assert page.keys[0] == "inbox.plan" and on_page(page, "inbox.plan") == 1
+    assert EDITED in page.texts[0]
+    # GET is read-only: drawn twice, still unread; nothing audited for it.
+    events = db_rows(db_path, "SELECT count(*) FROM events")
+    page = await family.open()
+    assert unread(db_path) == 1 and db_rows(db_path, "SELECT count(*) FROM events") == events
+
+    page = await family.press("got_it")
+    assert "inbox.read_done" in page.keys
+    assert on_page(page, "inbox.plan") == 1 and "got_it" not in [b.key for b in page.buttons]
+    assert unread(db_path) == 0
+    assert db_rows(db_path, "SELECT interview_id FROM events WHERE kind = 'plan_read'") == \
+        [(interview,)]
+
+    # Nothing is due before the review date; on it, the web's scheduler keeps the check-in.
+    assert await deliver_due(service) == 0
+    clock.advance(days=26)
+    assert await deliver_due(service) == 1
+    assert await deliver_due(service) == 0  # once
+    page = await family.open()
+    assert page.keys[:3] == ["plan.checkin_intro", "plan.checkin_tried", "plan.checkin_tried"]
+    tried = [b.key for b in page.buttons if b.message == "plan.checkin_tried"]
+    assert tried == ["tried_yes", "tried_partly", "tried_no", "tried_unknown"] * 2
+
+    # Item 2: "I don't know" (an answer, not a "no"); item 1: yes, then how it went.
+    item2 = [b for b in page.buttons if b.key == "tried_unknown"][1]
+    page = await family.post(item2.action, {**item2.fields, "choice": item2.value or ""})
+    assert page.keys.count("plan.checkin_tried") == 1
+    page = await family.press("tried_yes")
+    assert page.keys.count("plan.checkin_went") == 1  # asked once, not twice
+    assert "plan.checkin_tried" not in page.keys
+    page = await family.press("went_better")
+    assert "plan.checkin_done" in page.keys
+    assert not {"plan.checkin_intro", "plan.checkin_tried", "plan.checkin_went"} & set(page.keys)
+    stored = await service.store.read(lambda uow: uow.plans.plan(interview))
+    assert stored is not None
+    assert [(i.tried, i.went) for i in stored.items] == [("yes", "better"), ("unknown", None)]
+
+
+async def test_web_family__an_old_checkin_form__keeps_the_first_answer(
+    service: DialogueService, people: People, clock: Clock, db_path: Path
+) -> None:
+    family, user = await opened(people, db_path)
+    interview = await family_interview(service, clock.now, web=user)
+    await plan_sent(Person(service, "doc"), interview, "2026-12-01")
+    clock.advance(days=7)
+    await deliver_due(service)
+    page = await family.open()
+    no = [b for b in page.buttons if b.key == "tried_no"][0]
+    page = await family.press("tried_unknown")  # item 1
+    # The old page's "No" for item 1, posted again from a fresh form (a second tab).
+    fresh = page.buttons[0].fields
+    page = await family.post(no.action, {**fresh, "choice": no.value or ""})
+    assert "inbox.checkin_already" in page.keys
+    stored = await service.store.read(lambda uow: uow.plans.plan(interview))
+    assert stored is not None and stored.items[0].tried == "unknown"
+
+
+async def test_both__plan_in_the_chat_and_the_web__one_checkin_closed_by_either(
+    service: DialogueService, people: People, clock: Clock, db_path: Path
+) -> None:
+    family, user = await opened(people, db_path)
+    interview = await family_interview(service, clock.now, web=user, telegram="fam")
+    doc = Person(service, "doc")
+    await doc.command("plan", f"{interview} add 1")
+    await doc.command("plan", f"{interview} add 2 {EDITED}")
+    await doc.command("plan", f"{interview} review 2026-12-01")
+    await doc.command("plan", f"{interview} send")
+    assert [(m.key, m.chat_id) for m in doc.last] == [("plan.plan_for_family", "fam"),
+                                                      ("plan.plan_sent", None)]
+    page = await family.open()
+    assert "inbox.plan" in page.keys and EDITED in " ".join(page.texts)
+
+    clock.advance(days=7)
+    assert await deliver_due(service) == 0  # the chat's family: the bot's job sends it
+    chat = await service.plan_sends("console")
+    assert [m.key for m in chat] == ["plan.checkin_intro", "plan.checkin_tried",
+                                     "plan.checkin_tried"]
+    assert await deliver_due(service) == 0 and await service.plan_sends("console") == []
+    page = await family.open()
+    assert page.keys.count("plan.checkin_tried") == 2
+
+    # Item 1 answered on the web; the chat's button for it then changes nothing.
+    await family.press("tried_no")
+    fam = Person(service, "fam")
+    fam.last = chat[:2]
+    await fam.tap_key("tried_yes")
+    assert fam.keys == ["inbox.checkin_already"]
+    fam.last = chat[2:]
+    await fam.tap_key("tried_partly")  # item 2, in the chat
+    await fam.tap_key("went_same")
+    assert fam.keys[0] == "plan.checkin_done"
+    page = await family.open()
+    assert not {"plan.checkin_tried", "plan.checkin_went"} & set(page.keys)
+    stored = await service.store.read(lambda uow: uow.plans.plan(interview))
+    assert stored is not None
+    assert [(i.tried, i.went) for i in stored.items] == [("no", None), ("partly", "same")]
+
+
+async def test_reassessment__reminder_on_the_page__start_now_opens_the_follow_up(
+    service: DialogueService, people: People, clock: Clock, db_path: Path
+) -> None:
+    family, user = await opened(people, db_path)
+    interview = await family_interview(service, clock.now, web=user)
+    doc = Person(service, "doc")
+    await doc.command("schedule", f"{interview} 3")
+    assert doc.keys == ["plan.schedule_set"]
+    clock.advance(days=92)
+    assert await deliver_due(service) == 1
+    page = await family.open()
+    assert page.keys[0] == "plan.reassess_due"
+    page = await family.press("button_start")
+    assert "plan.reassess_due" not in page.keys
+    assert "replies.consent" in page.keys, page.keys
+    follow_up = db_rows(db_path, "SELECT id FROM interviews WHERE id != ?", interview)
+    assert len(follow_up) == 1
+
+
+async def test_the_web_apps_scheduler__delivers_a_plan_sent_from_the_workspace(
+    service: DialogueService, people: People, clock: Clock, db_path: Path
+) -> None:
+    family, user = await opened(people, db_path)
+    interview = await family_interview(service, clock.now, web=user)
+    doc = Person(service, "doc")
+    await doc.command("plan", f"{interview} add 1")
+
+    def ask(uow: UnitOfWork) -> None:
+        uow.plans.ask_send(interview, now=clock.now)  # "send" on the workspace's plan page
+
+    await service.store.run(ask)
+    stop = asyncio.Event()
+    jobs = asyncio.create_task(run_until(service, stop, every=0.05))
+    try:
+        for _ in range(100):
+            if db_rows(db_path, "SELECT count(*) FROM web_inbox")[0][0]:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await jobs
+    page = await family.open()
+    assert page.keys[0] == "inbox.plan"
+    assert db_rows(db_path, "SELECT count(*) FROM web_inbox") == [(1,)]
+    assert db_rows(db_path, "SELECT interview_id FROM events WHERE kind = 'plan_sent'") == \
+        [(interview,)]
+
+
+async def test_erasing_the_web_family__leaves_nothing_of_its_inbox(
+    service: DialogueService, people: People, clock: Clock, db_path: Path
+) -> None:
+    family, user = await opened(people, db_path)
+    interview = await family_interview(service, clock.now, web=user)
+    await plan_sent(Person(service, "doc"), interview, "2026-12-01")
+    clock.advance(days=7)
+    await deliver_due(service)
+    assert db_rows(db_path, "SELECT count(*) FROM web_inbox") == [(2,)]
+    page = await family.open()
+    assert "command.start" not in [b.key for b in page.buttons]
+    await family.command("forget")
+    page = await family.press("button_erase")
+    assert "clinician.erased" in page.keys
+    assert db_rows(db_path, "SELECT count(*) FROM web_inbox") == [(0,)]
+    page = await family.open()
+    assert page.keys == ["web.welcome"]
