@@ -166,7 +166,7 @@ async def test_web_family__an_old_checkin_form__keeps_the_first_answer(
     clock.advance(days=7)
     await deliver_due(service)
     page = await family.open()
-    no = [b for b in page.buttons if b.key == "tried_no"][0]
+    no = next(b for b in page.buttons if b.key == "tried_no")
     page = await family.press("tried_unknown")  # item 1
     # The old page's "No" for item 1, posted again from a fresh form (a second tab).
     fresh = page.buttons[0].fields
