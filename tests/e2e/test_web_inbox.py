@@ -18,6 +18,7 @@ from bot.service import DialogueService
 from bot.web.app import WebConfig, create_app
 from bot.web.inbox_jobs import deliver_due, run_until
 from flows.answers import encode_value
+from flows.engine import Answer
 from store.contract import UnitOfWork
 from tests.conftest import Clock, Person
 from tests.e2e.web_client import Page, WebPerson
@@ -52,15 +53,16 @@ def db_rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
 
 
 async def family_interview(service: DialogueService, now: datetime, *, web: str,
-                           telegram: str | None = None) -> str:
+                           telegram: str | None = None, doctor: str = "doc",
+                           answers: dict[str, Answer] | None = None) -> str:
     """Clinician `doc` (console) owns Mia's submitted interview, answered on the web by
     `web`; with `telegram`, a family that then carried it to its chat (console) by a resume
     code and is its respondent there ("both")."""
     flow = service.catalog.latest("developmental_history")
 
     def write(repo: UnitOfWork) -> str:
-        doc = grant_role(repo, "console", "doc", "clinician", by=None, now=now)
-        repo.people.remember_chat(doc.id, "doc")
+        doc = grant_role(repo, "console", doctor, "clinician", by=None, now=now)
+        repo.people.remember_chat(doc.id, doctor)
         on_web = repo.people.get_or_create("web", web, now=now)
         repo.people.remember_chat(on_web.id, web)
         respondent = on_web
@@ -70,7 +72,7 @@ async def family_interview(service: DialogueService, now: datetime, *, web: str,
         record = repo.interviews.create(
             flow_id=flow.id, flow_version=flow.version, owner_id=doc.id,
             respondent_id=respondent.id, nickname="Mia", state="submitted", now=now)
-        for revision, (key, answer) in enumerate(family_mia().items(), start=1):
+        for revision, (key, answer) in enumerate((answers or family_mia()).items(), start=1):
             assert answer.value is not None
             repo.answers.append(record.id, key, encode_value(answer.value), revision=revision,
                                 by=on_web.id, now=now)
