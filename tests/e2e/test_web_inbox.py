@@ -18,6 +18,7 @@ from bot.service import DialogueService
 from bot.web.app import WebConfig, create_app
 from bot.web.inbox_jobs import deliver_due, run_until
 from flows.answers import encode_value
+from flows.catalog import FlowCatalog
 from flows.engine import Answer
 from store.contract import UnitOfWork
 from tests.conftest import Clock, Person
@@ -54,7 +55,7 @@ def db_rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
 
 async def family_interview(service: DialogueService, now: datetime, *, web: str,
                            telegram: str | None = None, doctor: str = "doc",
-                           answers: dict[str, Answer] | None = None) -> str:
+                           answers: dict[str, Answer] | None = None, locale: str = "en") -> str:
     """Clinician `doc` (console) owns Mia's submitted interview, answered on the web by
     `web`; with `telegram`, a family that then carried it to its chat (console) by a resume
     code and is its respondent there ("both")."""
@@ -64,6 +65,8 @@ async def family_interview(service: DialogueService, now: datetime, *, web: str,
         doc = grant_role(repo, "console", doctor, "clinician", by=None, now=now)
         repo.people.remember_chat(doc.id, doctor)
         on_web = repo.people.get_or_create("web", web, now=now)
+        on_web.locale = locale
+        repo.people.save(on_web)
         repo.people.remember_chat(on_web.id, web)
         respondent = on_web
         if telegram is not None:
@@ -157,6 +160,23 @@ async def test_web_family__gets_the_plan__reads_it__answers_the_checkin(
     stored = await service.store.read(lambda uow: uow.plans.plan(interview))
     assert stored is not None
     assert [(i.tried, i.went) for i in stored.items] == [("yes", "better"), ("unknown", None)]
+
+
+async def test_spanish_family__its_plan_and_checkin_in_spanish(
+    service: DialogueService, people: People, clock: Clock, db_path: Path
+) -> None:
+    family, user = await opened(people, db_path)
+    interview = await family_interview(service, clock.now, web=user, locale="es")
+    await plan_sent(Person(service, "doc"), interview, "2026-12-01")
+    clock.advance(days=7)
+    await deliver_due(service)
+    page = await family.open()
+    assert page.lang == "es"
+    assert page.keys[:2] == ["inbox.plan", "plan.checkin_intro"]
+    got_it = page.button("got_it")
+    assert got_it.value is not None and got_it.value.startswith("inb:r:")
+    page = await family.press("got_it")
+    assert "inbox.read_done" in page.keys and page.lang == "es"
 
 
 async def test_web_family__an_old_checkin_form__keeps_the_first_answer(
@@ -284,3 +304,49 @@ async def test_erasing_the_web_family__leaves_nothing_of_its_inbox(
     assert db_rows(db_path, "SELECT count(*) FROM web_inbox") == [(0,)]
     page = await family.open()
     assert page.keys == ["web.welcome"]
+
+
+async def test_run_with_web__one_web_scheduler__the_chat_job_leaves_web_families_alone(
+    db_path: Path, clock: Clock, catalog: FlowCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import cli
+    from bot.service import DialogueService
+    from bot.settings import Settings
+    from bot.web import server
+    from store.sqlite import Store
+    from tests.e2e.telegram_harness import FakeBotApi
+    from tests.e2e.test_telegram import TOKEN, recorded
+    from tests.e2e.test_web_server import free_port
+
+    started: list[float] = []
+
+    async def counted(service: DialogueService, stop: asyncio.Event, every: float) -> None:
+        started.append(every)
+        await run_until(service, stop, every)
+
+    monkeypatch.setattr(server, "run_until", counted)
+    api = FakeBotApi()
+    recorded(monkeypatch, api)
+    service = DialogueService(await Store.open(db_path), catalog, clock=clock)
+    interview = await family_interview(service, clock.now, web="w-family")
+    await Person(service, "doc").command("plan", f"{interview} add 1")
+    await Person(service, "doc").command("plan", f"{interview} review 2026-12-01")
+    await service.store.run(lambda uow: uow.plans.ask_send(interview, now=clock.now))
+    clock.advance(days=7)  # the check-in is due too
+    stop = asyncio.Event()
+    both = asyncio.create_task(cli.serve_channels(
+        service, Settings(telegram_token=TOKEN, web_plan_check_seconds=0.1), None,
+        ("127.0.0.1", free_port()), stop, request=api))
+    try:
+        for _ in range(200):
+            if db_rows(db_path, "SELECT count(*) FROM web_inbox")[0][0] == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert await service.plan_sends("telegram") == []  # the chat job: not its families
+    finally:
+        stop.set()
+        await asyncio.wait_for(both, 20)
+        await service.store.close()
+    assert started == [0.1]  # one web scheduler in the one process
+    assert [r[0] for r in db_rows(db_path, "SELECT kind FROM web_inbox ORDER BY id")] == [
+        "plan", "checkin"]
