@@ -20,12 +20,14 @@ that web person's inbox too (`web_family`).
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import plans
-from bot.access import is_clinician
+from bot.access import LOCAL_WEB_URL, is_clinician
 from bot.replies import Reply, Say
 from flows.catalog import FlowCatalog
 from flows.lifecycle import State, is_open
@@ -39,6 +41,10 @@ LIBRARY = "inbox.j2"
 PREFIX = "inb:"
 #: What "how did it go?" follows (the same rule as the Telegram check-in).
 TRIED_IT = ("yes", "partly")
+#: How long a link back to a family's page works, and how many one family may be given an
+#: hour (each is a way in: not minted in bulk).
+LINK_TTL = timedelta(days=30)
+LINKS_PER_HOUR = 5
 
 
 def web_family(uow: UnitOfWork, interview: InterviewRecord) -> list[int]:
@@ -100,6 +106,45 @@ def answered_already(tried: str | None, went: str | None, kind: str) -> bool:
     if kind == "t":
         return tried is not None
     return went is not None or tried not in TRIED_IT
+
+
+# -- the way back: a one-time link to the family's page ----------------------------------
+
+
+def link_hash(token: str) -> str:
+    """What the store keeps of a link's token."""
+    return hashlib.sha256(("back:" + token).encode()).hexdigest()
+
+
+def family_links(uow: UnitOfWork, web_url: str | None, interview: InterviewRecord,
+                 now: datetime) -> list[Say]:
+    """A one-time link back to their page for each of the family's people on the web, for
+    the clinician to give them (a family whose browser session ended is a stranger to the
+    site); shown once, never stored with the reply. None past the hourly limit."""
+    links: list[Say] = []
+    for person_id in web_family(uow, interview):
+        if uow.inbox.links_since(person_id, now - timedelta(hours=1)) >= LINKS_PER_HOUR:
+            continue
+        token = secrets.token_urlsafe(32)
+        uow.inbox.add_link(link_hash(token), person_id, now=now, expires_at=now + LINK_TTL)
+        links.append(Say(message="family_link", library=LIBRARY,
+                         params={"link": None, "days": LINK_TTL.days},
+                         secret={"link": f"{web_url or LOCAL_WEB_URL}/back/{token}"}))
+    return links
+
+
+def come_back(uow: UnitOfWork, token: str, now: datetime) -> str | None:
+    """Spend a link back (once): the family's web person's opaque id, which the browser
+    presenting it becomes; None when it opens nothing (unknown, used, expired, erased)."""
+    if not token or len(token) > 100:
+        return None
+    person_id = uow.inbox.use_link(link_hash(token), now=now)
+    person = uow.people.by_id(person_id) if person_id is not None else None
+    if person is None or person.channel != WEB or person.external_id.startswith("erased:") \
+            or is_clinician(person):
+        return None
+    uow.audit.add("family_back", interview_id=None, person_id=person.id, now=now)
+    return person.external_id
 
 
 # -- the page -----------------------------------------------------------------------------

@@ -84,6 +84,8 @@ class _Tables:
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
     plans: PlanTables = field(default_factory=PlanTables)
     inbox: list[InboxEntry] = field(default_factory=list)
+    return_links: dict[str, tuple[int, datetime, datetime, datetime | None]] = field(
+        default_factory=dict)
     orgs: dict[int, Organisation] = field(default_factory=dict)
     members: dict[tuple[int, int], Membership] = field(default_factory=dict)
     ratings: list[Rating] = field(default_factory=list)
@@ -768,7 +770,7 @@ class MemoryUnitOfWork:
         self.bookclub = _BookClub(tables)
         self.web_sessions = _WebSessions(tables)
         self.plans = MemoryPlans(tables.plans)
-        self.inbox = MemoryInbox(tables.inbox)
+        self.inbox = MemoryInbox(tables.inbox, tables.return_links)
         self.teams = _Teams(tables)
         self.ratings = _Ratings(tables)
         self.clinic = _Clinic(tables)

@@ -10,10 +10,12 @@ from store.repos.inbox import KINDS, InboxEntry
 
 
 class MemoryInbox:
-    """`InboxRepo` on a list kept inside the fake's tables (copied with them)."""
+    """`InboxRepo` on a list and a dict kept inside the fake's tables (copied with them)."""
 
-    def __init__(self, entries: list[InboxEntry]) -> None:
+    def __init__(self, entries: list[InboxEntry],
+                 links: dict[str, tuple[int, datetime, datetime, datetime | None]]) -> None:
         self.entries = entries
+        self.links = links  # token hash -> (person, created, expires, used)
 
     def add(self, person_id: int, interview_id: str, kind: str, body: dict[str, Any], *,
             now: datetime) -> int:
@@ -39,8 +41,24 @@ class MemoryInbox:
                 return entry.interview_id
         return None
 
+    def add_link(self, token_hash: str, person_id: int, *, now: datetime,
+                 expires_at: datetime) -> None:
+        self.links[token_hash] = (person_id, now, expires_at, None)
+
+    def use_link(self, token_hash: str, *, now: datetime) -> int | None:
+        found = self.links.get(token_hash)
+        if found is None or found[3] is not None or found[2] <= now:
+            return None
+        self.links[token_hash] = (*found[:3], now)
+        return found[0]
+
+    def links_since(self, person_id: int, since: datetime) -> int:
+        return sum(1 for p, at, _, _ in self.links.values() if p == person_id and at >= since)
+
     def erase_person(self, person_id: int) -> None:
         self.entries[:] = [e for e in self.entries if e.person_id != person_id]
+        for key in [k for k, v in self.links.items() if v[0] == person_id]:
+            del self.links[key]
 
     def erase_interview(self, interview_id: str) -> None:
         self.entries[:] = [e for e in self.entries if e.interview_id != interview_id]

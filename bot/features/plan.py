@@ -187,6 +187,9 @@ class Plans:
             ctx.replies.append(sent)
         ctx.say("plan_sent", library=LIBRARY, interview_id=interview.id,
                 count=len(plan.items), review_on=_day(plan.review_on))
+        if sent is None:  # on a web family's page: a way back to it, for the clinician to give
+            ctx.replies.extend(inbox.family_links(ctx.uow, ctx.access.web_url, interview,
+                                                  ctx.now))
 
     # -- re-assessment schedule ----------------------------------------------------------
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,6 +18,7 @@ from starlette.routing import Route
 from bot.model import Inbound, Kind, Outbound
 from bot.service import DialogueService
 from bot.settings import Settings
+from bot.web import back
 from bot.web.clinic.app import ClinicWeb
 from bot.web.clinic.app import routes as clinic_routes
 from bot.web.clinic.auth import Refused
@@ -276,12 +278,16 @@ class WebChannel:
                                nonce=new_nonce(cookie) if cookie else "")
         response = HTMLResponse(html, status_code=status)
         if fresh and browser is not None:
-            response.set_cookie(
-                self.config.cookie_name, browser.cookie,
-                max_age=int(self.config.lifetime.total_seconds()), path="/",
-                secure=self.config.secure, httponly=True, samesite="lax",
-            )
+            self.set_cookie(response, browser.cookie)
         return response
+
+    def set_cookie(self, response: Response, cookie: str) -> None:
+        """The session's cookie on a response (a new browser, a family come back)."""
+        response.set_cookie(
+            self.config.cookie_name, cookie,
+            max_age=int(self.config.lifetime.total_seconds()), path="/",
+            secure=self.config.secure, httponly=True, samesite="lax",
+        )
 
     # -- limits -------------------------------------------------------------------------------
 
@@ -334,6 +340,8 @@ def create_app(service: DialogueService, config: WebConfig | None = None) -> Gua
             Route("/start/{code}", web.landing, methods=["GET"]),
             Route("/step", web.step, methods=["POST"]),
             Route("/continue", web.resume, methods=["POST"]),
+            Route("/back/{token}", partial(back.landing, web), methods=["GET"]),
+            Route("/back", partial(back.come_back, web), methods=["POST"]),
             Route("/healthz", web.healthz, methods=["GET"]),
             Route("/static/app.css", web.css, methods=["GET"]),
             *clinic_routes(),

@@ -16,3 +16,15 @@ CREATE TABLE web_inbox (
 );
 CREATE INDEX web_inbox_by_person ON web_inbox (person_id, id);
 CREATE INDEX web_inbox_by_interview ON web_inbox (interview_id);
+
+-- A way back to the inbox for a family whose browser session ended: a one-time link the
+-- clinician gives the family (`/familylink`, and with `/plan <id> send`). Only the token's
+-- SHA-256 is kept; spent once (`used_at`), it signs one browser in as that web person.
+CREATE TABLE web_return_links (
+    token_hash      TEXT PRIMARY KEY,
+    person_id       INTEGER NOT NULL,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL,
+    used_at         TEXT
+);
+CREATE INDEX web_return_links_by_person ON web_return_links (person_id);

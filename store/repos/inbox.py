@@ -82,9 +82,41 @@ class WebInbox(Repository):
         )
         return str(row[0])
 
+    # -- the way back: one-time links to a family's inbox -----------------------------------
+
+    def add_link(self, token_hash: str, person_id: int, *, now: datetime,
+                 expires_at: datetime) -> None:
+        self.conn.execute(
+            "INSERT INTO web_return_links (token_hash, person_id, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?)",
+            (token_hash, person_id, ts(now), ts(expires_at)),
+        )
+
+    def use_link(self, token_hash: str, *, now: datetime) -> int | None:
+        """Spend a live link (once): its person's id; None if unknown, used or expired."""
+        cur = self.conn.execute(
+            "UPDATE web_return_links SET used_at = ? "
+            "WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+            (ts(now), token_hash, ts(now)),
+        )
+        if int(cur.rowcount) != 1:
+            return None
+        row = self.conn.execute(
+            "SELECT person_id FROM web_return_links WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return int(row[0])
+
+    def links_since(self, person_id: int, since: datetime) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM web_return_links WHERE person_id = ? AND created_at >= ?",
+            (person_id, ts(since)),
+        ).fetchone()
+        return int(row[0])
+
     def erase_person(self, person_id: int) -> None:
-        """Everything kept for an erased person."""
+        """Everything kept for an erased person, and their links back."""
         self.conn.execute("DELETE FROM web_inbox WHERE person_id = ?", (person_id,))
+        self.conn.execute("DELETE FROM web_return_links WHERE person_id = ?", (person_id,))
 
     def erase_interview(self, interview_id: str) -> None:
         """Every message about an interview erased whole."""

@@ -5,6 +5,7 @@ check-in in one channel closes it in the other."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -103,7 +104,9 @@ async def plan_sent(doc: Person, interview: str, review: str) -> None:
     await doc.command("plan", f"{interview} add 2 {EDITED}")
     await doc.command("plan", f"{interview} review {review}")
     await doc.command("plan", f"{interview} send")
-    assert doc.keys == ["plan.plan_sent"], doc.keys  # nothing pushed to the clinician's chat
+    # Nothing pushed to the clinician's chat: the plan is on the family's page, and the
+    # clinician gets a link back to it to give the family.
+    assert doc.keys == ["plan.plan_sent", "inbox.family_link"], doc.keys
 
 
 def unread(db: Path) -> int:
@@ -302,6 +305,7 @@ async def test_erasing_the_web_family__leaves_nothing_of_its_inbox(
     page = await family.press("button_erase")
     assert "clinician.erased" in page.keys
     assert db_rows(db_path, "SELECT count(*) FROM web_inbox") == [(0,)]
+    assert db_rows(db_path, "SELECT count(*) FROM web_return_links") == [(0,)]
     page = await family.open()
     assert page.keys == ["web.welcome"]
 
@@ -350,3 +354,84 @@ async def test_run_with_web__one_web_scheduler__the_chat_job_leaves_web_families
     assert started == [0.1]  # one web scheduler in the one process
     assert [r[0] for r in db_rows(db_path, "SELECT kind FROM web_inbox ORDER BY id")] == [
         "plan", "checkin"]
+
+
+def link_in(text: str) -> str:
+    found = re.search(r"http://127\.0\.0\.1:8080/back/([A-Za-z0-9_-]+)", text)
+    assert found, text
+    return found.group(1)
+
+
+async def test_family_link__a_family_whose_session_ended__back_to_its_page_once(
+    service: DialogueService, clock: Clock, db_path: Path
+) -> None:
+    clients: list[httpx.AsyncClient] = []
+
+    def browser() -> WebPerson:  # the operator's defaults: a session ends after 72 h unused
+        app = create_app(service, WebConfig(rate_per_minute=10_000))
+        clients.append(httpx.AsyncClient(
+            transport=httpx.ASGITransport(app, client=("127.0.0.1", 1)),
+            base_url="http://testserver"))
+        return WebPerson(clients[-1])
+
+    try:
+        family, user = await opened(browser, db_path)
+        interview = await family_interview(service, clock.now, web=user)
+        doc = Person(service, "doc")
+        await plan_sent(doc, interview, "2026-12-20")
+        token = link_in(doc.reply("inbox.family_link").text)
+        outcomes = b"".join(str(r[0]).encode() for r in db_rows(
+            db_path, "SELECT outcome FROM deliveries"))
+        assert token.encode() not in outcomes  # shown once, never kept with the reply
+
+        clock.advance(days=10)
+        page = await family.open()
+        assert page.keys == ["web.welcome"]  # the session ended: a stranger to the site
+        landing = await family.client.get(f"/back/{token}")
+        assert landing.status_code == 200 and 'data-key="inbox.back_open"' in landing.text
+        assert db_rows(db_path, "SELECT used_at FROM web_return_links") == [(None,)]
+        form = dict(re.findall(r'name="(csrf|token)" value="([^"]*)"', landing.text))
+        page = await family.post("/back", form)
+        assert page.keys[0] == "inbox.plan"  # this browser is the family again
+
+        other = browser()
+        again = await other.client.get(f"/back/{token}")
+        reused = await other.client.post("/back", data=dict(re.findall(
+            r'name="(csrf|token)" value="([^"]*)"', again.text)))
+        assert reused.status_code == 400 and 'data-key="inbox.back_failed"' in reused.text
+        assert "inbox.plan" not in (await other.open()).keys
+        mine = dict(re.findall(r'name="(csrf|token)" value="([^"]*)"', again.text))
+        wrong = await other.client.post("/back", data={**mine, "token": "nope"})
+        assert wrong.status_code == 400 and 'data-key="inbox.back_failed"' in wrong.text
+        stolen = await other.client.post("/back", data=form)  # the family's form, elsewhere
+        assert stolen.status_code == 403  # its CSRF token is not this session's
+        assert (await family.client.post("/back", data={"token": token})).status_code == 403
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def test_familylink_command__owner_only__web_families_only(
+    service: DialogueService, people: People, clock: Clock, db_path: Path
+) -> None:
+    _, user = await opened(people, db_path)
+    interview = await family_interview(service, clock.now, web=user)
+    doc = Person(service, "doc")
+    await doc.command("familylink")
+    assert doc.keys == ["inbox.family_link_usage"]
+    await doc.command("familylink", interview)
+    assert doc.keys == ["inbox.family_link"]
+    assert len(link_in(doc.text)) >= 40
+    stranger = Person(service, "other-doc")
+    await service.store.run(lambda uow: grant_role(uow, "console", "other-doc", "clinician",
+                                                   by=None, now=clock.now))
+    await stranger.command("familylink", interview)
+    assert stranger.keys == ["clinician.not_found"]
+    await Person(service, "someone").command("familylink", interview)
+    chat_family = await family_interview(service, clock.now, web="w-x", telegram="fam")
+    # (answers given on the web by w-x: that web person is this family's too)
+    await doc.command("familylink", chat_family)
+    assert doc.keys == ["inbox.family_link"]
+    for _ in range(5):
+        await doc.command("enlacefamilia", interview)
+    assert doc.keys == ["inbox.family_link_none"]  # five an hour, then none
