@@ -435,3 +435,15 @@ async def test_familylink_command__owner_only__web_families_only(
     for _ in range(5):
         await doc.command("enlacefamilia", interview)
     assert doc.keys == ["inbox.family_link_none"]  # five an hour, then none
+
+
+async def test_access_log__never_prints_a_link_back(
+    people: People, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="hearth.web.access"):
+        await people().open("/back/SECRETLINK99")
+    logged = [r.getMessage() for r in caplog.records if r.name == "hearth.web.access"]
+    assert logged and all("SECRETLINK99" not in line for line in logged)
+    assert any("/back/[code]" in line for line in logged)
