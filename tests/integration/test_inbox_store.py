@@ -102,3 +102,24 @@ async def test_inbox__a_key_set_later__its_messages_resealed(tmp_path: Path) -> 
         assert is_sealed(raw)
     finally:
         await keyed.close()
+
+
+async def test_links_back__spent_once__not_after_expiry__erased_with_the_person(
+    any_store: Backend,
+) -> None:
+    later = NOW + timedelta(days=30)
+
+    def script(uow: UnitOfWork) -> list[object]:
+        box = uow.inbox
+        box.add_link("h1", 7, now=NOW, expires_at=later)
+        box.add_link("h2", 7, now=NOW, expires_at=later)
+        box.add_link("h3", 8, now=NOW, expires_at=later)
+        seen: list[object] = [box.links_since(7, NOW), box.links_since(7, NOW + timedelta(1))]
+        seen += [box.use_link("h1", now=NOW), box.use_link("h1", now=NOW),  # once
+                 box.use_link("h2", now=later),  # expired
+                 box.use_link("nope", now=NOW)]
+        box.erase_person(8)
+        seen.append(box.use_link("h3", now=NOW))
+        return seen
+
+    assert await any_store.run(script) == [2, 0, 7, None, None, None, None]
