@@ -182,6 +182,27 @@ async def test_spanish_family__its_plan_and_checkin_in_spanish(
     assert "inbox.read_done" in page.keys and page.lang == "es"
 
 
+async def test_web_family__its_own_words_after_the_checkin__where_the_chat_takes_them(
+    service: DialogueService, people: People, clock: Clock, db_path: Path
+) -> None:
+    family, user = await opened(people, db_path)
+    interview = await family_interview(service, clock.now, web=user)
+    await plan_sent(Person(service, "doc"), interview, "2026-12-01")
+    clock.advance(days=7)
+    await deliver_due(service)
+    await family.open()
+    await family.press("tried_no")
+    page = await family.press("tried_unknown")
+    assert "plan.checkin_done" in page.keys
+    if "plan_edits.checkin_words_invite" not in page.keys:
+        pytest.skip("the check-in's own words (branch ws-plan-edits) are not here yet")
+    assert page.text_tag == "textarea"  # a box to write in, as the chat takes a message
+    page = await family.type("Bedtime is calmer; mornings are still hard.")
+    assert "plan_edits.checkin_words_kept" in page.keys
+    stored = await service.store.read(lambda uow: uow.plans.plan(interview))
+    assert getattr(stored, "family_words", None) == "Bedtime is calmer; mornings are still hard."
+
+
 async def test_web_family__an_old_checkin_form__keeps_the_first_answer(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
