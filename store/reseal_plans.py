@@ -17,7 +17,7 @@ def reseal_plans(conn: Connection, cipher: Cipher, *, postgres: bool) -> int:
     """Seal every note and plan item value still in clear; how many rows changed."""
     changed = 0
     # Two append-only tables of clinical text: notes, and the reasons plan items were
-    # removed (migration 0014).
+    # removed (migration 0015).
     for table, column in (("clinician_notes", "body"), ("plan_item_changes", "reason")):
         rows = [(row_id, iid, text) for row_id, iid, text in conn.execute(
             f"SELECT id, interview_id, {column} FROM {table}").fetchall()

@@ -1,4 +1,4 @@
-"""Kept changes of plan items (migration 0014: today their removal, append-only), the
+"""Kept changes of plan items (migration 0015: today their removal, append-only), the
 family's own words at the check-in, and a plan written back whole by `hearth import`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
--- Hearth schema for PostgreSQL: the twin of ../0014_plan_edits.sql (withdrawn ratings,
+-- Hearth schema for PostgreSQL: the twin of ../0015_plan_edits.sql (withdrawn ratings,
 -- removed plan items; append-only, an UPDATE raises the answers' integrity error).
 ALTER TABLE ratings ADD COLUMN status TEXT NOT NULL DEFAULT 'rated'
     CHECK (status IN ('rated', 'withdrawn'));
