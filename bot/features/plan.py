@@ -311,7 +311,8 @@ def family_words(ctx: StepContext, text: str) -> bool:
         return False
     interview_id = ctx.uow.plans.awaiting_words(ctx.person.id, ctx.now)
     interview = ctx.uow.interviews.get(interview_id) if interview_id else None
-    if interview is None or interview.respondent_id != ctx.person.id:
+    # Whoever answered it: the respondent, or a web person of the family it was sent to.
+    if interview is None or not inbox.may_answer_checkin(ctx.uow, interview, ctx.person.id):
         return False
     words = " ".join(text.split())
     if not words:
