@@ -37,6 +37,11 @@ class PlanPage:
     next_due: str = ""
     #: The owner changes the plan; the owner's supervisor reads it (bot/access.py).
     can_change: bool = True
+    #: Every kept change of the plan's items (removals), oldest first, with who and when.
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    #: The family's own words at the check-in (optional), and when.
+    family_words: str = ""
+    words_at: str = ""
 
 
 def owned(uow: UnitOfWork, person_id: int, interview_id: str, now: datetime,
@@ -68,7 +73,7 @@ def plan_page(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_i
     submitted = State(interview.state) is State.SUBMITTED
     recs = plans.recommendations(uow, catalog, interview) if submitted else []
     plan = uow.plans.plan(interview.id)
-    picked = {i.recommendation for i in plan.items} if plan else set()
+    picked = {i.recommendation for i in plan.active} if plan else set()
     page = PlanPage(interview.id, interview.subject_nickname or "", submitted)
     page.can_change = clinician is not None and caseload.may_use(clinician, interview)
     page.recs = [{"n": n, "title": plans.clinician_title(r, locale),
@@ -78,10 +83,19 @@ def plan_page(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_i
         titles = {r.id: plans.clinician_title(r, locale) for r in recs}
         shown = plans.family_items(recs, plan, family_locale)
         page.items = [{**s, "title": titles.get(i.recommendation, i.recommendation),
-                       "status": i.status} for s, i in zip(shown, plan.items, strict=True)]
+                       "status": i.status, "removed": i.removed is not None}
+                      for s, i in zip(shown, plan.items, strict=True)]
+        page.changes = [{"n": c.position, "change": c.change, "reason": c.reason,
+                         "by": c.author_id, "mine": c.author_id == person_id,
+                         "title": next((i["title"] for i in page.items if i["n"] == c.position),
+                                       ""),
+                         "at": f"{c.at:%Y-%m-%d %H:%M}"}
+                        for c in uow.plans.changes(interview.id)]
         page.review_on = plan.review_on.isoformat() if plan.review_on else ""
         page.sent = plan.sent_at is not None
         page.send_asked = interview.id in uow.plans.sends_asked(limit=10_000)
+        page.family_words = plan.family_words or ""
+        page.words_at = f"{plan.words_at:%Y-%m-%d %H:%M}" if plan.words_at else ""
     page.notes = [{"at": f"{n.at:%Y-%m-%d %H:%M}", "body": n.body}
                   for n in uow.plans.notes(interview.id)]
     schedule = uow.plans.schedule(interview.id)
@@ -122,7 +136,7 @@ def change_plan(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview
             return "bad_number", False
         plan = uow.plans.plan(interview.id)
         rec = recs[int(n) - 1]
-        if plan is not None and any(i.recommendation == rec.id for i in plan.items):
+        if plan is not None and any(i.recommendation == rec.id for i in plan.active):
             return "already_in_plan", False
         # The words shown in the form are the report's own: kept only when edited.
         default = plans.family_items([rec], _one(rec.id), _family_locale(uow, interview))
@@ -132,7 +146,7 @@ def change_plan(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview
     if action == "edit":
         plan = uow.plans.plan(interview.id)
         n = form.get("n", "")
-        if plan is None or not n.isdigit() or int(n) not in {i.position for i in plan.items} \
+        if plan is None or not n.isdigit() or int(n) not in {i.position for i in plan.active} \
                 or not words:
             return "bad_item", False
         uow.plans.set_wording(interview.id, int(n), words, now=now)
@@ -144,15 +158,29 @@ def change_plan(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview
             return problem or "review_bad_date", False
         uow.plans.set_review(interview.id, day, now=now)
         return _done(uow, interview, person_id, now, "plan_review_set", "review_set")
+    if action == "remove":
+        return _remove(uow, interview, person_id, form.get("n", ""), words, now)
     if action == "send":
         plan = uow.plans.plan(interview.id)
-        if plan is None or not plan.items:
+        if plan is None or not plan.active:
             return "plan_empty", False
         if plans.family_of(uow, interview) is None:
             return "no_family", False
         uow.plans.ask_send(interview.id, now=now)
         return _done(uow, interview, person_id, now, "plan_send_asked", "send_asked")
     return "bad_form", False
+
+
+def _remove(uow: UnitOfWork, interview: InterviewRecord, person_id: int, n: str,
+            reason: str, now: datetime) -> tuple[str, bool]:
+    """An item out of the plan, with the reason (the same rules as `/plan <id> remove`)."""
+    plan = uow.plans.plan(interview.id)
+    if plan is None or not n.isdigit() or int(n) not in {i.position for i in plan.active}:
+        return "remove_bad_item", False
+    if not reason:
+        return "remove_no_reason", False
+    uow.plans.remove_item(interview.id, int(n), " ".join(reason.split()), by=person_id, now=now)
+    return _done(uow, interview, person_id, now, "plan_item_removed", "item_removed")
 
 
 def _schedule(uow: UnitOfWork, interview: InterviewRecord, person_id: int, months: str,

@@ -8,6 +8,7 @@ words the family reads for each plan item.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -191,6 +192,9 @@ def send_plan(
     plan = uow.plans.plan(interview.id)
     family = family_of(uow, interview)
     chat = uow.people.chat_of(family.id) if family is not None else None
+    if plan is not None:
+        # Removed items are the clinician's history, not the family's plan.
+        plan = dataclasses.replace(plan, items=plan.active)
     if plan is None or not plan.items or family is None or chat is None:
         return None
     if family.channel != channel:

@@ -17,7 +17,9 @@ def ratings_section(report: Report, forms: Sequence[InformantForm],
     """What `ratings.html.j2: views` draws: per function, every view and which one the
     scores use. With no rating, only that the scores use the family's answers (no rows).
     A function nobody rated in any view (not asked at this age) has no row."""
-    if not report.ratings:  # what the scores rest on decides, not what was passed beside
+    # What the scores rest on decides, not what was passed beside; ratings all withdrawn
+    # still show (with their history), every score then on the family's answers.
+    if not report.ratings and not any(n.status == "withdrawn" for n in ratings):
         return {"forms": [], "rated": 0, "rows": []}
     rules = bundled_rules(report.flow_id).scoring
     used = dict(report.ratings)
@@ -38,9 +40,11 @@ def ratings_section(report: Report, forms: Sequence[InformantForm],
             "clinician": row.clinician.value if row.clinician is not None else None,
             "used": row.used.value,
             "history": [{"revision": n.revision, "value": n.value, "reason": n.reason,
-                         "by": n.rated_by, "at": f"{n.rated_at:%Y-%m-%d %H:%M} UTC"}
+                         "by": n.rated_by, "at": f"{n.rated_at:%Y-%m-%d %H:%M} UTC",
+                         "status": n.status}
                         for n in reversed(history.get(row.item_id, []))],
         } for row in rows
             if row.clinician is not None or row.caregiver.value != "unrated"
+            or row.item_id in history
             or any(band.value != "unrated" for band in row.informants)],
     }

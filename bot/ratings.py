@@ -19,6 +19,8 @@ from store.records import InterviewRecord, Person, Rating
 
 #: The audit kind of a kept rating (detail: "<function>:<revision>", sealed with a key).
 RATED = "rated"
+#: The audit kind of a withdrawal (detail as for RATED: the withdrawal's own revision).
+WITHDRAWN = "rating_withdrawn"
 
 
 def map_of(interview: InterviewRecord) -> ScoringRules | None:
@@ -49,3 +51,35 @@ def keep(uow: UnitOfWork, person: Person, interview: InterviewRecord, function: 
                   detail=f"{function}:{rating.revision}")
     return rating
 
+
+
+def in_force(uow: UnitOfWork, interview_id: str, function: str) -> Rating | None:
+    """The function's rating the scores use now, or None (never rated, or withdrawn)."""
+    latest = uow.ratings.current(interview_id).get(function)
+    return latest if latest is not None and latest.status != "withdrawn" else None
+
+
+def withdraw(uow: UnitOfWork, person: Person, interview: InterviewRecord, function: str,
+             reason: str, *, now: datetime) -> Rating | RatingProblem:
+    """Take a rating back with a reason: the next revision, append-only, audited; the
+    scores fall back to the family's (and informants') view. Or the problem (nothing kept).
+    The caller has checked `may_rate` and `map_of`, as for `keep`."""
+    rules = map_of(interview)
+    assert rules is not None and may_rate(person, interview)
+    reason = " ".join(reason.split())
+    rated = in_force(uow, interview.id, function)
+    # Checked as a rating is (a known function, a reason), with the value withdrawn.
+    problem = check_rating(rules, function, rated.value if rated else "", reason)
+    if problem is RatingProblem.UNKNOWN_FUNCTION:
+        return problem
+    if rated is None:
+        return RatingProblem.NOT_RATED
+    if problem is not None:
+        return problem
+    # The withdrawal carries the value it takes back, so the history (and an export) says
+    # what was withdrawn without reading the revision before it.
+    withdrawal = uow.ratings.add(interview.id, function, rated.value, reason, by=person.id,
+                                 now=now, status="withdrawn")
+    uow.audit.add(WITHDRAWN, interview_id=interview.id, person_id=person.id, now=now,
+                  detail=f"{function}:{withdrawal.revision}")
+    return withdrawal

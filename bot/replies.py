@@ -137,6 +137,8 @@ class RatingNote(BaseModel):
     reason: str
     rated_by: int | None
     rated_at: datetime
+    #: "withdrawn": this revision takes the rating back (the scores use the family's view).
+    status: str = "rated"
 
 
 class Export(_Reply):
@@ -184,6 +186,9 @@ class Tried(_Reply):
     title: str
     tried: str | None = None
     went: str | None = None
+    #: When the clinician removed it from the plan (YYYY-MM-DD) and why; None: still in it.
+    removed_on: str | None = None
+    removed_reason: str | None = None
 
 
 class Change(_Reply):
@@ -201,6 +206,8 @@ class Change(_Reply):
     at: datetime
     #: The earlier interview's plan and its check-in answers (bot/features/plan.py).
     tried: list[Tried] = Field(default_factory=list)
+    #: What the family wrote in its own words at that check-in, if anything.
+    family_words: str | None = None
 
 
 Reply = Annotated[

@@ -96,15 +96,19 @@ def export_reply(
 def rating_notes(uow: UnitOfWork, interview_id: str) -> list[RatingNote]:
     """Every clinician rating of an interview, oldest first (bot/ratings.py keeps them)."""
     return [RatingNote(function=r.function, revision=r.revision, value=r.value, reason=r.reason,
-                       rated_by=r.rated_by, rated_at=r.rated_at)
+                       rated_by=r.rated_by, rated_at=r.rated_at, status=r.status)
             for r in uow.ratings.history(interview_id)]
 
 
 def current_ratings(ratings: Sequence[RatingNote]) -> dict[str, str]:
-    """function -> the value of its latest revision (what the scores use)."""
+    """function -> the value of its latest revision (what the scores use); a function whose
+    latest revision is a withdrawal has none: its score falls back to the family's view."""
     latest: dict[str, str] = {}
     for note in ratings:
-        latest[note.function] = note.value
+        if note.status == "withdrawn":
+            latest.pop(note.function, None)
+        else:
+            latest[note.function] = note.value
     return latest
 
 
@@ -151,7 +155,13 @@ def change_reply(
         then_at=earlier.submitted_at or earlier.updated_at,
         at=now,
         tried=tried_items(uow, catalog, earlier, owner_id),
+        family_words=_family_words(uow, earlier.id),
     )
+
+
+def _family_words(uow: UnitOfWork, interview_id: str) -> str | None:
+    plan = uow.plans.plan(interview_id)
+    return None if plan is None else plan.family_words
 
 
 def tried_items(
@@ -166,5 +176,10 @@ def tried_items(
     locale = owner.locale if owner is not None else "en"
     titles = {r.id: plans.clinician_title(r, locale)
               for r in plans.recommendations(uow, catalog, earlier)}
+    # Items removed after the family had them are shown as removed, with what the family
+    # said before (the check-in no longer asks about them).
     return [Tried(n=i.position, title=titles.get(i.recommendation, i.recommendation),
-                  tried=i.tried, went=i.went) for i in plan.items if i.status == "sent"]
+                  tried=i.tried, went=i.went,
+                  removed_on=None if i.removed is None else f"{i.removed.at:%Y-%m-%d}",
+                  removed_reason=None if i.removed is None else i.removed.reason)
+            for i in plan.items if i.was_sent]

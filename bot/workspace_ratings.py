@@ -115,3 +115,21 @@ def rate(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_id: st
     view = _view(uow, catalog, record)
     assert view is not None
     return view, kept if isinstance(kept, RatingProblem) else None
+
+
+def withdraw(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_id: str,
+             function: str, reason: str, now: datetime
+             ) -> tuple[RatingsView, RatingProblem | None] | None:
+    """Withdraw one rating from the page (audited `rating_withdrawn` by bot/ratings.py),
+    and the page after it with the problem if nothing changed; None as for `rate`."""
+    allowed = _allowed(uow, person_id, interview_id)
+    if allowed is None or not allowed[1]:
+        _denied(uow, person_id, now)
+        return None
+    record = allowed[0]
+    person = uow.people.by_id(person_id)
+    assert person is not None
+    done = ratings.withdraw(uow, person, record, function, reason, now=now)
+    view = _view(uow, catalog, record)
+    assert view is not None
+    return view, done if isinstance(done, RatingProblem) else None

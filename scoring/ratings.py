@@ -25,6 +25,8 @@ class RatingProblem(StrEnum):
     UNKNOWN_FUNCTION = "unknown_function"
     BAD_VALUE = "bad_value"
     NO_REASON = "no_reason"
+    #: A withdrawal of a function with no rating in force (never rated, or withdrawn).
+    NOT_RATED = "not_rated"
 
 
 def scale(rules: ScoringRules) -> tuple[str, ...]:

@@ -740,12 +740,12 @@ class _Ratings:
 
     def add(
         self, interview_id: str, function: str, value: str, reason: str, *, by: int,
-        now: datetime,
+        now: datetime, status: str = "rated",
     ) -> Rating:
         revision = 1 + max((r.revision for r in self.t.ratings
                             if r.interview_id == interview_id and r.function == function),
                            default=0)
-        rating = Rating(interview_id, function, revision, value, reason, by, now)
+        rating = Rating(interview_id, function, revision, value, reason, by, now, status)
         self.t.ratings.append(rating)
         return rating
 

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from store.plan_records import Note, Plan, PlanItem, Schedule
+from store.plan_records import Note, Plan, PlanChange, PlanItem, Schedule
 
 
 @dataclass
@@ -17,6 +17,8 @@ class PlanTables:
     plans: dict[str, Plan] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     send_asked: dict[str, datetime] = field(default_factory=dict)
+    changes: list[tuple[str, PlanChange]] = field(default_factory=list)
+    words: dict[str, tuple[int, datetime]] = field(default_factory=dict)
 
 
 class MemoryPlans:
@@ -33,7 +35,55 @@ class MemoryPlans:
 
     def plan(self, interview_id: str) -> Plan | None:
         found = self.t.plans.get(interview_id)
-        return None if found is None else dataclasses.replace(found, items=list(found.items))
+        if found is None:
+            return None
+        removed = {c.position: c for c in self.changes(interview_id) if c.change == "removed"}
+        return dataclasses.replace(found, items=[
+            dataclasses.replace(i, status="removed", removed=removed.get(i.position),
+                                was_sent=i.status == "sent")
+            if i.position in removed else dataclasses.replace(i, was_sent=i.status == "sent")
+            for i in found.items])
+
+    def remove_item(
+        self, interview_id: str, position: int, reason: str, *, by: int, now: datetime
+    ) -> PlanChange:
+        self._ensure(interview_id)
+        change = PlanChange(position, "removed", reason, by, now)
+        self.t.changes.append((interview_id, change))
+        return change
+
+    def changes(self, interview_id: str) -> list[PlanChange]:
+        return [c for i, c in self.t.changes if i == interview_id]
+
+    def await_words(self, interview_id: str, person_id: int, until: datetime) -> None:
+        self.t.words[interview_id] = (person_id, until)
+
+    def awaiting_words(self, person_id: int, now: datetime) -> str | None:
+        open_ = [(until, i) for i, (p, until) in self.t.words.items()
+                 if p == person_id and until > now]
+        return max(open_)[1] if open_ else None
+
+    def keep_words(self, interview_id: str, words: str, *, now: datetime) -> None:
+        self.t.words.pop(interview_id, None)
+        plan = self._ensure(interview_id)
+        self.t.plans[interview_id] = dataclasses.replace(plan, family_words=words, words_at=now)
+
+    def restore(self, interview_id: str, plan: Plan | None, notes: list[Note],
+                schedule: Schedule | None, *, by: int, now: datetime) -> None:
+        for note in notes:
+            self.add_note(interview_id, note.body, author_id=by, now=note.at)
+        if plan is not None:
+            items = [dataclasses.replace(i, status="sent" if i.was_sent else "planned",
+                                         removed=None) for i in plan.items]
+            self.t.plans[interview_id] = dataclasses.replace(plan, interview_id=interview_id,
+                                                             items=items)
+            for item in plan.items:
+                if item.removed is not None:
+                    self.remove_item(interview_id, item.position, item.removed.reason, by=by,
+                                     now=item.removed.at)
+        if schedule is not None:
+            self.t.schedules[interview_id] = dataclasses.replace(
+                schedule, interview_id=interview_id, follow_up_id=None)
 
     def _ensure(self, interview_id: str) -> Plan:
         return self.t.plans.setdefault(interview_id, Plan(interview_id, None, None, None, []))
@@ -137,6 +187,8 @@ class MemoryPlans:
     def erase_interview(self, interview_id: str) -> None:
         self.t.send_asked.pop(interview_id, None)
         self.t.notes = [n for n in self.t.notes if n.interview_id != interview_id]
+        self.t.changes = [(i, c) for i, c in self.t.changes if i != interview_id]
+        self.t.words.pop(interview_id, None)
         self.t.plans.pop(interview_id, None)
         self.t.schedules.pop(interview_id, None)
         for key, schedule in list(self.t.schedules.items()):
@@ -150,6 +202,8 @@ class MemoryPlans:
             items = [dataclasses.replace(i, tried=None, went=None, answered_at=None)
                      for i in plan.items]
             self.t.plans[interview_id] = dataclasses.replace(
-                plan, items=items, checkin_at=plan.checkin_at or plan.sent_at
+                plan, items=items, checkin_at=plan.checkin_at or plan.sent_at,
+                family_words=None, words_at=None,
             )
+        self.t.words.pop(interview_id, None)
         self.t.schedules.pop(interview_id, None)

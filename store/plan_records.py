@@ -24,6 +24,17 @@ class Note:
 
 
 @dataclass(frozen=True)
+class PlanChange:
+    """A change of a plan item kept beside it, append-only: today only its removal."""
+
+    position: int
+    change: str  # "removed"
+    reason: str
+    author_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PlanItem:
     """One thing in the plan: the recommendation it came from, the words for this family."""
 
@@ -31,10 +42,15 @@ class PlanItem:
     recommendation: str
     #: The clinician's words for this family; None: the recommendation's own.
     wording: str | None
-    status: str  # "planned" or "sent"
+    #: "planned" or "sent"; "removed" once a removal is kept for it (plan_item_changes):
+    #: a check-in no longer asks about it, and reports show it as removed.
+    status: str
     tried: str | None = None  # one of TRIED once the family answered
     went: str | None = None  # one of WENT once the family answered
     answered_at: datetime | None = None
+    removed: PlanChange | None = None
+    #: The family was sent this item (a removed one too, if it went before its removal).
+    was_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,14 @@ class Plan:
     sent_at: datetime | None
     checkin_at: datetime | None
     items: list[PlanItem] = field(default_factory=list)
+    #: What the family wrote in its own words after the check-in's buttons (optional).
+    family_words: str | None = None
+    words_at: datetime | None = None
+
+    @property
+    def active(self) -> list[PlanItem]:
+        """The items not removed (what the family is sent and asked about)."""
+        return [i for i in self.items if i.removed is None]
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,9 @@ class Rating:
     reason: str
     rated_by: int | None  # None once the author was erased
     rated_at: datetime
+    #: "rated", or "withdrawn": this revision takes the rating back (its value is the one
+    #: withdrawn, its reason why); the scores fall back to the family's view.
+    status: str = "rated"
 
 
 @dataclass(frozen=True)

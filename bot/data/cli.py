@@ -34,8 +34,11 @@ def add_data_commands(sub: Any) -> None:
     export.add_argument("--flow", default=None, help="only interviews of this flow id")
     export.set_defaults(run=export_command)
 
-    importer = sub.add_parser("import", help="import a FHIR QuestionnaireResponse (or a Bundle)")
-    importer.add_argument("file", type=Path)
+    importer = sub.add_parser(
+        "import", help="import FHIR QuestionnaireResponses (or Bundles, such as an export's "
+                       "files: with their ratings, plans and links)")
+    importer.add_argument("file", type=Path, nargs="+",
+                          help="one or more files, imported together (all or nothing)")
     importer.add_argument("--owner", required=True,
                           help="the clinician who will own it, as channel:id")
     importer.set_defaults(run=import_command)
@@ -96,59 +99,73 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _resources(document: Any) -> list[Any]:
-    """The QuestionnaireResponses in a file: the resource itself, or a Bundle's entries."""
+    """The resources in a file: the resource itself, or a Bundle's responses with the
+    ratings and plans an export writes beside them (anything else in a Bundle is left)."""
     if isinstance(document, dict) and document.get("resourceType") == "Bundle":
         found = [e.get("resource") for e in document.get("entry", []) if isinstance(e, dict)]
-        return [r for r in found
-                if isinstance(r, dict) and r.get("resourceType") == "QuestionnaireResponse"]
+        return [r for r in found if isinstance(r, dict) and r.get("resourceType") in
+                ("QuestionnaireResponse", "Observation", "CarePlan")]
     return [document]
 
 
+def _read_files(paths: list[Path]) -> list[Any]:
+    """Every resource of every file, or CliError naming the file that cannot be read."""
+    from bot.data.importer import MAX_DOCUMENT_BYTES, DocumentRefused, parse_document
+    from bot.data.render import text
+
+    resources: list[Any] = []
+    for path in paths:
+        try:
+            with path.open("rb") as file:
+                document = parse_document(file.read(MAX_DOCUMENT_BYTES + 1))
+        except OSError as exc:
+            raise CliError(text("en", "import_bad_file", path=str(path),
+                                reason=exc.strerror)) from None
+        except DocumentRefused as exc:
+            raise CliError(text("en", exc.code, path=str(path), **exc.params)) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CliError(text("en", "import_bad_file", path=str(path),
+                                reason=str(exc))) from None
+        resources.extend(_resources(document))
+    return resources
+
+
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Check every response first; import all of them, or nothing."""
-    from bot.data.importer import (
-        MAX_DOCUMENT_BYTES,
-        DocumentRefused,
-        Imported,
-        ImportProblem,
-        parse_document,
-        read_response,
-        store_imported,
-    )
+    """Check every resource of every file first; import all of them, or nothing."""
+    from bot.data.import_extras import Extras, Source, read_extras, source_of, store_extras
+    from bot.data.importer import Imported, ImportProblem, read_response, store_imported
     from bot.data.render import text
     from store.contract import UnitOfWork
 
     match = _OWNER.match(args.owner)
     if match is None:
         raise CliError(text("en", "owner_usage", got=args.owner))
-    try:
-        with args.file.open("rb") as file:
-            document = parse_document(file.read(MAX_DOCUMENT_BYTES + 1))
-    except OSError as exc:
-        raise CliError(text("en", "import_bad_file", path=str(args.file),
-                            reason=exc.strerror)) from None
-    except DocumentRefused as exc:
-        raise CliError(text("en", exc.code, path=str(args.file), **exc.params)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CliError(text("en", "import_bad_file", path=str(args.file),
-                            reason=str(exc))) from None
+    resources = _read_files(list(args.file))
     catalog = _catalog(settings)
-    checked: list[Imported] = []
+    checked: list[tuple[Imported, Source]] = []
     problems: list[ImportProblem] = []
-    for resource in _resources(document):
-        outcome = read_response(catalog, resource)
+    responses = [r for r in resources if not (isinstance(r, dict) and r.get("resourceType") in
+                                              ("Observation", "CarePlan"))]
+    for index, resource in enumerate(responses):
+        source = source_of(resource)
+        outcome = read_response(catalog, resource, own_export=source is not None)
         if isinstance(outcome, list):
             problems.extend(outcome)
         else:
-            checked.append(outcome)
+            fallback = f"#{index}"
+            checked.append((outcome, source or Source(fallback, fallback)))
     if not checked and not problems:
         problems.append(ImportProblem("(resource)", "not_a_response"))
+    extras = read_extras(resources, {s.resource_id: i.flow for i, s in checked})
+    if isinstance(extras, list):
+        problems.extend(extras)
     if problems:
         for problem in problems:
             print(text("en", "import_problem", link_id=problem.link_id, code=problem.code,
                        params=problem.params), file=sys.stderr)
         print(text("en", "import_failed", count=len(problems)), file=sys.stderr)
         return 1
+    assert isinstance(extras, Extras)
     channel, external_id = match.groups()
 
     def write(repo: UnitOfWork) -> list[tuple[str, str, int]] | None:
@@ -156,10 +173,13 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
         if owner is None or owner.role != "clinician":
             return None
         now = datetime.now(UTC)
-        done = []
-        for imported in checked:
+        done, new_ids = [], {}
+        for imported, source in checked:
             record = store_imported(repo, imported, owner_id=owner.id, now=now)
+            new_ids[source.interview_id] = record.id
             done.append((record.id, record.state, len(imported.answers)))
+        store_extras(repo, extras, [s for _, s in checked], new_ids, owner_id=owner.id,
+                     now=now)
         return done
 
     async def main() -> list[tuple[str, str, int]] | None:

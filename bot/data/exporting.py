@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.data import fhir, fhir_ratings, rating_tables, tables
+from bot.data import fhir, fhir_plans, fhir_ratings, rating_tables, tables
 from bot.data.load import InterviewData
 from bot.replies import DataFile
 from flows.catalog import FlowCatalog
@@ -69,6 +69,9 @@ def export_files(
                 resources.append(
                     fhir.questionnaire_response(flow, data, include_nicknames=include_nicknames))
                 resources.extend(fhir_ratings.observations(flow, data))
+                plan = fhir_plans.care_plan(data)
+                if plan is not None:
+                    resources.append(plan)
             files.append(DataFile(filename=f"{stem}.fhir.json",
                                   data=fhir.to_json(fhir.bundle(resources)),
                                   mime="application/fhir+json"))

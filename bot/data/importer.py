@@ -312,8 +312,14 @@ def _flow_of(catalog: FlowCatalog, reference: Any) -> Flow | None:
     return catalog.get(key)
 
 
-def read_response(catalog: FlowCatalog, resource: Any) -> Imported | list[ImportProblem]:
-    """Check a QuestionnaireResponse against our Questionnaire; every problem, or the answers."""
+def read_response(catalog: FlowCatalog, resource: Any, *, own_export: bool = False
+                  ) -> Imported | list[ImportProblem]:
+    """Check a QuestionnaireResponse against our Questionnaire; every problem, or the answers.
+
+    `own_export`: a response Hearth exported (`hearth export`) was submitted under Hearth's
+    own rules, where a family may skip a question and the operator's export withholds the
+    nickname: its required questions are not asked for again (every answer it has is still
+    checked)."""
     if not isinstance(resource, dict) or resource.get("resourceType") != "QuestionnaireResponse":
         return [ImportProblem(WHOLE, "not_a_response")]
     flow = _flow_of(catalog, resource.get("questionnaire"))
@@ -338,7 +344,7 @@ def read_response(catalog: FlowCatalog, resource: Any) -> Imported | list[Import
         # the flow disagree: better said than silently kept.
         if find_question(flow, answers, key) is None:
             problems.append(ImportProblem(key, "not_enabled"))
-    if STATES.get(str(status)) is State.SUBMITTED:
+    if STATES.get(str(status)) is State.SUBMITTED and not own_export:
         problems.extend(
             ImportProblem(q.key, "required_missing") for q in missing_required(flow, answers)
         )

@@ -9,6 +9,7 @@ from flows.answers import decode_value
 from flows.engine import Answer
 from flows.lifecycle import State
 from store.contract import UnitOfWork
+from store.plan_records import Note, Plan, Schedule
 from store.records import InterviewRecord, Rating
 
 #: Text items that hold the child's nickname: withheld unless a clinician exports their own.
@@ -33,6 +34,11 @@ class InterviewData:
     informant_role: str | None = None
     #: The clinician's ratings of its functions, every revision, oldest first (bot/ratings.py).
     ratings: tuple[Rating, ...] = ()
+    #: The clinician's notes, plan (items, removals, check-in answers) and re-assessment
+    #: schedule (bot/features/plan.py): a FHIR export carries them as a CarePlan.
+    notes: tuple[Note, ...] = ()
+    plan: Plan | None = None
+    schedule: Schedule | None = None
 
     @property
     def amended(self) -> bool:
@@ -71,6 +77,9 @@ def load(repo: UnitOfWork, record: InterviewRecord) -> InterviewData:
         informant_of=informant[0] if informant else None,
         informant_role=informant[1] if informant else None,
         ratings=tuple(repo.ratings.history(record.id)),
+        notes=tuple(repo.plans.notes(record.id)),
+        plan=repo.plans.plan(record.id),
+        schedule=repo.plans.schedule(record.id),
     )
 
 

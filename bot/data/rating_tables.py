@@ -15,17 +15,20 @@ LIBRARY = "ratings_data.j2"
 #: for a family's or an informant's answer.
 SOURCE = "clinician"
 COLUMNS = ("interview_id", "function", "revision", "value", "points", "reason", "author",
-           "source", "rated_at", "current")
+           "source", "rated_at", "current", "status")
 
 
 def rows(flow: Flow, interviews: Iterable[InterviewData]
          ) -> tuple[list[str], list[list[str | int | float]]]:
     """The header and one row per rating revision, oldest first; `current` is 1 for the
-    revision the report's scores use (the latest of its function), else 0."""
+    revision the report's scores use (the latest of its function, unless that is a
+    withdrawal: then none), else 0; `status` is rated or withdrawn."""
     points = bundled_rules(flow.id).scoring.functioning.points if has_rules(flow.id) else {}
     body: list[list[str | int | float]] = []
     for data in interviews:
         latest = {r.function: r.revision for r in data.ratings}
+        latest = {f: n for f, n in latest.items() if not any(
+            r.function == f and r.revision == n and r.status == "withdrawn" for r in data.ratings)}
         for rating in data.ratings:
             score = points.get(rating.value)
             body.append([
@@ -33,7 +36,7 @@ def rows(flow: Flow, interviews: Iterable[InterviewData]
                 "" if score is None else f"{score:g}", rating.reason,
                 "" if rating.rated_by is None else rating.rated_by, SOURCE,
                 rating.rated_at.isoformat(timespec="seconds"),
-                int(latest[rating.function] == rating.revision),
+                int(latest.get(rating.function) == rating.revision), rating.status,
             ])
     return list(COLUMNS), body
 

@@ -99,7 +99,8 @@ def render_change(renderer: Wording, reply: Change, locale: str) -> list[Outboun
         locale=locale,
         chart=data_uri(chart),
         tried=Markup(text(locale, "tried_section", "plan.html.j2",
-                          items=[t.model_dump() for t in reply.tried])) if reply.tried else "",
+                          items=[t.model_dump() for t in reply.tried],
+                          family_words=reply.family_words)) if reply.tried else "",
     )
     attachment = Attachment(f"hearth-change-{reply.interview_id}.html", html.encode("utf-8"),
                             "text/html")

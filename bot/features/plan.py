@@ -1,12 +1,15 @@
 """Notes, a plan for the family, its check-in, and scheduled re-assessment (issue 20).
 
 Clinician commands: `/note <id> [text]`, `/plan <id> [add <n> [words] | edit <item> <words> |
-review <date> | send]`, `/schedule <id> 3|6|off`. Family buttons: the check-in's answers
-(what was tried, how it went) and "start" on a scheduled re-assessment. The scheduled
+remove <item> <reason> | review <date> | send]`, `/schedule <id> 3|6|off`. Family buttons:
+the check-in's answers (what was tried, how it went) and "start" on a scheduled
+re-assessment; after the check-in, the family's own words (optional, typed). The scheduled
 sends themselves are bot/plan_jobs.py's; what this and they share is bot/plans.py.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from bot import caseload, inbox, plans
 from bot.context import StepContext
@@ -18,8 +21,13 @@ from store.plan_records import Plan, PlanItem
 from store.records import InterviewRecord
 
 LIBRARY = plans.LIBRARY
+#: The words of removing a plan item and of the family's own words at the check-in
+#: (messages/<locale>/plan_edits.j2).
+EDITS = "plan_edits.j2"
 #: Longest note or plan wording kept (a message, not a file).
 MAX_TEXT = 2000
+#: How long after the check-in the family's next typed message is taken as its own words.
+WORDS_WINDOW = timedelta(days=3)
 
 
 class Plans:
@@ -29,6 +37,7 @@ class Plans:
     interest = Interest(
         commands=frozenset({"note", "nota", "plan", "schedule", "agenda"}),
         buttons=(plans.PREFIX,),
+        texts=True,  # the family's own words after the check-in's buttons, when awaited
     )
 
     def handle(self, ctx: StepContext) -> bool:
@@ -38,6 +47,8 @@ class Plans:
         if inbound.kind is Kind.CHOICE:
             self.pressed(ctx, inbound.payload)
             return True
+        if inbound.kind is Kind.TEXT:
+            return family_words(ctx, inbound.payload)
         if inbound.kind is not Kind.COMMAND:
             return False
         command = {"nota": "note", "agenda": "schedule"}.get(inbound.payload, inbound.payload)
@@ -91,6 +102,8 @@ class Plans:
             self.add(ctx, interview, args.strip())
         elif action == "edit":
             self.edit(ctx, interview, args.strip())
+        elif action == "remove":
+            remove(ctx, interview, args.strip())
         elif action == "review":
             self.review(ctx, interview, args.strip())
         elif action == "send":
@@ -105,7 +118,7 @@ class Plans:
         """The report's recommendations, numbered to pick from, and the plan so far."""
         recs = plans.recommendations(ctx.uow, ctx.catalog, interview)
         plan = ctx.uow.plans.plan(interview.id)
-        picked = {i.recommendation for i in plan.items} if plan else set()
+        picked = {i.recommendation for i in plan.active} if plan else set()
         schedule = ctx.uow.plans.schedule(interview.id)
         locale = ctx.person.locale
         ctx.audit("plan_viewed", interview_id=interview.id)
@@ -118,6 +131,7 @@ class Plans:
             review_on=_day(plan.review_on if plan else None),
             sent=bool(plan and plan.sent_at),
             next_due=_day(schedule.next_due if schedule else None),
+            family_words=plan.family_words if plan else None,
         )
 
     def add(self, ctx: StepContext, interview: InterviewRecord, args: str) -> None:
@@ -132,7 +146,8 @@ class Plans:
             return
         rec = recs[int(number) - 1]
         plan = ctx.uow.plans.plan(interview.id)
-        if plan is not None and any(i.recommendation == rec.id for i in plan.items):
+        # A removed item may be picked again: it comes back as a new item.
+        if plan is not None and any(i.recommendation == rec.id for i in plan.active):
             ctx.say("already_in_plan", library=LIBRARY, interview_id=interview.id)
             return
         position = ctx.uow.plans.add_item(interview.id, rec.id, words.strip() or None,
@@ -146,7 +161,7 @@ class Plans:
         """`edit <item> <words>`: new words for the family for one item."""
         number, _, words = args.partition(" ")
         plan = ctx.uow.plans.plan(interview.id)
-        positions = [i.position for i in plan.items] if plan else []
+        positions = [i.position for i in plan.active] if plan else []
         if not number.isdigit() or int(number) not in positions or not words.strip():
             ctx.say("bad_item", library=LIBRARY, count=len(positions), interview_id=interview.id)
             return
@@ -174,14 +189,14 @@ class Plans:
     def send(ctx: StepContext, interview: InterviewRecord) -> None:
         """The family receives the plan in its chat, in its language (as notifications do)."""
         plan = ctx.uow.plans.plan(interview.id)
-        if plan is None or not plan.items:
+        if plan is None or not plan.active:
             ctx.say("plan_empty", library=LIBRARY, interview_id=interview.id)
             return
         after = _deliver(ctx, interview)
         if after is None:
             return
         ctx.say("plan_sent", library=LIBRARY, interview_id=interview.id,
-                count=len(plan.items), review_on=_day(plan.review_on))
+                count=len(plan.active), review_on=_day(plan.review_on))
         ctx.replies.extend(after)
 
     # -- re-assessment schedule ----------------------------------------------------------
@@ -253,10 +268,69 @@ class Plans:
         assert answered is not None
         if all(_complete(i.tried, i.went) for i in answered.items if i.status == "sent"):
             ctx.say("checkin_done", library=LIBRARY)
+            # Optional, and after the buttons: the taps stay the whole check-in.
+            ctx.uow.plans.await_words(interview.id, ctx.person.id, ctx.now + WORDS_WINDOW)
+            ctx.say("checkin_words_invite", library=EDITS,
+                    nickname=interview.subject_nickname)
             _tell_owner(ctx, interview)
         else:
             ctx.say("checkin_noted", library=LIBRARY)
 
+
+def remove(ctx: StepContext, interview: InterviewRecord, args: str) -> None:
+    """`remove <item> <reason>`: the item leaves the plan (kept beside it, append-only):
+    the next check-in does not ask about it; the follow-up report shows it removed."""
+    number, _, reason = args.partition(" ")
+    plan = ctx.uow.plans.plan(interview.id)
+    positions = [i.position for i in plan.active] if plan else []
+    if not number.isdigit() or int(number) not in positions:
+        ctx.say("remove_bad_item", library=EDITS, count=len(positions),
+                interview_id=interview.id)
+        return
+    reason = " ".join(reason.split())
+    if not reason:
+        ctx.say("remove_no_reason", library=EDITS, interview_id=interview.id,
+                position=int(number))
+        return
+    if len(reason) > MAX_TEXT:
+        ctx.say("too_long", library=LIBRARY, limit=MAX_TEXT)
+        return
+    ctx.uow.plans.remove_item(interview.id, int(number), reason, by=ctx.person.id,
+                              now=ctx.now)
+    ctx.audit("plan_item_removed", str(number), interview_id=interview.id)
+    ctx.say("item_removed", library=EDITS, interview_id=interview.id,
+            position=int(number), sent=bool(plan and plan.sent_at),
+            left=len(positions) - 1)
+
+
+def family_words(ctx: StepContext, text: str) -> bool:
+    """The family's own words on a check-in they just answered: kept (sealed), audited
+    without them, the clinician told; False when none are awaited from this person (or
+    they are in the middle of an interview: their text is its answer)."""
+    if ctx.interview is not None and is_open(State(ctx.interview.state)):
+        return False
+    interview_id = ctx.uow.plans.awaiting_words(ctx.person.id, ctx.now)
+    interview = ctx.uow.interviews.get(interview_id) if interview_id else None
+    # Whoever answered it: the respondent, or a web person of the family it was sent to.
+    if interview is None or not inbox.may_answer_checkin(ctx.uow, interview, ctx.person.id):
+        return False
+    words = " ".join(text.split())
+    if not words:
+        return False
+    if len(words) > MAX_TEXT:
+        ctx.say("too_long", library=LIBRARY, limit=MAX_TEXT)
+        return True
+    ctx.uow.plans.keep_words(interview.id, words, now=ctx.now)
+    ctx.audit("checkin_words", interview_id=interview.id)
+    ctx.say("checkin_words_kept", library=EDITS)
+    owner = ctx.uow.people.by_id(interview.owner_id)
+    if owner is not None and owner.role == "clinician" and owner.channel == ctx.inbound.channel:
+        ctx.replies.append(Say(
+            message="checkin_words_owner", library=EDITS,
+            chat_id=ctx.uow.people.chat_of(owner.id), locale=owner.locale,
+            params={"nickname": interview.subject_nickname, "interview_id": interview.id},
+        ))
+    return True
 
 def _deliver(ctx: StepContext, interview: InterviewRecord) -> list[Reply] | None:
     """The plan to the family: in its chat (that message among the replies), or kept on its
@@ -318,7 +392,10 @@ def _items(
     titles = {r.id: plans.clinician_title(r, ctx.person.locale) for r in recs}
     return [{"n": i.position, "title": titles.get(i.recommendation, i.recommendation),
              "edited": i.wording is not None, "status": i.status, "tried": i.tried,
-             "went": i.went} for i in plan.items]
+             "went": i.went,
+             "removed_on": None if i.removed is None else f"{i.removed.at:%Y-%m-%d}",
+             "removed_reason": None if i.removed is None else i.removed.reason}
+            for i in plan.items]
 
 
 def _day(day: object) -> str | None:

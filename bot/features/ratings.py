@@ -1,4 +1,5 @@
-"""Clinician ratings: `/rate <id> <function> <value> <reason>` and `/ratings <id>`.
+"""Clinician ratings: `/rate <id> <function> <value> <reason>`, `/unrate <id> <function>
+<reason>` (a withdrawal) and `/ratings <id>`.
 
 After observing the child, the interview's clinician rates (or overrides) a function of
 the functional map, with a reason; the report's scores then use that rating for it
@@ -28,6 +29,10 @@ from store.records import InterviewRecord
 LIBRARY = "ratings.j2"
 RATE = frozenset({"rate", "valorar"})
 LIST = frozenset({"ratings", "valoraciones"})
+#: Withdraw a rating (the scores fall back to the family's view): its words are in
+#: messages/<locale>/rating_edits.j2.
+WITHDRAW = frozenset({"unrate", "retirar"})
+EDITS = "rating_edits.j2"
 #: The most words a function's or a value's name runs to ("a lot of difficulty").
 LONGEST = 4
 
@@ -122,7 +127,7 @@ class Ratings:
     """The clinician's `/rate` (`/valorar`) and `/ratings` (`/valoraciones`)."""
 
     name = "ratings"
-    interest = Interest(commands=RATE | LIST)
+    interest = Interest(commands=RATE | LIST | WITHDRAW)
 
     def install(self, hooks: Hooks) -> None:
         """No hooks: ratings change nothing the family sees."""
@@ -136,6 +141,9 @@ class Ratings:
             return True
         if inbound.payload in LIST:
             self.show(ctx, inbound.args)
+            return True
+        if inbound.payload in WITHDRAW:
+            self.withdraw(ctx, inbound.args)
             return True
         return False
 
@@ -186,6 +194,37 @@ class Ratings:
                 label=_label(labels[parsed.function], locale) if parsed.function else "",
                 functions=[_label(labels[f], locale) for f in functions_of(rules)])
 
+    def withdraw(self, ctx: StepContext, args: str) -> None:
+        """`/unrate <id> <function> <reason>`: the rating taken back, append-only."""
+        raw_id, _, rest = args.strip().partition(" ")
+        if not raw_id:
+            if caseload.require_clinician(ctx, "unrate"):
+                ctx.say("unrate_usage", library=EDITS)
+            return
+        interview = self._interview(ctx, raw_id, "unrate")
+        if interview is None:
+            return
+        rules = ratings.map_of(interview)
+        assert rules is not None
+        labels = {f.item: f.label for r in rules.functioning.regions for f in r.functions}
+        locale = ctx.person.locale
+        tokens = rest.split()
+        found = _longest(tokens, rating_words(interview.flow_id).functions)
+        if found is None:
+            ctx.say("unrate_unknown_function", library=EDITS, interview_id=interview.id,
+                    word=" ".join(tokens[:2]),
+                    functions=[_label(labels[f], locale) for f in functions_of(rules)])
+            return
+        function, size = found
+        done = ratings.withdraw(ctx.uow, ctx.person, interview, function,
+                                " ".join(tokens[size:]), now=ctx.now)
+        label = _label(labels[function], locale)
+        if isinstance(done, RatingProblem):
+            ctx.say(f"unrate_{done}", library=EDITS, interview_id=interview.id, label=label)
+            return
+        ctx.say("unrate_saved", library=EDITS, interview_id=interview.id, label=label,
+                value=done.value, revision=done.revision)
+
     def show(self, ctx: StepContext, args: str) -> None:
         interview = self._interview(ctx, args.strip(), "ratings", read_only=True)
         if interview is None:
@@ -197,7 +236,7 @@ class Ratings:
         rows = [{"function": n.function, "label": _label(labels.get(n.function, {}),
                                                          ctx.person.locale) or n.function,
                  "revision": n.revision, "value": n.value, "reason": n.reason,
-                 "at": f"{n.rated_at:%Y-%m-%d %H:%M} UTC"}
+                 "at": f"{n.rated_at:%Y-%m-%d %H:%M} UTC", "status": n.status}
                 for n in rating_notes(ctx.uow, interview.id)]
         ctx.say("ratings_list" if rows else "ratings_none", library=LIBRARY,
                 interview_id=interview.id, nickname=interview.subject_nickname, rows=rows)

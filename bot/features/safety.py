@@ -17,7 +17,7 @@ from messages.words import switch
 
 #: A clinician's commands whose words are clinical text about a family (plan.py, ratings.py):
 #: what a note records ("father hit her") is not the clinician in danger.
-CLINICAL_TEXT = frozenset({"note", "nota", "plan", "rate", "valorar"})
+CLINICAL_TEXT = frozenset({"note", "nota", "plan", "rate", "valorar", "unrate", "retirar"})
 
 
 def said(inbound: Inbound) -> str:

@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from store.plan_records import Note, Plan, PlanItem, Schedule
-from store.repos.base import Repository, dt, ts
+from store.repos.base import dt, ts
+from store.repos.plan_changes import PlanChanges
 
 
 def _day(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
-class Plans(Repository):
+class Plans(PlanChanges):
     """The `clinician_notes`, `plans`, `plan_items` and `reassessments` tables."""
 
     # -- notes ---------------------------------------------------------------------------
@@ -43,21 +44,25 @@ class Plans(Repository):
 
     def plan(self, interview_id: str) -> Plan | None:
         row = self.conn.execute(
-            "SELECT review_on, sent_at, checkin_at FROM plans WHERE interview_id = ?",
+            "SELECT review_on, sent_at, checkin_at, family_words, words_at FROM plans "
+            "WHERE interview_id = ?",
             (interview_id,),
         ).fetchone()
         if row is None:
             return None
         open_ = self.session.open_opt
+        removed = {c.position: c for c in self.changes(interview_id) if c.change == "removed"}
         items = [
             PlanItem(
                 position=int(r[0]),
                 recommendation=self.session.open(str(r[1]), interview_id),
                 wording=open_(r[2], interview_id),
-                status=str(r[3]),
+                status="removed" if int(r[0]) in removed else str(r[3]),
                 tried=open_(r[4], interview_id),
                 went=open_(r[5], interview_id),
                 answered_at=None if r[6] is None else dt(r[6]),
+                removed=removed.get(int(r[0])),
+                was_sent=r[3] == "sent",
             )
             for r in self.conn.execute(
                 "SELECT position, recommendation, wording, status, tried, went, answered_at "
@@ -66,7 +71,8 @@ class Plans(Repository):
             ).fetchall()
         ]
         return Plan(interview_id, _day(row[0]), None if row[1] is None else dt(row[1]),
-                    None if row[2] is None else dt(row[2]), items)
+                    None if row[2] is None else dt(row[2]), items,
+                    open_(row[3], interview_id), None if row[4] is None else dt(row[4]))
 
     def _ensure(self, interview_id: str, now: datetime) -> None:
         self.conn.execute(
@@ -238,7 +244,8 @@ class Plans(Repository):
 
     def erase_interview(self, interview_id: str) -> None:
         """Everything about an interview erased whole."""
-        for table in ("clinician_notes", "plan_items", "plans", "reassessments"):
+        for table in ("clinician_notes", "plan_items", "plan_item_changes", "plans",
+                      "reassessments"):
             self.conn.execute(f"DELETE FROM {table} WHERE interview_id = ?", (interview_id,))
         # A schedule elsewhere that started this interview forgets it.
         self.conn.execute(
@@ -255,7 +262,8 @@ class Plans(Repository):
         )
         self.conn.execute("DELETE FROM reassessments WHERE interview_id = ?", (interview_id,))
         self.conn.execute(
-            "UPDATE plans SET checkin_at = COALESCE(checkin_at, updated_at), send_asked_at = NULL "
+            "UPDATE plans SET checkin_at = COALESCE(checkin_at, updated_at), send_asked_at = NULL, "
+            "family_words = NULL, words_at = NULL, words_from = NULL, words_until = NULL "
             "WHERE interview_id = ?",
             (interview_id,),
         )

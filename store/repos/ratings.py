@@ -20,8 +20,10 @@ class Ratings(Repository):
         *,
         by: int,
         now: datetime,
+        status: str = "rated",
     ) -> Rating:
-        """Append the next revision of one function's rating; return the row as stored."""
+        """Append the next revision of one function's rating (`status` "withdrawn": the
+        revision that takes it back); return the row as stored."""
         # The caller has read the interview (under the row lock on PostgreSQL), so two
         # ratings of one interview queue; the UNIQUE key catches anything that slips by.
         row = self.conn.execute(
@@ -34,28 +36,30 @@ class Ratings(Repository):
         session = self.session
         self.conn.execute(
             "INSERT INTO ratings (interview_id, function_key, revision, value, reason, "
-            "rated_by, rated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "rated_by, rated_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (interview_id, function, revision, session.seal(value, interview_id),
-             session.seal(reason, interview_id), by, ts(now)),
+             session.seal(reason, interview_id), by, ts(now), status),
         )
-        return Rating(interview_id, function, revision, value, reason, by, now)
+        return Rating(interview_id, function, revision, value, reason, by, now, status)
 
     def history(self, interview_id: str) -> list[Rating]:
         """Every revision of every function's rating, oldest first."""
         rows = self.conn.execute(
-            "SELECT function_key, revision, value, reason, rated_by, rated_at FROM ratings "
+            "SELECT function_key, revision, value, reason, rated_by, rated_at, status "
+            "FROM ratings "
             "WHERE interview_id = ? ORDER BY id",
             (interview_id,),
         ).fetchall()
         session = self.session
         return [
             Rating(interview_id, str(f), int(r), session.open(v, interview_id),
-                   session.open(why, interview_id), None if b is None else int(b), dt(t))
-            for f, r, v, why, b, t in rows
+                   session.open(why, interview_id), None if b is None else int(b), dt(t),
+                   str(st))
+            for f, r, v, why, b, t, st in rows
         ]
 
     def current(self, interview_id: str) -> dict[str, Rating]:
-        """The latest revision per function."""
+        """The latest revision per function (a withdrawal included: its status says so)."""
         latest: dict[str, Rating] = {}
         for rating in self.history(interview_id):
             latest[rating.function] = rating

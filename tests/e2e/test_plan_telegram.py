@@ -72,8 +72,12 @@ async def test_plan__sent__checked_in_once__reassessed__follow_up_shows_what_was
         assert fam.last.key == "plan.checkin_went"
         await second.send(fam.tap_key("went_better"))
         await second.send(fam.press(item2, button(item2, "tried_unknown")))
-        assert fam.last.key == "plan.checkin_done"
+        # Done at the last tap; the family's own words are invited, never required.
+        assert fam.keys[-2:] == ["plan.checkin_done", "plan_edits.checkin_words_invite"]
         assert doc.last.key == "plan.checkin_answered"
+        await second.send(fam.text("Bedtime is calmer, mornings still hard."))
+        assert fam.last.key == "plan_edits.checkin_words_kept"
+        assert doc.last.key == "plan_edits.checkin_words_owner"
 
         # Three months on: one reminder with the follow-up, carried over as /followup does.
         clock.advance(days=70)
@@ -92,6 +96,8 @@ async def test_plan__sent__checked_in_once__reassessed__follow_up_shows_what_was
         for value in ("yes", "unknown"):
             assert str(macro("en", "plan.j2", "tried_word")(value=value)).strip() in html
         assert str(macro("en", "plan.j2", "went_word")(value="better")).strip() in html
+        assert 'data-key="plan.family_words"' in html
+        assert "Bedtime is calmer, mornings still hard." in html
     finally:
         await second.stop()
 

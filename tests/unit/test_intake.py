@@ -424,7 +424,9 @@ async def test_router__a_typed_answer_asks_only_the_features_that_want_text(
 
         feature.handle = spy  # type: ignore[method-assign]
     await ana.type("Sam")
-    assert asked == ["erasure", "bookclub", "intake"]
+    # The plan's feature takes a family's own words after a check-in; mid-interview it
+    # passes at once, without a query (bot/features/plan.py: family_words).
+    assert asked == ["erasure", "bookclub", "plan", "intake"]
     asked.clear()
     await ana.command("export")
     assert asked == ["erasure", "bookclub", "data"]  # the intake never sees it

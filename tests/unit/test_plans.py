@@ -74,7 +74,7 @@ def test_interval_named__either_language(text: str, expected: int | str | None) 
     ("word", "expected"),
     [("add", "add"), ("agregar", "add"), ("Añadir", "add"), ("anadir", "add"),
      ("send", "send"), ("enviar", "send"), ("revisión", "review"), ("edit", "edit"),
-     ("delete", None)],
+     ("delete", "remove"), ("quitar", "remove"), ("frobnicate", None)],
 )
 def test_action_named(word: str, expected: str | None) -> None:
     assert plans.action_named(word) == expected

@@ -13,17 +13,25 @@ from bot.plan_desk import change_plan, plan_page
 from bot.web.clinic.auth import Clinician, require_clinician, require_csrf, workspace
 from bot.web.clinic.layout import INTERVIEW_TABS, NavItem, render, tabs
 from bot.web.forms import FormError, read_form
-from messages.render import LOCALES, macro
+from messages.render import LOCALES, has_macro, macro
 
 TEMPLATE = "web/clinic_plan.html.j2"
 WORDS = "clinic_plan.j2"
+#: Removing an item (messages/<locale>/clinic_plan_edits.j2).
+EDITS = "clinic_plan_edits.j2"
 
 INTERVIEW_TABS.append(NavItem("/plan", "tab_plan", "plan"))
 
 
 def _words(locale: str) -> Any:
     lang = locale if locale in LOCALES else "en"
-    return lambda name, **params: str(macro(lang, WORDS, name, channel="web")(**params)).strip()
+
+    def word(name: str, **params: Any) -> str:
+        # The page's words, and the removal's in their own file.
+        library = WORDS if has_macro(lang, WORDS, name) else EDITS
+        return str(macro(lang, library, name, channel="web")(**params)).strip()
+
+    return word
 
 
 async def _draw(request: Request, clinician: Clinician, interview_id: str, *,

@@ -18,11 +18,13 @@ from starlette.routing import Route
 from bot.web.clinic.auth import Clinician, require_clinician, require_csrf, workspace
 from bot.web.clinic.layout import INTERVIEW_TABS, NavItem, render, tabs
 from bot.web.forms import FormError, read_form
-from bot.workspace_ratings import RatingsView, rate, ratings_view
+from bot.workspace_ratings import RatingsView, rate, ratings_view, withdraw
 from messages.render import LOCALES, macro
 
 TEMPLATE = "web/clinic_ratings.html.j2"
 LIBRARY = "clinic_ratings.j2"
+#: The words of withdrawing a rating (messages/<locale>/rating_edits.j2).
+EDITS = "rating_edits.j2"
 #: The longest reason kept from the page (a paragraph; the bot's is one message).
 MAX_REASON = 2000
 
@@ -30,9 +32,9 @@ if not any(tab.key == "ratings" for tab in INTERVIEW_TABS):
     INTERVIEW_TABS.append(NavItem("/ratings", "tab_ratings", "ratings"))
 
 
-def _words(locale: str) -> Any:
+def _words(locale: str, library: str = LIBRARY) -> Any:
     lang = locale if locale in LOCALES else "en"
-    return lambda name, **params: str(macro(lang, LIBRARY, name, channel="web")(**params)).strip()
+    return lambda name, **params: str(macro(lang, library, name, channel="web")(**params)).strip()
 
 
 def _interview_id(request: Request) -> str:
@@ -40,11 +42,13 @@ def _interview_id(request: Request) -> str:
 
 
 def _page(clinician: Clinician, view: RatingsView, *, status: int = 200, problem: str = "",
-          saved: str = "", typed: dict[str, str] | None = None) -> Response:
+          saved: str = "", typed: dict[str, str] | None = None,
+          withdrawn: bool = False) -> Response:
     locale = clinician.locale if clinician.locale in LOCALES else "en"
     return render(clinician, TEMPLATE, current="caseload", view=view, r=_words(locale),
-                  locale=locale, problem=problem, saved=saved, typed=typed or {},
-                  tabs=tabs(view.record.id, "ratings"), status=status)
+                  w=_words(locale, EDITS), locale=locale, problem=problem, saved=saved,
+                  typed=typed or {},
+                  tabs=tabs(view.record.id, "ratings"), status=status, withdrawn=withdrawn)
 
 
 def _not_found(clinician: Clinician) -> Response:
@@ -63,7 +67,8 @@ async def page(request: Request) -> Response:
         return _not_found(clinician)
     saved = request.query_params.get("saved", "")[:40]
     return _page(clinician, view, saved=saved if any(r.function == saved
-                                                       for r in view.rows) else "")
+                                                       for r in view.rows) else "",
+                 withdrawn=request.query_params.get("withdrawn", "") == "1")
 
 
 async def post(request: Request) -> Response:
@@ -76,10 +81,17 @@ async def post(request: Request) -> Response:
     await require_csrf(request, clinician, form)
     function, value = form.get("function", "")[:40], form.get("value", "")[:20]
     reason = form.get("reason", "")[:MAX_REASON]
-    done = await web.store.run(partial(
-        rate, catalog=web.service.catalog, person_id=clinician.person_id,
-        interview_id=_interview_id(request), function=function, value=value, reason=reason,
-        now=web.clock()))
+    withdrawing = form.get("action", "") == "withdraw"
+    if withdrawing:
+        done = await web.store.run(partial(
+            withdraw, catalog=web.service.catalog, person_id=clinician.person_id,
+            interview_id=_interview_id(request), function=function, reason=reason,
+            now=web.clock()))
+    else:
+        done = await web.store.run(partial(
+            rate, catalog=web.service.catalog, person_id=clinician.person_id,
+            interview_id=_interview_id(request), function=function, value=value,
+            reason=reason, now=web.clock()))
     if done is None:
         return _not_found(clinician)
     view, problem = done
@@ -87,9 +99,12 @@ async def post(request: Request) -> Response:
         # Nothing was kept: the same page, the problem said beside that function's form,
         # what was typed still in it.
         return _page(clinician, view, status=400, problem=problem.value,
-                     typed={"function": function, "value": value, "reason": reason})
+                     typed={"function": function, "value": value, "reason": reason,
+                            "action": "withdraw" if withdrawing else "rate"})
     # Post/redirect/get: a reload does not rate twice.
     where = f"/clinic/interviews/{quote(view.record.id)}/ratings?saved={quote(function)}"
+    if withdrawing:
+        where += "&withdrawn=1"
     return RedirectResponse(where + f"#f-{quote(function)}", status_code=303)
 
 
