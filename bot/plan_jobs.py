@@ -74,10 +74,12 @@ def due_checkins(
         plan = uow.plans.plan(interview_id)
         if plan is None or not uow.plans.claim_checkin(interview_id, now=now):
             continue
+        sent = {i.position for i in plan.items if i.status == "sent"}
+        if not sent:  # every item was removed before the review: nothing left to ask
+            continue
         uow.audit.add("checkin_sent", interview_id=interview_id, person_id=None, now=now)
         recs = plans.recommendations(uow, catalog, interview)
         shown = plans.family_items(recs, plan, family.locale)
-        sent = {i.position for i in plan.items if i.status == "sent"}
         # The web's copy: the questions as asked now; the page asks the ones still open.
         inbox.keep(uow, inbox.web_family(uow, interview), interview_id, "checkin", {
             "nickname": interview.subject_nickname, "count": len(sent),

@@ -46,6 +46,19 @@ async def test_remove__before_the_checkin__not_asked__history_kept__audited(
     assert ids(fam)[0] == "plan.checkin_done"  # complete without the removed item
 
 
+async def test_every_item_removed_before_the_review__no_empty_checkin__not_sent_later(
+    service: DialogueService, clock: Clock
+) -> None:
+    doc, _, interview = await planned(service, clock)
+    await doc.command("plan", f"{interview} remove 1 {WHY}")
+    await doc.command("plan", f"{interview} remove 2 {WHY}")
+    assert ids(doc) == ["plan_edits.item_removed"]
+    clock.advance(days=30)
+    assert await service.plan_sends("console") == []
+    clock.advance(days=1)
+    assert await service.plan_sends("console") == []  # claimed: not tried again each minute
+
+
 async def test_remove__after_the_checkin__follow_up_report_shows_it_removed_with_what_was_tried(
     service: DialogueService, clock: Clock
 ) -> None:
