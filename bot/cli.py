@@ -138,12 +138,13 @@ async def open_service(settings: Settings, flow: str | None = None, *,  # type: 
     (`every_flow`) loads and checks them all before it answers anyone.
     """
     from bot.access import AccessPolicy
+    from bot.flow_cache import load_cached
     from bot.service import DialogueService
     from bot.storage import open_store
     from flows.catalog import FlowCatalog
 
     try:
-        catalog = FlowCatalog.bundled(flow or settings.flow)
+        catalog = FlowCatalog.bundled(flow or settings.flow, load_cached)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if every_flow:

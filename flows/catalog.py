@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from flows.lifecycle import Lifecycle
@@ -18,8 +18,10 @@ class LazyFlows(Mapping[str, Flow]):
     few file reads; `hearth chat` parses only the flow it runs (~35-65 ms a file saved).
     """
 
-    def __init__(self, paths: Mapping[str, Path], loaded: Mapping[str, Flow] | None = None):
+    def __init__(self, paths: Mapping[str, Path], loaded: Mapping[str, Flow] | None = None,
+                 load: Callable[[str, Path], Flow] = load_indexed) -> None:
         self._paths = dict(paths)
+        self._load = load  # `key, path -> Flow`; bot/flow_cache.py keeps them between runs
         self._loaded: dict[str, Flow] = dict(loaded or {})
         # The render thread and the event loop may ask for a flow at once: one load each.
         self._lock = threading.Lock()
@@ -32,7 +34,7 @@ class LazyFlows(Mapping[str, Flow]):
         with self._lock:
             flow = self._loaded.get(key)
             if flow is None:
-                flow = self._loaded[key] = load_indexed(key, path)
+                flow = self._loaded[key] = self._load(key, path)
         return flow
 
     def __iter__(self) -> Iterator[str]:
@@ -74,9 +76,11 @@ class FlowCatalog:
         self._lock = threading.Lock()
 
     @classmethod
-    def bundled(cls, default_flow: str) -> FlowCatalog:
-        """The flows shipped with Hearth, each loaded when first needed."""
-        return cls(LazyFlows(*flow_index(bundled_flow_paths())), default_flow)
+    def bundled(cls, default_flow: str,
+                load: Callable[[str, Path], Flow] = load_indexed) -> FlowCatalog:
+        """The flows shipped with Hearth, each loaded (by `load`) when first needed."""
+        index, loaded = flow_index(bundled_flow_paths())
+        return cls(LazyFlows(index, loaded, load), default_flow)
 
     def load_all(self) -> None:
         """Load and check every flow now instead of on first use."""

@@ -70,6 +70,7 @@ HEAVY = (
     "bot.data.fhir",
     "bot.pdf",
     "cryptography",  # no HEARTH_DATA_KEY here: nothing is sealed
+    "babel",  # numbers and dates: no question before the first needs them
 )
 
 
@@ -78,7 +79,8 @@ def first_question_state(tmp_path: Path) -> dict[str, list[str]]:
     script.write_text(CHILD)
     seen = tmp_path / "seen.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
-    env |= {"HEARTH_DATABASE": str(tmp_path / "chat.db"), "HEARTH_FLOW": "developmental_history"}
+    env |= {"HEARTH_DATABASE": str(tmp_path / "chat.db"), "HEARTH_FLOW": "developmental_history",
+            "TMPDIR": str(tmp_path)}  # the flow and template caches start empty, and stay here
     done = subprocess.run(
         [sys.executable, str(script), str(seen)],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
