@@ -56,7 +56,11 @@ class Safety:
         if not inbound.private:
             return
         saved = ctx.saved > 0
-        if inbound.kind is Kind.TEXT and saved and ctx.uow.people.low_exposure(ctx.person.id):
+        # A typed answer is never the /lowexposure command: the option as the step began.
+        arrival = ctx.arrival
+        low = (arrival.low_exposure if arrival is not None
+               else ctx.uow.people.low_exposure(ctx.person.id))
+        if inbound.kind is Kind.TEXT and saved and low:
             ctx.redact_inbound = True
         text = said(inbound)
         if self.net is None or not text.strip():
