@@ -56,8 +56,11 @@ def read_until(stream: object, pattern: re.Pattern[str], deadline: float) -> str
 
 
 def chat_once(folder: Path, flow: str | None, n: int,
-              source: Path | None = None) -> tuple[float, float]:
+              source: Path | None = None, read: float = 0.0) -> tuple[float, float]:
     """(launch -> consent shown, launch -> first question shown after agreeing), seconds.
+
+    `read`: seconds the person takes to read the consent before agreeing (0: at once);
+    the second figure then leaves that time out.
 
     `source`: run the code of that checkout instead (PYTHONPATH goes ahead of the editable
     install), through `python -m bot.cli` as the installed command does.
@@ -86,10 +89,11 @@ def chat_once(folder: Path, flow: str | None, n: int,
         # The consent's options read "1) ..." or "a) ..." depending on the version.
         read_until(child.stdout, re.compile(r"(1|a)\) .*\n(.*\n)*> "), deadline)
         consent = time.perf_counter() - start
+        time.sleep(read)
         child.stdin.write(b"yes\n")  # agreeing in words works in every version
         child.stdin.flush()
         read_until(child.stdout, re.compile(r"question 1 of|Part 1 of"), deadline)
-        question = time.perf_counter() - start
+        question = time.perf_counter() - start - read
         child.stdin.close()
         child.wait(timeout=30)
     finally:
@@ -105,7 +109,7 @@ def child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def before_after(before: Path, runs: int) -> None:
+def before_after(before: Path, runs: int, read: float = 0.0) -> None:
     """`hearth chat` to its first question, this code against `before`, alternating.
 
     Also the child's CPU time (launch to exit, after the first question): on a loaded
@@ -113,6 +117,7 @@ def before_after(before: Path, runs: int) -> None:
     """
     here = Path(__file__).resolve().parent.parent
     found: dict[str, list[float]] = {"before": [], "after": []}
+    waited: dict[str, list[float]] = {"before": [], "after": []}
     cpu: dict[str, list[float]] = {"before": [], "after": []}
     with temp_dir() as folder:
         # One untimed launch each first: bytecode and template caches written, as after
@@ -123,7 +128,9 @@ def before_after(before: Path, runs: int) -> None:
         for n in range(runs):
             for name, source in (("before", before), ("after", here)):
                 used = child_cpu()
-                found[name].append(chat_once(folder, None, n, source)[1])
+                consent, question = chat_once(folder, None, n, source, read)
+                found[name].append(question)
+                waited[name].append(question - consent)
                 cpu[name].append(child_cpu() - used)
     cpu_ratios = [a / b for a, b in zip(cpu["after"], cpu["before"], strict=True)]
     print(f"   CPU of the whole `chat` process (launch, first question, exit): "
@@ -135,6 +142,11 @@ def before_after(before: Path, runs: int) -> None:
           f"(spread {spread(found['before'])}), {1000 * median(found['after']):.0f} ms after "
           f"(spread {spread(found['after'])}); after / before {median(ratios):.2f} "
           f"(spread {spread(ratios)}); goal < 700 ms")
+    pairs = [a / b for a, b in zip(waited["after"], waited["before"], strict=True)]
+    print(f"   from agreeing ({1000 * read:.0f} ms after the consent showed) to the first "
+          f"question: {1000 * median(waited['before']):.0f} ms before, "
+          f"{1000 * median(waited['after']):.0f} ms after; after / before {median(pairs):.2f} "
+          f"(spread {spread(pairs)})")
 
 
 def import_seconds(statement: str) -> float:
@@ -171,12 +183,15 @@ def main() -> None:
                         help="a checkout of the code before a change (e.g. `git archive main "
                              "| tar -x -C DIR`): its time to the first question, interleaved "
                              "with this code's (only that is measured then)")
+    parser.add_argument("--read-ms", type=float, default=0.0,
+                        help="--before: the person reads the consent this long before agreeing "
+                             "(0: at once); the figures leave that time out")
     args = parser.parse_args()
     header("startup: `hearth chat` to its first question; import times")
     base = median([interpreter_seconds() for _ in range(args.runs)])
     print(f"   bare interpreter (python -c pass): {1000 * base:.0f} ms")
     if args.before is not None:
-        before_after(args.before, args.runs)
+        before_after(args.before, args.runs, args.read_ms / 1000)
         return
     with temp_dir() as folder:
         chat_once(folder, None, -1)  # untimed: bytecode and template caches, as installed

@@ -14,7 +14,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.danger.cli import add_safety_commands
 from bot.data.cli import add_data_commands
 from bot.files import private_folder, reports_folder, write_private
 from bot.invite_cli import add_invite_command
@@ -36,7 +35,23 @@ if TYPE_CHECKING:
     from store.contract import UnitOfWork
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_named(argv: Sequence[str]) -> str | None:
+    """The subcommand on the line, told without parsing it (`--db FILE` skipped), if any."""
+    words = iter(argv)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every subcommand; for `chat`, without `safety`, whose danger net takes ~60 ms to import.
+
+    `hearth chat` shows its first question sooner; the net loads with the first typed
+    answer it checks (bot/safety.py).
+    """
     parser = argparse.ArgumentParser(prog="hearth", description=__doc__)
     parser.add_argument("--db", type=Path, help="database file (default: HEARTH_DATABASE)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -106,23 +121,34 @@ def build_parser() -> argparse.ArgumentParser:
     flows.add_argument("files", nargs="*", type=Path, help="flow files to check")
     flows.set_defaults(run=_flows)
     add_data_commands(sub)  # export, import, stats (bot/data/cli.py)
-    add_safety_commands(sub)  # safety check (bot/danger/cli.py)
+    if command != "chat":
+        from bot.danger.cli import add_safety_commands
+
+        add_safety_commands(sub)  # safety check (bot/danger/cli.py)
     add_invite_command(sub)  # invite (bot/invite_cli.py)
     add_teams_commands(sub)  # org, transfer (bot/teams_cli.py)
     return parser
 
 
-async def open_service(settings: Settings, flow: str | None = None):  # type: ignore[no-untyped-def]
-    """Compose the service from settings (the one composition root)."""
+async def open_service(settings: Settings, flow: str | None = None, *,  # type: ignore[no-untyped-def]
+                       every_flow: bool = False):
+    """Compose the service from settings (the one composition root).
+
+    Flows load when first needed (`hearth chat` parses only the one it runs); a server
+    (`every_flow`) loads and checks them all before it answers anyone.
+    """
     from bot.access import AccessPolicy
+    from bot.flow_cache import load_cached
     from bot.service import DialogueService
     from bot.storage import open_store
     from flows.catalog import FlowCatalog
 
     try:
-        catalog = FlowCatalog.bundled(flow or settings.flow)
+        catalog = FlowCatalog.bundled(flow or settings.flow, load_cached)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    if every_flow:
+        catalog.load_all()
     from bot.safety import SafetyNet
 
     store = await open_store(settings)  # SQLite, or PostgreSQL with HEARTH_DATABASE_URL
@@ -172,8 +198,14 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
         label = database_label(settings)
         print(str(macro(person_locale(), "console.j2", "started")(database=label)))
+        def read(prompt: str) -> str:
+            # The first prompt is the consent's: while the person reads it, the danger
+            # net loads (their typed answer is checked against it; bot/safety.py).
+            service.safety.warm()
+            return input(prompt)
+
         try:
-            ConsoleChat(service, user, locale=settings.locale).run(runner)
+            ConsoleChat(service, user, locale=settings.locale, read=read).run(runner)
         except KeyboardInterrupt:
             print("\n" + str(macro(person_locale(), "console.j2", "stopped")()))
         finally:
@@ -227,7 +259,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"hearth: the web channel is at http://{args.web_host}:{args.web_port}/")
 
     async def main() -> None:
-        service = await open_service(settings)
+        service = await open_service(settings, every_flow=True)
         try:
             await serve_channels(service, settings, webhook, web)
         except ServeError as exc:
@@ -266,7 +298,7 @@ def _web(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("transitions").setLevel(logging.WARNING)
 
     async def main() -> None:
-        service = await open_service(settings)
+        service = await open_service(settings, every_flow=True)
         try:
             print(f"hearth: answer at http://{args.host}:{args.port}/ "
                   f"(answers are saved in {database_label(settings)}; Ctrl-C stops)", flush=True)
@@ -506,7 +538,7 @@ def _flows(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `hearth` console script."""
-    parser = build_parser()
+    parser = build_parser(command_named(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     try:
         overrides = {"database": args.db} if args.db else {}

@@ -18,7 +18,7 @@ from flows.engine import Answer, Question, question_at, questions
 from flows.lifecycle import Awaiting, NotAllowed, State, Trigger, awaits, is_open
 from flows.schema import Flow
 from store.contract import UnitOfWork
-from store.records import InterviewRecord, Person
+from store.records import Arrival, InterviewRecord, Person
 
 #: The message library of the interview's own replies (messages/<locale>/replies.j2).
 REPLIES = "replies.j2"
@@ -81,6 +81,10 @@ class StepContext:
         self.hooks = hooks
         self.replies: list[Reply] = []
         self.interview: InterviewRecord | None = None
+        #: What the person's row said as the step began, read with it in one statement
+        #: (store.records.Arrival); None outside a router step. A feature that changes
+        #: one of these facts in its step reads the store again.
+        self.arrival: Arrival | None = None
         #: Set by the router to the intake (see `Conversation`).
         self.conversation: Conversation | None = None
         #: Answers appended in this step (the safety net says whether one was kept).

@@ -153,18 +153,20 @@ class Router:
 
     def context(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> StepContext:
         """The person (created on first contact) and their active interview."""
-        person = uow.people.get_or_create(
-            inbound.channel, inbound.user_id, now=now, locale=self._initial_locale(inbound)
+        # Where notifications reach this person (private chats only): the one they last
+        # wrote from. One read also brings what every private step checks (Arrival).
+        arrival = uow.people.arrive(
+            inbound.channel, inbound.user_id, inbound.chat_id if inbound.private else None,
+            now=now, locale=self._initial_locale(inbound),
         )
+        person = arrival.person
         ctx = StepContext(
             uow, self.catalog, inbound, now, person, self.access, self.hooks, self.answers
         )
+        ctx.arrival = arrival
         ctx.conversation = self.conversation
-        if inbound.private:
-            # Where notifications reach this person: the private chat they last wrote from.
-            uow.people.remember_chat(person.id, inbound.chat_id)
-            if person.active_interview:
-                ctx.switch_to(uow.interviews.get(person.active_interview))
+        if inbound.private and person.active_interview:
+            ctx.switch_to(uow.interviews.get(person.active_interview))
         return ctx
 
     def _initial_locale(self, inbound: Inbound | None) -> str:

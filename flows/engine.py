@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from flows.schema import AllOf, AnyOf, Condition, Flow, Item, ItemType, Op, Option, Rule, Section
@@ -134,12 +134,91 @@ def rule_holds(
     """Evaluate a (possibly nested) enable_when rule; answers in the same repeat copy first."""
     if rule is None:
         return True
+    return _compiled(flow, rule, section)(answers, repeat)
+
+
+def interpreted_rule_holds(
+    flow: Flow,
+    rule: Rule | None,
+    answers: Answers,
+    section: Section | None = None,
+    repeat: str | None = None,
+) -> bool:
+    """`rule_holds` read from the rule each time: the reference the compiled tests match."""
+    if rule is None:
+        return True
     if isinstance(rule, AllOf):
-        return all(rule_holds(flow, r, answers, section, repeat) for r in rule.all)
+        return all(interpreted_rule_holds(flow, r, answers, section, repeat) for r in rule.all)
     if isinstance(rule, AnyOf):
-        return any(rule_holds(flow, r, answers, section, repeat) for r in rule.any)
+        return any(interpreted_rule_holds(flow, r, answers, section, repeat) for r in rule.any)
     answer = answers.get(_key_in_scope(flow, rule.item, section, repeat))
     return condition_holds(rule, answer.value if answer else None)
+
+
+#: A rule compiled for the place it guards: (answers, repeat copy) -> holds.
+Test = Callable[[Answers, str | None], bool]
+#: Per (rule, section) of a loaded flow, its compiled test, built once; the objects are
+#: kept with it, so a recycled id() never matches. A walk evaluates ~60 rules a step:
+#: compiled, the scope of each item and the kind of each test are decided once.
+_TESTS: dict[tuple[int, int], tuple[Rule, Flow, Section | None, Test]] = {}
+
+
+def _compiled(flow: Flow, rule: Rule, section: Section | None) -> Test:
+    key = (id(rule), id(section))
+    found = _TESTS.get(key)
+    if found is None or found[0] is not rule or found[1] is not flow or found[2] is not section:
+        found = _TESTS[key] = (rule, flow, section, _compile(flow, rule, section))
+    return found[3]
+
+
+def _compile(flow: Flow, rule: Rule, section: Section | None) -> Test:
+    if isinstance(rule, AllOf):
+        every = tuple(_compile(flow, r, section) for r in rule.all)
+        return lambda answers, repeat: all(t(answers, repeat) for t in every)
+    if isinstance(rule, AnyOf):
+        some = tuple(_compile(flow, r, section) for r in rule.any)
+        return lambda answers, repeat: any(t(answers, repeat) for t in some)
+    holds = _value_test(rule)
+    item_id = rule.item
+    # As `_key_in_scope`: an item of the same repeated section is read in the same copy.
+    if section is not None and flow.has_item(item_id) and flow.section_of(item_id).id == section.id:
+
+        def scoped(answers: Answers, repeat: str | None) -> bool:
+            answer = answers.get(item_id if repeat is None else f"{item_id}[{repeat}]")
+            return holds(answer.value if answer is not None else None)
+
+        return scoped
+
+    def plain(answers: Answers, repeat: str | None) -> bool:
+        answer = answers.get(item_id)
+        return holds(answer.value if answer is not None else None)
+
+    return plain
+
+
+def _value_test(condition: Condition) -> Callable[[Value | None], bool]:
+    """`condition_holds(condition, value)` with the operator chosen once."""
+    op, wanted = condition.op, condition.value
+    if op is Op.ANSWERED:
+        return lambda value: value is not None
+    if op is Op.NOT_ANSWERED:
+        return lambda value: value is None
+    if op is Op.NOT_EQUALS:
+        return lambda value: bool(value != wanted)
+    if op is Op.EQUALS:
+        return lambda value: value is not None and bool(value == wanted)
+    if op is Op.IN:
+        choices = wanted if isinstance(wanted, list) else [wanted]
+
+        def among(value: Value | None) -> bool:
+            if value is None:
+                return False
+            if isinstance(value, list):
+                return any(v in choices for v in value)
+            return value in choices
+
+        return among
+    return lambda value: condition_holds(condition, value)
 
 
 # -- the sequence of questions ------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -724,6 +725,75 @@ def synonym_problems(
                         f"'{word}' would lead to two options, '{first}' and '{value}'",
                         "keep the word on one option only",
                     )
+
+#: A flow file's top-level `id:` / `version:` lines, read without parsing the YAML.
+_HEADER = re.compile(r"^(id|version):[ \t]*(['\"]?)([A-Za-z0-9_.-]+)\2[ \t]*(?:#.*)?$", re.M)
+
+
+def header_key(text: str) -> str | None:
+    """`id@version` from a flow file's top-level lines, or None if they are not plain.
+
+    What the lazy catalog indexes by, so `hearth chat` parses only the flow it runs; the
+    loaded flow's own key is checked against it (`load_indexed`).
+    """
+    found: dict[str, list[str]] = {}
+    for match in _HEADER.finditer(text):
+        found.setdefault(match.group(1), []).append(match.group(3))
+    ids, versions = found.get("id", []), found.get("version", [])
+    if len(ids) != 1 or len(versions) != 1 or not versions[0].isdigit():
+        return None
+    return f"{ids[0]}@{int(versions[0])}"
+
+
+def flow_index(paths: Iterable[Path]) -> tuple[dict[str, Path], dict[str, Flow]]:
+    """Flow files by `id@version` read from their headers, and the few that had to be loaded.
+
+    A file whose header is not plain `id: x` / `version: n` lines is loaded whole instead;
+    two files claiming one key raise `FlowError` as `load_flows` does.
+    """
+    index: dict[str, Path] = {}
+    loaded: dict[str, Flow] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        key = header_key(text)
+        if key is None:
+            try:
+                flow = load_flow_text(text, str(path)).flow
+            except FlowError as exc:
+                problems.extend(exc.problems)
+                continue
+            key = flow.key
+            loaded[key] = flow
+        if key in index:
+            problems.append(
+                Problem(
+                    ProblemCode.DUPLICATE_ID,
+                    str(path),
+                    None,
+                    None,
+                    f"'{key}' is also defined in {index[key]}",
+                    "raise the version of the newer file, or give it another id",
+                )
+            )
+            continue
+        index[key] = path
+    if problems:
+        raise FlowError(problems)
+    return index, loaded
+
+
+def load_indexed(key: str, path: Path) -> Flow:
+    """Load the file `flow_index` filed under `key`; FlowError if it says otherwise."""
+    flow = load_flow_file(path).flow
+    if flow.key != key:
+        raise FlowError([Problem(
+            ProblemCode.INVALID_FIELD, str(path), None, None,
+            f"the file's header reads '{key}' but it loads as '{flow.key}'",
+            "write `id:` and `version:` once each, at the top level",
+        )])
+    return flow
+
 
 def load_flows(paths: list[Path] | None = None) -> dict[str, Flow]:
     """Load flow files (the bundled ones by default), keyed by `id@version`."""

@@ -12,8 +12,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from jinja2 import (
     BytecodeCache,
     Environment,
@@ -83,11 +81,15 @@ def environment() -> Environment:
 
 def format_number(value: float, locale: str) -> str:
     """A number as written in the locale: 1.5 in English, 1,5 in Spanish."""
+    from babel.numbers import format_decimal  # babel loads on first use (~10 ms at start-up)
+
     return str(format_decimal(value, locale=locale))
 
 
 def format_day(value: date, locale: str) -> str:
     """A date written out for the locale ("25 Nov 2026", "25 nov 2026")."""
+    from babel.dates import format_date
+
     return str(format_date(value, format="medium", locale=locale))
 
 

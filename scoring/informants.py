@@ -21,7 +21,7 @@ FOLDER = "informants"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # as scoring.rules
 
 
 class InformantItems(_Strict):
@@ -45,7 +45,7 @@ class InformantRules(_Strict):
     flow_versions: list[int] = Field(min_length=1)
     map: Id
     unknown: list[Id] = Field(min_length=1)
-    items: InformantItems = InformantItems()
+    items: InformantItems = Field(default_factory=InformantItems)
     functions: dict[Id, Id] = Field(min_length=1)
     agreement: AgreementRule
 

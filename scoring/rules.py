@@ -36,7 +36,9 @@ BAND_ORDER: dict[Band, int] = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first validation, not at import: ~40 models (~50 ms) that `hearth chat`
+    # and a caregiver's step never use (forward references resolve then too).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # -- scoring rules ------------------------------------------------------------------------
@@ -450,10 +452,6 @@ class RecommendationRules(_Strict):
                 raise ValueError(f"every '{earlier}' recommendation must come before (a lower "
                                  f"tier than) every '{later}' one: regulate, relate, reason")
         return self
-
-
-for _model in (AllOf, AnyOf, NotOf, Variant):
-    _model.model_rebuild()
 
 
 # -- loading with located errors -----------------------------------------------------------

@@ -7,11 +7,8 @@ import binascii
 import os
 import re
 
-from cryptography.exceptions import InvalidTag
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+# cryptography loads with the first key used (~15-25 ms): a store without
+# HEARTH_DATA_KEY, and `hearth chat` before its first question, never need it.
 
 #: Marks a value sealed by earlier versions (Fernet: AES-128-CBC + HMAC-SHA256); still read.
 PREFIX = "enc1:"
@@ -34,6 +31,8 @@ class DataKeyError(ValueError):
 
 def new_key() -> str:
     """A fresh random key in the form HEARTH_DATA_KEY expects."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode()
 
 
@@ -59,6 +58,9 @@ def _unb64(text: str) -> bytes:
 
 
 def _derive(key: str, purpose: bytes, length: int) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=purpose).derive(
         base64.urlsafe_b64decode(key.encode())
     )
@@ -72,6 +74,13 @@ class Cipher:
     """
 
     def __init__(self, key: str) -> None:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.fernet import Fernet, InvalidToken
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
+
+        #: What a value that does not open with this key raises, besides bad base64.
+        self._refused: tuple[type[Exception], ...] = (InvalidTag, binascii.Error, ValueError)
+        self._refused_old = (InvalidToken, *self._refused)
         self._fernet = Fernet(check_key(key).encode())
         # AES-GCM costs ~12 us a round trip here, Fernet ~200 us: a step opens the
         # interview's cursor, draft and nickname and every current answer.
@@ -92,7 +101,7 @@ class Cipher:
                 return self._gcm.decrypt(raw[:_NONCE], raw[_NONCE:], context.encode()).decode()
             if stored.startswith(PREFIX):
                 return self._fernet.decrypt(token.removeprefix(PREFIX)).decode()
-        except (InvalidToken, InvalidTag, binascii.Error, ValueError):
+        except self._refused_old:
             raise DataKeyError("a stored value does not open with HEARTH_DATA_KEY") from None
         return stored
 
@@ -118,7 +127,7 @@ class Cipher:
         try:
             raw = _unb64(rest[len(ITEM_MARK) : -1])
             option = self._siv.decrypt(raw, [interview_id.encode()]).decode()
-        except (InvalidTag, binascii.Error, ValueError):
+        except self._refused:
             raise DataKeyError("a stored item key does not open with HEARTH_DATA_KEY") from None
         return f"{item_id}[{option}]"
 

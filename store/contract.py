@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from store.records import (
     AnswerRevision,
+    Arrival,
     CaseloadRow,
     ClinicLink,
     ClinicSession,
@@ -47,6 +48,10 @@ class PeopleRepo(Protocol):
     def set_low_exposure(self, person_id: int, on: bool) -> None: ...
     def remember_chat(self, person_id: int, chat_id: str) -> None: ...
     def chat_of(self, person_id: int) -> str | None: ...
+    def arrive(
+        self, channel: str, external_id: str, chat_id: str | None, *, now: datetime,
+        locale: str = "en",
+    ) -> Arrival: ...
 
 
 class InterviewsRepo(Protocol):

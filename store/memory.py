@@ -23,6 +23,7 @@ from store.memory_inbox import MemoryInbox
 from store.memory_plans import MemoryPlans, PlanTables
 from store.records import (
     AnswerRevision,
+    Arrival,
     CaseloadRow,
     ClinicLink,
     ClinicSession,
@@ -135,6 +136,16 @@ class _People:
     def chat_of(self, person_id: int) -> str | None:
         person = self.t.people.get(person_id)
         return None if person is None else self.t.chats.get(person_id, person.external_id)
+
+    def arrive(
+        self, channel: str, external_id: str, chat_id: str | None, *, now: datetime,
+        locale: str = "en",
+    ) -> Arrival:
+        person = self.get_or_create(channel, external_id, now=now, locale=locale)
+        if chat_id is not None:
+            self.remember_chat(person.id, chat_id)
+        return Arrival(person, self.low_exposure(person.id), self.t.erasures.get(person.id),
+                       self.t.pending.get(person.id))
 
 
 class _Interviews:

@@ -18,6 +18,20 @@ class Person:
     active_interview: str | None
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A person as a step finds them, with what every private step checks, in one read.
+
+    Facts as the step began: a feature that changes one of them in the step reads the
+    store again (`Access.erasure_requested_at`, `BookClubRepo.pending`, ...).
+    """
+
+    person: Person
+    low_exposure: bool = False
+    erasure_requested_at: datetime | None = None
+    bookclub_pending: tuple[str, int, datetime] | None = None
+
+
 @dataclass
 class InterviewRecord:
     """One interview's row: which flow, whose, where it stands."""

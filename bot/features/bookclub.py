@@ -81,7 +81,9 @@ class BookClub:
     @staticmethod
     def reflection(ctx: StepContext, clubs: BookClubRepo) -> bool:
         """The message typed after opening a check-in is the reflection (kept private)."""
-        pending = clubs.pending(ctx.person.id)
+        # Read with the person (nothing earlier in a step opens a check-in).
+        arrival = ctx.arrival
+        pending = arrival.bookclub_pending if arrival is not None else clubs.pending(ctx.person.id)
         if pending is None:
             return False
         clubs.clear_pending(ctx.person.id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot import caseload
 from bot.access import caseload_owners
 from bot.context import StepContext
-from bot.data.exporting import FORMATS, audit_export, export_files
 from bot.data.load import load_owned
 from bot.model import Kind
 from bot.replies import Files
@@ -26,6 +25,9 @@ class DataCommands:
             return False
         if not caseload.require_clinician(ctx, "export"):
             return True
+        # The exporters (and the scoring rules they read) load with the first /export.
+        from bot.data.exporting import FORMATS, audit_export, export_files
+
         fmt = inbound.args.strip().lower() or "csv"
         if fmt not in FORMATS:
             ctx.say("export_usage", library=LIBRARY, formats=list(FORMATS))

@@ -46,7 +46,11 @@ class Erasure:
                 ctx.uow.access.cancel_erasure(ctx.person.id)
                 ctx.say("forget_cancelled", library=LIBRARY)
             return True
-        if ctx.uow.access.erasure_requested_at(ctx.person.id) is not None:
+        # Nothing in this step asked for an erasure yet: the request read with the person.
+        arrival = ctx.arrival
+        requested = (arrival.erasure_requested_at if arrival is not None
+                     else ctx.uow.access.erasure_requested_at(ctx.person.id))
+        if requested is not None:
             # The words the confirmation asks for ("yes, erase"; "sí, borrar"): words.yaml.
             if inbound.kind is Kind.TEXT and means_erase(inbound.payload, ctx.person.locale):
                 self.confirm(ctx)

@@ -21,7 +21,6 @@ from bot.router import Interest
 from flows.lifecycle import State
 from messages.render import LOCALES, messages_dir
 from messages.words import fold, invite_channel_named, strip_accents
-from scoring.informants import informant_rules
 from store.records import InterviewRecord
 
 LIBRARY = "informants.j2"
@@ -102,6 +101,9 @@ class Informants:
             return
         # Only an interview whose functional map the mini-map is scored on (the family's
         # developmental history): beside any other, its answers could never be compared.
+        # The informant rules (scoring's models) load with the first request, not at start.
+        from scoring.informants import informant_rules
+
         if (primary.flow_id != informant_rules(FLOW).map
                 or is_informant_form(ctx, primary) is not None):
             ctx.say("informant_not_possible", library=LIBRARY, interview_id=primary.id)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from bot.access import is_clinician
 from bot.context import Hooks, StepContext
-from bot.danger import Kind as VerdictKind
-from bot.danger import Verdict
 from bot.model import Inbound, Kind
 from bot.replies import Say
 from bot.router import Interest
 from bot.safety import LIBRARY, MAX_KEPT_CHARS, SafetyNet
 from flows.lifecycle import Awaiting, Trigger
 from messages.words import switch
+
+if TYPE_CHECKING:
+    from bot.danger import Verdict
 
 #: A clinician's commands whose words are clinical text about a family (plan.py, ratings.py):
 #: what a note records ("father hit her") is not the clinician in danger.
@@ -54,7 +56,11 @@ class Safety:
         if not inbound.private:
             return
         saved = ctx.saved > 0
-        if inbound.kind is Kind.TEXT and saved and ctx.uow.people.low_exposure(ctx.person.id):
+        # A typed answer is never the /lowexposure command: the option as the step began.
+        arrival = ctx.arrival
+        low = (arrival.low_exposure if arrival is not None
+               else ctx.uow.people.low_exposure(ctx.person.id))
+        if inbound.kind is Kind.TEXT and saved and low:
             ctx.redact_inbound = True
         text = said(inbound)
         if self.net is None or not text.strip():
@@ -63,6 +69,8 @@ class Safety:
                 and is_clinician(ctx.person)):
             return
         verdict = self.net.check(text, ctx.person.locale)
+        from bot.danger import Kind as VerdictKind  # loaded by the check above
+
         if verdict.kind is VerdictKind.DANGER:
             self.respond_to_danger(ctx, saved=saved, note=self.note(verdict, text))
         elif verdict.kind is VerdictKind.DISCLOSURE and ctx.interview is not None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from store.records import Person
-from store.repos.base import Repository, ts
+from store.records import Arrival, Person
+from store.repos.base import Repository, dt, ts
 
 _COLUMNS = "id, channel, external_id, role, locale, active_interview"
 
@@ -30,6 +30,36 @@ class People(Repository):
             assert cur.lastrowid is not None
             return Person(cur.lastrowid, channel, external_id, "caregiver", locale, None)
         return Person(*row)
+
+    def arrive(
+        self, channel: str, external_id: str, chat_id: str | None, *, now: datetime,
+        locale: str = "en",
+    ) -> Arrival:
+        """`get_or_create`, `remember_chat` (when `chat_id`), and the low-exposure option,
+        a pending erasure and an opened book-club check-in, in one read for a known person.
+
+        Every private step needed these as four to five statements (~25 us each here).
+        """
+        row = self.conn.execute(
+            f"SELECT {_COLUMNS}, low_exposure, chat_id, "
+            "(SELECT requested_at FROM erasure_requests e WHERE e.person_id = p.id), "
+            "(SELECT series_key FROM bookclub_pending b WHERE b.person_id = p.id), "
+            "(SELECT week FROM bookclub_pending b WHERE b.person_id = p.id), "
+            "(SELECT asked_at FROM bookclub_pending b WHERE b.person_id = p.id) "
+            f"FROM people p WHERE channel = ? AND external_id = ?{self.session.row_lock}",
+            (channel, external_id),
+        ).fetchone()
+        if row is None:
+            person = self.get_or_create(channel, external_id, now=now, locale=locale)
+            if chat_id is not None:
+                self.remember_chat(person.id, chat_id)
+            return Arrival(person)
+        person = Person(*row[:6])
+        low, known_chat, erasure, series, week, asked = row[6:]
+        if chat_id is not None and known_chat != chat_id:
+            self.remember_chat(person.id, chat_id)
+        pending = None if series is None else (str(series), int(week), dt(str(asked)))
+        return Arrival(person, bool(low), None if erasure is None else dt(erasure), pending)
 
     def find(self, channel: str, external_id: str) -> Person | None:
         """The person with this channel id, or None (never creates)."""
