@@ -6,7 +6,8 @@ Issue 14's goals: danger recall >= 0.95, false alarms (non-danger called danger)
 no past disclosure called danger.
 - tune_*, tune2_*, tune3_*, tune4_* and tune_extra_*.tsv are TUNING sets (tune2, tune3
   and tune4 are two thirds of the first three held-out sets, each measured blind once and
-  then tuned on; tune_extra is written for the model): they must meet the goals.
+  then tuned on; tune_extra and tune_extra4 are written for the model): they must meet
+  the goals.
 - aside_*.tsv, aside3_*.tsv and aside4_*.tsv are the thirds of those held-out sets put
   aside before any change of their round, never read while tuning: their figures are
   printed, and a change may not make them worse than ASIDE_FLOORS.
@@ -49,7 +50,7 @@ ASIDE_FLOORS = {
     "aside4_es.tsv": (69, 9, 0),
 }
 #: TUNING: every file whose name starts with one of these (the goals hold on each).
-TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune_extra_")
+TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune_extra_", "tune_extra4_")
 #: The blind held-out set heldout4_<locale>.tsv as first measured by the lead after the
 #: safety-net4 changes, the floor a change may not go below: locale -> (danger messages
 #: caught, non-danger messages called danger, past disclosures called danger), locale
