@@ -109,3 +109,18 @@ def test_veto_first__past_harm_the_past_model_drops_does_not_block_a_threshold()
     veto = choose_veto(items)
     assert veto <= 0.97
     assert choose_thresholds(items, budget=0.08, veto=veto)["plain"] <= 0.9
+
+
+def test_past_cue_of_some_concerns_only__does_not_silence_the_model() -> None:
+    """Spanish "ya no" is a past cue for violence ("ya no me pega"), not for a farewell."""
+    rules = {**RULES, "modifiers": {**RULES["modifiers"], "historical": {"both": [
+        "years ago", {"pattern": "no longer", "applies_to": ["violence"]}]}}}
+    net = DangerNet([build("xx", rules)], models={"xx": _model()})
+    assert _kind(net, "no longer here, on the bridge") is Kind.DANGER
+    assert _kind(net, "years ago, on the bridge") is Kind.NONE
+
+
+def test_three_words__a_cue_of_now_counts__though_the_model_does_not_read_it() -> None:
+    net = _net(_model())
+    assert _kind(net, "on bridge tonight") is Kind.DANGER  # two words read, one cue of now
+    assert _kind(net, "bridge tonight") is Kind.NONE  # still under three
