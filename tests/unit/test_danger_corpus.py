@@ -34,20 +34,23 @@ MIN_DANGER_RECALL = 0.95
 MAX_FALSE_ALARMS = 0.10
 #: The set-aside files as measured (locale given), the floor a change may not go below:
 #: (danger messages caught, non-danger messages called danger, past disclosures called
-#: danger), each out of 19 danger and 23 others (10 of them disclosures).
-#: aside3 (safety-net3): out of 53 en / 54 es danger and 77 / 82 others (25 disclosures).
-#: aside_es got worse in safety-net3 on two counts (2 -> 3 false alarms, 1 -> 2 past
-#: called danger, with 17 -> 19 danger caught): the floor says so (docs/safety.md).
+#: danger). aside: out of 19 danger and 23 others (10 of them disclosures); aside3 (since
+#: safety-net3): out of 53 en / 54 es danger and 77 / 82 others (25 disclosures); aside4
+#: (since safety-net4, the third of heldout3 put aside): out of 81 en / 78 es danger and
+#: 96 / 99 others (31 / 32 disclosures).
+#: After safety-net4 (docs/safety.md). aside4 as first measured, before any change of the
+#: round: (70, 9, 2) en, (69, 9, 0) es. After: more danger caught (77, 73) but worse on one
+#: count in each language: one more false alarm in English (9 -> 10, 0.104) and one past
+#: disclosure called danger in Spanish (0 -> 1). The floors say so; the figures improved
+#: elsewhere are held where they now are (aside3_en 4 -> 2 false alarms, 2 -> 1 past;
+#: aside3_es 49 -> 52 caught; aside_en 16 -> 18 caught; aside4_en 2 -> 1 past).
 ASIDE_FLOORS = {
-    "aside_en.tsv": (16, 2, 0),
+    "aside_en.tsv": (18, 2, 0),
     "aside_es.tsv": (19, 3, 2),
-    "aside3_en.tsv": (49, 4, 2),
-    "aside3_es.tsv": (49, 5, 0),
-    # aside4 (safety-net4): the third of heldout3 put aside, as first measured before any
-    # change of the round: out of 81 en / 78 es danger and 96 / 99 others (31 / 32
-    # disclosures): recall 0.864 / 0.885, false alarms 0.094 / 0.091.
-    "aside4_en.tsv": (70, 9, 2),
-    "aside4_es.tsv": (69, 9, 0),
+    "aside3_en.tsv": (49, 2, 1),
+    "aside3_es.tsv": (52, 5, 0),
+    "aside4_en.tsv": (77, 10, 1),
+    "aside4_es.tsv": (73, 9, 1),
 }
 #: TUNING: every file whose name starts with one of these (the goals hold on each).
 TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune_extra_", "tune_extra4_")
