@@ -98,6 +98,8 @@ DESIGNS = {
     "all, veto first, random-held": replace(_ALL, veto_first=True, inner="random"),
     "all but windows, veto first, random-held": replace(_ALL, veto_first=True,
                                                         inner="random", window=0),
+    "chosen, budget 0.06": replace(_ALL, veto_first=True, budget=0.06),
+    "chosen, budget 0.10": replace(_ALL, veto_first=True, budget=0.10),
     "all, veto first, random-held, budget 0.10": replace(_ALL, veto_first=True,
                                                          inner="random", budget=0.10),
     "all, veto first, random-held, budget 0.12": replace(_ALL, veto_first=True,
