@@ -3,14 +3,16 @@
 Like the paused-interview reminders (bot/reminders.py): each runs inside one store
 transaction that marks the send before anything goes out (`claim_checkin`, the schedule
 moved to its next date), so a crash, a restart or a second worker never sends it twice.
-The replies are intents; the service renders them and the adapter sends them.
+The replies are intents; the service renders them and the adapter sends them. For
+families on the web, which has no push, the same sends are kept in their inbox in that
+same transaction (bot/inbox.py); `deliver_web` is the web app's scheduler pass.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot import caseload, plans
+from bot import caseload, inbox, plans
 from bot.replies import Outcome, Reply, Say
 from flows.catalog import FlowCatalog
 from flows.lifecycle import State, is_open
@@ -30,6 +32,12 @@ def due_plan_sends(
             *due_reassessments(uow, catalog, channel, now)]
 
 
+def deliver_web(uow: UnitOfWork, catalog: FlowCatalog, now: datetime) -> int:
+    """Everything due for families on the web, kept in their inboxes (bot/inbox.py) in this
+    transaction: the web's "send". How many sends."""
+    return len(due_plan_sends(uow, catalog, inbox.WEB, now))
+
+
 def asked_sends(
     uow: UnitOfWork, catalog: FlowCatalog, channel: str, now: datetime
 ) -> list[Outcome]:
@@ -41,9 +49,11 @@ def asked_sends(
         if interview is None or family is None:
             uow.plans.drop_send(interview_id)  # no one to send it to
             continue
-        sent = plans.send_plan(uow, catalog, interview, channel, by=None, now=now)
+        delivered, sent = inbox.send_plan(uow, catalog, interview, channel, by=None, now=now)
         if sent is not None:
             sends.append(Outcome(locale=family.locale, replies=[sent], channel=channel))
+        elif delivered:  # kept in a web family's inbox: sent, with nothing to push
+            sends.append(Outcome(locale=family.locale, replies=[], channel=inbox.WEB))
     return sends
 
 
@@ -68,6 +78,11 @@ def due_checkins(
         recs = plans.recommendations(uow, catalog, interview)
         shown = plans.family_items(recs, plan, family.locale)
         sent = {i.position for i in plan.items if i.status == "sent"}
+        # The web's copy: the questions as asked now; the page asks the ones still open.
+        inbox.keep(uow, inbox.web_family(uow, interview), interview_id, "checkin", {
+            "nickname": interview.subject_nickname, "count": len(sent),
+            "items": [{"n": i["n"], "title": i["title"], "words": i["words"]}
+                      for i in shown if i["n"] in sent]}, now)
         replies: list[Reply] = [Say(
             message="checkin_intro", library=LIBRARY, chat_id=chat, locale=family.locale,
             params={"nickname": interview.subject_nickname, "count": len(sent)},
@@ -109,6 +124,9 @@ def due_reassessments(
             continue
         uow.plans.set_follow_up(schedule.interview_id, follow_up.id)
         uow.audit.add("reassessment_due", interview_id=follow_up.id, person_id=None, now=now)
+        if family.channel == inbox.WEB:
+            inbox.keep(uow, [family.id], follow_up.id, "reassess",
+                       {"nickname": origin.subject_nickname, "months": schedule.months}, now)
         replies: list[Reply] = [Say(
             message="reassess_due", library=LIBRARY, chat_id=chat, locale=family.locale,
             params={"nickname": origin.subject_nickname, "months": schedule.months},

@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     web_session_days: float = Field(default=30, gt=0, le=365)
     #: Requests per minute one address may make (a token bucket in memory, per process).
     web_rate_per_minute: int = Field(default=120, ge=1, le=100_000)
+    #: Seconds between the web app's looks for plans, check-ins and re-assessments due for
+    #: families on the web (bot/web/inbox_jobs.py): kept in their inboxes, shown on their page.
+    web_plan_check_seconds: float = Field(default=60, ge=0.1, le=3600)
 
     @field_validator("locale")
     @classmethod

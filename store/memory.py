@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 from store.cipher import Cipher
 from store.contract import UnitOfWork
 from store.errors import Conflict
+from store.memory_inbox import MemoryInbox
 from store.memory_plans import MemoryPlans, PlanTables
 from store.records import (
     AnswerRevision,
@@ -36,6 +37,7 @@ from store.records import (
     ResumeCode,
     WebSession,
 )
+from store.repos.inbox import InboxEntry
 from store.repos.interviews import new_interview_id
 from store.repos.teams import MEMBER_ROLES
 
@@ -81,6 +83,9 @@ class _Tables:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
     plans: PlanTables = field(default_factory=PlanTables)
+    inbox: list[InboxEntry] = field(default_factory=list)
+    return_links: dict[str, tuple[int, datetime, datetime, datetime | None]] = field(
+        default_factory=dict)
     orgs: dict[int, Organisation] = field(default_factory=dict)
     members: dict[tuple[int, int], Membership] = field(default_factory=dict)
     ratings: list[Rating] = field(default_factory=list)
@@ -765,6 +770,7 @@ class MemoryUnitOfWork:
         self.bookclub = _BookClub(tables)
         self.web_sessions = _WebSessions(tables)
         self.plans = MemoryPlans(tables.plans)
+        self.inbox = MemoryInbox(tables.inbox, tables.return_links)
         self.teams = _Teams(tables)
         self.ratings = _Ratings(tables)
         self.clinic = _Clinic(tables)
@@ -788,6 +794,7 @@ class MemoryUnitOfWork:
         ]
         for interview_id in owned:
             self.plans.erase_interview(interview_id)
+            self.inbox.erase_interview(interview_id)
             del t.interviews[interview_id]
             t.informants.pop(interview_id, None)
         for interview_id in owned + shared:
@@ -810,6 +817,7 @@ class MemoryUnitOfWork:
         if erased.channel == "web":
             self.web_sessions.erase_user(erased.external_id)
         self.clinic.end_sessions_of(person_id)
+        self.inbox.erase_person(person_id)
         erased.external_id, erased.role, erased.active_interview = (
             f"erased:{person_id}", "caregiver", None,
         )

@@ -15,10 +15,12 @@ from typing import Any
 
 from store.cipher import Cipher, is_sealed
 from store.repos.audit import SEALED_KIND, SENSITIVE_KINDS
+from store.reseal_inbox import reseal_inbox
 from store.reseal_plans import reseal_plans
 
 #: What this code seals. Raise it when something new is sealed, with its pass below.
-SEAL_LEVEL = 4  # 3: clinicians' ratings (value and reason); 4: notes, plans, check-ins
+SEAL_LEVEL = 5  # 3: clinicians' ratings (value and reason); 4: notes, plans, check-ins;
+#                5: the web inbox's messages (store/reseal_inbox.py)
 
 Connection = Any  # sqlite3.Connection or store.pgconn.PgConnection (the same subset)
 
@@ -102,6 +104,7 @@ def reseal(conn: Connection, cipher: Cipher, *, postgres: bool) -> dict[str, int
             counts["bookclub_reflections"] += 1
     counts["ratings"] = _reseal_ratings(conn, cipher, postgres=postgres)
     counts["plans"] = reseal_plans(conn, cipher, postgres=postgres)
+    counts["web_inbox"] = reseal_inbox(conn, cipher)
     conn.execute(
         "INSERT INTO store_meta (name, value) VALUES ('seal_level', ?) "
         "ON CONFLICT (name) DO UPDATE SET value = excluded.value",

@@ -15,6 +15,7 @@ from store.repos.audit import Audit
 from store.repos.base import Session, ts
 from store.repos.clinic import Clinic
 from store.repos.deliveries import Deliveries
+from store.repos.inbox import WebInbox
 from store.repos.interviews import Interviews
 from store.repos.people import People
 from store.repos.plans import Plans
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         self.bookclub = BookClubRepository(self.session)
         self.web_sessions = WebSessions(self.session)
         self.plans = Plans(self.session)
+        self.inbox = WebInbox(self.session)
         self.teams = Teams(self.session)
         self.ratings = Ratings(self.session)
         self.clinic = Clinic(self.session)
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         conn.execute("DELETE FROM resume_codes WHERE created_by = ?", (person_id,))
         for interview_id in owned:
             self.plans.erase_interview(interview_id)
+            self.inbox.erase_interview(interview_id)
             self.answers.delete_all(interview_id)
             self.ratings.delete_all(interview_id)
             conn.execute("DELETE FROM invites WHERE interview_id = ?", (interview_id,))
@@ -109,6 +112,8 @@ class SqlUnitOfWork:
         )
         # A clinician's workspace sessions and sign-in links.
         self.clinic.end_sessions_of(person_id)
+        # What the clinician's plan and its check-ins told them on the web.
+        self.inbox.erase_person(person_id)
         # Audit details name the questions answered, and skip logic makes that telling:
         # everything the person caused goes, replaced below by content-free tombstones.
         conn.execute("DELETE FROM events WHERE person_id = ?", (person_id,))

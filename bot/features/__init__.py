@@ -11,6 +11,7 @@ from bot.features.clinician import Clinicians
 from bot.features.data import DataCommands
 from bot.features.erasure import Erasure
 from bot.features.followup import FollowUps
+from bot.features.inbox import WebInbox
 from bot.features.informants import Informants
 from bot.features.invitations import Invitations
 from bot.features.plan import Plans
@@ -38,6 +39,7 @@ def standard(net: SafetyNet | None, intake: Intake) -> list[Feature]:
         Ratings(),  # /rate, /ratings: the clinician's view of a function, with a reason
         FollowUps(),
         Plans(),  # /note, /plan, /schedule; the family's check-in and re-assessment buttons
+        WebInbox(),  # the web family's "got it" on the plan it was sent (bot/inbox.py)
         DataCommands(),
         Safety(net),  # /lowexposure; its after-step hook sees every private step
         intake,

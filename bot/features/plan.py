@@ -8,13 +8,13 @@ sends themselves are bot/plan_jobs.py's; what this and they share is bot/plans.p
 
 from __future__ import annotations
 
-from bot import caseload, plans
+from bot import caseload, inbox, plans
 from bot.context import StepContext
 from bot.model import Kind
-from bot.replies import Say
+from bot.replies import Reply, Say
 from bot.router import Interest
 from flows.lifecycle import State, is_open
-from store.plan_records import Plan
+from store.plan_records import Plan, PlanItem
 from store.records import InterviewRecord
 
 LIBRARY = plans.LIBRARY
@@ -177,14 +177,12 @@ class Plans:
         if plan is None or not plan.items:
             ctx.say("plan_empty", library=LIBRARY, interview_id=interview.id)
             return
-        sent = plans.send_plan(ctx.uow, ctx.catalog, interview, ctx.inbound.channel,
-                               by=ctx.person.id, now=ctx.now)
-        if sent is None:
-            ctx.say("no_family", library=LIBRARY, interview_id=interview.id)
+        after = _deliver(ctx, interview)
+        if after is None:
             return
-        ctx.replies.append(sent)
         ctx.say("plan_sent", library=LIBRARY, interview_id=interview.id,
                 count=len(plan.items), review_on=_day(plan.review_on))
+        ctx.replies.extend(after)
 
     # -- re-assessment schedule ----------------------------------------------------------
 
@@ -217,7 +215,7 @@ class Plans:
     def pressed(self, ctx: StepContext, data: str) -> None:
         found = plans.decode(data)
         interview = ctx.uow.interviews.get(found.interview_id) if found else None
-        if found is None or interview is None or interview.respondent_id != ctx.person.id:
+        if found is None or interview is None or not _may_press(ctx, interview, found):
             ctx.say("stale")
             return
         if found.kind == "r":
@@ -235,8 +233,7 @@ class Plans:
         """One answer of the check-in; "how did it go?" follows a "yes" or "partly"."""
         plan = ctx.uow.plans.plan(interview.id)
         item = next((i for i in plan.items if i.position == found.position), None) if plan else None
-        if plan is None or plan.checkin_at is None or item is None:
-            ctx.say("stale")
+        if _closed(ctx, plan, item, found):
             return
         if found.kind == "t":
             ctx.uow.plans.answer_item(interview.id, found.position, tried=found.value,
@@ -259,6 +256,41 @@ class Plans:
             _tell_owner(ctx, interview)
         else:
             ctx.say("checkin_noted", library=LIBRARY)
+
+
+def _deliver(ctx: StepContext, interview: InterviewRecord) -> list[Reply] | None:
+    """The plan to the family: in its chat (that message among the replies), or kept on its
+    web page (bot/inbox.py), whatever our channel; what to say after "sent" (a web family's
+    link back to its page, for the clinician to give); None when no family can be reached."""
+    delivered, sent = inbox.send_plan(ctx.uow, ctx.catalog, interview, ctx.inbound.channel,
+                                      by=ctx.person.id, now=ctx.now)
+    if not delivered:
+        ctx.say("no_family", library=LIBRARY, interview_id=interview.id)
+        return None
+    if sent is not None:
+        ctx.replies.append(sent)
+        return []
+    return list(inbox.family_links(ctx.uow, ctx.access.web_url, interview, ctx.now))
+
+
+def _may_press(ctx: StepContext, interview: InterviewRecord, found: plans.Pressed) -> bool:
+    """The family's buttons are its respondent's; the check-in's also a web person's of the
+    family who was sent it (bot/inbox.py)."""
+    return interview.respondent_id == ctx.person.id or (
+        found.kind != "r" and inbox.may_answer_checkin(ctx.uow, interview, ctx.person.id))
+
+
+def _closed(ctx: StepContext, plan: Plan | None, item: PlanItem | None,
+            found: plans.Pressed) -> bool:
+    """True (and said why) when this check-in question takes no answer: no check-in, no such
+    item, or answered already (here or in the family's other channel: kept as it was)."""
+    if plan is None or plan.checkin_at is None or item is None:
+        ctx.say("stale")
+        return True
+    if inbox.answered_already(item.tried, item.went, found.kind):
+        ctx.say("checkin_already", library=inbox.LIBRARY, n=found.position)
+        return True
+    return False
 
 
 def _complete(tried: str | None, went: str | None) -> bool:

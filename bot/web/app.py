@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,10 +18,12 @@ from starlette.routing import Route
 from bot.model import Inbound, Kind, Outbound
 from bot.service import DialogueService
 from bot.settings import Settings
+from bot.web import back
 from bot.web.clinic.app import ClinicWeb
 from bot.web.clinic.app import routes as clinic_routes
 from bot.web.clinic.auth import Refused
 from bot.web.forms import FormError, read_form
+from bot.web.inbox import InboxPage, from_inbox, with_inbox
 from bot.web.middleware import Guard
 from bot.web.pages import MAX_ANSWER_CHARS, Page, PageBuilder, merge, stylesheet, with_notice
 from bot.web.security import (
@@ -85,6 +88,7 @@ class WebChannel:
         self.pages = PageBuilder(service.catalog)
         self.sessions = Sessions(service.store, service.clock, config.idle, config.lifetime)
         self.replied = LastForms()
+        self.inbox = InboxPage(service)
         self.address = ClientAddress(config.trusted_proxies)
         burst = max(10, config.rate_per_minute // 2)
         self.per_address = RateLimiter(config.rate_per_minute, burst)
@@ -237,7 +241,9 @@ class WebChannel:
         if last is not None:
             pending = [m for m in await self.service.render(last)
                        if m.chat_id in (None, browser.user_id)]
-        return view.locale, merge(pending, await self.service.render(view))
+        now = await self.service.render(view)
+        top, below = await self.inbox.messages(browser.user_id, view.locale, now)
+        return view.locale, with_inbox(pending, now, top, below)
 
     async def _page(self, request: Request, browser: Browser, fresh: bool, *,
                     extra: list[Outbound] | None = None, status: int = 200,
@@ -246,6 +252,10 @@ class WebChannel:
         locale, messages = await self._messages(request, browser, with_last=not replace)
         extra = extra or []
         page = self.pages.page(locale, merge(extra, messages) if replace else extra + messages)
+        if from_inbox(page.messages):
+            # A family with a plan: "erase everything" is theirs here too, and "begin" would
+            # start an interview nobody asked for.
+            page.privacy, page.begin = True, False
         return self._html(page, browser, fresh, status)
 
     async def _refused(self, request: Request, browser: Browser | None, notice: str,
@@ -268,12 +278,16 @@ class WebChannel:
                                nonce=new_nonce(cookie) if cookie else "")
         response = HTMLResponse(html, status_code=status)
         if fresh and browser is not None:
-            response.set_cookie(
-                self.config.cookie_name, browser.cookie,
-                max_age=int(self.config.lifetime.total_seconds()), path="/",
-                secure=self.config.secure, httponly=True, samesite="lax",
-            )
+            self.set_cookie(response, browser.cookie)
         return response
+
+    def set_cookie(self, response: Response, cookie: str) -> None:
+        """The session's cookie on a response (a new browser, a family come back)."""
+        response.set_cookie(
+            self.config.cookie_name, cookie,
+            max_age=int(self.config.lifetime.total_seconds()), path="/",
+            secure=self.config.secure, httponly=True, samesite="lax",
+        )
 
     # -- limits -------------------------------------------------------------------------------
 
@@ -326,6 +340,8 @@ def create_app(service: DialogueService, config: WebConfig | None = None) -> Gua
             Route("/start/{code}", web.landing, methods=["GET"]),
             Route("/step", web.step, methods=["POST"]),
             Route("/continue", web.resume, methods=["POST"]),
+            Route("/back/{token}", partial(back.landing, web), methods=["GET"]),
+            Route("/back", partial(back.come_back, web), methods=["POST"]),
             Route("/healthz", web.healthz, methods=["GET"]),
             Route("/static/app.css", web.css, methods=["GET"]),
             *clinic_routes(),

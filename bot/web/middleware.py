@@ -13,7 +13,7 @@ from bot.web.security import SECURITY_HEADERS
 
 #: Uvicorn's own access log is off: it would print invitation codes (/start/<code>).
 access_log = logging.getLogger("hearth.web.access")
-_SECRET_PATHS = re.compile(r"^/(start|clinic/signin)/[^/]*")
+_SECRET_PATHS = re.compile(r"^/(start|back|clinic/signin)/[^/]*")
 
 
 def redacted(path: str) -> str:

@@ -23,6 +23,9 @@ _REVIEW_KEYS = frozenset({"replies.review", "replies.review_actions", "replies.r
 #: A paused interview's replies, and a sent one's: what the page offers next differs.
 _PAUSED_KEYS = frozenset({"replies.paused", "replies.already_paused"})
 _SENT_KEYS = frozenset({"replies.submitted"})
+#: Messages that invite the family's own words in a text box: after the plan's check-in,
+#: "how has it gone, in your words" (optional, where the chat takes them too).
+_WORDS_KEYS = frozenset({"plan_edits.checkin_words_invite"})
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
@@ -122,6 +125,8 @@ class PageBuilder:
             page.privacy = True
         elif "replies.revisit_offer" in keys:
             page.nav = self._nav(lang, ["pause", "code"])
+        elif keys & _WORDS_KEYS:
+            page.answer = TextBox(words(lang, "answer_label"), long=True)
         if not shown or invite:
             page.begin, page.invite = True, invite
             page.messages = [Outbound(words(lang, "invited" if invite else "welcome"),

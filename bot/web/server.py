@@ -10,6 +10,7 @@ import uvicorn
 from bot.service import DialogueService
 from bot.settings import Settings
 from bot.web.app import WebConfig, create_app
+from bot.web.inbox_jobs import run_until
 
 
 def server(service: DialogueService, settings: Settings, host: str, port: int) -> uvicorn.Server:
@@ -34,16 +35,27 @@ async def serve_web(
     service: DialogueService, settings: Settings, host: str, port: int,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve until `stop` is set (or the server is told to exit); in-flight requests finish."""
+    """Serve until `stop` is set (or the server is told to exit); in-flight requests finish.
+
+    The web families' scheduler (bot/web/inbox_jobs.py) runs beside it, here only: in
+    `hearth run --web` too it runs once, the Telegram job sending to Telegram's families.
+    """
     web = server(service, settings, host, port)
-    if stop is None:
-        await web.serve()
-        return
-    task = asyncio.create_task(web.serve())
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    web.should_exit = True
-    stopping.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    stop.set()  # the server ended on its own (a signal it caught): the bot beside it stops too
+    ended = asyncio.Event()
+    jobs = asyncio.create_task(run_until(service, ended, settings.web_plan_check_seconds))
+    try:
+        if stop is None:
+            await web.serve()
+            return
+        task = asyncio.create_task(web.serve())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        web.should_exit = True
+        stopping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        stop.set()  # the server ended on its own (a signal it caught): the bot stops too
+    finally:
+        ended.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs

@@ -55,23 +55,28 @@ class Sessions:
         now = self.clock()
         return now - row.seen_at > self.idle or now - row.created_at > self.lifetime
 
-    async def create(self) -> Browser:
-        """A new browser: a new cookie and a new web person (their opaque id)."""
+    async def create(self, *, user_id: str | None = None,
+                     replacing: str | None = None) -> Browser:
+        """A new browser: a new cookie and a new web person (their opaque id); with
+        `user_id`, a new session of that web person (a family's link back), ending the
+        session it `replacing` (its token hash) in the same transaction."""
         cookie = new_secret()
-        user_id = "w-" + secrets.token_urlsafe(12)
+        user_id = user_id or "w-" + secrets.token_urlsafe(12)
         now = self.clock()
         sweep = self._next_sweep is None or now >= self._next_sweep
         if sweep:
             self._next_sweep = now + SWEEP_EVERY
         row = await self.store.run(partial(self._add, cookie=cookie, user_id=user_id,
-                                           now=now, sweep=sweep))
+                                           now=now, sweep=sweep, replacing=replacing))
         return Browser(cookie, row)
 
     def _add(self, uow: UnitOfWork, cookie: str, user_id: str, now: datetime,
-             sweep: bool) -> WebSession:
+             sweep: bool, replacing: str | None = None) -> WebSession:
         if sweep:
             uow.web_sessions.prune(idle_before=now - self.idle,
                                    created_before=now - self.lifetime)
+        if replacing is not None:
+            uow.web_sessions.end(replacing)
         uow.web_sessions.add(token_hash(cookie), user_id, now=now)
         return WebSession(token_hash(cookie), user_id, now, now)
 

@@ -83,6 +83,9 @@ class WebServer:
             # Every person of these tests comes from 127.0.0.1, where real families come
             # from addresses of their own: one address's limit would stop the module.
             HEARTH_WEB_RATE_PER_MINUTE="100000",
+            # The web app's own scheduler (plans for web families) looks twice a second
+            # here, not every minute: a test waits for it, not a family.
+            HEARTH_WEB_PLAN_CHECK_SECONDS="0.5",
         )
         return env
 

@@ -323,3 +323,113 @@ def test_a_plan_built_and_sent__the_family_gets_it_and_the_checkin__follow_up_sh
     assert html.index('class="tried"') < html.index("<h2>", html.index('class="tried"'))
     better = report.page.locator(".better")
     assert better.count() >= 1 and better.first.is_visible()
+
+
+# -- a family on the web: the plan and the check-in on its page --------------------------------
+
+
+def _web_person(web_server: WebServer, family: Web) -> str:
+    """The web person behind a browser that opened the site: its session's opaque id (the
+    cookie's SHA-256 is what the store keeps)."""
+    import hashlib
+    import sqlite3
+
+    cookie = next(c["value"] for c in family.page.context.cookies() if c["name"] == "hearth")
+    digest = hashlib.sha256(cookie.encode()).hexdigest()
+    with sqlite3.connect(web_server.db) as conn:
+        row = conn.execute("SELECT user_id FROM web_sessions WHERE token_hash = ?",
+                           (digest,)).fetchone()
+    assert row is not None, "the family's browser has no session"
+    return str(row[0])
+
+
+def _until(web: Web, key: str, seconds: float = 20.0) -> None:
+    """Reload the family's page until message `key` shows (the server's scheduler keeps it
+    in the inbox within a second or two)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while key not in web.keys:
+        assert time.monotonic() < deadline, f"no {key} on the family's page: {web.keys}"
+        time.sleep(0.3)
+        web.open("/")
+
+
+def _targets_too_small(web: Web) -> list[str]:
+    """Buttons a thumb could miss: under 44 px high or wide."""
+    return [str(t) for t in web.page.locator("button").evaluate_all(
+        """nodes => nodes.filter(n => n.getBoundingClientRect().width > 0)
+                         .filter(n => n.getBoundingClientRect().height < 44
+                                      || n.getBoundingClientRect().width < 44)
+                         .map(n => n.dataset.key)""")]
+
+
+def test_a_web_family_gets_the_plan_on_its_page__answers_the_checkin__follow_up_shows_it(
+    desk: NewDesk, web_server: WebServer, clinic: Clinic, screenshots: Path | None
+) -> None:
+    from bot.web.inbox_jobs import deliver_due
+    from tests.e2e.test_web_inbox import family_interview
+
+    # The family's phone has the site open (a web person); Mia's interview is theirs.
+    family = desk(viewport=PHONE)
+    family.open("/")
+    person = _web_person(web_server, family)
+    interview = web_server.beside(lambda service: family_interview(
+        service, _now(), web=person, doctor=DOCTOR, answers=hard_nights()))
+
+    # The clinician builds the plan on the workspace and sends it.
+    web = desk(clinic.signed_in)
+    address = f"/clinic/interviews/{interview}/plan"
+    web.open(address)
+    recs = web.page.locator("form.rec")
+    first, second = (str(recs.nth(i).get_attribute("data-rec")) for i in (0, 1))
+    web._submit(web.page.locator(f'form.rec[data-rec="{first}"] button[data-key="plan.add"]'))
+    edit = web.page.locator(f'form.rec[data-rec="{second}"]')
+    edit.locator("textarea").fill(EDITED)
+    web._submit(edit.locator('button[data-key="plan.add"]'))
+    review = date.today() + timedelta(days=21)
+    web.page.locator("#review").fill(review.isoformat())
+    web._submit(web.page.locator('button[data-key="plan.set_review"]'))
+    web._submit(web.page.locator('button[data-key="plan.send"]'))
+    assert web.page.locator('[data-key="plan.send_asked"]').count() == 1
+
+    # `hearth web`'s own scheduler keeps it in the family's inbox: their page shows it,
+    # in the clinician's words, readable on the phone.
+    _until(family, "inbox.plan")
+    assert EDITED in family.text_of("inbox.plan")
+    assert family.scroll_width() <= PHONE["width"]
+    assert family.smallest_text_px() >= 16  # the footer's note; what the family reads: 18
+    assert min(family.page.locator("main section.message p, main button").evaluate_all(
+        "nodes => nodes.map(n => parseFloat(getComputedStyle(n).fontSize))")) >= 18
+    assert _targets_too_small(family) == []
+    assert axe_blocking(family) == []
+    family.screenshot(screenshots, "family-plan", prefix="clinic")
+    family.choose("got_it")
+    assert "inbox.read_done" in family.keys and "inbox.plan" in family.keys
+    assert family.option("got_it").count() == 0
+
+    # The review date passes (the scheduler beside, with its clock moved): the check-in on
+    # the page, answered there. Item 1 tried and better; item 2 "I don't know".
+    after_review = datetime.combine(review, datetime.min.time(), UTC) + timedelta(days=1)
+    assert web_server.beside(deliver_due, clock=lambda: after_review) == 1
+    family.open("/")
+    assert family.keys.count("plan.checkin_tried") == 2
+    family.screenshot(screenshots, "family-checkin", prefix="clinic")
+    family._submit(family.option("tried_unknown").nth(1))
+    family.choose("tried_yes")
+    assert family.keys.count("plan.checkin_went") == 1
+    family.choose("went_better")
+    assert "plan.checkin_done" in family.keys
+    assert not {"plan.checkin_tried", "plan.checkin_went"} & set(family.keys)
+
+    # The clinician's plan page shows what the family said; the follow-up, the change.
+    web.open(address)
+    said = web.page.locator('[data-key="plan.checkin"]').evaluate_all(
+        "nodes => nodes.map(n => [n.dataset.tried, n.dataset.went])")
+    assert said == [["yes", "better"], ["unknown", ""]], said
+    html = web_server.beside(lambda service: _follow_up_change(
+        service, interview, "fam-web-later", after_review + timedelta(days=60)))
+    report = desk()
+    report.page.set_content(html)
+    assert report.page.locator(".tried").first.is_visible()
+    assert report.page.locator(".better").count() >= 1
