@@ -23,6 +23,7 @@ from bench._common import header, median, percentile, spread
 from bot.danger import DangerNet, Kind
 from bot.danger.context import ANY, NUMBER, Category, Direction, expand
 from bot.danger.context import parse_pattern as parse
+from bot.danger.model import load_model
 from bot.danger.normalize import fold, sentences
 from bot.danger.rules import LocaleRules, load_locale
 
@@ -252,11 +253,43 @@ def medspacy_figures(sample: Sample, ours: list[float], rounds: int, runs: int) 
           f"{median(wall):.3f} s (spread {spread(wall)}), CPU median {median(cpu):.3f} s")
 
 
+def net_from(folder: Path) -> DangerNet:
+    """The bundled rules with the models of `folder`/<locale>/danger*_model.json."""
+    models = {x: load_model(x, folder / x / "danger_model.json") for x in ("en", "es")}
+    pasts = {x: load_model(x, folder / x / "danger_past_model.json") for x in ("en", "es")}
+    return DangerNet(models={x: m for x, m in models.items() if m is not None},
+                     pasts={x: m for x, m in pasts.items() if m is not None})
+
+
+def side_by_side(before: DangerNet, after: DangerNet, sample: Sample, rounds: int) -> None:
+    """Both nets on the same texts in one run, interleaved round by round (CPU medians)."""
+    ms = 1000.0
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    for _ in range(rounds):
+        for name, net in (("before", before), ("after", after)):
+            times[name].extend(time_each(net.classify, sample, 1))
+    print("side by side, median per message (locale given): " + ", ".join(
+        f"{k} {median(v) * ms:.3f} ms (p99 {percentile(v, 99) * ms:.3f})"
+        for k, v in times.items()))
+    ordinary = [x for x in sample if x[0] is Kind.NONE and x[1] == "en"]
+    text = big_message(ordinary, 100_000, True)
+    for name, net in (("before", before), ("after", after), ("before", before),
+                      ("after", after)):
+        wall, cpu = time_big(net, text, 5)
+        print(f"side by side, 100 KB worst case, {name}: CPU median {median(cpu) * ms:.1f} ms"
+              f", wall median {median(wall) * ms:.1f} ms")
+    for name, net in (("before", before), ("after", after)):
+        print(f"side by side, {name} on the corpus: "
+              f"{scores(lambda m, x, n=net: n.classify(m, x).kind, sample)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5, help="passes over the corpus")
     parser.add_argument("--runs", type=int, default=3, help="fresh interpreters for start-up")
     parser.add_argument("--no-medspacy", action="store_true", help="ours only")
+    parser.add_argument("--before", type=Path, help="a folder of <locale>/danger*_model.json"
+                        " (e.g. from git show main:messages/...) to time side by side")
     args = parser.parse_args(argv)
     header("danger net (bot/danger) vs medSpaCy")
     sample = corpus()
@@ -286,6 +319,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ours, start-up (import + load both languages, fresh interpreter): wall median "
           f"{median(wall):.3f} s (spread {spread(wall)}), CPU median {median(cpu):.3f} s")
     print(f"ours on the corpus: {scores(lambda m, x: net.classify(m, x).kind, sample)}")
+    if args.before:
+        side_by_side(net_from(args.before), net, sample, args.rounds)
     if args.no_medspacy:
         return
     try:

@@ -1,18 +1,26 @@
-"""Train the danger net's n-gram model on the tuning sets; report k-fold figures (docs/safety.md).
+"""Train the danger net's n-gram models on the tuning sets; report how they generalise.
 
-    python -m bench.train_danger_model            # k-fold report, then write the models
-    python -m bench.train_danger_model --report   # k-fold report only
+    python -m bench.train_danger_model            # LOCO and k-fold report, write the models
+    python -m bench.train_danger_model --report   # LOCO and k-fold report only
+    python -m bench.train_danger_model --compare  # LOCO of each candidate design (DESIGNS)
 
-Reads only tests/data/safety/tune*_{en,es}.tsv (never a held-out file). Labels: danger
-against everything else (disclosure, none). For each of K stratified folds it trains on
-the other folds and reports, on the fold: the model alone, the model behind its gate as
-if no rule had found a target (what it adds on phrasings no rule knows), the rules alone,
-and the rules with the model as second opinion (bot/danger/net.py), with danger recall,
-false alarms, and past disclosures called danger. The rules were written against all of
-the tuning data, so "rules alone" on a fold is not a generalisation figure. The
-threshold is chosen on the training folds only (the highest that keeps their danger
-recall at TARGET_RECALL, out-of-fold). Then it trains on all tuning data and writes
-messages/<locale>/danger_model.json.
+Reads only tests/data/safety/tune*_{en,es}.tsv (never an aside or held-out file). Labels:
+danger against everything else (disclosure, none).
+
+Two measures. LEAVE ONE CORPUS OUT (LOCO, what chooses the design): for each writer's
+corpus (WRITERS), the models are trained and their thresholds chosen on all the other
+corpora, then the net (rules + models) is measured on the corpus left out. Messages of
+one corpus share a writer's habits, so random k-fold, where each fold has siblings in
+training, over-estimated blind recall by about 0.08 in safety-net3; LOCO is the honest
+prediction of a new writer's text. The rules were written against all of the tuning
+data, so even LOCO flatters them on the older corpora (least on tune4). K-FOLD (random,
+stratified): the figure earlier rounds reported, kept for comparison.
+
+Thresholds are always chosen out of fold on the training data only: the most danger
+caught within FALSE_ALARM_BUDGET of false alarms and no past disclosure called danger,
+over each message routed with a model that did not see it (Design.inner: held out by
+corpus, or by random thirds). Then it trains on all tuning data and writes
+messages/<locale>/danger_model.json and danger_past_model.json.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from pathlib import Path
 
 from bot.danger import DangerNet, Kind
 from bot.danger.model import PAST_MODEL, NgramModel, features, model_path
+from bot.danger.rules import LocaleRules, load_locale
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety"
 K = 5
@@ -42,15 +51,90 @@ PRUNE = 0.02
 TARGET_RECALL = 0.80
 
 Sample = list[tuple[Kind, str]]
+#: The corpora LOCO leaves out one at a time, each by its own writer (tests/data/safety/
+#: README.md); the tune_extra* files, written for the model, are always trained on.
+WRITERS = ("tune", "tune2", "tune3", "tune4")
+
+
+@dataclass(frozen=True)
+class Design:
+    """The choices LOCO decides between (docs/safety.md "Choosing by LOCO")."""
+
+    bigrams: bool = False
+    window: int = 0
+    past_scope: str = "message"
+    cues: bool = False
+    #: How the thresholds' out-of-fold messages are held out: "random" thirds or "corpus".
+    inner: str = "random"
+    #: Out of fold on the training data, the net may call at most this share of the
+    #: non-danger messages danger (the issue's goal is 0.10 on blind text).
+    budget: float = 0.08
+    #: Choose the past model's veto of the danger model first, and the danger model's
+    #: thresholds knowing which past disclosures that veto removes.
+    veto_first: bool = False
+
+    def template(self, model: NgramModel | None = None) -> NgramModel:
+        """A model (empty, or `model`) carrying this design's input options."""
+        base = model or NgramModel({}, 0.0, 0.5)
+        return replace(base, bigrams=self.bigrams, window=self.window,
+                       past_scope=self.past_scope, cues=self.cues)
+
+
+#: safety-net3's model, and the candidates compared by LOCO in safety-net4.
+BEFORE = Design()
+_ALL = Design(bigrams=True, cues=True, window=12, past_scope="sentence", inner="corpus")
+DESIGNS = {
+    "before (net3)": BEFORE,
+    "corpus-held thresholds": Design(inner="corpus"),
+    "+ word pairs": Design(bigrams=True, inner="corpus"),
+    "+ cue features": Design(bigrams=True, cues=True, inner="corpus"),
+    "+ windows of 12": Design(bigrams=True, cues=True, window=12, inner="corpus"),
+    "+ past by sentence": _ALL,
+    "all, random-held thresholds": replace(_ALL, inner="random"),
+    "all, budget 0.10": replace(_ALL, budget=0.10),
+    "all, budget 0.12": replace(_ALL, budget=0.12),
+    "all but windows, budget 0.10": replace(_ALL, window=0, budget=0.10),
+    "all, veto first": replace(_ALL, veto_first=True),
+    "all, veto first, random-held": replace(_ALL, veto_first=True, inner="random"),
+    "all but windows, veto first, random-held": replace(_ALL, veto_first=True,
+                                                        inner="random", window=0),
+    "chosen, budget 0.06": replace(_ALL, veto_first=True, budget=0.06),
+    "chosen, budget 0.10": replace(_ALL, veto_first=True, budget=0.10),
+    "all, veto first, random-held, budget 0.10": replace(_ALL, veto_first=True,
+                                                         inner="random", budget=0.10),
+    "all, veto first, random-held, budget 0.12": replace(_ALL, veto_first=True,
+                                                         inner="random", budget=0.12),
+}
+#: Chosen by LOCO (docs/safety.md "Choosing by LOCO"): pooled danger recall 0.965 en /
+#: 0.971 es at 0.037 / 0.049 false alarms, against 0.932 / 0.940 at 0.042 / 0.046 with
+#: safety-net3's design on the same data and rules; held-out thresholds by corpus beat
+#: random thirds (0.958 / 0.967).
+CHOSEN = replace(_ALL, veto_first=True)
+
+
+def corpora(locale: str) -> dict[str, Sample]:
+    """The tuning files of `locale` by corpus name ("tune3" for tune3_en.tsv)."""
+    found: dict[str, Sample] = {}
+    for path in sorted(DATA.glob(f"tune*_{locale}.tsv")):
+        rows = found.setdefault(path.name.rsplit("_", 1)[0], [])
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+                rows.append((Kind(row["verdict"].strip()), row["message"]))
+    return found
 
 
 def tuning(locale: str) -> Sample:
-    found: Sample = []
-    for path in sorted(DATA.glob(f"tune*_{locale}.tsv")):
-        with path.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
-                found.append((Kind(row["verdict"].strip()), row["message"]))
-    return found
+    return [x for sample in corpora(locale).values() for x in sample]
+
+
+def grouped(locale: str) -> tuple[Sample, list[str]]:
+    """All tuning messages and, for each, its corpus."""
+    sample: Sample = []
+    groups: list[str] = []
+    for name, rows in corpora(locale).items():
+        sample.extend(rows)
+        groups.extend([name] * len(rows))
+    return sample, groups
 
 
 _RULES: list[DangerNet] = []
@@ -68,12 +152,13 @@ def all_words(message: str, locale: str) -> list[str]:
     return rules_net().past_input(message, locale)
 
 
-def words(message: str, locale: str) -> list[str]:
+def words(message: str, locale: str, design: Design = BEFORE) -> list[str]:
     """What the model reads (DangerNet.model_input: cues of now left out)."""
-    return rules_net().model_input(message, locale)[0]
+    return rules_net().model_input(message, locale, design.template())[0]
 
 
-def train(sample: Sample, locale: str, threshold: float = 0.5, past: bool = False) -> NgramModel:
+def train(sample: Sample, locale: str, threshold: float = 0.5, past: bool = False,
+          design: Design = BEFORE) -> NgramModel:
     """Logistic regression by AdaGrad over feature strings (deterministic).
 
     The danger model: danger against the rest, over DangerNet.model_input. The past
@@ -84,8 +169,8 @@ def train(sample: Sample, locale: str, threshold: float = 0.5, past: bool = Fals
         rows = [(features(all_words(m, locale)), 1.0 if k is Kind.DISCLOSURE else 0.0)
                 for k, m in sample if k is not Kind.NONE]
     else:
-        rows = [(features(words(m, locale)), 1.0 if k is Kind.DANGER else 0.0)
-                for k, m in sample]
+        rows = [(features(words(m, locale, design), bigrams=design.bigrams),
+                 1.0 if k is Kind.DANGER else 0.0) for k, m in sample]
     # Each class weighs as much as the other: the tuning data holds more danger than
     # the messages a net sees, and the bias must not lean to danger for that.
     danger = sum(label for _, label in rows) or 1.0
@@ -111,7 +196,8 @@ def train(sample: Sample, locale: str, threshold: float = 0.5, past: bool = Fals
                 squares[f] = sq
                 weights[f] = w - RATE * grad / math.sqrt(sq + 1e-8)
     kept = {f: w for f, w in weights.items() if abs(w) >= PRUNE}
-    return NgramModel(kept, bias, threshold)
+    found = NgramModel(kept, bias, threshold)
+    return found if past else design.template(found)
 
 
 def folds(sample: Sample, k: int) -> list[list[int]]:
@@ -135,7 +221,10 @@ PAST_LOSS = 0.005
 #: Thresholds the search may choose from: recall first, but the model must at least find
 #: danger more likely than not (a first version allowed 0.4; see docs/safety.md).
 GRID = [round(0.50 + 0.02 * i, 2) for i in range(25)]
-MODES = ("plain", "now", "uncertain")
+#: A mode's threshold may also be "off" (1.01): one mode with a past disclosure above every
+#: threshold must not turn the others off with it.
+CHOICES = [*GRID, 1.01]
+MODES = ("plain", "now", "uncertain", "past")
 
 
 @dataclass(frozen=True)
@@ -150,15 +239,26 @@ class Routed:
     past: float  # P(over) from the past model
 
 
-def routed(sample: Sample, locale: str, k: int = 3) -> list[Routed]:
-    """Each message of `sample` with a model trained on the other k-1 parts."""
+def parts_of(sample: Sample, groups: Sequence[str] | None, design: Design) -> list[list[int]]:
+    """The out-of-fold parts for choosing thresholds: one per corpus, or random thirds."""
+    if design.inner == "corpus" and groups is not None and len(set(groups)) > 1:
+        names = sorted(set(groups))
+        return [[i for i, g in enumerate(groups) if g == name] for name in names]
+    return folds(sample, 3)
+
+
+def routed(sample: Sample, locale: str, design: Design = BEFORE,
+           groups: Sequence[str] | None = None) -> list[Routed]:
+    """Each message of `sample` with models trained on the other parts (parts_of)."""
     out: list[Routed] = []
-    for part in folds(sample, k):
+    template = design.template()
+    for part in parts_of(sample, groups, design):
         chosen = set(part)
         rest = [x for i, x in enumerate(sample) if i not in chosen]
-        model, past = train(rest, locale), train(rest, locale, past=True)
+        model = train(rest, locale, design=design)
+        past = train(rest, locale, past=True)
         for i in part:
-            verdict, mode, said = rules_net().route(sample[i][1], locale)
+            verdict, mode, said = rules_net().route(sample[i][1], locale, template)
             p = model.probability(said) if mode else 0.0
             now = any(c in ("present", "urgent") for e in verdict.evidence
                       if e.kind is Kind.DANGER for c, _ in e.modifiers)
@@ -167,36 +267,66 @@ def routed(sample: Sample, locale: str, k: int = 3) -> list[Routed]:
     return out
 
 
-def _above(items: list[Routed], mode: str) -> dict[float, tuple[int, int, int]]:
-    """Per threshold of GRID: (danger, non-danger, disclosures) the model would add."""
-    mine = [r for r in items if r.mode == mode and r.rules is not Kind.DANGER]
+def _above(items: list[Routed], mode: str, veto: float) -> dict[float, tuple[int, int, int]]:
+    """Per threshold of GRID: (danger, non-danger, disclosures) the model would add.
+
+    A message the past model drops (P(over) >= `veto`) adds nothing, either way.
+    """
+    mine = [r for r in items if r.mode == mode and r.rules is not Kind.DANGER
+            and r.past < veto]
     return {t: (sum(r.truth is Kind.DANGER for r in mine if r.p >= t),
                 sum(r.truth is not Kind.DANGER for r in mine if r.p >= t),
-                sum(r.truth is Kind.DISCLOSURE for r in mine if r.p >= t)) for t in GRID}
+                sum(r.truth is Kind.DISCLOSURE for r in mine if r.p >= t)) for t in CHOICES}
 
 
-def choose_thresholds(items: list[Routed]) -> tuple[float, float, float]:
-    """(plain, now, uncertain): the most danger caught out of fold within the budget.
+def choose_veto(items: list[Routed]) -> float:
+    """The past model's threshold for the danger model's verdicts: the lowest that drops
+    at most PAST_LOSS of the danger out of fold among the messages the model is asked."""
+    total = max(1, sum(r.truth is Kind.DANGER for r in items))
+    asked = [r for r in items if r.rules is not Kind.DANGER and r.mode]
+    for t in GRID:
+        if sum(r.truth is Kind.DANGER and r.past >= t for r in asked) <= PAST_LOSS * total:
+            return t
+    return 1.01
+
+
+def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
+                      veto: float = 1.01) -> dict[str, float]:
+    """A threshold per gate mode: the most danger caught out of fold within the budget.
 
     Rules and model together call at most FALSE_ALARM_BUDGET of the non-danger messages
     danger, and the model calls no past disclosure danger; ties go to the higher
-    thresholds (fewer alarms).
+    thresholds (fewer alarms). Modes are searched greedily by the danger each threshold
+    adds per false alarm (exhaustive search over four modes is 25^4 tries).
     """
     others = sum(r.truth is not Kind.DANGER for r in items)
-    spare = FALSE_ALARM_BUDGET * others - sum(
+    spare = budget * others - sum(
         r.rules is Kind.DANGER and r.truth is not Kind.DANGER for r in items)
-    table = {mode: _above(items, mode) for mode in MODES}
-    best: tuple[int, float, float, float, float] | None = None
-    for plain in GRID:
-        for now in GRID:
-            for unsure in GRID:
-                rows = (table["plain"][plain], table["now"][now], table["uncertain"][unsure])
-                if sum(r[1] for r in rows) > spare or any(r[2] for r in rows):
-                    continue
-                key = (sum(r[0] for r in rows), plain + now + unsure, plain, now, unsure)
-                if best is None or key > best:
-                    best = key
-    return (best[2], best[3], best[4]) if best else (1.01, 1.01, 1.01)
+    table = {mode: _above(items, mode, veto) for mode in MODES}
+    best: tuple[int, float, tuple[float, ...]] | None = None
+    for plain in CHOICES:
+        for now in CHOICES:
+            rows = [table["plain"][plain], table["now"][now]]
+            base_alarms = sum(r[1] for r in rows)
+            if base_alarms > spare or any(r[2] for r in rows):
+                continue
+            # The rarer modes, each at its best given what is left of the budget.
+            left = spare - base_alarms
+            chosen: list[float] = []
+            caught = sum(r[0] for r in rows)
+            for mode in ("uncertain", "past"):
+                options = [(v[0], t) for t, v in table[mode].items()
+                           if v[1] <= left and not v[2]]
+                got, t = max(options, default=(0, 1.01))
+                chosen.append(t)
+                caught += got
+                left -= table[mode][t][1]
+            key = (caught, plain + now + sum(chosen), (plain, now, *chosen))
+            if best is None or key[:2] > best[:2]:
+                best = key
+    if best is None:
+        return dict.fromkeys(MODES, 1.01)
+    return dict(zip(MODES, best[2], strict=True))
 
 
 def choose_past(items: list[Routed], danger: NgramModel) -> tuple[float, float]:
@@ -215,40 +345,84 @@ def choose_past(items: list[Routed], danger: NgramModel) -> tuple[float, float]:
     return lowest(rules), lowest(model)
 
 
-def fit(sample: Sample, locale: str) -> tuple[NgramModel, NgramModel]:
+def fit(sample: Sample, locale: str, design: Design = BEFORE,
+        groups: Sequence[str] | None = None) -> tuple[NgramModel, NgramModel]:
     """The danger and past models on all of `sample`, thresholds chosen out of fold on it.
 
     The past model's `threshold` is for a rule's danger without a cue of now, its
     `threshold_uncertain` for the danger model's verdicts (bot/danger/net.py `_over`).
     """
-    items = routed(sample, locale)
-    plain, now, unsure = choose_thresholds(items)
-    model = replace(train(sample, locale), threshold=plain, threshold_now=now,
-                    threshold_uncertain=unsure)
+    items = routed(sample, locale, design, groups)
+    veto = choose_veto(items) if design.veto_first else 1.01
+    chosen = choose_thresholds(items, design.budget, veto)
+    model = replace(train(sample, locale, design=design), threshold=chosen["plain"],
+                    threshold_now=chosen["now"], threshold_uncertain=chosen["uncertain"],
+                    threshold_past=chosen["past"])
     for_rules, for_model = choose_past(items, model)
+    if design.veto_first:
+        for_model = veto
     past = replace(train(sample, locale, past=True), threshold=for_rules,
                    threshold_uncertain=for_model)
     return model, past
 
 
+_LOADED: dict[str, LocaleRules] = {}
+
+
+def net_with(locale: str, model: NgramModel, past: NgramModel) -> DangerNet:
+    """The bundled rules (loaded once) with these models for `locale`."""
+    if not _LOADED:
+        _LOADED.update({x: load_locale(x) for x in ("en", "es")})
+    return DangerNet(rules=list(_LOADED.values()), models={locale: model},
+                     pasts={locale: past})
+
+
 def figures(said: Sequence[Kind], truth: Sequence[Kind]) -> str:
+    """Danger recall, false alarms (all, on `none`, on disclosures), past called danger."""
+    pairs = list(zip(said, truth, strict=True))
     danger = sum(t is Kind.DANGER for t in truth)
-    caught = sum(s is Kind.DANGER and t is Kind.DANGER for s, t in zip(said, truth, strict=True))
+    caught = sum(s is Kind.DANGER and t is Kind.DANGER for s, t in pairs)
     others = len(truth) - danger
-    alarms = sum(s is Kind.DANGER and t is not Kind.DANGER
-                 for s, t in zip(said, truth, strict=True))
-    past = sum(s is Kind.DANGER and t is Kind.DISCLOSURE for s, t in zip(said, truth, strict=True))
+    alarms = sum(s is Kind.DANGER and t is not Kind.DANGER for s, t in pairs)
+    nones = sum(t is Kind.NONE for t in truth)
+    on_none = sum(s is Kind.DANGER and t is Kind.NONE for s, t in pairs)
+    past = sum(s is Kind.DANGER and t is Kind.DISCLOSURE for s, t in pairs)
     return (f"recall {caught / max(1, danger):.3f} ({caught}/{danger})  false alarms "
-            f"{alarms / max(1, others):.3f} ({alarms}/{others})  past->danger {past}")
+            f"{alarms / max(1, others):.3f} ({alarms}/{others}; none {on_none}/{nones})  "
+            f"past->danger {past}")
 
 
-def report(locale: str, sample: Sample, rules_only: DangerNet) -> None:
+def loco(locale: str, design: Design, quiet: bool = False) -> tuple[list[Kind], list[Kind]]:
+    """Leave each writer's corpus out in turn; print its figures; the pooled verdicts."""
+    sample, groups = grouped(locale)
+    said_all: list[Kind] = []
+    truth_all: list[Kind] = []
+    for name in WRITERS:
+        if name not in groups:
+            continue
+        keep = [i for i, g in enumerate(groups) if g != name]
+        model, past = fit([sample[i] for i in keep], locale, design, [groups[i] for i in keep])
+        net = net_with(locale, model, past)
+        test = [x for x, g in zip(sample, groups, strict=True) if g == name]
+        said = [net.classify(m, locale).kind for _, m in test]
+        truth = [k for k, _ in test]
+        if not quiet:
+            print(f"{locale} LOCO {name:<6} (n={len(test)}) {figures(said, truth)}")
+        said_all.extend(said)
+        truth_all.extend(truth)
+    print(f"{locale} LOCO pooled {figures(said_all, truth_all)}")
+    return said_all, truth_all
+
+
+def report(locale: str, rules_only: DangerNet, design: Design, quiet: bool = False) -> None:
+    """Random stratified K-fold figures (thresholds out of fold on the training folds)."""
+    sample, groups = grouped(locale)
     totals: dict[str, tuple[list[Kind], list[Kind]]] = {}
     for n, part in enumerate(folds(sample, K), 1):
         chosen = set(part)
-        rest = [x for i, x in enumerate(sample) if i not in chosen]
-        model, past = fit(rest, locale)
-        both = DangerNet(models={locale: model}, pasts={locale: past})
+        keep = [i for i in range(len(sample)) if i not in chosen]
+        model, past = fit([sample[i] for i in keep], locale, design, [groups[i] for i in keep])
+        both = net_with(locale, model, past)
         test = [sample[i] for i in part]
         truth = [v for v, _ in test]
         said = {
@@ -261,33 +435,53 @@ def report(locale: str, sample: Sample, rules_only: DangerNet) -> None:
             "rules + model": [both.classify(m, locale).kind for _, m in test],
         }
         for name, kinds in said.items():
-            print(f"{locale} fold {n}/{K} (n={len(test)}, threshold {model.threshold:.2f}) "
-                  f"{name:<14} {figures(kinds, truth)}")
+            if not quiet:
+                print(f"{locale} fold {n}/{K} (n={len(test)}, threshold {model.threshold:.2f}) "
+                      f"{name:<14} {figures(kinds, truth)}")
             t = totals.setdefault(name, ([], []))
             t[0].extend(kinds)
             t[1].extend(truth)
     for name, (kinds, truth) in totals.items():
-        print(f"{locale} all folds {name:<14} {figures(kinds, truth)}")
+        if quiet and name != "rules + model":
+            continue
+        print(f"{locale} {K}-fold {name:<14} {figures(kinds, truth)}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--report", action="store_true", help="k-fold figures only")
+    parser.add_argument("--report", action="store_true", help="figures only, write nothing")
+    parser.add_argument("--compare", action="store_true", help="LOCO of every candidate")
+    parser.add_argument("--cv", action="store_true", help="with --compare: k-fold too")
+    parser.add_argument("--locale", choices=("en", "es"), action="append")
+    parser.add_argument("--only", action="append", help="with --compare: these designs")
     args = parser.parse_args(argv)
     rules_only = rules_net()
-    for locale in ("en", "es"):
-        sample = tuning(locale)
-        report(locale, sample, rules_only)
+    locales = args.locale or ["en", "es"]
+    if args.compare:
+        for name, design in DESIGNS.items():
+            if args.only and name not in args.only:
+                continue
+            print(f"== {name}: {design}")
+            for locale in locales:
+                loco(locale, design)
+                if args.cv:
+                    report(locale, rules_only, design, quiet=True)
+        return
+    for locale in locales:
+        loco(locale, CHOSEN)
+        report(locale, rules_only, CHOSEN)
         if args.report:
             continue
-        model, past = fit(sample, locale)
+        sample, groups = grouped(locale)
+        model, past = fit(sample, locale, CHOSEN, groups)
         path = model_path(locale)
         path.write_text(model.to_json(), encoding="utf-8")
         model_path(locale, PAST_MODEL).write_text(past.to_json(), encoding="utf-8")
         print(f"{locale}: past model {len(past.weights)} weights, thresholds "
               f"{past.threshold:.2f} rules / {past.threshold_uncertain} model")
         print(f"{locale}: {len(model.weights)} weights, thresholds {model.threshold:.2f} plain "
-              f"/ {model.threshold_now} now / {model.threshold_uncertain} uncertain -> {path}")
+              f"/ {model.threshold_now} now / {model.threshold_uncertain} uncertain / "
+              f"{model.threshold_past} past -> {path}")
 
 
 if __name__ == "__main__":

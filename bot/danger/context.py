@@ -384,10 +384,15 @@ class ConText:
         )
 
     def cues(self, tokens: Sequence[Token]) -> list[tuple[int, int, Category]]:
-        """The modifiers (and idioms) a sentence holds, whatever their scope: spans."""
+        """The modifiers (and idioms) a sentence holds, whatever their scope: spans.
+
+        A modifier that applies to some concerns only ("ya no" is a past cue for
+        violence, not for "ya no voy a estar") is no cue here: the model that reads these
+        judges no concern.
+        """
         return [
             (s, e, r.category) for s, e, r in non_overlapping(self._modifiers.find(tokens))
-            if isinstance(r, Rule) and r.category is not None
+            if isinstance(r, Rule) and r.category is not None and r.applies_to is None
         ]
 
     def analyse(self, tokens: Sequence[Token]) -> list[Finding]:

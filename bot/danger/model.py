@@ -25,21 +25,31 @@ MAX_CHARS = 1000
 #: Marks a word in the scope of a negation ("not safe" -> "safe", "~safe"): a linear model
 #: cannot tell "im safe" from "im not safe" by their words alone.
 NEGATED = "~"
+#: Marks a cue the rules found ("#present", "#hypothetical"): the rules' sense of time and
+#: doubt as a feature of its own, never split into letters.
+CUE = "#"
 
 
-def features(words: Iterable[str], low: int = 3, high: int = 5) -> set[str]:
+def features(words: Iterable[str], low: int = 3, high: int = 5,
+             bigrams: bool = False) -> set[str]:
     """Word unigrams and the character n-grams of each word padded with spaces.
 
-    A negated word (NEGATED + word) is a word feature of its own, without n-grams.
+    A negated word (NEGATED + word) or a cue (CUE + category) is a word feature of its
+    own, without n-grams. With `bigrams`, pairs of neighbouring words too ("got her",
+    "me corte"): the letters of "got" and "her" say little, the pair says much.
     """
     found: set[str] = set()
+    before = ""
     for word in words:
-        if word.startswith(NEGATED):
+        if word.startswith((NEGATED, CUE)):
             found.add("w " + word)
             continue
         if not word.isalnum():
             continue
         found.add("w " + word)
+        if bigrams:
+            found.add(f"b {before} {word}")
+            before = word
         padded = f" {word} "
         for n in range(low, high + 1):
             for i in range(len(padded) - n + 1):
@@ -61,19 +71,47 @@ class NgramModel:
     #: A rule target only a hypothetical or a child's-behaviour cue silenced ("si vuelve
     #: esta noche no sé qué va a pasar"): the rules are unsure, the model must be sure.
     threshold_uncertain: float | None = None
+    #: Word pairs as features (`features`).
+    bigrams: bool = False
+    #: Above 0, P(danger) is the highest of the whole message's and of each run of this
+    #: many words (half overlapping): one dangerous sentence inside a long ordinary answer
+    #: ("crawled at 9 months ... my ex is at the door now") is not outvoted by the rest.
+    window: int = 0
+    #: What a past cue leaves out of the model's input: the "message" or its "sentence"
+    #: (DangerNet.model_input); "past" is then a gate mode of its own.
+    past_scope: str = "message"
+    #: The rules' cue categories as features (DangerNet.model_input).
+    cues: bool = False
+    #: The threshold when a sentence with a past cue was left out (mode "past").
+    threshold_past: float | None = None
 
     def threshold_for(self, mode: str) -> float:
         """The threshold for a gate mode ("plain", "now", "uncertain"; net.py)."""
         if mode == "now" and self.threshold_now is not None:
             return self.threshold_now
+        if mode == "past":
+            return self.threshold_past if self.threshold_past is not None else 1.01
         if mode == "uncertain":
             return self.threshold_uncertain if self.threshold_uncertain is not None else 1.01
         return self.threshold
 
     def probability(self, words: Iterable[str]) -> float:
-        weights = self.weights
-        total = self.bias + sum(weights.get(f, 0.0) for f in features(words, self.low, self.high))
+        words = list(words)
+        total = self._logit(words)
+        size = self.window
+        if size and len(words) > size + size // 2:
+            # Cues (CUE words) belong to the whole message: every window reads them.
+            cues = [w for w in words if w.startswith(CUE)]
+            plain = [w for w in words if not w.startswith(CUE)]
+            step = max(1, size // 2)
+            for start in range(0, len(plain) - step, step):
+                total = max(total, self._logit([*plain[start:start + size], *cues]))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total))))
+
+    def _logit(self, words: Iterable[str]) -> float:
+        weights = self.weights
+        return self.bias + sum(weights.get(f, 0.0)
+                               for f in features(words, self.low, self.high, self.bigrams))
 
     def danger(self, words: Iterable[str]) -> bool:
         return self.probability(words) >= self.threshold
@@ -84,6 +122,9 @@ class NgramModel:
             "low": self.low, "high": self.high, "bias": round(self.bias, 5),
             "threshold": self.threshold, "threshold_now": self.threshold_now,
             "threshold_uncertain": self.threshold_uncertain,
+            "threshold_past": self.threshold_past,
+            "bigrams": self.bigrams, "window": self.window, "past_scope": self.past_scope,
+            "cues": self.cues,
             "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
         }
         return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
@@ -97,6 +138,9 @@ class NgramModel:
             low=int(data.get("low", 3)), high=int(data.get("high", 5)),
             threshold_now=_optional(data.get("threshold_now")),
             threshold_uncertain=_optional(data.get("threshold_uncertain")),
+            threshold_past=_optional(data.get("threshold_past")),
+            bigrams=bool(data.get("bigrams", False)), window=int(data.get("window", 0)),
+            past_scope=str(data.get("past_scope", "message")), cues=bool(data.get("cues", False)),
         )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.danger.context import EDGE, Category, Finding, Rule, Token
-from bot.danger.model import MAX_CHARS, NEGATED, PAST_MODEL, NgramModel, load_model
+from bot.danger.model import CUE, MAX_CHARS, NEGATED, PAST_MODEL, NgramModel, load_model
 from bot.danger.normalize import fold, sentences
 from bot.danger.rules import LocaleRules, load_locale
 
@@ -252,18 +252,21 @@ class DangerNet:
                                (*verdict.evidence, past))
         return verdict
 
-    def route(self, text: str, locale: str) -> tuple[Verdict, str | None, list[str]]:
+    def route(self, text: str, locale: str,
+              model: NgramModel | None = None) -> tuple[Verdict, str | None, list[str]]:
         """The rules' verdict, and the gate mode and words the model would be asked with.
 
         The mode is None when the model is not asked (the rules decided, or a veto cue);
-        bench/train_danger_model.py chooses each mode's threshold from these.
+        bench/train_danger_model.py chooses each mode's threshold from these. `model`
+        (default: the locale's) says what the model reads (its input options).
         """
         chosen = [self._rules[locale]]
         verdict = self._by_rules(sentences(fold(text)), chosen)
         unsure = _unsure(verdict.evidence)
         if verdict.kind is not Kind.NONE or (verdict.evidence and not unsure):
             return verdict, None, []
-        mode, words = self.model_gate(text, locale, unsure)
+        model = model if model is not None else self._models.get(locale)
+        mode, words = self.model_gate(text, locale, unsure, model)
         return verdict, mode, words
 
     def _by_rules(self, raw: list[list[str]], chosen: list[LocaleRules]) -> Verdict:
@@ -304,50 +307,41 @@ class DangerNet:
         return self._second_opinion(text, [self._rules[locale]], False)
 
     def model_gate(
-        self, text: str, locale: str, unsure: bool = False
+        self, text: str, locale: str, unsure: bool = False, model: NgramModel | None = None
     ) -> tuple[str | None, list[str]]:
         """The gate mode the model is asked under (None: nothing to read), and its words.
 
         "now": the rules see a cue of now and nothing that casts doubt; "plain": no cue
         either way; "uncertain": a negation, hypothetical, figurative, behaviour or idiom
         cue in what it reads, or a rule target that only a hypothetical or behaviour cue
-        silenced. Each mode has its own threshold (bench/train_danger_model.py).
+        silenced; "past": a sentence with a past cue was left out (`past_scope`
+        "sentence") and nothing else casts doubt. Each mode has its own threshold
+        (bench/train_danger_model.py).
         """
-        words, cues = self.model_input(text, locale)
-        if sum(w.isalnum() for w in words) < MODEL_MIN_WORDS:  # "~safe" is not a word
+        words, cues = self.model_input(text, locale, model)
+        # A cue of now counts as words ("me corté otra vez" is four), though not read.
+        said = sum(w.isalnum() for w in words) + _now_words(self._rules[locale], text, cues)
+        if said < MODEL_MIN_WORDS:  # "~safe" is not a word
             return None, words
         if unsure or not _DOUBT.isdisjoint(cues):
             return "uncertain", words
+        if Category.HISTORICAL in cues:
+            return "past", words
         return ("plain" if _MODEL_NOW.isdisjoint(cues) else "now"), words
 
-    def model_input(self, text: str, locale: str) -> tuple[list[str], set[Category]]:
+    def model_input(self, text: str, locale: str,
+                    model: NgramModel | None = None) -> tuple[list[str], set[Category]]:
         """What the model reads, and the cue categories of what it reads.
 
-        A sentence with a sign of the past ("used to", "at 5", "in 2019") is left out
-        whole: harm that is over is the rules' to judge, and a past cue must win. The
-        words of cues of now ("right now", "tonight", "help") are left out too: a model
-        that counted them would say danger for "nothing right now". The model judges
-        what is said; the rules judge when.
+        A sign of the past ("used to", "at 5", "in 2019") leaves out the whole message, or
+        with the model's `past_scope` "sentence" only its own sentence: harm that is over
+        is the rules' to judge, and a past cue must win. The words of cues of now ("right
+        now", "tonight", "help") are left out too: a model that counted them would say
+        danger for "nothing right now". The model judges what is said; the rules judge
+        when. A model with `cues` reads the categories of the cues found as words of their
+        own (model.CUE), after the message's words.
         """
-        rules = self._rules[locale]
-        words: list[str] = []
-        categories: set[Category] = set()
-        for sentence in sentences(fold(text[:MAX_CHARS])):
-            tokens = rules.tokenizer.tokens(sentence)
-            spans = rules.context.cues(tokens)
-            if any(c is Category.HISTORICAL for _, _, c in spans):
-                return [], {Category.HISTORICAL}
-            categories.update(c for _, _, c in spans)
-            now = {i for s, e, c in spans if c in _MODEL_NOW for i in range(s, e)}
-            negated = {i for _, e, c in spans if c is Category.NEGATED
-                       for i in range(e, min(len(tokens), e + NEGATION_REACH))}
-            for i, token in enumerate(tokens):
-                if i in now:
-                    continue
-                words.append(token.text)
-                if i in negated and token.text.isalnum():
-                    words.append(NEGATED + token.text)
-        return words, categories
+        return _model_words(self._rules[locale], text, model)
 
     def _second_opinion(self, text: str, chosen: list[LocaleRules], unsure: bool) -> Verdict:
         """The model's word where the rules found no target, or were unsure (class doc)."""
@@ -355,7 +349,7 @@ class DangerNet:
             model = self._models.get(rules.locale)
             if model is None:
                 continue
-            mode, words = self.model_gate(text, rules.locale, unsure)
+            mode, words = self.model_gate(text, rules.locale, unsure, model)
             if mode is None:
                 continue
             p = model.probability(words)
@@ -373,3 +367,43 @@ def _unsure(evidence: Sequence[Evidence]) -> bool:
         and all(c in _UNSURE_NAMES or c in _NOW_NAMES for c, _ in e.modifiers)
         for e in evidence
     )
+
+
+def _model_words(rules: LocaleRules, text: str,
+                 model: NgramModel | None) -> tuple[list[str], set[Category]]:
+    """DangerNet.model_input for one locale's rules."""
+    words: list[str] = []
+    categories: set[Category] = set()
+    by_sentence = model is not None and model.past_scope == "sentence"
+    for sentence in sentences(fold(text[:MAX_CHARS])):
+        tokens = rules.tokenizer.tokens(sentence)
+        spans = rules.context.cues(tokens)
+        if any(c is Category.HISTORICAL for _, _, c in spans):
+            if not by_sentence:
+                return [], {Category.HISTORICAL}
+            categories.add(Category.HISTORICAL)
+            continue
+        categories.update(c for _, _, c in spans)
+        now = {i for s, e, c in spans if c in _MODEL_NOW for i in range(s, e)}
+        negated = {i for _, e, c in spans if c is Category.NEGATED
+                   for i in range(e, min(len(tokens), e + NEGATION_REACH))}
+        for i, token in enumerate(tokens):
+            if i in now:
+                continue
+            words.append(token.text)
+            if i in negated and token.text.isalnum():
+                words.append(NEGATED + token.text)
+    if model is not None and model.cues:
+        words.extend(CUE + str(c) for c in sorted(categories) if c is not Category.PSEUDO)
+    return words, categories
+
+
+def _now_words(rules: LocaleRules, text: str, cues: set[Category]) -> int:
+    """How many words of the message are cues of now (left out of the model's input)."""
+    if _MODEL_NOW.isdisjoint(cues):
+        return 0
+    found = 0
+    for sentence in sentences(fold(text[:MAX_CHARS])):
+        tokens = rules.tokenizer.tokens(sentence)
+        found += sum(e - s for s, e, c in rules.context.cues(tokens) if c in _MODEL_NOW)
+    return found

@@ -4,15 +4,16 @@ Each `<name>_<locale>.tsv` (header `verdict<TAB>concern<TAB>message`) is measure
 own and pooled per language, with the locale given and with it unknown (the net guesses).
 Issue 14's goals: danger recall >= 0.95, false alarms (non-danger called danger) <= 0.10,
 no past disclosure called danger.
-- tune_*, tune2_*, tune3_* and tune_extra_*.tsv are TUNING sets (tune2 and tune3 are two
-  thirds of the first two held-out sets, each measured blind once and then tuned on;
-  tune_extra is written for the model): they must meet the goals.
-- aside_*.tsv and aside3_*.tsv are the thirds of those held-out sets put aside before any
-  change of their round, never read while tuning: their figures are printed, and a change
-  may not make them worse than ASIDE_FLOORS (they do not meet the goals).
-- heldout3_*.tsv is the blind held-out set written by an engineer who never saw the rules;
-  the lead measures it. For each one present, its test prints the figures and the gap to
-  the goals and holds HELDOUT3_FLOORS, which the lead sets (skipped while absent).
+- tune_*, tune2_*, tune3_*, tune4_* and tune_extra_*.tsv are TUNING sets (tune2, tune3
+  and tune4 are two thirds of the first three held-out sets, each measured blind once and
+  then tuned on; tune_extra and tune_extra4 are written for the model): they must meet
+  the goals.
+- aside_*.tsv, aside3_*.tsv and aside4_*.tsv are the thirds of those held-out sets put
+  aside before any change of their round, never read while tuning: their figures are
+  printed, and a change may not make them worse than ASIDE_FLOORS.
+- heldout4_*.tsv is the next blind held-out set, written by an engineer who never saw the
+  net; the lead measures it. For each one present, its test prints the figures and the
+  gap to the goals and holds HELDOUT4_FLOORS, which the lead sets (skipped while absent).
 The figures go to the run's terminal summary (tests/conftest.py FIGURES), so CI shows them.
 """
 
@@ -33,28 +34,32 @@ MIN_DANGER_RECALL = 0.95
 MAX_FALSE_ALARMS = 0.10
 #: The set-aside files as measured (locale given), the floor a change may not go below:
 #: (danger messages caught, non-danger messages called danger, past disclosures called
-#: danger), each out of 19 danger and 23 others (10 of them disclosures).
-#: aside3 (safety-net3): out of 53 en / 54 es danger and 77 / 82 others (25 disclosures).
-#: aside_es got worse in safety-net3 on two counts (2 -> 3 false alarms, 1 -> 2 past
-#: called danger, with 17 -> 19 danger caught): the floor says so (docs/safety.md).
+#: danger). aside: out of 19 danger and 23 others (10 of them disclosures); aside3 (since
+#: safety-net3): out of 53 en / 54 es danger and 77 / 82 others (25 disclosures); aside4
+#: (since safety-net4, the third of heldout3 put aside): out of 81 en / 78 es danger and
+#: 96 / 99 others (31 / 32 disclosures).
+#: After safety-net4 (docs/safety.md). aside4 as first measured, before any change of the
+#: round: (70, 9, 2) en, (69, 9, 0) es. After: more danger caught (77, 73) but worse on one
+#: count in each language: one more false alarm in English (9 -> 10, 0.104) and one past
+#: disclosure called danger in Spanish (0 -> 1). The floors say so; the figures improved
+#: elsewhere are held where they now are (aside3_en 4 -> 2 false alarms, 2 -> 1 past;
+#: aside3_es 49 -> 52 caught; aside_en 16 -> 18 caught; aside4_en 2 -> 1 past).
 ASIDE_FLOORS = {
-    "aside_en.tsv": (16, 2, 0),
+    "aside_en.tsv": (18, 2, 0),
     "aside_es.tsv": (19, 3, 2),
-    "aside3_en.tsv": (49, 4, 2),
-    "aside3_es.tsv": (49, 5, 0),
+    "aside3_en.tsv": (49, 2, 1),
+    "aside3_es.tsv": (52, 5, 0),
+    "aside4_en.tsv": (77, 10, 1),
+    "aside4_es.tsv": (73, 9, 1),
 }
 #: TUNING: every file whose name starts with one of these (the goals hold on each).
-TUNING = ("tune_", "tune2_", "tune3_", "tune_extra_")
-#: The blind held-out set heldout3_<locale>.tsv as first measured by the lead after the
-#: safety-net3 changes (2026-11-29), the floor a change may not go below: locale ->
-#: (danger messages caught, non-danger messages called danger, past disclosures called
-#: danger), locale given. en: of 245 danger, 291 others (95 disclosures): recall 0.869,
-#: false alarms 0.096; es: of 236 danger, 299 others (96 disclosures): 0.856, 0.077.
-#: (Before the safety-net3 changes: 149/245 caught en, 136/236 es.) Goals NOT met.
-HELDOUT3_FLOORS: dict[str, tuple[int, int, int]] = {
-    "en": (213, 28, 3),
-    "es": (202, 23, 0),
-}
+TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune_extra_", "tune_extra4_")
+#: The blind held-out set heldout4_<locale>.tsv as first measured by the lead after the
+#: safety-net4 changes, the floor a change may not go below: locale -> (danger messages
+#: caught, non-danger messages called danger, past disclosures called danger), locale
+#: given. Empty until the lead measures it (its test then only prints the figures).
+#: (heldout3, measured after safety-net3, became tune4_* and aside4_*: README-tune4.md.)
+HELDOUT4_FLOORS: dict[str, tuple[int, int, int]] = {}
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,7 @@ def test_corpus__tuning_sets__meet_the_goals(
 def test_corpus__set_aside__measured_and_never_worse(
     net: DangerNet, request: pytest.FixtureRequest
 ) -> None:
-    figures = _measure_all(net, request, "aside_", "aside3_")
+    figures = _measure_all(net, request, "aside_", "aside3_", "aside4_")
     lines = request.config.stash.setdefault(FIGURES, [])
     worse = []
     for name, (caught, alarms, past) in ASIDE_FLOORS.items():
@@ -231,16 +236,16 @@ def test_corpus__blind_held_out__measured_and_never_worse(
     net: DangerNet, request: pytest.FixtureRequest, locale: str
 ) -> None:
     """The blind set, when present: its figures and the goals' gap printed; the floor held."""
-    path = DATA / f"heldout3_{locale}.tsv"
+    path = DATA / f"heldout4_{locale}.tsv"
     if not path.exists():
         pytest.skip(f"{path.name} is not here (the lead measures it)")
     f = measure(path.name, read(path), net, locale)
     lines = request.config.stash.setdefault(FIGURES, [])
     lines.append("  " + f.line())
     lines.append(f"  {path.name}: issue 14 goals {'NOT met' if f.problems() else 'met'}")
-    if locale not in HELDOUT3_FLOORS:
+    if locale not in HELDOUT4_FLOORS:
         return
-    caught, alarms, past = HELDOUT3_FLOORS[locale]
+    caught, alarms, past = HELDOUT4_FLOORS[locale]
     assert f.danger_caught >= caught, f.line()
     assert f.false_alarms <= alarms, f.line()
     assert len(f.disclosures_called_danger) <= past, f.line()
@@ -292,9 +297,10 @@ def test_corpus__tuning_readers__never_open_a_held_out_file(
 
     header = "verdict\tconcern\tmessage\n"
     (tmp_path / "tune_en.tsv").write_text(header + "none\t-\thello\n", encoding="utf-8")
-    (tmp_path / "heldout3_en.tsv").write_text(header + "danger\t-\tPOISON\n", encoding="utf-8")
+    (tmp_path / "heldout4_en.tsv").write_text(header + "danger\t-\tPOISON\n", encoding="utf-8")
     (tmp_path / "aside_en.tsv").write_text(header + "danger\t-\tASIDE\n", encoding="utf-8")
     (tmp_path / "aside3_en.tsv").write_text(header + "danger\t-\tASIDE3\n", encoding="utf-8")
+    (tmp_path / "aside4_en.tsv").write_text(header + "danger\t-\tASIDE4\n", encoding="utf-8")
     monkeypatch.setitem(globals(), "DATA", tmp_path)  # this module's corpora()
     monkeypatch.setattr(bench_safety, "DATA", tmp_path)
     monkeypatch.setattr(train, "DATA", tmp_path)
