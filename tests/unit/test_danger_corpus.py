@@ -57,9 +57,11 @@ TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune_extra_", "tune_extra4_")
 #: The blind held-out set heldout4_<locale>.tsv as first measured by the lead after the
 #: safety-net4 changes, the floor a change may not go below: locale -> (danger messages
 #: caught, non-danger messages called danger, past disclosures called danger), locale
-#: given. Empty until the lead measures it (its test then only prints the figures).
+#: given. Measured once by the lead on 2026-11-29: en 233/260 caught (0.896), 46/316 false
+#: alarms (0.146), 5 past called danger; es 248/261 (0.950), 39/315 (0.124), 6 (the
+#: round-3 net before safety-net4: en 0.785 / 0.146 / 7, es 0.866 / 0.121 / 7).
 #: (heldout3, measured after safety-net3, became tune4_* and aside4_*: README-tune4.md.)
-HELDOUT4_FLOORS: dict[str, tuple[int, int, int]] = {}
+HELDOUT4_FLOORS: dict[str, tuple[int, int, int]] = {"en": (233, 46, 5), "es": (248, 39, 6)}
 
 
 @dataclass(frozen=True)
