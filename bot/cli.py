@@ -59,6 +59,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="answer an interview in this terminal")
     chat.add_argument("--as", dest="user", default=None, help="who is answering (default: you)")
     chat.add_argument("--flow", default=None, help="which interview (default: HEARTH_FLOW)")
+    chat.add_argument(
+        "--show-keys", action="store_true",
+        help="print each message's id above it, e.g. [replies.ask] (for translators and tests)",
+    )
     chat.set_defaults(run=_chat)
 
     run = sub.add_parser("run", help="run the Telegram bot (long polling unless --webhook)")
@@ -205,7 +209,9 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             return input(prompt)
 
         try:
-            ConsoleChat(service, user, locale=settings.locale, read=read).run(runner)
+            ConsoleChat(
+                service, user, locale=settings.locale, read=read, show_keys=args.show_keys
+            ).run(runner)
         except KeyboardInterrupt:
             print("\n" + str(macro(person_locale(), "console.j2", "stopped")()))
         finally:

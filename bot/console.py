@@ -30,6 +30,7 @@ class ConsoleChat:
         read: Reader = input,
         write: Writer = print,
         locale: str | None = None,
+        show_keys: bool = False,
     ) -> None:
         self.service = service
         self.user = user
@@ -38,6 +39,9 @@ class ConsoleChat:
         self.read = read
         self.write = write
         self.buttons: list[str] = []  # payloads of the last non-question choices, lettered
+        #: Print each message's id ("[replies.ask]") above it: a translator sees which
+        #: template said what, and tests follow the conversation without its wording.
+        self.show_keys = show_keys
 
     def inbound(self, kind: Kind, payload: str, args: str = "") -> Inbound:
         return Inbound(
@@ -51,6 +55,8 @@ class ConsoleChat:
 
     def show(self, message: Outbound) -> None:
         self.write("")
+        if self.show_keys:
+            self.write(f"[{message.key}]")
         self.write(message.text)
         if message.is_question:
             self.buttons = []
