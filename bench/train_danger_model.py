@@ -53,7 +53,11 @@ TARGET_RECALL = 0.80
 Sample = list[tuple[Kind, str]]
 #: The corpora LOCO leaves out one at a time, each by its own writer (tests/data/safety/
 #: README.md); the tune_extra* files, written for the model, are always trained on.
-WRITERS = ("tune", "tune2", "tune3", "tune4")
+WRITERS = ("tune", "tune2", "tune3", "tune4", "tune5")
+#: Files written for the model after studying a corpus's misses (the concepts, in the
+#: author's own words) leave with that corpus in LOCO (since safety-net5): training on
+#: messages written for a corpus's errors and then measuring on that corpus flattered it.
+COMPANIONS = {"tune3": ("tune_extra",), "tune4": ("tune_extra4",), "tune5": ("tune_extra5",)}
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,15 @@ class Design:
     #: Choose the past model's veto of the danger model first, and the danger model's
     #: thresholds knowing which past disclosures that veto removes.
     veto_first: bool = False
+    #: Windows also where the message's cues cast doubt (False: score it whole; safety-net5).
+    window_doubt: bool = True
 
     def template(self, model: NgramModel | None = None) -> NgramModel:
         """A model (empty, or `model`) carrying this design's input options."""
         base = model or NgramModel({}, 0.0, 0.5)
         return replace(base, bigrams=self.bigrams, window=self.window,
-                       past_scope=self.past_scope, cues=self.cues)
+                       past_scope=self.past_scope, cues=self.cues,
+                       window_doubt=self.window_doubt)
 
 
 #: safety-net3's model, and the candidates compared by LOCO in safety-net4.
@@ -104,12 +111,25 @@ DESIGNS = {
                                                          inner="random", budget=0.10),
     "all, veto first, random-held, budget 0.12": replace(_ALL, veto_first=True,
                                                          inner="random", budget=0.12),
+    # safety-net5: extra files leave with their corpus in LOCO (COMPANIONS), tune5 added.
+    "net4, budget 0.05": replace(_ALL, veto_first=True, budget=0.05),
+    "net4, budget 0.04": replace(_ALL, veto_first=True, budget=0.04),
+    "no windows under doubt, budget 0.05": replace(_ALL, veto_first=True, budget=0.05,
+                                                   window_doubt=False),
+    "no windows under doubt, budget 0.06": replace(_ALL, veto_first=True, budget=0.06,
+                                                   window_doubt=False),
+    "no windows under doubt, budget 0.07": replace(_ALL, veto_first=True, budget=0.07,
+                                                   window_doubt=False),
+    "no windows under doubt, budget 0.04": replace(_ALL, veto_first=True, budget=0.04,
+                                                   window_doubt=False),
 }
-#: Chosen by LOCO (docs/safety.md "Choosing by LOCO"): pooled danger recall 0.965 en /
-#: 0.971 es at 0.037 / 0.049 false alarms, against 0.932 / 0.940 at 0.042 / 0.046 with
-#: safety-net3's design on the same data and rules; held-out thresholds by corpus beat
-#: random thirds (0.958 / 0.967).
-CHOSEN = replace(_ALL, veto_first=True)
+#: Chosen by LOCO (docs/safety.md "Choosing by LOCO"). safety-net4: word pairs, cue
+#: features, windows, past by sentence, veto first, thresholds held out by corpus.
+#: safety-net5 (five writers, extra files leaving with their corpus): the false-alarm
+#: budget 0.08 -> 0.05 and no windows where the message casts doubt; pooled LOCO 0.908 en
+#: / 0.938 es recall at 0.037 / 0.038 false alarms (net4's design on the same data: 0.935
+#: / 0.953 at 0.062 / 0.058), because LOCO read blind false alarms ~0.10 low on heldout4.
+CHOSEN = replace(_ALL, veto_first=True, budget=0.05, window_doubt=False)
 
 
 def corpora(locale: str) -> dict[str, Sample]:
@@ -214,7 +234,7 @@ def folds(sample: Sample, k: int) -> list[list[int]]:
 
 #: Out of fold on the training folds, the net (rules + model) may call at most this share
 #: of non-danger messages danger: under the issue's budget (0.10), since new text costs more.
-FALSE_ALARM_BUDGET = 0.08
+FALSE_ALARM_BUDGET = 0.08  # net4's; CHOSEN uses its own (Design.budget)
 #: The past model may turn at most this share of the danger messages (out of fold) into
 #: not-danger, in each of its two uses.
 PAST_LOSS = 0.005
@@ -400,7 +420,8 @@ def loco(locale: str, design: Design, quiet: bool = False) -> tuple[list[Kind], 
     for name in WRITERS:
         if name not in groups:
             continue
-        keep = [i for i, g in enumerate(groups) if g != name]
+        away = {name, *COMPANIONS.get(name, ())}
+        keep = [i for i, g in enumerate(groups) if g not in away]
         model, past = fit([sample[i] for i in keep], locale, design, [groups[i] for i in keep])
         net = net_with(locale, model, past)
         test = [x for x, g in zip(sample, groups, strict=True) if g == name]

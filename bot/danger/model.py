@@ -28,6 +28,9 @@ NEGATED = "~"
 #: Marks a cue the rules found ("#present", "#hypothetical"): the rules' sense of time and
 #: doubt as a feature of its own, never split into letters.
 CUE = "#"
+#: The cue words that cast doubt on a message (net.py _DOUBT, as model words).
+DOUBT_CUES = frozenset(
+    CUE + c for c in ("negated", "hypothetical", "figurative", "behaviour", "idiom"))
 
 
 def features(words: Iterable[str], low: int = 3, high: int = 5,
@@ -84,6 +87,10 @@ class NgramModel:
     cues: bool = False
     #: The threshold when a sentence with a past cue was left out (mode "past").
     threshold_past: float | None = None
+    #: False (safety-net5): a message whose cues cast doubt (a negation, "if", "lol", an
+    #: idiom) is scored whole, never by windows: a window cut out of "my mum will kill me
+    #: if she finds out lol" no longer sees the context that makes it harmless.
+    window_doubt: bool = True
 
     def threshold_for(self, mode: str) -> float:
         """The threshold for a gate mode ("plain", "now", "uncertain"; net.py)."""
@@ -99,9 +106,11 @@ class NgramModel:
         words = list(words)
         total = self._logit(words)
         size = self.window
+        cues = [w for w in words if w.startswith(CUE)]
+        if not self.window_doubt and not DOUBT_CUES.isdisjoint(cues):
+            size = 0
         if size and len(words) > size + size // 2:
             # Cues (CUE words) belong to the whole message: every window reads them.
-            cues = [w for w in words if w.startswith(CUE)]
             plain = [w for w in words if not w.startswith(CUE)]
             step = max(1, size // 2)
             for start in range(0, len(plain) - step, step):
@@ -124,7 +133,7 @@ class NgramModel:
             "threshold_uncertain": self.threshold_uncertain,
             "threshold_past": self.threshold_past,
             "bigrams": self.bigrams, "window": self.window, "past_scope": self.past_scope,
-            "cues": self.cues,
+            "cues": self.cues, "window_doubt": self.window_doubt,
             "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
         }
         return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
@@ -141,6 +150,7 @@ class NgramModel:
             threshold_past=_optional(data.get("threshold_past")),
             bigrams=bool(data.get("bigrams", False)), window=int(data.get("window", 0)),
             past_scope=str(data.get("past_scope", "message")), cues=bool(data.get("cues", False)),
+            window_doubt=bool(data.get("window_doubt", True)),
         )
 
 

@@ -48,6 +48,16 @@ def test_window__a_dangerous_end_of_a_long_answer_is_not_outvoted() -> None:
     assert _kind(_net(_model(window=12)), LONG.replace("bridge", "beach")) is Kind.NONE
 
 
+def test_window__a_message_that_casts_doubt_is_scored_whole__when_asked() -> None:
+    """safety-net5: a window cut out of a long message that says "not" (or "lol", "if")
+    no longer alarms on its own; without the doubt, windows still read the end."""
+    doubt = LONG.replace("slept well", "is not fussy")
+    options = {"window": 12, "cues": True, "threshold_uncertain": 0.5}
+    assert _kind(_net(_model(**options)), doubt) is Kind.DANGER
+    assert _kind(_net(_model(**options, window_doubt=False)), doubt) is Kind.NONE
+    assert _kind(_net(_model(**options, window_doubt=False)), LONG) is Kind.DANGER
+
+
 def test_word_pairs__a_feature_only_when_asked() -> None:
     assert "b got her" in features(["he", "got", "her"], bigrams=True)
     assert not any(f.startswith("b ") for f in features(["he", "got", "her"]))
@@ -77,10 +87,10 @@ def test_past_by_sentence__only_the_past_sentence_is_left_out() -> None:
 
 def test_options__round_trip_as_data() -> None:
     model = _model(bigrams=True, cues=True, window=12, past_scope="sentence",
-                   threshold_past=0.7)
+                   threshold_past=0.7, window_doubt=False)
     again = NgramModel.from_json(model.to_json())
-    assert (again.bigrams, again.cues, again.window, again.past_scope, again.threshold_past) \
-        == (True, True, 12, "sentence", 0.7)
+    assert (again.bigrams, again.cues, again.window, again.past_scope, again.threshold_past,
+            again.window_doubt) == (True, True, 12, "sentence", 0.7, False)
 
 
 def _routed(truth: Kind, mode: str, p: float, past: float = 0.0) -> Routed:
