@@ -78,12 +78,16 @@ TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune_extra_", "tune_
 #: The blind held-out set heldout5_<locale>.tsv as first measured by the lead after the
 #: safety-net5 changes, the floor a change may not go below: locale -> (danger messages
 #: caught, non-danger messages called danger, past disclosures called danger), locale
-#: given. Empty until the lead measures it.
+#: given. Measured by the lead on 2026-11-29 after safety-net5: en 187/210 caught (0.890),
+#: 20/257 false alarms (0.078), 3 past called danger; es 169/215 (0.786), 21/254 (0.083), 5
+#: (the safety-net4 net before the round: en 0.929 / 0.175 / 3, es 0.860 / 0.161 / 10; the
+#: round's data at the old budget 0.08 read en 0.905 / 0.082, es 0.828 / 0.098 but called
+#: "Nothing right now" danger: docs/safety.md "The operating point").
 #: (heldout4, measured once by the lead after safety-net4 on 2026-11-29: en 233/260 caught
 #: (0.896), 46/316 false alarms (0.146), 5 past called danger; es 248/261 (0.950), 39/315
 #: (0.124), 6; it became tune5_* and aside5_*: README-tune5.md. heldout3, measured after
 #: safety-net3, became tune4_* and aside4_*: README-tune4.md.)
-HELDOUT5_FLOORS: dict[str, tuple[int, int, int]] = {}
+HELDOUT5_FLOORS: dict[str, tuple[int, int, int]] = {"en": (187, 20, 3), "es": (169, 21, 5)}
 
 
 @dataclass(frozen=True)
