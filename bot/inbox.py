@@ -116,21 +116,27 @@ def link_hash(token: str) -> str:
     return hashlib.sha256(("back:" + token).encode()).hexdigest()
 
 
-def family_links(uow: UnitOfWork, web_url: str | None, interview: InterviewRecord,
-                 now: datetime) -> list[Say]:
+def new_links(uow: UnitOfWork, web_url: str | None, interview: InterviewRecord,
+              now: datetime) -> list[str]:
     """A one-time link back to their page for each of the family's people on the web, for
     the clinician to give them (a family whose browser session ended is a stranger to the
-    site); shown once, never stored with the reply. None past the hourly limit."""
-    links: list[Say] = []
+    site); only the hash is kept. None past the hourly limit."""
+    links: list[str] = []
     for person_id in web_family(uow, interview):
         if uow.inbox.links_since(person_id, now - timedelta(hours=1)) >= LINKS_PER_HOUR:
             continue
         token = secrets.token_urlsafe(32)
         uow.inbox.add_link(link_hash(token), person_id, now=now, expires_at=now + LINK_TTL)
-        links.append(Say(message="family_link", library=LIBRARY,
-                         params={"link": None, "days": LINK_TTL.days},
-                         secret={"link": f"{web_url or LOCAL_WEB_URL}/back/{token}"}))
+        links.append(f"{web_url or LOCAL_WEB_URL}/back/{token}")
     return links
+
+
+def family_links(uow: UnitOfWork, web_url: str | None, interview: InterviewRecord,
+                 now: datetime) -> list[Say]:
+    """`new_links` as the chat says them: shown once, never stored with the reply."""
+    return [Say(message="family_link", library=LIBRARY,
+                params={"link": None, "days": LINK_TTL.days}, secret={"link": link})
+            for link in new_links(uow, web_url, interview, now)]
 
 
 def come_back(uow: UnitOfWork, token: str, now: datetime) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot import caseload, plans
+from bot import caseload, inbox, plans
 from bot.access import is_clinician, may_read, plausible_interview_id
 from flows.catalog import FlowCatalog
 from flows.lifecycle import State
@@ -42,6 +42,11 @@ class PlanPage:
     #: The family's own words at the check-in (optional), and when.
     family_words: str = ""
     words_at: str = ""
+    #: Whether the family answers on the web (it may need a link back to its page), and the
+    #: one-time links just made for it: shown on this one response, kept nowhere.
+    on_web: bool = False
+    links: list[str] = field(default_factory=list)
+    link_days: int = inbox.LINK_TTL.days
 
 
 def owned(uow: UnitOfWork, person_id: int, interview_id: str, now: datetime,
@@ -76,6 +81,7 @@ def plan_page(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_i
     picked = {i.recommendation for i in plan.active} if plan else set()
     page = PlanPage(interview.id, interview.subject_nickname or "", submitted)
     page.can_change = clinician is not None and caseload.may_use(clinician, interview)
+    page.on_web = bool(inbox.web_family(uow, interview))
     page.recs = [{"n": n, "title": plans.clinician_title(r, locale),
                   "words": plans.family_items([r], _one(r.id), family_locale)[0]["words"],
                   "picked": r.id in picked} for n, r in enumerate(recs, start=1)]
@@ -209,3 +215,18 @@ def _done(uow: UnitOfWork, interview: InterviewRecord, person_id: int, now: date
           kind: str, notice: str) -> tuple[str, bool]:
     uow.audit.add(kind, interview_id=interview.id, person_id=person_id, now=now, detail=WEB)
     return notice, True
+
+
+def family_links(uow: UnitOfWork, person_id: int, interview_id: str, web_url: str | None,
+                 now: datetime) -> list[str] | None:
+    """The owner's one-time links back to the family's web page (bot/inbox.py: the chat's
+    `/familylink` makes the same), audited; [] when the family is not on the web or the
+    hourly limit is spent; None when not this clinician's interview to change."""
+    interview = owned(uow, person_id, interview_id, now, "web_family_link")
+    if interview is None:
+        return None
+    links = inbox.new_links(uow, web_url, interview, now)
+    if links:
+        uow.audit.add("family_link", interview_id=interview.id, person_id=person_id, now=now,
+                      detail=WEB)
+    return links

@@ -7,15 +7,17 @@ both come here, so a rating is checked, authorised and audited in one place.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot import caseload
 from bot.access import is_clinician
 from scoring import has_rules
-from scoring.informants import has_informant_rules
-from scoring.ratings import RatingProblem, check_rating
-from scoring.rules import ScoringRules, bundled_rules
 from store.contract import UnitOfWork
 from store.records import InterviewRecord, Person, Rating
+
+if TYPE_CHECKING:
+    from scoring.ratings import RatingProblem
+    from scoring.rules import ScoringRules
 
 #: The audit kind of a kept rating (detail: "<function>:<revision>", sealed with a key).
 RATED = "rated"
@@ -26,6 +28,10 @@ WITHDRAWN = "rating_withdrawn"
 def map_of(interview: InterviewRecord) -> ScoringRules | None:
     """The functional map an interview's ratings sit on; None for a flow without one (the
     sample flow) or an informant's form (the clinician rates on the family's interview)."""
+    # Imported on first use: the rule models are off `hearth chat`'s way to its first question.
+    from scoring.informants import has_informant_rules
+    from scoring.rules import bundled_rules
+
     if has_informant_rules(interview.flow_id) or not has_rules(interview.flow_id):
         return None
     return bundled_rules(interview.flow_id).scoring
@@ -40,6 +46,8 @@ def keep(uow: UnitOfWork, person: Person, interview: InterviewRecord, function: 
          value: str, reason: str, *, now: datetime) -> Rating | RatingProblem:
     """Append one rating, audited; or the problem with it (nothing kept). The caller has
     checked `may_rate` and `map_of` (the feature and the page answer those themselves)."""
+    from scoring.ratings import check_rating
+
     rules = map_of(interview)
     assert rules is not None and may_rate(person, interview)
     reason = " ".join(reason.split())
@@ -50,7 +58,6 @@ def keep(uow: UnitOfWork, person: Person, interview: InterviewRecord, function: 
     uow.audit.add(RATED, interview_id=interview.id, person_id=person.id, now=now,
                   detail=f"{function}:{rating.revision}")
     return rating
-
 
 
 def in_force(uow: UnitOfWork, interview_id: str, function: str) -> Rating | None:
@@ -64,6 +71,8 @@ def withdraw(uow: UnitOfWork, person: Person, interview: InterviewRecord, functi
     """Take a rating back with a reason: the next revision, append-only, audited; the
     scores fall back to the family's (and informants') view. Or the problem (nothing kept).
     The caller has checked `may_rate` and `map_of`, as for `keep`."""
+    from scoring.ratings import RatingProblem, check_rating
+
     rules = map_of(interview)
     assert rules is not None and may_rate(person, interview)
     reason = " ".join(reason.split())

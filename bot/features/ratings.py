@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -22,9 +22,10 @@ from bot.reporting import rating_notes
 from bot.router import Interest
 from messages.render import LOCALES, messages_dir
 from messages.words import fold, strip_accents
-from scoring.ratings import RatingProblem, functions_of, scale
-from scoring.rules import bundled_rules
 from store.records import InterviewRecord
+
+if TYPE_CHECKING:
+    from scoring.ratings import RatingProblem
 
 LIBRARY = "ratings.j2"
 RATE = frozenset({"rate", "valorar"})
@@ -53,6 +54,10 @@ class RatingWords:
 def rating_words(map_id: str) -> RatingWords:
     """The words of every locale's rating_words.yaml, the map's own labels and ids, and its
     points as numbers. Two functions sharing a word would make a rating ambiguous: refused."""
+    # On first use: the rule models stay off `hearth chat`'s way to its first question.
+    from scoring.ratings import functions_of
+    from scoring.rules import bundled_rules
+
     rules = bundled_rules(map_id).scoring
     functions: dict[str, str] = {}
     values: dict[str, str] = {}
@@ -108,6 +113,8 @@ class Parsed:
 
 def parse_rating(text: str, words: RatingWords) -> Parsed:
     """Read `<function> <value> <reason>`: names of several words, any locale's."""
+    from scoring.ratings import RatingProblem
+
     tokens = text.split()
     function = _longest(tokens, words.functions)
     if function is None:
@@ -168,6 +175,8 @@ class Ratings:
         return interview
 
     def rate(self, ctx: StepContext, args: str) -> None:
+        from scoring.ratings import RatingProblem, functions_of, scale
+
         raw_id, _, rest = args.strip().partition(" ")
         interview = self._interview(ctx, raw_id, "rate")
         if interview is None:
@@ -196,6 +205,8 @@ class Ratings:
 
     def withdraw(self, ctx: StepContext, args: str) -> None:
         """`/unrate <id> <function> <reason>`: the rating taken back, append-only."""
+        from scoring.ratings import RatingProblem, functions_of
+
         raw_id, _, rest = args.strip().partition(" ")
         if not raw_id:
             if caseload.require_clinician(ctx, "unrate"):

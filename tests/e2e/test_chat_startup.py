@@ -71,6 +71,13 @@ HEAVY = (
     "bot.pdf",
     "cryptography",  # no HEARTH_DATA_KEY here: nothing is sealed
     "babel",  # numbers and dates: no question before the first needs them
+    # Scoring's rules, report and computations: the ratings feature asks for them on
+    # first use (~40-100 ms of class building; the report needs them at the end).
+    "scoring.rules",
+    "scoring.report",
+    "scoring.compute",
+    "scoring.informants",
+    "scoring.ratings",
 )
 
 
@@ -104,8 +111,7 @@ def test_first_question_needs_no_heavy_module_no_scoring_model_and_one_flow(
     modules = set(state["modules"])
     eager = sorted(m for m in modules if m.split(".")[0] in HEAVY or m.startswith(HEAVY))
     assert eager == [], f"imported before the first question: {eager}"
-    # scoring may be imported (ratings' module names), but none of its rule models is
-    # built and no rules file is read: that is its ~0.1 s.
+    # And none of scoring's rule models is built, no rules file read.
     assert state["built"] == []
     # Only the flow the person answers is parsed; the others stay an index entry.
     assert state["flows"] == [flow.key]

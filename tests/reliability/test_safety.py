@@ -266,3 +266,34 @@ def test_every_locale__same_safety_messages() -> None:
         return {n for n in dir(module) if not n.startswith("_")}
 
     assert all(names(locale) == names("en") for locale in LOCALES)
+
+
+class CountingNet:
+    """The real danger net, counting the messages it is asked about."""
+
+    def __init__(self) -> None:
+        self.real = SafetyNet().net
+        self.asked: list[str] = []
+
+    def classify(self, text: str, locale: str | None = None):  # type: ignore[no-untyped-def]
+        self.asked.append(text)
+        return self.real.classify(text, locale)
+
+
+@pytest.mark.parametrize("agree", ["yes", "I agree", "  OK ", "Sí", "acepto"])
+async def test_a_bare_answer_word__not_read_by_the_net__anything_more_is(
+    agree: str, store: Store, catalog: FlowCatalog, clock: Clock
+) -> None:
+    # "yes" to the consent says nothing the net could find: not checking it keeps the net's
+    # first load off the way to the first question (`hearth chat`). One word more and it is.
+    spy = CountingNet()
+    service = DialogueService(store, catalog, clock=clock, safety=SafetyNet(_loaded=spy))  # type: ignore[arg-type]
+    person = Person(service, "ana")
+    await person.command("start")
+    await person.type(agree)
+    assert person.last[-1].key == "replies.ask"  # agreed: the first question
+    assert spy.asked == []
+    await person.type("3")  # a number: nothing to find either
+    await person.type("yes but he hits me every night")
+    assert spy.asked == ["yes but he hits me every night"]
+    assert "safety.support" in [m.key for m in person.last]
