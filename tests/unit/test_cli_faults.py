@@ -80,7 +80,9 @@ def test_report__unknown_locale__one_line_error(
 def hearth(
     *args: str, env: dict[str, str] | None = None, stdin: str = "", **popen: object
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+    # HEARTH_MESSAGES_DIR stays: the child speaks the same templates the test renders.
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith("HEARTH_") or k == "HEARTH_MESSAGES_DIR"}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         env=environment | (env or {}),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.data import tables
 from bot.data.load import InterviewData
+from bot.data.render import text as data_text
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answer
 from tests.unit.data_helpers import interview
@@ -76,7 +77,11 @@ def test_codebook__every_column_described() -> None:
     assert described["adv_severity[neglect]"][2] == "neglect"
     assert described["adv_severity[neglect]"][4].startswith('"Not being fed, kept safe')
     assert described["living"][6].startswith("two_parents=Two parents; one_parent=")
-    assert "Withheld" in described["child_name"][7]
+    withheld = data_text("en", "codebook_item", type="text", part="", min=None, max=None,
+                         withheld=True)
+    assert described["child_name"][7] == withheld
+    _, kept = tables.codebook(flow, include_nicknames=True)
+    assert {row[0]: row for row in kept}["child_name"][7] != withheld
     assert described["score.region.cortex"][5] == "score"
     assert all(row[8:] == ["developmental_history", 1] for row in book)
     assert all(row[4] for row in book)  # nothing undescribed

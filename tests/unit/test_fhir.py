@@ -317,10 +317,15 @@ def test_import__repeated_group_without_marker__reported() -> None:
 def test_import__problem_has_message() -> None:
     from bot.data.render import text
 
-    problem = ImportProblem("bs_sleep", "not_an_option", {"value": "x", "options": ["a", "b"]})
+    problem = ImportProblem("bs_sleep", "not_an_option", {"value": "zq", "options": ["a", "b"]})
     said = text("en", "import_problem", link_id=problem.link_id, code=problem.code,
                 params=problem.params)
-    assert said == 'bs_sleep: "x" is not an option here; expected one of a, b.'
+    # It names the item, the value sent and the options expected, and says this problem,
+    # not another one's words.
+    assert said.startswith("bs_sleep: ") and '"zq"' in said and "a, b" in said
+    other = text("en", "import_problem", link_id=problem.link_id, code="answered_twice",
+                 params={})
+    assert said != other and not said.startswith(other.rstrip("."))
 
 
 def test_response__authored_and_nothing_identifying() -> None:
