@@ -44,6 +44,7 @@ _KEYS = re.compile(
     r"|\bin\s*[(\[][^)\]]*[)\]]"  # in ("a", "b")
     r'|"[^"]*"\s*:'  # {"key": ...}
     r'|replace\(\s*"[^"]*"'  # replace("pattern", ...
+    r'|\b(?:selectattr|rejectattr|select|reject|map|sort|groupby|sum)\([^)]*\)'  # filters
     r'|\[\s*"[^"]*"\s*\]'  # x["key"]
 )
 
@@ -61,7 +62,7 @@ def _data(text: str) -> str:
 
 def _tag(tag: str) -> str:
     """A jinja2 tag: its quoted display strings changed, its keys and names left alone."""
-    if tag.startswith("{#"):
+    if tag.startswith("{#") or re.match(r"\{%-?\s*(from|import|include|extends)\b", tag):
         return tag
     kept = [(m.start(), m.end()) for m in _KEYS.finditer(tag)]
 
@@ -73,8 +74,22 @@ def _tag(tag: str) -> str:
     return _STRING.sub(change, tag)
 
 
+_WHOLE_MARKUP = re.compile(r"<[A-Za-z/!](?:[^>{]|\{\{.*?\}\}|\{%.*?%\})*?>", re.DOTALL)
+
+
 def reword(source: str) -> str:
-    """A template with the same tags and every sentence changed."""
+    """A template with the same tags and every sentence changed; an HTML tag holding jinja
+    tags (`<html lang="{{ locale }}">`) stays whole, only its jinja tags reworded."""
+    out, last = [], 0
+    for m in _WHOLE_MARKUP.finditer(source):
+        out.append(_reword(source[last:m.start()]))
+        out.append("".join(_tag(p) if _TAG.fullmatch(p) else p for p in _TAG.split(m.group(0))))
+        last = m.end()
+    out.append(_reword(source[last:]))
+    return "".join(out)
+
+
+def _reword(source: str) -> str:
     return "".join(
         _tag(part) if _TAG.fullmatch(part) else _data(part) for part in _TAG.split(source)
     )
