@@ -75,7 +75,7 @@ class Safety:
         if (inbound.kind is Kind.COMMAND and inbound.payload in CLINICAL_TEXT
                 and is_clinician(ctx.person)):
             return
-        if only_an_answer_word(text, ctx.person.locale):
+        if only_an_answer_word(text, ctx.person.locale) or only_a_code(inbound):
             return
         verdict = self.net.check(text, ctx.person.locale)
         from bot.danger import Kind as VerdictKind  # loaded by the check above
@@ -146,3 +146,22 @@ def only_an_answer_word(text: str, locale: str) -> bool:
     return (means_agree(text, locale) or means_yes(text, locale) or means_done(text, locale)
             or means_send(text, locale) or switch(text, locale) is not None
             or language_named(text) is not None)
+
+
+#: Commands whose argument may be a code: an invitation's (`/start <code>`, a deep link) or
+#: a resume code (`continue ABCD-2345`, Spanish "continuar" is `resume`).
+CODE_COMMANDS = frozenset({"start", "continue", "resume"})
+
+
+def only_a_code(inbound: Inbound) -> bool:
+    """Whether a command's argument is nothing but a code: random letters and digits, which
+    the character n-gram model can mistake for danger (a resume code did, in a test that
+    draws codes at random). Anything with words in it is checked as every message."""
+    if inbound.kind is not Kind.COMMAND or inbound.payload not in CODE_COMMANDS:
+        return False
+    from bot.features.resume import normalised  # (resume imports nothing of safety)
+
+    args = inbound.args.strip()
+    if inbound.payload == "start":  # an invitation code: URL-safe base64, one token
+        return bool(args) and len(args) >= 16 and all(c.isalnum() or c in "-_" for c in args)
+    return normalised(args) is not None

@@ -297,3 +297,27 @@ async def test_a_bare_answer_word__not_read_by_the_net__anything_more_is(
     await person.type("yes but he hits me every night")
     assert spy.asked == ["yes but he hits me every night"]
     assert "safety.support" in [m.key for m in person.last]
+
+
+async def test_codes_typed_after_continue_or_start__not_read_by_the_net__words_are(
+    store: Store, catalog: FlowCatalog, clock: Clock
+) -> None:
+    # Resume and invitation codes are random: the model once called one danger. Whatever
+    # letters a code draws, it is not a message; words after the same command are.
+    import secrets
+
+    from bot.access import new_code
+    from bot.features.resume import new_resume_code, shown
+
+    spy = CountingNet()
+    service = DialogueService(store, catalog, clock=clock, safety=SafetyNet(_loaded=spy))  # type: ignore[arg-type]
+    leo = Person(service, "leo")
+    codes = [new_resume_code() for _ in range(40)] + ["KXLLMYSE", "D1EN0W00"]
+    for code in codes:
+        await leo.command("continue", secrets.choice([code, shown(code), code.lower()]))
+    for _ in range(10):
+        await leo.command("start", new_code())
+    assert spy.asked == []
+    await leo.command("continue", "i want to die tonight")
+    assert spy.asked == ["i want to die tonight"]
+    assert "safety.support" in [m.key for m in leo.last]
