@@ -299,7 +299,7 @@ async def test_a_bare_answer_word__not_read_by_the_net__anything_more_is(
     assert "safety.support" in [m.key for m in person.last]
 
 
-async def test_codes_typed_after_continue_or_start__not_read_by_the_net__words_are(
+async def test_codes_and_ids_in_commands__not_read_by_the_net__words_are(
     store: Store, catalog: FlowCatalog, clock: Clock
 ) -> None:
     # Resume and invitation codes are random: the model once called one danger. Whatever
@@ -308,6 +308,7 @@ async def test_codes_typed_after_continue_or_start__not_read_by_the_net__words_a
 
     from bot.access import new_code
     from bot.features.resume import new_resume_code, shown
+    from store.repos.interviews import new_interview_id
 
     spy = CountingNet()
     service = DialogueService(store, catalog, clock=clock, safety=SafetyNet(_loaded=spy))  # type: ignore[arg-type]
@@ -317,7 +318,11 @@ async def test_codes_typed_after_continue_or_start__not_read_by_the_net__words_a
         await leo.command("continue", secrets.choice([code, shown(code), code.lower()]))
     for _ in range(10):
         await leo.command("start", new_code())
+    for _ in range(40):  # an interview id after a clinician's command
+        await leo.command("report", new_interview_id())
     assert spy.asked == []
     await leo.command("continue", "i want to die tonight")
     assert spy.asked == ["i want to die tonight"]
+    await leo.command("note", f"{new_interview_id()} he hit me again")
+    assert spy.asked[-1] == "he hit me again"  # the id left out, the words read
     assert "safety.support" in [m.key for m in leo.last]
