@@ -94,6 +94,18 @@ def test_codes__random_urlsafe__hash_is_sha256() -> None:
     assert code_hash(code) == hashlib.sha256(code.encode()).hexdigest() != code
 
 
+def test_codes__never_a_book_club_start_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A random code starting "r_" (1 in 4,096) opened "unknown book-club link" instead of
+    # the interview: such draws are thrown away, whatever the random source gives.
+    from bot import access
+    from bot.bookclub import LINK_PREFIX
+
+    assert LINK_PREFIX in access.NOT_AN_INVITATION
+    draws = iter([LINK_PREFIX + "x" * 20, LINK_PREFIX + "y" * 20, "ok" + "z" * 20])
+    monkeypatch.setattr(access.secrets, "token_urlsafe", lambda n: next(draws))
+    assert new_code() == "ok" + "z" * 20
+
+
 def test_may_access__owner_or_respondent_only() -> None:
     clinician, family, stranger = person(1, "clinician"), person(2), person(3)
     record = interview(owner=1, respondent=2)
