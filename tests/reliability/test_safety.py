@@ -83,6 +83,12 @@ def test_ordinary_answers__not_caught(text: str) -> None:
     assert not SafetyNet().in_danger(text)
 
 
+def emergency_line(locale: str = "en") -> str:
+    """The support message's opening line: the same with or without the deployment's
+    contacts, saved or not (the templates' wording)."""
+    return said("safety.support", locale, contacts=[], saved=False, paused=False).splitlines()[0]
+
+
 async def events_of(store: Store, user: str) -> list[Event]:
     def query(repo: UnitOfWork) -> list[Event]:
         person = repo.people.find("console", user)
@@ -116,10 +122,9 @@ async def test_danger_in_free_text__help_at_once__saved__paused__resumable(
     await person.type("yes")
     replies = await person.type("I'm going to kill myself")
 
-    assert len(replies) == 1
+    assert len(replies) == 1 and replies[0].key == "safety.support"
     text = replies[0].text
-    assert "call your local emergency number" in text
-    assert "What you wrote is saved" in text and "paused the interview" in text
+    assert text == said("safety.support", contacts=[], saved=True, paused=True)
     # No phone number is made up for a country we don't know.
     assert not re.search(r"\d{3}", text)
     state, answers = await state_and_answers(store, "ana")
@@ -175,7 +180,8 @@ async def test_danger_where_a_number_is_expected__help__nothing_saved(
 
 async def test_danger_before_any_interview__help_still_shown(person: Person) -> None:
     replies = await person.type("we are not safe at home")
-    assert "call your local emergency number" in replies[0].text
+    assert replies[0].key == "safety.support"
+    assert replies[0].text.startswith(emergency_line())
 
 
 async def test_deployment_contacts__shown_after_emergency_line(
@@ -186,8 +192,12 @@ async def test_deployment_contacts__shown_after_emergency_line(
     )
     ana = Person(service)
     await ana.command("start")
-    text = (await ana.type("I want to die"))[0].text
-    assert text.index("local emergency number") < text.index("Samaritans (UK and Ireland): 116 123")
+    reply = (await ana.type("I want to die"))[0]
+    contacts = ["Samaritans (UK and Ireland): 116 123"]
+    # The template puts the deployment's contacts after the emergency number it always gives.
+    assert reply.key == "safety.support"
+    assert reply.text in {said("safety.support", contacts=contacts, saved=saved, paused=paused)
+                          for saved in (True, False) for paused in (True, False)}
 
 
 async def test_redelivered_danger_message__one_flag__same_reply(
@@ -230,7 +240,7 @@ async def test_clinicians_interview__clinician_notified_without_the_words(
     assert len(notes) == 1
     assert "safety.clinician_flag" in ids(notes[0]) and interview_id in notes[0].text
     assert "partner" not in notes[0].text and "hurting" not in notes[0].text
-    assert "call your local emergency number" in replies[0].text and replies[0].chat_id is None
+    assert replies[0].key == "safety.support" and replies[0].chat_id is None
     flags = [e for e in await events_of(store, "ana") if e.kind == "safety_flag"]
     assert [e.interview_id for e in flags] == [interview_id]
 
@@ -244,9 +254,10 @@ def test_console__contacts_from_the_deployments_settings(
         terminal.wait_for(PROMPT)
         terminal.answer("yes")
         screen = terminal.answer("he is hitting her right now")
-        assert "call your local emergency number" in screen
-        assert "• Example Helpline: 0000 000" in screen and "• Text HOME to 000" in screen
-        assert "paused the interview" in screen and "Traceback" not in terminal.screen
+        assert "\n[safety.support]\n" in screen  # `hearth chat --show-keys`
+        contacts = ["Example Helpline: 0000 000", "Text HOME to 000"]
+        assert said("safety.support", contacts=contacts, saved=True, paused=True) in screen
+        assert "Traceback" not in terminal.screen
     finally:
         terminal.close()
 
@@ -254,8 +265,9 @@ def test_console__contacts_from_the_deployments_settings(
 async def test_spanish_speaker__help_in_spanish(person: Person) -> None:
     await person.command("language", "es")
     await person.command("start")
-    text = (await person.type("me está pegando ahora mismo"))[0].text
-    assert "llame enseguida al número de emergencias de su zona" in text
+    reply = (await person.type("me está pegando ahora mismo"))[0]
+    assert reply.key == "safety.support" and reply.text.startswith(emergency_line("es"))
+    assert emergency_line("es") != emergency_line("en")
 
 
 def test_every_locale__same_safety_messages() -> None:
