@@ -10,12 +10,11 @@ is lifted for this pass alone, in the same transaction, so it is never off for a
 from __future__ import annotations
 
 import json
-import sqlite3
-from typing import Any
 
 from store.cipher import Cipher, is_sealed
 from store.repos.audit import SEALED_KIND, SENSITIVE_KINDS
 from store.reseal_inbox import reseal_inbox
+from store.reseal_parts import Connection, lift_append_only, restore_append_only, sealed
 from store.reseal_plans import reseal_plans
 
 #: What this code seals. Raise it when something new is sealed, with its pass below.
@@ -23,7 +22,6 @@ SEAL_LEVEL = 6  # 3: clinicians' ratings (value and reason); 4: notes, plans, ch
 #                5: the web inbox's messages (store/reseal_inbox.py);
 #                6: why plan items were removed, the family's own check-in words
 
-Connection = Any  # sqlite3.Connection or store.pgconn.PgConnection (the same subset)
 
 
 def needs_reseal(conn: Connection) -> bool:
@@ -43,17 +41,17 @@ def reseal(conn: Connection, cipher: Cipher, *, postgres: bool) -> dict[str, int
         if cipher.seal_item(iid, key) != key or (value is not None and not is_sealed(value))
     ]
     if answers:
-        trigger = _lift_append_only(conn, postgres=postgres)
+        trigger = lift_append_only(conn, "answers", postgres=postgres)
         for row_id, iid, key, value in answers:
             conn.execute(
                 "UPDATE answers SET item_key = ?, value = ? WHERE id = ?",
                 (
                     cipher.seal_item(iid, key),
-                    value if value is None or is_sealed(value) else cipher.seal(value, iid),
+                    sealed(cipher, value, iid),
                     row_id,
                 ),
             )
-        _restore_append_only(conn, trigger, postgres=postgres)
+        restore_append_only(conn, "answers", trigger, postgres=postgres)
         counts["answers"] = len(answers)
     for iid, key in conn.execute("SELECT interview_id, item_key FROM current_answers").fetchall():
         if cipher.seal_item(iid, key) != key:
@@ -69,16 +67,16 @@ def reseal(conn: Connection, cipher: Cipher, *, postgres: bool) -> dict[str, int
         if clear:
             conn.execute(
                 "UPDATE interviews SET cursor = ?, draft = ?, subject_nickname = ? WHERE id = ?",
-                (*tuple(_sealed(cipher, v, iid) for v in (cursor, draft, nickname)), iid),
+                (*tuple(sealed(cipher, v, iid) for v in (cursor, draft, nickname)), iid),
             )
             counts["interviews"] += 1
     for row_id, iid, kind, detail in conn.execute(
         "SELECT id, interview_id, kind, detail FROM events"
     ).fetchall():
         if kind in SENSITIVE_KINDS:
-            sealed = cipher.seal(json.dumps([kind, detail]), iid or "")
+            packed = cipher.seal(json.dumps([kind, detail]), iid or "")
             conn.execute(
-                "UPDATE events SET kind = ?, detail = ? WHERE id = ?", (SEALED_KIND, sealed, row_id)
+                "UPDATE events SET kind = ?, detail = ? WHERE id = ?", (SEALED_KIND, packed, row_id)
             )
         elif detail is not None and not is_sealed(detail):
             conn.execute(
@@ -125,37 +123,11 @@ def _reseal_ratings(conn: Connection, cipher: Cipher, *, postgres: bool) -> int:
     ]
     if not clear:
         return 0
-    trigger = _lift_append_only(conn, postgres=postgres, table="ratings")
+    trigger = lift_append_only(conn, "ratings", postgres=postgres)
     for row_id, iid, value, reason in clear:
         conn.execute(
             "UPDATE ratings SET value = ?, reason = ? WHERE id = ?",
-            (_sealed(cipher, value, iid), _sealed(cipher, reason, iid), row_id),
+            (sealed(cipher, value, iid), sealed(cipher, reason, iid), row_id),
         )
-    _restore_append_only(conn, trigger, postgres=postgres, table="ratings")
+    restore_append_only(conn, "ratings", trigger, postgres=postgres)
     return len(clear)
-
-
-def _sealed(cipher: Cipher, value: str | None, context: str) -> str | None:
-    return value if value is None or is_sealed(value) else cipher.seal(value, context)
-
-
-def _lift_append_only(conn: Connection, *, postgres: bool, table: str = "answers") -> str:
-    if postgres:
-        conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
-        return ""
-    row = conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-        (f"{table}_append_only",),
-    ).fetchone()
-    if row is None:
-        raise sqlite3.IntegrityError(f"the append-only trigger of {table} is missing")
-    conn.execute(f"DROP TRIGGER {table}_append_only")
-    return str(row[0])
-
-
-def _restore_append_only(conn: Connection, trigger: str, *, postgres: bool,
-                         table: str = "answers") -> None:
-    if postgres:
-        conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
-    else:
-        conn.execute(trigger)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from store.cipher import Cipher, is_sealed
-
-Connection = Any  # sqlite3.Connection or store.pgconn.PgConnection (the same subset)
+from store.reseal_parts import Connection
 
 
 def reseal_inbox(conn: Connection, cipher: Cipher) -> int:

@@ -5,12 +5,8 @@ The notes' append-only trigger is lifted for this pass alone, in the same transa
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any
-
 from store.cipher import Cipher, is_sealed
-
-Connection = Any  # sqlite3.Connection or store.pgconn.PgConnection (the same subset)
+from store.reseal_parts import Connection, lift_append_only, restore_append_only, sealed
 
 
 def reseal_plans(conn: Connection, cipher: Cipher, *, postgres: bool) -> int:
@@ -23,22 +19,22 @@ def reseal_plans(conn: Connection, cipher: Cipher, *, postgres: bool) -> int:
             f"SELECT id, interview_id, {column} FROM {table}").fetchall()
             if not is_sealed(text)]
         if rows:
-            trigger = _lift(conn, table, postgres=postgres)
+            trigger = lift_append_only(conn, table, postgres=postgres)
             for row_id, iid, text in rows:
                 conn.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?",
                              (cipher.seal(text, iid), row_id))
-            _restore(conn, table, trigger, postgres=postgres)
+            restore_append_only(conn, table, trigger, postgres=postgres)
             changed += len(rows)
     for iid, position, *values in conn.execute(
         "SELECT interview_id, position, recommendation, wording, tried, went FROM plan_items"
     ).fetchall():
         if all(v is None or is_sealed(v) for v in values):
             continue
-        sealed = [v if v is None or is_sealed(v) else cipher.seal(v, iid) for v in values]
+        clear = [sealed(cipher, v, iid) for v in values]
         conn.execute(
             "UPDATE plan_items SET recommendation = ?, wording = ?, tried = ?, went = ? "
             "WHERE interview_id = ? AND position = ?",
-            (*sealed, iid, position),
+            (*clear, iid, position),
         )
         changed += 1
     for iid, words in conn.execute(
@@ -49,24 +45,3 @@ def reseal_plans(conn: Connection, cipher: Cipher, *, postgres: bool) -> int:
                          (cipher.seal(words, iid), iid))
             changed += 1
     return changed
-
-
-def _lift(conn: Connection, table: str, *, postgres: bool) -> str:
-    if postgres:
-        conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
-        return ""
-    row = conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-        (f"{table}_append_only",),
-    ).fetchone()
-    if row is None:
-        raise sqlite3.IntegrityError(f"the append-only trigger of {table} is missing")
-    conn.execute(f"DROP TRIGGER {table}_append_only")
-    return str(row[0])
-
-
-def _restore(conn: Connection, table: str, trigger: str, *, postgres: bool) -> None:
-    if postgres:
-        conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
-    else:
-        conn.execute(trigger)
