@@ -8,12 +8,12 @@ no past disclosure called danger.
   two thirds of the first four held-out sets, each measured blind once and then tuned on;
   tune_extra, tune_extra4 and tune_extra5 are written for the model): they must meet
   the goals.
-- aside_*.tsv, aside3_*.tsv, aside4_*.tsv and aside5_*.tsv are the thirds of those
-  held-out sets put aside before any change of their round, never read while tuning:
-  their figures are printed, and a change may not make them worse than ASIDE_FLOORS.
-- heldout5_*.tsv is the next blind held-out set, written by an engineer who never saw the
+- aside_*.tsv, aside3_*.tsv ... aside6_*.tsv are the thirds of those held-out sets put
+  aside before any change of their round, never read while tuning: their figures are
+  printed, and a change may not make them worse than ASIDE_FLOORS.
+- heldout6_*.tsv is the next blind held-out set, written by an engineer who never saw the
   net; the lead measures it. For each one present, its test prints the figures and the
-  gap to the goals and holds HELDOUT5_FLOORS, which the lead sets (skipped while absent).
+  gap to the goals and holds HELDOUT6_FLOORS, which the lead sets (skipped while absent).
 The figures go to the run's terminal summary (tests/conftest.py FIGURES), so CI shows them.
 """
 
@@ -50,6 +50,10 @@ MAX_FALSE_ALARMS = 0.10
 #: (71, 9, 1), es (75, 6, 1); aside4 en 10 -> 6 and es 9 -> 5 false alarms, es 73 -> 70
 #: caught and 1 -> 0 past; aside3 en 49 -> 48 and es 52 -> 51 caught, 2 -> 1 and 5 -> 2
 #: false alarms; aside_en 2 -> 1 false alarm. The floors are the figures now.
+#: Since safety-net6: aside6 is the third of heldout5 put aside by a script
+#: (bench/split_safety_heldout.py) before any change of the round, out of 70 en / 71 es
+#: danger and 85 / 84 others (26 / 27 disclosures); as first measured, with safety-net5's
+#: net: (63, 9, 0) en, (53, 10, 3) es.
 ASIDE_FLOORS = {
     "aside_en.tsv": (18, 1, 0),
     "aside_es.tsv": (19, 3, 2),
@@ -59,6 +63,8 @@ ASIDE_FLOORS = {
     "aside4_es.tsv": (70, 5, 0),
     "aside5_en.tsv": (71, 9, 1),
     "aside5_es.tsv": (75, 6, 1),
+    "aside6_en.tsv": (63, 9, 0),
+    "aside6_es.tsv": (53, 10, 3),
 }
 #: The model's own training messages written in safety-net4 and safety-net5 for the
 #: concepts the net missed or alarmed on (the hardest phrasings, few of them): since
@@ -75,19 +81,20 @@ EXTRA_FLOORS = {
 #: for EXTRA_FLOORS).
 TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune_extra_", "tune_extra4_",
           "tune_extra5_")
-#: The blind held-out set heldout5_<locale>.tsv as first measured by the lead after the
-#: safety-net5 changes, the floor a change may not go below: locale -> (danger messages
+#: The blind held-out set heldout6_<locale>.tsv as first measured by the lead after the
+#: safety-net6 changes, the floor a change may not go below: locale -> (danger messages
 #: caught, non-danger messages called danger, past disclosures called danger), locale
-#: given. Measured by the lead on 2026-11-29 after safety-net5: en 187/210 caught (0.890),
-#: 20/257 false alarms (0.078), 3 past called danger; es 169/215 (0.786), 21/254 (0.083), 5
-#: (the safety-net4 net before the round: en 0.929 / 0.175 / 3, es 0.860 / 0.161 / 10; the
-#: round's data at the old budget 0.08 read en 0.905 / 0.082, es 0.828 / 0.098 but called
-#: "Nothing right now" danger: docs/safety.md "The operating point").
-#: (heldout4, measured once by the lead after safety-net4 on 2026-11-29: en 233/260 caught
-#: (0.896), 46/316 false alarms (0.146), 5 past called danger; es 248/261 (0.950), 39/315
-#: (0.124), 6; it became tune5_* and aside5_*: README-tune5.md. heldout3, measured after
+#: given. The lead sets it after measuring; empty until then.
+#: (heldout5, measured by the lead after safety-net5 on 2026-11-29: en 187/210 caught
+#: (0.890), 20/257 false alarms (0.078), 3 past called danger; es 169/215 (0.786), 21/254
+#: (0.083), 5; the safety-net4 net before that round: en 0.929 / 0.175 / 3, es 0.860 /
+#: 0.161 / 10; at the budget 0.08 it read en 0.905 / 0.082, es 0.828 / 0.098 but called
+#: "Nothing right now" danger. It became tune6_* and aside6_*: README-tune6.md.
+#: heldout4, measured once by the lead after safety-net4: en 233/260 caught (0.896),
+#: 46/316 false alarms (0.146), 5 past called danger; es 248/261 (0.950), 39/315 (0.124),
+#: 6; it became tune5_* and aside5_*: README-tune5.md. heldout3, measured after
 #: safety-net3, became tune4_* and aside4_*: README-tune4.md.)
-HELDOUT5_FLOORS: dict[str, tuple[int, int, int]] = {"en": (187, 20, 3), "es": (169, 21, 5)}
+HELDOUT6_FLOORS: dict[str, tuple[int, int, int]] = {}
 
 
 @dataclass(frozen=True)
@@ -251,7 +258,8 @@ def test_corpus__tuning_sets__meet_the_goals(
 def test_corpus__set_aside__measured_and_never_worse(
     net: DangerNet, request: pytest.FixtureRequest
 ) -> None:
-    figures = _measure_all(net, request, "aside_", "aside3_", "aside4_", "aside5_")
+    figures = _measure_all(net, request, "aside_", "aside3_", "aside4_", "aside5_",
+                           "aside6_")
     lines = request.config.stash.setdefault(FIGURES, [])
     worse = []
     for name, (caught, alarms, past) in ASIDE_FLOORS.items():
@@ -271,16 +279,16 @@ def test_corpus__blind_held_out__measured_and_never_worse(
     net: DangerNet, request: pytest.FixtureRequest, locale: str
 ) -> None:
     """The blind set, when present: its figures and the goals' gap printed; the floor held."""
-    path = DATA / f"heldout5_{locale}.tsv"
+    path = DATA / f"heldout6_{locale}.tsv"
     if not path.exists():
         pytest.skip(f"{path.name} is not here (the lead measures it)")
     f = measure(path.name, read(path), net, locale)
     lines = request.config.stash.setdefault(FIGURES, [])
     lines.append("  " + f.line())
     lines.append(f"  {path.name}: issue 14 goals {'NOT met' if f.problems() else 'met'}")
-    if locale not in HELDOUT5_FLOORS:
+    if locale not in HELDOUT6_FLOORS:
         return
-    caught, alarms, past = HELDOUT5_FLOORS[locale]
+    caught, alarms, past = HELDOUT6_FLOORS[locale]
     assert f.danger_caught >= caught, f.line()
     assert f.false_alarms <= alarms, f.line()
     assert len(f.disclosures_called_danger) <= past, f.line()
@@ -335,11 +343,12 @@ def test_corpus__tuning_readers__never_open_a_held_out_file(
 
     header = "verdict\tconcern\tmessage\n"
     (tmp_path / "tune_en.tsv").write_text(header + "none\t-\thello\n", encoding="utf-8")
-    (tmp_path / "heldout5_en.tsv").write_text(header + "danger\t-\tPOISON\n", encoding="utf-8")
+    (tmp_path / "heldout6_en.tsv").write_text(header + "danger\t-\tPOISON\n", encoding="utf-8")
     (tmp_path / "aside_en.tsv").write_text(header + "danger\t-\tASIDE\n", encoding="utf-8")
     (tmp_path / "aside3_en.tsv").write_text(header + "danger\t-\tASIDE3\n", encoding="utf-8")
     (tmp_path / "aside4_en.tsv").write_text(header + "danger\t-\tASIDE4\n", encoding="utf-8")
     (tmp_path / "aside5_en.tsv").write_text(header + "danger\t-\tASIDE5\n", encoding="utf-8")
+    (tmp_path / "aside6_en.tsv").write_text(header + "danger\t-\tASIDE6\n", encoding="utf-8")
     monkeypatch.setitem(globals(), "DATA", tmp_path)  # this module's corpora()
     monkeypatch.setattr(bench_safety, "DATA", tmp_path)
     monkeypatch.setattr(train, "DATA", tmp_path)
