@@ -3,6 +3,7 @@
     python -m bench.train_danger_model            # LOCO and k-fold report, write the models
     python -m bench.train_danger_model --report   # LOCO and k-fold report only
     python -m bench.train_danger_model --compare  # LOCO of each candidate design (DESIGNS)
+    python -m bench.train_danger_model --fit-only --locale en  # write the models, no report
 
 Reads only tests/data/safety/tune*_{en,es}.tsv (never an aside or held-out file). Labels:
 danger against everything else (disclosure, none).
@@ -33,9 +34,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from bot.danger import DangerNet, Kind
+from bot.danger.context import Category
 from bot.danger.model import PAST_MODEL, NgramModel, features, model_path
+from bot.danger.net import MODEL_MIN_WORDS
 from bot.danger.rules import LocaleRules, load_locale
+
+#: Cues of now anywhere in a message: the model never doubts a rule's danger then.
+NOW_CUES = frozenset({Category.PRESENT, Category.URGENT})
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety"
 K = 5
@@ -53,7 +61,8 @@ TARGET_RECALL = 0.80
 Sample = list[tuple[Kind, str]]
 #: The corpora LOCO leaves out one at a time, each by its own writer (tests/data/safety/
 #: README.md); the tune_extra* files, written for the model, are always trained on.
-WRITERS = ("tune", "tune2", "tune3", "tune4", "tune5")
+WRITERS = ("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune6a", "tune6b", "tune6c",
+           "tune6d", "tune6e", "tune6f", "tune6g", "tune6h")
 #: Files written for the model after studying a corpus's misses (the concepts, in the
 #: author's own words) leave with that corpus in LOCO (since safety-net5): training on
 #: messages written for a corpus's errors and then measuring on that corpus flattered it.
@@ -78,13 +87,36 @@ class Design:
     veto_first: bool = False
     #: Windows also where the message's cues cast doubt (False: score it whole; safety-net5).
     window_doubt: bool = True
+    #: A cue of now next to a "nothing" word ("nothing right now", "nada por ahora") is a
+    #: quiet answer, not a sign of now (safety-net6; NgramModel.quiet).
+    quiet: bool = False
+    #: Each sentence of 3+ words scored too, next to the windows (NgramModel.sentences):
+    #: "" no, "plain" where windows are, "always".
+    sentences: str = ""
+    #: Training: L2, passes over the data, and how much the danger class weighs against
+    #: the rest (1.0: each class as much as the other).
+    l2: float = 0.03
+    epochs: int = 4
+    danger_weight: float = 1.0
+    #: The budget counts the rules' false alarms the net keeps: a rule's danger without a
+    #: cue of now that the past model turns into a disclosure is no false alarm (safety-
+    #: net6; before, every rule alarm counted, and on the new writers' text they ate the
+    #: whole budget: the model was silenced).
+    net_alarms: bool = False
+    #: The past model may also turn a rule's danger WITH a cue of now into a disclosure,
+    #: at its own threshold (past `threshold_now`), chosen like the others (PAST_LOSS).
+    veto_now: bool = False
+    #: The danger model may drop a rule's danger without a cue of now that it finds
+    #: ordinary (NgramModel.threshold_rules), chosen to lose at most PAST_LOSS of danger.
+    doubt_rules: bool = False
 
     def template(self, model: NgramModel | None = None) -> NgramModel:
         """A model (empty, or `model`) carrying this design's input options."""
         base = model or NgramModel({}, 0.0, 0.5)
         return replace(base, bigrams=self.bigrams, window=self.window,
                        past_scope=self.past_scope, cues=self.cues,
-                       window_doubt=self.window_doubt)
+                       window_doubt=self.window_doubt, quiet=self.quiet,
+                       sentences=self.sentences)
 
 
 #: safety-net3's model, and the candidates compared by LOCO in safety-net4.
@@ -122,14 +154,45 @@ DESIGNS = {
                                                    window_doubt=False),
     "no windows under doubt, budget 0.04": replace(_ALL, veto_first=True, budget=0.04,
                                                    window_doubt=False),
+    # safety-net6: ten writers (heldout5 as tune6, four new writers tune6a-d).
+    "net5": replace(_ALL, veto_first=True, budget=0.05, window_doubt=False),
 }
+_NET5 = DESIGNS["net5"]
+DESIGNS.update({
+    "net alarms": replace(_NET5, net_alarms=True),
+    "net alarms, budget 0.06": replace(_NET5, net_alarms=True, budget=0.06),
+    "net alarms, budget 0.07": replace(_NET5, net_alarms=True, budget=0.07),
+    "net alarms, budget 0.08": replace(_NET5, net_alarms=True, budget=0.08),
+    "net5, budget 0.08": replace(_NET5, budget=0.08),
+    "+ quiet": replace(_NET5, net_alarms=True, quiet=True),
+    "+ veto now": replace(_NET5, net_alarms=True, veto_now=True),
+    "B": replace(_NET5, net_alarms=True, veto_now=True, quiet=True),
+    "B, doubt rules": replace(_NET5, net_alarms=True, veto_now=True, quiet=True,
+                              doubt_rules=True),
+    "B, doubt rules, budget 0.06": replace(_NET5, net_alarms=True, veto_now=True, quiet=True,
+                                           doubt_rules=True, budget=0.06),
+    "B, doubt rules, sentences plain": replace(_NET5, net_alarms=True, veto_now=True,
+                                               quiet=True, doubt_rules=True, sentences="plain"),
+    "B, sentences plain": replace(_NET5, net_alarms=True, veto_now=True, quiet=True,
+                                  sentences="plain"),
+    "B, budget 0.06": replace(_NET5, net_alarms=True, veto_now=True, quiet=True, budget=0.06),
+    "B, budget 0.07": replace(_NET5, net_alarms=True, veto_now=True, quiet=True, budget=0.07),
+    "B, l2 0.01": replace(_NET5, net_alarms=True, veto_now=True, quiet=True, l2=0.01),
+    "B, l2 0.1": replace(_NET5, net_alarms=True, veto_now=True, quiet=True, l2=0.1),
+    "B, danger x1.5": replace(_NET5, net_alarms=True, veto_now=True, quiet=True,
+                              danger_weight=1.5),
+    "+ veto now, budget 0.07": replace(_NET5, net_alarms=True, veto_now=True, budget=0.07),
+    "+ quiet, sentences plain": replace(_NET5, net_alarms=True, quiet=True, sentences="plain"),
+    "+ quiet, sentences always": replace(_NET5, net_alarms=True, quiet=True,
+                                         sentences="always"),
+})
 #: Chosen by LOCO (docs/safety.md "Choosing by LOCO"). safety-net4: word pairs, cue
 #: features, windows, past by sentence, veto first, thresholds held out by corpus.
 #: safety-net5 (five writers, extra files leaving with their corpus): the false-alarm
 #: budget 0.08 -> 0.05 and no windows where the message casts doubt; pooled LOCO 0.908 en
 #: / 0.938 es recall at 0.037 / 0.038 false alarms (net4's design on the same data: 0.935
 #: / 0.953 at 0.062 / 0.058), because LOCO read blind false alarms ~0.10 low on heldout4.
-CHOSEN = replace(_ALL, veto_first=True, budget=0.05, window_doubt=False)
+CHOSEN = DESIGNS["B, doubt rules"]
 
 
 def corpora(locale: str) -> dict[str, Sample]:
@@ -177,6 +240,27 @@ def words(message: str, locale: str, design: Design = BEFORE) -> list[str]:
     return rules_net().model_input(message, locale, design.template())[0]
 
 
+#: What a message becomes for training depends on the design's input options only:
+#: computed once per message, not once per fold (LOCO trains ~300 models a language).
+_FEATURES: dict[tuple[object, ...], frozenset[str]] = {}
+_ROUTES: dict[tuple[object, ...], tuple[object, ...]] = {}
+
+
+def _input_key(design: Design) -> tuple[object, ...]:
+    return (design.past_scope, design.cues, design.quiet, design.sentences)
+
+
+def feature_set(message: str, locale: str, design: Design, past: bool) -> frozenset[str]:
+    """The features a model is trained on for `message` (cached)."""
+    key = (message, locale, past) + (() if past else (*_input_key(design), design.bigrams))
+    found = _FEATURES.get(key)
+    if found is None:
+        found = frozenset(features(all_words(message, locale)) if past else
+                          features(words(message, locale, design), bigrams=design.bigrams))
+        _FEATURES[key] = found
+    return found
+
+
 def train(sample: Sample, locale: str, threshold: float = 0.5, past: bool = False,
           design: Design = BEFORE) -> NgramModel:
     """Logistic regression by AdaGrad over feature strings (deterministic).
@@ -186,36 +270,45 @@ def train(sample: Sample, locale: str, threshold: float = 0.5, past: bool = Fals
     past cue is what it must learn).
     """
     if past:
-        rows = [(features(all_words(m, locale)), 1.0 if k is Kind.DISCLOSURE else 0.0)
+        rows = [(feature_set(m, locale, design, True), 1.0 if k is Kind.DISCLOSURE else 0.0)
                 for k, m in sample if k is not Kind.NONE]
     else:
-        rows = [(features(words(m, locale, design), bigrams=design.bigrams),
-                 1.0 if k is Kind.DANGER else 0.0) for k, m in sample]
+        rows = [(feature_set(m, locale, design, False), 1.0 if k is Kind.DANGER else 0.0)
+                for k, m in sample]
     # Each class weighs as much as the other: the tuning data holds more danger than
-    # the messages a net sees, and the bias must not lean to danger for that.
+    # the messages a net sees, and the bias must not lean to danger for that
+    # (`danger_weight` tilts it; the past model keeps the balance).
     danger = sum(label for _, label in rows) or 1.0
-    weight = {1.0: len(rows) / (2 * danger), 0.0: len(rows) / (2 * max(1.0, len(rows) - danger))}
-    weights: dict[str, float] = {}
-    squares: dict[str, float] = {}
+    tilt = 1.0 if past else design.danger_weight
+    weight = {1.0: tilt * len(rows) / (2 * danger),
+              0.0: len(rows) / (2 * max(1.0, len(rows) - danger))}
+    l2, epochs = (L2, EPOCHS) if past else (design.l2, design.epochs)
+    # AdaGrad one message at a time, as before, over arrays: each message's features
+    # are indices (a feature appears once per message, so fancy indexing is exact).
+    index: dict[str, int] = {}
+    ids = [np.fromiter((index.setdefault(f, len(index)) for f in sorted(feats)), dtype=np.intp)
+           for feats, _ in rows]
+    weights = np.zeros(len(index))
+    squares = np.zeros(len(index))
     bias, bias_sq = 0.0, 0.0
     order = list(range(len(rows)))
     rng = random.Random(SEED)
-    for _ in range(EPOCHS):
+    for _ in range(epochs):
         rng.shuffle(order)
         for i in order:
-            feats, label = rows[i]
-            z = bias + sum(weights.get(f, 0.0) for f in feats)
+            at, label = ids[i], rows[i][1]
+            w = weights[at]
+            z = bias + float(w.sum())
             p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
             g = (p - label) * weight[label]
             bias_sq += g * g
             bias -= RATE * g / math.sqrt(bias_sq + 1e-8)
-            for f in feats:
-                w = weights.get(f, 0.0)
-                grad = g + L2 * w
-                sq = squares.get(f, 0.0) + grad * grad
-                squares[f] = sq
-                weights[f] = w - RATE * grad / math.sqrt(sq + 1e-8)
-    kept = {f: w for f, w in weights.items() if abs(w) >= PRUNE}
+            grad = g + l2 * w
+            sq = squares[at] + grad * grad
+            squares[at] = sq
+            weights[at] = w - RATE * grad / np.sqrt(sq + 1e-8)
+    names = list(index)
+    kept = {names[j]: float(weights[j]) for j in np.flatnonzero(np.abs(weights) >= PRUNE)}
     found = NgramModel(kept, bias, threshold)
     return found if past else design.template(found)
 
@@ -257,6 +350,8 @@ class Routed:
     p: float
     now: bool  # the rules' danger finding has a cue of now
     past: float  # P(over) from the past model
+    #: P(danger) of a rule's danger without a cue of now, 3+ words read (else 1.0).
+    doubt: float = 1.0
 
 
 def parts_of(sample: Sample, groups: Sequence[str] | None, design: Design) -> list[list[int]]:
@@ -278,12 +373,22 @@ def routed(sample: Sample, locale: str, design: Design = BEFORE,
         model = train(rest, locale, design=design)
         past = train(rest, locale, past=True)
         for i in part:
-            verdict, mode, said = rules_net().route(sample[i][1], locale, template)
-            p = model.probability(said) if mode else 0.0
-            now = any(c in ("present", "urgent") for e in verdict.evidence
-                      if e.kind is Kind.DANGER for c, _ in e.modifiers)
-            out.append(Routed(sample[i][0], verdict.kind, mode, p, now,
-                              past.probability(all_words(sample[i][1], locale))))
+            message = sample[i][1]
+            key = (message, locale, *_input_key(design))
+            if key not in _ROUTES:
+                verdict, mode, said = rules_net().route(message, locale, template)
+                now = any(c in ("present", "urgent") for e in verdict.evidence
+                          if e.kind is Kind.DANGER for c, _ in e.modifiers)
+                read, cues = rules_net().model_input(message, locale, template)
+                doubtful = (verdict.kind is Kind.DANGER and not now and not cues & NOW_CUES
+                            and sum(w.isalnum() for w in read) >= MODEL_MIN_WORDS)
+                _ROUTES[key] = (verdict.kind, mode, said, now, all_words(message, locale),
+                                read if doubtful else None)
+            kind, mode, said, now, every, read = _ROUTES[key]
+            p = model.probability(said) if mode else 0.0  # type: ignore[arg-type]
+            doubt = 1.0 if read is None else model.probability(read)  # type: ignore[arg-type]
+            out.append(Routed(sample[i][0], kind, mode, p, now,  # type: ignore[arg-type]
+                              past.probability(every), doubt))  # type: ignore[arg-type]
     return out
 
 
@@ -310,8 +415,25 @@ def choose_veto(items: list[Routed]) -> float:
     return 1.01
 
 
+def choose_doubt(items: list[Routed]) -> float:
+    """The highest P(danger) under which a rule's danger without a cue of now may be
+    dropped losing at most PAST_LOSS of the danger out of fold (0.0: never)."""
+    total = max(1, sum(r.truth is Kind.DANGER for r in items))
+    for t in DOUBT_GRID:
+        if sum(r.truth is Kind.DANGER and r.rules is Kind.DANGER and r.doubt < t
+               for r in items) <= PAST_LOSS * total:
+            return t
+    return 0.0
+
+
+#: Thresholds for the model's doubt of a rule's danger, highest first. At most 0.10: out
+#: of fold 0.20-0.25 lost no more danger, yet it dropped "it's unsafe at home" (p 0.17).
+DOUBT_GRID = [0.1, 0.08, 0.06, 0.04, 0.02, 0.01]
+
+
 def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
-                      veto: float = 1.01) -> dict[str, float]:
+                      veto: float = 1.01, rules_veto: float = 1.01,
+                      now_veto: float = 1.01, doubt: float = 0.0) -> dict[str, float]:
     """A threshold per gate mode: the most danger caught out of fold within the budget.
 
     Rules and model together call at most FALSE_ALARM_BUDGET of the non-danger messages
@@ -320,8 +442,11 @@ def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
     adds per false alarm (exhaustive search over four modes is 25^4 tries).
     """
     others = sum(r.truth is not Kind.DANGER for r in items)
+    # A rule's danger the past model turns into a disclosure (no cue of now, P(over) at
+    # or above `rules_veto`) is not an alarm the net raises.
     spare = budget * others - sum(
-        r.rules is Kind.DANGER and r.truth is not Kind.DANGER for r in items)
+        r.rules is Kind.DANGER and r.truth is not Kind.DANGER
+        and r.past < (now_veto if r.now else rules_veto) and r.doubt >= doubt for r in items)
     table = {mode: _above(items, mode, veto) for mode in MODES}
     best: tuple[int, float, tuple[float, ...]] | None = None
     for plain in CHOICES:
@@ -349,20 +474,34 @@ def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
     return dict(zip(MODES, best[2], strict=True))
 
 
+def _lowest(items: list[Routed], group: list[Routed], least: float = 0.0) -> float:
+    """The lowest past-model threshold from `least` that loses at most PAST_LOSS of the
+    danger."""
+    total = max(1, sum(r.truth is Kind.DANGER for r in items))
+    for t in (t for t in GRID if t >= least):
+        if sum(r.truth is Kind.DANGER and r.past >= t for r in group) <= PAST_LOSS * total:
+            return t
+    return 1.01
+
+
+#: A rule's danger said with a cue of now is taken back only when the past model is this
+#: sure at least: out of fold the lowest threshold (0.50) lost no danger, yet it turned
+#: "she was sexually abused last night" (P(over) 0.80: "was") into a disclosure.
+NOW_VETO_LEAST = 0.90
+
+
+def choose_rules_veto(items: list[Routed], now: bool = False) -> float:
+    """The past model's threshold for a rule's danger without (`now`: with) a cue of now."""
+    return _lowest(items, [r for r in items if r.rules is Kind.DANGER and r.now is now],
+                   NOW_VETO_LEAST if now else 0.0)
+
+
 def choose_past(items: list[Routed], danger: NgramModel) -> tuple[float, float]:
     """(rules, model): the lowest past-model thresholds that lose at most PAST_LOSS of the
     danger out of fold, for a rule's danger without a cue of now and for the model's."""
-    total = max(1, sum(r.truth is Kind.DANGER for r in items))
-    rules = [r for r in items if r.rules is Kind.DANGER and not r.now]
     model = [r for r in items if r.rules is not Kind.DANGER and r.mode
              and r.p >= danger.threshold_for(r.mode)]
-
-    def lowest(group: list[Routed]) -> float:
-        for t in GRID:
-            if sum(r.truth is Kind.DANGER and r.past >= t for r in group) <= PAST_LOSS * total:
-                return t
-        return 1.01
-    return lowest(rules), lowest(model)
+    return choose_rules_veto(items), _lowest(items, model)
 
 
 def fit(sample: Sample, locale: str, design: Design = BEFORE,
@@ -374,15 +513,20 @@ def fit(sample: Sample, locale: str, design: Design = BEFORE,
     """
     items = routed(sample, locale, design, groups)
     veto = choose_veto(items) if design.veto_first else 1.01
-    chosen = choose_thresholds(items, design.budget, veto)
+    rules_veto = choose_rules_veto(items) if design.net_alarms else 1.01
+    now_veto = choose_rules_veto(items, now=True) if design.veto_now else None
+    doubt = choose_doubt(items) if design.doubt_rules else 0.0
+    chosen = choose_thresholds(items, design.budget, veto, rules_veto,
+                               1.01 if now_veto is None else now_veto, doubt)
     model = replace(train(sample, locale, design=design), threshold=chosen["plain"],
                     threshold_now=chosen["now"], threshold_uncertain=chosen["uncertain"],
-                    threshold_past=chosen["past"])
+                    threshold_past=chosen["past"],
+                    threshold_rules=doubt if design.doubt_rules else None)
     for_rules, for_model = choose_past(items, model)
     if design.veto_first:
         for_model = veto
     past = replace(train(sample, locale, past=True), threshold=for_rules,
-                   threshold_uncertain=for_model)
+                   threshold_uncertain=for_model, threshold_now=now_veto)
     return model, past
 
 
@@ -475,6 +619,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cv", action="store_true", help="with --compare: k-fold too")
     parser.add_argument("--locale", choices=("en", "es"), action="append")
     parser.add_argument("--only", action="append", help="with --compare: these designs")
+    parser.add_argument("--fit-only", action="store_true",
+                        help="write the models without the LOCO and k-fold report (the "
+                             "LOCO figures of CHOSEN are those of --compare)")
     args = parser.parse_args(argv)
     rules_only = rules_net()
     locales = args.locale or ["en", "es"]
@@ -489,8 +636,9 @@ def main(argv: list[str] | None = None) -> None:
                     report(locale, rules_only, design, quiet=True)
         return
     for locale in locales:
-        loco(locale, CHOSEN)
-        report(locale, rules_only, CHOSEN)
+        if not args.fit_only:
+            loco(locale, CHOSEN)
+            report(locale, rules_only, CHOSEN)
         if args.report:
             continue
         sample, groups = grouped(locale)

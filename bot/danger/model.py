@@ -31,6 +31,13 @@ CUE = "#"
 #: The cue words that cast doubt on a message (net.py _DOUBT, as model words).
 DOUBT_CUES = frozenset(
     CUE + c for c in ("negated", "hypothetical", "figurative", "behaviour", "idiom"))
+#: A cue of now that is a quiet answer ("nothing right now", "nada por ahora"; net.py).
+QUIET = CUE + "quiet"
+#: Ends a sentence in the model's input when it scores sentences (`NgramModel.sentences`);
+#: not a word (features() skips it).
+SENTENCE_END = "\u00b6"
+#: A sentence is scored on its own from this many words.
+SENTENCE_MIN_WORDS = 3
 
 
 def features(words: Iterable[str], low: int = 3, high: int = 5,
@@ -91,6 +98,16 @@ class NgramModel:
     #: idiom) is scored whole, never by windows: a window cut out of "my mum will kill me
     #: if she finds out lol" no longer sees the context that makes it harmless.
     window_doubt: bool = True
+    #: A cue of now beside a "nothing" word of the locale ("nothing right now", "nada por
+    #: ahora": rules.py `quiet`) is read as `#quiet`, not as a sign of now (safety-net6).
+    quiet: bool = False
+    #: "" (none), "plain" (where windows are) or "always": each sentence of
+    #: SENTENCE_MIN_WORDS words or more is scored too, and the highest counts.
+    sentences: str = ""
+    #: Below this P(danger) a rule's danger without a cue of now is dropped: the rules
+    #: found a danger word in an ordinary message ("a shooting pain in her ear"; safety-
+    #: net6). None: the rules' danger stands.
+    threshold_rules: float | None = None
 
     def threshold_for(self, mode: str) -> float:
         """The threshold for a gate mode ("plain", "now", "uncertain"; net.py)."""
@@ -107,14 +124,19 @@ class NgramModel:
         total = self._logit(words)
         size = self.window
         cues = [w for w in words if w.startswith(CUE)]
-        if not self.window_doubt and not DOUBT_CUES.isdisjoint(cues):
+        doubt = not DOUBT_CUES.isdisjoint(cues)
+        if not self.window_doubt and doubt:
             size = 0
-        if size and len(words) > size + size // 2:
-            # Cues (CUE words) belong to the whole message: every window reads them.
-            plain = [w for w in words if not w.startswith(CUE)]
+        # Cues (CUE words) belong to the whole message: every window reads them.
+        plain = [w for w in words if not w.startswith(CUE) and w != SENTENCE_END]
+        if size and len(plain) > size + size // 2:
             step = max(1, size // 2)
             for start in range(0, len(plain) - step, step):
                 total = max(total, self._logit([*plain[start:start + size], *cues]))
+        if self.sentences == "always" or (self.sentences and (size or not doubt)):
+            for sentence in _split(words):
+                if sentence is not None:
+                    total = max(total, self._logit([*sentence, *cues]))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total))))
 
     def _logit(self, words: Iterable[str]) -> float:
@@ -134,6 +156,8 @@ class NgramModel:
             "threshold_past": self.threshold_past,
             "bigrams": self.bigrams, "window": self.window, "past_scope": self.past_scope,
             "cues": self.cues, "window_doubt": self.window_doubt,
+            "quiet": self.quiet, "sentences": self.sentences,
+            "threshold_rules": self.threshold_rules,
             "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
         }
         return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
@@ -151,7 +175,23 @@ class NgramModel:
             bigrams=bool(data.get("bigrams", False)), window=int(data.get("window", 0)),
             past_scope=str(data.get("past_scope", "message")), cues=bool(data.get("cues", False)),
             window_doubt=bool(data.get("window_doubt", True)),
+            quiet=bool(data.get("quiet", False)), sentences=str(data.get("sentences", "")),
+            threshold_rules=_optional(data.get("threshold_rules")),
         )
+
+
+def _split(words: list[str]) -> list[list[str] | None]:
+    """The sentences of a message of more than one (None for one too short to score)."""
+    found: list[list[str] | None] = []
+    current: list[str] = []
+    for word in words:
+        if word == SENTENCE_END:
+            found.append(current if sum(w.isalnum() for w in current)
+                         >= SENTENCE_MIN_WORDS else None)
+            current = []
+        elif not word.startswith(CUE):
+            current.append(word)
+    return found if len(found) > 1 else []
 
 
 def _optional(value: object) -> float | None:

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.danger.context import EDGE, Category, Finding, Rule, Token
-from bot.danger.model import CUE, MAX_CHARS, NEGATED, PAST_MODEL, NgramModel, load_model
+from bot.danger.model import (
+    CUE,
+    MAX_CHARS,
+    NEGATED,
+    PAST_MODEL,
+    QUIET,
+    SENTENCE_END,
+    NgramModel,
+    load_model,
+)
 from bot.danger.normalize import fold, sentences
 from bot.danger.rules import LocaleRules, load_locale
 
@@ -200,7 +209,8 @@ class DangerNet:
         )
         verdict = self._by_rules(raw, chosen)
         if verdict.kind is Kind.DANGER:
-            return self._over(text, chosen, verdict, "rules")
+            return _doubted(self._models, text, chosen,
+                            self._over(text, chosen, verdict, "rules"))
         if verdict.kind is not Kind.NONE:
             return verdict
         unsure = _unsure(verdict.evidence)
@@ -231,19 +241,22 @@ class DangerNet:
               source: str) -> Verdict:
         """A danger verdict the past model is sure is harm that is over: not danger.
 
-        The rules' danger is kept when its finding has a cue of now ("tonight", "again");
-        without one, `threshold` of the past model decides. The n-gram model's danger
-        (it knows no time) yields at `threshold_uncertain`. A past that is sure wins.
+        A rule's danger without a cue of now yields at the past model's `threshold`; with
+        one ("tonight", "again") at its `threshold_now` if it has one (safety-net6: "when
+        she was 4 months i thought about ending it every day ... i'm a different person"),
+        else never. The n-gram model's danger (it knows no time) yields at
+        `threshold_uncertain`. A past that is sure wins.
         """
-        if source == "rules" and any(c in _NOW_NAMES for e in verdict.evidence
-                                     if e.kind is Kind.DANGER for c, _ in e.modifiers):
-            return verdict
+        now = source == "rules" and _has_now(verdict)
         for rules in chosen:
             model = self._pasts.get(rules.locale)
+            if model is None or (now and model.threshold_now is None):
+                continue  # a past model without a threshold for a cue of now keeps it
             p = self.past_probability(text, rules.locale)
-            if model is None or p is None:
+            if p is None:
                 continue
-            if p >= model.threshold_for("plain" if source == "rules" else "uncertain"):
+            mode = "uncertain" if source == "model" else "now" if now else "plain"
+            if p >= model.threshold_for(mode):
                 past = Evidence(Kind.DISCLOSURE, "past model", f"p={p:.2f}", (), None,
                                 rules.locale)
                 if source == "model":
@@ -360,6 +373,37 @@ class DangerNet:
         return NONE
 
 
+def _doubted(models: dict[str, NgramModel], text: str, chosen: list[LocaleRules],
+             verdict: Verdict) -> Verdict:
+    """A rule's danger without a cue of now that the model finds ordinary: none.
+
+    Only with the model's `threshold_rules` (at most 0.10, chosen out of fold to lose at
+    most 0.5% of the danger), three words read and no cue of now anywhere in the message:
+    "she's got a shooting pain in her ear".
+    """
+    if not verdict.danger or _has_now(verdict):
+        return verdict
+    for rules in chosen:
+        model = models.get(rules.locale)
+        if model is None or model.threshold_rules is None:
+            continue
+        words, cues = _model_words(rules, text, model)
+        if sum(w.isalnum() for w in words) < MODEL_MIN_WORDS or not _MODEL_NOW.isdisjoint(cues):
+            continue  # too few words, or a cue of now anywhere ("en peligro ahora")
+        p = model.probability(words)
+        if p < model.threshold_rules:
+            doubt = Evidence(Kind.NONE, "model", f"p={p:.2f} doubts the rules", (), None,
+                             rules.locale)
+            return Verdict(Kind.NONE, evidence=(doubt, *verdict.evidence))
+    return verdict
+
+
+def _has_now(verdict: Verdict) -> bool:
+    """A danger finding of the rules has a cue of now ("tonight", "again", "help")."""
+    return any(c in _NOW_NAMES for e in verdict.evidence if e.kind is Kind.DANGER
+               for c, _ in e.modifiers)
+
+
 def _unsure(evidence: Sequence[Evidence]) -> bool:
     """Every target was silenced only by a hypothetical or a child's-behaviour cue."""
     return bool(evidence) and all(
@@ -375,6 +419,9 @@ def _model_words(rules: LocaleRules, text: str,
     words: list[str] = []
     categories: set[Category] = set()
     by_sentence = model is not None and model.past_scope == "sentence"
+    quiet_on = model is not None and model.quiet and bool(rules.quiet)
+    by_sentences = model is not None and bool(model.sentences)
+    quiet = False
     for sentence in sentences(fold(text[:MAX_CHARS])):
         tokens = rules.tokenizer.tokens(sentence)
         spans = rules.context.cues(tokens)
@@ -383,8 +430,15 @@ def _model_words(rules: LocaleRules, text: str,
                 return [], {Category.HISTORICAL}
             categories.add(Category.HISTORICAL)
             continue
+        if quiet_on:
+            calm = [x for x in spans if _quiet(rules, tokens, x)]
+            quiet = quiet or bool(calm)
+            spans = [x for x in spans if x not in calm]
+            now = {i for s, e, _ in calm for i in range(s, e)}
+        else:
+            now = set()
         categories.update(c for _, _, c in spans)
-        now = {i for s, e, c in spans if c in _MODEL_NOW for i in range(s, e)}
+        now |= {i for s, e, c in spans if c in _MODEL_NOW for i in range(s, e)}
         negated = {i for _, e, c in spans if c is Category.NEGATED
                    for i in range(e, min(len(tokens), e + NEGATION_REACH))}
         for i, token in enumerate(tokens):
@@ -393,9 +447,28 @@ def _model_words(rules: LocaleRules, text: str,
             words.append(token.text)
             if i in negated and token.text.isalnum():
                 words.append(NEGATED + token.text)
+        if by_sentences:
+            words.append(SENTENCE_END)
     if model is not None and model.cues:
         words.extend(CUE + str(c) for c in sorted(categories) if c is not Category.PSEUDO)
+        if quiet:
+            words.append(QUIET)
     return words, categories
+
+
+#: How near a "nothing" word must be to a cue of now to make it a quiet answer.
+QUIET_REACH = 2
+
+
+def _quiet(rules: LocaleRules, tokens: Sequence[Token],
+           span: tuple[int, int, Category]) -> bool:
+    """A cue of now beside a quiet word: "nothing right now", "not at the moment",
+    "por ahora nada": an answer that there is nothing to tell, not a sign of now."""
+    start, end, category = span
+    if category is not Category.PRESENT:
+        return False
+    near = [*tokens[max(0, start - QUIET_REACH):start], *tokens[end:end + QUIET_REACH]]
+    return any(t.text in rules.quiet or t.canon in rules.quiet for t in near)
 
 
 def _now_words(rules: LocaleRules, text: str, cues: set[Category]) -> int:

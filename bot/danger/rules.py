@@ -53,6 +53,8 @@ class LocaleRules:
     context: ConText
     tokenizer: Tokenizer
     language: frozenset[str] = frozenset()  # common words that tell this language apart
+    #: Words that make a cue of now beside them a quiet answer ("nothing right now").
+    quiet: frozenset[str] = frozenset()
 
 
 def rules_path(locale: str) -> Path:
@@ -176,7 +178,9 @@ def build(locale: str, data: dict[str, Any], where: str = "<rules>") -> LocaleRu
     contractions = {str(k): str(v) for k, v in (data.get("contractions") or {}).items()}
     language = frozenset(str(w) for w in data.get("language") or [])
     joins = {str(k): str(v) for k, v in (data.get("joins") or {}).items()}
-    return LocaleRules(locale, context, Tokenizer(speller, contractions, joins), language)
+    quiet = frozenset(str(w) for w in data.get("quiet") or [])
+    return LocaleRules(locale, context, Tokenizer(speller, contractions, joins), language,
+                       quiet)
 
 
 def _expanded(data: dict[str, Any], macros: Macros) -> dict[str, Any]:
