@@ -57,10 +57,10 @@ MAX_FALSE_ALARMS = 0.10
 #: After safety-net6 (docs/safety.md "safety-net6"; nine new writers' data, the budget
 #: counting only the alarms the net keeps, the model's doubt of a rule's danger): false
 #: alarms down (aside6 9 -> 5 en, 10 -> 5 es; aside5 9 -> 6, 6 -> 4; aside4 6 -> 3, 5 -> 1;
-#: aside3_es 2 -> 0; aside_es 3 -> 0), the others the same; past called danger down (aside4_en, aside5_es, aside_es to 0); danger caught up in
-#: Spanish (aside6 53 -> 56, aside5 75 -> 78, aside4 70 -> 72) and down in English
-#: (aside6 63 -> 61, aside5 71 -> 70, aside4 77 -> 75) and aside3_es 51 -> 49. The floors
-#: are the figures now.
+#: aside3_es 2 -> 0; aside_es 3 -> 0), the others the same; past called danger down
+#: (aside4_en, aside5_es, aside_es to 0); danger caught up in Spanish (aside6 53 -> 56,
+#: aside5 75 -> 78, aside4 70 -> 72), down in English (aside6 63 -> 61, aside5 71 -> 70,
+#: aside4 77 -> 75) and on aside3_es (51 -> 49). The floors are the figures now.
 ASIDE_FLOORS = {
     "aside_en.tsv": (18, 1, 0),
     "aside_es.tsv": (19, 0, 0),
