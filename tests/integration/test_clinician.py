@@ -31,7 +31,6 @@ from tests.integration.clinic import (
 from tests.unit.families import family_mia
 
 
-
 @pytest.fixture
 def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
     return clinic_service(store, catalog, clock)
