@@ -13,20 +13,22 @@ from tests.e2e.test_console import PROMPT, Terminal, key
 FLOW = FlowCatalog.bundled("developmental_history").latest("developmental_history")
 
 
-def _prompt(item: Item) -> re.Pattern[str]:
+def _prompt(item: Item, locale: str) -> re.Pattern[str]:
     """An item's prompt as the screen shows it (flow data; a repeat names its option)."""
-    parts = FLOW.text(item.prompt, "en").split("{option}")
+    parts = FLOW.text(item.prompt, locale).split("{option}")
     return re.compile(".+?".join(map(re.escape, parts)))
 
 
-PROMPTS = [(_prompt(item), item) for section in FLOW.sections for item in section.items]
+PROMPTS = {locale: [(_prompt(item, locale), item) for section in FLOW.sections
+                    for item in section.items] for locale in ("en", "es")}
 
 
-def reply_for(screen: str) -> str:
-    """What a quick, ordinary caregiver types for the question on screen (found by its
-    prompt: the flow's data, not the templates' wording)."""
+def reply_for(screen: str, locale: str = "en") -> str:
+    """What a quick, ordinary caregiver types for the question on screen, found by its
+    prompt in `locale` (the flow's data, not the templates' wording)."""
     asked = screen[screen.rindex(key("replies.ask")):]
-    found = [(len(pattern.pattern), item) for pattern, item in PROMPTS if pattern.search(asked)]
+    found = [(len(pattern.pattern), item) for pattern, item in PROMPTS[locale]
+             if pattern.search(asked)]
     assert found, asked[-800:]
     item = max(found, key=lambda f: f[0])[1]
     if item.type is ItemType.AGE:
