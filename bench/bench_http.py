@@ -238,6 +238,9 @@ class Window:
     latencies: list[float]
     cpu: float  # the bot process's CPU seconds
     lost: int
+    #: This process's CPU seconds in the window: the fake Bot API and the crowd (the
+    #: harness). Near `seconds` it is the harness, not the bot, that sets the pace.
+    harness: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -304,11 +307,11 @@ class Contender:
 
         work = asyncio.gather(*(person(p) for p in self.people))
         await asyncio.sleep(ramp)
-        cpu = self.cpu()
+        cpu, own = self.cpu(), time.process_time()
         await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
-        cpu = self.cpu() - cpu
+        cpu, own = self.cpu() - cpu, time.process_time() - own
         await work
-        return Window(len(latencies), seconds, latencies, cpu, lost)
+        return Window(len(latencies), seconds, latencies, cpu, lost, own)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -346,7 +349,7 @@ async def run(args: argparse.Namespace) -> None:
                 [Person(api, FIRST_USER + u, Caregiver(flow, 7 * u + pool))
                  for u in range(args.people)]))
         others = [(f"bare-c{pool}" if pool != 256 else "bare", "bare", pool)
-                  for pool in args.bare_pools] + [("peer", "peer", 256)]
+                  for pool in args.bare_pools] + ([("peer", "peer", 256)] if args.peer else [])
         for name, kind, pool in others:
             api = FakeBotApi(delay)
             command = [sys.executable, "-m", "bench._bots", kind, "--base-url", "{base_url}",
@@ -381,7 +384,8 @@ async def run(args: argparse.Namespace) -> None:
 def report(contenders: list[Contender], results: dict[str, list[Window]],
            args: argparse.Namespace) -> None:
     print(f"   {'bot':<12} {'replies/s':>9} {'spread':>7} {'p50':>8} {'p99':>8} "
-          f"{'CPU/upd':>8} {'fetched':>8} {'polls/upd':>9} {'lost':>5}")
+          f"{'CPU/upd':>8} {'fetched':>8} {'polls/upd':>9} {'lost':>5} {'bot CPU':>8} "
+          f"{'harness':>8}")
     for c in contenders:
         windows = results[c.name]
         lat = [x for w in windows for x in w.latencies]
@@ -393,7 +397,9 @@ def report(contenders: list[Contender], results: dict[str, list[Window]],
               f"{spread([w.rate for w in windows]):>7} {1000 * percentile(lat, 50):>6,.0f}ms "
               f"{1000 * percentile(lat, 99):>6,.0f}ms {1000 * cpu:>6.1f}ms {fetched:>7.1f}x "
               f"{polls:>9.2f} "
-              f"{sum(w.lost for w in windows):>5}")
+              f"{sum(w.lost for w in windows):>5} "
+              f"{median([w.cpu / w.seconds for w in windows]):>7.0%} "
+              f"{median([w.harness / w.seconds for w in windows]):>7.0%}")
     names = list(results)
     hearths = [n for n in names if n.startswith("hearth")]
     for h in hearths:
@@ -423,6 +429,8 @@ def main() -> None:
     parser.add_argument("--bare-pools", type=int, nargs="+", default=[256, 8],
                         help="connection_pool_size of the bare bot, one process each "
                              "(256: PTB's default, shown as `bare`)")
+    parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the ConversationHandler peer too")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args))
