@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -178,8 +179,13 @@ class FakeBotApi:
 class Person:
     """One caregiver: sends a move, waits until the replies show what to do next."""
 
-    def __init__(self, api: FakeBotApi, user: int, caregiver: Caregiver | None) -> None:
+    def __init__(self, api: FakeBotApi, user: int, caregiver: Caregiver | None,
+                 think: float = 0.0) -> None:
         self.api = api
+        #: Mean seconds a person takes to read the reply and answer (0: at once); each
+        #: pause is drawn uniformly from 0 to twice that, never counted in the latency.
+        self.think = think
+        self.rng = random.Random(user)
         self.user = user
         self.caregiver = caregiver  # None: a tapper (first button shown, else /start)
         self.messages: list[tuple[int, View]] = []
@@ -210,6 +216,8 @@ class Person:
         move = self.move
         if move is None:
             return None
+        if self.think:
+            await asyncio.sleep(self.rng.uniform(0, 2 * self.think))
         pressed = None
         if move.kind is Kind.CHOICE:
             pressed = next((m for m, v in reversed(self.messages)
@@ -336,27 +344,31 @@ async def run(args: argparse.Namespace) -> None:
     header("Over real HTTP: `hearth run`, a bare PTB bot, the ConversationHandler peer")
     print(f"-- {args.people} caregivers per bot, {args.delay_ms:g} ms per Bot API call, "
           f"{args.seconds:g} s windows after {args.ramp:g} s of ramp, {args.rounds} interleaved "
-          f"rounds; flow {flow.id}")
+          f"rounds; flow {flow.id}; think time {args.think_ms:g} ms mean")
     with temp_dir() as folder:
         contenders: list[Contender] = []
-        for pool in args.pools:
-            api = FakeBotApi(delay)
-            name = f"hearth-c{pool}"
-            contenders.append(Contender(name, hearth_command(), {
-                "HEARTH_TELEGRAM_TOKEN": TOKEN, "HEARTH_DATABASE": str(folder / f"{name}.db"),
-                "HEARTH_TELEGRAM_MAX_RATE": "0", "HEARTH_TELEGRAM_CONNECTIONS": str(pool),
-                "HEARTH_FLOW": flow.id}, api,
-                [Person(api, FIRST_USER + u, Caregiver(flow, 7 * u + pool))
-                 for u in range(args.people)]))
-        others = [(f"bare-c{pool}" if pool != 256 else "bare", "bare", pool)
-                  for pool in args.bare_pools] + ([("peer", "peer", 256)] if args.peer else [])
-        for name, kind, pool in others:
+        for client in args.clients:
+            for pool in args.pools:
+                api = FakeBotApi(delay)
+                name = f"hearth-c{pool}" + ("" if client == "aiohttp" else f"-{client}")
+                contenders.append(Contender(name, hearth_command(), {
+                    "HEARTH_TELEGRAM_TOKEN": TOKEN,
+                    "HEARTH_DATABASE": str(folder / f"{name}.db"),
+                    "HEARTH_TELEGRAM_MAX_RATE": "0", "HEARTH_TELEGRAM_CONNECTIONS": str(pool),
+                    "HEARTH_TELEGRAM_CLIENT": client, "HEARTH_FLOW": flow.id}, api,
+                    [Person(api, FIRST_USER + u, Caregiver(flow, 7 * u + pool), args.think)
+                     for u in range(args.people)]))
+        others = [((f"bare-c{pool}" if pool != 256 else "bare")
+                   + ("" if client == "httpx" else f"-{client}"), "bare", pool, client)
+                  for client in args.bare_clients for pool in args.bare_pools]
+        others += [("peer", "peer", 256, "httpx")] if args.peer else []
+        for name, kind, pool, client in others:
             api = FakeBotApi(delay)
             command = [sys.executable, "-m", "bench._bots", kind, "--base-url", "{base_url}",
                        "--token", TOKEN, "--database", str(folder / "peer.db"),
-                       "--pool", str(pool)]
+                       "--pool", str(pool), "--client", client]
             contenders.append(Contender(name, command, {"PYTHONPATH": str(ROOT)}, api,
-                                        [Person(api, FIRST_USER + u, None)
+                                        [Person(api, FIRST_USER + u, None, args.think)
                                          for u in range(args.people)]))
         try:
             for c in contenders:
@@ -408,7 +420,7 @@ def report(contenders: list[Contender], results: dict[str, list[Window]],
             ratios = [a.rate / b.rate for a, b in zip(results[h], results[other], strict=True)]
             print(f"   {h + ' / ' + other:<22} {median(ratios):5.2f} (spread {spread(ratios)}; "
                   f"rounds {', '.join(f'{r:.2f}' for r in ratios)}) {goal}")
-    for h in hearths:
+    for h in names:
         lat = [x for w in results[h] for x in w.latencies]
         print(f"   {h}: p99 reply latency {1000 * percentile(lat, 99):,.0f} ms at "
               f"{args.people} caregivers (goal < 1,000 ms): "
@@ -429,9 +441,19 @@ def main() -> None:
     parser.add_argument("--bare-pools", type=int, nargs="+", default=[256, 8],
                         help="connection_pool_size of the bare bot, one process each "
                              "(256: PTB's default, shown as `bare`)")
+    parser.add_argument("--clients", nargs="+", default=["aiohttp"],
+                        choices=["aiohttp", "httpx"],
+                        help="HEARTH_TELEGRAM_CLIENT, one Hearth process per client and pool")
+    parser.add_argument("--bare-clients", nargs="+", default=["httpx", "aiohttp"],
+                        choices=["aiohttp", "httpx"],
+                        help="the bare bot's HTTP client: PTB's httpx, or Hearth's aiohttp")
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="mean time a person takes to answer after seeing the reply "
+                             "(uniform 0 to twice it; 0: at once, a closed loop)")
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
                         help="run the ConversationHandler peer too")
     args = parser.parse_args()
+    args.think = args.think_ms / 1000
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args))
 

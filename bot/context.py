@@ -151,7 +151,7 @@ class StepContext:
         self._enabled = None
         self._version = version
         self._newest = 0
-        self._saved: int | None = None
+        self._saved = None
 
     def appended(self, row_id: int) -> None:
         """An answer row of the current interview was appended (its id, from the store)."""

@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     #: ~1.7x the CPU of 8 (bench/bench_http.py). Needed: calls/s x round trip (Little's law):
     #: 60 calls/s at Telegram's 30 messages/s, x 0.1 s = 6.
     telegram_connections: int = Field(default=8, ge=1, le=1024)
+    #: The HTTP client for Bot API calls: "aiohttp" (bot/telegram/client.py; ~0.2 ms of
+    #: CPU a call) or "httpx", PTB's own (~1.7 ms a call here; bench/README.md "perf3").
+    telegram_client: Literal["aiohttp", "httpx"] = "aiohttp"
     #: How often a message refused with 429 (flood wait) is retried after waiting.
     telegram_flood_retries: int = Field(default=3, ge=0, le=10)
     #: Messages per second to all chats together (Telegram's guidance is about 30);

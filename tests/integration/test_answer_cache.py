@@ -139,6 +139,8 @@ async def test_cache__version_a_step_works_out__is_the_stored_version(
     for move in moves:
         await move()
         interview_id, _ = await stored(service)
-        version = await service.store.read(lambda repo: repo.answers.version(interview_id))
+        version = await service.store.read(
+            lambda repo, iid=interview_id: repo.answers.version(iid)  # type: ignore[misc]
+        )
         entry = service.router.answers._entries.get(interview_id)
         assert entry is not None and entry[0] == version, (ana.keys, entry, version)
