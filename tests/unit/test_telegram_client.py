@@ -132,3 +132,14 @@ def test_build_application__default_client__aiohttp_and_httpx_on_request() -> No
     assert isinstance(client(settings, 8, 5.0), AiohttpRequest)
     chosen = load_settings(telegram_token=TOKEN, telegram_client="httpx")
     assert type(client(chosen, 8, 5.0)).__name__ == "HTTPXRequest"
+
+
+def test_client__proxy_from_the_environment__used_unless_the_host_is_excluded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "bot-api.internal")
+    request = AiohttpRequest(1)
+    assert request.proxy("https://api.telegram.org/bot1/getMe") == "http://proxy.internal:3128"
+    assert request.proxy("https://bot-api.internal/bot1/getMe") is None
+    assert AiohttpRequest(1).proxy("http://127.0.0.1:8081/bot1/getMe") in (None, "")
