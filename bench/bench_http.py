@@ -65,6 +65,7 @@ class FakeBotApi:
         self.people: dict[int, Person] = {}
         self.handed_out: Counter[int] = Counter()
         self.polls = 0
+        self.beyond = 0  # summed over polls: updates waiting past the poll's limit
         self.calls = 0
         self.polled = asyncio.Event()
         self.server: asyncio.Server | None = None
@@ -168,6 +169,9 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), deadline - time.perf_counter())
         handed = self.pending[:limit]
+        # Updates past getUpdates' limit (100): a bot that confirms only what it handled
+        # cannot see them until the oldest in hand are done.
+        self.beyond += max(0, len(self.pending) - limit)
         for update in handed:
             self.handed_out[update["update_id"]] += 1
         return handed
@@ -397,7 +401,7 @@ def report(contenders: list[Contender], results: dict[str, list[Window]],
            args: argparse.Namespace) -> None:
     print(f"   {'bot':<12} {'replies/s':>9} {'spread':>7} {'p50':>8} {'p99':>8} "
           f"{'CPU/upd':>8} {'fetched':>8} {'polls/upd':>9} {'lost':>5} {'bot CPU':>8} "
-          f"{'harness':>8}")
+          f"{'harness':>8} {'unseen':>6}")
     for c in contenders:
         windows = results[c.name]
         lat = [x for w in windows for x in w.latencies]
@@ -411,7 +415,8 @@ def report(contenders: list[Contender], results: dict[str, list[Window]],
               f"{polls:>9.2f} "
               f"{sum(w.lost for w in windows):>5} "
               f"{median([w.cpu / w.seconds for w in windows]):>7.0%} "
-              f"{median([w.harness / w.seconds for w in windows]):>7.0%}")
+              f"{median([w.harness / w.seconds for w in windows]):>7.0%} "
+              f"{c.api.beyond / max(1, c.api.polls):>6.0f}")
     names = list(results)
     hearths = [n for n in names if n.startswith("hearth")]
     for h in hearths:
