@@ -110,7 +110,7 @@ def build_application(
         .concurrent_updates(PerPersonUpdateProcessor(settings.telegram_concurrency))
     )
     # A call waits up to POOL_WAIT for one of the few connections rather than failing.
-    calls = request or client(settings, settings.telegram_connections, POOL_WAIT)
+    calls = request or client(settings, connections(settings), POOL_WAIT)
     updates = request or client(settings, 1, None)
     builder = builder.request(calls).get_updates_request(updates)
     application = builder.build()
@@ -123,6 +123,13 @@ def build_application(
     reminders.install(application, settings.reminder_hours)
     plan_jobs.install(application)
     return application
+
+
+def connections(settings: Settings) -> int:
+    """Connections for replies: as set, else what serves the chosen client (settings)."""
+    if settings.telegram_connections is not None:
+        return settings.telegram_connections
+    return 8 if settings.telegram_client == "httpx" else 32
 
 
 def client(settings: Settings, connections: int, pool_wait: float | None) -> BaseRequest:

@@ -126,7 +126,11 @@ async def test_client__nobody_listening__network_error() -> None:
 
 
 def test_build_application__default_client__aiohttp_and_httpx_on_request() -> None:
-    from bot.telegram.application import client
+    from bot.telegram.application import client, connections
+
+    assert connections(load_settings(telegram_token=TOKEN)) == 32
+    assert connections(load_settings(telegram_token=TOKEN, telegram_client="httpx")) == 8
+    assert connections(load_settings(telegram_token=TOKEN, telegram_connections=5)) == 5
 
     settings = load_settings(telegram_token=TOKEN)
     assert isinstance(client(settings, 8, 5.0), AiohttpRequest)
