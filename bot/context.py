@@ -138,9 +138,7 @@ class StepContext:
         assert self.interview is not None
         return State(self.interview.state)
 
-    def switch_to(
-        self, interview: InterviewRecord | None, version: Version | None = None
-    ) -> None:
+    def switch_to(self, interview: InterviewRecord | None, version: Version | None = None) -> None:
         """Work on another interview from here on (its answers are read when needed).
 
         `version`: its answers' stored version read with it (`get_versioned`), saving a
@@ -182,9 +180,7 @@ class StepContext:
             return staged
         interview_id = self.interview.id
         changed = self._changed.get(interview_id, set())
-        version = self._version
-        if changed:
-            version = self._version_now()
+        version = self._version_now() if changed else self._version
         if version is None:
             return staged
         answers = dict(self._answers)
