@@ -448,7 +448,7 @@ async def _console_report(service: DialogueService, folder: Path | None, submitt
             return []
         text = str(macro(locale, "replies.j2", "report_not_kept")(
             interview_id=submitted.interview_id))
-        return [Outbound(text.strip())]
+        return [Outbound(text.strip(), key="replies.report_not_kept")]
     private_folder(folder, ours=True)
     paths = await write_interview_report(service.store, service.catalog,
                                          submitted.interview_id, folder, service.clock(), locale)

@@ -243,12 +243,12 @@ async def test_controls__by_a_member__refused(club: Club, admin: Phone, member: 
 async def test_setup__bad_input__says_what_was_expected(club: Club, admin: Phone) -> None:
     await set_up(club, admin, "setup what_happened funday 25:00 Europe/Madird")
 
-    reply = admin.last.text
     assert admin.last.key == "bookclub.setup_problem"
-    # Each word it could not use is named, and a working example given.
-    for word in ('"funday"', '"25:00"', '"Europe/Madird"',
-                 "/bookclub setup what_happened monday 19:00 Europe/Madrid"):
-        assert word in reply
+    # Each word it could not use is named, with what was expected, and a working example.
+    assert admin.last.text == said("bookclub.setup_problem", problems=[
+        {"code": "unknown_word", "word": "funday"}, {"code": "bad_time", "word": "25:00"},
+        {"code": "bad_zone", "word": "Europe/Madird"},
+    ], example="what_happened monday 19:00 Europe/Madrid")
     assert await club.rows("SELECT * FROM bookclub_schedules") == []
 
 

@@ -5,18 +5,37 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.test_console import PROMPT, Terminal
+from flows.catalog import FlowCatalog
+from flows.schema import Item, ItemType
+from tests.conftest import said
+from tests.e2e.test_console import PROMPT, Terminal, key
+
+FLOW = FlowCatalog.bundled("developmental_history").latest("developmental_history")
 
 
-def reply_for(screen: str) -> str:
-    """What a quick, ordinary caregiver types for the question on screen."""
-    if "Type the age" in screen:
+def _prompt(item: Item, locale: str) -> re.Pattern[str]:
+    """An item's prompt as the screen shows it (flow data; a repeat names its option)."""
+    parts = FLOW.text(item.prompt, locale).split("{option}")
+    return re.compile(".+?".join(map(re.escape, parts)))
+
+
+PROMPTS = {locale: [(_prompt(item, locale), item) for section in FLOW.sections
+                    for item in section.items] for locale in ("en", "es")}
+
+
+def reply_for(screen: str, locale: str = "en") -> str:
+    """What a quick, ordinary caregiver types for the question on screen, found by its
+    prompt in `locale` (the flow's data, not the templates' wording)."""
+    asked = screen[screen.rindex(key("replies.ask")):]
+    found = [(len(pattern.pattern), item) for pattern, item in PROMPTS[locale]
+             if pattern.search(asked)]
+    assert found, asked[-800:]
+    item = max(found, key=lambda f: f[0])[1]
+    if item.type is ItemType.AGE:
         return "8"
-    if "Type a number." in screen:
-        return "1"
-    if "Type the number of an answer" in screen or "Type the numbers of all" in screen:
-        return "1"
-    return "Sam"
+    if item.type is ItemType.TEXT:
+        return "Sam"
+    return "1"  # a number, a scale's first point, or the first option
 
 
 def test_console__full_interview__summary_and_report_files(tmp_path: Path) -> None:
@@ -25,18 +44,20 @@ def test_console__full_interview__summary_and_report_files(tmp_path: Path) -> No
         screen = terminal.wait_for(PROMPT)
         screen = terminal.answer("a")  # consent: the first lettered button
         asked = 0
-        while "Here are your answers" not in screen:
-            assert "[" in screen and "question" in screen, screen[-800:]
+        while key("replies.review") not in screen:
+            assert key("replies.ask") in screen, screen[-800:]
             screen = terminal.answer(reply_for(screen))
             asked += 1
             assert asked < 200, "the interview never reached the review"
         screen = terminal.answer("send")
-        assert "Send your answers now?" in screen and "a) Yes, send now" in screen
+        assert key("replies.send_confirm") in screen
+        assert f"a) {said('buttons.send_now')}" in screen
         screen = terminal.answer("a")
-        assert "Your answers are sent and saved" in screen
-        assert "Thank you for telling us about Sam" in screen
-        assert "not a diagnosis" in screen
-        written = re.search(r"written to:\n(\S+\.html)", screen)
+        assert key("replies.submitted") + said("replies.submitted") in screen
+        summary = screen.split(key("report.caregiver"))[1].split("\n[")[0]
+        assert "Sam" in summary  # the family's summary, about their child
+        written = re.search(re.escape(key("replies.report_written")) + r".*\n(\S+\.html)\n",
+                            screen)
         assert written, screen[-1500:]
         html = Path(written.group(1))
         assert html.parent == tmp_path / "reports"
@@ -60,7 +81,7 @@ def test_cli_report__writes_html_and_charts_in_the_chosen_language(tmp_path: Pat
     try:
         screen = terminal.wait_for(PROMPT)
         screen = terminal.answer("a")
-        while "Here are your answers" not in screen:
+        while key("replies.review") not in screen:
             screen = terminal.answer(reply_for(screen))
         terminal.answer("submit")
         terminal.answer("yes")  # "Send now?" answered by typing

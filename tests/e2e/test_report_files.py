@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -14,7 +15,8 @@ import pytest
 
 from bot.files import delete_reports
 from store.cipher import new_key
-from tests.e2e.test_console import PROMPT, Terminal
+from tests.conftest import said
+from tests.e2e.test_console import PROMPT, Terminal, key
 from tests.e2e.test_console_report import reply_for
 
 #: matplotlib would read this as math text and fail on it (issue 16).
@@ -38,7 +40,7 @@ def interview_to_submit(db: Path, name: str) -> str:
     try:
         screen = terminal.wait_for(PROMPT)
         screen = terminal.answer("a")  # consent
-        while "Here are your answers" not in screen:
+        while key("replies.review") not in screen:
             typed = reply_for(screen)
             screen = terminal.answer(name if typed == "Sam" else typed)
         terminal.answer("send")
@@ -55,8 +57,8 @@ def test_console__math_like_name__report_written_owner_only_then_erasable(
     tmp_path: Path, loose_umask: None
 ) -> None:
     screen = interview_to_submit(tmp_path / "chat.db", MATH_NAME)
-    assert "Traceback" not in screen and "Your answers are sent and saved" in screen
-    written = re.search(r"written to:\n(\S+\.html)", screen)
+    assert "Traceback" not in screen and key("replies.submitted") in screen
+    written = re.search(re.escape(key("replies.report_written")) + r".*\n(\S+\.html)\n", screen)
     assert written, screen[-1500:]
     html = Path(written.group(1))
     folder = tmp_path / "reports"
@@ -72,16 +74,16 @@ def test_console__math_like_name__report_written_owner_only_then_erasable(
 def test_console__key_set__report_not_kept__written_on_demand(
     tmp_path: Path, loose_umask: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = new_key()
-    monkeypatch.setenv("HEARTH_DATA_KEY", key)
+    monkeypatch.setenv("HEARTH_DATA_KEY", new_key())
     db = tmp_path / "chat.db"
     screen = interview_to_submit(db, "Sam")
-    assert "Your answers are sent and saved" in screen and "written to" not in screen
-    assert "--out" in screen  # how to write it on demand
+    assert key("replies.submitted") in screen and key("replies.report_written") not in screen
     assert not (tmp_path / "reports").exists()
-    found = re.search(r"hearth report (\S+) --out", screen)
-    assert found, screen[-1500:]
-    interview_id = found.group(1)
+    [(interview_id,)] = sqlite3.connect(db).execute(
+        "SELECT id FROM interviews WHERE state = 'submitted'").fetchall()
+    # How to write it on demand, naming this interview.
+    assert key("replies.report_not_kept") + said("replies.report_not_kept",
+                                                 interview_id=interview_id) in screen
     env = {**os.environ, "HEARTH_DATABASE": str(db)}
     out = tmp_path / "asked"
     result = subprocess.run(

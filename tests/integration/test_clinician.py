@@ -30,8 +30,6 @@ from tests.integration.clinic import (
 )
 from tests.unit.families import family_mia
 
-NOT_FOUND = "No interview with that id was found among yours. Please check the id in /interviews."
-
 
 @pytest.fixture
 def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
@@ -101,7 +99,7 @@ def test_cli_clinician_add__bad_id__clean_error(
 
 
 async def test_invite__claim_complete__clinician_notified_and_gets_report(
-    clinic: DialogueService,
+    clinic: DialogueService, clock: Clock
 ) -> None:
     doc = await register(clinic, "doc")
     code, interview_id = await new_interview(doc, "Sam")
@@ -121,8 +119,9 @@ async def test_invite__claim_complete__clinician_notified_and_gets_report(
 
     notes = to_chat(sent, "doc")
     assert len(notes) == 1
-    assert "The family has sent their answers for Sam" in notes[0].text
-    assert f"/report {interview_id}" in notes[0].text
+    assert notes[0].key == "clinician.family_submitted"
+    assert notes[0].text == said(
+        "clinician.family_submitted", nickname="Sam", interview_id=interview_id)
     assert all(m.chat_id is None for m in sent if m is not notes[0])  # the rest: to the family
 
     claimed = await rows(clinic, "SELECT respondent_id, owner_id, state FROM interviews")
@@ -133,7 +132,15 @@ async def test_invite__claim_complete__clinician_notified_and_gets_report(
     [report] = await doc.command("report", interview_id)
     assert report.attachment is not None and report.attachment.mime.startswith("text/plain")
     document = report.attachment.data.decode()
-    assert "Child: Sam" in document and "Wakes at 3am most nights" in document
+    # The list's frame (title, nickname, id, state, time) as the template renders it with
+    # this test's values, around the answers.
+    flow = clinic.catalog.latest("sample")
+    frame = said("clinician.answer_list", title=flow.text(flow.title, "en"), nickname="Sam",
+                 state="submitted", at=f"{clock.now:%Y-%m-%d %H:%M} UTC",
+                 interview_id=interview_id, rows=[]).splitlines()
+    head, closing = "\n".join(frame[:-1]).rstrip(), frame[-1]
+    assert document.startswith(head) and document.rstrip().endswith(closing)
+    assert "Wakes at 3am most nights" in document
     assert "A foster parent" in document and "2 years 6 months" in document
     assert ("exported", doc_row[0], "clinician") in await events(clinic, interview_id)
 
@@ -153,9 +160,12 @@ async def test_new__redelivered__same_interview_and_code_not_replayed(
     doc = await register(clinic, "doc")
     first = await doc.send(Kind.COMMAND, "new", "Sam", delivery="new-1")
     again = await doc.send(Kind.COMMAND, "new", "Sam", delivery="new-1")
+    assert ids(first) == ids(again) == ["clinician.invite_created"]
     assert "https://t.me/" in first[0].text
-    assert "https://t.me/" not in again[0].text and "/invite" in again[0].text
-    assert len(await rows(clinic, "SELECT id FROM interviews")) == 1
+    [(interview_id,)] = await rows(clinic, "SELECT id FROM interviews")
+    # The replay says the interview is ready without its link, which is never stored.
+    assert again[0].text == said("clinician.invite_created", nickname="Sam",
+                                 interview_id=interview_id, expires="", code=None, link=None)
 
 
 async def test_invite__single_use__second_person_refused(clinic: DialogueService) -> None:
@@ -342,7 +352,7 @@ async def test_foreign_and_unknown_ids__same_not_found__nothing_leaks(
     await fam.command("start", code)
     before = await events(clinic, interview_id)
 
-    replies: list[str] = []
+    replies: list[tuple[tuple[str, ...], str]] = []
     for who, name in [
         (other_doc, "open"),
         (other_doc, "report"),
@@ -351,10 +361,10 @@ async def test_foreign_and_unknown_ids__same_not_found__nothing_leaks(
     ]:
         for target in (interview_id, "NoSuchId1234"):
             await who.command(name, target)
-            replies.append(who.text)
+            replies.append((tuple(who.keys), who.text))
     await other_doc.send(Kind.CHOICE, f"acc:open:{interview_id}")
-    replies.append(other_doc.text)
-    assert set(replies) == {NOT_FOUND}
+    replies.append((tuple(other_doc.keys), other_doc.text))
+    assert set(replies) == {(("clinician.not_found",), said("clinician.not_found"))}
     assert await events(clinic, interview_id) == before  # no trace on the victim's trail
     denied = await rows(clinic, "SELECT interview_id FROM events WHERE kind = 'denied'")
     assert denied == [(None,)] * len(replies)

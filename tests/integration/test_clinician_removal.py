@@ -45,12 +45,12 @@ async def caseload(clinic: DialogueService) -> tuple[Person, Person, str, str]:
     code, claimed = await new_interview(doc, "Sam")
     fam = Person(clinic, "fam")
     await fam.command("start", code)
-    await fam.tap("I agree")
+    await fam.tap_key("agree")
     await fam.type("Sam")
     await fam.command("pause")
     _, own = await new_interview(doc, "Ada")
-    await doc.tap("Start it now")
-    await doc.tap("I agree")
+    await doc.tap_key("button_start_now")
+    await doc.tap_key("agree")
     doc_row = await person_row(clinic, "doc")
     assert doc_row is not None and doc_row[2] == own  # their active interview
     return doc, fam, claimed, own
@@ -98,7 +98,7 @@ async def test_removed_and_held__family_submits__nobody_notified__operator_holds
     assert trail[-1][0] == "reassigned" and trail[-1][2].endswith(":held")
 
     await fam.command("start")
-    await fam.tap("Continue where I stopped")
+    await fam.tap_key("continue")
     await answer_sample_rest(fam)
     assert not any(m.chat_id is not None for m in fam.last)  # no word to anyone's chat
 
@@ -114,15 +114,15 @@ async def test_removed_and_held__family_submits__nobody_notified__operator_holds
 async def answer_sample_rest(fam: Person) -> None:
     """From the second question of the sample flow (the name is answered) to the submit."""
     await fam.type("2 years 6 months")
-    await fam.tap("A foster parent")
-    await fam.tap("3")
+    await fam.choose("foster")
+    await fam.choose("3")
     await fam.type("2")
-    await fam.tap("Sleep")
-    await fam.tap("Done")
+    await fam.choose("sleep")
+    await fam.tap_key("done")
     await fam.type("1, 2")
     await fam.type("3")
     await fam.type("Wakes at night")
-    await fam.tap("No")
+    await fam.choose("no")
     await fam.tap_key("submit")
     await fam.tap_key("send_now")
     assert any(m.key == "replies.submitted" for m in fam.last), fam.text
@@ -145,7 +145,7 @@ async def test_removed_to_colleague__colleague_owns_and_is_notified_audited(
             f"{doc_row[0]}:{doc2_row[0]}") in await events(clinic, claimed)
 
     await fam.command("start")
-    await fam.tap("Continue where I stopped")
+    await fam.tap_key("continue")
     await answer_sample_rest(fam)
     assert [m.key for m in fam.last if m.chat_id == "doc2"] == ["clinician.family_submitted"]
     assert not [m for m in fam.last if m.chat_id == "doc"]
@@ -224,6 +224,6 @@ async def test_role_taken_back_by_an_older_version__owner_no_longer_notified(
     assert doc_row is not None
     await clinic.store.run(lambda uow: uow.people.set_role(doc_row[0], "caregiver"))
     await fam.command("start")
-    await fam.tap("Continue where I stopped")
+    await fam.tap_key("continue")
     await answer_sample_rest(fam)
     assert [m for m in fam.last if m.chat_id == "doc"] == []

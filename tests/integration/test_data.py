@@ -15,7 +15,8 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from bot.cli import main as cli
-from bot.data.load import decoded
+from bot.data.load import decoded, load_all
+from bot.data.stats import program_figures
 from bot.model import Kind, Outbound
 from bot.service import DialogueService
 from flows.answers import encode_value
@@ -24,6 +25,7 @@ from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids, said
 from tests.integration.clinic import (
+    BOT,
     answer_sample,
     clinic_service,
     events,
@@ -75,7 +77,8 @@ async def test_export_csv__own_interviews__data_codebook_audit_no_channel_ids(
     sent = await doc.command("export", "csv")
     got = files(sent)
     assert set(got) == {"hearth-sample-v1.csv", "hearth-sample-v1-codebook.csv"}
-    assert "1 interview as CSV" in sent[0].text
+    assert sent[0].key == "data.export_caption"
+    assert sent[0].text == said("data.export_caption", count=1, format="csv", files=2)
     [row] = read_csv(got["hearth-sample-v1.csv"])
     assert row["interview_id"] == interview_id and row["nickname"] == "Sam"
     assert row["state"] == "submitted" and row["fhir_status"] == "completed"
@@ -155,6 +158,14 @@ async def _prepare(db: Path, catalog: FlowCatalog) -> str:
         await store.close()
 
 
+async def interview_ids(db: Path) -> set[str]:
+    store = await Store.open(db)
+    try:
+        return {record.id for record in await store.read(lambda r: r.interviews.all())}
+    finally:
+        await store.close()
+
+
 async def _answers(db: Path, interview_id: str) -> dict[str, Any]:
     store = await Store.open(db)
     try:
@@ -183,10 +194,12 @@ def test_cli_export_fhir_then_import__same_answers__owner_and_audit(
     file.write_text(json.dumps(response))
     capsys.readouterr()
     assert run_cli("--db", str(db), "import", str(file), "--owner", f"console:{DOC}") == 0
-    said = capsys.readouterr().out
-    assert "as interview" in said and "(submitted)" in said
-    imported = said.split("as interview ")[1].split()[0]
-    assert asyncio.run(_answers(db, imported)) == asyncio.run(_answers(db, original))
+    out = capsys.readouterr().out
+    [imported] = asyncio.run(interview_ids(db)) - {original}
+    answers = asyncio.run(_answers(db, imported))
+    assert answers == asyncio.run(_answers(db, original))
+    assert out == said("data.import_done", interview_id=imported, state="submitted",
+                       count=len(answers)) + "\n"
 
     async def check() -> None:
         store = await Store.open(db)
@@ -228,11 +241,16 @@ def test_cli_import__problems_by_link_id__nothing_imported(
     capsys.readouterr()
     assert run_cli("--db", str(db), "import", str(file), "--owner", f"console:{DOC}") == 1
     err = capsys.readouterr().err
-    assert "child_age: wrong type: expected valueQuantity, got valueString." in err
-    assert '"uncle" is not an option here' in err
-    assert "shoe_size: unknown linkId" in err
-    assert "child_name: required, but not answered" in err
-    assert "Nothing was imported" in err
+    lines = err.splitlines()
+    for link_id, code, params in [
+        ("child_age", "wrong_type", {"expected": "valueQuantity", "got": "valueString"}),
+        ("respondent", "not_an_option",
+         {"value": "uncle", "options": ["clinician", "foster", "kin", "parent"]}),
+        ("shoe_size", "unknown_link_id", {}),
+        ("child_name", "required_missing", {}),
+    ]:
+        assert said("data.import_problem", link_id=link_id, code=code, params=params) in lines
+    assert lines[-1] == said("data.import_failed", count=len(lines) - 1)
     assert asyncio.run(_count(db)) == before
 
 
@@ -305,27 +323,26 @@ async def answer_follow_up(fam: Person) -> list[str]:
     calming down and startling are a lot harder."""
     kept: list[str] = []
     for _ in range(200):
-        text = fam.text
-        if "Here are your answers" in text:
+        if "replies.review" in fam.keys:
             return kept
-        if "Your answer last time:" in text:
-            kept.append(text.split("Your answer last time:")[1].split("\n")[0].strip())
+        if "data.last_time" in fam.keys:
+            kept.append(fam.reply("data.last_time").text)
             await fam.tap_key("button_same")
-        elif "first name or nickname" in text:
+        elif fam.asked == "child_name":
             await fam.type("Mia")
-        elif "How old are they" in text:
+        elif fam.asked == "child_age":
             await fam.type("3 years")
-        elif "Pick all that fit" in text:
+        elif "done" in fam.button_keys():  # pick all that fit
             await fam.type("1")
-        elif "Calming their body" in text or "Startling:" in text:
+        elif fam.asked in ("bs_arousal", "bs_startle"):  # calming their body, startling
             await fam.type("3")  # a lot of difficulty
-        elif "How many children" in text:
+        elif fam.asked == "cg_children":
             await fam.type("2")
-        elif "anything else you would like us to know" in text:
+        elif fam.asked == "finish_note":
             await fam.command("skip")
         else:
             await fam.type("1")  # the first option: typical, strong, parent, ...
-    raise AssertionError(f"the follow-up did not end: {fam.text[-300:]}")
+    raise AssertionError(f"the follow-up did not end: {fam.keys}, {fam.asked}")
 
 
 async def test_followup__history_carried_over__change_report(clinic: DialogueService) -> None:
@@ -333,11 +350,16 @@ async def test_followup__history_carried_over__change_report(clinic: DialogueSer
     earlier = await submitted_mia(clinic, DOC, FAM)
     await doc.command("followup", earlier)
     assert doc.keys == ["data.followup_created", "clinician.invite_created"]
-    assert earlier in doc.last[0].text
     link = doc.text.split("start=")[1].split()[0]
     followup_id = (await rows(clinic, "SELECT id FROM interviews WHERE follow_up_of = ?",
                               earlier))[0][0]
-    assert f"(id {followup_id})" in doc.text
+    assert doc.last[0].text == said("data.followup_created", nickname="Mia",
+                                    earlier_id=earlier, interview_id=followup_id)
+    expires = clinic.clock() + clinic.access.invite_ttl
+    assert doc.last[1].text == said(
+        "clinician.invite_created", nickname="Mia", interview_id=followup_id,
+        expires=f"{expires:%Y-%m-%d %H:%M} UTC", code=link,
+        link=f"https://t.me/{BOT}?start={link}")
     links = await rows(clinic, "SELECT follow_up_of, subject_nickname FROM interviews WHERE id = ?",
                        followup_id)
     assert links == [(earlier, "Mia")]
@@ -349,7 +371,11 @@ async def test_followup__history_carried_over__change_report(clinic: DialogueSer
     # Part A (1: "None of these") and Part B (9 connection items up to 4 years) offered;
     # Mia's family left the background unanswered, so nothing there; about the child and
     # how things are now asked afresh.
-    assert kept == ["None of these."] + ["Strong and steady."] * 9
+    def last_time(label: str) -> str:
+        return said("data.last_time", earlier_id=earlier, kind="choice", labels=[label],
+                    number=0, raw="")
+
+    assert kept == [last_time("None of these")] + [last_time("Strong and steady")] * 9
     await fam.tap_key("submit")
     await fam.tap_key("send_now")
     assert "replies.submitted" in ids(fam)
@@ -360,15 +386,17 @@ async def test_followup__history_carried_over__change_report(clinic: DialogueSer
 
     sent = await doc.command("report", followup_id)
     change = [m for m in sent if m.attachment and "change" in m.attachment.filename]
-    assert len(change) == 1 and "What has changed for Mia" in change[0].text
+    assert len(change) == 1 and change[0].key == "report.change"
+    assert change[0].text == said("data.change_caption", nickname="Mia",
+                                  interview_id=followup_id, earlier_id=earlier)
     html = change[0].attachment.data.decode()  # type: ignore[union-attr]
-    assert "What has changed for Mia" in html and "data:image/png;base64," in html
+    assert re.search(r"<h1>[^<]*\bMia\b[^<]*</h1>", html) and "data:image/png;base64," in html
     # Brainstem: sleep "some" then (1 of 12 points: 8), arousal and startle "a lot" now
     # (4 of 12: 33, and two functions in real trouble make the region significant): harder.
     # The cortex was not rated at 2 years 6 months then either way.
     brainstem = html.split("Brainstem")[1].split("</tr>")[0]
     assert "8 (typical)" in brainstem and "33 (significant)" in brainstem
-    assert "harder" in brainstem
+    assert 'class="worse"' in brainstem  # harder
     doc_id = (await person_row(clinic, DOC))[0]  # type: ignore[index]
     assert ("exported", doc_id, "change") in await events(clinic, earlier)
 
@@ -403,6 +431,16 @@ async def test_followup__refusals(clinic: DialogueService) -> None:
     assert len(await rows(clinic, "SELECT id FROM interviews")) == 2
 
 
+async def _figures(db: Path, catalog: FlowCatalog) -> Any:
+    """The program figures as `hearth stats` computes them from this database."""
+    store = await Store.open(db)
+    try:
+        interviews = await store.read(lambda repo: load_all(repo, None))
+    finally:
+        await store.close()
+    return program_figures(catalog, interviews, datetime.now(UTC))
+
+
 def test_cli_stats__text_and_html__nothing_identifying(
     tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -411,14 +449,17 @@ def test_cli_stats__text_and_html__nothing_identifying(
     page = tmp_path / "figures.html"
     capsys.readouterr()
     assert run_cli("--db", str(db), "stats", "--html", str(page)) == 0
-    said = capsys.readouterr().out
-    assert "Interviews: 1 (" in said and "submitted 1" in said
-    assert "Completion: 1 of 1 started (100%)" in said
+    out = capsys.readouterr().out
+    figures = asyncio.run(_figures(db, catalog))
+    assert (figures.total, figures.by_state["submitted"]) == (1, 1)
+    assert (figures.submitted, figures.started, figures.completion_rate) == (1, 1, 1.0)
+    assert out == "\n".join([said("data.stats_text", figures=figures),
+                             said("data.stats_written", path=str(page)), ""])
     html = page.read_text()
-    assert "Program figures" in html and "data:image/png;base64," in html
+    assert 'data-report="figures"' in html and "data:image/png;base64," in html
     html = re.sub(r"data:image/png;base64,[^\"]+", "", html)  # letters by chance in base64
     for secret in (interview_id, "Sam", DOC, FAM):
-        assert secret not in html and secret not in said
+        assert secret not in html and secret not in out
 
 
 async def test_followup__same_button__after_ticking_still_works__second_tap_stale(

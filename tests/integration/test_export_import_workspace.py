@@ -22,7 +22,7 @@ from flows.catalog import FlowCatalog
 from store.cipher import new_key
 from store.contract import UnitOfWork
 from store.sqlite import Store
-from tests.conftest import Clock, Person
+from tests.conftest import Clock, Person, said
 from tests.integration.clinic import clinic_service, register
 from tests.integration.test_clinician import submitted_history
 from tests.integration.test_informants import ask_teacher, fill_minimap
@@ -138,9 +138,23 @@ def test_export_then_import__same_report_ratings_plan_informants__sealed(
     asyncio.run(owner())
     capsys.readouterr()
     assert cli(["--db", str(fresh), "import", *files, "--owner", "console:dr"]) == 0
-    said = capsys.readouterr().out
-    imported = re.findall(r"as interview (\S+) \(submitted\)", said)
+    out = capsys.readouterr().out
+
+    async def stored() -> dict[str, int]:
+        """Each interview in the fresh database: how many answers it holds."""
+        store = await Store.open(fresh, data_key=key)
+        try:
+            return await store.read(lambda repo: {
+                r.id: len(repo.answers.current(r.id)) for r in repo.interviews.all()})
+        finally:
+            await store.close()
+
+    counts = asyncio.run(stored())
+    imported = list(counts)
     assert len(imported) == 2
+    assert sorted(out.splitlines()) == sorted(
+        said("data.import_done", interview_id=i, state="submitted", count=n)
+        for i, n in counts.items())
 
     async def family_interview() -> str:
         store = await Store.open(fresh, data_key=key)

@@ -10,7 +10,7 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.cipher import new_key
 from store.sqlite import Store
-from tests.conftest import Clock, Person, ids
+from tests.conftest import Clock, Person, ids, said
 from tests.integration.clinic import rows
 from tests.integration.plan_helpers import submitted_interview
 from tests.integration.test_plans import DOC, FAM, planned
@@ -78,7 +78,8 @@ async def test_remove__after_the_checkin__follow_up_report_shows_it_removed_with
     html = change.attachment.data.decode()
     tried = html[html.index('class="tried"'):]
     row = tried[tried.index("data-removed="):tried.index("</tr>", tried.index("data-removed="))]
-    assert WHY in row and "worse" in row.lower()
+    tried_it, went = said("plan.tried_word", value="yes"), said("plan.went_word", value="worse")
+    assert WHY in row and f"<td>{tried_it}</td><td>{went}</td>" in row
     assert tried.count("data-removed=") == 1  # item 2 is still in the plan
 
 

@@ -19,9 +19,15 @@ from flows.catalog import FlowCatalog
 from scoring import build_report
 from store.cipher import new_key
 from store.sqlite import Store
-from tests.conftest import Clock
+from tests.conftest import Clock, said
 from tests.integration.clinic import clinic_service, register
-from tests.integration.test_data import DOC, FAM, sample_submitted, submitted_mia
+from tests.integration.test_data import (
+    DOC,
+    FAM,
+    interview_ids,
+    sample_submitted,
+    submitted_mia,
+)
 from tests.unit.data_helpers import interview
 from tests.unit.families import NOW, default_flow, family_jay
 
@@ -138,7 +144,7 @@ def test_cli_report__key_set__needs_out__then_writes_owner_only(
     capsys.readouterr()
     assert cli(["--db", str(db), "report", interview_id]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("hearth: HEARTH_DATA_KEY is set") and err.count("\n") == 1
+    assert err == f"hearth: {said('data.report_needs_out')}\n"
     assert not (tmp_path / "reports").exists()
     out = tmp_path / "asked"
     assert cli(["--db", str(db), "report", interview_id, "--out", str(out)]) == 0
@@ -198,8 +204,7 @@ def test_cli_import__too_deep__one_line_no_traceback(
     capsys.readouterr()
     assert cli(["--db", str(db), "import", str(file), "--owner", f"console:{DOC}"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"hearth: Cannot import {file}: its JSON is nested more than 64")
-    assert err.count("\n") == 1
+    assert err == f"hearth: {said('data.import_too_deep', path=str(file), limit=64)}\n"
 
 
 def test_cli_import__too_large__one_line(
@@ -216,15 +221,15 @@ def test_cli_import__too_large__one_line(
     capsys.readouterr()
     assert cli(["--db", str(db), "import", str(file), "--owner", f"console:{DOC}"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"hearth: Cannot import {file}: it is larger than")
-    assert err.count("\n") == 1
+    limit = 1024 // (1024 * 1024)  # in whole MB, as the message gives it
+    assert err == f"hearth: {said('data.import_too_big', path=str(file), limit=limit)}\n"
 
 
 def test_cli_import__nickname_cleaned_like_new(
     tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.db"
-    asyncio.run(_sample_db(db, catalog))
+    original = asyncio.run(_sample_db(db, catalog))
     out = tmp_path / "out"
     assert cli(["--db", str(db), "export", "--format", "fhir", "--out", str(out)]) == 0
     bundle = json.loads((out / "hearth-sample-v1.fhir.json").read_text())
@@ -237,7 +242,8 @@ def test_cli_import__nickname_cleaned_like_new(
     file.write_text(json.dumps(response))
     capsys.readouterr()
     assert cli(["--db", str(db), "import", str(file), "--owner", f"console:{DOC}"]) == 0
-    imported = capsys.readouterr().out.split("as interview ")[1].split()[0]
+    [imported] = asyncio.run(interview_ids(db)) - {original}
+    assert imported in capsys.readouterr().out
 
     async def nickname() -> str | None:
         store = await Store.open(db)

@@ -16,7 +16,7 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.cipher import new_key
 from store.sqlite import Store
-from tests.conftest import Clock
+from tests.conftest import Clock, said
 from tests.integration.clinic import clinic_service, register, rows
 from tests.integration.test_clinician import submitted_history
 from tests.integration.test_ratings import person_id, report_html, view_row
@@ -34,7 +34,7 @@ def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
 
 
 async def test_unrate__scores_fall_back_to_the_family__history_kept__audited(
-    clinic: DialogueService,
+    clinic: DialogueService, clock: Clock
 ) -> None:
     doc = await register(clinic, "doc")
     mia = await submitted_history(clinic, "doc", "fam")
@@ -59,7 +59,14 @@ async def test_unrate__scores_fall_back_to_the_family__history_kept__audited(
     assert ("rating_withdrawn", "bs_startle:2") in await rows(
         clinic, "SELECT kind, detail FROM events WHERE interview_id = ?", mia)
     await doc.command("ratings", mia)
-    assert doc.keys == ["ratings.ratings_list"] and "withdrawn" in doc.last[0].text
+    assert doc.keys == ["ratings.ratings_list"]
+    at = f"{clock.now:%Y-%m-%d %H:%M} UTC"
+    listed = [("Startle", 1, "Startles at every door", "rated"),
+              ("Arousal", 1, "Never settles in the waiting room", "rated"),
+              ("Startle", 2, WHY, "withdrawn")]
+    assert doc.last[0].text == said("ratings.ratings_list", interview_id=mia, nickname="Mia", rows=[
+        {"label": label, "revision": revision, "value": "a_lot", "reason": reason, "at": at,
+         "status": status} for label, revision, reason, status in listed])
 
     # Every rating withdrawn: the report says the scores use the family's answers, and
     # still shows the history.

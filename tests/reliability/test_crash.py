@@ -22,6 +22,7 @@ from flows.schema import ItemType
 from store.sqlite import Store
 from tests.conftest import Clock
 from tests.e2e.test_console import PROMPT, Terminal
+from tests.e2e.test_console import key as marked
 
 SEED = 20261125
 #: CI: interviews and the kills spread over them; --run-slow: the bigger run.
@@ -193,7 +194,7 @@ def drive(db: Path, script: Script, kill_chance: float, rng: random.Random, tall
         terminal = Terminal(db, script.user)
         try:
             screen = terminal.wait_for(PROMPT, timeout=30)
-            if "Welcome back" in screen or "[Part 1 of" in screen:
+            if marked("replies.ask") in screen:  # restarted on a question: the right one?
                 shown = script.line_for(screen)
                 want = expected_next(db, script)
                 if shown is None or shown.key != want:
@@ -202,18 +203,18 @@ def drive(db: Path, script: Script, kill_chance: float, rng: random.Random, tall
                         f"{script.user}: resumed at {shown and shown.key}, expected {want}"
                     )
             while True:
-                if "Your answers are sent and saved" in screen:
+                if marked("replies.submitted") in screen:
                     return
-                if "Do you agree to go ahead?" in screen:
-                    line, key = "yes", None
-                elif "Here are your answers" in screen:
-                    line, key = "submit", None
-                elif "Send your answers now?" in screen:
-                    line, key = "yes", None
+                if marked("replies.consent") in screen:
+                    line, item = "yes", None
+                elif marked("replies.review") in screen:
+                    line, item = "submit", None
+                elif marked("replies.send_confirm") in screen:
+                    line, item = "yes", None
                 else:
                     current = script.line_for(screen)
                     assert current is not None, f"unknown screen:\n{screen[-600:]}"
-                    line, key = current.typed, current.key
+                    line, item = current.typed, current.key
                 if rng.random() < kill_chance:
                     tally.kills += 1
                     if rng.random() < 0.7:  # mid-step: the line is on its way or being saved
@@ -226,16 +227,16 @@ def drive(db: Path, script: Script, kill_chance: float, rng: random.Random, tall
                     terminal.proc.send_signal(signal.SIGKILL)
                     terminal.proc.wait(10)
                     if (
-                        key is not None
-                        and key not in acknowledged
-                        and revisions(db, script.user)[key]
+                        item is not None
+                        and item not in acknowledged
+                        and revisions(db, script.user)[item]
                     ):
                         tally.in_flight_saved += 1
                     check_after_kill(db, script, acknowledged, tally)
                     break
                 screen = terminal.answer(line)
-                if key is not None:
-                    acknowledged.append(key)  # the next screen was seen: told it was saved
+                if item is not None:
+                    acknowledged.append(item)  # the next screen was seen: told it was saved
         finally:
             terminal.close()
     pytest.fail(f"{script.user} never finished")

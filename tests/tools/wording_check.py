@@ -44,7 +44,7 @@ _KEYS = re.compile(
     r"|\bin\s*[(\[][^)\]]*[)\]]"  # in ("a", "b")
     r'|"[^"]*"\s*:'  # {"key": ...}
     r'|replace\(\s*"[^"]*"'  # replace("pattern", ...
-    r'|\b(?:selectattr|rejectattr|select|reject|map|sort|groupby|sum)\([^)]*\)'  # filters
+    r'|\b(?:selectattr|rejectattr|select|reject|map|sort|groupby|sum|date)\([^)]*\)'  # filters
     r'|\[\s*"[^"]*"\s*\]'  # x["key"]
 )
 
