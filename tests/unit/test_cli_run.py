@@ -8,6 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.settings import SettingsError, load_settings
+from tests.conftest import said
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +23,7 @@ def test_run__no_token__one_line_pointing_to_botfather(
     monkeypatch.setenv("HEARTH_TELEGRAM_TOKEN", "")  # exported but empty counts as missing
     assert main(["--db", str(tmp_path / "h.db"), "run"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("hearth: HEARTH_TELEGRAM_TOKEN is not set: create a bot with @BotFather")
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err == f"hearth: {said('operator.telegram_token_missing')}\n"
 
 
 def test_run__plain_http_webhook__refused(

@@ -8,6 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.telegram.webhook import Webhook
+from tests.conftest import said
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +27,7 @@ def test_listen_only__without_webhook__refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(tmp_path, "--listen-only") == 2
-    assert "--listen-only is for webhook workers" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"hearth: {said('operator.listen_only_needs_webhook')}\n"
 
 
 def test_listen_only__on_sqlite__refused(
@@ -34,7 +35,7 @@ def test_listen_only__on_sqlite__refused(
 ) -> None:
     assert run(tmp_path, "--webhook", "https://bot.example.org/h", "--listen-only",
                "--secret-token", "s3cret") == 2
-    assert "set HEARTH_DATABASE_URL" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"hearth: {said('operator.listen_only_needs_database')}\n"
 
 
 def test_listen_only__without_secret__refused(
