@@ -31,7 +31,8 @@ def test_run__plain_http_webhook__refused(
 ) -> None:
     monkeypatch.setenv("HEARTH_TELEGRAM_TOKEN", "123:abc")
     assert main(["--db", str(tmp_path / "h.db"), "run", "--webhook", "http://example.org/h"]) == 2
-    assert "the webhook URL must start with https://" in capsys.readouterr().err
+    refused = said("operator.webhook_https", got="http://example.org/h")
+    assert capsys.readouterr().err == f"hearth: {refused}\n"
 
 
 def test_run__bot_api_unreachable__one_line(

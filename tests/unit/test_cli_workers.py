@@ -44,7 +44,7 @@ def test_listen_only__without_secret__refused(
     monkeypatch.setenv("HEARTH_DATABASE_URL", "postgresql://hearth@127.0.0.1:9/hearth")
     assert run(tmp_path, "--webhook", "https://bot.example.org/h", "--listen-only") == 2
     err = capsys.readouterr().err
-    assert "needs the secret token" in err and err.count("\n") == 1
+    assert err == f"hearth: {said('operator.listen_only_needs_secret')}\n"
 
 
 def test_webhook__primary_registers_by_default() -> None:
