@@ -17,10 +17,21 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bench._peer import peer_application
 
 
-def bare(base_url: str, token: str, pool: int) -> Application:  # type: ignore[type-arg]
-    """PTB's bare reply: every update answered with one sendMessage, updates concurrent."""
-    app = (Application.builder().token(token).base_url(base_url).concurrent_updates(True)
-           .connection_pool_size(pool).build())
+def bare(base_url: str, token: str, pool: int,
+         client: str = "httpx") -> Application:  # type: ignore[type-arg]
+    """PTB's bare reply: every update answered with one sendMessage, updates concurrent.
+
+    `client` "aiohttp": Hearth's HTTP client (bot/telegram/client.py) instead of PTB's
+    httpx, so Hearth can be compared with a bare bot on the same client.
+    """
+    builder = Application.builder().token(token).base_url(base_url).concurrent_updates(True)
+    if client == "aiohttp":
+        from bot.telegram.client import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(pool)).get_updates_request(AiohttpRequest(1))
+    else:
+        builder = builder.connection_pool_size(pool)
+    app = builder.build()
 
     async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat is not None:
@@ -42,9 +53,11 @@ def main() -> None:
     parser.add_argument("--database", type=Path, default=Path("peer.db"))
     parser.add_argument("--pool", type=int, default=256, help="bare: HTTP connections "
                         "(PTB's default is 256)")
+    parser.add_argument("--client", choices=["httpx", "aiohttp"], default="httpx",
+                        help="bare: the HTTP client (PTB's httpx, or Hearth's aiohttp one)")
     args = parser.parse_args()
     if args.kind == "bare":
-        app = bare(args.base_url, args.token, args.pool)
+        app = bare(args.base_url, args.token, args.pool, args.client)
     else:
         app = peer_application(args.database, token=args.token, base_url=args.base_url)
     app.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY], timeout=10)

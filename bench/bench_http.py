@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -64,6 +65,7 @@ class FakeBotApi:
         self.people: dict[int, Person] = {}
         self.handed_out: Counter[int] = Counter()
         self.polls = 0
+        self.beyond = 0  # summed over polls: updates waiting past the poll's limit
         self.calls = 0
         self.polled = asyncio.Event()
         self.server: asyncio.Server | None = None
@@ -167,6 +169,9 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), deadline - time.perf_counter())
         handed = self.pending[:limit]
+        # Updates past getUpdates' limit (100): a bot that confirms only what it handled
+        # cannot see them until the oldest in hand are done.
+        self.beyond += max(0, len(self.pending) - limit)
         for update in handed:
             self.handed_out[update["update_id"]] += 1
         return handed
@@ -178,8 +183,13 @@ class FakeBotApi:
 class Person:
     """One caregiver: sends a move, waits until the replies show what to do next."""
 
-    def __init__(self, api: FakeBotApi, user: int, caregiver: Caregiver | None) -> None:
+    def __init__(self, api: FakeBotApi, user: int, caregiver: Caregiver | None,
+                 think: float = 0.0) -> None:
         self.api = api
+        #: Mean seconds a person takes to read the reply and answer (0: at once); each
+        #: pause is drawn uniformly from 0 to twice that, never counted in the latency.
+        self.think = think
+        self.rng = random.Random(user)
         self.user = user
         self.caregiver = caregiver  # None: a tapper (first button shown, else /start)
         self.messages: list[tuple[int, View]] = []
@@ -210,6 +220,8 @@ class Person:
         move = self.move
         if move is None:
             return None
+        if self.think:
+            await asyncio.sleep(self.rng.uniform(0, 2 * self.think))
         pressed = None
         if move.kind is Kind.CHOICE:
             pressed = next((m for m, v in reversed(self.messages)
@@ -238,6 +250,9 @@ class Window:
     latencies: list[float]
     cpu: float  # the bot process's CPU seconds
     lost: int
+    #: This process's CPU seconds in the window: the fake Bot API and the crowd (the
+    #: harness). Near `seconds` it is the harness, not the bot, that sets the pace.
+    harness: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -304,11 +319,11 @@ class Contender:
 
         work = asyncio.gather(*(person(p) for p in self.people))
         await asyncio.sleep(ramp)
-        cpu = self.cpu()
+        cpu, own = self.cpu(), time.process_time()
         await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
-        cpu = self.cpu() - cpu
+        cpu, own = self.cpu() - cpu, time.process_time() - own
         await work
-        return Window(len(latencies), seconds, latencies, cpu, lost)
+        return Window(len(latencies), seconds, latencies, cpu, lost, own)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -333,27 +348,31 @@ async def run(args: argparse.Namespace) -> None:
     header("Over real HTTP: `hearth run`, a bare PTB bot, the ConversationHandler peer")
     print(f"-- {args.people} caregivers per bot, {args.delay_ms:g} ms per Bot API call, "
           f"{args.seconds:g} s windows after {args.ramp:g} s of ramp, {args.rounds} interleaved "
-          f"rounds; flow {flow.id}")
+          f"rounds; flow {flow.id}; think time {args.think_ms:g} ms mean")
     with temp_dir() as folder:
         contenders: list[Contender] = []
-        for pool in args.pools:
-            api = FakeBotApi(delay)
-            name = f"hearth-c{pool}"
-            contenders.append(Contender(name, hearth_command(), {
-                "HEARTH_TELEGRAM_TOKEN": TOKEN, "HEARTH_DATABASE": str(folder / f"{name}.db"),
-                "HEARTH_TELEGRAM_MAX_RATE": "0", "HEARTH_TELEGRAM_CONNECTIONS": str(pool),
-                "HEARTH_FLOW": flow.id}, api,
-                [Person(api, FIRST_USER + u, Caregiver(flow, 7 * u + pool))
-                 for u in range(args.people)]))
-        others = [(f"bare-c{pool}" if pool != 256 else "bare", "bare", pool)
-                  for pool in args.bare_pools] + [("peer", "peer", 256)]
-        for name, kind, pool in others:
+        for client in args.clients:
+            for pool in args.pools:
+                api = FakeBotApi(delay)
+                name = f"hearth-c{pool}" + ("" if client == "aiohttp" else f"-{client}")
+                contenders.append(Contender(name, hearth_command(), {
+                    "HEARTH_TELEGRAM_TOKEN": TOKEN,
+                    "HEARTH_DATABASE": str(folder / f"{name}.db"),
+                    "HEARTH_TELEGRAM_MAX_RATE": "0", "HEARTH_TELEGRAM_CONNECTIONS": str(pool),
+                    "HEARTH_TELEGRAM_CLIENT": client, "HEARTH_FLOW": flow.id}, api,
+                    [Person(api, FIRST_USER + u, Caregiver(flow, 7 * u + pool), args.think)
+                     for u in range(args.people)]))
+        others = [((f"bare-c{pool}" if pool != 256 else "bare")
+                   + ("" if client == "httpx" else f"-{client}"), "bare", pool, client)
+                  for client in args.bare_clients for pool in args.bare_pools]
+        others += [("peer", "peer", 256, "httpx")] if args.peer else []
+        for name, kind, pool, client in others:
             api = FakeBotApi(delay)
             command = [sys.executable, "-m", "bench._bots", kind, "--base-url", "{base_url}",
                        "--token", TOKEN, "--database", str(folder / "peer.db"),
-                       "--pool", str(pool)]
+                       "--pool", str(pool), "--client", client]
             contenders.append(Contender(name, command, {"PYTHONPATH": str(ROOT)}, api,
-                                        [Person(api, FIRST_USER + u, None)
+                                        [Person(api, FIRST_USER + u, None, args.think)
                                          for u in range(args.people)]))
         try:
             for c in contenders:
@@ -381,7 +400,8 @@ async def run(args: argparse.Namespace) -> None:
 def report(contenders: list[Contender], results: dict[str, list[Window]],
            args: argparse.Namespace) -> None:
     print(f"   {'bot':<12} {'replies/s':>9} {'spread':>7} {'p50':>8} {'p99':>8} "
-          f"{'CPU/upd':>8} {'fetched':>8} {'polls/upd':>9} {'lost':>5}")
+          f"{'CPU/upd':>8} {'fetched':>8} {'polls/upd':>9} {'lost':>5} {'bot CPU':>8} "
+          f"{'harness':>8} {'unseen':>6}")
     for c in contenders:
         windows = results[c.name]
         lat = [x for w in windows for x in w.latencies]
@@ -393,7 +413,10 @@ def report(contenders: list[Contender], results: dict[str, list[Window]],
               f"{spread([w.rate for w in windows]):>7} {1000 * percentile(lat, 50):>6,.0f}ms "
               f"{1000 * percentile(lat, 99):>6,.0f}ms {1000 * cpu:>6.1f}ms {fetched:>7.1f}x "
               f"{polls:>9.2f} "
-              f"{sum(w.lost for w in windows):>5}")
+              f"{sum(w.lost for w in windows):>5} "
+              f"{median([w.cpu / w.seconds for w in windows]):>7.0%} "
+              f"{median([w.harness / w.seconds for w in windows]):>7.0%} "
+              f"{c.api.beyond / max(1, c.api.polls):>6.0f}")
     names = list(results)
     hearths = [n for n in names if n.startswith("hearth")]
     for h in hearths:
@@ -402,7 +425,7 @@ def report(contenders: list[Contender], results: dict[str, list[Window]],
             ratios = [a.rate / b.rate for a, b in zip(results[h], results[other], strict=True)]
             print(f"   {h + ' / ' + other:<22} {median(ratios):5.2f} (spread {spread(ratios)}; "
                   f"rounds {', '.join(f'{r:.2f}' for r in ratios)}) {goal}")
-    for h in hearths:
+    for h in names:
         lat = [x for w in results[h] for x in w.latencies]
         print(f"   {h}: p99 reply latency {1000 * percentile(lat, 99):,.0f} ms at "
               f"{args.people} caregivers (goal < 1,000 ms): "
@@ -423,7 +446,19 @@ def main() -> None:
     parser.add_argument("--bare-pools", type=int, nargs="+", default=[256, 8],
                         help="connection_pool_size of the bare bot, one process each "
                              "(256: PTB's default, shown as `bare`)")
+    parser.add_argument("--clients", nargs="+", default=["aiohttp"],
+                        choices=["aiohttp", "httpx"],
+                        help="HEARTH_TELEGRAM_CLIENT, one Hearth process per client and pool")
+    parser.add_argument("--bare-clients", nargs="+", default=["httpx", "aiohttp"],
+                        choices=["aiohttp", "httpx"],
+                        help="the bare bot's HTTP client: PTB's httpx, or Hearth's aiohttp")
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="mean time a person takes to answer after seeing the reply "
+                             "(uniform 0 to twice it; 0: at once, a closed loop)")
+    parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the ConversationHandler peer too")
     args = parser.parse_args()
+    args.think = args.think_ms / 1000
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args))
 

@@ -77,6 +77,9 @@ class Run:
     seconds: float
     latencies: list[float]
     calls: int
+    #: CPU seconds of this whole process in the window (every contender shares it, but
+    #: only one runs at a time): per update, what the bot, PTB and the caregivers cost.
+    cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -202,13 +205,13 @@ async def timed(app: App, request: OfflineRequest, traffic: Traffic, ramp: float
 
     tasks = [asyncio.create_task(guarded(p)) for p in people(deadline)]
     await asyncio.sleep(max(0.0, start - time.perf_counter()))
-    calls = request.calls
+    calls, cpu = request.calls, time.process_time()
     await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
-    calls = request.calls - calls
+    calls, cpu = request.calls - calls, time.process_time() - cpu
     traffic.drop_pending()
     await asyncio.gather(*tasks, return_exceptions=True)
     await stopped(app)
-    return measured(traffic, first, start, seconds, calls)
+    return measured(traffic, first, start, seconds, calls, cpu)
 
 
 class TapperContender(Contender):
@@ -244,12 +247,12 @@ class TapperContender(Contender):
 
         tasks = [asyncio.create_task(guarded(t.run(traffic, deadline))) for t in self.tappers]
         await asyncio.sleep(max(0.0, start - time.perf_counter()))
-        calls = self.request.calls
+        calls, cpu = self.request.calls, time.process_time()
         await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
-        calls = self.request.calls - calls
+        calls, cpu = self.request.calls - calls, time.process_time() - cpu
         traffic.drop_pending()
         await asyncio.gather(*tasks, return_exceptions=True)
-        run = measured(traffic, 0, start, seconds, calls)
+        run = measured(traffic, 0, start, seconds, calls, cpu)
         # The sequential peer may still be inside one update: let it finish untimed.
         await self.app.update_queue.join()
         return run
@@ -351,11 +354,12 @@ class Table:
         return [x.rate / y.rate for x, y in zip(self.runs[a], self.runs[b], strict=True)]
 
 
-def measured(traffic: Traffic, first: int, start: float, seconds: float, calls: int) -> Run:
+def measured(traffic: Traffic, first: int, start: float, seconds: float, calls: int,
+             cpu: float = 0.0) -> Run:
     """The updates that finished inside [start, start + seconds], from index `first` on."""
     inside = [lat for lat, end in zip(traffic.latencies[first:], traffic.ended[first:],
                                       strict=True) if start <= end <= start + seconds]
-    return Run(len(inside), seconds, inside, calls)
+    return Run(len(inside), seconds, inside, calls, cpu)
 
 
 def ms(seconds: float) -> str:
@@ -403,14 +407,16 @@ async def throughput(folder: Path, args: argparse.Namespace) -> None:
     for contender in contenders:
         problems += await contender.close()
     print(f"   {'contender':<13} {'updates/s':>10} {'spread':>7} {'calls/upd':>9} "
-          f"{'p50':>9} {'p99':>9}   what")
+          f"{'p50':>9} {'p99':>9} {'CPU/upd':>8}   what")
     for contender in contenders:
         runs = table.runs[contender.name]
         lat = [x for r in runs for x in r.latencies]
         calls = sum(r.calls for r in runs) / max(1, sum(r.updates for r in runs))
         print(f"   {contender.name:<13} {median([r.rate for r in runs]):>10,.1f} "
               f"{spread([r.rate for r in runs]):>7} {calls:>9.2f} "
-              f"{ms(percentile(lat, 50)):>9} {ms(percentile(lat, 99)):>9}   {contender.note}")
+              f"{ms(percentile(lat, 50)):>9} {ms(percentile(lat, 99)):>9} "
+              f"{median([1e3 * r.cpu / max(1, r.updates) for r in runs]):>6.2f}ms"
+              f"   {contender.note}")
     names = {c.name for c in contenders}
     for a, b, goal in (("hearth", "peer", "aim 30x"), ("hearth", "bare", "goal >= 0.5"),
                        ("hearth", "zero-cost", "how close the step comes to the design limit"),

@@ -97,6 +97,11 @@ class StepContext:
         self._enabled: list[Question] | None = None
         #: The stored version `_answers` were read at (None: not read, or changed since).
         self._version: Version | None = None
+        #: The newest answer row this step appended to the current interview (0: none), and
+        #: the revision this step last saved it at (None: not saved): with both, the version
+        #: at the end of the step is known without reading it (`staged`).
+        self._newest = 0
+        self._saved: int | None = None
         #: Interviews whose answers this step changed (their cache entries go stale).
         self._changed: dict[str, set[str]] = {}
 
@@ -112,7 +117,9 @@ class StepContext:
         assert self.interview is not None
         if self._answers is None:
             interview_id = self.interview.id
-            version = self.uow.answers.version(interview_id) if self.cache else None
+            version = self._version
+            if version is None and self.cache:
+                version = self.uow.answers.version(interview_id)
             found = self.cache.get(interview_id, version) if self.cache and version else None
             if found is None:
                 found = decoded(self.uow.answers.current(interview_id))
@@ -131,12 +138,26 @@ class StepContext:
         assert self.interview is not None
         return State(self.interview.state)
 
-    def switch_to(self, interview: InterviewRecord | None) -> None:
-        """Work on another interview from here on (its answers are read when needed)."""
+    def switch_to(self, interview: InterviewRecord | None, version: Version | None = None) -> None:
+        """Work on another interview from here on (its answers are read when needed).
+
+        `version`: its answers' stored version read with it (`get_versioned`), saving a
+        read when the answers are first needed; valid only until the answers change.
+        """
         self.interview = interview
         self._answers = None
         self._enabled = None
-        self._version = None
+        self._version = version
+        self._newest = 0
+        self._saved = None
+
+    def appended(self, row_id: int) -> None:
+        """An answer row of the current interview was appended (its id, from the store)."""
+        if self._answers is None:
+            # Appended before the answers were read: the version read with the interview
+            # no longer describes what a load would now find.
+            self._version = None
+        self._newest = max(self._newest, row_id)
 
     def set_answer(self, key: str, answer: Answer) -> None:
         """Record a change to the answers in memory (the caller appended it to the store)."""
@@ -159,13 +180,26 @@ class StepContext:
             return staged
         interview_id = self.interview.id
         changed = self._changed.get(interview_id, set())
-        version = self.uow.answers.version(interview_id) if changed else self._version
+        version = self._version_now() if changed else self._version
         if version is None:
             return staged
         answers = dict(self._answers)
         for key in changed:
             answers[key] = as_stored(answers[key])
         return [*staged, Staged(interview_id, version, answers)]
+
+    def _version_now(self) -> Version | None:
+        """The current interview's answers' version at this point of the step.
+
+        Known without a read when the step read the version, appended its rows through
+        `appended` and saved the interview after the last one (`touch`): a new row's id
+        is above every earlier one, and the revision is the one saved. Otherwise read.
+        """
+        assert self.interview is not None
+        start, saved = self._version, self._saved
+        if start is not None and self._newest and saved == self.interview.revision:
+            return saved, max(start[1], self._newest)
+        return self.uow.answers.version(self.interview.id)
 
     def is_open(self) -> bool:
         """Whether there is an interview the person can still work on."""
@@ -201,6 +235,10 @@ class StepContext:
         self.interview.revision += 1
         self.interview.updated_at = self.now
         self.uow.interviews.save(self.interview)
+        self._saved = self.interview.revision
+        if self._version is not None and not self._newest:
+            # No row appended: the answers stored are the same at the saved revision.
+            self._version = (self._saved, self._version[1])
 
     def cursor_question(self) -> Question | None:
         """The question at the cursor if it is still enabled (its own conditions only)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from flows.engine import Question
 from flows.schema import Flow
@@ -50,6 +51,25 @@ class Payload:
         text = f"{VERSION}:{self.interview_id}:{self.revision}:{self.tag}:{self.action}{arg}"
         assert len(text.encode()) <= MAX_BYTES, text
         return text
+
+
+class Encode(Protocol):
+    """Builds one button's payload for a question (see `encoder`)."""
+
+    def __call__(self, action: Action, arg: int | None = None) -> str: ...
+
+
+def encoder(interview_id: str, revision: int, tag: str) -> Encode:
+    """`Payload(interview_id, revision, tag, action, arg).encode()` for one question's
+    buttons, the shared part built once (a keyboard has up to ~20 buttons)."""
+    head = f"{VERSION}:{interview_id}:{revision}:{tag}:"
+
+    def encode(action: Action, arg: int | None = None) -> str:
+        text = head + action.value if arg is None else f"{head}{action.value}{arg}"
+        assert len(text.encode()) <= MAX_BYTES, text
+        return text
+
+    return encode
 
 
 def decode(text: str) -> Payload | None:

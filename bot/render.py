@@ -9,7 +9,7 @@ from typing import Any
 from bot.data.render import render_data
 from bot.exports import render_export
 from bot.model import Choice, Outbound
-from bot.payload import Action, Payload, question_tag
+from bot.payload import Action, encoder, question_tag
 from bot.replies import (
     Answered,
     Ask,
@@ -185,8 +185,7 @@ class Renderer(Wording):
         item_id, repeat = split_key(reply.key)
         tag = question_tag(flow, Question(reply.key, item, flow.section_of(item_id), repeat))
 
-        def payload(action: Action, arg: int | None = None) -> str:
-            return Payload(reply.interview_id, reply.revision, tag, action, arg).encode()
+        payload = encoder(reply.interview_id, reply.revision, tag)
 
         rows: list[list[Choice]] = []
         if item.type is ItemType.SCALE:

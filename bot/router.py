@@ -166,7 +166,13 @@ class Router:
         ctx.arrival = arrival
         ctx.conversation = self.conversation
         if inbound.private and person.active_interview:
-            ctx.switch_to(uow.interviews.get(person.active_interview))
+            # With its answers' version: one statement, not a second read when the step
+            # first needs the answers (the answer cache's check).
+            found = uow.interviews.get_versioned(person.active_interview)
+            if found is None:
+                ctx.switch_to(None)
+            else:
+                ctx.switch_to(*found)
         return ctx
 
     def _initial_locale(self, inbound: Inbound | None) -> str:

@@ -130,11 +130,15 @@ class Settings(BaseSettings):
     telegram_base_file_url: str | None = None
     #: Updates processed at once (different people; one person's always one at a time).
     telegram_concurrency: int = Field(default=64, ge=1, le=4096)
-    #: HTTP connections to the Bot API for replies (getUpdates has its own one). Few serve
-    #: best: httpx scans its whole pool on every request, and with PTB's 256 a reply cost
-    #: ~1.7x the CPU of 8 (bench/bench_http.py). Needed: calls/s x round trip (Little's law):
-    #: 60 calls/s at Telegram's 30 messages/s, x 0.1 s = 6.
-    telegram_connections: int = Field(default=8, ge=1, le=1024)
+    #: HTTP connections to the Bot API for replies (getUpdates has its own one). Needed:
+    #: calls/s x round trip (Little's law): 60 calls/s at Telegram's 30 messages/s, x 0.1 s
+    #: = 6. Unset: 32 with aiohttp (a larger pool costs it nothing; at 200 people and a
+    #: 20 ms round trip 8 capped the replies at ~2 x 8 / 0.02 s), 8 with httpx, which scans
+    #: its whole pool on every request (PTB's 256 cost ~1.7x the CPU of 8). bench_http.
+    telegram_connections: int | None = Field(default=None, ge=1, le=1024)
+    #: The HTTP client for Bot API calls: "aiohttp" (bot/telegram/client.py; ~0.2 ms of
+    #: CPU a call) or "httpx", PTB's own (~1.7 ms a call here; bench/README.md "perf3").
+    telegram_client: Literal["aiohttp", "httpx"] = "aiohttp"
     #: How often a message refused with 429 (flood wait) is retried after waiting.
     telegram_flood_retries: int = Field(default=3, ge=0, le=10)
     #: Messages per second to all chats together (Telegram's guidance is about 30);

@@ -174,6 +174,13 @@ class _Interviews:
         record = self.t.interviews.get(interview_id)
         return copy.deepcopy(record) if record else None
 
+    def get_versioned(
+        self, interview_id: str
+    ) -> tuple[InterviewRecord, tuple[int, int]] | None:
+        record = self.get(interview_id)
+        version = _Answers(self.t).version(interview_id)
+        return None if record is None or version is None else (record, version)
+
     def save(self, record: InterviewRecord) -> None:
         self.t.interviews[record.id] = copy.deepcopy(record)
 
@@ -250,8 +257,10 @@ class _Answers:
         record = self.t.interviews.get(interview_id)
         if record is None:
             return None
-        # Rows are only appended here, and removed with a revision bump: a count will do.
-        return record.revision, sum(r.interview_id == interview_id for r in self.t.answers)
+        # As in SQL: the newest row of an interview (ids only grow) is always a current
+        # answer; rows leave only with a revision bump.
+        ids = [r.id for r in self.t.answers if r.interview_id == interview_id]
+        return record.revision, max(ids, default=0)
 
     def current(self, interview_id: str) -> dict[str, tuple[object | None, int]]:
         current: dict[str, tuple[object | None, int]] = {}
@@ -272,11 +281,12 @@ class _Answers:
         revision: int,
         by: int | None,
         now: datetime,
-    ) -> None:
+    ) -> int:
         row = _Row(
             next(self.t.ids), interview_id, item_key, revision, copy.deepcopy(value), by, now
         )
         self.t.answers.append(row)
+        return row.id
 
     def count(self, interview_id: str) -> int:
         return sum(1 for r in self.t.answers if r.interview_id == interview_id)

@@ -78,7 +78,7 @@ def _append(ctx: StepContext, question: Question, value: Any) -> None:
     """Append one revision (None: a skip) at the next interview revision."""
     assert ctx.interview is not None
     ctx.interview.revision += 1
-    ctx.uow.answers.append(
+    row = ctx.uow.answers.append(
         ctx.interview.id,
         question.key,
         encode_value(value) if value is not None else None,
@@ -86,6 +86,7 @@ def _append(ctx: StepContext, question: Question, value: Any) -> None:
         by=ctx.person.id,
         now=ctx.now,
     )
+    ctx.appended(row)
     ctx.saved += 1
 
 

@@ -19,6 +19,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.service import DialogueService
 from bot.settings import Settings
 from bot.telegram import bookclub, plan_jobs, reminders
+from bot.telegram.client import AiohttpRequest
 from bot.telegram.handlers import (
     Hearth,
     on_button,
@@ -109,10 +110,8 @@ def build_application(
         .concurrent_updates(PerPersonUpdateProcessor(settings.telegram_concurrency))
     )
     # A call waits up to POOL_WAIT for one of the few connections rather than failing.
-    calls = request or HTTPXRequest(
-        connection_pool_size=settings.telegram_connections, pool_timeout=POOL_WAIT
-    )
-    updates = request or HTTPXRequest(connection_pool_size=1)
+    calls = request or client(settings, connections(settings), POOL_WAIT)
+    updates = request or client(settings, 1, None)
     builder = builder.request(calls).get_updates_request(updates)
     application = builder.build()
     assert isinstance(application, HearthApplication)
@@ -124,6 +123,24 @@ def build_application(
     reminders.install(application, settings.reminder_hours)
     plan_jobs.install(application)
     return application
+
+
+def connections(settings: Settings) -> int:
+    """Connections for replies: as set, else what serves the chosen client (settings)."""
+    if settings.telegram_connections is not None:
+        return settings.telegram_connections
+    return 8 if settings.telegram_client == "httpx" else 32
+
+
+def client(settings: Settings, connections: int, pool_wait: float | None) -> BaseRequest:
+    """The Bot API's HTTP client that `settings` name, with `connections` connections."""
+    if settings.telegram_client == "httpx":
+        if pool_wait is None:
+            return HTTPXRequest(connection_pool_size=connections)
+        return HTTPXRequest(connection_pool_size=connections, pool_timeout=pool_wait)
+    if pool_wait is None:
+        return AiohttpRequest(connections)
+    return AiohttpRequest(connections, pool_timeout=pool_wait)
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]

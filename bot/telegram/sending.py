@@ -250,7 +250,11 @@ class Sender:
 
     async def answer(self, query: CallbackQuery) -> None:
         """Stop the button's spinner; once per query, and a failure only logged."""
-        await self.call("answerCallbackQuery", query.from_user.id, query.answer)
+        await self.call(
+            "answerCallbackQuery",
+            query.from_user.id,
+            partial(post, self.bot, "answerCallbackQuery", {"callback_query_id": query.id}),
+        )
 
     async def call(
         self,

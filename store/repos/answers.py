@@ -47,8 +47,12 @@ class Answers(Repository):
         revision: int,
         by: int | None,
         now: datetime,
-    ) -> None:
-        """Add a revision (value None = skipped) and point the current answer at it."""
+    ) -> int:
+        """Add a revision (value None = skipped), point the current answer at it; its row id.
+
+        The id is above every earlier row's: a step that knows it knows the answers'
+        `version` after the append without reading it again (bot/context.py).
+        """
         # The value and, in a repeated section, the option in the key are sealed: a key
         # like `adv_severity[sexual_harm]` says as much as the answer.
         session = self.session
@@ -71,6 +75,7 @@ class Answers(Repository):
             f"answer_id = excluded.answer_id, skips = {skips}",
             (interview_id, item_key, cur.lastrowid),
         )
+        return int(cur.lastrowid or 0)
 
     def count(self, interview_id: str) -> int:
         """How many revisions an interview holds (skips included): grows by one per save."""

@@ -102,6 +102,24 @@ class Interviews(Repository):
         ).fetchone()
         return None if row is None else _interview(self.session, row)
 
+    def get_versioned(
+        self, interview_id: str
+    ) -> tuple[InterviewRecord, tuple[int, int]] | None:
+        """The interview and its answers' version (Answers.version) in one statement.
+
+        A step begins with both: the version says whether the decoded answers kept from
+        the last step (bot/answer_cache.py) are still what is stored.
+        """
+        row = self.conn.execute(
+            f"SELECT {_COLUMNS}, (SELECT coalesce(max(c.answer_id), 0) FROM current_answers c "
+            f"WHERE c.interview_id = interviews.id) FROM interviews WHERE id = ?"
+            f"{self.session.row_lock}",
+            (interview_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return _interview(self.session, row), (int(row[9]), int(row[14]))
+
     def save(self, record: InterviewRecord) -> None:
         """Write back an interview's state, cursor, revision and draft."""
         session, iid = self.session, record.id

@@ -524,6 +524,27 @@ async def test_button__choice_with_update_id(scripted: Script) -> None:
     assert f":{tap.update_id}:" in choice.delivery_id  # bot id : update id : sender
 
 
+async def test_button__query_answered_while_the_step_runs__once(scripted: Script) -> None:
+    """The spinner's answer goes out beside the step, not before it: a round trip less
+    between a tap and its reply; it has ended (once) when the update is done."""
+    service, running, ana = scripted
+    await running.send(ana.text("hi"))
+    seen: list[tuple[int, int]] = []
+    handle = service.handle
+
+    async def noting(inbound: Inbound) -> list[Outbound]:
+        await asyncio.sleep(0.05)  # a step's work, well under one round trip
+        query = running.api.queries[-1]
+        seen.append((running.api.answered.get(query, 0), running.api.in_flight))
+        return await handle(inbound)
+
+    service.handle = noting  # type: ignore[method-assign]
+    running.api.latency = 0.2
+    await running.send(ana.press(ana.last, "1:abc:2:0:o1"))
+    assert seen == [(0, 1)]  # not yet answered, its call on the way
+    assert running.api.answered == {q: 1 for q in running.api.queries}
+
+
 async def test_reply_for_another_chat__goes_there(scripted: Script) -> None:
     service, running, ana = scripted
     service.replies = [Outbound("Done."), Outbound("Ana finished the interview.", chat_id="2002")]

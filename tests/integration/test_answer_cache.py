@@ -122,3 +122,25 @@ def _failing_after(run):  # type: ignore[no-untyped-def]
         return await run(self, step_then_fail)
 
     return failing
+
+
+async def test_cache__version_a_step_works_out__is_the_stored_version(
+    service: DialogueService,
+) -> None:
+    """A step knows its answers' version without reading it again (the rows it appended,
+    the revision it saved): it must be exactly what the store then says, or later steps
+    would take stale answers (or always miss)."""
+    ana = Person(service)
+    await started(ana)
+    moves = [lambda: ana.type("Mia"), lambda: ana.type("2 years 6 months"),
+             lambda: ana.tap_key(ana.button_keys()[0]),  # a tapped option
+             lambda: ana.command("skip"), lambda: ana.command("back"),
+             lambda: ana.type("1"), lambda: ana.command("pause"), lambda: ana.command("resume")]
+    for move in moves:
+        await move()
+        interview_id, _ = await stored(service)
+        version = await service.store.read(
+            lambda repo, iid=interview_id: repo.answers.version(iid)  # type: ignore[misc]
+        )
+        entry = service.router.answers._entries.get(interview_id)
+        assert entry is not None and entry[0] == version, (ana.keys, entry, version)
