@@ -42,8 +42,11 @@ def test_run__bot_api_unreachable__one_line(
     monkeypatch.setenv("HEARTH_TELEGRAM_BASE_URL", "http://127.0.0.1:9/bot")  # nothing listens
     assert main(["--db", str(tmp_path / "h.db"), "run"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("hearth: cannot reach the Bot API at http://127.0.0.1:9/bot")
-    assert "Traceback" not in err
+    # The reason is the HTTP client's words: the operator's message around it, on one line.
+    before, after = said("operator.api_unreachable", url="http://127.0.0.1:9/bot",
+                         reason="\0").split("\0")
+    assert err.startswith(f"hearth: {before}") and err.endswith(f"{after}\n")
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_settings__self_hosted_bot_api__file_url_derived() -> None:
