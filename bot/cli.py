@@ -22,7 +22,7 @@ from bot.replies import Submitted
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import database_label
 from bot.teams_cli import add_teams_commands
-from bot.usage import CliError
+from bot.usage import CliError, told
 from flows.errors import FlowError
 from store.errors import StoreError
 
@@ -226,18 +226,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.telegram.webhook import Webhook
 
     if settings.telegram_token is None:
-        raise CliError(
-            "HEARTH_TELEGRAM_TOKEN is not set: create a bot with @BotFather in Telegram "
-            "(/newbot), then set HEARTH_TELEGRAM_TOKEN to the token it gives you"
-        )
+        raise CliError.of("telegram_token_missing")
     url = args.webhook or settings.telegram_webhook_url
     webhook = None
     if args.listen_only and not url:
-        raise CliError("--listen-only is for webhook workers: give --webhook URL as well")
+        raise CliError.of("listen_only_needs_webhook")
     if args.listen_only and settings.database_url is None:
         # Workers must share one database; separate SQLite files would split the state.
-        raise CliError("a listen-only worker shares the primary's database: "
-                       "set HEARTH_DATABASE_URL (docs/deploy.md)")
+        raise CliError.of("listen_only_needs_database")
     if url:
         secret = args.secret_token or (
             settings.telegram_webhook_secret.get_secret_value()
@@ -262,7 +258,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     web = (args.web_host, args.web_port) if args.web else None
     if web is not None:
         _check_listen(*web)
-        print(f"hearth: the web channel is at http://{args.web_host}:{args.web_port}/")
+        print("hearth: " + told("web_channel_at", host=args.web_host, port=args.web_port))
 
     async def main() -> None:
         service = await open_service(settings, every_flow=True)
@@ -288,8 +284,8 @@ def _check_listen(host: str, port: int) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(infos[0][4])
     except OSError as exc:
-        raise CliError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
-                       "is another server using it? Choose another with --port") from None
+        raise CliError.of("cannot_listen", host=host, port=port,
+                          reason=str(exc.strerror or exc)) from None
 
 
 def _web(args: argparse.Namespace, settings: Settings) -> int:
@@ -298,7 +294,7 @@ def _web(args: argparse.Namespace, settings: Settings) -> int:
     from bot.web.server import serve_web
 
     if not 0 < args.port < 65536:
-        raise CliError(f"--port: expected a port number from 1 to 65535 (got {args.port})")
+        raise CliError.of("port_range", got=args.port)
     _check_listen(args.host, args.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("transitions").setLevel(logging.WARNING)
@@ -306,8 +302,8 @@ def _web(args: argparse.Namespace, settings: Settings) -> int:
     async def main() -> None:
         service = await open_service(settings, every_flow=True)
         try:
-            print(f"hearth: answer at http://{args.host}:{args.port}/ "
-                  f"(answers are saved in {database_label(settings)}; Ctrl-C stops)", flush=True)
+            print("hearth: " + told("web_answer_at", host=args.host, port=args.port,
+                                    database=database_label(settings)), flush=True)
             await serve_web(service, settings, args.host, args.port)
         finally:
             await service.store.close()
@@ -354,19 +350,20 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
     from bot.teams import add_member
 
     if not re.fullmatch(r"\w{1,32}", args.channel) or not re.fullmatch(r"[\w.@-]{1,64}", args.id):
-        raise CliError(
-            f"expected a channel and an id, like: telegram 123456789 (got {args.channel} {args.id})"
-        )
+        raise CliError.of("clinician_usage", channel=args.channel, id=args.id)
     to: tuple[str, str] | None = None
     if args.to is not None:
         channel, _, external_id = args.to.rpartition(":")
         if args.action != "remove" or not channel or not external_id:
-            raise CliError("--to goes with remove, as CHANNEL:ID, like: --to telegram:987654321")
+            raise CliError.of("to_usage")
         to = (channel, external_id)
     if (args.org is not None or args.supervisor) and args.action != "add":
-        raise CliError("--org and --supervisor go with add")
+        raise CliError.of("org_goes_with_add")
     if args.supervisor and args.org is None:
-        raise CliError("--supervisor needs --org NAME: a supervisor is one of a team")
+        raise CliError.of("supervisor_needs_org")
+
+    who = f"{args.channel}:{args.id}"
+    database = database_label(settings)
 
     def change(repo: UnitOfWork) -> str | None:
         now = datetime.now(UTC)
@@ -374,22 +371,22 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
             return _signin_link(repo, settings, args.channel, args.id, now)
         if args.action == "add":
             person = grant_role(repo, args.channel, args.id, "clinician", by=None, now=now)
-            if args.org is None:
-                return "is now a clinician"
-            org = repo.teams.org_named(args.org)
-            if org is None:
-                raise CliError(f"no organisation named {args.org!r} (hearth org add NAME)")
             role = "supervisor" if args.supervisor else "clinician"
-            add_member(repo, org, person, role, by=None, now=now)
-            return f"is now a clinician, {role} in {args.org!r}"
+            if args.org is not None:
+                org = repo.teams.org_named(args.org)
+                if org is None:
+                    raise CliError.of("no_org_to_add", org=args.org)
+                add_member(repo, org, person, role, by=None, now=now)
+            return told("clinician_added", who=who, org=args.org, role=role, database=database)
         if args.action == "assign":
             moved = assign_held(repo, args.channel, args.id, by=None, now=now)
-            return None if moved is None else f"now has the {len(moved)} held interview(s)"
+            return None if moved is None else told(
+                "clinician_assigned", who=who, count=len(moved), database=database)
         handover = end_role(repo, args.channel, args.id, to=to, by=None, now=now)
         if handover is None:
             return None
-        where = f"{args.to}" if to else "held for the operator (hearth clinician assign)"
-        return f"is no longer a clinician; {len(handover.moved)} interview(s) moved to {where}"
+        return told("clinician_removed", who=who, count=len(handover.moved),
+                    to=args.to if to else None, database=database)
 
     async def main() -> str | None:
         store = await open_store(settings)
@@ -400,9 +397,8 @@ def _clinician(args: argparse.Namespace, settings: Settings) -> int:
 
     done = asyncio.run(main())
     if done is None:
-        who = args.to if args.action == "remove" else f"{args.channel}:{args.id}"
-        raise CliError(f"{who} is not a registered clinician: nothing was changed")
-    print(f"{args.channel}:{args.id} {done} (in {database_label(settings)})")
+        raise CliError.of("not_clinician", who=args.to if args.action == "remove" else who)
+    print(done)
     return 0
 
 
@@ -417,11 +413,9 @@ def _signin_link(repo: UnitOfWork, settings: Settings, channel: str, external_id
         return None
     issued = issue_link(repo, AccessPolicy.from_settings(settings), person, now=now)
     if issued is None:
-        raise CliError(f"{LINKS_PER_HOUR} links were made for {channel}:{external_id} in the "
-                       "last hour, which is the limit: use the newest one, or wait an hour")
-    minutes = int(LINK_TTL.total_seconds() // 60)
-    return (f"may sign in once, within {minutes} minutes, at:\n{issued.url}\n"
-            "(do not forward it: whoever opens it first is signed in as them)")
+        raise CliError.of("signin_limit", who=f"{channel}:{external_id}", limit=LINKS_PER_HOUR)
+    return told("signin_link", who=f"{channel}:{external_id}", url=issued.url,
+                minutes=int(LINK_TTL.total_seconds() // 60), database=database_label(settings))
 
 
 def _keygen(args: argparse.Namespace, settings: Settings) -> int:
@@ -468,7 +462,7 @@ async def _write_pdf(service: DialogueService, interview_id: str, folder: Path, 
         pdf = await interview_pdf(service.store, service.catalog, interview_id, utc_now(),
                                   locale=locale, paper=paper)
     except PdfUnavailable as exc:
-        raise CliError(f"{exc} (docs/deploy.md: WeasyPrint's system libraries)") from exc
+        raise CliError.of("pdf_unavailable", reason=str(exc)) from exc
     if pdf is None:
         return None
     private_folder(folder)
@@ -484,14 +478,13 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     from messages.render import LOCALES
 
     if args.interview and args.interview_id and args.interview != args.interview_id:
-        raise CliError("give the interview id once: as an argument or as --id, not both")
+        raise CliError.of("report_id_twice")
     interview = (args.interview_id or args.interview or "").strip()
     if not interview:
-        raise CliError("which interview? give its id: hearth report ID (or --id ID)")
+        raise CliError.of("report_which")
     locale = args.locale or settings.locale
     if locale not in LOCALES:
-        raise CliError(f"--locale: {locale!r} is not a language of the reports "
-                       f"(use one of: {', '.join(LOCALES)})")
+        raise CliError.of("report_locale", got=locale, locales=list(LOCALES))
 
     if args.out is None and settings.data_key:
         raise CliError(text("en", "report_needs_out"))
@@ -510,8 +503,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
     paths = asyncio.run(main())
     if paths is None:
-        raise CliError(f"no scored interview with id {interview!r} "
-                       "(check the id; interviews on a flow without scoring rules have no report)")
+        raise CliError.of("report_none", interview_id=interview)
     for path in paths:
         print(path)
     return 0
@@ -532,13 +524,14 @@ def _flows(args: argparse.Namespace, settings: Settings) -> int:
             continue
         except OSError as exc:
             failed = True
-            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            print(told("flow_unreadable", path=str(path), reason=exc.strerror), file=sys.stderr)
             continue
         for warning in result.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(told("flow_warning", warning=warning), file=sys.stderr)
         flow = result.flow
         count = sum(len(s.items) for s in flow.sections)
-        print(f"{path}: {flow.key} ok ({count} items, locales {', '.join(flow.locales)})")
+        print(told("flow_ok", path=str(path), flow=flow.key, count=count,
+                   locales=list(flow.locales)))
     return 1 if failed else 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.access import CHANNELS, DEFAULT_CHANNEL, AccessPolicy, is_clinician
 from bot.settings import Settings
-from bot.usage import CliError
+from bot.usage import CliError, told
 
 _PERSON = re.compile(r"^(?:(\w{1,32}):)?([\w.@-]{1,64})$")
 
@@ -43,16 +43,13 @@ def invite_command(args: argparse.Namespace, settings: Settings) -> int:
 
     found = _PERSON.match(args.clinician.strip())
     if found is None:
-        raise CliError(
-            f"expected the clinician as channel:id or person:N, like telegram:123456789 "
-            f"(got {args.clinician})"
-        )
+        raise CliError.of("invite_usage", got=args.clinician)
     channel, external_id = found.group(1) or DEFAULT_CHANNEL, found.group(2)
     nickname = " ".join(args.nickname.split())
     if not nickname or len(nickname) > MAX_NICKNAME:
-        raise CliError(f"the nickname must be 1 to {MAX_NICKNAME} characters")
+        raise CliError.of("nickname_length", limit=MAX_NICKNAME)
     if channel == "person" and not external_id.isdigit():
-        raise CliError(f"person:N takes a number (got {args.clinician})")
+        raise CliError.of("person_number", got=args.clinician)
     catalog = FlowCatalog.bundled(settings.flow)
     access = AccessPolicy.from_settings(settings)
 
@@ -77,19 +74,14 @@ def invite_command(args: argparse.Namespace, settings: Settings) -> int:
 
     made = asyncio.run(main())
     if made is None:
-        raise CliError(
-            f"{args.clinician} is not a registered clinician (hearth clinician add ...): "
-            "nothing was changed"
-        )
+        raise CliError.of("invite_not_clinician", who=args.clinician)
     interview_id, code, expires = made
     links = access.invite_links(code, args.channel)
-    print(f"interview {interview_id} for {nickname}; the link works once, "
-          f"until {expires:%Y-%m-%d %H:%M} UTC:")
+    print(told("invite_made", interview_id=interview_id, nickname=nickname, expires=expires))
     if links.web:
         print(f"web: {links.web}")
     if links.telegram:
         print(f"telegram: {links.telegram}")
     elif args.channel in (None, "telegram", "both") and not links.web:
-        print(f"telegram: send /start {code} in a private chat with the bot "
-              "(set HEARTH_BOT_USERNAME for a link)")
+        print(told("invite_start_code", code=code))
     return 0

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.settings import Settings
-from bot.usage import CliError
+from bot.usage import CliError, told
 from store.contract import UnitOfWork
 
 T = TypeVar("T")
@@ -47,7 +47,7 @@ def add_teams_commands(sub: Any) -> None:
 def person_of(raw: str) -> tuple[str, str]:
     found = _PERSON.match(raw.strip())
     if found is None:
-        raise CliError(f"expected a person as CHANNEL:ID, like telegram:123456789 (got {raw})")
+        raise CliError.of("person_usage", got=raw)
     return found.group(1), found.group(2)
 
 
@@ -73,37 +73,37 @@ def org_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     name = " ".join(args.org.split() if verb != "add" else args.name.split())
     if not _ORG.match(name):
-        raise CliError("an organisation's name is 1 to 80 characters")
+        raise CliError.of("org_name_length")
     if verb == "add":
         made = in_store(settings, lambda uow: uow.teams.add_org(name, now=datetime.now(UTC)))
         if made is None:
-            raise CliError(f"an organisation named {name!r} exists already")
-        print(f"organisation {name!r} made")
+            raise CliError.of("org_exists", org=name)
+        print(told("org_made", org=name))
         return 0
     who = person_of(args.person)
     if verb == "member":
         problem = in_store(settings, lambda uow: _member(uow, name, who, args.role))
         if problem:
             raise CliError(problem)
-        print(f"{args.person} is now {args.role} in {name!r}")
+        print(told("member_added", who=args.person, role=args.role, org=name))
         return 0
     heir = person_of(args.to) if args.to else None
-    outcome = in_store(settings, lambda uow: _leave(uow, name, who, heir))
+    outcome = in_store(settings, lambda uow: _leave(uow, name, who, heir, args.person))
     if outcome.startswith("!"):
         raise CliError(outcome[1:])
-    print(f"{args.person} {outcome}")
+    print(outcome)
     return 0
 
 
 def org_lines(uow: UnitOfWork) -> list[str]:
     lines = []
     for org in uow.teams.orgs():
-        lines.append(f"{org.name} (since {org.created_at:%Y-%m-%d})")
+        lines.append(told("org_heading", org=org.name, since=org.created_at))
         for member in uow.teams.members(org.id):
             person = uow.people.by_id(member.person_id)
             where = f"{person.channel}:{person.external_id}" if person else member.person_id
             lines.append(f"  {member.role:<10} {where}")
-    return lines or ["no organisations yet (hearth org add NAME)"]
+    return lines or [told("no_orgs")]
 
 
 def _member(uow: UnitOfWork, name: str, who: tuple[str, str], role: str) -> str | None:
@@ -112,16 +112,16 @@ def _member(uow: UnitOfWork, name: str, who: tuple[str, str], role: str) -> str 
 
     org = uow.teams.org_named(name)
     if org is None:
-        return f"no organisation named {name!r} (hearth org list)"
+        return told("no_org", org=name)
     person = uow.people.find(*who)
     if person is None or not is_clinician(person):
-        return f"{':'.join(who)} is not a registered clinician (hearth clinician add ...)"
+        return told("not_clinician_add", who=":".join(who))
     add_member(uow, org, person, role, by=None, now=datetime.now(UTC))
     return None
 
 
 def _leave(uow: UnitOfWork, name: str, who: tuple[str, str],
-           heir: tuple[str, str] | None) -> str:
+           heir: tuple[str, str] | None, person_named: str) -> str:
     """Out of one organisation; out of the last one, out of the clinician role too (their
     access ends at once, their interviews go to `heir` or are held: features/clinician.py)."""
     from bot.features.clinician import end_role
@@ -129,19 +129,17 @@ def _leave(uow: UnitOfWork, name: str, who: tuple[str, str],
     org = uow.teams.org_named(name)
     person = uow.people.find(*who)
     if org is None or person is None or not uow.teams.drop_member(org.id, person.id):
-        return f"!{':'.join(who)} is not a member of {name!r}: nothing was changed"
+        return "!" + told("not_member", who=":".join(who), org=name)
     now = datetime.now(UTC)
     uow.audit.add("member", interview_id=None, person_id=None, now=now,
                   detail=f"{org.id}:{person.id}:none")
     if uow.teams.memberships_of(person.id):
-        return f"left {name!r} (still in another organisation, still a clinician)"
+        return told("left_org", who=person_named, org=name)
     handover = end_role(uow, *who, to=heir, by=None, now=now)
     if handover is None:
         # Nothing may stay half done: the membership comes back with the rollback.
-        raise _Rollback(f"{':'.join(heir or ())} is not a registered clinician: "
-                        "nothing was changed")
-    return (f"left {name!r}, their last organisation: no longer a clinician; "
-            f"{len(handover.moved)} interview(s) moved")
+        raise _Rollback(told("not_clinician", who=":".join(heir or ())))
+    return told("left_last_org", who=person_named, org=name, count=len(handover.moved))
 
 
 class _Rollback(CliError):
@@ -155,18 +153,17 @@ def transfer_command(args: argparse.Namespace, settings: Settings) -> int:
     to = person_of(args.to)
     interview_id = args.interview.strip()
     if not plausible_interview_id(interview_id):
-        raise CliError(f"{interview_id!r} is not an interview id")
+        raise CliError.of("not_interview_id", got=interview_id)
 
     def move(uow: UnitOfWork) -> str:
         interview = uow.interviews.get(interview_id)
         if interview is None:
-            return f"!no interview with id {interview_id!r}"
+            return "!" + told("no_interview", interview_id=interview_id)
         heir = uow.people.find(*to)
         done = transfer(uow, interview, heir, by=None, now=datetime.now(UTC)) if heir else None
         if done is None:
-            return (f"!{args.to} cannot take it: a registered clinician other than its owner, "
-                    "in the owner's organisation if the owner has one; nothing was changed")
-        return f"interview {interview_id} now belongs to {args.to}"
+            return "!" + told("cannot_take", who=args.to)
+        return told("transferred", interview_id=interview_id, to=args.to)
 
     outcome = in_store(settings, move)
     if outcome.startswith("!"):

@@ -81,7 +81,8 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
                 private_folder(out, ours=args.out is None)
                 paths = [write_private(out / file.filename, file.data) for file in result.files]
             except OSError as exc:
-                raise CliError(f"cannot write to {out}: {exc.strerror}") from None
+                raise CliError.of("cannot_write_folder", path=str(out),
+                                  reason=exc.strerror) from None
             now = datetime.now(UTC)
             await store.run(lambda repo: audit_export(repo, result, args.format,
                                                       person_id=None, now=now))
@@ -221,6 +222,7 @@ def stats_command(args: argparse.Namespace, settings: Settings) -> int:
         try:
             write_private(args.html, figures_html(figures, now).encode("utf-8"))
         except OSError as exc:
-            raise CliError(f"cannot write {args.html}: {exc.strerror}") from None
+            raise CliError.of("cannot_write_file", path=str(args.html),
+                              reason=exc.strerror) from None
         print(text("en", "stats_written", path=str(args.html)))
     return 0

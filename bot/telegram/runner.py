@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_commands
 from bot.telegram.polling import Poller
 from bot.telegram.webhook import Webhook
+from bot.usage import told
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,7 @@ async def serve(
 ) -> None:
     """Run until `stop` is set, or SIGINT/SIGTERM; in-flight updates finish first."""
     if webhook is not None and not webhooks_available():
-        raise ServeError(
-            "webhook mode needs tornado: pip install 'python-telegram-bot[webhooks]'"
-        )
+        raise ServeError(told("webhook_needs_tornado"))
     stop = stop or asyncio.Event()
     application = build_application(service, settings, request=request)
     with _stopping_on_signals(stop):
@@ -77,13 +76,10 @@ async def _serve(
     try:
         await application.initialize()
     except InvalidToken:
-        raise ServeError(
-            "Telegram refused HEARTH_TELEGRAM_TOKEN: check it with @BotFather (/token)"
-        ) from None
+        raise ServeError(told("token_refused")) from None
     except NetworkError as exc:
-        raise ServeError(
-            f"cannot reach the Bot API at {settings.telegram_base_url}: {exc.message}"
-        ) from None
+        raise ServeError(told("api_unreachable", url=settings.telegram_base_url,
+                              reason=exc.message)) from None
     try:
         await publish_commands(application.bot)
         if webhook is None:
@@ -95,12 +91,9 @@ async def _serve(
             try:
                 await Poller(application, ALLOWED_UPDATES).run(stop)
             except Conflict:
-                raise ServeError(
-                    "another process is receiving this bot's updates (polling or a webhook): "
-                    "stop it first"
-                ) from None
+                raise ServeError(told("updates_taken")) from None
             except InvalidToken:
-                raise ServeError("Telegram no longer accepts HEARTH_TELEGRAM_TOKEN") from None
+                raise ServeError(told("token_revoked")) from None
             return
         # Our own listener, not PTB's: Telegram's post is answered only after the update
         # was handled, and a --listen-only worker never calls setWebhook (workers.py).

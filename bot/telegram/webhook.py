@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.usage import told
+
 
 @dataclass(frozen=True)
 class Webhook:
@@ -19,13 +21,10 @@ class Webhook:
 
     def __post_init__(self) -> None:
         if not self.url.startswith("https://"):
-            raise ValueError(f"the webhook URL must start with https:// (got {self.url!r})")
+            raise ValueError(told("webhook_https", got=self.url))
         if not self.register and not self.secret_token:
             # A worker that only listens must refuse posts that did not come from Telegram.
-            raise ValueError(
-                "a listen-only webhook worker needs the secret token the primary registered "
-                "(--secret-token or HEARTH_TELEGRAM_WEBHOOK_SECRET)"
-            )
+            raise ValueError(told("listen_only_needs_secret"))
 
     @property
     def path(self) -> str:

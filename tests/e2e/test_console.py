@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.loader import bundled_flow_paths, load_flow_file
 from messages.render import macro
 
 PROMPT = "\n> "
@@ -251,4 +252,11 @@ def test_cli_flows__bundled__ok() -> None:
         [sys.executable, "-m", "bot.cli", "flows"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert "sample@1 ok" in result.stdout
+    # One line per bundled flow: its key, how many items, its languages.
+    expected = []
+    for path in bundled_flow_paths():
+        flow = load_flow_file(path).flow
+        expected.append(str(macro("en", "operator.j2", "flow_ok")(
+            path=str(path), flow=flow.key, count=sum(len(s.items) for s in flow.sections),
+            locales=list(flow.locales))).strip())
+    assert result.stdout.splitlines() == expected and "sample@1" in result.stdout

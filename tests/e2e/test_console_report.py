@@ -122,4 +122,5 @@ def test_cli_report__writes_html_and_charts_in_the_chosen_language(tmp_path: Pat
         text=True,
         timeout=120,
     )
-    assert unknown.returncode == 2 and unknown.stderr.startswith("hearth: no scored interview")
+    assert unknown.returncode == 2
+    assert unknown.stderr == f"hearth: {said('operator.report_none', interview_id='nope')}\n"

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import said
 from tests.e2e.web_client import Page, parse
 
 
@@ -143,5 +144,8 @@ def test_hearth_web__port_in_use__one_line(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
                               capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
-    assert done.stderr.startswith(f"hearth: cannot listen on 127.0.0.1:{port}")
-    assert "Traceback" not in done.stderr
+    # The reason is the system's words: the operator's message around it, on one line.
+    before, after = said("operator.cannot_listen", host="127.0.0.1", port=port,
+                         reason="\0").split("\0")
+    assert done.stderr.startswith(f"hearth: {before}") and done.stderr.endswith(f"{after}\n")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

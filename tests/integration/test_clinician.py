@@ -92,7 +92,8 @@ def test_cli_clinician_add__bad_id__clean_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli(["--db", str(tmp_path / "h.db"), "clinician", "add", "telegram", "12 34"]) == 2
-    assert "expected a channel and an id" in capsys.readouterr().err
+    assert capsys.readouterr().err == "hearth: " + said(
+        "operator.clinician_usage", channel="telegram", id="12 34") + "\n"
 
 
 # -- invitations ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from bot.model import Kind, Outbound
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
-from tests.conftest import Clock, Person
+from tests.conftest import Clock, Person, said
 from tests.integration.clinic import (
     OPERATOR,
     clinic_service,
@@ -198,10 +198,11 @@ def test_cli_clinician_remove__to_colleague__interviews_move(
 
     interview_id = asyncio.run(new())
     assert cli(["--db", str(db), "clinician", "remove", "console", "doc", "--to", "x:nobody"]) == 2
-    assert "not a registered clinician" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"hearth: {said('operator.not_clinician', who='x:nobody')}\n"
     assert cli(["--db", str(db), "clinician", "remove", "console", "doc", "--to",
                 "console:doc2"]) == 0
-    assert "1 interview(s) moved to console:doc2" in capsys.readouterr().out
+    assert capsys.readouterr().out == said("operator.clinician_removed", who="console:doc",
+                                           count=1, to="console:doc2", database=str(db)) + "\n"
 
     async def owner() -> list[tuple[object, ...]]:
         store = await Store.open(db)

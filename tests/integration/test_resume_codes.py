@@ -11,7 +11,7 @@ from bot.features.resume import normalised, resume_hash
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
-from tests.conftest import Clock, Person, ids
+from tests.conftest import Clock, Person, ids, said
 from tests.integration.clinic import clinic_service, events, new_interview, register, rows
 from tests.unit.test_resume_codes import SHOWN, Someone
 
@@ -171,8 +171,11 @@ def test_cli_invite__not_a_clinician__clean_error_nothing_made(
 
     db = tmp_path / "hearth.db"
     assert cli(["--db", str(db), "clinician", "add", "telegram", "42"]) == 0
+    capsys.readouterr()
     assert cli(["--db", str(db), "invite", who, "Sam"]) == 2
-    assert "hearth:" in capsys.readouterr().err
+    refused = (said("operator.invite_usage", got=who) if " " in who
+               else said("operator.invite_not_clinician", who=who))
+    assert capsys.readouterr().err == f"hearth: {refused}\n"
 
 
 @pytest.mark.both_backends

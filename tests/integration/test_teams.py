@@ -13,7 +13,7 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.sqlite import Store
-from tests.conftest import Clock, Person
+from tests.conftest import Clock, Person, said
 from tests.integration.clinic import OPERATOR, clinic_service, events, register, rows
 from tests.integration.test_clinician import submitted_history
 from tests.integration.test_informants import ask_teacher, fill_minimap
@@ -197,7 +197,9 @@ def test_cli__org_member_list_transfer_remove(
     assert cli([*db, "org", "add", "North Clinic"]) == 0
     assert cli([*db, "org", "add", "North Clinic"]) == 2  # one name, one organisation
     assert cli([*db, "org", "member", "North Clinic", "console:doc", "clinician"]) == 2
-    assert "not a registered clinician" in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines() == [
+        "hearth: " + said("operator.org_exists", org="North Clinic"),
+        "hearth: " + said("operator.not_clinician_add", who="console:doc")]
     for who in ("doc", "col"):
         assert cli([*db, "clinician", "add", "console", who, "--org", "North Clinic"]) == 0
     assert cli([*db, "clinician", "add", "console", "sup"]) == 0
@@ -223,10 +225,15 @@ def test_cli__org_member_list_transfer_remove(
 
     primary = asyncio.run(interview())
     assert cli([*db, "transfer", primary, "console:nobody"]) == 2
+    refused = said("operator.cannot_take", who="console:nobody")
+    assert capsys.readouterr().err == f"hearth: {refused}\n"
     assert cli([*db, "transfer", primary, "console:col"]) == 0
+    assert capsys.readouterr().out == said("operator.transferred", interview_id=primary,
+                                           to="console:col") + "\n"
     # col leaves their only organisation: no longer a clinician, their interview held.
     assert cli([*db, "org", "remove", "North Clinic", "console:col"]) == 0
-    assert "no longer a clinician" in capsys.readouterr().out
+    assert capsys.readouterr().out == said("operator.left_last_org", who="console:col",
+                                           org="North Clinic", count=1) + "\n"
 
     async def state() -> list[tuple[object, ...]]:
         store = await Store.open(tmp_path / "hearth.db")

@@ -19,6 +19,7 @@ from flows.catalog import FlowCatalog
 from messages.render import macro
 from store.repos import interviews
 from store.repos.interviews import ID_BYTES, new_interview_id
+from tests.conftest import said
 
 URLSAFE = string.ascii_letters + string.digits + "-_"
 
@@ -57,12 +58,13 @@ def test_report__id_after_double_dash_or_as_option__looked_up(
     wanted = how[-1].removeprefix("--id=")
     assert main(["--db", str(tmp_path / "h.db"), "report", *how]) == 2
     # Parsed as an id (no argparse usage error): the store was asked and had none.
-    assert f"no scored interview with id {wanted!r}" in one_line_error(capsys)
+    expected = said("operator.report_none", interview_id=wanted)
+    assert one_line_error(capsys) == f"hearth: {expected}\n"
 
 
 def test_report__no_id__one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", str(tmp_path / "h.db"), "report"]) == 2
-    assert "hearth report ID" in one_line_error(capsys)
+    assert one_line_error(capsys) == f"hearth: {said('operator.report_which')}\n"
 
 
 def test_report__unknown_locale__one_line_error(
@@ -70,7 +72,7 @@ def test_report__unknown_locale__one_line_error(
 ) -> None:
     assert main(["--db", str(tmp_path / "h.db"), "report", "abc", "--locale", "fr"]) == 2
     err = one_line_error(capsys)
-    assert err.startswith("hearth: --locale: 'fr'") and "en, es" in err
+    assert err == f"hearth: {said('operator.report_locale', got='fr', locales=['en', 'es'])}\n"
     assert not (tmp_path / "reports").exists()
 
 

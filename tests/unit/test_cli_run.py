@@ -8,6 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.settings import SettingsError, load_settings
+from tests.conftest import said
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +23,7 @@ def test_run__no_token__one_line_pointing_to_botfather(
     monkeypatch.setenv("HEARTH_TELEGRAM_TOKEN", "")  # exported but empty counts as missing
     assert main(["--db", str(tmp_path / "h.db"), "run"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("hearth: HEARTH_TELEGRAM_TOKEN is not set: create a bot with @BotFather")
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err == f"hearth: {said('operator.telegram_token_missing')}\n"
 
 
 def test_run__plain_http_webhook__refused(
@@ -31,7 +31,8 @@ def test_run__plain_http_webhook__refused(
 ) -> None:
     monkeypatch.setenv("HEARTH_TELEGRAM_TOKEN", "123:abc")
     assert main(["--db", str(tmp_path / "h.db"), "run", "--webhook", "http://example.org/h"]) == 2
-    assert "the webhook URL must start with https://" in capsys.readouterr().err
+    refused = said("operator.webhook_https", got="http://example.org/h")
+    assert capsys.readouterr().err == f"hearth: {refused}\n"
 
 
 def test_run__bot_api_unreachable__one_line(
@@ -41,8 +42,11 @@ def test_run__bot_api_unreachable__one_line(
     monkeypatch.setenv("HEARTH_TELEGRAM_BASE_URL", "http://127.0.0.1:9/bot")  # nothing listens
     assert main(["--db", str(tmp_path / "h.db"), "run"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("hearth: cannot reach the Bot API at http://127.0.0.1:9/bot")
-    assert "Traceback" not in err
+    # The reason is the HTTP client's words: the operator's message around it, on one line.
+    before, after = said("operator.api_unreachable", url="http://127.0.0.1:9/bot",
+                         reason="\0").split("\0")
+    assert err.startswith(f"hearth: {before}") and err.endswith(f"{after}\n")
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_settings__self_hosted_bot_api__file_url_derived() -> None:

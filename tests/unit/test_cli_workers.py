@@ -8,6 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.telegram.webhook import Webhook
+from tests.conftest import said
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +27,7 @@ def test_listen_only__without_webhook__refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(tmp_path, "--listen-only") == 2
-    assert "--listen-only is for webhook workers" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"hearth: {said('operator.listen_only_needs_webhook')}\n"
 
 
 def test_listen_only__on_sqlite__refused(
@@ -34,7 +35,7 @@ def test_listen_only__on_sqlite__refused(
 ) -> None:
     assert run(tmp_path, "--webhook", "https://bot.example.org/h", "--listen-only",
                "--secret-token", "s3cret") == 2
-    assert "set HEARTH_DATABASE_URL" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"hearth: {said('operator.listen_only_needs_database')}\n"
 
 
 def test_listen_only__without_secret__refused(
@@ -43,10 +44,11 @@ def test_listen_only__without_secret__refused(
     monkeypatch.setenv("HEARTH_DATABASE_URL", "postgresql://hearth@127.0.0.1:9/hearth")
     assert run(tmp_path, "--webhook", "https://bot.example.org/h", "--listen-only") == 2
     err = capsys.readouterr().err
-    assert "needs the secret token" in err and err.count("\n") == 1
+    assert err == f"hearth: {said('operator.listen_only_needs_secret')}\n"
 
 
 def test_webhook__primary_registers_by_default() -> None:
     assert Webhook("https://bot.example.org/h").register is True
-    with pytest.raises(ValueError, match="secret"):
+    with pytest.raises(ValueError) as refused:
         Webhook("https://bot.example.org/h", register=False)
+    assert str(refused.value) == said("operator.listen_only_needs_secret")
