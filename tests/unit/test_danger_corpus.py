@@ -125,7 +125,10 @@ TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune6_", "tune6a_", 
 #: The blind held-out set heldout6_<locale>.tsv as first measured by the lead after the
 #: safety-net6 changes, the floor a change may not go below: locale -> (danger messages
 #: caught, non-danger messages called danger, past disclosures called danger), locale
-#: given. The lead sets it after measuring; empty until then.
+#: given. heldout6 (written blind from /work/corpora/SPEC.md by a helper who saw no rule,
+#: corpus or doc: README-heldout6.md), measured by the lead on 2026-11-29 once on main
+#: before safety-net6 (en 162/210 caught (0.771), 29/260 false alarms (0.112), 5 past
+#: called danger; es 166/211 (0.787), 20/261 (0.077), 1) and once after it (the floors).
 #: (heldout5, measured by the lead after safety-net5 on 2026-11-29: en 187/210 caught
 #: (0.890), 20/257 false alarms (0.078), 3 past called danger; es 169/215 (0.786), 21/254
 #: (0.083), 5; the safety-net4 net before that round: en 0.929 / 0.175 / 3, es 0.860 /
@@ -135,7 +138,7 @@ TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune6_", "tune6a_", 
 #: 46/316 false alarms (0.146), 5 past called danger; es 248/261 (0.950), 39/315 (0.124),
 #: 6; it became tune5_* and aside5_*: README-tune5.md. heldout3, measured after
 #: safety-net3, became tune4_* and aside4_*: README-tune4.md.)
-HELDOUT6_FLOORS: dict[str, tuple[int, int, int]] = {}
+HELDOUT6_FLOORS: dict[str, tuple[int, int, int]] = {"en": (178, 9, 0), "es": (164, 9, 0)}
 
 
 @dataclass(frozen=True)
