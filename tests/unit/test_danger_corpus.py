@@ -11,9 +11,10 @@ no past disclosure called danger.
 - aside_*.tsv, aside3_*.tsv ... aside6_*.tsv are the thirds of those held-out sets put
   aside before any change of their round, never read while tuning: their figures are
   printed, and a change may not make them worse than ASIDE_FLOORS.
-- heldout6_*.tsv is the next blind held-out set, written by an engineer who never saw the
-  net; the lead measures it. For each one present, its test prints the figures and the
-  gap to the goals and holds HELDOUT6_FLOORS, which the lead sets (skipped while absent).
+- heldout6_*.tsv and heldout7_*.tsv are blind held-out sets, each written by an engineer
+  who never saw the net; the lead measures them. For each one present, its test prints
+  the figures and the gap to the goals and holds HELDOUT_FLOORS, which the lead sets
+  (skipped while absent).
 The figures go to the run's terminal summary (tests/conftest.py FIGURES), so CI shows them.
 """
 
@@ -122,7 +123,7 @@ RECALL_FLOORS: dict[str, int] = {
 TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune6_", "tune6a_", "tune6b_",
           "tune6c_", "tune6d_", "tune6e_", "tune6f_", "tune6g_", "tune6h_", "tune_extra_",
           "tune_extra4_", "tune_extra5_")
-#: The blind held-out set heldout6_<locale>.tsv as first measured by the lead after the
+#: The blind held-out sets heldout6_<locale>.tsv and heldout7_<locale>.tsv as first measured by the lead after the
 #: safety-net6 changes, the floor a change may not go below: locale -> (danger messages
 #: caught, non-danger messages called danger, past disclosures called danger), locale
 #: given. heldout6 (written blind from /work/corpora/SPEC.md by a helper who saw no rule,
@@ -138,7 +139,15 @@ TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune6_", "tune6a_", 
 #: 46/316 false alarms (0.146), 5 past called danger; es 248/261 (0.950), 39/315 (0.124),
 #: 6; it became tune5_* and aside5_*: README-tune5.md. heldout3, measured after
 #: safety-net3, became tune4_* and aside4_*: README-tune4.md.)
-HELDOUT6_FLOORS: dict[str, tuple[int, int, int]] = {"en": (178, 9, 0), "es": (164, 9, 0)}
+#: heldout7 (the same spec, another blind writer: README-heldout7.md), measured by the lead
+#: once, on safety-net6 only (the floors): en 184/212 caught (0.868), 9/270 false alarms
+#: (0.033), 0 past; es 175/212 (0.825), 14/277 (0.051), 3.
+HELDOUT_FLOORS: dict[str, tuple[int, int, int]] = {
+    "heldout6_en.tsv": (178, 9, 0),
+    "heldout6_es.tsv": (164, 9, 0),
+    "heldout7_en.tsv": (184, 9, 0),
+    "heldout7_es.tsv": (175, 14, 3),
+}
 
 
 @dataclass(frozen=True)
@@ -335,20 +344,21 @@ def test_corpus__set_aside__measured_and_never_worse(
 
 
 @pytest.mark.parametrize("locale", ["en", "es"])
+@pytest.mark.parametrize("blind", ["heldout6", "heldout7"])
 def test_corpus__blind_held_out__measured_and_never_worse(
-    net: DangerNet, request: pytest.FixtureRequest, locale: str
+    net: DangerNet, request: pytest.FixtureRequest, locale: str, blind: str
 ) -> None:
-    """The blind set, when present: its figures and the goals' gap printed; the floor held."""
-    path = DATA / f"heldout6_{locale}.tsv"
+    """A blind set, when present: its figures and the goals' gap printed; the floor held."""
+    path = DATA / f"{blind}_{locale}.tsv"
     if not path.exists():
         pytest.skip(f"{path.name} is not here (the lead measures it)")
     f = measure(path.name, read(path), net, locale)
     lines = request.config.stash.setdefault(FIGURES, [])
     lines.append("  " + f.line())
     lines.append(f"  {path.name}: issue 14 goals {'NOT met' if f.problems() else 'met'}")
-    if locale not in HELDOUT6_FLOORS:
+    if path.name not in HELDOUT_FLOORS:
         return
-    caught, alarms, past = HELDOUT6_FLOORS[locale]
+    caught, alarms, past = HELDOUT_FLOORS[path.name]
     assert f.danger_caught >= caught, f.line()
     assert f.false_alarms <= alarms, f.line()
     assert len(f.disclosures_called_danger) <= past, f.line()
@@ -404,6 +414,7 @@ def test_corpus__tuning_readers__never_open_a_held_out_file(
     header = "verdict\tconcern\tmessage\n"
     (tmp_path / "tune_en.tsv").write_text(header + "none\t-\thello\n", encoding="utf-8")
     (tmp_path / "heldout6_en.tsv").write_text(header + "danger\t-\tPOISON\n", encoding="utf-8")
+    (tmp_path / "heldout7_en.tsv").write_text(header + "danger\t-\tPOISON7\n", encoding="utf-8")
     (tmp_path / "aside_en.tsv").write_text(header + "danger\t-\tASIDE\n", encoding="utf-8")
     (tmp_path / "aside3_en.tsv").write_text(header + "danger\t-\tASIDE3\n", encoding="utf-8")
     (tmp_path / "aside4_en.tsv").write_text(header + "danger\t-\tASIDE4\n", encoding="utf-8")
