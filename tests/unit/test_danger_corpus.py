@@ -123,13 +123,15 @@ RECALL_FLOORS: dict[str, int] = {
 TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune6_", "tune6a_", "tune6b_",
           "tune6c_", "tune6d_", "tune6e_", "tune6f_", "tune6g_", "tune6h_", "tune_extra_",
           "tune_extra4_", "tune_extra5_")
-#: The blind held-out sets heldout6_<locale>.tsv and heldout7_<locale>.tsv as first measured by the lead after the
-#: safety-net6 changes, the floor a change may not go below: locale -> (danger messages
-#: caught, non-danger messages called danger, past disclosures called danger), locale
-#: given. heldout6 (written blind from /work/corpora/SPEC.md by a helper who saw no rule,
-#: corpus or doc: README-heldout6.md), measured by the lead on 2026-11-29 once on main
-#: before safety-net6 (en 162/210 caught (0.771), 29/260 false alarms (0.112), 5 past
-#: called danger; es 166/211 (0.787), 20/261 (0.077), 1) and once after it (the floors).
+#: The blind held-out sets heldout6_<locale>.tsv and heldout7_<locale>.tsv as first
+#: measured by the lead after the safety-net6 changes, the floor a change may not go
+#: below: file -> (danger messages caught, non-danger messages called danger, past
+#: disclosures called danger), locale given. Each was written by a helper who saw no
+#: rule, corpus or doc, from the writers' spec (SPEC-writers.md; README-heldout6.md,
+#: README-heldout7.md). heldout6 was measured once on main before safety-net6 (en 162/210
+#: caught (0.771), 29/260 false alarms (0.112), 5 past called danger; es 166/211 (0.787),
+#: 20/261 (0.077), 1) and once after it; heldout7 once, on safety-net6 only: en 184/212
+#: (0.868), 9/270 (0.033), 0; es 175/212 (0.825), 14/277 (0.051), 3.
 #: (heldout5, measured by the lead after safety-net5 on 2026-11-29: en 187/210 caught
 #: (0.890), 20/257 false alarms (0.078), 3 past called danger; es 169/215 (0.786), 21/254
 #: (0.083), 5; the safety-net4 net before that round: en 0.929 / 0.175 / 3, es 0.860 /
@@ -139,9 +141,6 @@ TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune6_", "tune6a_", 
 #: 46/316 false alarms (0.146), 5 past called danger; es 248/261 (0.950), 39/315 (0.124),
 #: 6; it became tune5_* and aside5_*: README-tune5.md. heldout3, measured after
 #: safety-net3, became tune4_* and aside4_*: README-tune4.md.)
-#: heldout7 (the same spec, another blind writer: README-heldout7.md), measured by the lead
-#: once, on safety-net6 only (the floors): en 184/212 caught (0.868), 9/270 false alarms
-#: (0.033), 0 past; es 175/212 (0.825), 14/277 (0.051), 3.
 HELDOUT_FLOORS: dict[str, tuple[int, int, int]] = {
     "heldout6_en.tsv": (178, 9, 0),
     "heldout6_es.tsv": (164, 9, 0),
