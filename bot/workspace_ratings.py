@@ -17,7 +17,7 @@ from scoring.compute import function_scores
 from scoring.ratings import RatingProblem, Source, scale, source_of
 from scoring.rules import Band
 from store.contract import UnitOfWork
-from store.records import InterviewRecord
+from store.records import InterviewRecord, Person
 
 #: Audit details of the page (a rating kept is audited `rated` by bot/ratings.py).
 VIEWED = "web_ratings"
@@ -48,18 +48,19 @@ class RatingsView:
     can_rate: bool = True
 
 
-def _allowed(uow: UnitOfWork, person_id: int, interview_id: str, *, read: bool = False
-             ) -> tuple[InterviewRecord, bool] | None:
-    """The interview and whether it has a map, if this person may rate it (`read`: or
-    read its ratings, as the owner's supervisor may); else None."""
+def _permitted(uow: UnitOfWork, person_id: int, interview_id: str, now: datetime, *,
+               read: bool = False) -> tuple[InterviewRecord, Person] | None:
+    """The interview and the person, if it has a map and this person may rate it (`read`:
+    or read its ratings, as the owner's supervisor may); else None, audited as denied."""
     person = uow.people.by_id(person_id)
     record = uow.interviews.get(interview_id) if plausible_interview_id(interview_id) else None
-    if person is None or record is None:
+    if (person is None or record is None or ratings.map_of(record) is None
+            or not (ratings.may_rate(person, record)
+                    or (read and is_clinician(person) and may_read(uow, person, record)))):
+        # Without the id: a guessed id must not land in a stranger's trail.
+        uow.audit.add("denied", interview_id=None, person_id=person_id, now=now, detail=VIEWED)
         return None
-    if not (ratings.may_rate(person, record)
-            or (read and is_clinician(person) and may_read(uow, person, record))):
-        return None
-    return record, ratings.map_of(record) is not None
+    return record, person
 
 
 def _view(uow: UnitOfWork, catalog: FlowCatalog, record: InterviewRecord) -> RatingsView | None:
@@ -77,25 +78,25 @@ def _view(uow: UnitOfWork, catalog: FlowCatalog, record: InterviewRecord) -> Rat
     return RatingsView(record, scale(rules), rows)
 
 
-def _denied(uow: UnitOfWork, person_id: int, now: datetime) -> None:
-    # Without the id: a guessed id must not land in a stranger's trail.
-    uow.audit.add("denied", interview_id=None, person_id=person_id, now=now, detail=VIEWED)
+def _after(uow: UnitOfWork, catalog: FlowCatalog, record: InterviewRecord, outcome: object
+           ) -> tuple[RatingsView, RatingProblem | None]:
+    """The page after a change, with the problem if nothing changed."""
+    view = _view(uow, catalog, record)
+    assert view is not None
+    return view, outcome if isinstance(outcome, RatingProblem) else None
 
 
 def ratings_view(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_id: str,
                  now: datetime) -> RatingsView | None:
     """The page's content for the interview's clinician, audited as viewed; None (audited
     as denied) for anyone else, an unknown id, or an interview with no map to rate."""
-    allowed = _allowed(uow, person_id, interview_id, read=True)
-    if allowed is None or not allowed[1]:
-        _denied(uow, person_id, now)
+    found = _permitted(uow, person_id, interview_id, now, read=True)
+    if found is None:
         return None
-    record = allowed[0]
+    record, person = found
     uow.audit.add("viewed", interview_id=record.id, person_id=person_id, now=now, detail=VIEWED)
     view = _view(uow, catalog, record)
-    person = uow.people.by_id(person_id)
-    if view is None or person is None:
-        return view
+    assert view is not None
     return replace(view, can_rate=ratings.may_rate(person, record))
 
 
@@ -104,17 +105,12 @@ def rate(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_id: st
          ) -> tuple[RatingsView, RatingProblem | None] | None:
     """Keep one rating from the page (audited `rated`), and the page after it with the
     problem if nothing was kept; None (audited as denied) as for `ratings_view`."""
-    allowed = _allowed(uow, person_id, interview_id)
-    if allowed is None or not allowed[1]:
-        _denied(uow, person_id, now)
+    found = _permitted(uow, person_id, interview_id, now)
+    if found is None:
         return None
-    record = allowed[0]
-    person = uow.people.by_id(person_id)
-    assert person is not None
+    record, person = found
     kept = ratings.keep(uow, person, record, function, value, reason, now=now)
-    view = _view(uow, catalog, record)
-    assert view is not None
-    return view, kept if isinstance(kept, RatingProblem) else None
+    return _after(uow, catalog, record, kept)
 
 
 def withdraw(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_id: str,
@@ -122,14 +118,9 @@ def withdraw(uow: UnitOfWork, catalog: FlowCatalog, person_id: int, interview_id
              ) -> tuple[RatingsView, RatingProblem | None] | None:
     """Withdraw one rating from the page (audited `rating_withdrawn` by bot/ratings.py),
     and the page after it with the problem if nothing changed; None as for `rate`."""
-    allowed = _allowed(uow, person_id, interview_id)
-    if allowed is None or not allowed[1]:
-        _denied(uow, person_id, now)
+    found = _permitted(uow, person_id, interview_id, now)
+    if found is None:
         return None
-    record = allowed[0]
-    person = uow.people.by_id(person_id)
-    assert person is not None
+    record, person = found
     done = ratings.withdraw(uow, person, record, function, reason, now=now)
-    view = _view(uow, catalog, record)
-    assert view is not None
-    return view, done if isinstance(done, RatingProblem) else None
+    return _after(uow, catalog, record, done)
