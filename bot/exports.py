@@ -12,13 +12,13 @@ from bot.wording import Wording
 from flows.answers import decode_value
 from flows.engine import Answer, Answers
 from flows.schema import Flow
-from messages.render import macro
+from messages.render import say
 
 LIBRARY = "clinician.j2"
 
 
 def _m(locale: str, name: str, **params: Any) -> str:
-    return str(macro(locale, LIBRARY, name)(**params)).strip()
+    return say(locale, LIBRARY, name, **params)
 
 
 def answers_of(export: Export) -> Answers:

@@ -25,7 +25,7 @@ from bot.replies import (
 from bot.wording import Wording
 from flows.engine import Question, split_key
 from flows.schema import Flow, Item, ItemType
-from messages.render import current_channel, macro, speaking_in
+from messages.render import current_channel, macro, say, speaking_in
 
 #: Telegram refuses longer messages; long reviews are split at row boundaries.
 MAX_MESSAGE_CHARS = 4000
@@ -33,7 +33,7 @@ MAX_MESSAGE_CHARS = 4000
 @lru_cache(maxsize=256)
 def _fixed(locale: str, library: str, name: str, channel: str, detail: str | None) -> str:
     params = {} if detail is None else {"type": detail}
-    return str(macro(locale, library, name, channel)(**params)).strip()
+    return say(locale, library, name, channel, **params)
 
 
 def _label(locale: str, library: str, name: str, detail: str | None = None) -> str:
@@ -43,7 +43,7 @@ def _label(locale: str, library: str, name: str, detail: str | None = None) -> s
 
 
 def _m(locale: str, library: str, name: str, **params: Any) -> str:
-    return str(macro(locale, library, name)(**params)).strip()
+    return say(locale, library, name, **params)
 
 
 def message_id(reply: Reply) -> tuple[str, str | None]:

@@ -22,7 +22,7 @@ from bot.reporting import current_ratings, informant_forms, rating_notes, safety
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, Answers, Value, questions, split_key
 from flows.schema import Flow
-from messages.render import LOCALES, document_environment, macro, messages_dir
+from messages.render import LOCALES, document_environment, messages_dir, say
 from scoring import build_report, has_rules
 from scoring.chart import functional_map_png, timeline_png
 from scoring.report import Recommendation, Report
@@ -74,13 +74,13 @@ def report_words(locale: str) -> dict[str, dict[str, str]]:
 def age_text(age: AgeValue | None, locale: str) -> str:
     """An age as people say it ("6 years 4 months", "3 to 4 years"): the one way reports
     and charts write it."""
-    return str(macro(locale, "values.j2", "age_span")(age)).strip()
+    return say(locale, "values.j2", "age_span", age=age)
 
 
 def answer_text(flow: Flow, item_id: str, value: Value | None, locale: str) -> str:
     """An answer in words: option labels, an age in years and months, or "(skipped)"."""
     if value is None:
-        return str(macro(locale, "values.j2", "skipped")()).strip()
+        return say(locale, "values.j2", "skipped")
     item = flow.item(item_id)
     if isinstance(value, AgeValue):
         words = age_text(value, locale)

@@ -25,7 +25,7 @@ from bot.router import Router
 from bot.safety import LIBRARY as SAFETY_LIBRARY
 from bot.safety import SafetyNet
 from flows.catalog import FlowCatalog
-from messages.render import LOCALES, macro
+from messages.render import LOCALES, say
 from store.backend import Backend
 from store.contract import UnitOfWork
 from store.errors import StepNotSaved
@@ -142,7 +142,7 @@ class DialogueService:
         )
         return [
             Outbound(
-                str(macro(r.locale, "replies.j2", "reminder")(answered=r.answered)).strip(),
+                say(r.locale, "replies.j2", "reminder", answered=r.answered),
                 chat_id=r.chat_id,
                 key="replies.reminder",
             )
@@ -185,7 +185,7 @@ class DialogueService:
             log.error("step not saved (%s %s): %s", inbound.channel, inbound.delivery_id, exc)
             hint = (inbound.locale_hint or "").split("-")[0].lower()
             locale = hint if hint in LOCALES else "en"
-            text = str(macro(locale, SAFETY_LIBRARY, "store_failed")()).strip()
+            text = say(locale, SAFETY_LIBRARY, "store_failed")
             return [Outbound(text, key=f"{SAFETY_LIBRARY.removesuffix('.j2')}.store_failed")]
         if outcome.erased and self.after_erasure is not None:
             await self.after_erasure(outcome.erased)

@@ -13,9 +13,9 @@ LIBRARY = "operator.j2"
 def told(message: str, /, **params: Any) -> str:
     """One operator message, rendered (positional-only: a message may take `message`)."""
     # Imported here: `hearth --help` starts without the template engine.
-    from messages.render import macro
+    from messages.render import say
 
-    return str(macro(OPERATOR_LOCALE, LIBRARY, message)(**params)).strip()
+    return say(OPERATOR_LOCALE, LIBRARY, message, **params)
 
 
 class CliError(Exception):

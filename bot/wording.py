@@ -8,11 +8,11 @@ from flows.answers import decode_value
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue, split_key
 from flows.schema import Flow, Item, ItemType
-from messages.render import format_number, macro
+from messages.render import format_number, say
 
 
 def _m(locale: str, library: str, name: str, **params: Any) -> str:
-    return str(macro(locale, library, name)(**params)).strip()
+    return say(locale, library, name, **params)
 
 
 class Wording:

@@ -159,6 +159,13 @@ def macro(locale: str, library: str, name: str, channel: str | None = None) -> A
     return getattr(module, name)
 
 
+def say(locale: str, library: str, name: str, channel: str | None = None, /,
+        **params: Any) -> str:
+    """One message as plain text: the macro rendered with `params`, its edges trimmed.
+    (Positional-only, so a message may take a parameter called `name` or `locale`.)"""
+    return str(macro(locale, library, name, channel)(**params)).strip()
+
+
 def has_macro(locale: str, library: str, name: str) -> bool:
     """Whether a template library defines this message."""
     env = environment()

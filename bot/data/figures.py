@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.data.stats import BANDS, ProgramFigures
-from messages.render import macro
+from messages.render import say
 from scoring.chart import COLOURS
 from scoring.rules import Band
 
@@ -18,7 +18,7 @@ HTML_LIBRARY = "data.html.j2"
 
 
 def _words(name: str, **params: object) -> str:
-    return str(macro("en", HTML_LIBRARY, name)(**params)).strip()
+    return say("en", HTML_LIBRARY, name, **params)
 
 
 def figures_png(figures: ProgramFigures) -> bytes:

@@ -13,7 +13,7 @@ from bot.replies import Change, Files, ReviewRow
 from bot.wording import Wording
 from flows.answers import decode_value
 from flows.engine import Answer, Answers
-from messages.render import macro
+from messages.render import say
 
 LIBRARY = "data.j2"
 HTML_LIBRARY = "data.html.j2"
@@ -21,7 +21,7 @@ HTML_LIBRARY = "data.html.j2"
 
 def text(locale: str, message: str, library: str = LIBRARY, /, **params: Any) -> str:
     """One message from the data libraries (positional-only: a message may take `name`)."""
-    return str(macro(locale, library, message)(**params)).strip()
+    return say(locale, library, message, **params)
 
 
 def render_data(renderer: Wording, reply: Files | Change, locale: str) -> list[Outbound]:

@@ -12,7 +12,7 @@ from bot.data.scores import score_names, score_values, scored
 from flows.engine import AgeValue, Answer, Value, instance_key
 from flows.lifecycle import State
 from flows.schema import Flow, Item, ItemType, Section
-from messages.render import macro
+from messages.render import say
 
 LIBRARY = "data.j2"
 #: What a spreadsheet would read as a formula at the start of a cell (after any spaces).
@@ -51,7 +51,7 @@ class Column:
 
 
 def _m(name: str, **params: object) -> str:
-    return str(macro("en", LIBRARY, name)(**params)).strip()
+    return say("en", LIBRARY, name, **params)
 
 
 def _repeat_values(flow: Flow, section: Section) -> list[str | None]:

@@ -31,7 +31,7 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.ordering import PerPersonUpdateProcessor
 from bot.telegram.sending import RetryPolicy, Sender
-from messages.render import LOCALES, macro
+from messages.render import LOCALES, say
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
 def menu(locale: str = "en", names: tuple[str, ...] = MENU) -> list[BotCommand]:
     """The command menu with its descriptions from messages/<locale>/telegram.j2."""
     return [
-        BotCommand(name, str(macro(locale, "telegram.j2", f"command_{name}")()).strip())
+        BotCommand(name, say(locale, "telegram.j2", f"command_{name}"))
         for name in names
     ]
 

@@ -39,7 +39,7 @@ from bot.telegram.handlers import (
     hearth,
     locale_of,
 )
-from messages.render import macro
+from messages.render import say
 from store.bookclub import WeekDelivery
 
 log = logging.getLogger(__name__)
@@ -290,7 +290,7 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await scheduler.reschedule()
     elif chat.type != ChatType.PRIVATE and change.old_chat_member.status in _GONE:
         # In the language of whoever added the bot.
-        text = str(macro(locale_of(update), bookclub.LIBRARY, "welcome_group")()).strip()
+        text = say(locale_of(update), bookclub.LIBRARY, "welcome_group")
         await hearth(context).sender.send(
             chat.id, Outbound(text, key=f"{bookclub.LIBRARY.removesuffix('.j2')}.welcome_group"))
     # Not stopped here: other features may also care that a chat closed (the intake's

@@ -14,7 +14,8 @@ from telegram.ext import ContextTypes
 from bot.model import Inbound, Kind, Outbound
 from bot.service import DialogueService
 from bot.telegram.sending import Sender
-from messages.render import LOCALES, macro
+from messages import render as messages
+from messages.render import LOCALES
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def locale_of(update: Update) -> str:
 
 def notice(update: Update, name: str, **params: Any) -> str:
     """One of the adapter's own sentences, from messages/<locale>/telegram.j2."""
-    return str(macro(locale_of(update), "telegram.j2", name)(**params)).strip()
+    return messages.say(locale_of(update), "telegram.j2", name, **params)
 
 
 def delivery_id(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:

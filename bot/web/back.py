@@ -21,7 +21,7 @@ from bot.web.forms import FormError, read_form
 from bot.web.pages import stylesheet_path, words
 from bot.web.security import RateLimiter, csrf_ok, csrf_token
 from bot.web.sessions import Browser, Sessions
-from messages.render import LOCALES, environment, macro
+from messages.render import LOCALES, environment, say
 
 TEMPLATE = "web/back.html.j2"
 
@@ -57,8 +57,7 @@ def _draw(web: WebChannel, request: Request, *, csrf: str = "", token: str = "",
     html = environment().get_template(TEMPLATE).render(
         lang=lang, css=stylesheet_path(), csrf=csrf, token=token, failed=failed,
         home=words(lang, "back_to_start"),
-        t=lambda name, **params: str(macro(lang, inbox.LIBRARY, name, channel="web")(
-            **params)).strip(),
+        t=lambda name, **params: say(lang, inbox.LIBRARY, name, "web", **params),
     )
     return HTMLResponse(html, status_code=status)
 

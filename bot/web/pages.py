@@ -12,7 +12,7 @@ from bot.model import Outbound
 from flows.catalog import FlowCatalog
 from flows.engine import split_key
 from flows.schema import ItemType
-from messages.render import LOCALES, environment, macro
+from messages.render import LOCALES, environment, say
 
 #: The longest typed answer kept (the same limit as Telegram's adapter).
 MAX_ANSWER_CHARS = 4000
@@ -31,7 +31,7 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 def words(locale: str, name: str, **params: Any) -> str:
     """One of the web's own sentences (messages/<locale>/web.j2)."""
-    return str(macro(locale, "web.j2", name, channel="web")(**params)).strip()
+    return say(locale, "web.j2", name, "web", **params)
 
 
 @cache
@@ -165,8 +165,8 @@ class PageBuilder:
     @staticmethod
     def _nav(lang: str, names: list[str]) -> list[tuple[str, str]]:
         labels = {
-            "back": str(macro(lang, "buttons.j2", "back", channel="web")()).strip(),
-            "skip": str(macro(lang, "buttons.j2", "skip", channel="web")()).strip(),
+            "back": say(lang, "buttons.j2", "back", "web"),
+            "skip": say(lang, "buttons.j2", "skip", "web"),
         }
         return [(n, labels.get(n) or words(lang, f"command_{n}")) for n in names]
 

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from bot.web.clinic.auth import Clinician
 from bot.web.pages import stylesheet_path
-from messages.render import LOCALES, environment, macro
+from messages.render import LOCALES, environment, say
 
 LIBRARY = "clinic.j2"
 LAYOUT = "web/clinic.html.j2"
@@ -37,7 +37,7 @@ INTERVIEW_TABS: list[NavItem] = [NavItem("", "tab_overview", "overview")]
 def words(locale: str, name: str, **params: Any) -> str:
     """One of the workspace's sentences (messages/<locale>/clinic.j2)."""
     lang = locale if locale in LOCALES else "en"
-    return str(macro(lang, LIBRARY, name, channel="web")(**params)).strip()
+    return say(lang, LIBRARY, name, "web", **params)
 
 
 @cache

@@ -13,7 +13,7 @@ from bot.plan_desk import change_plan, family_links, plan_page
 from bot.web.clinic.auth import Clinician, require_clinician, require_csrf, workspace
 from bot.web.clinic.layout import INTERVIEW_TABS, NavItem, render, tabs
 from bot.web.forms import FormError, read_form
-from messages.render import LOCALES, has_macro, macro
+from messages.render import LOCALES, has_macro, say
 
 TEMPLATE = "web/clinic_plan.html.j2"
 WORDS = "clinic_plan.j2"
@@ -31,7 +31,7 @@ def _words(locale: str) -> Any:
     def word(name: str, **params: Any) -> str:
         # The page's words, and the removal's and the family link's in their own files.
         library = next((lib for lib in (WORDS, EDITS) if has_macro(lang, lib, name)), LINKS)
-        return str(macro(lang, library, name, channel="web")(**params)).strip()
+        return say(lang, library, name, "web", **params)
 
     return word
 

@@ -19,7 +19,7 @@ from bot.web.clinic.auth import Clinician, require_clinician, require_csrf, work
 from bot.web.clinic.layout import INTERVIEW_TABS, NavItem, render, tabs
 from bot.web.forms import FormError, read_form
 from bot.workspace_ratings import RatingsView, rate, ratings_view, withdraw
-from messages.render import LOCALES, macro
+from messages.render import LOCALES, say
 
 TEMPLATE = "web/clinic_ratings.html.j2"
 LIBRARY = "clinic_ratings.j2"
@@ -34,7 +34,7 @@ if not any(tab.key == "ratings" for tab in INTERVIEW_TABS):
 
 def _words(locale: str, library: str = LIBRARY) -> Any:
     lang = locale if locale in LOCALES else "en"
-    return lambda name, **params: str(macro(lang, library, name, channel="web")(**params)).strip()
+    return lambda name, **params: say(lang, library, name, "web", **params)
 
 
 def _interview_id(request: Request) -> str:
