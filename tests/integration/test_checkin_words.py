@@ -9,12 +9,23 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.cipher import new_key
 from store.sqlite import Store
-from tests.conftest import Clock, ids
+from tests.conftest import Clock, Person, ids
 from tests.integration.clinic import rows
 from tests.integration.plan_helpers import submitted_interview
 from tests.integration.test_plans import DOC, FAM, planned, to_chat
 
 WORDS = "Bedtime is calmer now, Quokka-mornings still hard"
+
+
+async def both_tried_no(service: DialogueService, fam: Person, clock: Clock) -> None:
+    """At the review date the check-in is sent; the family answers both items "not tried"
+    (item 2 first, then item 1 from the first two messages), which ends the check-in."""
+    clock.advance(days=30)
+    sent = await service.plan_sends("console")
+    fam.last = sent
+    await fam.tap_key("tried_no")
+    fam.last = sent[:2]
+    await fam.tap_key("tried_no")
 
 
 async def test_words__invited_after_the_last_tap__kept__clinician_told(
@@ -52,12 +63,7 @@ async def test_words__not_awaited__or_too_late__not_taken(
     _, fam, interview = await planned(service, clock)
     await fam.type(WORDS)  # before any check-in
     assert "plan_edits.checkin_words_kept" not in ids(fam)
-    clock.advance(days=30)
-    sent = await service.plan_sends("console")
-    fam.last = sent
-    await fam.tap_key("tried_no")
-    fam.last = sent[:2]
-    await fam.tap_key("tried_no")
+    await both_tried_no(service, fam, clock)
     clock.advance(days=4)  # the invitation has lapsed
     await fam.type(WORDS)
     assert "plan_edits.checkin_words_kept" not in ids(fam)
@@ -67,12 +73,7 @@ async def test_words__not_awaited__or_too_late__not_taken(
 
 async def test_words__in_the_follow_up_report(service: DialogueService, clock: Clock) -> None:
     doc, fam, interview = await planned(service, clock)
-    clock.advance(days=30)
-    sent = await service.plan_sends("console")
-    fam.last = sent
-    await fam.tap_key("tried_no")
-    fam.last = sent[:2]
-    await fam.tap_key("tried_no")
+    await both_tried_no(service, fam, clock)
     await fam.type(WORDS)
     follow_up = await submitted_interview(service, "console", DOC, FAM, clock.now,
                                           earlier_id=interview)
@@ -89,12 +90,7 @@ async def test_words__sealed__resealed_when_keyed_later__gone_with_the_family(
     db = tmp_path / "later.db"
     service = DialogueService(await Store.open(db), catalog, clock=clock)
     _, fam, interview = await planned(service, clock)
-    clock.advance(days=30)
-    sent = await service.plan_sends("console")
-    fam.last = sent
-    await fam.tap_key("tried_no")
-    fam.last = sent[:2]
-    await fam.tap_key("tried_no")
+    await both_tried_no(service, fam, clock)
     await fam.type(WORDS)
     await service.store.close()
     assert b"Quokka-mornings" in db.read_bytes()
