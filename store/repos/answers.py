@@ -8,6 +8,13 @@ from datetime import datetime
 from store.records import AnswerRevision
 from store.repos.base import Repository, dt, ts
 
+#: The newest current-answer row id of the interview in the enclosing query's `interviews`
+#: row, or 0: with its revision, the answers' version (`Answers.version`).
+NEWEST_ANSWER = (
+    "(SELECT coalesce(max(c.answer_id), 0) FROM current_answers c "
+    "WHERE c.interview_id = interviews.id)"
+)
+
 
 class Answers(Repository):
     """The `answers` (append-only) and `current_answers` tables."""
@@ -32,9 +39,7 @@ class Answers(Repository):
         removal (erasure) bumps the revision. None if there is no such interview.
         """
         row = self.conn.execute(
-            "SELECT i.revision, (SELECT coalesce(max(c.answer_id), 0) FROM current_answers c "
-            "WHERE c.interview_id = i.id) FROM interviews i WHERE i.id = ?",
-            (interview_id,),
+            f"SELECT revision, {NEWEST_ANSWER} FROM interviews WHERE id = ?", (interview_id,)
         ).fetchone()
         return (int(row[0]), int(row[1])) if row else None
 

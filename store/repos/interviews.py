@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from store.records import InterviewRecord
+from store.repos.answers import NEWEST_ANSWER
 from store.repos.base import Repository, Session, dt, ts
 
 #: Bytes of randomness in an interview id (72 bits: unguessable, short enough for buttons).
@@ -111,14 +112,14 @@ class Interviews(Repository):
         the last step (bot/answer_cache.py) are still what is stored.
         """
         row = self.conn.execute(
-            f"SELECT {_COLUMNS}, (SELECT coalesce(max(c.answer_id), 0) FROM current_answers c "
-            f"WHERE c.interview_id = interviews.id) FROM interviews WHERE id = ?"
+            f"SELECT {_COLUMNS}, {NEWEST_ANSWER} FROM interviews WHERE id = ?"
             f"{self.session.row_lock}",
             (interview_id,),
         ).fetchone()
         if row is None:
             return None
-        return _interview(self.session, row), (int(row[9]), int(row[14]))
+        record = _interview(self.session, row)
+        return record, (record.revision, int(row[-1]))
 
     def save(self, record: InterviewRecord) -> None:
         """Write back an interview's state, cursor, revision and draft."""
