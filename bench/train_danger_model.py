@@ -62,7 +62,8 @@ Sample = list[tuple[Kind, str]]
 #: The corpora LOCO leaves out one at a time, each by its own writer (tests/data/safety/
 #: README.md); the tune_extra* files, written for the model, are always trained on.
 WRITERS = ("tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune6a", "tune6b", "tune6c",
-           "tune6d", "tune6e", "tune6f", "tune6g", "tune6h")
+           "tune6d", "tune6e", "tune6f", "tune6g", "tune6h", "tune7a", "tune7b", "tune7c",
+           "tune7d", "tune7e", "tune7f", "tune7g", "tune7h")
 #: Files written for the model after studying a corpus's misses (the concepts, in the
 #: author's own words) leave with that corpus in LOCO (since safety-net5): training on
 #: messages written for a corpus's errors and then measuring on that corpus flattered it.
@@ -109,6 +110,15 @@ class Design:
     #: The danger model may drop a rule's danger without a cue of now that it finds
     #: ordinary (NgramModel.threshold_rules), chosen to lose at most PAST_LOSS of danger.
     doubt_rules: bool = False
+    #: The share of the danger out of fold the past model's vetoes (of the model's verdicts
+    #: and of a rule's danger without a cue of now) may turn into not-danger: higher is a
+    #: stronger veto (safety-net7; PAST_LOSS before).
+    veto_loss: float = 0.005
+    #: Modes by length (NgramModel.sized; 0: none): a plain message of at most `short`
+    #: words, and a plain, now or past one of at least `long` words, each get a threshold
+    #: of their own (safety-net7). Chosen out of fold like the others.
+    short: int = 0
+    long: int = 0
 
     def template(self, model: NgramModel | None = None) -> NgramModel:
         """A model (empty, or `model`) carrying this design's input options."""
@@ -190,6 +200,16 @@ DESIGNS.update({
     "+ quiet, sentences always": replace(_NET5, net_alarms=True, quiet=True,
                                          sentences="always"),
 })
+# safety-net7: twenty-two writers (tune7a-h added); the budget between 0.05 and 0.10 with
+# a stronger past veto; training options chosen by LOCO.
+_NET6 = DESIGNS["B, doubt rules"]
+DESIGNS.update({"net6": _NET6})
+for _budget in (0.05, 0.06, 0.07, 0.08, 0.09, 0.10):
+    for _loss in (0.005, 0.01, 0.02):
+        for _short, _long in ((0, 0), (5, 0), (0, 40), (5, 40), (4, 60)):
+            _sizes = f", short {_short}, long {_long}" if _short or _long else ""
+            DESIGNS[f"net6, budget {_budget}, veto {_loss}{_sizes}"] = replace(
+                _NET6, budget=_budget, veto_loss=_loss, short=_short, long=_long)
 #: Chosen by LOCO (docs/safety.md "Choosing by LOCO"). safety-net4: word pairs, cue
 #: features, windows, past by sentence, veto first, thresholds held out by corpus.
 #: safety-net5 (five writers, extra files leaving with their corpus): the false-alarm
@@ -200,7 +220,18 @@ CHOSEN = DESIGNS["B, doubt rules"]
 
 
 def corpora(locale: str) -> dict[str, Sample]:
-    """The tuning files of `locale` by corpus name ("tune3" for tune3_en.tsv)."""
+    """The tuning files of `locale` by corpus name ("tune3" for tune3_en.tsv), read once per
+    process: a --compare of many designs measures them all on the same data."""
+    key = (DATA, locale)
+    if key not in _READ:
+        _READ[key] = _corpora(locale)
+    return _READ[key]
+
+
+_READ: dict[tuple[Path, str], dict[str, Sample]] = {}
+
+
+def _corpora(locale: str) -> dict[str, Sample]:
     found: dict[str, Sample] = {}
     for path in sorted(DATA.glob(f"tune*_{locale}.tsv")):
         rows = found.setdefault(path.name.rsplit("_", 1)[0], [])
@@ -341,7 +372,7 @@ GRID = [round(0.50 + 0.02 * i, 2) for i in range(25)]
 #: A mode's threshold may also be "off" (1.01): one mode with a past disclosure above every
 #: threshold must not turn the others off with it.
 CHOICES = [*GRID, 1.01]
-MODES = ("plain", "now", "uncertain", "past")
+MODES = ("plain", "now", "uncertain", "past", "short", "long")
 
 
 @dataclass(frozen=True)
@@ -356,6 +387,9 @@ class Routed:
     past: float  # P(over) from the past model
     #: P(danger) of a rule's danger without a cue of now, 3+ words read (else 1.0).
     doubt: float = 1.0
+    #: The words the model's input stands for (DangerNet.words_said): the "short" and
+    #: "long" modes are chosen from it (Design.short, Design.long).
+    size: int = 0
 
 
 def parts_of(sample: Sample, groups: Sequence[str] | None, design: Design) -> list[list[int]]:
@@ -369,6 +403,9 @@ def parts_of(sample: Sample, groups: Sequence[str] | None, design: Design) -> li
 def routed(sample: Sample, locale: str, design: Design = BEFORE,
            groups: Sequence[str] | None = None) -> list[Routed]:
     """Each message of `sample` with models trained on the other parts (parts_of)."""
+    memo = _memo_key(locale, design, groups)
+    if memo is not None and memo in _ROUTED:
+        return _ROUTED[memo]
     out: list[Routed] = []
     template = design.template()
     for part in parts_of(sample, groups, design):
@@ -387,13 +424,35 @@ def routed(sample: Sample, locale: str, design: Design = BEFORE,
                 doubtful = (verdict.kind is Kind.DANGER and not now and not cues & NOW_CUES
                             and sum(w.isalnum() for w in read) >= MODEL_MIN_WORDS)
                 _ROUTES[key] = (verdict.kind, mode, said, now, all_words(message, locale),
-                                read if doubtful else None)
-            kind, mode, said, now, every, read = _ROUTES[key]
+                                read if doubtful else None,
+                                rules_net().words_said(message, locale, read, cues))
+            kind, mode, said, now, every, read, size = _ROUTES[key]
             p = model.probability(said) if mode else 0.0  # type: ignore[arg-type]
             doubt = 1.0 if read is None else model.probability(read)  # type: ignore[arg-type]
             out.append(Routed(sample[i][0], kind, mode, p, now,  # type: ignore[arg-type]
-                              past.probability(every), doubt))  # type: ignore[arg-type]
+                              past.probability(every), doubt, size))  # type: ignore[arg-type]
+    if memo is not None:
+        _ROUTED[memo] = out
     return out
+
+
+#: Thresholds only (the budget, the vetoes, the doubt): what `choose_*` decides from the
+#: routed messages. Designs that differ only in these share their trained models, so a
+#: --compare of budgets trains once (safety-net7).
+_CHOICE_ONLY = ("budget", "veto_first", "net_alarms", "veto_now", "doubt_rules",
+                "veto_loss", "short", "long")
+_ROUTED: dict[tuple[object, ...], list[Routed]] = {}
+_FITTED: dict[tuple[object, ...], tuple[NgramModel, NgramModel]] = {}
+
+
+def _memo_key(locale: str, design: Design,
+              groups: Sequence[str] | None) -> tuple[object, ...] | None:
+    """Which models a fit trains: the locale, the corpora in the sample and the design's
+    training and input options (None without corpora: random folds are not memoised)."""
+    if groups is None:
+        return None
+    trained = replace(design, **{f: getattr(BEFORE, f) for f in _CHOICE_ONLY})
+    return (locale, tuple(sorted(set(groups))), trained)
 
 
 def _above(items: list[Routed], mode: str, veto: float) -> dict[float, tuple[int, int, int]]:
@@ -408,13 +467,13 @@ def _above(items: list[Routed], mode: str, veto: float) -> dict[float, tuple[int
                 sum(r.truth is Kind.DISCLOSURE for r in mine if r.p >= t)) for t in CHOICES}
 
 
-def choose_veto(items: list[Routed]) -> float:
+def choose_veto(items: list[Routed], loss: float = 0.005) -> float:
     """The past model's threshold for the danger model's verdicts: the lowest that drops
     at most PAST_LOSS of the danger out of fold among the messages the model is asked."""
     total = max(1, sum(r.truth is Kind.DANGER for r in items))
     asked = [r for r in items if r.rules is not Kind.DANGER and r.mode]
     for t in GRID:
-        if sum(r.truth is Kind.DANGER and r.past >= t for r in asked) <= PAST_LOSS * total:
+        if sum(r.truth is Kind.DANGER and r.past >= t for r in asked) <= loss * total:
             return t
     return 1.01
 
@@ -463,7 +522,7 @@ def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
             left = spare - base_alarms
             chosen: list[float] = []
             caught = sum(r[0] for r in rows)
-            for mode in ("uncertain", "past"):
+            for mode in ("uncertain", "past", "short", "long"):
                 options = [(v[0], t) for t, v in table[mode].items()
                            if v[1] <= left and not v[2]]
                 got, t = max(options, default=(0, 1.01))
@@ -478,12 +537,13 @@ def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
     return dict(zip(MODES, best[2], strict=True))
 
 
-def _lowest(items: list[Routed], group: list[Routed], least: float = 0.0) -> float:
-    """The lowest past-model threshold from `least` that loses at most PAST_LOSS of the
-    danger."""
+def _lowest(items: list[Routed], group: list[Routed], least: float = 0.0,
+            loss: float = 0.005) -> float:
+    """The lowest past-model threshold from `least` that loses at most `loss` (PAST_LOSS)
+    of the danger."""
     total = max(1, sum(r.truth is Kind.DANGER for r in items))
     for t in (t for t in GRID if t >= least):
-        if sum(r.truth is Kind.DANGER and r.past >= t for r in group) <= PAST_LOSS * total:
+        if sum(r.truth is Kind.DANGER and r.past >= t for r in group) <= loss * total:
             return t
     return 1.01
 
@@ -494,18 +554,19 @@ def _lowest(items: list[Routed], group: list[Routed], least: float = 0.0) -> flo
 NOW_VETO_LEAST = 0.90
 
 
-def choose_rules_veto(items: list[Routed], now: bool = False) -> float:
+def choose_rules_veto(items: list[Routed], now: bool = False, loss: float = 0.005) -> float:
     """The past model's threshold for a rule's danger without (`now`: with) a cue of now."""
     return _lowest(items, [r for r in items if r.rules is Kind.DANGER and r.now is now],
-                   NOW_VETO_LEAST if now else 0.0)
+                   NOW_VETO_LEAST if now else 0.0, loss)
 
 
-def choose_past(items: list[Routed], danger: NgramModel) -> tuple[float, float]:
-    """(rules, model): the lowest past-model thresholds that lose at most PAST_LOSS of the
+def choose_past(items: list[Routed], danger: NgramModel,
+                loss: float = 0.005) -> tuple[float, float]:
+    """(rules, model): the lowest past-model thresholds that lose at most `loss` of the
     danger out of fold, for a rule's danger without a cue of now and for the model's."""
     model = [r for r in items if r.rules is not Kind.DANGER and r.mode
              and r.p >= danger.threshold_for(r.mode)]
-    return choose_rules_veto(items), _lowest(items, model)
+    return choose_rules_veto(items, loss=loss), _lowest(items, model, loss=loss)
 
 
 def fit(sample: Sample, locale: str, design: Design = BEFORE,
@@ -515,21 +576,44 @@ def fit(sample: Sample, locale: str, design: Design = BEFORE,
     The past model's `threshold` is for a rule's danger without a cue of now, its
     `threshold_uncertain` for the danger model's verdicts (bot/danger/net.py `_over`).
     """
-    items = routed(sample, locale, design, groups)
-    veto = choose_veto(items) if design.veto_first else 1.01
-    rules_veto = choose_rules_veto(items) if design.net_alarms else 1.01
+    items = sized(routed(sample, locale, design, groups), design)
+    veto = choose_veto(items, design.veto_loss) if design.veto_first else 1.01
+    rules_veto = choose_rules_veto(items, loss=design.veto_loss) if design.net_alarms else 1.01
     now_veto = choose_rules_veto(items, now=True) if design.veto_now else None
     doubt = choose_doubt(items) if design.doubt_rules else 0.0
     chosen = choose_thresholds(items, design.budget, veto, rules_veto,
                                1.01 if now_veto is None else now_veto, doubt)
-    model = replace(train(sample, locale, design=design), threshold=chosen["plain"],
+    key = _memo_key(locale, design, groups)
+    if key is None or key not in _FITTED:
+        trained = (train(sample, locale, design=design), train(sample, locale, past=True))
+        if key is None:
+            return _thresholded(design, items, *trained, chosen, veto, now_veto, doubt)
+        _FITTED[key] = trained
+    return _thresholded(design, items, *_FITTED[key], chosen, veto, now_veto, doubt)
+
+
+def sized(items: list[Routed], design: Design) -> list[Routed]:
+    """Each message under its gate mode with the design's length modes (NgramModel.sized)."""
+    if not design.short and not design.long:
+        return items
+    shape = NgramModel({}, 0.0, 0.5, short=design.short, long=design.long)
+    return [replace(r, mode=shape.sized(r.mode, r.size)) if r.mode else r for r in items]
+
+
+def _thresholded(design: Design, items: list[Routed], danger: NgramModel, over: NgramModel,
+                 chosen: dict[str, float], veto: float, now_veto: float | None,
+                 doubt: float) -> tuple[NgramModel, NgramModel]:
+    """The trained models with the thresholds chosen out of fold (fit)."""
+    model = replace(danger, threshold=chosen["plain"],
                     threshold_now=chosen["now"], threshold_uncertain=chosen["uncertain"],
-                    threshold_past=chosen["past"],
+                    threshold_past=chosen["past"], short=design.short, long=design.long,
+                    threshold_short=chosen["short"] if design.short else None,
+                    threshold_long=chosen["long"] if design.long else None,
                     threshold_rules=doubt if design.doubt_rules else None)
-    for_rules, for_model = choose_past(items, model)
+    for_rules, for_model = choose_past(items, model, design.veto_loss)
     if design.veto_first:
         for_model = veto
-    past = replace(train(sample, locale, past=True), threshold=for_rules,
+    past = replace(over, threshold=for_rules,
                    threshold_uncertain=for_model, threshold_now=now_veto)
     return model, past
 
@@ -573,10 +657,15 @@ def loco(locale: str, design: Design, quiet: bool = False) -> tuple[list[Kind], 
         model, past = fit([sample[i] for i in keep], locale, design, [groups[i] for i in keep])
         net = net_with(locale, model, past)
         test = [x for x, g in zip(sample, groups, strict=True) if g == name]
-        said = [net.classify(m, locale).kind for _, m in test]
+        verdicts = [net.classify(m, locale) for _, m in test]
+        said = [v.kind for v in verdicts]
         truth = [k for k, _ in test]
+        # Which layer called a past disclosure danger: the model (no concern) or a rule.
+        by_model = sum(v.danger and v.concern is None and k is Kind.DISCLOSURE
+                       for v, k in zip(verdicts, truth, strict=True))
         if not quiet:
-            print(f"{locale} LOCO {name:<6} (n={len(test)}) {figures(said, truth)}")
+            print(f"{locale} LOCO {name:<6} (n={len(test)}) {figures(said, truth)} "
+                  f"(model {by_model})")
         said_all.extend(said)
         truth_all.extend(truth)
     print(f"{locale} LOCO pooled {figures(said_all, truth_all)}")
