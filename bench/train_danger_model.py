@@ -28,11 +28,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import math
+import os
 import random
+import shelve
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -417,7 +421,7 @@ def routed(sample: Sample, locale: str, design: Design = BEFORE,
            groups: Sequence[str] | None = None) -> list[Routed]:
     """Each message of `sample` with models trained on the other parts (parts_of)."""
     memo = _memo_key(locale, design, groups)
-    if memo is not None and memo in _ROUTED:
+    if memo is not None and _recall(_ROUTED, memo) is not None:
         return _ROUTED[memo]
     out: list[Routed] = []
     template = design.template()
@@ -445,7 +449,7 @@ def routed(sample: Sample, locale: str, design: Design = BEFORE,
             out.append(Routed(sample[i][0], kind, mode, p, now,  # type: ignore[arg-type]
                               past.probability(every), doubt, size))  # type: ignore[arg-type]
     if memo is not None:
-        _ROUTED[memo] = out
+        _remember(_ROUTED, memo, out)
     return out
 
 
@@ -465,7 +469,43 @@ def _memo_key(locale: str, design: Design,
     if groups is None:
         return None
     trained = replace(design, **{f: getattr(BEFORE, f) for f in _CHOICE_ONLY})
-    return (locale, tuple(sorted(set(groups))), trained)
+    names = tuple(sorted(set(groups)))
+    return (locale, names, _digest(locale, names), trained)
+
+
+def _digest(locale: str, names: tuple[str, ...]) -> str:
+    """What the corpora `names` hold, so that a remembered fit is never used on other data."""
+    found = corpora(locale)
+    text = "\n".join(f"{n}\t{k}\t{m}" for n in names for k, m in found[n])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+#: DANGER_LOCO_CACHE=<path>: the routed messages and trained models of each LOCO fold are
+#: kept in a shelve there too, so a later --compare of designs that differ only in their
+#: thresholds needs no training at all (hours of CPU on a shared machine).
+CACHE_ENV = "DANGER_LOCO_CACHE"
+
+
+def _recall(memory: dict[Any, Any], key: tuple[object, ...]) -> object:
+    """The value for `key` (in memory, else in the shelve of CACHE_ENV), or None."""
+    if key in memory:
+        return memory[key]
+    path = os.environ.get(CACHE_ENV)
+    if not path:
+        return None
+    with shelve.open(f"{path}.{key[0]}") as shelf:  # one file a locale: en, es in parallel
+        found = shelf.get(f"{id(memory) == id(_ROUTED)}|{key!r}")
+    if found is not None:
+        memory[key] = found
+    return found
+
+
+def _remember(memory: dict[Any, Any], key: tuple[object, ...], value: object) -> None:
+    memory[key] = value
+    path = os.environ.get(CACHE_ENV)
+    if path:
+        with shelve.open(f"{path}.{key[0]}") as shelf:
+            shelf[f"{id(memory) == id(_ROUTED)}|{key!r}"] = value
 
 
 def _above(items: list[Routed], mode: str, veto: float) -> dict[float, tuple[int, int, int]]:
@@ -597,11 +637,11 @@ def fit(sample: Sample, locale: str, design: Design = BEFORE,
     chosen = choose_thresholds(items, design.budget, veto, rules_veto,
                                1.01 if now_veto is None else now_veto, doubt)
     key = _memo_key(locale, design, groups)
-    if key is None or key not in _FITTED:
+    if key is None or _recall(_FITTED, key) is None:
         trained = (train(sample, locale, design=design), train(sample, locale, past=True))
         if key is None:
             return _thresholded(design, items, *trained, chosen, veto, now_veto, doubt)
-        _FITTED[key] = trained
+        _remember(_FITTED, key, trained)
     return _thresholded(design, items, *_FITTED[key], chosen, veto, now_veto, doubt)
 
 

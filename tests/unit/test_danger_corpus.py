@@ -121,8 +121,9 @@ RECALL_FLOORS: dict[str, int] = {
 #: TUNING: every file whose name starts with one of these (the goals hold on each, but
 #: for EXTRA_FLOORS and RECALL_FLOORS).
 TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune6_", "tune6a_", "tune6b_",
-          "tune6c_", "tune6d_", "tune6e_", "tune6f_", "tune6g_", "tune6h_", "tune_extra_",
-          "tune_extra4_", "tune_extra5_")
+          "tune6c_", "tune6d_", "tune6e_", "tune6f_", "tune6g_", "tune6h_", "tune7a_",
+          "tune7b_", "tune7c_", "tune7d_", "tune7e_", "tune7f_", "tune7g_", "tune7h_",
+          "tune_extra_", "tune_extra4_", "tune_extra5_")
 #: The blind held-out sets heldout6_<locale>.tsv and heldout7_<locale>.tsv as first
 #: measured by the lead after the safety-net6 changes, the floor a change may not go
 #: below: file -> (danger messages caught, non-danger messages called danger, past
