@@ -123,6 +123,9 @@ class Design:
     #: of their own (safety-net7). Chosen out of fold like the others.
     short: int = 0
     long: int = 0
+    #: "ratio": the thresholds' search also tries lowering the best mode per false alarm
+    #: first, and keeps what catches more (choose_thresholds).
+    search: str = ""
 
     def template(self, model: NgramModel | None = None) -> NgramModel:
         """A model (empty, or `model`) carrying this design's input options."""
@@ -214,6 +217,9 @@ for _budget in (0.05, 0.06, 0.07, 0.08, 0.09, 0.10):
             _sizes = f", short {_short}, long {_long}" if _short or _long else ""
             DESIGNS[f"net6, budget {_budget}, veto {_loss}{_sizes}"] = replace(
                 _NET6, budget=_budget, veto_loss=_loss, short=_short, long=_long)
+for _name in list(DESIGNS):
+    if _name.startswith("net6, budget"):
+        DESIGNS[_name + ", ratio"] = replace(DESIGNS[_name], search="ratio")
 # Training options, screened on the new writers only (--writers tune7a ... tune7h) with
 # thresholds held out by random thirds (3 models a fold, not 22), then confirmed by LOCO.
 _SCREEN = replace(_NET6, inner="random", budget=0.08, veto_loss=0.01)
@@ -457,7 +463,7 @@ def routed(sample: Sample, locale: str, design: Design = BEFORE,
 #: routed messages. Designs that differ only in these share their trained models, so a
 #: --compare of budgets trains once (safety-net7).
 _CHOICE_ONLY = ("budget", "veto_first", "net_alarms", "veto_now", "doubt_rules",
-                "veto_loss", "short", "long")
+                "veto_loss", "short", "long", "search")
 _ROUTED: dict[tuple[object, ...], list[Routed]] = {}
 _FITTED: dict[tuple[object, ...], tuple[NgramModel, NgramModel]] = {}
 
@@ -549,13 +555,17 @@ DOUBT_GRID = [0.1, 0.08, 0.06, 0.04, 0.02, 0.01]
 
 def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
                       veto: float = 1.01, rules_veto: float = 1.01,
-                      now_veto: float = 1.01, doubt: float = 0.0) -> dict[str, float]:
+                      now_veto: float = 1.01, doubt: float = 0.0,
+                      search: str = "") -> dict[str, float]:
     """A threshold per gate mode: the most danger caught out of fold within the budget.
 
     Rules and model together call at most FALSE_ALARM_BUDGET of the non-danger messages
     danger, and the model calls no past disclosure danger; ties go to the higher
     thresholds (fewer alarms). Modes are searched greedily by the danger each threshold
-    adds per false alarm (exhaustive search over four modes is 25^4 tries).
+    adds per false alarm (exhaustive search over four modes is 25^4 tries). With `search`
+    "ratio" (safety-net7) the thresholds found by lowering, one step at a time, the mode
+    whose step adds the most danger per false alarm are taken when they catch more: the
+    greedy order above lets the first rare mode spend what the others could use better.
     """
     others = sum(r.truth is not Kind.DANGER for r in items)
     # A rule's danger the past model turns into a disclosure (no cue of now, P(over) at
@@ -585,9 +595,38 @@ def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
             key = (caught, plain + now + sum(chosen), (plain, now, *chosen))
             if best is None or key[:2] > best[:2]:
                 best = key
+    if search == "ratio":
+        found, caught = _by_ratio(table, spare)
+        if best is None or caught > best[0]:
+            return found
     if best is None:
         return dict.fromkeys(MODES, 1.01)
     return dict(zip(MODES, best[2], strict=True))
+
+
+def _by_ratio(table: dict[str, dict[float, tuple[int, int, int]]],
+              spare: float) -> tuple[dict[str, float], int]:
+    """Thresholds from all off, each step the one (mode, lower threshold) that adds the most
+    danger per false alarm within `spare` and calls no past disclosure danger."""
+    chosen = dict.fromkeys(MODES, 1.01)
+    alarms = 0
+    while True:
+        best: tuple[float, int, str, float] | None = None
+        for mode in MODES:
+            now = table[mode][chosen[mode]]
+            for t in reversed(CHOICES):  # on a tie, the higher threshold
+                v = table[mode][t]
+                more, cost = v[0] - now[0], v[1] - now[1]
+                if t >= chosen[mode] or v[2] or more <= 0 or alarms + cost > spare:
+                    continue
+                move = (more / max(cost, 0.5), more, mode, t)
+                if best is None or move[:2] > best[:2]:
+                    best = move
+        if best is None:
+            break
+        alarms += table[best[2]][best[3]][1] - table[best[2]][chosen[best[2]]][1]
+        chosen[best[2]] = best[3]
+    return chosen, sum(table[m][t][0] for m, t in chosen.items())
 
 
 def _lowest(items: list[Routed], group: list[Routed], least: float = 0.0,
@@ -635,7 +674,7 @@ def fit(sample: Sample, locale: str, design: Design = BEFORE,
     now_veto = choose_rules_veto(items, now=True) if design.veto_now else None
     doubt = choose_doubt(items) if design.doubt_rules else 0.0
     chosen = choose_thresholds(items, design.budget, veto, rules_veto,
-                               1.01 if now_veto is None else now_veto, doubt)
+                               1.01 if now_veto is None else now_veto, doubt, design.search)
     key = _memo_key(locale, design, groups)
     if key is None or _recall(_FITTED, key) is None:
         trained = (train(sample, locale, design=design), train(sample, locale, past=True))

@@ -90,3 +90,19 @@ def test_veto__a_stronger_past_veto_may_lose_more_danger_out_of_fold() -> None:
              *[Routed(Kind.DANGER, Kind.NONE, "plain", 0.9, False, 0.6) for _ in range(2)]]
     assert choose_veto(items) == 0.62  # 0.5% of 100: none of the two may go
     assert choose_veto(items, loss=0.02) == 0.5
+
+
+def test_choice__by_ratio__the_budget_goes_where_it_catches_most() -> None:
+    """Four false alarms buy one danger in the "uncertain" mode or five in the "short" one:
+    the greedy order gives them to "uncertain" first; the search by ratio to "short"."""
+    items = [
+        _said(Kind.DANGER, "uncertain", 0.6, 10),
+        *[_said(Kind.NONE, "uncertain", 0.6, 10) for _ in range(4)],
+        *[_said(Kind.DANGER, "short", 0.7, 3) for _ in range(5)],
+        *[_said(Kind.NONE, "short", 0.7, 3) for _ in range(4)],
+        *[_said(Kind.NONE, "plain", 0.1, 10) for _ in range(90)],
+    ]
+    greedy = choose_thresholds(items, budget=0.05)
+    assert (greedy["uncertain"], greedy["short"]) == (0.6, 1.01)
+    ratio = choose_thresholds(items, budget=0.05, search="ratio")
+    assert (ratio["uncertain"], ratio["short"]) == (1.01, 0.7)
