@@ -126,6 +126,12 @@ class Design:
     #: "ratio": the thresholds' search also tries lowering the best mode per false alarm
     #: first, and keeps what catches more (choose_thresholds).
     search: str = ""
+    #: The share of the out-of-fold past disclosures the model may call danger in the
+    #: thresholds' search (0: none, as before safety-net7).
+    past_allow: float = 0.0
+    #: The lowest P(over) at which the past model may veto the model's danger (0.5 before
+    #: safety-net7: the veto then needs the past model to find the past more likely).
+    veto_floor: float = 0.5
 
     def template(self, model: NgramModel | None = None) -> NgramModel:
         """A model (empty, or `model`) carrying this design's input options."""
@@ -220,6 +226,31 @@ for _budget in (0.05, 0.06, 0.07, 0.08, 0.09, 0.10):
 for _name in list(DESIGNS):
     if _name.startswith("net6, budget"):
         DESIGNS[_name + ", ratio"] = replace(DESIGNS[_name], search="ratio")
+for _name in list(DESIGNS):
+    if _name.startswith("net6, budget") or _name == "net6":
+        DESIGNS[_name.replace("net6", "net6 in 6", 1)] = replace(DESIGNS[_name],
+                                                                 inner="corpus6")
+for _name in list(DESIGNS):
+    if _name.startswith("net6 in 6, budget"):
+        for _tag, _opts in (("l2 0.01", {"l2": 0.01}), ("danger x1.5", {"danger_weight": 1.5}),
+                            ("epochs 8", {"epochs": 8})):
+            DESIGNS[_name.replace("net6 in 6", f"net6 in 6 {_tag}", 1)] = replace(
+                DESIGNS[_name], **_opts)
+_SIZED = replace(_NET6, inner="corpus6", short=5, long=40)
+for _budget in (0.08, 0.1):
+    for _loss in (0.02, 0.03, 0.05):
+        for _allow in (0.0, 0.003, 0.006):
+            for _search in ("", "ratio"):
+                DESIGNS[f"net7, budget {_budget}, veto {_loss}, allow {_allow}, "
+                        f"search {_search or 'greedy'}"] = replace(
+                    _SIZED, budget=_budget, veto_loss=_loss, past_allow=_allow,
+                    search=_search)
+for _allow in (0.001, 0.002, 0.003):
+    for _floor in (0.5, 0.4, 0.3):
+        for _search in ("greedy", "ratio"):
+            DESIGNS[f"net7, allow {_allow}, floor {_floor}, {_search}"] = replace(
+                _SIZED, budget=0.08, veto_loss=0.02, past_allow=_allow, veto_floor=_floor,
+                search="" if _search == "greedy" else _search)
 # Training options, screened on the new writers only (--writers tune7a ... tune7h) with
 # thresholds held out by random thirds (3 models a fold, not 22), then confirmed by LOCO.
 _SCREEN = replace(_NET6, inner="random", budget=0.08, veto_loss=0.01)
@@ -420,6 +451,14 @@ def parts_of(sample: Sample, groups: Sequence[str] | None, design: Design) -> li
     if design.inner == "corpus" and groups is not None and len(set(groups)) > 1:
         names = sorted(set(groups))
         return [[i for i, g in enumerate(groups) if g == name] for name in names]
+    if design.inner.startswith("corpus") and groups is not None and len(set(groups)) > 1:
+        # "corpus6": the corpora in six parts (every sixth name in order), each corpus
+        # whole: out of fold by writer still, with 7 models a fit instead of 26 (safety-
+        # net7: 22 writers and a shared machine made LOCO with one part a corpus ~1 hour).
+        k = int(design.inner.removeprefix("corpus"))
+        names = sorted(set(groups))
+        parts = [set(names[j::k]) for j in range(k)]
+        return [[i for i, g in enumerate(groups) if g in part] for part in parts if part]
     return folds(sample, 3)
 
 
@@ -463,7 +502,7 @@ def routed(sample: Sample, locale: str, design: Design = BEFORE,
 #: routed messages. Designs that differ only in these share their trained models, so a
 #: --compare of budgets trains once (safety-net7).
 _CHOICE_ONLY = ("budget", "veto_first", "net_alarms", "veto_now", "doubt_rules",
-                "veto_loss", "short", "long", "search")
+                "veto_loss", "short", "long", "search", "past_allow", "veto_floor")
 _ROUTED: dict[tuple[object, ...], list[Routed]] = {}
 _FITTED: dict[tuple[object, ...], tuple[NgramModel, NgramModel]] = {}
 
@@ -500,7 +539,7 @@ def _recall(memory: dict[Any, Any], key: tuple[object, ...]) -> object:
     if not path:
         return None
     with shelve.open(f"{path}.{key[0]}") as shelf:  # one file a locale: en, es in parallel
-        found = shelf.get(f"{id(memory) == id(_ROUTED)}|{key!r}")
+        found = shelf.get(_shelf_key(memory, key))
     if found is not None:
         memory[key] = found
     return found
@@ -511,7 +550,20 @@ def _remember(memory: dict[Any, Any], key: tuple[object, ...], value: object) ->
     path = os.environ.get(CACHE_ENV)
     if path:
         with shelve.open(f"{path}.{key[0]}") as shelf:
-            shelf[f"{id(memory) == id(_ROUTED)}|{key!r}"] = value
+            shelf[_shelf_key(memory, key)] = value
+
+
+#: Design fields added after the first shelves of safety-net7 were written.
+_LATER = ("past_allow", "veto_floor")
+
+
+def _shelf_key(memory: dict[Any, Any], key: tuple[object, ...]) -> str:
+    """The key as text; a field added to Design after the shelve was begun is left out at
+    its default, so that it does not orphan what earlier runs remembered."""
+    text = repr(key)
+    for name in _LATER:
+        text = text.replace(f", {name}={getattr(BEFORE, name)!r}", "")
+    return f"{id(memory) == id(_ROUTED)}|{text}"
 
 
 def _above(items: list[Routed], mode: str, veto: float) -> dict[float, tuple[int, int, int]]:
@@ -526,12 +578,14 @@ def _above(items: list[Routed], mode: str, veto: float) -> dict[float, tuple[int
                 sum(r.truth is Kind.DISCLOSURE for r in mine if r.p >= t)) for t in CHOICES}
 
 
-def choose_veto(items: list[Routed], loss: float = 0.005) -> float:
-    """The past model's threshold for the danger model's verdicts: the lowest that drops
-    at most PAST_LOSS of the danger out of fold among the messages the model is asked."""
+def choose_veto(items: list[Routed], loss: float = 0.005, floor: float = 0.5) -> float:
+    """The past model's threshold for the danger model's verdicts: the lowest from `floor`
+    that drops at most `loss` (PAST_LOSS) of the danger out of fold among the messages
+    the model is asked."""
     total = max(1, sum(r.truth is Kind.DANGER for r in items))
     asked = [r for r in items if r.rules is not Kind.DANGER and r.mode]
-    for t in GRID:
+    steps = round((0.98 - floor) / 0.02) + 1
+    for t in (round(floor + 0.02 * i, 2) for i in range(steps)):
         if sum(r.truth is Kind.DANGER and r.past >= t for r in asked) <= loss * total:
             return t
     return 1.01
@@ -556,7 +610,7 @@ DOUBT_GRID = [0.1, 0.08, 0.06, 0.04, 0.02, 0.01]
 def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
                       veto: float = 1.01, rules_veto: float = 1.01,
                       now_veto: float = 1.01, doubt: float = 0.0,
-                      search: str = "") -> dict[str, float]:
+                      search: str = "", past_allow: int = 0) -> dict[str, float]:
     """A threshold per gate mode: the most danger caught out of fold within the budget.
 
     Rules and model together call at most FALSE_ALARM_BUDGET of the non-danger messages
@@ -579,24 +633,26 @@ def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
         for now in CHOICES:
             rows = [table["plain"][plain], table["now"][now]]
             base_alarms = sum(r[1] for r in rows)
-            if base_alarms > spare or any(r[2] for r in rows):
+            if base_alarms > spare or sum(r[2] for r in rows) > past_allow:
                 continue
             # The rarer modes, each at its best given what is left of the budget.
             left = spare - base_alarms
+            past = past_allow - sum(r[2] for r in rows)
             chosen: list[float] = []
             caught = sum(r[0] for r in rows)
             for mode in ("uncertain", "past", "short", "long"):
                 options = [(v[0], t) for t, v in table[mode].items()
-                           if v[1] <= left and not v[2]]
+                           if v[1] <= left and v[2] <= past]
                 got, t = max(options, default=(0, 1.01))
                 chosen.append(t)
                 caught += got
                 left -= table[mode][t][1]
+                past -= table[mode][t][2]
             key = (caught, plain + now + sum(chosen), (plain, now, *chosen))
             if best is None or key[:2] > best[:2]:
                 best = key
     if search == "ratio":
-        found, caught = _by_ratio(table, spare)
+        found, caught = _by_ratio(table, spare, past_allow)
         if best is None or caught > best[0]:
             return found
     if best is None:
@@ -605,11 +661,12 @@ def choose_thresholds(items: list[Routed], budget: float = FALSE_ALARM_BUDGET,
 
 
 def _by_ratio(table: dict[str, dict[float, tuple[int, int, int]]],
-              spare: float) -> tuple[dict[str, float], int]:
+              spare: float, past_allow: int = 0) -> tuple[dict[str, float], int]:
     """Thresholds from all off, each step the one (mode, lower threshold) that adds the most
-    danger per false alarm within `spare` and calls no past disclosure danger."""
+    danger per false alarm within `spare` and calls at most `past_allow` past disclosures
+    danger."""
     chosen = dict.fromkeys(MODES, 1.01)
-    alarms = 0
+    alarms = past = 0
     while True:
         best: tuple[float, int, str, float] | None = None
         for mode in MODES:
@@ -617,7 +674,8 @@ def _by_ratio(table: dict[str, dict[float, tuple[int, int, int]]],
             for t in reversed(CHOICES):  # on a tie, the higher threshold
                 v = table[mode][t]
                 more, cost = v[0] - now[0], v[1] - now[1]
-                if t >= chosen[mode] or v[2] or more <= 0 or alarms + cost > spare:
+                if (t >= chosen[mode] or past + v[2] - now[2] > past_allow or more <= 0
+                        or alarms + cost > spare):
                     continue
                 move = (more / max(cost, 0.5), more, mode, t)
                 if best is None or move[:2] > best[:2]:
@@ -625,6 +683,7 @@ def _by_ratio(table: dict[str, dict[float, tuple[int, int, int]]],
         if best is None:
             break
         alarms += table[best[2]][best[3]][1] - table[best[2]][chosen[best[2]]][1]
+        past += table[best[2]][best[3]][2] - table[best[2]][chosen[best[2]]][2]
         chosen[best[2]] = best[3]
     return chosen, sum(table[m][t][0] for m, t in chosen.items())
 
@@ -669,12 +728,15 @@ def fit(sample: Sample, locale: str, design: Design = BEFORE,
     `threshold_uncertain` for the danger model's verdicts (bot/danger/net.py `_over`).
     """
     items = sized(routed(sample, locale, design, groups), design)
-    veto = choose_veto(items, design.veto_loss) if design.veto_first else 1.01
+    veto = (choose_veto(items, design.veto_loss, design.veto_floor) if design.veto_first
+            else 1.01)
     rules_veto = choose_rules_veto(items, loss=design.veto_loss) if design.net_alarms else 1.01
     now_veto = choose_rules_veto(items, now=True) if design.veto_now else None
     doubt = choose_doubt(items) if design.doubt_rules else 0.0
+    allow = int(design.past_allow * sum(r.truth is Kind.DISCLOSURE for r in items))
     chosen = choose_thresholds(items, design.budget, veto, rules_veto,
-                               1.01 if now_veto is None else now_veto, doubt, design.search)
+                               1.01 if now_veto is None else now_veto, doubt, design.search,
+                               allow)
     key = _memo_key(locale, design, groups)
     if key is None or _recall(_FITTED, key) is None:
         trained = (train(sample, locale, design=design), train(sample, locale, past=True))
