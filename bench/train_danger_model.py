@@ -132,6 +132,13 @@ class Design:
     #: The lowest P(over) at which the past model may veto the model's danger (0.5 before
     #: safety-net7: the veto then needs the past model to find the past more likely).
     veto_floor: float = 0.5
+    #: The loss allowed to the past model's veto of a rule's danger without a cue of now
+    #: (None: `veto_loss`). 0.02 let it turn "terrified for my life" (P(over) 0.55) into a
+    #: disclosure: the reliability suite refused it.
+    rules_loss: float | None = None
+    #: The past model's veto of a rule's danger without a cue of now never under this
+    #: P(over) (safety-net7; net6's was 0.60 where it lost 0.5% of the danger out of fold).
+    rules_least: float = 0.0
 
     def template(self, model: NgramModel | None = None) -> NgramModel:
         """A model (empty, or `model`) carrying this design's input options."""
@@ -251,6 +258,14 @@ for _allow in (0.001, 0.002, 0.003):
             DESIGNS[f"net7, allow {_allow}, floor {_floor}, {_search}"] = replace(
                 _SIZED, budget=0.08, veto_loss=0.02, past_allow=_allow, veto_floor=_floor,
                 search="" if _search == "greedy" else _search)
+_NET7 = DESIGNS["net7, allow 0.003, floor 0.4, ratio"]
+DESIGNS["net7, l2 0.01"] = replace(_NET7, l2=0.01)
+for _name in ("net7, allow 0.003, floor 0.4, ratio", "net7, allow 0.002, floor 0.5, ratio",
+              "net7, allow 0.003, floor 0.3, ratio", "net7, allow 0.002, floor 0.4, ratio"):
+    for _rules in (0.005, 0.01, 0.015):
+        DESIGNS[f"{_name}, rules {_rules}"] = replace(DESIGNS[_name], rules_loss=_rules)
+    for _least in (0.56, 0.6):
+        DESIGNS[f"{_name}, rules from {_least}"] = replace(DESIGNS[_name], rules_least=_least)
 # Training options, screened on the new writers only (--writers tune7a ... tune7h) with
 # thresholds held out by random thirds (3 models a fold, not 22), then confirmed by LOCO.
 _SCREEN = replace(_NET6, inner="random", budget=0.08, veto_loss=0.01)
@@ -270,7 +285,13 @@ DESIGNS.update({
 #: budget 0.08 -> 0.05 and no windows where the message casts doubt; pooled LOCO 0.908 en
 #: / 0.938 es recall at 0.037 / 0.038 false alarms (net4's design on the same data: 0.935
 #: / 0.953 at 0.062 / 0.058), because LOCO read blind false alarms ~0.10 low on heldout4.
-CHOSEN = DESIGNS["B, doubt rules"]
+#: safety-net7 (22 writers, thresholds held out by six groups of corpora): short and long
+#: messages under thresholds of their own, the thresholds' search by danger per false
+#: alarm, the model allowed 0.2% of the out-of-fold past disclosures, its past veto from
+#: 0.4 losing 2% of the danger, the past veto of a rule's danger never under 0.56, budget
+#: 0.08: LOCO pooled en 0.803 -> 0.890 recall at 0.051 -> 0.076 false alarms, 13 -> 13
+#: past called danger; es 0.816 -> 0.895 at 0.045 -> 0.068, 10 -> 10 (docs/safety.md).
+CHOSEN = DESIGNS["net7, allow 0.002, floor 0.4, ratio, rules from 0.56"]
 
 
 def corpora(locale: str) -> dict[str, Sample]:
@@ -502,7 +523,8 @@ def routed(sample: Sample, locale: str, design: Design = BEFORE,
 #: routed messages. Designs that differ only in these share their trained models, so a
 #: --compare of budgets trains once (safety-net7).
 _CHOICE_ONLY = ("budget", "veto_first", "net_alarms", "veto_now", "doubt_rules",
-                "veto_loss", "short", "long", "search", "past_allow", "veto_floor")
+                "veto_loss", "short", "long", "search", "past_allow", "veto_floor",
+                "rules_loss", "rules_least")
 _ROUTED: dict[tuple[object, ...], list[Routed]] = {}
 _FITTED: dict[tuple[object, ...], tuple[NgramModel, NgramModel]] = {}
 
@@ -554,7 +576,7 @@ def _remember(memory: dict[Any, Any], key: tuple[object, ...], value: object) ->
 
 
 #: Design fields added after the first shelves of safety-net7 were written.
-_LATER = ("past_allow", "veto_floor")
+_LATER = ("past_allow", "veto_floor", "rules_loss", "rules_least")
 
 
 def _shelf_key(memory: dict[Any, Any], key: tuple[object, ...]) -> str:
@@ -705,19 +727,22 @@ def _lowest(items: list[Routed], group: list[Routed], least: float = 0.0,
 NOW_VETO_LEAST = 0.90
 
 
-def choose_rules_veto(items: list[Routed], now: bool = False, loss: float = 0.005) -> float:
-    """The past model's threshold for a rule's danger without (`now`: with) a cue of now."""
+def choose_rules_veto(items: list[Routed], now: bool = False, loss: float = 0.005,
+                      least: float = 0.0) -> float:
+    """The past model's threshold for a rule's danger without (`now`: with) a cue of now,
+    never under `least` (without a cue of now) or NOW_VETO_LEAST (with one)."""
     return _lowest(items, [r for r in items if r.rules is Kind.DANGER and r.now is now],
-                   NOW_VETO_LEAST if now else 0.0, loss)
+                   NOW_VETO_LEAST if now else least, loss)
 
 
-def choose_past(items: list[Routed], danger: NgramModel,
-                loss: float = 0.005) -> tuple[float, float]:
+def choose_past(items: list[Routed], danger: NgramModel, loss: float = 0.005,
+                least: float = 0.0) -> tuple[float, float]:
     """(rules, model): the lowest past-model thresholds that lose at most `loss` of the
-    danger out of fold, for a rule's danger without a cue of now and for the model's."""
+    danger out of fold, for a rule's danger without a cue of now (from `least`) and for
+    the model's."""
     model = [r for r in items if r.rules is not Kind.DANGER and r.mode
              and r.p >= danger.threshold_for(r.mode)]
-    return choose_rules_veto(items, loss=loss), _lowest(items, model, loss=loss)
+    return choose_rules_veto(items, loss=loss, least=least), _lowest(items, model, loss=loss)
 
 
 def fit(sample: Sample, locale: str, design: Design = BEFORE,
@@ -730,7 +755,9 @@ def fit(sample: Sample, locale: str, design: Design = BEFORE,
     items = sized(routed(sample, locale, design, groups), design)
     veto = (choose_veto(items, design.veto_loss, design.veto_floor) if design.veto_first
             else 1.01)
-    rules_veto = choose_rules_veto(items, loss=design.veto_loss) if design.net_alarms else 1.01
+    rules_loss = design.veto_loss if design.rules_loss is None else design.rules_loss
+    rules_veto = (choose_rules_veto(items, loss=rules_loss, least=design.rules_least)
+                  if design.net_alarms else 1.01)
     now_veto = choose_rules_veto(items, now=True) if design.veto_now else None
     doubt = choose_doubt(items) if design.doubt_rules else 0.0
     allow = int(design.past_allow * sum(r.truth is Kind.DISCLOSURE for r in items))
@@ -764,7 +791,8 @@ def _thresholded(design: Design, items: list[Routed], danger: NgramModel, over: 
                     threshold_short=chosen["short"] if design.short else None,
                     threshold_long=chosen["long"] if design.long else None,
                     threshold_rules=doubt if design.doubt_rules else None)
-    for_rules, for_model = choose_past(items, model, design.veto_loss)
+    rules_loss = design.veto_loss if design.rules_loss is None else design.rules_loss
+    for_rules, for_model = choose_past(items, model, rules_loss, design.rules_least)
     if design.veto_first:
         for_model = veto
     past = replace(over, threshold=for_rules,

@@ -106,3 +106,44 @@ def test_choice__by_ratio__the_budget_goes_where_it_catches_most() -> None:
     assert (greedy["uncertain"], greedy["short"]) == (0.6, 1.01)
     ratio = choose_thresholds(items, budget=0.05, search="ratio")
     assert (ratio["uncertain"], ratio["short"]) == (1.01, 0.7)
+
+
+def test_choice__a_past_allowance_opens_a_threshold_one_past_disclosure_held_shut() -> None:
+    """One past disclosure above every useful threshold keeps the plain mode off unless
+    the search may let the model call that one danger."""
+    items = [
+        *[_said(Kind.DANGER, "plain", 0.8, 10) for _ in range(20)],
+        _said(Kind.DISCLOSURE, "plain", 0.9, 10),
+        *[_said(Kind.NONE, "plain", 0.1, 10) for _ in range(79)],
+    ]
+    assert choose_thresholds(items, budget=0.05)["plain"] == 1.01
+    assert choose_thresholds(items, budget=0.05, past_allow=1)["plain"] <= 0.8
+    assert choose_thresholds(items, budget=0.05, search="ratio", past_allow=1)["plain"] <= 0.8
+
+
+def test_veto__its_floor_may_go_under_one_half() -> None:
+    items = [*[Routed(Kind.DANGER, Kind.NONE, "plain", 0.9, False, 0.1) for _ in range(99)],
+             Routed(Kind.DANGER, Kind.NONE, "plain", 0.9, False, 0.45)]
+    assert choose_veto(items) == 0.5
+    assert choose_veto(items, floor=0.3) == 0.46  # 0.46 loses none, 0.44 would lose one
+    assert choose_veto(items, loss=0.01, floor=0.3) == 0.3
+
+
+def test_candidate__the_loco_chosen_models_load_with_their_sizes_and_keep_the_suites_words(
+) -> None:
+    """bench/candidates/safety-net7: the models of the design LOCO chose (docs/safety.md
+    "safety-net7"), not shipped until the lead has measured them on the held-out sets."""
+    from pathlib import Path
+
+    from bench.bench_safety import net_from
+    from bot.danger.model import load_model
+
+    folder = Path(__file__).resolve().parents[2] / "bench" / "candidates" / "safety-net7"
+    for locale in ("en", "es"):
+        model = load_model(locale, folder / locale / "danger_model.json")
+        assert model is not None and (model.short, model.long) == (5, 40)
+        assert model.threshold_short is not None and model.threshold_long is not None
+    net = net_from(folder)
+    assert net.classify("terrified for my life", "en").danger  # the past veto from 0.56
+    assert not net.classify("Nothing right now, he is doing well", "en").danger
+    assert not net.classify("nada por ahora, gracias", "es").danger
