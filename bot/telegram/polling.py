@@ -34,6 +34,18 @@ def query(values: dict[str, Any]) -> RequestData:
     return RequestData([RequestParameter.from_input(name, value) for name, value in values.items()])
 
 
+def lean(data: Json) -> Json:
+    """The update without the tapped message's keyboard, which Hearth never reads (it edits
+    the message by chat and id): building its buttons as PTB objects was half of parsing a
+    tap (issue 18). The queue keeps the update whole."""
+    query = data.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if not isinstance(message, dict) or "reply_markup" not in message:
+        return data
+    message = {k: v for k, v in message.items() if k != "reply_markup"}
+    return {**data, "callback_query": {**query, "message": message}}  # type: ignore[dict-item]
+
+
 class Poller:
     """Fetches updates, keeps them durably, confirms them, then hands each to the processor.
 
@@ -172,7 +184,7 @@ class Poller:
     def parse(self, data: Json) -> Update:
         """Build the Update from its JSON (once per update)."""
         bot = self.application.bot
-        update = Update.de_json(data, bot)
+        update = Update.de_json(lean(data), bot)
         self.parsed += 1
         if isinstance(bot, ExtBot):
             bot.insert_callback_data(update)  # a no-op unless arbitrary callback data is on

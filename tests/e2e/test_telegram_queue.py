@@ -261,3 +261,24 @@ async def test_erasing_a_person__drops_their_unhandled_updates_only(bot: Running
 
     await bot.service.store.run(erase)
     assert [n for n, _, _ in await queued(bot.service)] == [left[1].update_id]
+
+
+async def test_tap__parsed_without_the_keyboard__kept_whole__edited_in_place(bot: Running) -> None:
+    ana = Phone(bot.api, bot.app.bot, ANA)
+    await bot.send(ana.command("start"))
+    tap = ana.tap_key("agree").to_dict()
+    assert tap["callback_query"]["message"]["reply_markup"]  # Telegram sends it
+    queue = UpdateQueue(bot.service.store, str(bot.app.bot.id))
+    await queue.keep([tap])
+    poller, stop, task = await polling(bot, queue=queue)
+    try:
+        await bot.api.wait_until(lambda: ana.last.question == "child_name")
+    finally:
+        stop.set()
+        await task
+    parsed = poller.parse(tap)
+    assert parsed.callback_query is not None and parsed.callback_query.message is not None
+    assert parsed.callback_query.message.reply_markup is None  # type: ignore[union-attr]
+    assert tap["callback_query"]["message"]["reply_markup"]  # the update itself untouched
+    assert [c.params["message_id"] for c in bot.api.calls_of("editMessageText")] == [
+        tap["callback_query"]["message"]["message_id"]]
