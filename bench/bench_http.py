@@ -362,7 +362,7 @@ async def run(args: argparse.Namespace) -> None:
           f"rounds; flow {flow.id}; think time {args.think_ms:g} ms mean")
     with temp_dir() as folder:
         contenders: list[Contender] = []
-        trees = [("", None)] + ([("-before", args.before)] if args.before else [])
+        trees = [("", None)] + [("-" + Path(d).name, d) for d in args.before]
         for (suffix, tree), client, pool in itertools.product(trees, args.clients, args.pools):
             api = FakeBotApi(delay)
             name = (f"hearth-c{pool}" + ("" if client == "aiohttp" else f"-{client}")
@@ -482,16 +482,17 @@ def main() -> None:
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="mean time a person takes to answer after seeing the reply "
                              "(uniform 0 to twice it; 0: at once, a closed loop)")
-    parser.add_argument("--before", metavar="DIR",
-                        help="also run Hearth from DIR (the code before a change: "
-                             "`git archive main | tar -x -C DIR`), named hearth-c<pool>-before")
+    parser.add_argument("--before", metavar="DIR", nargs="+", default=[],
+                        help="also run Hearth from each DIR (the code before a change: "
+                             "`git archive main | tar -x -C DIR`), named hearth-c<pool>-<DIR's "
+                             "name>")
     parser.add_argument("--data-key", metavar="KEY",
                         help="HEARTH_DATA_KEY for every Hearth (sealed store; hearth keygen)")
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
                         help="run the ConversationHandler peer too")
     args = parser.parse_args()
     args.think = args.think_ms / 1000
-    args.before = str(Path(args.before).resolve()) if args.before else None
+    args.before = [str(Path(d).resolve()) for d in args.before]
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args))
 

@@ -864,7 +864,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.tables = _Tables()
 
-    async def run(self, step: Callable[[UnitOfWork], T]) -> T:
+    async def run(self, step: Callable[[UnitOfWork], T], *, first: bool = False) -> T:
         snapshot = copy.deepcopy(self.tables)
         try:
             return step(MemoryUnitOfWork(self.tables))

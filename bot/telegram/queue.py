@@ -71,7 +71,8 @@ class UpdateQueue:
         def keep(uow: UnitOfWork) -> None:
             uow.incoming.keep(bot, CHANNEL, arrived, now=now)
 
-        await self.store.run(keep)
+        # Ahead of the steps waiting for the writer: the next getUpdates waits for this.
+        await self.store.run(keep, first=True)
         self.kept += len(arrived)
 
     async def waiting(self) -> list[Json]:
