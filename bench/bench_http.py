@@ -363,16 +363,19 @@ async def run(args: argparse.Namespace) -> None:
     with temp_dir() as folder:
         contenders: list[Contender] = []
         trees = [("", None)] + [("-" + Path(d).name, d) for d in args.before]
-        for (suffix, tree), client, pool in itertools.product(trees, args.clients, args.pools):
+        for (suffix, tree), client, pool, active in itertools.product(
+                trees, args.clients, args.pools, args.concurrency or [None]):
             api = FakeBotApi(delay)
             name = (f"hearth-c{pool}" + ("" if client == "aiohttp" else f"-{client}")
-                    + suffix)
+                    + (f"-a{active}" if active else "") + suffix)
             env = {"HEARTH_TELEGRAM_TOKEN": TOKEN,
                    "HEARTH_DATABASE": str(folder / f"{name}.db"),
                    "HEARTH_TELEGRAM_MAX_RATE": "0", "HEARTH_TELEGRAM_CONNECTIONS": str(pool),
                    "HEARTH_TELEGRAM_CLIENT": client, "HEARTH_FLOW": flow.id}
             if args.data_key:
                 env["HEARTH_DATA_KEY"] = args.data_key
+            if active:
+                env["HEARTH_TELEGRAM_CONCURRENCY"] = str(active)
             command = hearth_command()
             if tree is not None:  # the code before a change, from its own tree
                 env["PYTHONPATH"] = tree
@@ -486,6 +489,9 @@ def main() -> None:
                         help="also run Hearth from each DIR (the code before a change: "
                              "`git archive main | tar -x -C DIR`), named hearth-c<pool>-<DIR's "
                              "name>")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[],
+                        help="HEARTH_TELEGRAM_CONCURRENCY (updates handled at once), one "
+                             "Hearth process each (default: its own default)")
     parser.add_argument("--data-key", metavar="KEY",
                         help="HEARTH_DATA_KEY for every Hearth (sealed store; hearth keygen)")
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
