@@ -26,8 +26,13 @@ def help_texts(locale: str) -> Mapping[str, Any]:
     from messages.render import messages_dir
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with (messages_dir() / locale / HELP_FILE).open(encoding="utf-8") as file:
-        texts = yaml.load(file, Loader=loader)
+    try:
+        with (messages_dir() / locale / HELP_FILE).open(encoding="utf-8") as file:
+            texts = yaml.load(file, Loader=loader)
+    except OSError:
+        # A messages folder of one's own (HEARTH_MESSAGES_DIR) without the file: the pages
+        # still list every command and option, without their texts, rather than a traceback.
+        return {}
     return texts if isinstance(texts, dict) else {}
 
 

@@ -135,3 +135,15 @@ def test_no_help_text__written_in_python_under_bot() -> None:
 ])
 def test_literal_texts__found_in_any_argparse_call(call: str) -> None:
     assert [keyword for _, keyword in literal_texts(call)] != []
+
+
+def test_help_page__without_the_file__still_lists_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEARTH_MESSAGES_DIR", str(tmp_path))
+    help_texts.cache_clear()
+    try:
+        page = build_parser().format_help()
+    finally:
+        help_texts.cache_clear()
+    assert all(command.prog.split()[-1] in page for command in commands(build_parser()))
