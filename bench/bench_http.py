@@ -363,11 +363,13 @@ async def run(args: argparse.Namespace) -> None:
     with temp_dir() as folder:
         contenders: list[Contender] = []
         trees = [("", None)] + [("-" + Path(d).name, d) for d in args.before]
-        for (suffix, tree), client, pool, active in itertools.product(
-                trees, args.clients, args.pools, args.concurrency or [None]):
+        for (suffix, tree), client, pool, active, sync in itertools.product(
+                trees, args.clients, args.pools, args.concurrency or [None],
+                args.synchronous or [None]):
             api = FakeBotApi(delay)
             name = (f"hearth-c{pool}" + ("" if client == "aiohttp" else f"-{client}")
-                    + (f"-a{active}" if active else "") + suffix)
+                    + (f"-a{active}" if active else "")
+                    + (f"-{sync.lower()}" if sync else "") + suffix)
             env = {"HEARTH_TELEGRAM_TOKEN": TOKEN,
                    "HEARTH_DATABASE": str(folder / f"{name}.db"),
                    "HEARTH_TELEGRAM_MAX_RATE": "0", "HEARTH_TELEGRAM_CONNECTIONS": str(pool),
@@ -376,6 +378,8 @@ async def run(args: argparse.Namespace) -> None:
                 env["HEARTH_DATA_KEY"] = args.data_key
             if active:
                 env["HEARTH_TELEGRAM_CONCURRENCY"] = str(active)
+            if sync:
+                env["HEARTH_SYNCHRONOUS"] = sync
             command = hearth_command()
             if tree is not None:  # the code before a change, from its own tree
                 env["PYTHONPATH"] = tree
@@ -492,6 +496,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[],
                         help="HEARTH_TELEGRAM_CONCURRENCY (updates handled at once), one "
                              "Hearth process each (default: its own default)")
+    parser.add_argument("--synchronous", nargs="+", default=[],
+                        choices=["FULL", "NORMAL"],
+                        help="HEARTH_SYNCHRONOUS, one Hearth process each (NORMAL: to "
+                             "see what the commit's fsync costs, not for production)")
     parser.add_argument("--data-key", metavar="KEY",
                         help="HEARTH_DATA_KEY for every Hearth (sealed store; hearth keygen)")
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
