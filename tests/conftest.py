@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -81,6 +82,14 @@ def catalog() -> FlowCatalog:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "hearth.db"
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """An operator's shell with the common 022 umask (files world-readable by default)."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
 
 
 @pytest.fixture

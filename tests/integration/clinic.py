@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from bot.access import AccessPolicy, code_hash
 from bot.model import Outbound
 from bot.service import DialogueService
+from flows.answers import encode_value
 from flows.catalog import FlowCatalog
+from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids
+from tests.unit.families import family_mia
 
 OPERATOR = "op"
 BOT = "hearth_test_bot"
@@ -61,6 +65,43 @@ async def new_interview(clinician: Person, nickname: str) -> tuple[str, str]:
     )
     assert found, "no invitation stored for that code"
     return code, str(found[0][0])
+
+
+async def invited_family(
+    clinician: Person, nickname: str = "Sam", user: str = "fam"
+) -> tuple[Person, str, str]:
+    """`/new nickname`, then the family opens the link and agrees: (family, interview id, code)."""
+    code, interview_id = await new_interview(clinician, nickname)
+    family = Person(clinician.service, user)
+    await family.command("start", code)
+    await family.tap_key("agree")
+    return family, interview_id, code
+
+
+async def mia_written(
+    service: DialogueService, owner: str, respondent: str, *, now: datetime, sent: bool
+) -> str:
+    """Family Mia's developmental history, written directly as submitted; `sent` also marks
+    it consented and sent at `now` (revision 99), as a family's own send leaves it."""
+    flow = service.catalog.latest("developmental_history")
+
+    def write(repo: UnitOfWork) -> str:
+        owner_id = repo.people.get_or_create("console", owner, now=now).id
+        respondent_id = repo.people.get_or_create("console", respondent, now=now).id
+        record = repo.interviews.create(
+            flow_id=flow.id, flow_version=flow.version, owner_id=owner_id,
+            respondent_id=respondent_id, nickname="Mia", state="submitted", now=now,
+        )
+        for revision, (key, answer) in enumerate(family_mia().items(), start=1):
+            assert answer.value is not None
+            repo.answers.append(record.id, key, encode_value(answer.value), revision=revision,
+                               by=respondent_id, now=now)
+        if sent:
+            record.consented, record.submitted_at, record.revision = True, now, 99
+            repo.interviews.save(record)
+        return record.id
+
+    return await service.store.run(write)
 
 
 async def answer_sample(person: Person, *, note: str = "Wakes at 3am most nights") -> None:

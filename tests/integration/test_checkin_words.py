@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
-from store.cipher import new_key
 from store.sqlite import Store
+from tests.at_rest import keyed_later
 from tests.conftest import Clock, Person, ids
 from tests.integration.clinic import rows
 from tests.integration.plan_helpers import submitted_interview
@@ -93,15 +93,9 @@ async def test_words__sealed__resealed_when_keyed_later__gone_with_the_family(
     await both_tried_no(service, fam, clock)
     await fam.type(WORDS)
     await service.store.close()
-    assert b"Quokka-mornings" in db.read_bytes()
-    keyed = await Store.open(db, data_key=new_key())
-    try:
-        await keyed.checkpoint()
-        assert b"Quokka-mornings" not in db.read_bytes()
+    async with keyed_later(db, b"Quokka-mornings", fold=True) as keyed:
         plan = await keyed.read(lambda repo: repo.plans.plan(interview))
         assert plan is not None and plan.family_words == WORDS
         await keyed.run(lambda repo: repo.plans.erase_family(interview))
         plan = await keyed.read(lambda repo: repo.plans.plan(interview))
         assert plan is not None and plan.family_words is None
-    finally:
-        await keyed.close()

@@ -18,6 +18,7 @@ from tests.integration.clinic import (
     OPERATOR,
     clinic_service,
     events,
+    invited_family,
     new_interview,
     person_row,
     register,
@@ -42,10 +43,7 @@ def keys(messages: list[Outbound]) -> list[str]:
 async def caseload(clinic: DialogueService) -> tuple[Person, Person, str, str]:
     """Dr Lee with two interviews: one a family claimed and paused, one they are answering."""
     doc = await register(clinic, "doc")
-    code, claimed = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", code)
-    await fam.tap_key("agree")
+    fam, claimed, _ = await invited_family(doc)
     await fam.type("Sam")
     await fam.command("pause")
     _, own = await new_interview(doc, "Ada")

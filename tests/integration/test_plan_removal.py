@@ -8,8 +8,8 @@ import pytest
 
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
-from store.cipher import new_key
 from store.sqlite import Store
+from tests.at_rest import keyed_later
 from tests.conftest import Clock, Person, ids, said
 from tests.integration.clinic import rows
 from tests.integration.plan_helpers import submitted_interview
@@ -137,18 +137,12 @@ async def test_removal_reason__sealed__resealed_when_keyed_later__append_only(
     doc, _, interview = await planned(service, clock)
     await doc.command("plan", f"{interview} remove 1 Quokka-Tangerine-routine")
     await service.store.close()
-    assert b"Quokka-Tangerine-routine" in db.read_bytes()
-    keyed = await Store.open(db, data_key=new_key())
-    try:
-        await keyed.checkpoint()
-        assert b"Quokka-Tangerine-routine" not in db.read_bytes()
+    async with keyed_later(db, b"Quokka-Tangerine-routine", fold=True) as keyed:
         changes = await keyed.read(lambda repo: repo.plans.changes(interview))
         assert [c.reason for c in changes] == ["Quokka-Tangerine-routine"]
         with pytest.raises(Exception, match="append-only"):
             await keyed.run(lambda repo: repo.conn.execute(
                 "UPDATE plan_item_changes SET reason = ''"))
-    finally:
-        await keyed.close()
 
 
 async def test_erased_with_the_interview(service: DialogueService, clock: Clock) -> None:

@@ -13,6 +13,7 @@ from flows.catalog import FlowCatalog
 from messages.render import macro
 from store.cipher import new_key
 from store.sqlite import Store
+from tests.at_rest import keyed_later
 from tests.conftest import Clock, Person, ids
 from tests.integration.clinic import rows
 from tests.integration.plan_helpers import submitted_interview
@@ -298,23 +299,13 @@ async def test_key_set_later__notes_and_plan_resealed__read_back__append_only_ke
     await fam.tap_key("tried_partly")
     before = await service.store.read(lambda repo: repo.plans.plan(interview))
     await service.store.close()
-    assert b"Grandmother-nightshift-story" in db.read_bytes()
-
-    key = new_key()
-    keyed = await Store.open(db, data_key=key)
-    try:
-        await keyed.checkpoint()
-        raw = db.read_bytes()
-        for secret in (b"Grandmother-nightshift-story", b"Ten minutes of play together",
-                       b"sleep_routine", b"partly"):
-            assert secret not in raw, secret
+    async with keyed_later(db, b"Grandmother-nightshift-story", b"Ten minutes of play together",
+                           b"sleep_routine", b"partly", fold=True) as keyed:
         assert await keyed.read(lambda repo: repo.plans.plan(interview)) == before
         notes = await keyed.read(lambda repo: repo.plans.notes(interview))
         assert [n.body for n in notes] == ["Grandmother-nightshift-story"]
         with pytest.raises(Exception, match="append-only"):
             await keyed.run(lambda repo: repo.conn.execute("UPDATE clinician_notes SET body = ''"))
-    finally:
-        await keyed.close()
 
 
 async def test_note__clinical_words__kept_not_taken_for_the_clinician_in_danger(

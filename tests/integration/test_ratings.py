@@ -20,10 +20,10 @@ from store.cipher import new_key
 from store.contract import UnitOfWork
 from store.memory import MemoryStore
 from store.sqlite import Store
+from tests.at_rest import database_bytes, keyed_later
 from tests.conftest import Clock, Person
 from tests.integration.clinic import clinic_service, register, rows
 from tests.integration.test_clinician import submitted_history
-from tests.reliability.test_at_rest import database_bytes
 
 pytestmark = pytest.mark.both_backends
 
@@ -312,13 +312,8 @@ async def test_key_set_later__ratings_resealed_at_open__append_only_kept(
         before = await store.read(lambda uow: uow.ratings.history(mia))
     finally:
         await store.close()
-    assert b"Quokka-Tangerine" in database_bytes(db)
-    keyed = await Store.open(db, data_key=new_key())
-    try:
-        assert b"Quokka-Tangerine" not in database_bytes(db)
+    async with keyed_later(db, b"Quokka-Tangerine") as keyed:
         assert await keyed.read(lambda uow: uow.ratings.history(mia)) == before
-    finally:
-        await keyed.close()
     conn = sqlite3.connect(db)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE ratings SET reason = 'x'")

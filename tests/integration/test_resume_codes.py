@@ -12,7 +12,13 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids, said
-from tests.integration.clinic import clinic_service, events, new_interview, register, rows
+from tests.integration.clinic import (
+    clinic_service,
+    events,
+    invited_family,
+    register,
+    rows,
+)
 from tests.unit.test_resume_codes import SHOWN, Someone
 
 
@@ -38,10 +44,7 @@ async def test_invited_family__code__continued_on_the_web__answers_and_trail_int
     clinic: DialogueService, db_path: Path
 ) -> None:
     doc = await register(clinic, "doc")
-    invite, interview_id = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", invite)
-    await fam.tap_key("agree")
+    fam, interview_id, _ = await invited_family(doc)
     await fam.type("Sam")
     await fam.type("2 years 6 months")
     code = await code_of(fam)
@@ -98,10 +101,7 @@ async def test_erasure__after_a_hand_over__the_newcomers_codes_go_too(
     clinic: DialogueService,
 ) -> None:
     doc = await register(clinic, "doc")
-    invite, interview_id = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", invite)
-    await fam.tap_key("agree")
+    fam, interview_id, _ = await invited_family(doc)
     web = Someone(clinic, "77aa", "web")
     await web.command("continue", await code_of(fam))
     await code_of(web)  # a code for the web person's next device
