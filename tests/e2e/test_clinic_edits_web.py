@@ -25,8 +25,8 @@ from tests.e2e.test_clinic_web import (  # noqa: F401  (browser: a pytest fixtur
     make_clinician,
     signed_in,
 )
+from tests.integration.clinic import submitted_history
 from tests.integration.plan_helpers import submitted_interview
-from tests.integration.test_clinician import submitted_history
 
 WHY = "Seen again at school: the family answer fits better"
 

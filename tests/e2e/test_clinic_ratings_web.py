@@ -18,7 +18,7 @@ from tests.e2e.test_clinic_web import (  # noqa: F401  (browser: a pytest fixtur
     make_clinician,
     signed_in,
 )
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import submitted_history
 
 REASON = "Jumps at every door & <slams>, seen at two home visits"
 

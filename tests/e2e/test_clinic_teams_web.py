@@ -23,7 +23,7 @@ from tests.e2e.test_clinic_web import (
     person_id,
     signed_in,
 )
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import submitted_history
 from tests.integration.test_report_pdf import _MISSING
 
 

@@ -474,7 +474,7 @@ async def test_workspace__family_link__shown_once__opens_the_family_page__owner_
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
     from tests.e2e.test_clinic_web import CSRF, signed_in
-    from tests.integration.test_clinician import submitted_history
+    from tests.integration.clinic import submitted_history
 
     _, user = await opened(people, db_path)
     interview = await family_interview(service, clock.now, web=user)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.access import AccessPolicy, code_hash
@@ -102,6 +105,28 @@ async def mia_written(
         return record.id
 
     return await service.store.run(write)
+
+
+async def submitted_history(service: DialogueService, owner: str, respondent: str) -> str:
+    """A submitted developmental-history interview (hand-scored family Mia), written directly."""
+    return await mia_written(
+        service, owner, respondent, now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC), sent=False
+    )
+
+
+@asynccontextmanager
+async def mia_on_file(
+    db: Path, catalog: FlowCatalog, clock: Clock, key: str | None = None
+) -> AsyncIterator[tuple[DialogueService, Person, str]]:
+    """A SQLite file at `db` (keyed with `key`) where clinician "doc" has family Mia's
+    submitted history: (service, clinician, interview id); the store closes on leaving."""
+    store = await Store.open(db, data_key=key)
+    try:
+        clinic = clinic_service(store, catalog, clock)
+        doc = await register(clinic, "doc")
+        yield clinic, doc, await submitted_history(clinic, "doc", "fam")
+    finally:
+        await store.close()
 
 
 async def answer_sample(person: Person, *, note: str = "Wakes at 3am most nights") -> None:

@@ -11,7 +11,7 @@ from store.sqlite import Store
 from tests.at_rest import keyed_later
 from tests.conftest import Clock, Person, ids
 from tests.integration.clinic import rows
-from tests.integration.plan_helpers import submitted_interview
+from tests.integration.plan_helpers import follow_up_change
 from tests.integration.test_plans import DOC, FAM, planned, to_chat
 
 WORDS = "Bedtime is calmer now, Quokka-mornings still hard"
@@ -72,15 +72,10 @@ async def test_words__not_awaited__or_too_late__not_taken(
 
 
 async def test_words__in_the_follow_up_report(service: DialogueService, clock: Clock) -> None:
-    doc, fam, interview = await planned(service, clock)
+    _, fam, interview = await planned(service, clock)
     await both_tried_no(service, fam, clock)
     await fam.type(WORDS)
-    follow_up = await submitted_interview(service, "console", DOC, FAM, clock.now,
-                                          earlier_id=interview)
-    await doc.command("report", follow_up)
-    change = next(m for m in doc.last if m.key == "report.change")
-    assert change.attachment is not None
-    html = change.attachment.data.decode()
+    html = await follow_up_change(service, DOC, FAM, clock.now, interview)
     assert 'data-key="plan.family_words"' in html and WORDS in html
 
 

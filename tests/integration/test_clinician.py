@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,11 +20,11 @@ from tests.integration.clinic import (
     clinic_service,
     events,
     invited_family,
-    mia_written,
     new_interview,
     person_row,
     register,
     rows,
+    submitted_history,
     to_chat,
 )
 
@@ -419,13 +418,6 @@ async def test_group_chat__access_commands_refused(clinic: DialogueService) -> N
     )
     assert "replies.group_refused" in ids(reply)
     assert await rows(clinic, "SELECT id FROM interviews") == []
-
-
-async def submitted_history(service: DialogueService, owner: str, respondent: str) -> str:
-    """A submitted developmental-history interview (hand-scored family Mia), written directly."""
-    return await mia_written(
-        service, owner, respondent, now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC), sent=False
-    )
 
 
 async def test_report__flow_with_scoring__clinician_html_and_family_summary(

@@ -21,8 +21,14 @@ from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids
-from tests.integration.clinic import BOT, clinic_service, new_interview, register, rows
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import (
+    BOT,
+    clinic_service,
+    new_interview,
+    register,
+    rows,
+    submitted_history,
+)
 
 #: What the teacher answers (everything else "typical"): the hand-computed teacher of
 #: tests/unit/test_informant_scoring.py, with "not seen" where that one skipped.

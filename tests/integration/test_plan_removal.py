@@ -12,7 +12,7 @@ from store.sqlite import Store
 from tests.at_rest import keyed_later
 from tests.conftest import Clock, Person, ids, said
 from tests.integration.clinic import rows
-from tests.integration.plan_helpers import submitted_interview
+from tests.integration.plan_helpers import follow_up_change
 from tests.integration.test_plans import DOC, FAM, planned
 
 WHY = "The family found a calmer bedtime routine of its own"
@@ -70,12 +70,7 @@ async def test_remove__after_the_checkin__follow_up_report_shows_it_removed_with
     await doc.command("plan", f"{interview} remove 1 {WHY}")
     assert ids(doc) == ["plan_edits.item_removed"]
     clock.advance(days=60)
-    follow_up = await submitted_interview(service, "console", DOC, FAM, clock.now,
-                                          earlier_id=interview)
-    await doc.command("report", follow_up)
-    change = next(m for m in doc.last if m.key == "report.change")
-    assert change.attachment is not None
-    html = change.attachment.data.decode()
+    html = await follow_up_change(service, DOC, FAM, clock.now, interview)
     tried = html[html.index('class="tried"'):]
     row = tried[tried.index("data-removed="):tried.index("</tr>", tried.index("data-removed="))]
     tried_it, went = said("plan.tried_word", value="yes"), said("plan.went_word", value="worse")

@@ -17,8 +17,7 @@ from flows.catalog import FlowCatalog
 from store.sqlite import Store
 from tests.at_rest import keyed_later
 from tests.conftest import Clock, said
-from tests.integration.clinic import clinic_service, register, rows
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import clinic_service, mia_on_file, register, rows, submitted_history
 from tests.integration.test_ratings import person_id, report_html, view_row
 
 pytestmark = pytest.mark.both_backends
@@ -161,15 +160,9 @@ async def test_sealed_at_rest__withdrawal_reason__resealed_when_keyed_later(
         pytest.skip("the file on disk is SQLite's")
     db = tmp_path / "later.db"
     secret = "Quokka-Tangerine took the rating back"
-    store = await Store.open(db)
-    try:
-        clinic = clinic_service(store, catalog, clock)
-        doc = await register(clinic, "doc")
-        mia = await submitted_history(clinic, "doc", "fam")
+    async with mia_on_file(db, catalog, clock) as (_, doc, mia):
         await doc.command("rate", f"{mia} startle a lot Startles at every door")
         await doc.command("unrate", f"{mia} startle {secret}")
-    finally:
-        await store.close()
     async with keyed_later(db, b"Quokka-Tangerine") as keyed:
         history = await keyed.read(lambda uow: uow.ratings.history(mia))
         assert history[-1].reason == secret and history[-1].status == "withdrawn"

@@ -14,8 +14,14 @@ from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person, said
-from tests.integration.clinic import OPERATOR, clinic_service, events, register, rows
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import (
+    OPERATOR,
+    clinic_service,
+    events,
+    register,
+    rows,
+    submitted_history,
+)
 from tests.integration.test_informants import ask_teacher, fill_minimap
 
 pytestmark = pytest.mark.both_backends
