@@ -17,7 +17,6 @@ from store.sqlite import Store
 from tests.conftest import Clock, Person, ids, inbound, said
 from tests.integration.clinic import (
     answer_sample,
-    clinic_service,
     events,
     invited_family,
     new_interview,
@@ -27,12 +26,6 @@ from tests.integration.clinic import (
     submitted_history,
     to_chat,
 )
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
-
 
 # -- registering clinicians -------------------------------------------------------------------
 

@@ -31,11 +31,6 @@ pytestmark = pytest.mark.both_backends
 COMMANDS = ("open", "report", "invite", "followup", "export")
 
 
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
-
-
 def keys(messages: list[Outbound]) -> list[str]:
     return [m.key for m in messages]
 

@@ -39,11 +39,6 @@ from tests.integration.clinic import (
 DOC, DOC2, FAM = "clin7741", "clin9902", "fam5531"
 
 
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
-
-
 async def sample_submitted(clinic: DialogueService, doc: Person, nickname: str,
                            family: str) -> str:
     """A clinician's sample-flow interview, answered and sent by a family."""

@@ -6,13 +6,11 @@ import pytest
 
 from bot.model import Kind
 from bot.service import DialogueService
-from flows.catalog import FlowCatalog
 from store.sqlite import Store
 from tests.at_rest import database_bytes
 from tests.conftest import Clock, Person, ids
 from tests.integration.clinic import (
     answer_sample,
-    clinic_service,
     events,
     invited_family,
     new_interview,
@@ -24,11 +22,6 @@ from tests.integration.clinic import (
 NOTE = "Wakes at 3am most nights"
 
 pytestmark = pytest.mark.both_backends
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 async def own_interview(service: DialogueService, user: str = "ana") -> tuple[Person, str]:

@@ -14,21 +14,15 @@ from fhir.resources.R4B.bundle import Bundle
 from bot.data.fhir_ratings import EXT_CURRENT, EXT_WITHDRAWN, WITHDRAWN_STATUS
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
-from store.sqlite import Store
 from tests.at_rest import keyed_later
 from tests.conftest import Clock, said
-from tests.integration.clinic import clinic_service, mia_on_file, register, rows, submitted_history
+from tests.integration.clinic import mia_on_file, register, rows, submitted_history
 from tests.integration.test_ratings import person_id, report_html, view_row
 
 pytestmark = pytest.mark.both_backends
 
 WHY = "Rated before the new medication, the family answer fits now"
 STEM = "hearth-developmental_history-v1"
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 async def test_unrate__scores_fall_back_to_the_family__history_kept__audited(

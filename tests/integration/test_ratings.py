@@ -19,19 +19,13 @@ from flows.catalog import FlowCatalog
 from store.cipher import new_key
 from store.contract import UnitOfWork
 from store.memory import MemoryStore
-from store.sqlite import Store
 from tests.at_rest import database_bytes, keyed_later
 from tests.conftest import Clock, Person
-from tests.integration.clinic import clinic_service, mia_on_file, register, rows, submitted_history
+from tests.integration.clinic import mia_on_file, register, rows, submitted_history
 
 pytestmark = pytest.mark.both_backends
 
 REASON = "Startles at every door, seen at two home visits"
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 async def report_html(doc: Person, interview_id: str) -> str:

@@ -48,11 +48,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
-
-
 class _Headings(HTMLParser):
     """The h1/h2 texts of the HTML report: the sections the PDF must carry."""
 

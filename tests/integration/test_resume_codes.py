@@ -11,20 +11,14 @@ from bot.features.resume import normalised, resume_hash
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
-from tests.conftest import Clock, Person, ids, said
+from tests.conftest import Person, ids, said
 from tests.integration.clinic import (
-    clinic_service,
     events,
     invited_family,
     register,
     rows,
 )
 from tests.unit.test_resume_codes import SHOWN, Someone
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 def on_disk(db_path: Path) -> bytes:

@@ -52,11 +52,6 @@ ROLES = ("supervisor", "other_supervisor", "colleague", "removed", "family", "in
          "stranger", "owner")  # the owner last: its followup and informant change things
 
 
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
-
-
 def team(*members: tuple[str, str, str]):  # type: ignore[no-untyped-def]
     """A step putting console people in organisations: (org, user, role)."""
     def step(uow: UnitOfWork) -> None:
