@@ -128,10 +128,11 @@ def inbound(
     args: str = "",
     delivery: str | None = None,
     private: bool = True,
+    channel: str = "console",
 ) -> Inbound:
-    """An event from `user` in the console channel with a fresh delivery id."""
+    """An event from `user` (in the console channel unless told) with a fresh delivery id."""
     return Inbound(
-        "console", user, user, kind, payload, delivery or f"d{next(_ids)}", args, private=private
+        channel, user, user, kind, payload, delivery or f"d{next(_ids)}", args, private=private
     )
 
 
@@ -170,16 +171,26 @@ def said(key: str, locale: str = "en", **params: object) -> str:
 class Person:
     """Drives the service as one person would: types, taps, runs commands."""
 
-    def __init__(self, service: DialogueService, user: str = "ana") -> None:
+    def __init__(
+        self,
+        service: DialogueService,
+        user: str = "ana",
+        channel: str = "console",
+        *,
+        private: bool = True,
+    ) -> None:
         self.service = service
         self.user = user
+        self.channel = channel  # a web person is an opaque id, like a browser's
+        self.private = private  # False: the person writes in a group chat
         self.last: list[Outbound] = []
 
     async def send(
         self, kind: Kind, payload: str, args: str = "", delivery: str | None = None
     ) -> list[Outbound]:
         self.last = await self.service.handle(
-            inbound(kind, payload, user=self.user, args=args, delivery=delivery)
+            inbound(kind, payload, user=self.user, args=args, delivery=delivery,
+                    private=self.private, channel=self.channel)
         )
         return self.last
 

@@ -100,7 +100,7 @@ async def test_erasure__after_a_hand_over__the_newcomers_codes_go_too(
     await web.command("continue", await code_of(fam))
     await code_of(web)  # a code for the web person's next device
     await web.command("forget")
-    await web.tap("button_erase")
+    await web.tap_key("button_erase")
     assert web.keys == ["clinician.erased"]
     assert await rows(clinic, "SELECT count(*) FROM resume_codes") == [(0,)]
     state = await rows(clinic, "SELECT state FROM interviews WHERE id = ?", interview_id)
@@ -187,7 +187,7 @@ async def test_hand_over__single_use_and_erasure__on_either_store(clinic: Dialog
     assert again.keys == ["resume.continue_used"]
     await code_of(web)
     await web.command("forget")
-    await web.tap("button_erase")
+    await web.tap_key("button_erase")
     assert web.keys == ["clinician.erased"]
     assert await rows(clinic, "SELECT count(*) FROM resume_codes") == [(0,)]
     assert await rows(clinic, "SELECT count(*) FROM interviews") == [(0,)]  # moved whole
