@@ -24,6 +24,7 @@ from flows.catalog import FlowCatalog
 from flows.engine import Answer
 from store.contract import UnitOfWork
 from tests.conftest import Clock, Person
+from tests.e2e.conftest import Browser
 from tests.e2e.web_client import Page, WebPerson
 from tests.unit.families import family_mia
 
@@ -472,7 +473,7 @@ async def test_access_log__never_prints_a_link_back(
 
 
 async def test_workspace__family_link__shown_once__opens_the_family_page__owner_only(
-    service: DialogueService, people: People, clock: Clock, db_path: Path
+    service: DialogueService, people: People, browser: Browser, clock: Clock, db_path: Path
 ) -> None:
     from tests.e2e.test_clinic_web import CSRF, signed_in
     from tests.integration.clinic import submitted_history
@@ -480,59 +481,46 @@ async def test_workspace__family_link__shown_once__opens_the_family_page__owner_
     _, user = await opened(people, db_path)
     interview = await family_interview(service, clock.now, web=user)
     chat_only = await submitted_history(service, "doc", "fam2")  # a family in the chat alone
-    app = create_app(service, WebConfig(rate_per_minute=10_000, link_rate_per_minute=10_000))
-    opened_clients: list[httpx.AsyncClient] = []
+    doc = await signed_in(browser, Person(service, "doc"))
+    address = f"/clinic/interviews/{interview}/plan"
+    page = await doc.get(address)
+    assert 'data-key="plan.family_link"' in page.text  # the family answers on the web
+    found = CSRF.search(page.text)
+    assert found is not None
+    made = await doc.post(address, data={"csrf": found.group(1), "action": "family_link"})
+    assert made.status_code == 200 and 'data-key="plan.family_link_shown"' in made.text
+    (link,) = re.findall(r"<code class=\"link\" data-link>([^<]+)</code>", made.text)
+    token = link.rsplit("/back/", 1)[1]
+    assert db_rows(db_path, "SELECT count(*) FROM web_return_links") == [(1,)]
+    assert token not in (await doc.get(address)).text  # shown on that response only
+    assert [r[0] for r in db_rows(
+        db_path, "SELECT detail FROM events WHERE kind = 'family_link'")] == ["web"]
 
-    def clinic_browser() -> httpx.AsyncClient:
-        opened_clients.append(httpx.AsyncClient(
-            transport=httpx.ASGITransport(app, client=("127.0.0.1", 50000)),
-            base_url="http://testserver"))
-        return opened_clients[-1]
+    # The link is the family's way back: a new browser becomes the family, once.
+    stranger = people()
+    landing = await stranger.client.get(f"/back/{token}")
+    form = dict(re.findall(r'name="(csrf|token)" value="([^"]*)"', landing.text))
+    sessions = "SELECT count(*) FROM web_sessions WHERE user_id = ?"
+    assert db_rows(db_path, sessions, user) == [(1,)]
+    await stranger.post("/back", form)
+    assert db_rows(db_path, sessions, user) == [(2,)]  # this browser is the family now
+    assert db_rows(db_path, "SELECT used_at IS NOT NULL FROM web_return_links") == [(1,)]
 
-    try:
-        doc = await signed_in(clinic_browser, Person(service, "doc"))
-        address = f"/clinic/interviews/{interview}/plan"
-        page = await doc.get(address)
-        assert 'data-key="plan.family_link"' in page.text  # the family answers on the web
-        found = CSRF.search(page.text)
-        assert found is not None
-        made = await doc.post(address, data={"csrf": found.group(1), "action": "family_link"})
-        assert made.status_code == 200 and 'data-key="plan.family_link_shown"' in made.text
-        (link,) = re.findall(r"<code class=\"link\" data-link>([^<]+)</code>", made.text)
-        token = link.rsplit("/back/", 1)[1]
-        assert db_rows(db_path, "SELECT count(*) FROM web_return_links") == [(1,)]
-        assert token not in (await doc.get(address)).text  # shown on that response only
-        assert [r[0] for r in db_rows(
-            db_path, "SELECT detail FROM events WHERE kind = 'family_link'")] == ["web"]
-
-        # The link is the family's way back: a new browser becomes the family, once.
-        stranger = people()
-        landing = await stranger.client.get(f"/back/{token}")
-        form = dict(re.findall(r'name="(csrf|token)" value="([^"]*)"', landing.text))
-        sessions = "SELECT count(*) FROM web_sessions WHERE user_id = ?"
-        assert db_rows(db_path, sessions, user) == [(1,)]
-        await stranger.post("/back", form)
-        assert db_rows(db_path, sessions, user) == [(2,)]  # this browser is the family now
-        assert db_rows(db_path, "SELECT used_at IS NOT NULL FROM web_return_links") == [(1,)]
-
-        # No web family: no button, and a forged request makes nothing.
-        other = await doc.get(f"/clinic/interviews/{chat_only}/plan")
-        assert 'data-key="plan.family_link"' not in other.text
-        none = await doc.post(f"/clinic/interviews/{chat_only}/plan",
-                              data={"csrf": found.group(1), "action": "family_link"})
-        assert none.status_code == 400 and 'data-key="plan.family_link_none"' in none.text
-        # Another clinician: as an unknown id, nothing made, refusal audited.
-        await service.store.run(lambda uow: grant_role(uow, "console", "other-doc", "clinician",
-                                                       by=None, now=clock.now))
-        other_doc = await signed_in(clinic_browser, Person(service, "other-doc"))
-        theirs = CSRF.search((await other_doc.get("/clinic/")).text)
-        assert theirs is not None
-        refused = await other_doc.post(address, data={"csrf": theirs.group(1),
-                                                      "action": "family_link"})
-        assert refused.status_code == 404
-        assert db_rows(db_path, "SELECT count(*) FROM web_return_links") == [(1,)]
-        assert ("web_family_link",) in db_rows(
-            db_path, "SELECT detail FROM events WHERE kind = 'denied'")
-    finally:
-        for client in opened_clients:
-            await client.aclose()
+    # No web family: no button, and a forged request makes nothing.
+    other = await doc.get(f"/clinic/interviews/{chat_only}/plan")
+    assert 'data-key="plan.family_link"' not in other.text
+    none = await doc.post(f"/clinic/interviews/{chat_only}/plan",
+                          data={"csrf": found.group(1), "action": "family_link"})
+    assert none.status_code == 400 and 'data-key="plan.family_link_none"' in none.text
+    # Another clinician: as an unknown id, nothing made, refusal audited.
+    await service.store.run(lambda uow: grant_role(uow, "console", "other-doc", "clinician",
+                                                   by=None, now=clock.now))
+    other_doc = await signed_in(browser, Person(service, "other-doc"))
+    theirs = CSRF.search((await other_doc.get("/clinic/")).text)
+    assert theirs is not None
+    refused = await other_doc.post(address, data={"csrf": theirs.group(1),
+                                                  "action": "family_link"})
+    assert refused.status_code == 404
+    assert db_rows(db_path, "SELECT count(*) FROM web_return_links") == [(1,)]
+    assert ("web_family_link",) in db_rows(
+        db_path, "SELECT detail FROM events WHERE kind = 'denied'")
