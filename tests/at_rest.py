@@ -24,24 +24,18 @@ def mode(path: Path) -> int:
 
 @asynccontextmanager
 async def keyed_later(
-    db: Path, secret: bytes, *also_gone: bytes, key: str | None = None, fold: bool = False
+    db: Path, secret: bytes, *also_gone: bytes, key: str | None = None
 ) -> AsyncIterator[Store]:
     """The closed, unkeyed SQLite file `db`, opened again with a data key (the reseal pass).
 
     `secret` must be in the file before (so the scan can fail) and, with `also_gone`, out of
-    it after. Without `fold` every file is read as the opening store leaves it; with it the
-    test folds the WAL itself and reads the main file only.
+    it after, in every file as the opening store leaves it (the -wal included: no checkpoint
+    of the test's own).
     """
-
-    def on_disk() -> bytes:
-        return db.read_bytes() if fold else database_bytes(db)
-
-    assert secret in on_disk(), secret
+    assert secret in database_bytes(db), secret
     keyed = await Store.open(db, data_key=key or new_key())
     try:
-        if fold:
-            await keyed.checkpoint()
-        after = on_disk()
+        after = database_bytes(db)
         for needle in (secret, *also_gone):
             assert needle not in after, needle
         yield keyed

@@ -88,7 +88,7 @@ async def test_words__sealed__resealed_when_keyed_later__gone_with_the_family(
     await both_tried_no(service, fam, clock)
     await fam.type(WORDS)
     await service.store.close()
-    async with keyed_later(db, b"Quokka-mornings", fold=True) as keyed:
+    async with keyed_later(db, b"Quokka-mornings") as keyed:
         plan = await keyed.read(lambda repo: repo.plans.plan(interview))
         assert plan is not None and plan.family_words == WORDS
         await keyed.run(lambda repo: repo.plans.erase_family(interview))

@@ -132,7 +132,7 @@ async def test_removal_reason__sealed__resealed_when_keyed_later__append_only(
     doc, _, interview = await planned(service, clock)
     await doc.command("plan", f"{interview} remove 1 Quokka-Tangerine-routine")
     await service.store.close()
-    async with keyed_later(db, b"Quokka-Tangerine-routine", fold=True) as keyed:
+    async with keyed_later(db, b"Quokka-Tangerine-routine") as keyed:
         changes = await keyed.read(lambda repo: repo.plans.changes(interview))
         assert [c.reason for c in changes] == ["Quokka-Tangerine-routine"]
         with pytest.raises(Exception, match="append-only"):

@@ -291,7 +291,7 @@ async def test_key_set_later__notes_and_plan_resealed__read_back__append_only_ke
     before = await service.store.read(lambda repo: repo.plans.plan(interview))
     await service.store.close()
     async with keyed_later(db, b"Grandmother-nightshift-story", b"Ten minutes of play together",
-                           b"sleep_routine", b"partly", fold=True) as keyed:
+                           b"sleep_routine", b"partly") as keyed:
         assert await keyed.read(lambda repo: repo.plans.plan(interview)) == before
         notes = await keyed.read(lambda repo: repo.plans.notes(interview))
         assert [n.body for n in notes] == ["Grandmother-nightshift-story"]
