@@ -29,11 +29,13 @@ from store.records import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import date
 
     from store.bookclub import ClubRecord, WeekDelivery
     from store.plan_records import Note, Plan, PlanChange, Schedule
     from store.repos.inbox import InboxEntry
+    from store.repos.incoming import Arrived
 
 
 class PeopleRepo(Protocol):
@@ -261,6 +263,14 @@ class InboxRepo(Protocol):
     def erase_interview(self, interview_id: str) -> None: ...
 
 
+class IncomingRepo(Protocol):
+    def keep(self, bot_id: str, channel: str, updates: Sequence[Arrived], *,
+             now: datetime) -> None: ...
+    def waiting(self, bot_id: str) -> list[Arrived]: ...
+    def handled(self, bot_id: str, update_ids: Sequence[int], *, fold: bool = False) -> int: ...
+    def erase_sender(self, channel: str, sender: str) -> None: ...
+
+
 class TeamsRepo(Protocol):
     def add_org(self, name: str, *, now: datetime) -> Organisation | None: ...
     def org_named(self, name: str) -> Organisation | None: ...
@@ -329,6 +339,8 @@ class UnitOfWork(Protocol):
     def plans(self) -> PlansRepo: ...
     @property
     def inbox(self) -> InboxRepo: ...
+    @property
+    def incoming(self) -> IncomingRepo: ...
     @property
     def teams(self) -> TeamsRepo: ...
     @property
