@@ -25,6 +25,12 @@ class MemoryIncoming:
     def waiting(self, bot_id: str) -> list[Arrived]:
         return [arrived for (bot, _), (_, arrived) in sorted(self.rows.items()) if bot == bot_id]
 
+    def drop_other_bots(self, bot_id: str) -> int:
+        gone = [key for key in self.rows if key[0] != bot_id]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
     def handled(self, bot_id: str, update_ids: Sequence[int], *, fold: bool = False) -> int:
         gone = [key for key in ((bot_id, n) for n in update_ids) if key in self.rows]
         for key in gone:

@@ -76,9 +76,16 @@ class UpdateQueue:
         self.kept += len(arrived)
 
     async def waiting(self) -> list[Json]:
-        """The updates kept and not handled (a crash, a stop mid-way), oldest first."""
+        """The updates kept and not handled (a crash, a stop mid-way), oldest first; what an
+        earlier bot token kept is dropped."""
         bot = self.bot_id
-        rows = await self.store.run(lambda uow: uow.incoming.waiting(bot))
+
+        def waiting(uow: UnitOfWork) -> tuple[int, list[Arrived]]:
+            return uow.incoming.drop_other_bots(bot), uow.incoming.waiting(bot)
+
+        dropped, rows = await self.store.run(waiting)
+        if dropped:
+            log.warning("dropped %d updates another bot token had kept and not handled", dropped)
         return [json.loads(row.body) for row in rows]
 
     def handled(self, update_id: int) -> None:

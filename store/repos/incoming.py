@@ -42,6 +42,14 @@ class Incoming(Repository):
         return [Arrived(int(n), sender, self.session.open(body, f"{bot_id}:{n}"))
                 for n, sender, body in rows]
 
+    def drop_other_bots(self, bot_id: str) -> int:
+        """Delete what another bot (an earlier token) kept: this bot can never answer it, and
+        Telegram, told it arrived, will not send it again; kept, it would stay for ever."""
+        cur = self.conn.execute("DELETE FROM incoming WHERE bot_id <> ?", (bot_id,))
+        if cur.rowcount:
+            self.session.erased = True
+        return int(cur.rowcount)
+
     def handled(self, bot_id: str, update_ids: Sequence[int], *, fold: bool = False) -> int:
         """Delete handled updates; `fold`: fold the WAL after this commit (store/sqlite.py),
         so their page images do not outlive them in the -wal file either."""

@@ -282,3 +282,29 @@ async def test_tap__parsed_without_the_keyboard__kept_whole__edited_in_place(bot
     assert tap["callback_query"]["message"]["reply_markup"]  # the update itself untouched
     assert [c.params["message_id"] for c in bot.api.calls_of("editMessageText")] == [
         tap["callback_query"]["message"]["message_id"]]
+
+
+async def test_updates_kept_under_another_bot_token__dropped_at_start__gone_from_every_file(
+    tmp_path: Path, catalog: FlowCatalog, clock: Clock
+) -> None:
+    """An earlier token's unhandled updates can never be answered by this bot: the queue
+    drops them when it starts instead of keeping someone's words for ever."""
+    db_path = tmp_path / "hearth.db"
+    api = FakeBotApi()
+    service = DialogueService(await Store.open(db_path, data_key=new_key()), catalog, clock=clock)
+    running = await launch(service, api)
+    earlier = UpdateQueue(service.store, f"{running.app.bot.id}0")  # another bot's id
+    await earlier.keep([Phone(api, None, LEO, first_name=NAME).command("start").to_dict()])
+    assert len(await queued(service)) == 1
+    _, stop, task = await polling(running)
+    try:
+        api.deliver(Phone(api, None, ANA).command("start"))
+        await api.wait_until(lambda: bool(api.from_bot(ANA)))
+    finally:
+        stop.set()
+        await task
+    left = await queued(service)
+    await running.app.shutdown()
+    await service.store.close()
+    assert left == [] and api.from_bot(LEO) == []
+    assert_nowhere_on_disk(tmp_path, NAME)

@@ -56,6 +56,15 @@ async def test_handled__deleted__others_stay(queue_store: Backend) -> None:
     assert gone == 2 and await waiting(queue_store) == [arrived(2, "1001")]
 
 
+async def test_other_bots_rows_dropped__this_bots_kept(queue_store: Backend) -> None:
+    await keep(queue_store, arrived(1, "1001"), arrived(2, "1002"))
+    await keep(queue_store, arrived(1, "1001", "old token"), arrived(9, None), bot="666")
+    dropped = await queue_store.run(lambda uow: uow.incoming.drop_other_bots(BOT))
+    assert dropped == 2
+    assert await waiting(queue_store, bot="666") == []
+    assert await waiting(queue_store) == [arrived(1, "1001"), arrived(2, "1002")]
+
+
 async def test_person_erased__their_waiting_updates_gone__others_kept(
     queue_store: Backend,
 ) -> None:
