@@ -13,6 +13,10 @@ Entries are published only after the step that produced them was committed (the 
 does it once `Store.run` returned), and an erasure drops the erased interviews' entries
 at once. An entry of an interview erased by another process can no longer be reached (no
 step finds that interview) and leaves with the least recently used ones.
+
+With the answers an entry keeps the enabled questions they give (`flows.engine.questions`,
+derived from them and kept, published and dropped with them), so a step whose answer
+changes nothing the walk reads (`flows.engine.changes_walk`) does not walk the flow at all.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flows.answers import decode_value, encode_value
-from flows.engine import Answer
+from flows.engine import Answer, Question
 
 #: (interview revision, id of its newest current answer row or 0): see the docstring.
 Version = tuple[int, int]
@@ -43,6 +47,8 @@ class Staged:
     #: None: the step changed the answers without a known version; drop the entry.
     version: Version | None = None
     answers: dict[str, Answer] | None = None
+    #: The enabled questions for exactly these answers (`flows.engine.questions`), if known.
+    enabled: tuple[Question, ...] | None = None
 
 
 class AnswerCache:
@@ -50,13 +56,18 @@ class AnswerCache:
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[Version, dict[str, Answer]]] = OrderedDict()
+        self._entries: OrderedDict[
+            str, tuple[Version, dict[str, Answer], tuple[Question, ...] | None]
+        ] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, interview_id: str, version: Version) -> dict[str, Answer] | None:
-        """A copy of the answers stored for exactly `version`, or None."""
+    def get(
+        self, interview_id: str, version: Version
+    ) -> tuple[dict[str, Answer], tuple[Question, ...] | None] | None:
+        """A copy of the answers stored for exactly `version` with their enabled questions
+        (None when not known), or None."""
         with self._lock:
             entry = self._entries.get(interview_id)
             if entry is None or entry[0] != version:
@@ -64,7 +75,7 @@ class AnswerCache:
                 return None
             self._entries.move_to_end(interview_id)
             self.hits += 1
-            return dict(entry[1])
+            return dict(entry[1]), entry[2]
 
     def publish(self, staged: Iterable[Staged]) -> None:
         """Apply what committed steps left: keep their answers, or drop stale entries."""
@@ -77,7 +88,7 @@ class AnswerCache:
                 # A later step may have published first (threads, several connections).
                 if current is not None and current[0] > item.version:
                     continue
-                self._entries[item.interview_id] = (item.version, item.answers)
+                self._entries[item.interview_id] = (item.version, item.answers, item.enabled)
                 self._entries.move_to_end(item.interview_id)
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)

@@ -14,7 +14,7 @@ from bot.model import Inbound
 from bot.payload import Action, Payload
 from bot.replies import Reply, Say
 from flows.catalog import FlowCatalog
-from flows.engine import Answer, Question, question_at, questions
+from flows.engine import Answer, Question, changes_walk, question_at, questions
 from flows.lifecycle import Awaiting, NotAllowed, State, Trigger, awaits, is_open
 from flows.schema import Flow
 from store.contract import UnitOfWork
@@ -122,15 +122,21 @@ class StepContext:
                 version = self.uow.answers.version(interview_id)
             found = self.cache.get(interview_id, version) if self.cache and version else None
             if found is None:
-                found = decoded(self.uow.answers.current(interview_id))
-            self._answers, self._version = found, version
+                self._answers = decoded(self.uow.answers.current(interview_id))
+            else:
+                self._answers, enabled = found
+                if enabled is not None:
+                    self._enabled = list(enabled)
+            self._version = version
         return self._answers
 
     @property
     def enabled(self) -> list[Question]:
-        """The enabled questions for the current answers, computed once per change."""
+        """The enabled questions for the current answers: walked once per change of an
+        answer the walk reads, or taken with the answers from the cache."""
+        answers = self.answers  # first: a cache hit brings the questions with the answers
         if self._enabled is None:
-            self._enabled = questions(self.flow, self.answers)
+            self._enabled = questions(self.flow, answers)
         return self._enabled
 
     @property
@@ -162,7 +168,8 @@ class StepContext:
     def set_answer(self, key: str, answer: Answer) -> None:
         """Record a change to the answers in memory (the caller appended it to the store)."""
         self.answers[key] = answer
-        self._enabled = None
+        if self._enabled is not None and changes_walk(self.flow, key):
+            self._enabled = None
         assert self.interview is not None
         self._changed.setdefault(self.interview.id, set()).add(key)
 
@@ -186,7 +193,14 @@ class StepContext:
         answers = dict(self._answers)
         for key in changed:
             answers[key] = as_stored(answers[key])
-        return [*staged, Staged(interview_id, version, answers)]
+        # The questions as walked from the answers in hand; after a change the walk reads,
+        # the next step walks from the stored form instead.
+        flow = self.flow
+        enabled = self._enabled
+        if enabled is not None and any(changes_walk(flow, key) for key in changed):
+            enabled = None
+        return [*staged, Staged(interview_id, version, answers,
+                                None if enabled is None else tuple(enabled))]
 
     def _version_now(self) -> Version | None:
         """The current interview's answers' version at this point of the step.

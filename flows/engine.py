@@ -282,6 +282,47 @@ def questions(flow: Flow, answers: Answers) -> list[Question]:
     return list(iter_questions(flow, answers))
 
 
+#: Per loaded flow, the items whose answers the walk reads (see `walk_inputs`); the flow
+#: is kept with them, so a recycled id() never matches.
+_INPUTS: dict[int, tuple[Flow, frozenset[str]]] = {}
+
+
+def _rule_items(rule: Rule | None) -> Iterator[str]:
+    if isinstance(rule, AllOf):
+        for part in rule.all:
+            yield from _rule_items(part)
+    elif isinstance(rule, AnyOf):
+        for part in rule.any:
+            yield from _rule_items(part)
+    elif rule is not None:
+        yield rule.item
+
+
+def walk_inputs(flow: Flow) -> frozenset[str]:
+    """The item ids whose answers `questions` reads: those a section's or an item's
+    `enable_when` names, and the items repeated sections repeat for.
+
+    An answer to any other item (however it changes, or is added) leaves the enabled
+    questions as they were, so a step need not walk the flow again after it.
+    """
+    found = _INPUTS.get(id(flow))
+    if found is None or found[0] is not flow:
+        names: set[str] = set()
+        for section in flow.sections:
+            names.update(_rule_items(section.enable_when))
+            if section.repeat_for is not None:
+                names.add(section.repeat_for)
+            for item in section.items:
+                names.update(_rule_items(item.enable_when))
+        found = _INPUTS[id(flow)] = (flow, frozenset(names))
+    return found[1]
+
+
+def changes_walk(flow: Flow, key: str) -> bool:
+    """Whether a change to the answer at `key` can change `questions(flow, answers)`."""
+    return split_key(key)[0] in walk_inputs(flow)
+
+
 def find_question(
     flow: Flow, answers: Answers, key: str, enabled: Sequence[Question] | None = None
 ) -> Question | None:

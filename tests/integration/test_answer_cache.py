@@ -144,3 +144,35 @@ async def test_cache__version_a_step_works_out__is_the_stored_version(
         )
         entry = service.router.answers._entries.get(interview_id)
         assert entry is not None and entry[0] == version, (ana.keys, entry, version)
+
+
+async def test_cache__questions_kept_with_the_answers__walked_only_when_they_can_change(
+    service: DialogueService, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The enabled questions kept with the answers are exactly what a fresh walk of the
+    stored answers gives; a step whose answer no rule reads takes them without walking."""
+    import bot.context
+    from flows.engine import questions
+
+    walks: list[int] = []
+
+    def counted(flow, answers):  # type: ignore[no-untyped-def]
+        walks.append(1)
+        return questions(flow, answers)
+
+    monkeypatch.setattr(bot.context, "questions", counted)
+    ana = Person(service)
+    await started(ana)
+    flow = service.catalog.latest(service.catalog.default_flow)
+    # child_name, respondent, sleep, siblings: no rule reads them; a rule reads the age, and
+    # the step after it walks once from the answers as stored.
+    for typed, walked, kept in (("Mia", False, True), ("2 years 6 months", True, False),
+                                ("1", True, True), ("3", False, True), ("2", False, True)):
+        walks.clear()
+        await ana.type(typed)
+        assert bool(walks) is walked, typed
+        interview_id, answers = await stored(service)
+        entry = service.router.answers._entries.get(interview_id)
+        assert entry is not None and entry[1] == answers
+        assert entry[2] is None if not kept else list(entry[2]) == questions(flow, answers)
+    assert ana.asked == "worries"
