@@ -191,14 +191,15 @@ class StepContext:
         if version is None:
             return staged
         answers = dict(self._answers)
-        for key in changed:
-            answers[key] = as_stored(answers[key])
-        # The questions as walked from the answers in hand; after a change the walk reads,
-        # the next step walks from the stored form instead.
-        flow = self.flow
+        # The questions as walked from the answers in hand are kept with them, unless an
+        # answer the walk reads differs from its stored form: then the next step walks.
         enabled = self._enabled
-        if enabled is not None and any(changes_walk(flow, key) for key in changed):
-            enabled = None
+        flow = self.flow
+        for key in changed:
+            held = answers[key]
+            answers[key] = as_stored(held)
+            if enabled is not None and answers[key] != held and changes_walk(flow, key):
+                enabled = None
         return [*staged, Staged(interview_id, version, answers,
                                 None if enabled is None else tuple(enabled))]
 
