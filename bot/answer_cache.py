@@ -105,7 +105,12 @@ class AnswerCache:
 
 def as_stored(answer: Answer) -> Answer:
     """An answer as a fresh load would decode it (a typed value's storage round trip)."""
-    if answer.value is None:
+    value = answer.value
+    # Text, whole numbers and lists of option values come back from JSON as they went in
+    # (exact types: a bool, or a list subclass such as Periods, takes the round trip).
+    if value is None or type(value) is str or type(value) is int or (
+        type(value) is list and all(type(v) is str for v in value)
+    ):
         return answer
-    stored = json.loads(json.dumps(encode_value(answer.value), ensure_ascii=False))
+    stored = json.loads(json.dumps(encode_value(value), ensure_ascii=False))
     return Answer(decode_value(stored), answer.skips)

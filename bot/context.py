@@ -95,6 +95,7 @@ class StepContext:
         self.erased: list[str] = []
         self._answers: dict[str, Answer] | None = None
         self._enabled: list[Question] | None = None
+        self._flow: Flow | None = None
         #: The stored version `_answers` were read at (None: not read, or changed since).
         self._version: Version | None = None
         #: The newest answer row this step appended to the current interview (0: none), and
@@ -109,8 +110,13 @@ class StepContext:
 
     @property
     def flow(self) -> Flow:
-        assert self.interview is not None
-        return self.catalog.get(self.interview.flow_key)
+        interview = self.interview
+        assert interview is not None
+        # Asked for a score of times a step: looked up once per interview and flow.
+        flow = self._flow
+        if flow is None or flow.id != interview.flow_id or flow.version != interview.flow_version:
+            flow = self._flow = self.catalog.get(interview.flow_key)
+        return flow
 
     @property
     def answers(self) -> dict[str, Answer]:
