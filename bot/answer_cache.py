@@ -28,7 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flows.answers import decode_value, encode_value
-from flows.engine import Answer, Question
+from flows.engine import Answer, Question, changes_walk
+from flows.schema import Flow
 
 #: (interview revision, id of its newest current answer row or 0): see the docstring.
 Version = tuple[int, int]
@@ -65,8 +66,8 @@ class AnswerCache:
 
     def get(
         self, interview_id: str, version: Version
-    ) -> tuple[dict[str, Answer], tuple[Question, ...] | None] | None:
-        """A copy of the answers stored for exactly `version` with their enabled questions
+    ) -> tuple[dict[str, Answer], list[Question] | None] | None:
+        """A copy of the answers stored for exactly `version` and of their enabled questions
         (None when not known), or None."""
         with self._lock:
             entry = self._entries.get(interview_id)
@@ -75,7 +76,7 @@ class AnswerCache:
                 return None
             self._entries.move_to_end(interview_id)
             self.hits += 1
-            return dict(entry[1]), entry[2]
+            return dict(entry[1]), None if entry[2] is None else list(entry[2])
 
     def publish(self, staged: Iterable[Staged]) -> None:
         """Apply what committed steps left: keep their answers, or drop stale entries."""
@@ -114,3 +115,23 @@ def as_stored(answer: Answer) -> Answer:
         return answer
     stored = json.loads(json.dumps(encode_value(value), ensure_ascii=False))
     return Answer(decode_value(stored), answer.skips)
+
+
+def settled(
+    flow: Flow,
+    interview_id: str,
+    version: Version,
+    answers: dict[str, Answer],
+    changed: set[str],
+    enabled: list[Question] | None,
+) -> Staged:
+    """What a step leaves for one interview: its answers with the `changed` ones as a fresh
+    load decodes them, and the questions walked from the answers in hand, unless an answer
+    the walk reads differs from its stored form (then the next step walks again)."""
+    kept = dict(answers)
+    for key in changed:
+        held = kept[key]
+        kept[key] = as_stored(held)
+        if enabled is not None and kept[key] != held and changes_walk(flow, key):
+            enabled = None
+    return Staged(interview_id, version, kept, None if enabled is None else tuple(enabled))

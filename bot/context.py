@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.access import AccessPolicy
-from bot.answer_cache import AnswerCache, Staged, Version, as_stored
+from bot.answer_cache import AnswerCache, Staged, Version, settled
 from bot.data.load import decoded
 from bot.model import Inbound
 from bot.payload import Action, Payload
@@ -112,8 +112,7 @@ class StepContext:
     def flow(self) -> Flow:
         interview = self.interview
         assert interview is not None
-        # Asked for a score of times a step: looked up once per interview and flow.
-        flow = self._flow
+        flow = self._flow  # asked for a score of times a step: looked up once
         if flow is None or flow.id != interview.flow_id or flow.version != interview.flow_version:
             flow = self._flow = self.catalog.get(interview.flow_key)
         return flow
@@ -127,19 +126,15 @@ class StepContext:
             if version is None and self.cache:
                 version = self.uow.answers.version(interview_id)
             found = self.cache.get(interview_id, version) if self.cache and version else None
-            if found is None:
-                self._answers = decoded(self.uow.answers.current(interview_id))
-            else:
-                self._answers, enabled = found
-                if enabled is not None:
-                    self._enabled = list(enabled)
+            # A hit brings the questions walked from those answers too, when known.
+            self._answers, self._enabled = found or (
+                decoded(self.uow.answers.current(interview_id)), None)
             self._version = version
         return self._answers
 
     @property
     def enabled(self) -> list[Question]:
-        """The enabled questions for the current answers: walked once per change of an
-        answer the walk reads, or taken with the answers from the cache."""
+        """The enabled questions: walked once per change of an answer the walk reads."""
         answers = self.answers  # first: a cache hit brings the questions with the answers
         if self._enabled is None:
             self._enabled = questions(self.flow, answers)
@@ -180,12 +175,9 @@ class StepContext:
         self._changed.setdefault(self.interview.id, set()).add(key)
 
     def staged(self) -> list[Staged]:
-        """What the answer cache should learn from this step, once it is committed.
-
-        Called at the very end of the step, inside its transaction: the answers held now
-        are the stored ones at the version read here (changed keys as a fresh load would
-        decode them); interviews changed and left behind are only dropped.
-        """
+        """What the answer cache should learn from this step, once it is committed: called
+        at its very end, the answers held now are the stored ones at the version read here
+        (`settled`); interviews changed and left behind are only dropped."""
         if self.cache is None:
             return []
         staged = [Staged(interview_id) for interview_id in self._changed]
@@ -196,26 +188,13 @@ class StepContext:
         version = self._version_now() if changed else self._version
         if version is None:
             return staged
-        answers = dict(self._answers)
-        # The questions as walked from the answers in hand are kept with them, unless an
-        # answer the walk reads differs from its stored form: then the next step walks.
-        enabled = self._enabled
-        flow = self.flow
-        for key in changed:
-            held = answers[key]
-            answers[key] = as_stored(held)
-            if enabled is not None and answers[key] != held and changes_walk(flow, key):
-                enabled = None
-        return [*staged, Staged(interview_id, version, answers,
-                                None if enabled is None else tuple(enabled))]
+        return [*staged, settled(self.flow, interview_id, version, self._answers, changed,
+                                 self._enabled)]
 
     def _version_now(self) -> Version | None:
-        """The current interview's answers' version at this point of the step.
-
-        Known without a read when the step read the version, appended its rows through
-        `appended` and saved the interview after the last one (`touch`): a new row's id
-        is above every earlier one, and the revision is the one saved. Otherwise read.
-        """
+        """The current interview's answers' version now: known without a read when the step
+        read the version, appended its rows through `appended` and saved the interview after
+        the last one (`touch`), as a new row's id is above every earlier one. Otherwise read."""
         assert self.interview is not None
         start, saved = self._version, self._saved
         if start is not None and self._newest and saved == self.interview.revision:

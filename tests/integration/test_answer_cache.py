@@ -182,7 +182,7 @@ async def test_cache__answer_the_walk_reads_changed_by_storage__questions_walked
 ) -> None:
     """Were an answer's stored form to differ from the one in hand (a lossy encoding), the
     questions walked from the one in hand are not kept: the next step walks the stored."""
-    import bot.context
+    import bot.answer_cache
     from flows.engine import AgeValue
 
     def lossy(answer: Answer) -> Answer:
@@ -193,7 +193,7 @@ async def test_cache__answer_the_walk_reads_changed_by_storage__questions_walked
     ana = Person(service)
     await started(ana)
     await ana.type("Mia")
-    monkeypatch.setattr(bot.context, "as_stored", lossy)
+    monkeypatch.setattr(bot.answer_cache, "as_stored", lossy)
     await ana.type("2 years 6 months")
     interview_id, _ = await stored(service)
     entry = service.router.answers._entries.get(interview_id)
