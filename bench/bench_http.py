@@ -64,6 +64,7 @@ class FakeBotApi:
         self.message_ids = itertools.count(1)
         self.people: dict[int, Person] = {}
         self.handed_out: Counter[int] = Counter()
+        self.first_handed: dict[int, float] = {}  # update id -> when getUpdates first gave it
         self.polls = 0
         self.beyond = 0  # summed over polls: updates waiting past the poll's limit
         self.calls = 0
@@ -172,8 +173,10 @@ class FakeBotApi:
         # Updates past getUpdates' limit (100): a bot that confirms only what it handled
         # cannot see them until the oldest in hand are done.
         self.beyond += max(0, len(self.pending) - limit)
+        now = time.perf_counter()
         for update in handed:
             self.handed_out[update["update_id"]] += 1
+            self.first_handed.setdefault(update["update_id"], now)
         return handed
 
 
@@ -197,6 +200,8 @@ class Person:
         self.waiting: asyncio.Future[Move | None] | None = None
         self.incoming = itertools.count(1)
         self.move: Move | None = caregiver.first() if caregiver else Move(Kind.COMMAND, "start")
+        #: Of the last step: seconds from sending to getUpdates handing the update out.
+        self.unfetched = 0.0
         api.people[user] = self
 
     def shown(self, message_id: int, view: View) -> None:
@@ -237,6 +242,7 @@ class Person:
         except TimeoutError:
             self.move = None  # lost: counted by the caller
             return None
+        self.unfetched = self.api.first_handed.pop(data["update_id"], started) - started
         return time.perf_counter() - started
 
 
@@ -253,6 +259,9 @@ class Window:
     #: This process's CPU seconds in the window: the fake Bot API and the crowd (the
     #: harness). Near `seconds` it is the harness, not the bot, that sets the pace.
     harness: float = 0.0
+    #: Per reply: seconds the update waited at the fake Bot API before a getUpdates took it
+    #: (the rest of the latency is in the bot).
+    unfetched: list[float] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -303,6 +312,7 @@ class Contender:
         """People answer from now on; what finished in [now + ramp, now + ramp + seconds]
         counts (the ramp lets replies reach their steady rate first)."""
         latencies: list[float] = []
+        unfetched: list[float] = []
         lost = 0
         start = time.perf_counter() + ramp
         deadline = start + seconds
@@ -316,6 +326,7 @@ class Contender:
                     return
                 if start <= time.perf_counter() <= deadline:
                     latencies.append(took)
+                    unfetched.append(p.unfetched)
 
         work = asyncio.gather(*(person(p) for p in self.people))
         await asyncio.sleep(ramp)
@@ -323,7 +334,7 @@ class Contender:
         await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
         cpu, own = self.cpu() - cpu, time.process_time() - own
         await work
-        return Window(len(latencies), seconds, latencies, cpu, lost, own)
+        return Window(len(latencies), seconds, latencies, cpu, lost, own, unfetched)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -351,17 +362,31 @@ async def run(args: argparse.Namespace) -> None:
           f"rounds; flow {flow.id}; think time {args.think_ms:g} ms mean")
     with temp_dir() as folder:
         contenders: list[Contender] = []
-        for client in args.clients:
-            for pool in args.pools:
-                api = FakeBotApi(delay)
-                name = f"hearth-c{pool}" + ("" if client == "aiohttp" else f"-{client}")
-                contenders.append(Contender(name, hearth_command(), {
-                    "HEARTH_TELEGRAM_TOKEN": TOKEN,
-                    "HEARTH_DATABASE": str(folder / f"{name}.db"),
-                    "HEARTH_TELEGRAM_MAX_RATE": "0", "HEARTH_TELEGRAM_CONNECTIONS": str(pool),
-                    "HEARTH_TELEGRAM_CLIENT": client, "HEARTH_FLOW": flow.id}, api,
-                    [Person(api, FIRST_USER + u, Caregiver(flow, 7 * u + pool), args.think)
-                     for u in range(args.people)]))
+        trees = [("", None)] + [("-" + Path(d).name, d) for d in args.before]
+        for (suffix, tree), client, pool, active, sync in itertools.product(
+                trees, args.clients, args.pools, args.concurrency or [None],
+                args.synchronous or [None]):
+            api = FakeBotApi(delay)
+            name = (f"hearth-c{pool}" + ("" if client == "aiohttp" else f"-{client}")
+                    + (f"-a{active}" if active else "")
+                    + (f"-{sync.lower()}" if sync else "") + suffix)
+            env = {"HEARTH_TELEGRAM_TOKEN": TOKEN,
+                   "HEARTH_DATABASE": str(folder / f"{name}.db"),
+                   "HEARTH_TELEGRAM_MAX_RATE": "0", "HEARTH_TELEGRAM_CONNECTIONS": str(pool),
+                   "HEARTH_TELEGRAM_CLIENT": client, "HEARTH_FLOW": flow.id}
+            if args.data_key:
+                env["HEARTH_DATA_KEY"] = args.data_key
+            if active:
+                env["HEARTH_TELEGRAM_CONCURRENCY"] = str(active)
+            if sync:
+                env["HEARTH_SYNCHRONOUS"] = sync
+            command = hearth_command()
+            if tree is not None:  # the code before a change, from its own tree
+                env["PYTHONPATH"] = tree
+                command = [sys.executable, "-m", "bot.cli", "run"]
+            contenders.append(Contender(name, command, env, api,
+                [Person(api, FIRST_USER + u, Caregiver(flow, 7 * u + pool), args.think)
+                 for u in range(args.people)]))
         others = [((f"bare-c{pool}" if pool != 256 else "bare")
                    + ("" if client == "httpx" else f"-{client}"), "bare", pool, client)
                   for client in args.bare_clients for pool in args.bare_pools]
@@ -417,6 +442,15 @@ def report(contenders: list[Contender], results: dict[str, list[Window]],
               f"{median([w.cpu / w.seconds for w in windows]):>7.0%} "
               f"{median([w.harness / w.seconds for w in windows]):>7.0%} "
               f"{c.api.beyond / max(1, c.api.polls):>6.0f}")
+    print("   where the wait was: at the Bot API before a getUpdates took the update / in the "
+          "bot after (p50, p99)")
+    for c in contenders:
+        windows = results[c.name]
+        waits = [x for w in windows for x in w.unfetched]
+        inside = [t - u for w in windows for t, u in zip(w.latencies, w.unfetched, strict=True)]
+        print(f"   {c.name:<18} unfetched {1000 * percentile(waits, 50):>5,.0f} / "
+              f"{1000 * percentile(waits, 99):>5,.0f} ms   in the bot "
+              f"{1000 * percentile(inside, 50):>5,.0f} / {1000 * percentile(inside, 99):>5,.0f} ms")
     names = list(results)
     hearths = [n for n in names if n.startswith("hearth")]
     for h in hearths:
@@ -455,10 +489,24 @@ def main() -> None:
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="mean time a person takes to answer after seeing the reply "
                              "(uniform 0 to twice it; 0: at once, a closed loop)")
+    parser.add_argument("--before", metavar="DIR", nargs="+", default=[],
+                        help="also run Hearth from each DIR (the code before a change: "
+                             "`git archive main | tar -x -C DIR`), named hearth-c<pool>-<DIR's "
+                             "name>")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[],
+                        help="HEARTH_TELEGRAM_CONCURRENCY (updates handled at once), one "
+                             "Hearth process each (default: its own default)")
+    parser.add_argument("--synchronous", nargs="+", default=[],
+                        choices=["FULL", "NORMAL"],
+                        help="HEARTH_SYNCHRONOUS, one Hearth process each (NORMAL: to "
+                             "see what the commit's fsync costs, not for production)")
+    parser.add_argument("--data-key", metavar="KEY",
+                        help="HEARTH_DATA_KEY for every Hearth (sealed store; hearth keygen)")
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
                         help="run the ConversationHandler peer too")
     args = parser.parse_args()
     args.think = args.think_ms / 1000
+    args.before = [str(Path(d).resolve()) for d in args.before]
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args))
 

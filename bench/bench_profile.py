@@ -47,7 +47,7 @@ class InlineStore:
         migrate(self.conn)
         self.repo = SqlUnitOfWork(self.conn)
 
-    async def run(self, step: Callable[[UnitOfWork], T]) -> T:
+    async def run(self, step: Callable[[UnitOfWork], T], *, first: bool = False) -> T:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             value = step(self.repo)

@@ -13,6 +13,10 @@ Entries are published only after the step that produced them was committed (the 
 does it once `Store.run` returned), and an erasure drops the erased interviews' entries
 at once. An entry of an interview erased by another process can no longer be reached (no
 step finds that interview) and leaves with the least recently used ones.
+
+With the answers an entry keeps the enabled questions they give (`flows.engine.questions`,
+derived from them and kept, published and dropped with them), so a step whose answer
+changes nothing the walk reads (`flows.engine.changes_walk`) does not walk the flow at all.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flows.answers import decode_value, encode_value
-from flows.engine import Answer
+from flows.engine import Answer, Question, changes_walk
+from flows.schema import Flow
 
 #: (interview revision, id of its newest current answer row or 0): see the docstring.
 Version = tuple[int, int]
@@ -43,6 +48,8 @@ class Staged:
     #: None: the step changed the answers without a known version; drop the entry.
     version: Version | None = None
     answers: dict[str, Answer] | None = None
+    #: The enabled questions for exactly these answers (`flows.engine.questions`), if known.
+    enabled: tuple[Question, ...] | None = None
 
 
 class AnswerCache:
@@ -50,13 +57,18 @@ class AnswerCache:
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[Version, dict[str, Answer]]] = OrderedDict()
+        self._entries: OrderedDict[
+            str, tuple[Version, dict[str, Answer], tuple[Question, ...] | None]
+        ] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, interview_id: str, version: Version) -> dict[str, Answer] | None:
-        """A copy of the answers stored for exactly `version`, or None."""
+    def get(
+        self, interview_id: str, version: Version
+    ) -> tuple[dict[str, Answer], list[Question] | None] | None:
+        """A copy of the answers stored for exactly `version` and of their enabled questions
+        (None when not known), or None."""
         with self._lock:
             entry = self._entries.get(interview_id)
             if entry is None or entry[0] != version:
@@ -64,7 +76,7 @@ class AnswerCache:
                 return None
             self._entries.move_to_end(interview_id)
             self.hits += 1
-            return dict(entry[1])
+            return dict(entry[1]), None if entry[2] is None else list(entry[2])
 
     def publish(self, staged: Iterable[Staged]) -> None:
         """Apply what committed steps left: keep their answers, or drop stale entries."""
@@ -77,7 +89,7 @@ class AnswerCache:
                 # A later step may have published first (threads, several connections).
                 if current is not None and current[0] > item.version:
                     continue
-                self._entries[item.interview_id] = (item.version, item.answers)
+                self._entries[item.interview_id] = (item.version, item.answers, item.enabled)
                 self._entries.move_to_end(item.interview_id)
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
@@ -94,7 +106,32 @@ class AnswerCache:
 
 def as_stored(answer: Answer) -> Answer:
     """An answer as a fresh load would decode it (a typed value's storage round trip)."""
-    if answer.value is None:
+    value = answer.value
+    # Text, whole numbers and lists of option values come back from JSON as they went in
+    # (exact types: a bool, or a list subclass such as Periods, takes the round trip).
+    if value is None or type(value) is str or type(value) is int or (
+        type(value) is list and all(type(v) is str for v in value)
+    ):
         return answer
-    stored = json.loads(json.dumps(encode_value(answer.value), ensure_ascii=False))
+    stored = json.loads(json.dumps(encode_value(value), ensure_ascii=False))
     return Answer(decode_value(stored), answer.skips)
+
+
+def settled(
+    flow: Flow,
+    interview_id: str,
+    version: Version,
+    answers: dict[str, Answer],
+    changed: set[str],
+    enabled: list[Question] | None,
+) -> Staged:
+    """What a step leaves for one interview: its answers with the `changed` ones as a fresh
+    load decodes them, and the questions walked from the answers in hand, unless an answer
+    the walk reads differs from its stored form (then the next step walks again)."""
+    kept = dict(answers)
+    for key in changed:
+        held = kept[key]
+        kept[key] = as_stored(held)
+        if enabled is not None and kept[key] != held and changes_walk(flow, key):
+            enabled = None
+    return Staged(interview_id, version, kept, None if enabled is None else tuple(enabled))

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli_help import HelpedParser
 from bot.data.cli import add_data_commands
 from bot.files import private_folder, reports_folder, write_private
 from bot.invite_cli import add_invite_command
@@ -46,83 +47,62 @@ def command_named(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> HelpedParser:
     """Every subcommand; for `chat`, without `safety`, whose danger net takes ~60 ms to import.
 
     `hearth chat` shows its first question sooner; the net loads with the first typed
     answer it checks (bot/safety.py).
     """
-    parser = argparse.ArgumentParser(prog="hearth", description=__doc__)
-    parser.add_argument("--db", type=Path, help="database file (default: HEARTH_DATABASE)")
+    parser = HelpedParser(prog="hearth")  # its texts: messages/<locale>/cli_help.yaml
+    parser.add_argument("--db", type=Path)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    chat = sub.add_parser("chat", help="answer an interview in this terminal")
-    chat.add_argument("--as", dest="user", default=None, help="who is answering (default: you)")
-    chat.add_argument("--flow", default=None, help="which interview (default: HEARTH_FLOW)")
-    chat.add_argument(
-        "--show-keys", action="store_true",
-        help="print each message's id above it, e.g. [replies.ask] (for translators and tests)",
-    )
+    chat = sub.add_parser("chat")
+    chat.add_argument("--as", dest="user", default=None)
+    chat.add_argument("--flow", default=None)
+    chat.add_argument("--show-keys", action="store_true")
     chat.set_defaults(run=_chat)
 
-    run = sub.add_parser("run", help="run the Telegram bot (long polling unless --webhook)")
-    run.add_argument("--webhook", metavar="URL", default=None,
-                     help="receive updates at this public https:// URL instead of polling")
-    run.add_argument("--listen", default=None, help="webhook: address to listen on")
-    run.add_argument("--port", type=int, default=None, help="webhook: port to listen on")
-    run.add_argument("--secret-token", default=None,
-                     help="webhook: secret Telegram sends with every update")
-    run.add_argument("--listen-only", action="store_true",
-                     help="webhook: an extra worker; listen without registering the URL "
-                          "(needs the secret and HEARTH_DATABASE_URL; docs/deploy.md)")
-    run.add_argument("--web", action="store_true",
-                     help="also serve the web channel in the same process (docs/web.md)")
-    run.add_argument("--web-host", default="127.0.0.1", help="web: address to listen on")
-    run.add_argument("--web-port", type=int, default=8080, help="web: port to listen on")
+    run = sub.add_parser("run")
+    run.add_argument("--webhook", metavar="URL", default=None)
+    run.add_argument("--listen", default=None)
+    run.add_argument("--port", type=int, default=None)
+    run.add_argument("--secret-token", default=None)
+    run.add_argument("--listen-only", action="store_true")
+    run.add_argument("--web", action="store_true")
+    run.add_argument("--web-host", default="127.0.0.1")
+    run.add_argument("--web-port", type=int, default=8080)
     run.set_defaults(run=_run)
 
-    web = sub.add_parser("web", help="serve the interview in a browser (docs/web.md)")
-    web.add_argument("--host", default="127.0.0.1",
-                     help="address to listen on (default 127.0.0.1: this computer only)")
-    web.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    web = sub.add_parser("web")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8080)
     web.set_defaults(run=_web)
 
-    clinician = sub.add_parser("clinician", help="register a clinician (or take the role back)")
-    clinician.add_argument("action", choices=["add", "remove", "assign", "link"],
-                           help="assign: hand the interviews held since a removal to them; "
-                                "link: print a one-time sign-in link to the web workspace")
-    clinician.add_argument("channel", help="where they talk to Hearth, e.g. telegram")
-    clinician.add_argument("id", help="their id there (a Telegram user id is a number)")
-    clinician.add_argument("--to", default=None, metavar="CHANNEL:ID",
-                           help="remove: the colleague who takes over their interviews "
-                                "(without it they are held until you assign them)")
-    clinician.add_argument("--org", default=None,
-                           help="add: also put them in this organisation (hearth org add)")
-    clinician.add_argument("--supervisor", action="store_true",
-                           help="add --org: as its supervisor (reads the team's caseload)")
+    clinician = sub.add_parser("clinician")
+    clinician.add_argument("action", choices=["add", "remove", "assign", "link"])
+    clinician.add_argument("channel")
+    clinician.add_argument("id")
+    clinician.add_argument("--to", default=None, metavar="CHANNEL:ID")
+    clinician.add_argument("--org", default=None)
+    clinician.add_argument("--supervisor", action="store_true")
     clinician.set_defaults(run=_clinician)
 
-    report = sub.add_parser("report", help="write an interview's report (HTML and charts)")
+    report = sub.add_parser("report")
     # An older id may start with "-": `hearth report -- -2mF...` or `--id=-2mF...` reach it.
-    report.add_argument("interview", nargs="?", help="the interview id")
-    report.add_argument("--id", dest="interview_id", default=None,
-                        help="the interview id (for an id starting with '-': --id=-2mF...)")
-    report.add_argument("--out", type=Path, default=None,
-                        help="folder for the files (default: reports/ beside the database; "
-                             "required when HEARTH_DATA_KEY is set)")
-    report.add_argument("--locale", default=None,
-                        help="language of the report (default: HEARTH_LOCALE)")
-    report.add_argument("--pdf", action="store_true",
-                        help="write the printable PDF instead (WeasyPrint; docs/clinicians.md)")
-    report.add_argument("--paper", choices=["A4", "letter"], default="A4",
-                        help="--pdf: the paper size (default A4)")
+    report.add_argument("interview", nargs="?")
+    report.add_argument("--id", dest="interview_id", default=None)
+    report.add_argument("--out", type=Path, default=None)
+    report.add_argument("--locale", default=None)
+    report.add_argument("--pdf", action="store_true")
+    report.add_argument("--paper", choices=["A4", "letter"], default="A4")
     report.set_defaults(run=_report)
 
-    keygen = sub.add_parser("keygen", help="print a new key for HEARTH_DATA_KEY")
+    keygen = sub.add_parser("keygen")
     keygen.set_defaults(run=_keygen)
 
-    flows = sub.add_parser("flows", help="check flow files and list the bundled ones")
-    flows.add_argument("files", nargs="*", type=Path, help="flow files to check")
+    flows = sub.add_parser("flows")
+    flows.add_argument("files", nargs="*", type=Path)
     flows.set_defaults(run=_flows)
     add_data_commands(sub)  # export, import, stats (bot/data/cli.py)
     if command != "chat":

@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.access import AccessPolicy
-from bot.answer_cache import AnswerCache, Staged, Version, as_stored
+from bot.answer_cache import AnswerCache, Staged, Version, settled
 from bot.data.load import decoded
 from bot.model import Inbound
 from bot.payload import Action, Payload
 from bot.replies import Reply, Say
 from flows.catalog import FlowCatalog
-from flows.engine import Answer, Question, question_at, questions
+from flows.engine import Answer, Question, changes_walk, question_at, questions
 from flows.lifecycle import Awaiting, NotAllowed, State, Trigger, awaits, is_open
 from flows.schema import Flow
 from store.contract import UnitOfWork
@@ -95,6 +95,7 @@ class StepContext:
         self.erased: list[str] = []
         self._answers: dict[str, Answer] | None = None
         self._enabled: list[Question] | None = None
+        self._flow: Flow | None = None
         #: The stored version `_answers` were read at (None: not read, or changed since).
         self._version: Version | None = None
         #: The newest answer row this step appended to the current interview (0: none), and
@@ -109,8 +110,12 @@ class StepContext:
 
     @property
     def flow(self) -> Flow:
-        assert self.interview is not None
-        return self.catalog.get(self.interview.flow_key)
+        interview = self.interview
+        assert interview is not None
+        flow = self._flow  # asked for a score of times a step: looked up once
+        if flow is None or flow.id != interview.flow_id or flow.version != interview.flow_version:
+            flow = self._flow = self.catalog.get(interview.flow_key)
+        return flow
 
     @property
     def answers(self) -> dict[str, Answer]:
@@ -121,16 +126,18 @@ class StepContext:
             if version is None and self.cache:
                 version = self.uow.answers.version(interview_id)
             found = self.cache.get(interview_id, version) if self.cache and version else None
-            if found is None:
-                found = decoded(self.uow.answers.current(interview_id))
-            self._answers, self._version = found, version
+            # A hit brings the questions walked from those answers too, when known.
+            self._answers, self._enabled = found or (
+                decoded(self.uow.answers.current(interview_id)), None)
+            self._version = version
         return self._answers
 
     @property
     def enabled(self) -> list[Question]:
-        """The enabled questions for the current answers, computed once per change."""
+        """The enabled questions: walked once per change of an answer the walk reads."""
+        answers = self.answers  # first: a cache hit brings the questions with the answers
         if self._enabled is None:
-            self._enabled = questions(self.flow, self.answers)
+            self._enabled = questions(self.flow, answers)
         return self._enabled
 
     @property
@@ -162,17 +169,15 @@ class StepContext:
     def set_answer(self, key: str, answer: Answer) -> None:
         """Record a change to the answers in memory (the caller appended it to the store)."""
         self.answers[key] = answer
-        self._enabled = None
+        if self._enabled is not None and changes_walk(self.flow, key):
+            self._enabled = None
         assert self.interview is not None
         self._changed.setdefault(self.interview.id, set()).add(key)
 
     def staged(self) -> list[Staged]:
-        """What the answer cache should learn from this step, once it is committed.
-
-        Called at the very end of the step, inside its transaction: the answers held now
-        are the stored ones at the version read here (changed keys as a fresh load would
-        decode them); interviews changed and left behind are only dropped.
-        """
+        """What the answer cache should learn from this step, once it is committed: called
+        at its very end, the answers held now are the stored ones at the version read here
+        (`settled`); interviews changed and left behind are only dropped."""
         if self.cache is None:
             return []
         staged = [Staged(interview_id) for interview_id in self._changed]
@@ -183,18 +188,13 @@ class StepContext:
         version = self._version_now() if changed else self._version
         if version is None:
             return staged
-        answers = dict(self._answers)
-        for key in changed:
-            answers[key] = as_stored(answers[key])
-        return [*staged, Staged(interview_id, version, answers)]
+        return [*staged, settled(self.flow, interview_id, version, self._answers, changed,
+                                 self._enabled)]
 
     def _version_now(self) -> Version | None:
-        """The current interview's answers' version at this point of the step.
-
-        Known without a read when the step read the version, appended its rows through
-        `appended` and saved the interview after the last one (`touch`): a new row's id
-        is above every earlier one, and the revision is the one saved. Otherwise read.
-        """
+        """The current interview's answers' version now: known without a read when the step
+        read the version, appended its rows through `appended` and saved the interview after
+        the last one (`touch`), as a new row's id is above every earlier one. Otherwise read."""
         assert self.interview is not None
         start, saved = self._version, self._saved
         if start is not None and self._newest and saved == self.interview.revision:

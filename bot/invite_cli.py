@@ -17,20 +17,11 @@ _PERSON = re.compile(r"^(?:(\w{1,32}):)?([\w.@-]{1,64})$")
 
 def add_invite_command(sub: Any) -> None:
     """Register `hearth invite` on `hearth`'s subparsers."""
-    invite = sub.add_parser(
-        "invite", help="make an interview for a family and print its invitation link(s)"
-    )
-    invite.add_argument(
-        "clinician",
-        help="the clinician who owns it: channel:id (a bare id is a Telegram id), "
-             "or person:N for the person number in the database",
-    )
-    invite.add_argument("nickname", help="the child's first name or nickname")
-    invite.add_argument(
-        "--channel", choices=CHANNELS, default=None,
-        help="where the family answers (default: both when HEARTH_WEB_URL is set, "
-             "else telegram)",
-    )
+    # Help texts: messages/<locale>/cli_help.yaml, under "hearth invite" (bot/cli_help.py).
+    invite = sub.add_parser("invite")
+    invite.add_argument("clinician")
+    invite.add_argument("nickname")
+    invite.add_argument("--channel", choices=CHANNELS, default=None)
     invite.set_defaults(run=invite_command)
 
 

@@ -65,7 +65,8 @@ def encoder(interview_id: str, revision: int, tag: str) -> Encode:
     head = f"{VERSION}:{interview_id}:{revision}:{tag}:"
 
     def encode(action: Action, arg: int | None = None) -> str:
-        text = head + action.value if arg is None else f"{head}{action.value}{arg}"
+        # An Action is its letter (a StrEnum): added as it is, without the slower `.value`.
+        text = head + action if arg is None else head + action + str(arg)
         assert len(text.encode()) <= MAX_BYTES, text
         return text
 

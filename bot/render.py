@@ -23,6 +23,7 @@ from bot.replies import (
     Say,
 )
 from bot.wording import Wording
+from flows.catalog import FlowCatalog
 from flows.engine import Question, split_key
 from flows.schema import Flow, Item, ItemType
 from messages.render import current_channel, macro, say, speaking_in
@@ -69,18 +70,29 @@ def message_id(reply: Reply) -> tuple[str, str | None]:
     return f"replies.{reply.type}", None
 
 
+#: Question texts kept by `Renderer.ask`, at most (then they are all dropped at once).
+ASKED_KEPT = 4096
+
+
 class Renderer(Wording):
     """Renders `Outcome`s; reads question texts through the catalog (bot/wording.py)."""
+
+    def __init__(self, catalog: FlowCatalog) -> None:
+        super().__init__(catalog)
+        #: A question's text and option labels, by all they are rendered from, for the
+        #: questions whose text shows nothing a person answered (see `ask`).
+        self._asked: dict[tuple[Any, ...], tuple[str, list[str]]] = {}
 
     def render(self, outcome: Outcome) -> list[Outbound]:
         messages: list[Outbound] = []
         with speaking_in(outcome.channel):
             for reply in outcome.replies:
                 key, question = message_id(reply)
-                messages.extend(
-                    replace(m, key=m.key or key, question=question)
-                    for m in self.reply(reply, outcome.locale)
-                )
+                for m in self.reply(reply, outcome.locale):
+                    # The usual replies are built with their ids (a replace() is ~6 us).
+                    if m.key != (m.key or key) or m.question != question:
+                        m = replace(m, key=m.key or key, question=question)
+                    messages.append(m)
         return messages
 
     def reply(self, reply: Reply, locale: str) -> list[Outbound]:
@@ -97,7 +109,7 @@ class Renderer(Wording):
                 prompt=self.prompt(flow, reply.key, locale),
                 display=self.display(flow, reply.key, reply.value, locale),
             )
-            return [Outbound(text, replace=True)]
+            return [Outbound(text, replace=True, key="replies.answered", question=reply.key)]
         if isinstance(reply, Review):
             return self.review(reply, locale)
         if isinstance(reply, Problem):
@@ -145,8 +157,39 @@ class Renderer(Wording):
 
     def ask(self, reply: Ask, locale: str) -> Outbound:
         flow = self.catalog.get(reply.flow)
-        item_id = split_key(reply.key)[0]
+        item_id, repeat = split_key(reply.key)
         item = flow.item(item_id)
+        # The same question at the same point reads the same for everyone: rendered once.
+        # Only texts that show nothing a person answered are kept (no answer so far, no
+        # ticks, no repeated section's copy, which names an option ticked): flow texts and
+        # counts, no interview, person or answer.
+        memo: tuple[Any, ...] | None = None
+        if reply.current is None and not reply.selected and repeat is None:
+            memo = (locale, current_channel(), reply.flow, reply.key, tuple(reply.options),
+                    reply.section, reply.sections, reply.left_here, reply.minutes_left,
+                    reply.welcome_back)
+        found = self._asked.get(memo) if memo is not None else None
+        if found is None:
+            found = self.question_text(reply, flow, item, locale)
+            if memo is not None:
+                if len(self._asked) >= ASKED_KEPT:
+                    self._asked.clear()
+                self._asked[memo] = found
+        text, labels = found
+        return Outbound(
+            text,
+            choices=self.keyboard(flow, reply, item, labels, locale),
+            replace=reply.replace,
+            is_question=True,
+            key="replies.ask",
+            question=reply.key,
+        )
+
+    def question_text(
+        self, reply: Ask, flow: Flow, item: Item, locale: str
+    ) -> tuple[str, list[str]]:
+        """A question's message text and its options' labels."""
+        item_id = item.id
         section = flow.section_of(item_id)
         first_in_section = section.items[0].id == item_id
         labels = [self.option_label(item, flow, v, locale) for v in reply.options]
@@ -172,12 +215,7 @@ class Renderer(Wording):
             scale=item.type is ItemType.SCALE,
             intro=flow.text(section.intro, locale) if section.intro and first_in_section else "",
         )
-        return Outbound(
-            text,
-            choices=self.keyboard(flow, reply, item, labels, locale),
-            replace=reply.replace,
-            is_question=True,
-        )
+        return text, labels
 
     def keyboard(
         self, flow: Flow, reply: Ask, item: Item, labels: list[str], locale: str

@@ -20,25 +20,23 @@ _ORG = re.compile(r"^\S(.{0,78}\S)?$")
 
 def add_teams_commands(sub: Any) -> None:
     """Register `hearth org ...` and `hearth transfer` on `hearth`'s subparsers."""
-    org = sub.add_parser("org", help="organisations: teams of clinicians and supervisors")
+    # Help texts: messages/<locale>/cli_help.yaml, under "hearth org ..." (bot/cli_help.py).
+    org = sub.add_parser("org")
     verbs = org.add_subparsers(dest="org_command", required=True)
-    add = verbs.add_parser("add", help="make an organisation")
+    add = verbs.add_parser("add")
     add.add_argument("name")
-    member = verbs.add_parser(
-        "member", help="put a registered clinician in an organisation, with a role")
+    member = verbs.add_parser("member")
     member.add_argument("org")
     member.add_argument("person", metavar="CHANNEL:ID")
     member.add_argument("role", choices=["clinician", "supervisor"])
-    remove = verbs.add_parser(
-        "remove", help="take someone out of an organisation; out of every one, they stop "
-                       "being a clinician (their interviews: --to, or held)")
+    remove = verbs.add_parser("remove")
     remove.add_argument("org")
     remove.add_argument("person", metavar="CHANNEL:ID")
     remove.add_argument("--to", default=None, metavar="CHANNEL:ID")
-    verbs.add_parser("list", help="list the organisations and their members")
+    verbs.add_parser("list")
     org.set_defaults(run=org_command)
 
-    move = sub.add_parser("transfer", help="hand one interview to another clinician")
+    move = sub.add_parser("transfer")
     move.add_argument("interview")
     move.add_argument("to", metavar="CHANNEL:ID")
     move.set_defaults(run=transfer_command)

@@ -12,7 +12,7 @@ LIBRARY = "operator.j2"
 
 def told(message: str, /, **params: Any) -> str:
     """One operator message, rendered (positional-only: a message may take `message`)."""
-    # Imported here: `hearth --help` starts without the template engine.
+    # Imported here: a command that never tells the operator anything renders nothing.
     from messages.render import say
 
     return say(OPERATOR_LOCALE, LIBRARY, message, **params)

@@ -282,6 +282,47 @@ def questions(flow: Flow, answers: Answers) -> list[Question]:
     return list(iter_questions(flow, answers))
 
 
+#: Per loaded flow, the items whose answers the walk reads (see `walk_inputs`); the flow
+#: is kept with them, so a recycled id() never matches.
+_INPUTS: dict[int, tuple[Flow, frozenset[str]]] = {}
+
+
+def _rule_items(rule: Rule | None) -> Iterator[str]:
+    if isinstance(rule, AllOf):
+        for part in rule.all:
+            yield from _rule_items(part)
+    elif isinstance(rule, AnyOf):
+        for part in rule.any:
+            yield from _rule_items(part)
+    elif rule is not None:
+        yield rule.item
+
+
+def walk_inputs(flow: Flow) -> frozenset[str]:
+    """The item ids whose answers `questions` reads: those a section's or an item's
+    `enable_when` names, and the items repeated sections repeat for.
+
+    An answer to any other item (however it changes, or is added) leaves the enabled
+    questions as they were, so a step need not walk the flow again after it.
+    """
+    found = _INPUTS.get(id(flow))
+    if found is None or found[0] is not flow:
+        names: set[str] = set()
+        for section in flow.sections:
+            names.update(_rule_items(section.enable_when))
+            if section.repeat_for is not None:
+                names.add(section.repeat_for)
+            for item in section.items:
+                names.update(_rule_items(item.enable_when))
+        found = _INPUTS[id(flow)] = (flow, frozenset(names))
+    return found[1]
+
+
+def changes_walk(flow: Flow, key: str) -> bool:
+    """Whether a change to the answer at `key` can change `questions(flow, answers)`."""
+    return split_key(key)[0] in walk_inputs(flow)
+
+
 def find_question(
     flow: Flow, answers: Answers, key: str, enabled: Sequence[Question] | None = None
 ) -> Question | None:
@@ -405,10 +446,16 @@ def progress(
     """Position of `current` among the enabled questions, and how many are answered."""
     if enabled is None:
         enabled = questions(flow, answers)
-    keys = [q.key for q in enabled]
-    answered = sum(1 for k in keys if k in answers and answers[k].given)
-    position = keys.index(current) + 1 if current in keys else len(keys)
-    return Progress(position, len(keys), answered)
+    # One pass (it runs on every question asked): answered ones counted, `current` found.
+    answered = position = 0
+    get = answers.get
+    for number, question in enumerate(enabled, start=1):
+        answer = get(question.key)
+        if answer is not None and answer.value is not None:
+            answered += 1
+        if not position and question.key == current:
+            position = number
+    return Progress(position or len(enabled), len(enabled), answered)
 
 
 #: Seconds a caregiver takes per question on a phone, typed and tapped answers together:
@@ -482,33 +529,48 @@ def stage(
     """
     if enabled is None:
         enabled = questions(flow, answers)
-    here = next((q.section.id for q in enabled if q.key == current), None)
-    order = [section.id for section in flow.sections]
+    order, ahead_of = _section_order(flow)
+    here = next((q.section for q in enabled if q.key == current), None)
     if here is None:
-        here = next((q.section.id for q in reversed(enabled) if q.key in answers), order[0])
-    position = order.index(here)
-    active = {q.section.id for q in enabled}
+        here = next((q.section for q in reversed(enabled) if q.key in answers), flow.sections[0])
+    position = order.index(here.id)
+    # Sections are objects of the flow: compared by identity, not by their ids' text.
+    active = {id(q.section) for q in enabled}
     typical = typical_counts(flow)
     # Sections behind or at the cursor as they are; those ahead if enabled now or typical.
     shown = [
-        sid for n, sid in enumerate(order)
-        if sid in active or (n > position and typical.get(sid, 0) > 0) or sid == here
+        id(section) for n, section in enumerate(flow.sections)
+        if id(section) in active or (n > position and typical.get(section.id, 0) > 0)
+        or section is here
     ]
-    unseen_here = [
-        q
-        for q in enabled
-        if q.section.id == here and (q.key not in answers or q.key == current)
-    ]
-    ahead = sum(typical.get(sid, 0) for sid in order[position + 1 :])
-    unseen = len(unseen_here) + ahead
+    left_here = sum(
+        1 for q in enabled
+        if q.section is here and (q.key not in answers or q.key == current)
+    )
+    unseen = left_here + ahead_of[position]
     seconds = unseen * SECONDS_PER_QUESTION
     return Stage(
-        section=shown.index(here) + 1,
+        section=shown.index(id(here)) + 1,
         sections=len(shown),
-        title_section=here,
-        left_here=len(unseen_here),
+        title_section=here.id,
+        left_here=left_here,
         minutes_left=max(1, -(-seconds // 60)) if unseen else 0,
     )
+
+
+#: Per loaded flow, its section ids in order and, per position, the typical questions of
+#: the sections after it (`stage`); the flow is kept with them (a recycled id()).
+_ORDERS: dict[int, tuple[Flow, list[str], list[int]]] = {}
+
+
+def _section_order(flow: Flow) -> tuple[list[str], list[int]]:
+    found = _ORDERS.get(id(flow))
+    if found is None or found[0] is not flow:
+        order = [section.id for section in flow.sections]
+        typical = typical_counts(flow)
+        ahead = [sum(typical.get(sid, 0) for sid in order[n + 1 :]) for n in range(len(order))]
+        found = _ORDERS[id(flow)] = (flow, order, ahead)
+    return found[1], found[2]
 
 
 def is_valid_value(flow: Flow, question: Question, value: Value, answers: Answers) -> bool:

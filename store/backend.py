@@ -19,8 +19,12 @@ class Backend(Protocol):
 
     cipher: Cipher | None
 
-    async def run(self, step: Callable[[UnitOfWork], T]) -> T:
-        """Run a step in its own transaction; return once it is committed and durable."""
+    async def run(self, step: Callable[[UnitOfWork], T], *, first: bool = False) -> T:
+        """Run a step in its own transaction; return once it is committed and durable.
+
+        `first`: ahead of the steps already waiting, where the store queues them (SQLite's
+        group commit); a hint, for a step everyone else waits on.
+        """
         ...
 
     async def read(self, query: Callable[[UnitOfWork], T]) -> T:

@@ -20,6 +20,7 @@ from store.cipher import Cipher
 from store.contract import UnitOfWork
 from store.errors import Conflict
 from store.memory_inbox import MemoryInbox
+from store.memory_incoming import IncomingRows, MemoryIncoming
 from store.memory_plans import MemoryPlans, PlanTables
 from store.records import (
     AnswerRevision,
@@ -87,6 +88,7 @@ class _Tables:
     inbox: list[InboxEntry] = field(default_factory=list)
     return_links: dict[str, tuple[int, datetime, datetime, datetime | None]] = field(
         default_factory=dict)
+    incoming: IncomingRows = field(default_factory=dict)
     orgs: dict[int, Organisation] = field(default_factory=dict)
     members: dict[tuple[int, int], Membership] = field(default_factory=dict)
     ratings: list[Rating] = field(default_factory=list)
@@ -792,6 +794,7 @@ class MemoryUnitOfWork:
         self.web_sessions = _WebSessions(tables)
         self.plans = MemoryPlans(tables.plans)
         self.inbox = MemoryInbox(tables.inbox, tables.return_links)
+        self.incoming = MemoryIncoming(tables.incoming)
         self.teams = _Teams(tables)
         self.ratings = _Ratings(tables)
         self.clinic = _Clinic(tables)
@@ -839,6 +842,7 @@ class MemoryUnitOfWork:
             self.web_sessions.erase_user(erased.external_id)
         self.clinic.end_sessions_of(person_id)
         self.inbox.erase_person(person_id)
+        self.incoming.erase_sender(erased.channel, erased.external_id)
         erased.external_id, erased.role, erased.active_interview = (
             f"erased:{person_id}", "caregiver", None,
         )
@@ -860,7 +864,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.tables = _Tables()
 
-    async def run(self, step: Callable[[UnitOfWork], T]) -> T:
+    async def run(self, step: Callable[[UnitOfWork], T], *, first: bool = False) -> T:
         snapshot = copy.deepcopy(self.tables)
         try:
             return step(MemoryUnitOfWork(self.tables))

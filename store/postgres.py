@@ -272,8 +272,9 @@ class PostgresStore:
                 conn.raw.close()
         self._opened.clear()
 
-    async def run(self, step: Callable[[SqlUnitOfWork], T]) -> T:
-        """Run one step as its own transaction; return once it is committed and durable."""
+    async def run(self, step: Callable[[SqlUnitOfWork], T], *, first: bool = False) -> T:
+        """Run one step as its own transaction; return once it is committed and durable
+        (`first` changes nothing: each step has its own connection and commit)."""
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, self._run, step)

@@ -134,6 +134,7 @@ class Store:
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._pending: list[tuple[Callable[[SqlUnitOfWork], object], asyncio.Future[object]]] = []
+        self._first: list[tuple[Callable[[SqlUnitOfWork], object], asyncio.Future[object]]] = []
         self._flushing = False
         self._flush_task: asyncio.Task[None] | None = None
         self.batches = 0
@@ -240,11 +241,16 @@ class Store:
         self._writer_pool.shutdown()
         self._reader_pool.shutdown()
 
-    async def run(self, step: Callable[[SqlUnitOfWork], T]) -> T:
-        """Run one step in its own savepoint; return once it is committed and durable."""
+    async def run(self, step: Callable[[SqlUnitOfWork], T], *, first: bool = False) -> T:
+        """Run one step in its own savepoint; return once it is committed and durable.
+
+        `first`: the step goes in the next batch, committed with other `first` steps only,
+        not behind the steps queued before it (the Telegram poller's queue: every person's
+        next update waits for that commit, issue 18).
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[object] = loop.create_future()
-        self._pending.append((step, future))
+        (self._first if first else self._pending).append((step, future))
         if not self._flushing:
             self._flushing = True
             self._flush_task = loop.create_task(self._flush())
@@ -269,8 +275,11 @@ class Store:
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            while self._first or self._pending:
+                if self._first:
+                    batch, self._first = self._first[:MAX_BATCH], self._first[MAX_BATCH:]
+                else:
+                    batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 try:
                     outcomes = await loop.run_in_executor(
                         self._writer_pool, self._run_batch, [step for step, _ in batch]

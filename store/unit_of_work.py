@@ -16,6 +16,7 @@ from store.repos.base import Session, ts
 from store.repos.clinic import Clinic
 from store.repos.deliveries import Deliveries
 from store.repos.inbox import WebInbox
+from store.repos.incoming import Incoming
 from store.repos.interviews import Interviews
 from store.repos.people import People
 from store.repos.plans import Plans
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.web_sessions = WebSessions(self.session)
         self.plans = Plans(self.session)
         self.inbox = WebInbox(self.session)
+        self.incoming = Incoming(self.session)
         self.teams = Teams(self.session)
         self.ratings = Ratings(self.session)
         self.clinic = Clinic(self.session)
@@ -124,6 +126,13 @@ class SqlUnitOfWork:
         self.teams.drop_person(person_id)
         # Book clubs: reflections, an opened check-in, a private subscription.
         self.bookclub.erase_person(person_id)
+        # What they sent that is still queued, unhandled (a crash, or a message that came
+        # right behind the one that erased): their words must not wait there for a replay.
+        who = conn.execute(
+            "SELECT channel, external_id FROM people WHERE id = ?", (person_id,)
+        ).fetchone()
+        if who is not None:
+            self.incoming.erase_sender(str(who[0]), str(who[1]))
         conn.execute(
             "UPDATE people SET external_id = 'erased:' || id, chat_id = NULL, "
             "active_interview = NULL, role = 'caregiver' WHERE id = ?",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -84,6 +85,14 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """An operator's shell with the common 022 umask (files world-readable by default)."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.fixture
 def backend() -> str:
     return "sqlite"
 
@@ -119,10 +128,11 @@ def inbound(
     args: str = "",
     delivery: str | None = None,
     private: bool = True,
+    channel: str = "console",
 ) -> Inbound:
-    """An event from `user` in the console channel with a fresh delivery id."""
+    """An event from `user` (in the console channel unless told) with a fresh delivery id."""
     return Inbound(
-        "console", user, user, kind, payload, delivery or f"d{next(_ids)}", args, private=private
+        channel, user, user, kind, payload, delivery or f"d{next(_ids)}", args, private=private
     )
 
 
@@ -161,16 +171,26 @@ def said(key: str, locale: str = "en", **params: object) -> str:
 class Person:
     """Drives the service as one person would: types, taps, runs commands."""
 
-    def __init__(self, service: DialogueService, user: str = "ana") -> None:
+    def __init__(
+        self,
+        service: DialogueService,
+        user: str = "ana",
+        channel: str = "console",
+        *,
+        private: bool = True,
+    ) -> None:
         self.service = service
         self.user = user
+        self.channel = channel  # a web person is an opaque id, like a browser's
+        self.private = private  # False: the person writes in a group chat
         self.last: list[Outbound] = []
 
     async def send(
         self, kind: Kind, payload: str, args: str = "", delivery: str | None = None
     ) -> list[Outbound]:
         self.last = await self.service.handle(
-            inbound(kind, payload, user=self.user, args=args, delivery=delivery)
+            inbound(kind, payload, user=self.user, args=args, delivery=delivery,
+                    private=self.private, channel=self.channel)
         )
         return self.last
 

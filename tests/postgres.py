@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from store.contract import UnitOfWork
+    from store.postgres import PostgresStore
 
 ENV = "HEARTH_TEST_POSTGRES_URL"
 
@@ -40,3 +45,21 @@ def fresh_schema(url: str) -> Iterator[str]:
             yield make_conninfo(url, options=f"-csearch_path={schema}")
         finally:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@asynccontextmanager
+async def postgres_keyed_later(write: Callable[[UnitOfWork], Any]) -> AsyncIterator[PostgresStore]:
+    """A fresh schema `write` filled without a key, opened again with a data key (the reseal
+    pass at open); closed, and the schema dropped, on leaving."""
+    from store.cipher import new_key
+    from store.postgres import PostgresStore
+
+    with fresh_schema(postgres_url()) as url:
+        plain = await PostgresStore.open(url, pool_size=2)
+        await plain.run(write)
+        await plain.close()
+        keyed = await PostgresStore.open(url, pool_size=2, data_key=new_key())
+        try:
+            yield keyed
+        finally:
+            await keyed.close()

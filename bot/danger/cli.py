@@ -12,14 +12,11 @@ from bot.settings import Settings
 
 def add_safety_commands(sub: Any) -> None:
     """Register `safety check` on `hearth`'s subparsers."""
-    safety = sub.add_parser("safety", help="audit the danger net (docs/safety.md)")
+    # Help texts: messages/<locale>/cli_help.yaml, under "hearth safety" (bot/cli_help.py).
+    safety = sub.add_parser("safety")
     actions = safety.add_subparsers(dest="safety_command", required=True)
-    check = actions.add_parser(
-        "check",
-        help="read messages one per line on stdin; print verdict<TAB>message for each",
-    )
-    check.add_argument("--locale", choices=LOCALES, default=None,
-                       help="the messages' language (default: guess; a tie checks both)")
+    check = actions.add_parser("check")
+    check.add_argument("--locale", choices=LOCALES, default=None)
     check.set_defaults(run=check_command)
 
 

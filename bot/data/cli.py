@@ -27,25 +27,21 @@ _OWNER = re.compile(r"^(\w{1,32}):([\w.@-]{1,64})$")
 
 def add_data_commands(sub: Any) -> None:
     """Register the data subcommands on `hearth`'s subparsers."""
-    export = sub.add_parser("export", help="export every interview as CSV or FHIR R4 JSON")
+    # Help texts: messages/<locale>/cli_help.yaml, under "hearth export" etc. (bot/cli_help.py).
+    export = sub.add_parser("export")
     export.add_argument("--format", choices=("csv", "fhir"), default="csv")
-    export.add_argument("--out", type=Path, default=None,
-                        help="folder to write into (default: exports/ beside the database)")
-    export.add_argument("--flow", default=None, help="only interviews of this flow id")
+    export.add_argument("--out", type=Path, default=None)
+    export.add_argument("--flow", default=None)
     export.set_defaults(run=export_command)
 
-    importer = sub.add_parser(
-        "import", help="import FHIR QuestionnaireResponses (or Bundles, such as an export's "
-                       "files: with their ratings, plans and links)")
-    importer.add_argument("file", type=Path, nargs="+",
-                          help="one or more files, imported together (all or nothing)")
-    importer.add_argument("--owner", required=True,
-                          help="the clinician who will own it, as channel:id")
+    importer = sub.add_parser("import")
+    importer.add_argument("file", type=Path, nargs="+")
+    importer.add_argument("--owner", required=True)
     importer.set_defaults(run=import_command)
 
-    stats = sub.add_parser("stats", help="program figures (no identifying fields)")
-    stats.add_argument("--html", type=Path, default=None, help="also write an HTML page")
-    stats.add_argument("--flow", default=None, help="only interviews of this flow id")
+    stats = sub.add_parser("stats")
+    stats.add_argument("--html", type=Path, default=None)
+    stats.add_argument("--flow", default=None)
     stats.set_defaults(run=stats_command)
 
 

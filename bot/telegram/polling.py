@@ -1,11 +1,11 @@
-"""Long polling that confirms an update to Telegram only once it has been handled."""
+"""Long polling through a durable queue: kept, then confirmed to Telegram, then handled."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from telegram import Update
@@ -14,17 +14,18 @@ from telegram.ext import Application, ExtBot
 from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
+from bot.telegram.queue import Json, UpdateQueue
+from store.errors import StepNotSaved
+
 log = logging.getLogger(__name__)
 
 #: Seconds Telegram holds a getUpdates open when there is nothing to hand out.
 LONG_POLL = 10
 #: The most to wait after failed polls (doubling from one second).
 MAX_BACKOFF = 30.0
-#: Seconds to wait before asking again when a poll brought only updates already in hand
-#: (unless the oldest of them finishes sooner): asking at once would fetch them again and
-#: again, one HTTP round trip each (15 fetches per update at 200 people, issue 18). A new
-#: update waits this much longer at most while older ones are in hand.
-REFETCH_PAUSE = 0.05
+#: Updates in hand (kept, not yet handled) past which the poller stops fetching until
+#: some finish: a flood waits at Telegram instead of growing this process's memory.
+MAX_IN_HAND = 2048
 
 
 def query(values: dict[str, Any]) -> RequestData:
@@ -33,19 +34,36 @@ def query(values: dict[str, Any]) -> RequestData:
     return RequestData([RequestParameter.from_input(name, value) for name, value in values.items()])
 
 
+def lean(data: Json) -> Json:
+    """The update without the tapped message's keyboard, which Hearth never reads (it edits
+    the message by chat and id): building its buttons as PTB objects was half of parsing a
+    tap (issue 18). The queue keeps the update whole."""
+    query = data.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if not isinstance(message, dict) or "reply_markup" not in message:
+        return data
+    message = {k: v for k, v in message.items() if k != "reply_markup"}
+    return {**data, "callback_query": {**query, "message": message}}  # type: ignore[dict-item]
+
+
 class Poller:
-    """Fetches updates and hands each to the Application's update processor.
+    """Fetches updates, keeps them durably, confirms them, then hands each to the processor.
 
     PTB's Updater confirms a batch (asks past it) as soon as it is queued, so a process
-    killed with updates still queued loses them. Here an update is confirmed only after
-    its handler returned: a crash means Telegram sends it again, and the store's
-    delivery record makes that repeat change nothing. Until then the same update may
-    come back from getUpdates; it is recognised by its id before it is parsed, so each
-    update is parsed and dispatched once however often it is fetched.
+    killed with updates still queued loses them. Confirming only once an update was
+    handled (this poller until issue 18) kept them at Telegram instead, but getUpdates
+    hands out at most 100 updates from the first unconfirmed one: with more people than
+    that waiting for a reply, the rest stayed unseen until the oldest finished. Here each
+    batch is first committed to the store's queue (`UpdateQueue`: sealed, one commit per
+    batch), then confirmed by the next getUpdates, then handled; a handled update's row
+    is deleted right after. Updates left in the queue by a crash or a stop are replayed,
+    in order, before polling resumes, and the store's delivery record makes a repeat of
+    one already handled change nothing. Each update is parsed and dispatched once.
 
     `request` is the HTTP client for getUpdates (build_application keeps it on the
     application as `updates_request`); through it the poller reads getUpdates' raw JSON.
-    Without one it falls back to `Bot.get_updates`, which parses every update fetched.
+    Without one it falls back to `Bot.get_updates` and keeps what that parsed.
+    `queue` defaults to one on the service's store.
     """
 
     def __init__(
@@ -54,33 +72,37 @@ class Poller:
         allowed_updates: Sequence[str],
         long_poll: int = LONG_POLL,
         request: BaseRequest | None = None,
+        queue: UpdateQueue | None = None,
+        max_in_hand: int = MAX_IN_HAND,
     ) -> None:
         self.application = application
         self.request = request or getattr(application, "updates_request", None)
+        self.queue = queue
         self.parsed = 0  # updates built from JSON (each new update once)
         self.allowed_updates = list(allowed_updates)
         self.long_poll = long_poll
-        self.offset: int | None = None  # the first update id not yet confirmed
+        self.max_in_hand = max_in_hand
+        self.offset: int | None = None  # the first update id not yet kept
         self.running: dict[int, asyncio.Task[None]] = {}
-        self.finished: set[int] = set()  # handled, but above an unfinished one
-        self.abandoned: set[int] = set()  # cancelled mid-way: never confirmed by this process
-        self.advanced = asyncio.Event()  # set when the confirmation point moves
+        self.room = asyncio.Event()  # set while fewer than max_in_hand are in hand
+        self.room.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set; then finish the updates in hand and confirm them."""
+        """Replay what the queue holds, then poll until `stop` is set; then finish the
+        updates in hand, drop them from the queue and confirm the last batch."""
+        queue = self.queue or self._default_queue()
+        self.queue = queue
+        await self.replay(queue)
         backoff = 0.0
         while not stop.is_set():
+            if not self.room.is_set():
+                await self._wait(self.room.wait(), stop)
+                continue
             fetch = asyncio.ensure_future(self.fetch())
-            stopping = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if not fetch.done():
-                fetch.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await fetch
+            if not await self._wait(fetch, stop):
                 break
             try:
-                updates = fetch.result()
+                raw = fetch.result()
             except TimedOut:
                 continue  # a long poll outlived the HTTP timeout: ask again
             except (InvalidToken, Conflict):
@@ -91,28 +113,59 @@ class Poller:
                 await asyncio.sleep(backoff)
                 continue
             backoff = 0.0
-            for update in updates:
-                self.start(update)
-            if not updates and self.running:
-                await self.pause()
+            if not raw:
+                continue
+            try:
+                await queue.keep(raw)
+            except StepNotSaved as exc:  # not confirmed: Telegram hands them out again
+                log.warning("could not keep %d updates (%s); asking again", len(raw), exc)
+                await asyncio.sleep(1.0)
+                continue
+            # Durable: the next getUpdates confirms them (its offset is past them).
+            self.offset = max(int(d["update_id"]) for d in raw) + 1
+            for data in raw:
+                self.start(self.parse(data))
         await self.drain()
 
-    async def pause(self) -> None:
-        """Wait until the confirmation point moves, or REFETCH_PAUSE at most."""
-        self.advanced.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.advanced.wait(), REFETCH_PAUSE)
+    def _default_queue(self) -> UpdateQueue:
+        hearth = self.application.bot_data["hearth"]
+        return UpdateQueue(hearth.service.store, str(self.application.bot.id),
+                           idle=lambda: not self.running)
 
-    async def fetch(self) -> list[Update]:
-        """One getUpdates: everything from the first unconfirmed update on; only the updates
-        not already in hand are parsed."""
+    @staticmethod
+    async def _wait(awaitable: Awaitable[object], stop: asyncio.Event) -> bool:
+        """Await `awaitable` unless `stop` is set first (then cancel it); whether it finished."""
+        task = asyncio.ensure_future(awaitable)
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if task.done():
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
+
+    async def replay(self, queue: UpdateQueue) -> None:
+        """Start the updates a crash or a stop left in the queue, oldest first."""
+        waiting = await queue.waiting()
+        if not waiting:
+            return
+        log.info("replaying %d updates kept before the last stop", len(waiting))
+        # They may not have been confirmed yet: Telegram may hand them out again, and the
+        # first getUpdates confirms them.
+        self.offset = max(int(d["update_id"]) for d in waiting) + 1
+        for data in waiting:
+            self.start(self.parse(data))
+
+    async def fetch(self) -> list[Json]:
+        """One getUpdates from the first update not yet kept: the updates as JSON."""
         bot = self.application.bot
         if self.request is None:
             parsed = await bot.get_updates(
                 offset=self.offset, timeout=self.long_poll, allowed_updates=self.allowed_updates
             )
-            self.parsed += len(parsed)
-            return [update for update in parsed if self.is_new(update.update_id)]
+            return [u.to_dict() for u in parsed if self.is_new(u.update_id)]
         result = await self.request.post(
             f"{bot.base_url}/getUpdates",
             query({"offset": self.offset, "timeout": self.long_poll,
@@ -120,56 +173,55 @@ class Poller:
             # As Bot.get_updates does: the long poll on top of the client's own read timeout.
             read_timeout=(self.request.read_timeout or 0) + self.long_poll,
         )
-        updates = []
-        for data in result if isinstance(result, list) else []:
-            if not self.is_new(int(data["update_id"])):
-                continue
-            update = Update.de_json(data, bot)
-            self.parsed += 1
-            if isinstance(bot, ExtBot):
-                bot.insert_callback_data(update)  # a no-op unless arbitrary callback data is on
-            updates.append(update)
-        return updates
+        return [data for data in (result if isinstance(result, list) else [])
+                if isinstance(data, dict) and self.is_new(int(data["update_id"]))]
 
     def is_new(self, number: int) -> bool:
-        """Whether an update id is neither in hand, nor handled, nor confirmed."""
-        if number in self.running or number in self.finished:
-            return False
-        # Confirmed before: Telegram should not send it again, but it is never run twice.
-        return self.offset is None or number >= self.offset
+        """Whether an update id is neither in hand nor kept before (Telegram should not send
+        a confirmed update again, but one is never run twice)."""
+        return number not in self.running and (self.offset is None or number >= self.offset)
+
+    def parse(self, data: Json) -> Update:
+        """Build the Update from its JSON (once per update)."""
+        bot = self.application.bot
+        update = Update.de_json(lean(data), bot)
+        self.parsed += 1
+        if isinstance(bot, ExtBot):
+            bot.insert_callback_data(update)  # a no-op unless arbitrary callback data is on
+        return update
 
     def start(self, update: Update) -> None:
-        """Hand an update to the processor unless it is already in hand or done."""
+        """Hand an update to the processor (in arrival order: one person's stay in order)."""
         number = update.update_id
-        if not self.is_new(number):
-            return
         application = self.application
         task = asyncio.create_task(
             application.update_processor.process_update(update, application.process_update(update))
         )
         self.running[number] = task
+        if len(self.running) >= self.max_in_hand:
+            self.room.clear()
         task.add_done_callback(lambda finished: self.done(number, finished.cancelled()))
 
     def done(self, number: int, cancelled: bool = False) -> None:
-        """Mark an update handled and move the confirmation point past what is finished.
+        """Drop a handled update from the queue.
 
         A handler that raised still counts as handled (the error handler saw it, and a
-        repeat would fail the same way); one cancelled mid-way does not.
+        repeat would fail the same way); one cancelled mid-way does not: it stays in the
+        queue for the next start.
         """
         self.running.pop(number, None)
-        (self.abandoned if cancelled else self.finished).add(number)
-        lowest_open = min(self.running.keys() | self.abandoned, default=None)
-        confirmed = {n for n in self.finished if lowest_open is None or n < lowest_open}
-        if confirmed:
-            self.offset = max(max(confirmed) + 1, self.offset or 0)
-            self.finished -= confirmed
-            self.advanced.set()
+        if len(self.running) < self.max_in_hand:
+            self.room.set()
+        if not cancelled and self.queue is not None:
+            self.queue.handled(number)
 
     async def drain(self) -> None:
-        """Let the updates in hand finish, then tell Telegram they are done."""
+        """Let the updates in hand finish, drop them from the queue, then confirm the last
+        batch to Telegram."""
         if self.running:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
+        if self.queue is not None:
+            await self.queue.settle()
         if self.offset is not None:
             with contextlib.suppress(NetworkError):
                 await self.application.bot.get_updates(offset=self.offset, timeout=0, limit=1)
-

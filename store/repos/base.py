@@ -9,10 +9,21 @@ from datetime import UTC, datetime
 
 from store.cipher import Cipher
 
+#: The last moment written and its text: a step stamps every row with the same `now`
+#: (four to five times a step), so it is formatted once. One tuple, replaced whole, so
+#: the writer and reader threads never see a moment with another's text.
+_last: tuple[datetime, str] | None = None
+
 
 def ts(moment: datetime) -> str:
     """A moment as stored: UTC ISO text with microseconds (compares as text)."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    global _last
+    last = _last
+    if last is not None and last[0] is moment:
+        return last[1]
+    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
+    _last = (moment, text)
+    return text
 
 
 def dt(text: str) -> datetime:

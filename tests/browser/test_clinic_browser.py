@@ -27,7 +27,7 @@ from messages.render import macro
 from tests.browser.pages import PHONE, Web, axe_blocking
 from tests.browser.server import WebServer
 from tests.conftest import Person
-from tests.integration.plan_helpers import submitted_interview
+from tests.integration.plan_helpers import follow_up_change, submitted_interview
 from tests.unit.families import answers, family_mia
 
 #: A clinician's desk: a laptop's screen.
@@ -244,13 +244,7 @@ async def _checkin_answered(service: DialogueService, sent: list[Outbound], fami
 async def _follow_up_change(service: DialogueService, earlier: str, family: str,
                             when: datetime) -> str:
     """The family's follow-up, submitted; the clinician's report of it: the change HTML."""
-    follow_up = await submitted_interview(service, "console", DOCTOR, family, when,
-                                          family_mia(), earlier_id=earlier)
-    doctor = Person(service, DOCTOR)
-    await doctor.command("report", follow_up)
-    change = next(m for m in doctor.last if m.key == "report.change")
-    assert change.attachment is not None
-    return change.attachment.data.decode()
+    return await follow_up_change(service, DOCTOR, family, when, earlier, family_mia())
 
 
 def test_a_plan_built_and_sent__the_family_gets_it_and_the_checkin__follow_up_shows_it(

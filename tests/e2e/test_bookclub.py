@@ -204,6 +204,15 @@ async def set_up(club: Club, admin: Phone, args: str = SETUP) -> None:
     await club.send(admin.command("bookclub", args))
 
 
+async def reader_at_reflection(club: Club, admin: Phone, first_name: str = "Ana") -> Phone:
+    """The club set up and its first week sent; a reader opened its "Reflect privately" link."""
+    await set_up(club, admin)
+    await club.tick_at(FIRST_SLOT)
+    reader = Phone(club.api, club.app.bot, READER, first_name=first_name)
+    await club.send(reader.command("start", reflect_token(club.api, GROUP)))
+    return reader
+
+
 # -- setting up --------------------------------------------------------------------------------
 
 
@@ -535,12 +544,7 @@ async def test_job_queue__start_up_tick_catches_up(
 async def test_reflection__private_chat_only__never_in_the_group(
     club: Club, admin: Phone
 ) -> None:
-    await set_up(club, admin)
-    await club.tick_at(FIRST_SLOT)
-    start = reflect_token(club.api, GROUP)
-    reader = Phone(club.api, club.app.bot, READER, first_name="Rut")
-
-    await club.send(reader.command("start", start))
+    reader = await reader_at_reflection(club, admin, first_name="Rut")
     assert reader.last.key == "bookclub.check_in"
     assert "How full is your own tank this week" in reader.last.text  # the series' question
     words = "Running on empty since the move, honestly"
@@ -562,10 +566,7 @@ async def test_reflection__private_chat_only__never_in_the_group(
 async def test_reflection__link_then_other_command__nothing_saved(
     club: Club, admin: Phone
 ) -> None:
-    await set_up(club, admin)
-    await club.tick_at(FIRST_SLOT)
-    reader = Phone(club.api, club.app.bot, READER)
-    await club.send(reader.command("start", reflect_token(club.api, GROUP)))
+    reader = await reader_at_reflection(club, admin)
     await club.send(reader.command("help"), reader.text("not a reflection"))
     assert await club.rows("SELECT * FROM bookclub_reflections") == []
 
@@ -579,10 +580,7 @@ async def test_reflection__unknown_link__said_so(club: Club) -> None:
 
 
 async def test_forget__erases_reflections(club: Club, admin: Phone) -> None:
-    await set_up(club, admin)
-    await club.tick_at(FIRST_SLOT)
-    reader = Phone(club.api, club.app.bot, READER)
-    await club.send(reader.command("start", reflect_token(club.api, GROUP)))
+    reader = await reader_at_reflection(club, admin)
     await club.send(reader.text("Half full"))
     assert len(await club.rows("SELECT * FROM bookclub_reflections")) == 1
 
@@ -692,10 +690,7 @@ async def test_added_by_a_spanish_speaker__greets_in_spanish(club: Club) -> None
 async def test_reflection__suggests_danger__support_message_at_once(
     club: Club, admin: Phone
 ) -> None:
-    await set_up(club, admin)
-    await club.tick_at(FIRST_SLOT)
-    reader = Phone(club.api, club.app.bot, READER)
-    await club.send(reader.command("start", reflect_token(club.api, GROUP)))
+    reader = await reader_at_reflection(club, admin)
 
     await club.send(reader.text("Running on empty. We are not safe at home"))
 

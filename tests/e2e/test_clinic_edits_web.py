@@ -13,20 +13,14 @@ import httpx
 from bot.features.clinician import end_role
 from bot.service import DialogueService
 from tests.conftest import Clock
+from tests.e2e.conftest import Browser
 from tests.e2e.test_clinic_plan_web import post as plan_post
 from tests.e2e.test_clinic_plan_web import said
 from tests.e2e.test_clinic_ratings_web import band, section, used
 from tests.e2e.test_clinic_teams_web import teams
-from tests.e2e.test_clinic_web import (  # noqa: F401  (browser: a pytest fixture)
-    CSRF,
-    Browser,
-    browser,
-    events,
-    make_clinician,
-    signed_in,
-)
+from tests.e2e.test_clinic_web import CSRF, events, make_clinician, signed_in
+from tests.integration.clinic import submitted_history
 from tests.integration.plan_helpers import submitted_interview
-from tests.integration.test_clinician import submitted_history
 
 WHY = "Seen again at school: the family answer fits better"
 
@@ -43,7 +37,7 @@ async def token(client: httpx.AsyncClient) -> str:
 
 
 async def test_ratings_page__withdraw__scores_fall_back__history__audited(
-        service: DialogueService, browser: Browser, db_path: Path) -> None:  # noqa: F811
+        service: DialogueService, browser: Browser, db_path: Path) -> None:
     dr = await make_clinician(service, "dr")
     mia = await submitted_history(service, "dr", "fam")
     client = await signed_in(browser, dr)
@@ -79,7 +73,7 @@ async def test_ratings_page__withdraw__scores_fall_back__history__audited(
 
 
 async def test_plan_page__remove__not_asked__history_shown__audited(
-        service: DialogueService, browser: Browser,  # noqa: F811
+        service: DialogueService, browser: Browser,
         clock: Clock, db_path: Path) -> None:
     doc = await make_clinician(service, "doc")
     interview = await submitted_interview(service, "console", "doc", "fam", clock.now)
@@ -106,7 +100,7 @@ async def test_plan_page__remove__not_asked__history_shown__audited(
 
 
 async def test_supervisor_and_removed_clinician__cannot_withdraw_or_remove(
-        service: DialogueService, browser: Browser,  # noqa: F811
+        service: DialogueService, browser: Browser,
         clock: Clock, db_path: Path) -> None:
     await teams(service)
     mia = await submitted_history(service, "dr", "fam")

@@ -10,14 +10,8 @@ import httpx
 
 from bot.service import DialogueService
 from tests.conftest import Clock
-from tests.e2e.test_clinic_web import (  # noqa: F401  (pytest fixture)
-    CSRF,
-    Browser,
-    browser,
-    events,
-    make_clinician,
-    signed_in,
-)
+from tests.e2e.conftest import Browser
+from tests.e2e.test_clinic_web import CSRF, events, make_clinician, signed_in
 from tests.integration.plan_helpers import submitted_interview
 
 KEY = re.compile(r'class="(?:notice|problem)"[^>]*data-key="([^"]+)"')
@@ -39,7 +33,7 @@ async def post(client: httpx.AsyncClient, interview: str, *, home: str | None = 
 
 
 async def test_plan_page__build_edit_review_send__family_gets_it(
-    service: DialogueService, browser: Browser, clock: Clock, db_path: Path  # noqa: F811
+    service: DialogueService, browser: Browser, clock: Clock, db_path: Path
 ) -> None:
     doc = await make_clinician(service, "doc")
     interview = await submitted_interview(service, "console", "doc", "fam", clock.now)
@@ -81,7 +75,7 @@ async def test_plan_page__build_edit_review_send__family_gets_it(
 
 
 async def test_plan_page__no_csrf__refused_nothing_kept(
-    service: DialogueService, browser: Browser, clock: Clock  # noqa: F811
+    service: DialogueService, browser: Browser, clock: Clock
 ) -> None:
     doc = await make_clinician(service, "doc")
     interview = await submitted_interview(service, "console", "doc", "fam", clock.now)
@@ -94,7 +88,7 @@ async def test_plan_page__no_csrf__refused_nothing_kept(
 
 
 async def test_plan_page__another_clinicians_interview__404_audited(
-    service: DialogueService, browser: Browser, clock: Clock, db_path: Path  # noqa: F811
+    service: DialogueService, browser: Browser, clock: Clock, db_path: Path
 ) -> None:
     await make_clinician(service, "doc")
     interview = await submitted_interview(service, "console", "doc", "fam", clock.now)
@@ -111,7 +105,7 @@ async def test_plan_page__another_clinicians_interview__404_audited(
 
 
 async def test_plan_page__signed_out__to_sign_in(
-    service: DialogueService, browser: Browser, clock: Clock  # noqa: F811
+    service: DialogueService, browser: Browser, clock: Clock
 ) -> None:
     interview = await submitted_interview(service, "console", "doc", "fam", clock.now)
     answer = await browser().get(f"/clinic/interviews/{interview}/plan")

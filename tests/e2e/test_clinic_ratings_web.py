@@ -10,15 +10,9 @@ from pathlib import Path
 import httpx
 
 from bot.service import DialogueService
-from tests.e2e.test_clinic_web import (  # noqa: F401  (browser: a pytest fixture)
-    CSRF,
-    Browser,
-    browser,
-    events,
-    make_clinician,
-    signed_in,
-)
-from tests.integration.test_clinician import submitted_history
+from tests.e2e.conftest import Browser
+from tests.e2e.test_clinic_web import CSRF, events, make_clinician, signed_in
+from tests.integration.clinic import submitted_history
 
 REASON = "Jumps at every door & <slams>, seen at two home visits"
 
@@ -49,7 +43,7 @@ def stored(db: Path) -> list[tuple[str, str, int]]:
 
 
 async def test_ratings_page__rate_twice__history__report_uses_it(
-        service: DialogueService, browser: Browser, db_path: Path) -> None:  # noqa: F811
+        service: DialogueService, browser: Browser, db_path: Path) -> None:
     dr = await make_clinician(service, "dr")
     mia = await submitted_history(service, "dr", "fam")
     client = await signed_in(browser, dr)
@@ -88,7 +82,7 @@ async def test_ratings_page__rate_twice__history__report_uses_it(
 
 
 async def test_ratings_page__problems_csrf_and_strangers__nothing_kept(
-        service: DialogueService, browser: Browser, db_path: Path) -> None:  # noqa: F811
+        service: DialogueService, browser: Browser, db_path: Path) -> None:
     dr = await make_clinician(service, "dr")
     other = await make_clinician(service, "other")
     mia = await submitted_history(service, "dr", "fam")

@@ -13,17 +13,16 @@ from bot.features.clinician import end_role
 from bot.service import DialogueService
 from bot.teams import transfer
 from store.contract import UnitOfWork
+from tests.e2e.conftest import Browser
 from tests.e2e.test_clinic_web import (
-    Browser,
     add_interview,
-    browser,  # noqa: F401  (the fixture)
     events,
     listed,
     make_clinician,
     person_id,
     signed_in,
 )
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import submitted_history
 from tests.integration.test_report_pdf import _MISSING
 
 
@@ -51,7 +50,7 @@ async def teams(service: DialogueService) -> tuple[str, str]:
 
 
 async def test_supervisor__team_caseload_and_pages__not_another_teams(
-        service: DialogueService, browser: Browser, db_path: Path) -> None:  # noqa: F811
+        service: DialogueService, browser: Browser, db_path: Path) -> None:
     ours, theirs = await teams(service)
     client = await signed_in(browser, await make_clinician(service, "sup"))
     assert listed(await client.get("/clinic/")) == [ours]
@@ -76,7 +75,7 @@ async def test_supervisor__team_caseload_and_pages__not_another_teams(
 
 
 async def test_transfer__former_owner_loses_the_page_at_once(
-        service: DialogueService, browser: Browser) -> None:  # noqa: F811
+        service: DialogueService, browser: Browser) -> None:
     ours, _ = await teams(service)
     await make_clinician(service, "col")
 
@@ -96,7 +95,7 @@ async def test_transfer__former_owner_loses_the_page_at_once(
 
 @pytest.mark.skipif(_MISSING is not None, reason=f"WeasyPrint cannot run here: {_MISSING}")
 async def test_report_pdf__owner_and_supervisor__others_404__removed_refused(
-        service: DialogueService, browser: Browser, db_path: Path) -> None:  # noqa: F811
+        service: DialogueService, browser: Browser, db_path: Path) -> None:
     ours, _ = await teams(service)
     sup = await signed_in(browser, await make_clinician(service, "sup"))
     far = await signed_in(browser, await make_clinician(service, "far"))
@@ -123,7 +122,7 @@ async def test_report_pdf__owner_and_supervisor__others_404__removed_refused(
 
 
 async def test_supervisor__reads_the_ratings_page__cannot_rate(
-        service: DialogueService, browser: Browser, db_path: Path) -> None:  # noqa: F811
+        service: DialogueService, browser: Browser, db_path: Path) -> None:
     await teams(service)
     mia = await submitted_history(service, "dr", "fam")
     address = f"/clinic/interviews/{mia}/ratings"
@@ -143,7 +142,7 @@ async def test_supervisor__reads_the_ratings_page__cannot_rate(
 
 
 async def test_supervisor__reads_the_plan_page__cannot_change_it(
-        service: DialogueService, browser: Browser, db_path: Path) -> None:  # noqa: F811
+        service: DialogueService, browser: Browser, db_path: Path) -> None:
     await teams(service)
     mia = await submitted_history(service, "dr", "fam")
     address = f"/clinic/interviews/{mia}/plan"

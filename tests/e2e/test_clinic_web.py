@@ -9,7 +9,6 @@ import hashlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -20,26 +19,10 @@ from bot.service import DialogueService
 from bot.web.app import WebConfig, create_app
 from store.contract import UnitOfWork
 from tests.conftest import Clock, Person
+from tests.e2e.conftest import Browser
 
 LINK = re.compile(r"/clinic/signin/([A-Za-z0-9_-]+)")
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-Browser = Callable[[], httpx.AsyncClient]
-
-
-@pytest.fixture
-async def browser(service: DialogueService) -> AsyncIterator[Browser]:
-    clients: list[httpx.AsyncClient] = []
-    app = create_app(service, WebConfig(rate_per_minute=10_000, link_rate_per_minute=10_000))
-
-    def open_browser() -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app, client=("127.0.0.1", 50000))
-        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-        clients.append(client)
-        return client
-
-    yield open_browser
-    for client in clients:
-        await client.aclose()
 
 
 async def make_clinician(service: DialogueService, user: str) -> Person:

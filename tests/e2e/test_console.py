@@ -197,16 +197,21 @@ def test_console__end_of_input__pauses(terminals) -> None:  # type: ignore[no-un
     assert key("replies.paused") in terminal.screen
 
 
-def test_cli__bad_setting__one_line_error(tmp_path: Path) -> None:
-    env = {**os.environ, "HEARTH_SYNCHRONOUS": "sometimes", "HEARTH_DATABASE": str(tmp_path / "x")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat"],
+def hearth(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m bot.cli ARGS` with no terminal input (an operator's script); text out."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
     )
+
+
+def test_cli__bad_setting__one_line_error(tmp_path: Path) -> None:
+    env = {**os.environ, "HEARTH_SYNCHRONOUS": "sometimes", "HEARTH_DATABASE": str(tmp_path / "x")}
+    result = hearth("chat", env=env)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("hearth: HEARTH_SYNCHRONOUS")
 
@@ -215,14 +220,7 @@ def test_cli__unwritable_database__one_line_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     env = {**os.environ, "HEARTH_DATABASE": str(blocker / "sub" / "h.db")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    result = hearth("chat", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("hearth: cannot create the database")
 
@@ -235,12 +233,7 @@ def test_cli_flows__bad_file__every_problem_located(tmp_path: Path) -> None:
         "      - {id: a, type: dropdown, prompt: {en: A}}\n"
         "      - {id: a, type: text, prompt: {en: A}}\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "flows", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = hearth("flows", str(bad))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith(f"{bad}:10: item 'a': unknown item type 'dropdown'")
@@ -248,9 +241,7 @@ def test_cli_flows__bad_file__every_problem_located(tmp_path: Path) -> None:
 
 
 def test_cli_flows__bundled__ok() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "flows"], capture_output=True, text=True, timeout=60
-    )
+    result = hearth("flows")
     assert result.returncode == 0, result.stderr
     # One line per bundled flow: its key, how many items, its languages.
     expected = []

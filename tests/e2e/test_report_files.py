@@ -5,33 +5,21 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.files import delete_reports
 from store.cipher import new_key
+from tests.at_rest import mode
 from tests.conftest import said
 from tests.e2e.test_console import PROMPT, Terminal, key
 from tests.e2e.test_console_report import reply_for
 
 #: matplotlib would read this as math text and fail on it (issue 16).
 MATH_NAME = "$\\frac{1}{$"
-
-
-@pytest.fixture
-def loose_umask() -> Iterator[None]:
-    previous = os.umask(0o022)  # the terminal inherits it
-    yield
-    os.umask(previous)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def interview_to_submit(db: Path, name: str) -> str:

@@ -746,7 +746,7 @@ async def test_serve__webhook__secret_checked__answers(
     assert api.keys(ANA) == ["replies.consent"]  # once: the forged post did nothing
 
 
-# -- long polling: confirmed only once handled ------------------------------------------------
+# -- long polling (its queue: tests/e2e/test_telegram_queue.py) --------------------------
 
 
 class Holding(DialogueService):
@@ -763,101 +763,6 @@ class Holding(DialogueService):
         if inbound.user_id in self.held:
             await self.released.wait()
         return await self.inner.handle(inbound)
-
-
-async def test_polling__update_confirmed_only_after_handled__others_go_on(bot: Running) -> None:
-    holding = Holding(bot.service)
-    running = await launch(holding, bot.api)
-    ana, leo = Phone(bot.api, None, ANA), Phone(bot.api, None, LEO)
-    holding.held.add(str(ANA))
-    stop = asyncio.Event()
-    poller = Poller(running.app, ALLOWED_UPDATES, long_poll=0)
-    polling = asyncio.create_task(poller.run(stop))
-    try:
-        first, second = ana.command("start"), leo.command("start")
-        bot.api.deliver(first)
-        bot.api.deliver(second)
-        await bot.api.wait_until(lambda: bool(bot.api.from_bot(LEO)))  # Leo is not held up
-        polls = len(bot.api.calls_of("getUpdates"))
-        await bot.api.wait_until(lambda: len(bot.api.calls_of("getUpdates")) > polls + 2)
-        offsets = [c.params.get("offset") or 0 for c in bot.api.calls_of("getUpdates")]
-        assert max(offsets) <= first.update_id  # Ana's update is not confirmed while in hand
-        assert bot.api.from_bot(ANA) == []
-        holding.released.set()
-        await bot.api.wait_until(lambda: bool(bot.api.from_bot(ANA)))
-    finally:
-        holding.released.set()  # a failed check must not leave Ana's update hanging
-        stop.set()
-        await polling
-        await running.app.shutdown()
-    assert bot.api.calls_of("getUpdates")[-1].params["offset"] == second.update_id + 1
-    assert not bot.api.pending
-
-
-async def test_polling__update_fetched_again_while_in_hand__parsed_and_handled_once(
-    bot: Running,
-) -> None:
-    holding = Holding(bot.service)
-    running = await launch(holding, bot.api)
-    ana = Phone(bot.api, None, ANA)
-    holding.held.add(str(ANA))
-    stop = asyncio.Event()
-    poller = Poller(running.app, ALLOWED_UPDATES, long_poll=0)
-    polling = asyncio.create_task(poller.run(stop))
-    start = ana.command("start")
-    try:
-        bot.api.deliver(start)
-        await bot.api.wait_until(lambda: bool(holding.handled))
-        polls = len(bot.api.calls_of("getUpdates"))
-        await bot.api.wait_until(lambda: len(bot.api.calls_of("getUpdates")) > polls + 3)
-        while_held = bot.api.calls_of("getUpdates")[polls:]
-        holding.released.set()
-        await bot.api.wait_until(lambda: bool(bot.api.from_bot(ANA)))
-    finally:
-        holding.released.set()
-        stop.set()
-        await polling
-        await running.app.shutdown()
-    # getUpdates handed the unconfirmed update out again on every poll while it was held...
-    offsets = [c.params.get("offset") or 0 for c in while_held]
-    assert offsets and max(offsets) <= start.update_id
-    # ...yet it was built from JSON once and reached the service once.
-    assert len(holding.handled) == 1
-    assert poller.parsed == 1
-
-
-async def test_polling__killed_mid_update__handled_after_restart_once(
-    db_path: Path, catalog: FlowCatalog, clock: Clock
-) -> None:
-    api = FakeBotApi()
-    first = await start_bot(db_path, catalog, clock, api)
-    holding = Holding(first.service)
-    crashed = await launch(holding, api)
-    ana = Phone(api, None, ANA)
-    holding.held.add(str(ANA))
-    poller = Poller(crashed.app, ALLOWED_UPDATES, long_poll=0)
-    polling = asyncio.create_task(poller.run(asyncio.Event()))
-    api.deliver(ana.command("start"))
-    await api.wait_until(lambda: bool(poller.running))
-    for task in (polling, *poller.running.values()):  # the process dies: nothing winds down
-        task.cancel()
-    await asyncio.gather(polling, *poller.running.values(), return_exceptions=True)
-    await crashed.app.shutdown()
-    await first.stop()
-    assert api.pending and api.from_bot(ANA) == []  # Telegram still has the update
-
-    second = await start_bot(db_path, catalog, clock, api)
-    stop = asyncio.Event()
-    polling = asyncio.create_task(Poller(second.app, ALLOWED_UPDATES, long_poll=0).run(stop))
-    try:
-        await api.wait_until(lambda: bool(api.from_bot(ANA)))
-    finally:
-        stop.set()
-        await polling
-        saved_rows = await saved(second.service)
-        await second.stop()
-    assert api.keys(ANA) == ["replies.consent"]
-    assert len(saved_rows["interviews"]) == 1
 
 
 async def test_polling__get_updates_times_out__keeps_polling(bot: Running) -> None:

@@ -457,8 +457,7 @@ async def test_invitation_link__family_begins_on_the_web__clinicians_interview(
 async def test_teacher__fills_the_minimap_in_a_browser(
     store: Store, catalog: FlowCatalog, clock: Clock, db_path: Path
 ) -> None:
-    from tests.integration.clinic import clinic_service, register
-    from tests.integration.test_clinician import submitted_history
+    from tests.integration.clinic import clinic_service, register, submitted_history
     from tests.integration.test_informants import NOTE, TEACHER, ask_teacher
 
     clinic = clinic_service(store, catalog, clock)

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from flows.catalog import FlowCatalog
 from flows.engine import Answer
 from store.contract import UnitOfWork
 from tests.conftest import Clock, Person
+from tests.e2e.conftest import Browser
 from tests.e2e.web_client import Page, WebPerson
 from tests.unit.families import family_mia
 
@@ -97,13 +99,27 @@ async def opened(people: People, db: Path) -> tuple[WebPerson, str]:
     return family, user
 
 
-async def plan_sent(doc: Person, interview: str, review: str) -> None:
+async def web_family(
+    people: People, db: Path, service: DialogueService, now: datetime, **interview: Any
+) -> tuple[WebPerson, str]:
+    """A family's browser that opened the site, and Mia's interview it answered there (with
+    `family_interview`'s options)."""
+    family, user = await opened(people, db)
+    return family, await family_interview(service, now, web=user, **interview)
+
+
+async def plan_commands(doc: Person, interview: str, review: str) -> None:
     """The clinician's plan in the chat: two items (the second in their words), a review
     date, sent."""
     await doc.command("plan", f"{interview} add 1")
     await doc.command("plan", f"{interview} add 2 {EDITED}")
     await doc.command("plan", f"{interview} review {review}")
     await doc.command("plan", f"{interview} send")
+
+
+async def plan_sent(doc: Person, interview: str, review: str) -> None:
+    """The plan sent to a family on the web (`plan_commands`)."""
+    await plan_commands(doc, interview, review)
     # Nothing pushed to the clinician's chat: the plan is on the family's page, and the
     # clinician gets a link back to it to give the family.
     assert doc.keys == ["plan.plan_sent", "inbox.family_link"], doc.keys
@@ -117,11 +133,17 @@ def on_page(page: Page, key: str) -> int:
     return page.keys.count(key)
 
 
+async def checkin_on_page(service: DialogueService, interview: str, clock: Clock) -> None:
+    """The plan sent with a review on 2026-12-01; a week on, the check-in delivered."""
+    await plan_sent(Person(service, "doc"), interview, "2026-12-01")
+    clock.advance(days=7)
+    await deliver_due(service)
+
+
 async def test_web_family__gets_the_plan__reads_it__answers_the_checkin(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
-    family, user = await opened(people, db_path)
-    interview = await family_interview(service, clock.now, web=user)
+    family, interview = await web_family(people, db_path, service, clock.now)
     doc = Person(service, "doc")
     await plan_sent(doc, interview, "2026-12-20")
 
@@ -168,11 +190,8 @@ async def test_web_family__gets_the_plan__reads_it__answers_the_checkin(
 async def test_spanish_family__its_plan_and_checkin_in_spanish(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
-    family, user = await opened(people, db_path)
-    interview = await family_interview(service, clock.now, web=user, locale="es")
-    await plan_sent(Person(service, "doc"), interview, "2026-12-01")
-    clock.advance(days=7)
-    await deliver_due(service)
+    family, interview = await web_family(people, db_path, service, clock.now, locale="es")
+    await checkin_on_page(service, interview, clock)
     page = await family.open()
     assert page.lang == "es"
     assert page.keys[:2] == ["inbox.plan", "plan.checkin_intro"]
@@ -185,11 +204,8 @@ async def test_spanish_family__its_plan_and_checkin_in_spanish(
 async def test_web_family__its_own_words_after_the_checkin__where_the_chat_takes_them(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
-    family, user = await opened(people, db_path)
-    interview = await family_interview(service, clock.now, web=user)
-    await plan_sent(Person(service, "doc"), interview, "2026-12-01")
-    clock.advance(days=7)
-    await deliver_due(service)
+    family, interview = await web_family(people, db_path, service, clock.now)
+    await checkin_on_page(service, interview, clock)
     await family.open()
     await family.press("tried_no")
     page = await family.press("tried_unknown")
@@ -206,11 +222,8 @@ async def test_web_family__its_own_words_after_the_checkin__where_the_chat_takes
 async def test_web_family__an_old_checkin_form__keeps_the_first_answer(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
-    family, user = await opened(people, db_path)
-    interview = await family_interview(service, clock.now, web=user)
-    await plan_sent(Person(service, "doc"), interview, "2026-12-01")
-    clock.advance(days=7)
-    await deliver_due(service)
+    family, interview = await web_family(people, db_path, service, clock.now)
+    await checkin_on_page(service, interview, clock)
     page = await family.open()
     no = next(b for b in page.buttons if b.key == "tried_no")
     page = await family.press("tried_unknown")  # item 1
@@ -225,13 +238,9 @@ async def test_web_family__an_old_checkin_form__keeps_the_first_answer(
 async def test_both__plan_in_the_chat_and_the_web__one_checkin_closed_by_either(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
-    family, user = await opened(people, db_path)
-    interview = await family_interview(service, clock.now, web=user, telegram="fam")
+    family, interview = await web_family(people, db_path, service, clock.now, telegram="fam")
     doc = Person(service, "doc")
-    await doc.command("plan", f"{interview} add 1")
-    await doc.command("plan", f"{interview} add 2 {EDITED}")
-    await doc.command("plan", f"{interview} review 2026-12-01")
-    await doc.command("plan", f"{interview} send")
+    await plan_commands(doc, interview, "2026-12-01")
     assert [(m.key, m.chat_id) for m in doc.last] == [("plan.plan_for_family", "fam"),
                                                       ("plan.plan_sent", None)]
     page = await family.open()
@@ -266,8 +275,7 @@ async def test_both__plan_in_the_chat_and_the_web__one_checkin_closed_by_either(
 async def test_reassessment__reminder_on_the_page__start_now_opens_the_follow_up(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
-    family, user = await opened(people, db_path)
-    interview = await family_interview(service, clock.now, web=user)
+    family, interview = await web_family(people, db_path, service, clock.now)
     doc = Person(service, "doc")
     await doc.command("schedule", f"{interview} 3")
     assert doc.keys == ["plan.schedule_set"]
@@ -285,8 +293,7 @@ async def test_reassessment__reminder_on_the_page__start_now_opens_the_follow_up
 async def test_the_web_apps_scheduler__delivers_a_plan_sent_from_the_workspace(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
-    family, user = await opened(people, db_path)
-    interview = await family_interview(service, clock.now, web=user)
+    family, interview = await web_family(people, db_path, service, clock.now)
     doc = Person(service, "doc")
     await doc.command("plan", f"{interview} add 1")
 
@@ -314,11 +321,8 @@ async def test_the_web_apps_scheduler__delivers_a_plan_sent_from_the_workspace(
 async def test_erasing_the_web_family__leaves_nothing_of_its_inbox(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
-    family, user = await opened(people, db_path)
-    interview = await family_interview(service, clock.now, web=user)
-    await plan_sent(Person(service, "doc"), interview, "2026-12-01")
-    clock.advance(days=7)
-    await deliver_due(service)
+    family, interview = await web_family(people, db_path, service, clock.now)
+    await checkin_on_page(service, interview, clock)
     assert db_rows(db_path, "SELECT count(*) FROM web_inbox") == [(2,)]
     page = await family.open()
     assert "command.start" not in [b.key for b in page.buttons]
@@ -396,8 +400,7 @@ async def test_family_link__a_family_whose_session_ended__back_to_its_page_once(
         return WebPerson(clients[-1])
 
     try:
-        family, user = await opened(browser, db_path)
-        interview = await family_interview(service, clock.now, web=user)
+        family, interview = await web_family(browser, db_path, service, clock.now)
         doc = Person(service, "doc")
         await plan_sent(doc, interview, "2026-12-20")
         token = link_in(doc.reply("inbox.family_link").text)
@@ -435,8 +438,7 @@ async def test_family_link__a_family_whose_session_ended__back_to_its_page_once(
 async def test_familylink_command__owner_only__web_families_only(
     service: DialogueService, people: People, clock: Clock, db_path: Path
 ) -> None:
-    _, user = await opened(people, db_path)
-    interview = await family_interview(service, clock.now, web=user)
+    _, interview = await web_family(people, db_path, service, clock.now)
     doc = Person(service, "doc")
     await doc.command("familylink")
     assert doc.keys == ["inbox.family_link_usage"]
@@ -471,67 +473,54 @@ async def test_access_log__never_prints_a_link_back(
 
 
 async def test_workspace__family_link__shown_once__opens_the_family_page__owner_only(
-    service: DialogueService, people: People, clock: Clock, db_path: Path
+    service: DialogueService, people: People, browser: Browser, clock: Clock, db_path: Path
 ) -> None:
     from tests.e2e.test_clinic_web import CSRF, signed_in
-    from tests.integration.test_clinician import submitted_history
+    from tests.integration.clinic import submitted_history
 
     _, user = await opened(people, db_path)
     interview = await family_interview(service, clock.now, web=user)
     chat_only = await submitted_history(service, "doc", "fam2")  # a family in the chat alone
-    app = create_app(service, WebConfig(rate_per_minute=10_000, link_rate_per_minute=10_000))
-    opened_clients: list[httpx.AsyncClient] = []
+    doc = await signed_in(browser, Person(service, "doc"))
+    address = f"/clinic/interviews/{interview}/plan"
+    page = await doc.get(address)
+    assert 'data-key="plan.family_link"' in page.text  # the family answers on the web
+    found = CSRF.search(page.text)
+    assert found is not None
+    made = await doc.post(address, data={"csrf": found.group(1), "action": "family_link"})
+    assert made.status_code == 200 and 'data-key="plan.family_link_shown"' in made.text
+    (link,) = re.findall(r"<code class=\"link\" data-link>([^<]+)</code>", made.text)
+    token = link.rsplit("/back/", 1)[1]
+    assert db_rows(db_path, "SELECT count(*) FROM web_return_links") == [(1,)]
+    assert token not in (await doc.get(address)).text  # shown on that response only
+    assert [r[0] for r in db_rows(
+        db_path, "SELECT detail FROM events WHERE kind = 'family_link'")] == ["web"]
 
-    def clinic_browser() -> httpx.AsyncClient:
-        opened_clients.append(httpx.AsyncClient(
-            transport=httpx.ASGITransport(app, client=("127.0.0.1", 50000)),
-            base_url="http://testserver"))
-        return opened_clients[-1]
+    # The link is the family's way back: a new browser becomes the family, once.
+    stranger = people()
+    landing = await stranger.client.get(f"/back/{token}")
+    form = dict(re.findall(r'name="(csrf|token)" value="([^"]*)"', landing.text))
+    sessions = "SELECT count(*) FROM web_sessions WHERE user_id = ?"
+    assert db_rows(db_path, sessions, user) == [(1,)]
+    await stranger.post("/back", form)
+    assert db_rows(db_path, sessions, user) == [(2,)]  # this browser is the family now
+    assert db_rows(db_path, "SELECT used_at IS NOT NULL FROM web_return_links") == [(1,)]
 
-    try:
-        doc = await signed_in(clinic_browser, Person(service, "doc"))
-        address = f"/clinic/interviews/{interview}/plan"
-        page = await doc.get(address)
-        assert 'data-key="plan.family_link"' in page.text  # the family answers on the web
-        found = CSRF.search(page.text)
-        assert found is not None
-        made = await doc.post(address, data={"csrf": found.group(1), "action": "family_link"})
-        assert made.status_code == 200 and 'data-key="plan.family_link_shown"' in made.text
-        (link,) = re.findall(r"<code class=\"link\" data-link>([^<]+)</code>", made.text)
-        token = link.rsplit("/back/", 1)[1]
-        assert db_rows(db_path, "SELECT count(*) FROM web_return_links") == [(1,)]
-        assert token not in (await doc.get(address)).text  # shown on that response only
-        assert [r[0] for r in db_rows(
-            db_path, "SELECT detail FROM events WHERE kind = 'family_link'")] == ["web"]
-
-        # The link is the family's way back: a new browser becomes the family, once.
-        stranger = people()
-        landing = await stranger.client.get(f"/back/{token}")
-        form = dict(re.findall(r'name="(csrf|token)" value="([^"]*)"', landing.text))
-        sessions = "SELECT count(*) FROM web_sessions WHERE user_id = ?"
-        assert db_rows(db_path, sessions, user) == [(1,)]
-        await stranger.post("/back", form)
-        assert db_rows(db_path, sessions, user) == [(2,)]  # this browser is the family now
-        assert db_rows(db_path, "SELECT used_at IS NOT NULL FROM web_return_links") == [(1,)]
-
-        # No web family: no button, and a forged request makes nothing.
-        other = await doc.get(f"/clinic/interviews/{chat_only}/plan")
-        assert 'data-key="plan.family_link"' not in other.text
-        none = await doc.post(f"/clinic/interviews/{chat_only}/plan",
-                              data={"csrf": found.group(1), "action": "family_link"})
-        assert none.status_code == 400 and 'data-key="plan.family_link_none"' in none.text
-        # Another clinician: as an unknown id, nothing made, refusal audited.
-        await service.store.run(lambda uow: grant_role(uow, "console", "other-doc", "clinician",
-                                                       by=None, now=clock.now))
-        other_doc = await signed_in(clinic_browser, Person(service, "other-doc"))
-        theirs = CSRF.search((await other_doc.get("/clinic/")).text)
-        assert theirs is not None
-        refused = await other_doc.post(address, data={"csrf": theirs.group(1),
-                                                      "action": "family_link"})
-        assert refused.status_code == 404
-        assert db_rows(db_path, "SELECT count(*) FROM web_return_links") == [(1,)]
-        assert ("web_family_link",) in db_rows(
-            db_path, "SELECT detail FROM events WHERE kind = 'denied'")
-    finally:
-        for client in opened_clients:
-            await client.aclose()
+    # No web family: no button, and a forged request makes nothing.
+    other = await doc.get(f"/clinic/interviews/{chat_only}/plan")
+    assert 'data-key="plan.family_link"' not in other.text
+    none = await doc.post(f"/clinic/interviews/{chat_only}/plan",
+                          data={"csrf": found.group(1), "action": "family_link"})
+    assert none.status_code == 400 and 'data-key="plan.family_link_none"' in none.text
+    # Another clinician: as an unknown id, nothing made, refusal audited.
+    await service.store.run(lambda uow: grant_role(uow, "console", "other-doc", "clinician",
+                                                   by=None, now=clock.now))
+    other_doc = await signed_in(browser, Person(service, "other-doc"))
+    theirs = CSRF.search((await other_doc.get("/clinic/")).text)
+    assert theirs is not None
+    refused = await other_doc.post(address, data={"csrf": theirs.group(1),
+                                                  "action": "family_link"})
+    assert refused.status_code == 404
+    assert db_rows(db_path, "SELECT count(*) FROM web_return_links") == [(1,)]
+    assert ("web_family_link",) in db_rows(
+        db_path, "SELECT detail FROM events WHERE kind = 'denied'")

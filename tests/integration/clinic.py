@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.access import AccessPolicy, code_hash
 from bot.model import Outbound
 from bot.service import DialogueService
+from flows.answers import encode_value
 from flows.catalog import FlowCatalog
+from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids
+from tests.unit.families import family_mia
 
 OPERATOR = "op"
 BOT = "hearth_test_bot"
@@ -61,6 +68,65 @@ async def new_interview(clinician: Person, nickname: str) -> tuple[str, str]:
     )
     assert found, "no invitation stored for that code"
     return code, str(found[0][0])
+
+
+async def invited_family(
+    clinician: Person, nickname: str = "Sam", user: str = "fam"
+) -> tuple[Person, str, str]:
+    """`/new nickname`, then the family opens the link and agrees: (family, interview id, code)."""
+    code, interview_id = await new_interview(clinician, nickname)
+    family = Person(clinician.service, user)
+    await family.command("start", code)
+    await family.tap_key("agree")
+    return family, interview_id, code
+
+
+async def mia_written(
+    service: DialogueService, owner: str, respondent: str, *, now: datetime, sent: bool
+) -> str:
+    """Family Mia's developmental history, written directly as submitted; `sent` also marks
+    it consented and sent at `now` (revision 99), as a family's own send leaves it."""
+    flow = service.catalog.latest("developmental_history")
+
+    def write(repo: UnitOfWork) -> str:
+        owner_id = repo.people.get_or_create("console", owner, now=now).id
+        respondent_id = repo.people.get_or_create("console", respondent, now=now).id
+        record = repo.interviews.create(
+            flow_id=flow.id, flow_version=flow.version, owner_id=owner_id,
+            respondent_id=respondent_id, nickname="Mia", state="submitted", now=now,
+        )
+        for revision, (key, answer) in enumerate(family_mia().items(), start=1):
+            assert answer.value is not None
+            repo.answers.append(record.id, key, encode_value(answer.value), revision=revision,
+                               by=respondent_id, now=now)
+        if sent:
+            record.consented, record.submitted_at, record.revision = True, now, 99
+            repo.interviews.save(record)
+        return record.id
+
+    return await service.store.run(write)
+
+
+async def submitted_history(service: DialogueService, owner: str, respondent: str) -> str:
+    """A submitted developmental-history interview (hand-scored family Mia), written directly."""
+    return await mia_written(
+        service, owner, respondent, now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC), sent=False
+    )
+
+
+@asynccontextmanager
+async def mia_on_file(
+    db: Path, catalog: FlowCatalog, clock: Clock, key: str | None = None
+) -> AsyncIterator[tuple[DialogueService, Person, str]]:
+    """A SQLite file at `db` (keyed with `key`) where clinician "doc" has family Mia's
+    submitted history: (service, clinician, interview id); the store closes on leaving."""
+    store = await Store.open(db, data_key=key)
+    try:
+        clinic = clinic_service(store, catalog, clock)
+        doc = await register(clinic, "doc")
+        yield clinic, doc, await submitted_history(clinic, "doc", "fam")
+    finally:
+        await store.close()
 
 
 async def answer_sample(person: Person, *, note: str = "Wakes at 3am most nights") -> None:

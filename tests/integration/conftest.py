@@ -1,4 +1,4 @@
-"""Fixtures for the store's integration tests."""
+"""Fixtures for the integration tests: every back end, and the service as an operator runs it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.service import DialogueService
+from flows.catalog import FlowCatalog
 from store.backend import Backend
 from store.cipher import new_key
 from store.memory import MemoryStore
 from store.sqlite import Store
+from tests.conftest import Clock
+from tests.integration.clinic import clinic_service
 
 
 @pytest.fixture(params=["memory", "sqlite", "sealed", "postgres"])
@@ -36,3 +40,9 @@ async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     store = await Store.open(tmp_path / "hearth.db", data_key=key)
     yield store
     await store.close()
+
+
+@pytest.fixture
+def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
+    """The service with an operator (console:op) and a bot username (`clinic_service`)."""
+    return clinic_service(store, catalog, clock)

@@ -1,4 +1,5 @@
-"""A clinician and a family's submitted interview, stored directly, for the plan tests."""
+"""A clinician and a family's submitted interview, stored directly, for the plan tests;
+the change report of a follow-up."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bot.service import DialogueService
 from flows.answers import encode_value
 from flows.engine import Answer
 from store.contract import UnitOfWork
+from tests.conftest import Person
 from tests.unit.families import family_mia
 
 
@@ -39,3 +41,18 @@ async def submitted_interview(
         return record.id
 
     return await service.store.run(write)
+
+
+async def follow_up_change(
+    service: DialogueService, doc: str, fam: str, now: datetime, earlier_id: str,
+    answers: dict[str, Answer] | None = None,
+) -> str:
+    """`fam`'s follow-up of `earlier_id`, submitted; the change report clinician `doc`
+    downloads for it, as HTML."""
+    follow_up = await submitted_interview(service, "console", doc, fam, now, answers,
+                                          earlier_id=earlier_id)
+    clinician = Person(service, doc)
+    await clinician.command("report", follow_up)
+    change = next(m for m in clinician.last if m.key == "report.change")
+    assert change.attachment is not None
+    return change.attachment.data.decode()

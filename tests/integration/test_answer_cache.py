@@ -144,3 +144,60 @@ async def test_cache__version_a_step_works_out__is_the_stored_version(
         )
         entry = service.router.answers._entries.get(interview_id)
         assert entry is not None and entry[0] == version, (ana.keys, entry, version)
+
+
+async def test_cache__questions_kept_with_the_answers__walked_only_when_they_can_change(
+    service: DialogueService, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The enabled questions kept with the answers are exactly what a fresh walk of the
+    stored answers gives; a step whose answer no rule reads takes them without walking."""
+    import bot.context
+    from flows.engine import questions
+
+    walks: list[int] = []
+
+    def counted(flow, answers):  # type: ignore[no-untyped-def]
+        walks.append(1)
+        return questions(flow, answers)
+
+    monkeypatch.setattr(bot.context, "questions", counted)
+    ana = Person(service)
+    await started(ana)
+    flow = service.catalog.latest(service.catalog.default_flow)
+    # child_name, respondent, sleep, siblings: no rule reads them; a rule reads the age.
+    for typed, walked in (("Mia", False), ("2 years 6 months", True), ("1", False),
+                          ("3", False), ("2", False)):
+        walks.clear()
+        await ana.type(typed)
+        assert bool(walks) is walked, typed
+        interview_id, answers = await stored(service)
+        entry = service.router.answers._entries.get(interview_id)
+        assert entry is not None and entry[1] == answers
+        assert entry[2] is not None and list(entry[2]) == questions(flow, answers)
+    assert ana.asked == "worries"
+
+
+async def test_cache__answer_the_walk_reads_changed_by_storage__questions_walked_afresh(
+    service: DialogueService, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Were an answer's stored form to differ from the one in hand (a lossy encoding), the
+    questions walked from the one in hand are not kept: the next step walks the stored."""
+    import bot.answer_cache
+    from flows.engine import AgeValue
+
+    def lossy(answer: Answer) -> Answer:
+        if isinstance(answer.value, AgeValue):
+            return Answer(AgeValue(0, 0), answer.skips)
+        return answer
+
+    ana = Person(service)
+    await started(ana)
+    await ana.type("Mia")
+    monkeypatch.setattr(bot.answer_cache, "as_stored", lossy)
+    await ana.type("2 years 6 months")
+    interview_id, _ = await stored(service)
+    entry = service.router.answers._entries.get(interview_id)
+    assert entry is not None and entry[2] is None
+    await ana.type("1")  # a rule does not read this one: kept again
+    entry = service.router.answers._entries.get(interview_id)
+    assert entry is not None and entry[2] is not None

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
-from store.cipher import new_key
 from store.sqlite import Store
+from tests.at_rest import keyed_later
 from tests.conftest import Clock, Person, ids
 from tests.integration.clinic import rows
-from tests.integration.plan_helpers import submitted_interview
+from tests.integration.plan_helpers import follow_up_change
 from tests.integration.test_plans import DOC, FAM, planned, to_chat
 
 WORDS = "Bedtime is calmer now, Quokka-mornings still hard"
@@ -72,15 +72,10 @@ async def test_words__not_awaited__or_too_late__not_taken(
 
 
 async def test_words__in_the_follow_up_report(service: DialogueService, clock: Clock) -> None:
-    doc, fam, interview = await planned(service, clock)
+    _, fam, interview = await planned(service, clock)
     await both_tried_no(service, fam, clock)
     await fam.type(WORDS)
-    follow_up = await submitted_interview(service, "console", DOC, FAM, clock.now,
-                                          earlier_id=interview)
-    await doc.command("report", follow_up)
-    change = next(m for m in doc.last if m.key == "report.change")
-    assert change.attachment is not None
-    html = change.attachment.data.decode()
+    html = await follow_up_change(service, DOC, FAM, clock.now, interview)
     assert 'data-key="plan.family_words"' in html and WORDS in html
 
 
@@ -93,15 +88,9 @@ async def test_words__sealed__resealed_when_keyed_later__gone_with_the_family(
     await both_tried_no(service, fam, clock)
     await fam.type(WORDS)
     await service.store.close()
-    assert b"Quokka-mornings" in db.read_bytes()
-    keyed = await Store.open(db, data_key=new_key())
-    try:
-        await keyed.checkpoint()
-        assert b"Quokka-mornings" not in db.read_bytes()
+    async with keyed_later(db, b"Quokka-mornings") as keyed:
         plan = await keyed.read(lambda repo: repo.plans.plan(interview))
         assert plan is not None and plan.family_words == WORDS
         await keyed.run(lambda repo: repo.plans.erase_family(interview))
         plan = await keyed.read(lambda repo: repo.plans.plan(interview))
         assert plan is not None and plan.family_words is None
-    finally:
-        await keyed.close()

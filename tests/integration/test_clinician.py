@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,28 +12,20 @@ from bot.cli import main as cli
 from bot.console import ConsoleChat
 from bot.model import Kind
 from bot.service import DialogueService
-from flows.answers import encode_value
 from flows.catalog import FlowCatalog
-from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids, inbound, said
 from tests.integration.clinic import (
     answer_sample,
-    clinic_service,
     events,
+    invited_family,
     new_interview,
     person_row,
     register,
     rows,
+    submitted_history,
     to_chat,
 )
-from tests.unit.families import family_mia
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
-
 
 # -- registering clinicians -------------------------------------------------------------------
 
@@ -305,10 +296,7 @@ async def test_open__resumes_at_the_question_where_family_stopped(
     clinic: DialogueService,
 ) -> None:
     doc = await register(clinic, "doc")
-    code, interview_id = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", code)
-    await fam.tap_key("agree")
+    fam, interview_id, _ = await invited_family(doc)
     await fam.type("Sam")
     await fam.type("3")
     await fam.choose("parent")
@@ -331,10 +319,7 @@ async def test_open__resumes_at_the_question_where_family_stopped(
 
 async def test_open__submitted_interview__closed_but_reportable(clinic: DialogueService) -> None:
     doc = await register(clinic, "doc")
-    code, interview_id = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", code)
-    await fam.tap_key("agree")
+    fam, interview_id, _ = await invited_family(doc)
     await answer_sample(fam)
     await fam.tap_key("submit")
     await fam.tap_key("send_now")
@@ -375,10 +360,7 @@ async def test_caregiver_report__after_submission_only__summary_of_own(
     clinic: DialogueService,
 ) -> None:
     doc = await register(clinic, "doc")
-    code, interview_id = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", code)
-    await fam.tap_key("agree")
+    fam, interview_id, _ = await invited_family(doc)
     await fam.type("Sam")
     await fam.command("report")
     assert "clinician.report_not_ready" in ids(fam)
@@ -429,38 +411,6 @@ async def test_group_chat__access_commands_refused(clinic: DialogueService) -> N
     )
     assert "replies.group_refused" in ids(reply)
     assert await rows(clinic, "SELECT id FROM interviews") == []
-
-
-async def submitted_history(service: DialogueService, owner: str, respondent: str) -> str:
-    """A submitted developmental-history interview (hand-scored family Mia), written directly."""
-    flow = service.catalog.latest("developmental_history")
-    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-    def write(repo: UnitOfWork) -> str:
-        owner_id = repo.people.get_or_create("console", owner, now=now).id
-        respondent_id = repo.people.get_or_create("console", respondent, now=now).id
-        record = repo.interviews.create(
-            flow_id=flow.id,
-            flow_version=flow.version,
-            owner_id=owner_id,
-            respondent_id=respondent_id,
-            nickname="Mia",
-            state="submitted",
-            now=now,
-        )
-        for revision, (key, answer) in enumerate(family_mia().items(), start=1):
-            assert answer.value is not None
-            repo.answers.append(
-                record.id,
-                key,
-                encode_value(answer.value),
-                revision=revision,
-                by=respondent_id,
-                now=now,
-            )
-        return record.id
-
-    return await service.store.run(write)
 
 
 async def test_report__flow_with_scoring__clinician_html_and_family_summary(

@@ -18,6 +18,7 @@ from tests.integration.clinic import (
     OPERATOR,
     clinic_service,
     events,
+    invited_family,
     new_interview,
     person_row,
     register,
@@ -30,11 +31,6 @@ pytestmark = pytest.mark.both_backends
 COMMANDS = ("open", "report", "invite", "followup", "export")
 
 
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
-
-
 def keys(messages: list[Outbound]) -> list[str]:
     return [m.key for m in messages]
 
@@ -42,10 +38,7 @@ def keys(messages: list[Outbound]) -> list[str]:
 async def caseload(clinic: DialogueService) -> tuple[Person, Person, str, str]:
     """Dr Lee with two interviews: one a family claimed and paused, one they are answering."""
     doc = await register(clinic, "doc")
-    code, claimed = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", code)
-    await fam.tap_key("agree")
+    fam, claimed, _ = await invited_family(doc)
     await fam.type("Sam")
     await fam.command("pause")
     _, own = await new_interview(doc, "Ada")

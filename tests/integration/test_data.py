@@ -19,9 +19,7 @@ from bot.data.load import decoded, load_all
 from bot.data.stats import program_figures
 from bot.model import Kind, Outbound
 from bot.service import DialogueService
-from flows.answers import encode_value
 from flows.catalog import FlowCatalog
-from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person, ids, said
 from tests.integration.clinic import (
@@ -29,29 +27,22 @@ from tests.integration.clinic import (
     answer_sample,
     clinic_service,
     events,
+    invited_family,
+    mia_written,
     new_interview,
     person_row,
     register,
     rows,
 )
-from tests.unit.families import family_mia
 
 # Distinctive channel ids, so a leak into a file cannot hide among ordinary words.
 DOC, DOC2, FAM = "clin7741", "clin9902", "fam5531"
 
 
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
-
-
 async def sample_submitted(clinic: DialogueService, doc: Person, nickname: str,
                            family: str) -> str:
     """A clinician's sample-flow interview, answered and sent by a family."""
-    code, interview_id = await new_interview(doc, nickname)
-    fam = Person(clinic, family)
-    await fam.command("start", code)
-    await fam.tap_key("agree")
+    fam, interview_id, _ = await invited_family(doc, nickname, family)
     await answer_sample(fam, note="=HYPERLINK(\"x\")")
     await fam.tap_key("submit")
     await fam.tap_key("send_now")
@@ -148,7 +139,8 @@ def run_cli(*args: str) -> int:
     return cli(list(args))
 
 
-async def _prepare(db: Path, catalog: FlowCatalog) -> str:
+async def sample_db(db: Path, catalog: FlowCatalog) -> str:
+    """A SQLite file holding one sample interview a family answered and sent; its id."""
     store = await Store.open(db)
     try:
         clinic = clinic_service(store, catalog, Clock())
@@ -179,7 +171,7 @@ def test_cli_export_fhir_then_import__same_answers__owner_and_audit(
     tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.db"
-    original = asyncio.run(_prepare(db, catalog))
+    original = asyncio.run(sample_db(db, catalog))
     out = tmp_path / "out"
     assert run_cli("--db", str(db), "export", "--format", "fhir", "--out", str(out)) == 0
     bundle = json.loads((out / "hearth-sample-v1.fhir.json").read_text())
@@ -222,7 +214,7 @@ def test_cli_import__problems_by_link_id__nothing_imported(
     tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.db"
-    asyncio.run(_prepare(db, catalog))
+    asyncio.run(sample_db(db, catalog))
     bad = {
         "resourceType": "QuestionnaireResponse",
         "questionnaire": "urn:hearth:questionnaire:sample|1",
@@ -258,7 +250,7 @@ def test_cli_import__owner_not_a_clinician__refused(
     tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.db"
-    asyncio.run(_prepare(db, catalog))
+    asyncio.run(sample_db(db, catalog))
     out = tmp_path / "out"
     assert run_cli("--db", str(db), "export", "--format", "fhir", "--out", str(out)) == 0
     bundle = (out / "hearth-sample-v1.fhir.json").read_text()
@@ -284,7 +276,7 @@ async def _count(db: Path) -> int:
 
 def test_cli_export_csv__nicknames_withheld(tmp_path: Path, catalog: FlowCatalog) -> None:
     db = tmp_path / "h.db"
-    asyncio.run(_prepare(db, catalog))
+    asyncio.run(sample_db(db, catalog))
     out = tmp_path / "csv"
     assert run_cli("--db", str(db), "export", "--out", str(out), "--flow", "sample") == 0
     [row] = read_csv((out / "hearth-sample-v1.csv").read_bytes())
@@ -297,25 +289,9 @@ def test_cli_export_csv__nicknames_withheld(tmp_path: Path, catalog: FlowCatalog
 
 async def submitted_mia(service: DialogueService, owner: str, respondent: str) -> str:
     """Family Mia's developmental history (2 years 6 months, sleep a bit hard), sent."""
-    flow = service.catalog.latest("developmental_history")
-    now = datetime(2026, 5, 25, 9, 0, tzinfo=UTC)
-
-    def write(repo: UnitOfWork) -> str:
-        owner_id = repo.people.get_or_create("console", owner, now=now).id
-        respondent_id = repo.people.get_or_create("console", respondent, now=now).id
-        record = repo.interviews.create(
-            flow_id=flow.id, flow_version=flow.version, owner_id=owner_id,
-            respondent_id=respondent_id, nickname="Mia", state="submitted", now=now,
-        )
-        for revision, (key, answer) in enumerate(family_mia().items(), start=1):
-            assert answer.value is not None
-            repo.answers.append(record.id, key, encode_value(answer.value), revision=revision,
-                               by=respondent_id, now=now)
-        record.consented, record.submitted_at, record.revision = True, now, 99
-        repo.interviews.save(record)
-        return record.id
-
-    return await service.store.run(write)
+    return await mia_written(
+        service, owner, respondent, now=datetime(2026, 5, 25, 9, 0, tzinfo=UTC), sent=True
+    )
 
 
 async def answer_follow_up(fam: Person) -> list[str]:
@@ -445,7 +421,7 @@ def test_cli_stats__text_and_html__nothing_identifying(
     tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.db"
-    interview_id = asyncio.run(_prepare(db, catalog))
+    interview_id = asyncio.run(sample_db(db, catalog))
     page = tmp_path / "figures.html"
     capsys.readouterr()
     assert run_cli("--db", str(db), "stats", "--html", str(page)) == 0

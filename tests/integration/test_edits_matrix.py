@@ -7,10 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.service import DialogueService
-from flows.catalog import FlowCatalog
-from store.sqlite import Store
-from tests.conftest import Clock
-from tests.integration.clinic import clinic_service, rows
+from tests.integration.clinic import rows
 from tests.integration.test_teams import ROLES, UNKNOWN, keys, shows, world
 
 pytestmark = pytest.mark.both_backends
@@ -20,11 +17,6 @@ CHANGES = {"unrate": "startle no longer what we see in clinic",
            "plan": "remove 1 the family found its own routine"}
 #: Who may make them: the owner; a supervisor reads (test_teams.py), never changes.
 ALLOWED = {"owner"}
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 async def test_matrix__withdraw_and_remove__owner_alone__audited(

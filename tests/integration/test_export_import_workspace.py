@@ -22,11 +22,10 @@ from flows.catalog import FlowCatalog
 from store.cipher import new_key
 from store.contract import UnitOfWork
 from store.sqlite import Store
+from tests.at_rest import database_bytes
 from tests.conftest import Clock, Person, said
-from tests.integration.clinic import clinic_service, register
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import clinic_service, register, submitted_history
 from tests.integration.test_informants import ask_teacher, fill_minimap
-from tests.reliability.test_at_rest import database_bytes
 
 NICKNAME_ROW = "What first name or nickname should we use"
 SECRETS = ("Quokka-family-words", "Quokka-rating-reason", "Quokka-withdrawal", "Quokka-note",

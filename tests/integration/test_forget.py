@@ -6,28 +6,22 @@ import pytest
 
 from bot.model import Kind
 from bot.service import DialogueService
-from flows.catalog import FlowCatalog
 from store.sqlite import Store
+from tests.at_rest import database_bytes
 from tests.conftest import Clock, Person, ids
 from tests.integration.clinic import (
     answer_sample,
-    clinic_service,
     events,
+    invited_family,
     new_interview,
     person_row,
     register,
     rows,
 )
-from tests.reliability.test_at_rest import database_bytes
 
 NOTE = "Wakes at 3am most nights"
 
 pytestmark = pytest.mark.both_backends
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 async def own_interview(service: DialogueService, user: str = "ana") -> tuple[Person, str]:
@@ -133,10 +127,7 @@ async def test_forget__invited_family__clinician_keeps_interview_without_their_a
     clinic: DialogueService,
 ) -> None:
     doc = await register(clinic, "doc")
-    code, interview_id = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", code)
-    await fam.tap_key("agree")
+    fam, interview_id, code = await invited_family(doc)
     await fam.type("Samuel")
     await fam.type("3")
     await fam.command("pause")

@@ -12,7 +12,7 @@ from store.backend import Backend
 from store.cipher import is_sealed, new_key
 from store.contract import UnitOfWork
 from store.sqlite import Store
-from tests.reliability.test_at_rest import database_bytes
+from tests.at_rest import database_bytes
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 WORDS = "Ten quiet minutes, Quokka-Marigold"

@@ -18,11 +18,14 @@ from bot.data.stats import program_figures
 from bot.model import Outbound
 from bot.reports import write_interview_report
 from bot.service import DialogueService
-from flows.catalog import FlowCatalog
-from store.sqlite import Store
 from tests.conftest import Clock, Person, ids
-from tests.integration.clinic import BOT, clinic_service, new_interview, register, rows
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import (
+    BOT,
+    new_interview,
+    register,
+    rows,
+    submitted_history,
+)
 
 #: What the teacher answers (everything else "typical"): the hand-computed teacher of
 #: tests/unit/test_informant_scoring.py, with "not seen" where that one skipped.
@@ -36,11 +39,6 @@ TEACHER = {
 NOTE = "Loves the drawing table"
 
 pytestmark = pytest.mark.both_backends
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 async def ask_teacher(doc: Person, primary_id: str, words: str = "teacher",

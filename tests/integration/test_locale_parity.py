@@ -179,6 +179,12 @@ def _no_english(messages: list[Outbound], english: set[str]) -> None:
                 assert choice.label not in english, choice.label
 
 
+async def _send_in_spanish(person: Person) -> None:
+    """From the review: "send my answers", then "yes, send now", by their Spanish labels."""
+    await person.tap("Enviar mis respuestas")
+    await person.tap("Sí, enviar ahora")
+
+
 async def _answer_all_in_spanish(person: Person, english: set[str]) -> int:
     """Answer each question the way a quick caregiver would, until the review list."""
     asked = 0
@@ -228,8 +234,7 @@ async def test_sample_interview__whole_in_spanish(person: Person, catalog: FlowC
     assert "Estas son sus respuestas" in person.text
     assert "Familia de acogida" in person.text and "Se despierta a las 3" in person.text
     _no_english(person.last, english)
-    await person.tap("Enviar mis respuestas")
-    await person.tap("Sí, enviar ahora")
+    await _send_in_spanish(person)
     assert "Sus respuestas se enviaron y están guardadas" in person.text
     _no_english(person.last, english)
 
@@ -246,8 +251,7 @@ async def test_history_interview__spanish__summary_in_spanish(
     await person.tap("Estoy de acuerdo")
     assert await _answer_all_in_spanish(person, english) > 40
     assert "8 años" in person.text
-    await person.tap("Enviar mis respuestas")
-    await person.tap("Sí, enviar ahora")
+    await _send_in_spanish(person)
     summary = person.text
     assert "Sus respuestas se enviaron y están guardadas" in summary
     assert "Gracias por hablarnos de Sam." in summary
@@ -278,8 +282,7 @@ async def test_history_interview__switch_to_spanish_midway__answers_kept(
     english = _english_texts("developmental_history@1", history_catalog)
     await _answer_all_in_spanish(person, english)
     assert "Familia de acogida" in person.text and "8 años" in person.text
-    await person.tap("Enviar mis respuestas")
-    await person.tap("Sí, enviar ahora")
+    await _send_in_spanish(person)
     assert "Gracias por hablarnos de Sam." in person.text
     _no_english(person.last, english)
 
@@ -298,8 +301,7 @@ async def test_history_report__clinician_in_spanish__html_in_spanish(
     await family.tap("Estoy de acuerdo")
     english = _english_texts("developmental_history@1", history_catalog)
     await _answer_all_in_spanish(family, english)
-    await family.tap("Enviar mis respuestas")
-    await family.tap("Sí, enviar ahora")
+    await _send_in_spanish(family)
     assert "Gracias por hablarnos de Sam." in family.text
 
     [report] = await doc.command("report", interview_id)

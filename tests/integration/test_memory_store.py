@@ -31,7 +31,7 @@ async def play(store: Backend, catalog: FlowCatalog) -> tuple[list[list[str]], d
         if verb == "command":
             await ana.command(word, "1" if word == "edit" else "")
         elif verb == "tap":
-            await ana.tap(word)
+            await ana.tap_key(word)
         else:
             await ana.send(Kind.TEXT, word)
         seen.append(ana.keys)

@@ -12,6 +12,7 @@ from store.backend import Backend
 from store.contract import UnitOfWork
 from store.memory import MemoryStore
 from store.plan_records import Note, Schedule
+from tests.postgres import postgres_keyed_later
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
@@ -71,31 +72,22 @@ async def test_plan_edits__same_on_every_back_end(any_store: Backend) -> None:
 
 
 async def test_postgres__key_set_later__removal_and_words_resealed__append_only_kept() -> None:
-    from store.cipher import is_sealed, new_key
-    from store.postgres import PostgresStore
-    from tests.postgres import fresh_schema, postgres_url
+    from store.cipher import is_sealed
 
     def write(repo: UnitOfWork) -> None:
         repo.plans.add_item("i1", "sleep_routine", None, now=NOW)
         repo.plans.remove_item("i1", 1, "a private reason", by=1, now=NOW)
         repo.plans.keep_words("i1", "private words", now=NOW)
 
-    with fresh_schema(postgres_url()) as url:
-        plain = await PostgresStore.open(url, pool_size=2)
-        await plain.run(write)
-        await plain.close()
-        keyed = await PostgresStore.open(url, pool_size=2, data_key=new_key())
-        try:
-            raw = await keyed.read(lambda repo: [
-                *repo.conn.execute("SELECT reason FROM plan_item_changes").fetchone(),  # type: ignore[attr-defined]
-                *repo.conn.execute("SELECT family_words FROM plans").fetchone()])  # type: ignore[attr-defined]
-            assert all(is_sealed(v) for v in raw)
-            plan = await keyed.read(lambda repo: repo.plans.plan("i1"))
-            assert plan is not None and plan.family_words == "private words"
-            assert plan.items[0].removed is not None
-            assert plan.items[0].removed.reason == "a private reason"
-            with pytest.raises(Exception, match="append-only"):
-                await keyed.run(lambda repo: repo.conn.execute(  # type: ignore[attr-defined]
-                    "UPDATE plan_item_changes SET reason = ''"))
-        finally:
-            await keyed.close()
+    async with postgres_keyed_later(write) as keyed:
+        raw = await keyed.read(lambda repo: [
+            *repo.conn.execute("SELECT reason FROM plan_item_changes").fetchone(),  # type: ignore[attr-defined]
+            *repo.conn.execute("SELECT family_words FROM plans").fetchone()])  # type: ignore[attr-defined]
+        assert all(is_sealed(v) for v in raw)
+        plan = await keyed.read(lambda repo: repo.plans.plan("i1"))
+        assert plan is not None and plan.family_words == "private words"
+        assert plan.items[0].removed is not None
+        assert plan.items[0].removed.reason == "a private reason"
+        with pytest.raises(Exception, match="append-only"):
+            await keyed.run(lambda repo: repo.conn.execute(  # type: ignore[attr-defined]
+                "UPDATE plan_item_changes SET reason = ''"))

@@ -8,11 +8,11 @@ import pytest
 
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
-from store.cipher import new_key
 from store.sqlite import Store
+from tests.at_rest import keyed_later
 from tests.conftest import Clock, Person, ids, said
 from tests.integration.clinic import rows
-from tests.integration.plan_helpers import submitted_interview
+from tests.integration.plan_helpers import follow_up_change
 from tests.integration.test_plans import DOC, FAM, planned
 
 WHY = "The family found a calmer bedtime routine of its own"
@@ -70,12 +70,7 @@ async def test_remove__after_the_checkin__follow_up_report_shows_it_removed_with
     await doc.command("plan", f"{interview} remove 1 {WHY}")
     assert ids(doc) == ["plan_edits.item_removed"]
     clock.advance(days=60)
-    follow_up = await submitted_interview(service, "console", DOC, FAM, clock.now,
-                                          earlier_id=interview)
-    await doc.command("report", follow_up)
-    change = next(m for m in doc.last if m.key == "report.change")
-    assert change.attachment is not None
-    html = change.attachment.data.decode()
+    html = await follow_up_change(service, DOC, FAM, clock.now, interview)
     tried = html[html.index('class="tried"'):]
     row = tried[tried.index("data-removed="):tried.index("</tr>", tried.index("data-removed="))]
     tried_it, went = said("plan.tried_word", value="yes"), said("plan.went_word", value="worse")
@@ -137,18 +132,12 @@ async def test_removal_reason__sealed__resealed_when_keyed_later__append_only(
     doc, _, interview = await planned(service, clock)
     await doc.command("plan", f"{interview} remove 1 Quokka-Tangerine-routine")
     await service.store.close()
-    assert b"Quokka-Tangerine-routine" in db.read_bytes()
-    keyed = await Store.open(db, data_key=new_key())
-    try:
-        await keyed.checkpoint()
-        assert b"Quokka-Tangerine-routine" not in db.read_bytes()
+    async with keyed_later(db, b"Quokka-Tangerine-routine") as keyed:
         changes = await keyed.read(lambda repo: repo.plans.changes(interview))
         assert [c.reason for c in changes] == ["Quokka-Tangerine-routine"]
         with pytest.raises(Exception, match="append-only"):
             await keyed.run(lambda repo: repo.conn.execute(
                 "UPDATE plan_item_changes SET reason = ''"))
-    finally:
-        await keyed.close()
 
 
 async def test_erased_with_the_interview(service: DialogueService, clock: Clock) -> None:

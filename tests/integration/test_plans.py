@@ -13,11 +13,18 @@ from flows.catalog import FlowCatalog
 from messages.render import macro
 from store.cipher import new_key
 from store.sqlite import Store
+from tests.at_rest import keyed_later
 from tests.conftest import Clock, Person, ids
 from tests.integration.clinic import rows
-from tests.integration.plan_helpers import submitted_interview
+from tests.integration.plan_helpers import follow_up_change, submitted_interview
 
 DOC, FAM = "doc", "fam"
+
+
+async def doc_and_interview(service: DialogueService, clock: Clock) -> tuple[Person, str]:
+    """Clinician DOC's driver and a submitted interview of theirs that FAM answered."""
+    interview = await submitted_interview(service, "console", DOC, FAM, clock.now)
+    return Person(service, DOC), interview
 
 
 async def planned(service: DialogueService, clock: Clock) -> tuple[Person, Person, str]:
@@ -71,8 +78,7 @@ async def test_plan__picked_edited_sent__family_gets_it_in_its_chat(
 async def test_plan__bad_input__says_what_was_expected_and_keeps_nothing(
     service: DialogueService, clock: Clock, args: str, problem: str
 ) -> None:
-    interview = await submitted_interview(service, "console", DOC, FAM, clock.now)
-    doc = Person(service, DOC)
+    doc, interview = await doc_and_interview(service, clock)
     await doc.command("plan", f"{interview} {args}")
     assert ids(doc) == [problem]
     assert await rows(service, "SELECT * FROM plan_items") == []
@@ -91,8 +97,7 @@ async def test_plan__family_or_stranger__refused(service: DialogueService, clock
 
 
 async def test_notes__append_only(service: DialogueService, clock: Clock) -> None:
-    interview = await submitted_interview(service, "console", DOC, FAM, clock.now)
-    doc = Person(service, DOC)
+    doc, interview = await doc_and_interview(service, clock)
     await doc.command("note", f"{interview} Mother says sleep is better since the move.")
     assert ids(doc) == ["plan.note_saved"]
     await doc.command("note", interview)
@@ -161,8 +166,7 @@ async def test_checkin__buttons_of_someone_else__stale(
 async def test_schedule__words_in_either_language(
     service: DialogueService, clock: Clock, words: str
 ) -> None:
-    interview = await submitted_interview(service, "console", DOC, FAM, clock.now)
-    doc = Person(service, DOC)
+    doc, interview = await doc_and_interview(service, clock)
     await doc.command("schedule", f"{interview} {words}")
     assert ids(doc) == ["plan.schedule_set"]
     due = await service.store.read(lambda repo: repo.plans.next_due([interview]))
@@ -173,8 +177,7 @@ async def test_schedule__words_in_either_language(
 async def test_schedule__bad_interval__problem(
     service: DialogueService, clock: Clock, words: str
 ) -> None:
-    interview = await submitted_interview(service, "console", DOC, FAM, clock.now)
-    doc = Person(service, DOC)
+    doc, interview = await doc_and_interview(service, clock)
     await doc.command("schedule", f"{interview} {words}")
     assert ids(doc) == ["plan.schedule_bad"]
     assert await rows(service, "SELECT * FROM reassessments") == []
@@ -259,13 +262,7 @@ async def test_follow_up_report__change_in_scores_next_to_what_was_tried(
     fam.last = await service.plan_sends("console")
     await fam.tap_key("tried_unknown")  # item 2
     clock.advance(days=60)
-    follow_up = await submitted_interview(service, "console", DOC, FAM, clock.now,
-                                          earlier_id=interview)
-    doc = Person(service, DOC)
-    await doc.command("report", follow_up)
-    change = next(m for m in doc.last if m.key == "report.change")
-    assert change.attachment is not None
-    html = change.attachment.data.decode()
+    html = await follow_up_change(service, DOC, FAM, clock.now, interview)
     tried = html.index('class="tried"')
     assert tried < html.index("<h2>", tried)  # the table, then the score changes below it
     unknown = str(macro("en", "plan.j2", "tried_word")(value="unknown")).strip()
@@ -277,13 +274,8 @@ async def test_follow_up_report__no_plan__no_tried_section(
     service: DialogueService, clock: Clock
 ) -> None:
     interview = await submitted_interview(service, "console", DOC, FAM, clock.now)
-    follow_up = await submitted_interview(service, "console", DOC, FAM, clock.now,
-                                          earlier_id=interview)
-    doc = Person(service, DOC)
-    await doc.command("report", follow_up)
-    change = next(m for m in doc.last if m.key == "report.change")
-    assert change.attachment is not None
-    assert 'class="tried"' not in change.attachment.data.decode()
+    html = await follow_up_change(service, DOC, FAM, clock.now, interview)
+    assert 'class="tried"' not in html
 
 
 async def test_key_set_later__notes_and_plan_resealed__read_back__append_only_kept(
@@ -298,30 +290,19 @@ async def test_key_set_later__notes_and_plan_resealed__read_back__append_only_ke
     await fam.tap_key("tried_partly")
     before = await service.store.read(lambda repo: repo.plans.plan(interview))
     await service.store.close()
-    assert b"Grandmother-nightshift-story" in db.read_bytes()
-
-    key = new_key()
-    keyed = await Store.open(db, data_key=key)
-    try:
-        await keyed.checkpoint()
-        raw = db.read_bytes()
-        for secret in (b"Grandmother-nightshift-story", b"Ten minutes of play together",
-                       b"sleep_routine", b"partly"):
-            assert secret not in raw, secret
+    async with keyed_later(db, b"Grandmother-nightshift-story", b"Ten minutes of play together",
+                           b"sleep_routine", b"partly") as keyed:
         assert await keyed.read(lambda repo: repo.plans.plan(interview)) == before
         notes = await keyed.read(lambda repo: repo.plans.notes(interview))
         assert [n.body for n in notes] == ["Grandmother-nightshift-story"]
         with pytest.raises(Exception, match="append-only"):
             await keyed.run(lambda repo: repo.conn.execute("UPDATE clinician_notes SET body = ''"))
-    finally:
-        await keyed.close()
 
 
 async def test_note__clinical_words__kept_not_taken_for_the_clinician_in_danger(
     service: DialogueService, clock: Clock
 ) -> None:
-    interview = await submitted_interview(service, "console", DOC, FAM, clock.now)
-    doc = Person(service, DOC)
+    doc, interview = await doc_and_interview(service, clock)
     await doc.command("note", f"{interview} Mother says the father hit her and she wants to die.")
     assert ids(doc) == ["plan.note_saved"]
     # The same words typed by the family still bring the support contacts.

@@ -12,6 +12,7 @@ from store.backend import Backend
 from store.contract import UnitOfWork
 from store.memory import MemoryStore
 from store.sqlite import Store
+from tests.postgres import postgres_keyed_later
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -95,32 +96,23 @@ async def test_plans_repo__same_on_postgres_and_sealed_sqlite(tmp_path: Path) ->
 
 
 async def test_postgres__key_set_later__notes_and_plan_resealed__append_only_kept() -> None:
-    from store.cipher import is_sealed, new_key
-    from store.postgres import PostgresStore
-    from tests.postgres import fresh_schema, postgres_url
+    from store.cipher import is_sealed
 
     def write(repo: UnitOfWork) -> None:
         repo.plans.add_note("i1", "a private note", author_id=1, now=NOW)
         repo.plans.add_item("i1", "sleep_routine", "our words", now=NOW)
         repo.plans.answer_item("i1", 1, tried="unknown", now=NOW)
 
-    with fresh_schema(postgres_url()) as url:
-        plain = await PostgresStore.open(url, pool_size=2)
-        await plain.run(write)
-        await plain.close()
-        keyed = await PostgresStore.open(url, pool_size=2, data_key=new_key())
-        try:
-            raw = await keyed.read(lambda repo: [
-                *repo.conn.execute("SELECT body FROM clinician_notes").fetchone(),  # type: ignore[attr-defined]
-                *repo.conn.execute(  # type: ignore[attr-defined]
-                    "SELECT recommendation, wording, tried FROM plan_items").fetchone()])
-            assert all(is_sealed(v) for v in raw)
-            plan = await keyed.read(lambda repo: repo.plans.plan("i1"))
-            assert plan is not None
-            assert [(i.recommendation, i.wording, i.tried) for i in plan.items] == [
-                ("sleep_routine", "our words", "unknown")]
-            with pytest.raises(Exception, match="append-only"):
-                await keyed.run(lambda repo: repo.conn.execute(  # type: ignore[attr-defined]
-                    "UPDATE clinician_notes SET body = ''"))
-        finally:
-            await keyed.close()
+    async with postgres_keyed_later(write) as keyed:
+        raw = await keyed.read(lambda repo: [
+            *repo.conn.execute("SELECT body FROM clinician_notes").fetchone(),  # type: ignore[attr-defined]
+            *repo.conn.execute(  # type: ignore[attr-defined]
+                "SELECT recommendation, wording, tried FROM plan_items").fetchone()])
+        assert all(is_sealed(v) for v in raw)
+        plan = await keyed.read(lambda repo: repo.plans.plan("i1"))
+        assert plan is not None
+        assert [(i.recommendation, i.wording, i.tried) for i in plan.items] == [
+            ("sleep_routine", "our words", "unknown")]
+        with pytest.raises(Exception, match="append-only"):
+            await keyed.run(lambda repo: repo.conn.execute(  # type: ignore[attr-defined]
+                "UPDATE clinician_notes SET body = ''"))

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,29 +16,18 @@ from flows.catalog import FlowCatalog
 from scoring import build_report
 from store.cipher import new_key
 from store.sqlite import Store
+from tests.at_rest import mode
 from tests.conftest import Clock, said
 from tests.integration.clinic import clinic_service, register
 from tests.integration.test_data import (
     DOC,
     FAM,
     interview_ids,
-    sample_submitted,
+    sample_db,
     submitted_mia,
 )
 from tests.unit.data_helpers import interview
 from tests.unit.families import NOW, default_flow, family_jay
-
-
-@pytest.fixture
-def loose_umask() -> Iterator[None]:
-    """An operator's shell with the common 022 umask (files world-readable by default)."""
-    previous = os.umask(0o022)
-    yield
-    os.umask(previous)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def assert_private(folder: Path, expect_files: int) -> None:
@@ -57,16 +43,6 @@ async def _scored_db(db: Path, catalog: FlowCatalog, key: str | None = None) -> 
         clinic = clinic_service(store, catalog, Clock())
         await register(clinic, DOC)
         return await submitted_mia(clinic, DOC, FAM)
-    finally:
-        await store.close()
-
-
-async def _sample_db(db: Path, catalog: FlowCatalog) -> str:
-    store = await Store.open(db)
-    try:
-        clinic = clinic_service(store, catalog, Clock())
-        doc = await register(clinic, DOC)
-        return await sample_submitted(clinic, doc, "Sam", FAM)
     finally:
         await store.close()
 
@@ -94,7 +70,7 @@ def test_cli_export__umask_022__folder_0700_files_0600(
     tmp_path: Path, catalog: FlowCatalog, loose_umask: None
 ) -> None:
     db = tmp_path / "h.db"
-    asyncio.run(_sample_db(db, catalog))
+    asyncio.run(sample_db(db, catalog))
     assert cli(["--db", str(db), "export"]) == 0  # default: exports/ beside the database
     assert_private(tmp_path / "exports", 2)
     assert cli(["--db", str(db), "export", "--format", "fhir", "--out",
@@ -116,7 +92,7 @@ def test_cli_stats_html__umask_022__file_0600(
     tmp_path: Path, catalog: FlowCatalog, loose_umask: None
 ) -> None:
     db = tmp_path / "h.db"
-    asyncio.run(_sample_db(db, catalog))
+    asyncio.run(sample_db(db, catalog))
     page = tmp_path / "figures.html"
     assert cli(["--db", str(db), "stats", "--html", str(page)]) == 0
     assert mode(page) == 0o600
@@ -198,7 +174,7 @@ def test_cli_import__too_deep__one_line_no_traceback(
     tmp_path: Path, catalog: FlowCatalog, document: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.db"
-    asyncio.run(_sample_db(db, catalog))
+    asyncio.run(sample_db(db, catalog))
     file = tmp_path / "deep.json"
     file.write_text(document)
     capsys.readouterr()
@@ -215,7 +191,7 @@ def test_cli_import__too_large__one_line(
 
     monkeypatch.setattr(bot.data.importer, "MAX_DOCUMENT_BYTES", 1024)
     db = tmp_path / "h.db"
-    asyncio.run(_sample_db(db, catalog))
+    asyncio.run(sample_db(db, catalog))
     file = tmp_path / "big.json"
     file.write_text(json.dumps({"resourceType": "Bundle", "entry": [{"x": "y" * 2000}]}))
     capsys.readouterr()
@@ -229,7 +205,7 @@ def test_cli_import__nickname_cleaned_like_new(
     tmp_path: Path, catalog: FlowCatalog, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.db"
-    original = asyncio.run(_sample_db(db, catalog))
+    original = asyncio.run(sample_db(db, catalog))
     out = tmp_path / "out"
     assert cli(["--db", str(db), "export", "--format", "fhir", "--out", str(out)]) == 0
     bundle = json.loads((out / "hearth-sample-v1.fhir.json").read_text())

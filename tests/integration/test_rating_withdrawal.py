@@ -14,23 +14,15 @@ from fhir.resources.R4B.bundle import Bundle
 from bot.data.fhir_ratings import EXT_CURRENT, EXT_WITHDRAWN, WITHDRAWN_STATUS
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
-from store.cipher import new_key
-from store.sqlite import Store
+from tests.at_rest import keyed_later
 from tests.conftest import Clock, said
-from tests.integration.clinic import clinic_service, register, rows
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import mia_on_file, register, rows, submitted_history
 from tests.integration.test_ratings import person_id, report_html, view_row
-from tests.reliability.test_at_rest import database_bytes
 
 pytestmark = pytest.mark.both_backends
 
 WHY = "Rated before the new medication, the family answer fits now"
 STEM = "hearth-developmental_history-v1"
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 async def test_unrate__scores_fall_back_to_the_family__history_kept__audited(
@@ -162,22 +154,11 @@ async def test_sealed_at_rest__withdrawal_reason__resealed_when_keyed_later(
         pytest.skip("the file on disk is SQLite's")
     db = tmp_path / "later.db"
     secret = "Quokka-Tangerine took the rating back"
-    store = await Store.open(db)
-    try:
-        clinic = clinic_service(store, catalog, clock)
-        doc = await register(clinic, "doc")
-        mia = await submitted_history(clinic, "doc", "fam")
+    async with mia_on_file(db, catalog, clock) as (_, doc, mia):
         await doc.command("rate", f"{mia} startle a lot Startles at every door")
         await doc.command("unrate", f"{mia} startle {secret}")
-    finally:
-        await store.close()
-    assert b"Quokka-Tangerine" in database_bytes(db)
-    keyed = await Store.open(db, data_key=new_key())
-    try:
-        assert b"Quokka-Tangerine" not in database_bytes(db)
+    async with keyed_later(db, b"Quokka-Tangerine") as keyed:
         history = await keyed.read(lambda uow: uow.ratings.history(mia))
         assert history[-1].reason == secret and history[-1].status == "withdrawn"
-    finally:
-        await keyed.close()
     with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError):
         conn.execute("UPDATE ratings SET status = 'rated'")

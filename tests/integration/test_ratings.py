@@ -19,20 +19,13 @@ from flows.catalog import FlowCatalog
 from store.cipher import new_key
 from store.contract import UnitOfWork
 from store.memory import MemoryStore
-from store.sqlite import Store
+from tests.at_rest import database_bytes, keyed_later
 from tests.conftest import Clock, Person
-from tests.integration.clinic import clinic_service, register, rows
-from tests.integration.test_clinician import submitted_history
-from tests.reliability.test_at_rest import database_bytes
+from tests.integration.clinic import mia_on_file, register, rows, submitted_history
 
 pytestmark = pytest.mark.both_backends
 
 REASON = "Startles at every door, seen at two home visits"
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 async def report_html(doc: Person, interview_id: str) -> str:
@@ -232,11 +225,7 @@ async def test_sealed_at_rest__reason_not_in_any_file(tmp_path: Path, catalog: F
     if backend != "sqlite":
         pytest.skip("the file on disk is SQLite's")
     db = tmp_path / "keyed.db"
-    store = await Store.open(db, data_key=new_key())
-    try:
-        clinic = clinic_service(store, catalog, clock)
-        doc = await register(clinic, "doc")
-        mia = await submitted_history(clinic, "doc", "fam")
+    async with mia_on_file(db, catalog, clock, key=new_key()) as (clinic, doc, mia):
         secret = "Quokka-Periwinkle startles at the doorbell"
         await doc.command("rate", f"{mia} startle a lot {secret}")
         assert doc.keys == ["ratings.rate_saved"]
@@ -245,8 +234,6 @@ async def test_sealed_at_rest__reason_not_in_any_file(tmp_path: Path, catalog: F
         assert b"Quokka-Periwinkle" not in database_bytes(db)
         stored = await rows(clinic, "SELECT value, reason FROM ratings")
         assert stored and all("a_lot" not in v and "Quokka" not in r for v, r in stored)
-    finally:
-        await store.close()
     assert b"Quokka-Periwinkle" not in database_bytes(db)
 
 
@@ -303,22 +290,11 @@ async def test_key_set_later__ratings_resealed_at_open__append_only_kept(
         pytest.skip("the file on disk is SQLite's")
     db = tmp_path / "later.db"
     secret = "Quokka-Tangerine hides under the table"
-    store = await Store.open(db)
-    try:
-        clinic = clinic_service(store, catalog, clock)
-        doc = await register(clinic, "doc")
-        mia = await submitted_history(clinic, "doc", "fam")
+    async with mia_on_file(db, catalog, clock) as (clinic, doc, mia):
         await doc.command("rate", f"{mia} startle a lot {secret}")
-        before = await store.read(lambda uow: uow.ratings.history(mia))
-    finally:
-        await store.close()
-    assert b"Quokka-Tangerine" in database_bytes(db)
-    keyed = await Store.open(db, data_key=new_key())
-    try:
-        assert b"Quokka-Tangerine" not in database_bytes(db)
+        before = await clinic.store.read(lambda uow: uow.ratings.history(mia))
+    async with keyed_later(db, b"Quokka-Tangerine") as keyed:
         assert await keyed.read(lambda uow: uow.ratings.history(mia)) == before
-    finally:
-        await keyed.close()
     conn = sqlite3.connect(db)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE ratings SET reason = 'x'")

@@ -22,8 +22,7 @@ from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock
-from tests.integration.clinic import clinic_service, register, rows
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import clinic_service, register, rows, submitted_history
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 #: Paper sizes in PDF points (1/72 inch).
@@ -47,11 +46,6 @@ pytestmark = pytest.mark.skipif(
     _MISSING is not None,
     reason=f"WeasyPrint cannot run here (install pango: docs/deploy.md): {_MISSING}",
 )
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 class _Headings(HTMLParser):

@@ -11,14 +11,14 @@ from bot.features.resume import normalised, resume_hash
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
-from tests.conftest import Clock, Person, ids, said
-from tests.integration.clinic import clinic_service, events, new_interview, register, rows
+from tests.conftest import Person, ids, said
+from tests.integration.clinic import (
+    events,
+    invited_family,
+    register,
+    rows,
+)
 from tests.unit.test_resume_codes import SHOWN, Someone
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 def on_disk(db_path: Path) -> bytes:
@@ -38,10 +38,7 @@ async def test_invited_family__code__continued_on_the_web__answers_and_trail_int
     clinic: DialogueService, db_path: Path
 ) -> None:
     doc = await register(clinic, "doc")
-    invite, interview_id = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", invite)
-    await fam.tap_key("agree")
+    fam, interview_id, _ = await invited_family(doc)
     await fam.type("Sam")
     await fam.type("2 years 6 months")
     code = await code_of(fam)
@@ -98,15 +95,12 @@ async def test_erasure__after_a_hand_over__the_newcomers_codes_go_too(
     clinic: DialogueService,
 ) -> None:
     doc = await register(clinic, "doc")
-    invite, interview_id = await new_interview(doc, "Sam")
-    fam = Person(clinic, "fam")
-    await fam.command("start", invite)
-    await fam.tap_key("agree")
+    fam, interview_id, _ = await invited_family(doc)
     web = Someone(clinic, "77aa", "web")
     await web.command("continue", await code_of(fam))
     await code_of(web)  # a code for the web person's next device
     await web.command("forget")
-    await web.tap("button_erase")
+    await web.tap_key("button_erase")
     assert web.keys == ["clinician.erased"]
     assert await rows(clinic, "SELECT count(*) FROM resume_codes") == [(0,)]
     state = await rows(clinic, "SELECT state FROM interviews WHERE id = ?", interview_id)
@@ -193,7 +187,7 @@ async def test_hand_over__single_use_and_erasure__on_either_store(clinic: Dialog
     assert again.keys == ["resume.continue_used"]
     await code_of(web)
     await web.command("forget")
-    await web.tap("button_erase")
+    await web.tap_key("button_erase")
     assert web.keys == ["clinician.erased"]
     assert await rows(clinic, "SELECT count(*) FROM resume_codes") == [(0,)]
     assert await rows(clinic, "SELECT count(*) FROM interviews") == [(0,)]  # moved whole

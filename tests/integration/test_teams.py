@@ -14,8 +14,14 @@ from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.sqlite import Store
 from tests.conftest import Clock, Person, said
-from tests.integration.clinic import OPERATOR, clinic_service, events, register, rows
-from tests.integration.test_clinician import submitted_history
+from tests.integration.clinic import (
+    OPERATOR,
+    clinic_service,
+    events,
+    register,
+    rows,
+    submitted_history,
+)
 from tests.integration.test_informants import ask_teacher, fill_minimap
 
 pytestmark = pytest.mark.both_backends
@@ -44,11 +50,6 @@ ALLOWED = {
 CASELOAD = {"owner", "supervisor"}
 ROLES = ("supervisor", "other_supervisor", "colleague", "removed", "family", "informant",
          "stranger", "owner")  # the owner last: its followup and informant change things
-
-
-@pytest.fixture
-def clinic(store: Store, catalog: FlowCatalog, clock: Clock) -> DialogueService:
-    return clinic_service(store, catalog, clock)
 
 
 def team(*members: tuple[str, str, str]):  # type: ignore[no-untyped-def]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,29 +14,11 @@ from flows.catalog import FlowCatalog
 from store.cipher import new_key
 from store.errors import StoreError
 from store.sqlite import Store
+from tests.at_rest import database_bytes, mode
 from tests.conftest import Clock, Person
 
 #: A free-text answer no other byte sequence in the database could contain by chance.
 SECRET_ANSWER = "Quokka-Marigold"
-
-
-@pytest.fixture
-def loose_umask() -> Iterator[None]:
-    """An operator's shell with the common 022 umask (files world-readable by default)."""
-    previous = os.umask(0o022)
-    yield
-    os.umask(previous)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-def database_bytes(db: Path) -> bytes:
-    """Everything on disk for this database: the main file, its WAL and shared memory."""
-    return b"".join(
-        p.read_bytes() for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()
-    )
 
 
 async def answer_name_and_go_back(service: DialogueService) -> Person:

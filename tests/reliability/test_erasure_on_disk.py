@@ -8,9 +8,14 @@ from pathlib import Path
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.sqlite import Store
+from tests.at_rest import database_bytes
 from tests.conftest import Clock, Person
-from tests.integration.clinic import answer_sample, clinic_service, new_interview, register
-from tests.reliability.test_at_rest import database_bytes
+from tests.integration.clinic import (
+    answer_sample,
+    clinic_service,
+    invited_family,
+    register,
+)
 
 NOTE = "Wakes at 3am most nights, Quokka-Marigold"
 NAME = "Samuel-Wombat"
@@ -77,10 +82,7 @@ async def test_forget__invited_family__their_text_gone_the_clinicians_kept(
     try:
         service: DialogueService = clinic_service(store, catalog, clock)
         doc = await register(service, "doc")
-        code, _ = await new_interview(doc, "Sam")
-        fam = Person(service, "fam")
-        await fam.command("start", code)
-        await fam.tap_key("agree")
+        fam, _, _ = await invited_family(doc)
         await answer_sample(fam, note=NOTE)
         assert NOTE.encode() in database_bytes(db)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.service import DialogueService
+from tests.at_rest import database_bytes
 from tests.conftest import Clock, Person
 from tests.e2e.test_web_inbox import (  # noqa: F401  (pytest fixture)
     People,
@@ -16,7 +17,6 @@ from tests.e2e.test_web_inbox import (  # noqa: F401  (pytest fixture)
     people,
     plan_sent,
 )
-from tests.reliability.test_at_rest import database_bytes
 
 
 async def test_web_family_erased__its_inbox_gone_from_db_wal_shm_at_once(

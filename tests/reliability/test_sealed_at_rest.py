@@ -19,9 +19,9 @@ from flows.catalog import FlowCatalog
 from flows.schema import Flow, Item
 from store.cipher import new_key
 from store.sqlite import Store
+from tests.at_rest import database_bytes, keyed_later
 from tests.conftest import Clock, Person
-from tests.integration.clinic import clinic_service, new_interview, register
-from tests.reliability.test_at_rest import database_bytes
+from tests.integration.clinic import clinic_service, invited_family, register
 
 FLOW = "developmental_history"
 SENSITIVE_ITEMS = ("adv_types", "adv_periods", "adv_severity", "adv_pattern")
@@ -121,7 +121,7 @@ async def test_keyed_database__every_sensitive_option_ticked__none_in_any_file(
     store = await Store.open(db, data_key=new_key())
     try:
         service = clinic_service(store, flows, clock)
-        family = await play_invited_interview(service, flows)
+        family, _ = await play_invited_interview(service, flows)
         assert family.last[-1].key.startswith("replies.review")
         await family.tap_key("submit")
         await family.tap_key("send_now")  # submitted: the state a finished family leaves
@@ -135,16 +135,15 @@ async def test_keyed_database__every_sensitive_option_ticked__none_in_any_file(
     assert sorted(n for n in needles if n.encode() in database_bytes(db)) == []
 
 
-async def play_invited_interview(service: DialogueService, flows: FlowCatalog) -> Person:
+async def play_invited_interview(
+    service: DialogueService, flows: FlowCatalog
+) -> tuple[Person, str]:
+    """Dr Lee invites; the family agrees and answers the whole interview: (family, its id)."""
     clinician = await register(service, "dr_lee")
-    code, _ = await new_interview(clinician, NICKNAME)
-    family = Person(service, "fam")
-    await family.command("start", code)
-    agree = next(c for m in family.last for row in m.choices for c in row if c.key == "agree")
-    await family.send(Kind.CHOICE, agree.payload)
+    family, interview, _ = await invited_family(clinician, NICKNAME)
     asked = await full_interview(family, flows.latest(FLOW))
     assert asked > 60
-    return family
+    return family, interview
 
 
 async def test_control__no_key__the_same_interview_is_in_the_file(
@@ -176,23 +175,14 @@ async def test_key_set_later__clear_rows_resealed_at_open__read_back_the_same(
     db = tmp_path / "hearth.db"
     store = await Store.open(db)
     try:
-        service = clinic_service(store, flows, clock)
-        clinician = await register(service, "dr_lee")
-        code, interview = await new_interview(clinician, NICKNAME)
-        family = Person(service, "fam")
-        await family.command("start", code)
-        agree = next(c for m in family.last for row in m.choices for c in row if c.key == "agree")
-        await family.send(Kind.CHOICE, agree.payload)
-        await full_interview(family, flows.latest(FLOW))
+        _, interview = await play_invited_interview(clinic_service(store, flows, clock), flows)
         before = await current_of(store, interview)
         trail = await store.read(lambda uow: uow.audit.of_interview(interview))
     finally:
         await store.close()
-    assert b"[sexual_harm]" in database_bytes(db)
 
     key = new_key()
-    keyed = await Store.open(db, data_key=key)
-    try:
+    async with keyed_later(db, b"[sexual_harm]", key=key) as keyed:
         on_disk = database_bytes(db)
         needles = sensitive_needles(flows.latest(FLOW)) | {NICKNAME, CHILD_NAME, FREE_TEXT}
         assert sorted(n for n in needles if n.encode() in on_disk) == []
@@ -203,8 +193,6 @@ async def test_key_set_later__clear_rows_resealed_at_open__read_back_the_same(
         # The pass lifted the append-only rule for itself alone.
         with pytest.raises(Exception, match="append-only"):
             await keyed.run(lambda uow: uow.conn.execute("UPDATE answers SET revision = 0"))
-    finally:
-        await keyed.close()
     again = await Store.open(db, data_key=key)  # a second start has nothing left to do
     try:
         assert await current_of(again, interview) == before

@@ -22,8 +22,13 @@ sections:
 """
 
 
+def indented(items: str) -> str:
+    """Items written flush in a test, indented under a section's `items:`."""
+    return textwrap.indent(textwrap.dedent(items), "      ")
+
+
 def load(items: str, head: str = HEAD):
-    return load_flow_text(head + textwrap.indent(textwrap.dedent(items), "      "), "t.yaml")
+    return load_flow_text(head + indented(items), "t.yaml")
 
 
 def problems(items: str, head: str = HEAD) -> FlowError:
@@ -168,36 +173,34 @@ def test_several_problems__all_reported_at_once_in_file_order() -> None:
     assert "t.yaml:12: item 'a':" in str(error)
 
 
-def test_option_set__unknown__rejected_with_known_names() -> None:
-    error = problems("""
+@pytest.mark.parametrize(
+    ("items", "code"),
+    [
+        pytest.param("""
         - id: a
           type: single_choice
           prompt: {en: A, es: A}
           options: colours
-    """)
-    assert error.codes() == [ProblemCode.UNKNOWN_OPTION_SET]
-
-
-def test_scale__without_bounds__rejected() -> None:
-    error = problems("""
+    """, ProblemCode.UNKNOWN_OPTION_SET, id="option_set__unknown"),
+        pytest.param("""
         - id: a
           type: scale
           prompt: {en: A, es: A}
-    """)
-    assert error.codes() == [ProblemCode.BAD_BOUNDS]
+    """, ProblemCode.BAD_BOUNDS, id="scale__without_bounds"),
+    ],
+)
+def test_one_problem__rejected_with_its_code(items: str, code: ProblemCode) -> None:
+    assert problems(items).codes() == [code]
 
 
 def test_repeat_for__not_multiple_choice__rejected() -> None:
     head = (
         HEAD
-        + textwrap.indent(
-            textwrap.dedent("""
+        + indented("""
         - id: a
           type: text
           prompt: {en: A, es: A}
-    """),
-            "      ",
-        )
+    """)
         + ("  - id: s2\n    title: {en: Two, es: Dos}\n    repeat_for: a\n    items:\n")
     )
     error = problems(

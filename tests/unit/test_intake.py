@@ -2,66 +2,29 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.context import StepContext
 from bot.data.load import current_answers
-from bot.model import Inbound, Kind, Outbound
+from bot.model import Kind
 from bot.router import EVERYTHING, Router
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from flows.engine import AgeValue
 from store.contract import UnitOfWork
 from store.memory import MemoryStore
+from tests.conftest import Person
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-_deliveries = itertools.count(1)
 
 
-class Family:
+class Family(Person):
     """One person talking to a service over the in-memory store."""
 
     def __init__(self, service: DialogueService, user: str = "ana", private: bool = True) -> None:
-        self.service = service
-        self.user = user
-        self.private = private
-        self.last: list[Outbound] = []
-
-    async def send(self, kind: Kind, payload: str, args: str = "", delivery: str = "") -> None:
-        inbound = Inbound(
-            "console", self.user, self.user, kind, payload,
-            delivery or f"d{next(_deliveries)}", args, private=self.private,
-        )
-        self.last = await self.service.handle(inbound)
-
-    async def command(self, name: str, args: str = "") -> None:
-        await self.send(Kind.COMMAND, name, args)
-
-    async def type(self, text: str) -> None:
-        await self.send(Kind.TEXT, text)
-
-    async def tap(self, key: str) -> None:
-        """Press the button whose key is `key` (an action's name or an option's value)."""
-        for message in reversed(self.last):
-            for row in message.choices:
-                for choice in row:
-                    if choice.key == key:
-                        await self.send(Kind.CHOICE, choice.payload)
-                        return
-        raise AssertionError(f"no button {key!r} in {self.keys}")
-
-    @property
-    def keys(self) -> list[str]:
-        return [m.key for m in self.last]
-
-    @property
-    def asked(self) -> str | None:
-        """The question the last replies ask, if any."""
-        asks = [m.question for m in self.last if m.key == "replies.ask"]
-        return asks[-1] if asks else None
+        super().__init__(service, user, private=private)
 
     async def answers(self) -> dict[str, object]:
         def read(uow: UnitOfWork) -> dict[str, object]:
@@ -92,7 +55,7 @@ def ana(service: DialogueService) -> Family:
 async def agree(family: Family) -> None:
     await family.command("start")
     assert family.keys == ["replies.consent"]
-    await family.tap("agree")
+    await family.tap_key("agree")
 
 
 async def to_review(family: Family) -> None:
@@ -100,9 +63,9 @@ async def to_review(family: Family) -> None:
     await agree(family)
     for text in ("Sam", "1", "1", "4", "0"):
         await family.type(text)
-    await family.tap("none")
-    await family.tap("done")
-    await family.tap("no")
+    await family.tap_key("none")
+    await family.tap_key("done")
+    await family.tap_key("no")
     assert "replies.review" in family.keys
 
 
@@ -145,20 +108,20 @@ async def skip_name_then_finish(ana: Family) -> None:
     await ana.command("skip")
     assert ana.keys[0] == "replies.skipped_required" and ana.asked == "child_age"
     await ana.type("1")
-    await ana.tap("parent")
+    await ana.tap_key("parent")
     await ana.type("4")
     await ana.command("skip")  # siblings: optional, no warning
     assert "replies.skipped_required" not in ana.keys
-    await ana.tap("none")
-    await ana.tap("done")
-    await ana.tap("unknown")
+    await ana.tap_key("none")
+    await ana.tap_key("done")
+    await ana.tap_key("unknown")
 
 
 async def test_skipped__offered_once_at_a_clear_moment_not_at_once(ana: Family) -> None:
     await skip_name_then_finish(ana)
     # Every question was seen: the skipped one is offered, not asked unannounced.
     assert ana.keys == ["replies.answered", "replies.revisit_offer"] and ana.asked is None
-    await ana.tap("answer_skipped")
+    await ana.tap_key("answer_skipped")
     assert ana.asked == "child_name"
     await ana.type("Jo")
     assert "replies.review" in ana.keys
@@ -166,10 +129,10 @@ async def test_skipped__offered_once_at_a_clear_moment_not_at_once(ana: Family) 
 
 async def test_skipped__review_without_them_then_send(ana: Family) -> None:
     await skip_name_then_finish(ana)
-    await ana.tap("to_review")
+    await ana.tap_key("to_review")
     assert ana.keys == ["replies.review", "replies.review_actions"]
-    await ana.tap("submit")
-    await ana.tap("send_now")
+    await ana.tap_key("submit")
+    await ana.tap_key("send_now")
     assert "replies.submitted" in ana.keys  # only the age is needed to send
 
 
@@ -180,11 +143,11 @@ async def test_skipping_the_last_question__offer_not_the_same_question_again(
     await ana.command("skip")  # child_name, required
     for text in ("1", "1", "4", "0"):
         await ana.type(text)
-    await ana.tap("none")
-    await ana.tap("done")
+    await ana.tap_key("none")
+    await ana.tap_key("done")
     await ana.command("skip")  # the last question, required
     assert ana.keys == ["replies.skipped_required", "replies.revisit_offer"]
-    await ana.tap("answer_skipped")
+    await ana.tap_key("answer_skipped")
     assert ana.asked == "child_name"
     await ana.command("skip")  # a second skip leaves it for good
     assert ana.asked == "prenatal_stress"
@@ -198,10 +161,10 @@ async def test_the_age_is_needed__sending_blocked_until_it_is_given(ana: Family)
     await ana.command("skip")  # the age: needed
     for _ in range(3):  # respondent, sleep, siblings
         await ana.command("skip")
-    await ana.tap("none")
-    await ana.tap("done")
-    await ana.tap("no")
-    await ana.tap("answer_skipped")  # the age, the respondent and sleep come back
+    await ana.tap_key("none")
+    await ana.tap_key("done")
+    await ana.tap_key("no")
+    await ana.tap_key("answer_skipped")  # the age, the respondent and sleep come back
     offered = []
     while ana.asked is not None:
         offered.append(ana.asked)
@@ -225,7 +188,7 @@ async def test_pause__any_message_offers_to_continue_where_it_stopped(ana: Famil
     assert ana.keys == ["replies.paused"]
     await ana.type("hello?")
     assert ana.keys == ["replies.resume_offer"]
-    await ana.tap("continue")
+    await ana.tap_key("continue")
     assert ana.asked == "child_age"
 
 
@@ -243,21 +206,21 @@ async def test_stale_button__moved_on_nothing_changes(ana: Family) -> None:
     await ana.type("Sam")
     await ana.type("3")
     old = ana.last
-    await ana.tap("parent")
+    await ana.tap_key("parent")
     ana.last = old
-    await ana.tap("foster")  # the same question's button, one revision late
+    await ana.tap_key("foster")  # the same question's button, one revision late
     assert ana.keys == ["replies.stale"]
     assert (await ana.answers())["respondent"] == "parent"
 
 
 async def test_review_to_submission__confirmed_then_sent_and_closed(ana: Family) -> None:
     await to_review(ana)
-    await ana.tap("submit")
+    await ana.tap_key("submit")
     assert ana.keys == ["replies.send_confirm"]  # nothing sent yet
-    await ana.tap("not_yet")
+    await ana.tap_key("not_yet")
     assert ana.keys[0] == "replies.review"
     await ana.type("send")
-    await ana.tap("send_now")
+    await ana.tap_key("send_now")
     assert "replies.submitted" in ana.keys
     await ana.command("skip")
     assert ana.keys == ["replies.no_interview"]
@@ -281,7 +244,7 @@ async def test_send_now__a_typed_yes_confirms__a_typed_no_sends_nothing(ana: Fam
 async def test_send_now__not_yet_then_yes__nothing_sent(ana: Family) -> None:
     await to_review(ana)
     await ana.type("send")
-    await ana.tap("not_yet")
+    await ana.tap_key("not_yet")
     await ana.type("yes")
     assert "replies.submitted" not in ana.keys
 
@@ -294,7 +257,7 @@ async def test_review__a_typed_number_changes_that_answer_and_never_sends(ana: F
     # Back at the review with a short word, not the whole list again.
     assert ana.keys == ["replies.review_return"]
     assert (await ana.answers())["child_name"] == "Sammy"
-    await ana.tap("show_answers")
+    await ana.tap_key("show_answers")
     assert ana.keys[0] == "replies.review"
 
 
@@ -317,14 +280,14 @@ async def test_start_again__asks_first(ana: Family) -> None:
     await ana.type("Sam")
     await ana.command("pause")
     await ana.command("start")
-    await ana.tap("start_over")
+    await ana.tap_key("start_over")
     assert ana.keys == ["replies.start_over_confirm"]
-    await ana.tap("continue")
+    await ana.tap_key("continue")
     assert ana.asked == "child_age"  # nothing was withdrawn
     await ana.command("pause")
     await ana.command("start")
-    await ana.tap("start_over")
-    await ana.tap("start_over_yes")
+    await ana.tap_key("start_over")
+    await ana.tap_key("start_over_yes")
     assert ana.keys == ["replies.consent"]
 
 
@@ -349,7 +312,7 @@ async def test_erasure__confirmed_in_time__everything_gone(ana: Family) -> None:
     await agree(ana)
     await ana.type("Sam")
     await ana.command("forget")
-    await ana.tap("button_erase")
+    await ana.tap_key("button_erase")
     assert ana.keys == ["clinician.erased"]
     await ana.command("start")
     assert ana.keys == ["replies.consent"]  # a new interview, nothing carried over
@@ -364,7 +327,7 @@ async def test_erasure__confirmation_after_the_window__expired(
     await agree(ana)
     await ana.command("forget")
     now[0] += service.access.erase_window + timedelta(seconds=1)
-    await ana.tap("button_erase")
+    await ana.tap_key("button_erase")
     assert ana.keys == ["clinician.forget_expired"]
 
 

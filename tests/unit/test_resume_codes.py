@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import timedelta
 
@@ -11,58 +10,23 @@ import pytest
 from bot.access import AccessPolicy
 from bot.data.load import current_answers
 from bot.features.resume import ALPHABET, LENGTH, normalised, resume_hash, shown
-from bot.model import Inbound, Kind, Outbound
+from bot.model import Kind
 from bot.service import DialogueService
 from flows.catalog import FlowCatalog
 from store.contract import UnitOfWork
 from store.memory import MemoryStore
-from tests.conftest import Clock
+from tests.conftest import Clock, Person
 
 BOT = "hearth_test_bot"
-_deliveries = itertools.count(1)
 #: A code as shown in a reply: two groups of four of the code alphabet.
 SHOWN = re.compile(rf"\b([{ALPHABET}]{{4}}-[{ALPHABET}]{{4}})\b")
 
 
-class Someone:
-    """One person on one channel (a web person is an opaque id, like a browser's)."""
+class Someone(Person):
+    """One person on one channel."""
 
     def __init__(self, service: DialogueService, user: str, channel: str = "console") -> None:
-        self.service, self.user, self.channel = service, user, channel
-        self.last: list[Outbound] = []
-
-    async def send(self, kind: Kind, payload: str, args: str = "") -> list[Outbound]:
-        inbound = Inbound(self.channel, self.user, self.user, kind, payload,
-                          f"d{next(_deliveries)}", args)
-        self.last = await self.service.handle(inbound)
-        return self.last
-
-    async def command(self, name: str, args: str = "") -> list[Outbound]:
-        return await self.send(Kind.COMMAND, name, args)
-
-    async def type(self, text: str) -> list[Outbound]:
-        return await self.send(Kind.TEXT, text)
-
-    async def tap(self, key: str) -> list[Outbound]:
-        for message in reversed(self.last):
-            for row in message.choices:
-                for choice in row:
-                    if choice.key == key:
-                        return await self.send(Kind.CHOICE, choice.payload)
-        raise AssertionError(f"no button {key!r} in {self.keys}")
-
-    @property
-    def keys(self) -> list[str]:
-        return [m.key for m in self.last]
-
-    @property
-    def asked(self) -> str | None:
-        asks = [m.question for m in self.last if m.key == "replies.ask"]
-        return asks[-1] if asks else None
-
-    @property
-    def text(self) -> str:
-        return "\n".join(m.text for m in self.last)
+        super().__init__(service, user, channel)
 
     async def code(self) -> str:
         """`code`: the resume code the reply shows (data, not wording)."""
@@ -103,7 +67,7 @@ def service(store: MemoryStore, sample: FlowCatalog, clock: Clock) -> DialogueSe
 async def started(person: Someone) -> None:
     """Consent given and the first two questions answered."""
     await person.command("start")
-    await person.tap("agree")
+    await person.tap_key("agree")
     await person.type("Sam")
     await person.type("2 years 6 months")
     assert person.asked == "respondent"
@@ -212,7 +176,7 @@ async def test_continue__elsewhere__answers_kept_same_question_first_person_out(
     await ana.type("foster")
     assert ana.keys == ["replies.no_interview"]
     # The newcomer answers on, and the answer lands in the same interview.
-    await web.tap("foster")
+    await web.tap_key("foster")
     assert (await answers_of(service, interview_id))["respondent"] == "foster"
     kinds = [(e.kind, e.detail) for e in store.tables.events if e.interview_id == interview_id]
     assert ("continued", f"{ana_id(store)}:{newcomer.id}") in kinds
@@ -235,7 +199,7 @@ async def test_continue__first_persons_old_button__changes_nothing(
     code = await ana.code()
     ana.last = on_screen
     await Someone(service, "leo", "web").command("continue", code)
-    await ana.tap("foster")
+    await ana.tap_key("foster")
     assert "respondent" not in await answers_of(service, interview_id)
 
 
@@ -278,8 +242,8 @@ async def test_continue__wrong_used_expired_and_ended__each_says_so(
     fresh = await leo.code()
     await leo.command("pause")
     await leo.command("start")
-    await leo.tap("start_over")
-    await leo.tap("start_over_yes")
+    await leo.tap_key("start_over")
+    await leo.tap_key("start_over_yes")
     await mia.command("continue", fresh)
     assert mia.keys == ["resume.continue_expired"]
 
@@ -384,7 +348,7 @@ async def test_invite_link__reopened_by_someone_else__asks_for_a_code__then_code
     fam = Someone(service, "fam", "telegram")
     await fam.command("start", code)
     assert "replies.consent" in fam.keys
-    await fam.tap("agree")
+    await fam.tap_key("agree")
     await fam.type("Sam")
     browser = Someone(service, "b-1", "web")
     await browser.command("start", code)
@@ -412,7 +376,7 @@ async def test_erasure__codes_go(service: DialogueService, store: MemoryStore) -
     await ana.code()
     assert store.tables.resume_codes
     await ana.command("forget")
-    await ana.tap("button_erase")
+    await ana.tap_key("button_erase")
     assert ana.keys == ["clinician.erased"]
     assert store.tables.resume_codes == {}
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
+import urllib.parse
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,9 +21,10 @@ from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
 from bot.settings import load_settings
-from bot.telegram.client import AiohttpRequest
+from bot.telegram.client import AiohttpRequest, form_encoded
 
 TOKEN = "123:test-token"
+TEXT = "¿Cómo está? 1+1=2 & 50% ~ 👶 a/b"
 ME = {"id": 123, "is_bot": True, "first_name": "Hearth", "username": "hearth_test_bot"}
 
 
@@ -77,12 +80,21 @@ async def test_client__a_message_with_buttons__arrives_with_its_fields(
     bot = Bot(TOKEN, base_url=base, request=AiohttpRequest(2))
     async with bot:
         buttons = {"inline_keyboard": [[{"text": "Yes", "callback_data": "1:abc:3:q:o1"}]]}
-        sent = await bot._post("sendMessage", {"chat_id": 5, "text": "¿Cómo está?",
+        sent = await bot._post("sendMessage", {"chat_id": 5, "text": TEXT,
                                                 "reply_markup": buttons})
     method, fields = server.calls[-1]
     assert method == "sendMessage" and sent["message_id"] == 7  # type: ignore[index]
-    assert fields["chat_id"] == "5" and fields["text"] == "¿Cómo está?"
+    assert fields["chat_id"] == "5" and fields["text"] == TEXT
     assert json.loads(fields["reply_markup"]) == buttons
+
+
+def test_form_encoded__the_bytes_urlencode_makes__for_any_text() -> None:
+    rng = random.Random()
+    alphabet = [chr(c) for c in (*range(0, 0x300), *range(0x2000, 0x2100), 0x1F476, 0xFFFD)]
+    for _ in range(300):
+        fields = {"".join(rng.choices(alphabet, k=rng.randint(0, 8))):
+                  "".join(rng.choices(alphabet, k=rng.randint(0, 80))) for _ in range(3)}
+        assert form_encoded(fields) == urllib.parse.urlencode(fields).encode()
 
 
 async def test_client__an_upload__arrives_as_multipart_with_its_name(
