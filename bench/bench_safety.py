@@ -205,9 +205,10 @@ def big_message(sample: Iterable[tuple[Kind, str, str]], size: int, punctuated: 
     return "".join(parts)[:size]
 
 
-def start_up(code: str, runs: int) -> tuple[list[float], list[float]]:
-    """Wall and CPU seconds from the first import to a loaded net, in fresh interpreters."""
-    root = Path(__file__).resolve().parents[1]
+def start_up(code: str, runs: int, root: Path | None = None) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds from the first import to a loaded net, in fresh interpreters
+    (in `root`'s tree: another checkout's net, e.g. main's, side by side)."""
+    root = root or Path(__file__).resolve().parents[1]
     wall, cpu = [], []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", code], cwd=root, check=True,
@@ -290,6 +291,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-medspacy", action="store_true", help="ours only")
     parser.add_argument("--before", type=Path, help="a folder of <locale>/danger*_model.json"
                         " (e.g. from git show main:messages/...) to time side by side")
+    parser.add_argument("--before-tree", type=Path,
+                        help="another checkout (e.g. /work/main): its start-up side by side")
     args = parser.parse_args(argv)
     header("danger net (bot/danger) vs medSpaCy")
     sample = corpus()
@@ -321,6 +324,18 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ours on the corpus: {scores(lambda m, x: net.classify(m, x).kind, sample)}")
     if args.before:
         side_by_side(net_from(args.before), net, sample, args.rounds)
+    if args.before_tree:
+        # Interleaved, one fresh interpreter at a time: the machine's load falls on both.
+        runs: dict[str, tuple[list[float], list[float]]] = {"before": ([], []),
+                                                            "after": ([], [])}
+        for _ in range(args.runs):
+            for name, root in (("before", args.before_tree), ("after", None)):
+                wall, cpu = start_up(LOAD_OURS, 1, root)
+                runs[name][0].extend(wall)
+                runs[name][1].extend(cpu)
+        for name, (wall, cpu) in runs.items():
+            print(f"side by side, start-up, {name}: wall median {median(wall):.3f} s, "
+                  f"CPU median {median(cpu):.3f} s")
     if args.no_medspacy:
         return
     try:

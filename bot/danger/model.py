@@ -108,11 +108,26 @@ class NgramModel:
     #: found a danger word in an ordinary message ("a shooting pain in her ear"; safety-
     #: net6). None: the rules' danger stands.
     threshold_rules: float | None = None
+    #: Above 0, a message the model would read in its plain mode with at most this many
+    #: words is asked under `threshold_short` (mode "short"; safety-net7): a three-word
+    #: goodbye and a three-word answer need a threshold of their own.
+    short: int = 0
+    threshold_short: float | None = None
+    #: Above 0, a message of at least this many words read in the plain, now or past mode
+    #: is asked under `threshold_long` (mode "long"; safety-net7): a long dictated answer
+    #: has more windows that may look like danger.
+    long: int = 0
+    threshold_long: float | None = None
 
     def threshold_for(self, mode: str) -> float:
-        """The threshold for a gate mode ("plain", "now", "uncertain"; net.py)."""
+        """The threshold for a gate mode ("plain", "now", "uncertain", "past", "short",
+        "long"; net.py)."""
         if mode == "now" and self.threshold_now is not None:
             return self.threshold_now
+        if mode == "short":
+            return self.threshold_short if self.threshold_short is not None else 1.01
+        if mode == "long":
+            return self.threshold_long if self.threshold_long is not None else 1.01
         if mode == "past":
             return self.threshold_past if self.threshold_past is not None else 1.01
         if mode == "uncertain":
@@ -158,6 +173,8 @@ class NgramModel:
             "cues": self.cues, "window_doubt": self.window_doubt,
             "quiet": self.quiet, "sentences": self.sentences,
             "threshold_rules": self.threshold_rules,
+            "short": self.short, "threshold_short": self.threshold_short,
+            "long": self.long, "threshold_long": self.threshold_long,
             "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
         }
         return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
@@ -177,7 +194,18 @@ class NgramModel:
             window_doubt=bool(data.get("window_doubt", True)),
             quiet=bool(data.get("quiet", False)), sentences=str(data.get("sentences", "")),
             threshold_rules=_optional(data.get("threshold_rules")),
+            short=int(data.get("short", 0)), threshold_short=_optional(data.get("threshold_short")),
+            long=int(data.get("long", 0)), threshold_long=_optional(data.get("threshold_long")),
         )
+
+    def sized(self, mode: str, words: int) -> str:
+        """The gate mode with the message's length: "short" or "long" where this model
+        has a threshold for it (`short`, `long`), else `mode` unchanged."""
+        if mode == "plain" and self.short and words <= self.short:
+            return "short"
+        if mode in ("plain", "now", "past") and self.long and words >= self.long:
+            return "long"
+        return mode
 
 
 def _split(words: list[str]) -> list[list[str] | None]:

@@ -329,18 +329,26 @@ class DangerNet:
         cue in what it reads, or a rule target that only a hypothetical or behaviour cue
         silenced; "past": a sentence with a past cue was left out (`past_scope`
         "sentence") and nothing else casts doubt. Each mode has its own threshold
-        (bench/train_danger_model.py).
+        (bench/train_danger_model.py). A model with `short` / `long` sizes (safety-net7)
+        asks a short plain message under "short", a long plain, now or past one under
+        "long" (NgramModel.sized).
         """
         words, cues = self.model_input(text, locale, model)
-        # A cue of now counts as words ("me corté otra vez" is four), though not read.
-        said = sum(w.isalnum() for w in words) + _now_words(self._rules[locale], text, cues)
+        said = self.words_said(text, locale, words, cues)
         if said < MODEL_MIN_WORDS:  # "~safe" is not a word
             return None, words
         if unsure or not _DOUBT.isdisjoint(cues):
             return "uncertain", words
         if Category.HISTORICAL in cues:
-            return "past", words
-        return ("plain" if _MODEL_NOW.isdisjoint(cues) else "now"), words
+            mode = "past"
+        else:
+            mode = "plain" if _MODEL_NOW.isdisjoint(cues) else "now"
+        return (mode if model is None else model.sized(mode, said)), words
+
+    def words_said(self, text: str, locale: str, words: list[str], cues: set[Category]) -> int:
+        """How many words the model's input (`words`, `cues`: model_input) stands for: a
+        cue of now counts as words ("me corté otra vez" is four), though it is not read."""
+        return sum(w.isalnum() for w in words) + _now_words(self._rules[locale], text, cues)
 
     def model_input(self, text: str, locale: str,
                     model: NgramModel | None = None) -> tuple[list[str], set[Category]]:

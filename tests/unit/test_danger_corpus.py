@@ -123,6 +123,24 @@ RECALL_FLOORS: dict[str, int] = {
 TUNING = ("tune_", "tune2_", "tune3_", "tune4_", "tune5_", "tune6_", "tune6a_", "tune6b_",
           "tune6c_", "tune6d_", "tune6e_", "tune6f_", "tune6g_", "tune6h_", "tune_extra_",
           "tune_extra4_", "tune_extra5_")
+#: safety-net7's eight new writers (tune7a ... tune7h), tuning data for the next models
+#: (bench/train_danger_model.py trains on them; the LOCO-chosen candidate is in
+#: bench/candidates/safety-net7). The shipped models have not been trained on them yet
+#: (docs/safety.md "safety-net7": the candidate failed the held-out floors), so they are
+#: held to what the shipped net does on them, measured blind when each was copied
+#: (README-tune7*.md), locale given: (danger caught, false alarms, past called danger).
+NEW_WRITERS = ("tune7a_", "tune7b_", "tune7c_", "tune7d_", "tune7e_", "tune7f_", "tune7g_",
+               "tune7h_")
+NEW_WRITER_FLOORS: dict[str, tuple[int, int, int]] = {
+    "tune7a_en.tsv": (151, 21, 3), "tune7a_es.tsv": (135, 15, 2),
+    "tune7b_en.tsv": (142, 8, 1), "tune7b_es.tsv": (124, 10, 0),
+    "tune7c_en.tsv": (176, 11, 1), "tune7c_es.tsv": (171, 12, 1),
+    "tune7d_en.tsv": (155, 14, 0), "tune7d_es.tsv": (163, 15, 0),
+    "tune7e_en.tsv": (169, 17, 1), "tune7e_es.tsv": (164, 10, 0),
+    "tune7f_en.tsv": (166, 11, 0), "tune7f_es.tsv": (167, 11, 1),
+    "tune7g_en.tsv": (173, 25, 0), "tune7g_es.tsv": (178, 26, 0),
+    "tune7h_en.tsv": (125, 21, 1), "tune7h_es.tsv": (115, 30, 2),
+}
 #: The blind held-out sets heldout6_<locale>.tsv and heldout7_<locale>.tsv as first
 #: measured by the lead after the safety-net6 changes, the floor a change may not go
 #: below: file -> (danger messages caught, non-danger messages called danger, past
@@ -339,6 +357,20 @@ def test_corpus__set_aside__measured_and_never_worse(
             worse.append(f"{name}: {f.false_alarms} false alarms > {alarms}")
         if len(f.disclosures_called_danger) > past:
             worse.append(f"{name}: {len(f.disclosures_called_danger)} past called danger > {past}")
+    assert not worse, "\n".join(worse)
+
+
+def test_corpus__new_writers__measured_and_never_worse(
+    net: DangerNet, request: pytest.FixtureRequest
+) -> None:
+    figures = _measure_all(net, request, *NEW_WRITERS)
+    assert sorted(NEW_WRITER_FLOORS) == sorted(corpora(*NEW_WRITERS))
+    worse = []
+    for name, (caught, alarms, past) in NEW_WRITER_FLOORS.items():
+        f = figures[f"{name} (given)"]
+        if (f.danger_caught < caught or f.false_alarms > alarms
+                or len(f.disclosures_called_danger) > past):
+            worse.append(f"{f.line()}: worse than {(caught, alarms, past)}")
     assert not worse, "\n".join(worse)
 
 

@@ -48,8 +48,9 @@ def test_quiet__the_bundled_nets_answers_nothing_right_now() -> None:
     for text, locale in [("Nothing right now", "en"), ("nothing at the moment thanks", "en"),
                          ("Nothing right now, he is doing well", "en"),
                          ("nada por ahora", "es"), ("por ahora nada, gracias", "es")]:
+        # Never the mode of now; a short one is plain sized "short" (safety-net7).
         assert net.model_gate(text, locale, model=load_model(locale))[0] in (
-            None, "plain"), text
+            None, "plain", "short"), text
         assert not net.classify(text, locale).danger, text
 
 
