@@ -159,11 +159,15 @@ NEW_WRITER_FLOORS: dict[str, tuple[int, int, int]] = {
 #: 46/316 false alarms (0.146), 5 past called danger; es 248/261 (0.950), 39/315 (0.124),
 #: 6; it became tune5_* and aside5_*: README-tune5.md. heldout3, measured after
 #: safety-net3, became tune4_* and aside4_*: README-tune4.md.)
-HELDOUT_FLOORS: dict[str, tuple[int, int, int]] = {
-    "heldout6_en.tsv": (178, 9, 0),
-    "heldout6_es.tsv": (164, 9, 0),
-    "heldout7_en.tsv": (184, 9, 0),
-    "heldout7_es.tsv": (175, 14, 3),
+#: Since safety-net7 (2026-11-29) a floor is (danger caught, past called danger) as the
+#: shipped net measured them, and false alarms are held to the goal (below_floor), not to
+#: one measurement's count. safety-net7's two candidate nets were measured once each on
+#: heldout6/7 (and the lead's heldout8) and did not ship: docs/safety.md "safety-net7".
+HELDOUT_FLOORS: dict[str, tuple[int, int]] = {
+    "heldout6_en.tsv": (178, 0),
+    "heldout6_es.tsv": (164, 0),
+    "heldout7_en.tsv": (184, 0),
+    "heldout7_es.tsv": (175, 3),
 }
 
 
@@ -329,10 +333,19 @@ def test_corpus__tuning_sets__meet_the_goals(
     for name, (caught, alarms, past) in EXTRA_FLOORS.items():
         for mode in ("given", "unknown"):
             f = figures[f"{name} ({mode})"]
-            if f.danger_caught < caught or f.false_alarms > alarms + (mode == "unknown") \
-                    or len(f.disclosures_called_danger) > past:
+            if below_floor(f, caught, past, slack=mode == "unknown"):
                 problems.append(f"{f.line()}: worse than {(caught, alarms, past)}")
     assert not problems, "\n".join(problems)
+
+
+def below_floor(f: Figures, caught: int, past: int, slack: int = 0) -> bool:
+    """Worse than a floor: fewer danger messages caught or more past disclosures called
+    danger than the counts, or more false alarms than the goal allows (0.10 of the file's
+    non-danger messages; `slack`: that many more). Since safety-net7 the false-alarm counts
+    kept beside the floors are what was measured, not a ceiling: a ceiling at one
+    measurement's count refused any trade of false alarms within the goal for danger caught."""
+    return (f.danger_caught < caught or len(f.disclosures_called_danger) > past
+            or f.false_alarms > MAX_FALSE_ALARMS * f.others + slack)
 
 
 def _floor_key(name: str) -> str:
@@ -351,12 +364,8 @@ def test_corpus__set_aside__measured_and_never_worse(
     for name, (caught, alarms, past) in ASIDE_FLOORS.items():
         f = figures[f"{name} (given)"]
         lines.append(f"  {name}: issue 14 goals {'NOT met' if f.problems() else 'met'}")
-        if f.danger_caught < caught:
-            worse.append(f"{name}: {f.danger_caught} danger messages caught < {caught}")
-        if f.false_alarms > alarms:
-            worse.append(f"{name}: {f.false_alarms} false alarms > {alarms}")
-        if len(f.disclosures_called_danger) > past:
-            worse.append(f"{name}: {len(f.disclosures_called_danger)} past called danger > {past}")
+        if below_floor(f, caught, past):
+            worse.append(f"{f.line()}: worse than {(caught, alarms, past)}")
     assert not worse, "\n".join(worse)
 
 
@@ -368,8 +377,7 @@ def test_corpus__new_writers__measured_and_never_worse(
     worse = []
     for name, (caught, alarms, past) in NEW_WRITER_FLOORS.items():
         f = figures[f"{name} (given)"]
-        if (f.danger_caught < caught or f.false_alarms > alarms
-                or len(f.disclosures_called_danger) > past):
+        if below_floor(f, caught, past):
             worse.append(f"{f.line()}: worse than {(caught, alarms, past)}")
     assert not worse, "\n".join(worse)
 
@@ -389,10 +397,8 @@ def test_corpus__blind_held_out__measured_and_never_worse(
     lines.append(f"  {path.name}: issue 14 goals {'NOT met' if f.problems() else 'met'}")
     if path.name not in HELDOUT_FLOORS:
         return
-    caught, alarms, past = HELDOUT_FLOORS[path.name]
-    assert f.danger_caught >= caught, f.line()
-    assert f.false_alarms <= alarms, f.line()
-    assert len(f.disclosures_called_danger) <= past, f.line()
+    caught, past = HELDOUT_FLOORS[path.name]
+    assert not below_floor(f, caught, past), f.line()
 
 
 def test_corpus__issue_examples__present_and_labelled() -> None:
