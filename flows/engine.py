@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from flows.schema import AllOf, AnyOf, Condition, Flow, Item, ItemType, Op, Option, Rule, Section
 
@@ -282,9 +283,20 @@ def questions(flow: Flow, answers: Answers) -> list[Question]:
     return list(iter_questions(flow, answers))
 
 
-#: Per loaded flow, the items whose answers the walk reads (see `walk_inputs`); the flow
-#: is kept with them, so a recycled id() never matches.
-_INPUTS: dict[int, tuple[Flow, frozenset[str]]] = {}
+T = TypeVar("T")
+
+#: What is worked out from a loaded flow alone, once per flow object: (what, id(flow)) ->
+#: (the flow, the value). The flow is kept with its value, so a recycled id() never matches.
+_PER_FLOW: dict[tuple[str, int], tuple[Flow, Any]] = {}
+
+
+def once_per_flow(flow: Flow, compute: Callable[[Flow], T]) -> T:
+    """`compute(flow)`, computed the first time it is asked for this flow object."""
+    key = (compute.__qualname__, id(flow))
+    found = _PER_FLOW.get(key)
+    if found is None or found[0] is not flow:
+        found = _PER_FLOW[key] = (flow, compute(flow))
+    return cast(T, found[1])
 
 
 def _rule_items(rule: Rule | None) -> Iterator[str]:
@@ -305,17 +317,18 @@ def walk_inputs(flow: Flow) -> frozenset[str]:
     An answer to any other item (however it changes, or is added) leaves the enabled
     questions as they were, so a step need not walk the flow again after it.
     """
-    found = _INPUTS.get(id(flow))
-    if found is None or found[0] is not flow:
-        names: set[str] = set()
-        for section in flow.sections:
-            names.update(_rule_items(section.enable_when))
-            if section.repeat_for is not None:
-                names.add(section.repeat_for)
-            for item in section.items:
-                names.update(_rule_items(item.enable_when))
-        found = _INPUTS[id(flow)] = (flow, frozenset(names))
-    return found[1]
+    return once_per_flow(flow, _walk_inputs)
+
+
+def _walk_inputs(flow: Flow) -> frozenset[str]:
+    names: set[str] = set()
+    for section in flow.sections:
+        names.update(_rule_items(section.enable_when))
+        if section.repeat_for is not None:
+            names.add(section.repeat_for)
+        for item in section.items:
+            names.update(_rule_items(item.enable_when))
+    return frozenset(names)
 
 
 def changes_walk(flow: Flow, key: str) -> bool:
@@ -451,7 +464,7 @@ def progress(
     get = answers.get
     for number, question in enumerate(enabled, start=1):
         answer = get(question.key)
-        if answer is not None and answer.value is not None:
+        if answer is not None and answer.given:
             answered += 1
         if not position and question.key == current:
             position = number
@@ -477,7 +490,6 @@ class Stage:
 
 #: The child's age a typical path is walked at (6 years: the middle of the ages served).
 TYPICAL_AGE_MONTHS = 72
-_TYPICAL: dict[str, dict[str, int]] = {}
 
 
 def _typical_value(question: Question, offered: list[Option]) -> Value | None:
@@ -502,17 +514,17 @@ def _typical_value(question: Question, offered: list[Option]) -> Value | None:
 def typical_counts(flow: Flow) -> dict[str, int]:
     """Questions per section on a typical path (a 6-year-old, two of each list ticked,
     "no" to yes/no questions): the path statistics the minutes-left estimate rests on for
-    sections not reached yet. Computed once per flow version."""
-    found = _TYPICAL.get(flow.key)
-    if found is not None:
-        return found
+    sections not reached yet. Computed once per flow."""
+    return once_per_flow(flow, _typical_counts)
+
+
+def _typical_counts(flow: Flow) -> dict[str, int]:
     given: dict[str, Answer] = {}
     counts: dict[str, int] = {}
     while (question := next_question(flow, given)) is not None:
         counts[question.section.id] = counts.get(question.section.id, 0) + 1
         value = _typical_value(question, enabled_options(flow, question, given))
         given[question.key] = Answer(value, 0 if value is not None else 1)
-    _TYPICAL[flow.key] = counts
     return counts
 
 
@@ -558,19 +570,17 @@ def stage(
     )
 
 
-#: Per loaded flow, its section ids in order and, per position, the typical questions of
-#: the sections after it (`stage`); the flow is kept with them (a recycled id()).
-_ORDERS: dict[int, tuple[Flow, list[str], list[int]]] = {}
-
-
 def _section_order(flow: Flow) -> tuple[list[str], list[int]]:
-    found = _ORDERS.get(id(flow))
-    if found is None or found[0] is not flow:
-        order = [section.id for section in flow.sections]
-        typical = typical_counts(flow)
-        ahead = [sum(typical.get(sid, 0) for sid in order[n + 1 :]) for n in range(len(order))]
-        found = _ORDERS[id(flow)] = (flow, order, ahead)
-    return found[1], found[2]
+    """Its section ids in order and, per position, the typical questions of the sections
+    after it (`stage`)."""
+    return once_per_flow(flow, _order_and_ahead)
+
+
+def _order_and_ahead(flow: Flow) -> tuple[list[str], list[int]]:
+    order = [section.id for section in flow.sections]
+    typical = typical_counts(flow)
+    ahead = [sum(typical.get(sid, 0) for sid in order[n + 1 :]) for n in range(len(order))]
+    return order, ahead
 
 
 def is_valid_value(flow: Flow, question: Question, value: Value, answers: Answers) -> bool:
