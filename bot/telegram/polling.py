@@ -122,9 +122,7 @@ class Poller:
                 await asyncio.sleep(1.0)
                 continue
             # Durable: the next getUpdates confirms them (its offset is past them).
-            self.offset = max(int(d["update_id"]) for d in raw) + 1
-            for data in raw:
-                self.start(self.parse(data))
+            self.take(raw)
         await self.drain()
 
     def _default_queue(self) -> UpdateQueue:
@@ -154,8 +152,12 @@ class Poller:
         log.info("replaying %d updates kept before the last stop", len(waiting))
         # They may not have been confirmed yet: Telegram may hand them out again, and the
         # first getUpdates confirms them.
-        self.offset = max(int(d["update_id"]) for d in waiting) + 1
-        for data in waiting:
+        self.take(waiting)
+
+    def take(self, kept: list[Json]) -> None:
+        """Start a batch the queue holds, in order, and ask past it from now on."""
+        self.offset = max(int(d["update_id"]) for d in kept) + 1
+        for data in kept:
             self.start(self.parse(data))
 
     async def fetch(self) -> list[Json]:
